@@ -1,0 +1,24 @@
+"""Hard limits, named once. Every one has a test at and past the limit.
+
+They are enforced by our own code whatever the transport: the S3 POST policy enforces the byte
+limit in AWS, but the local stand-in does not, and a file can lie about its type.
+"""
+
+from __future__ import annotations
+
+#: Largest upload accepted, in bytes (a 16 MP phone JPEG is 4-8 MB; PNGs of that size are bigger).
+MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+#: Largest picture decoded, in pixels: 16 megapixels (4096 x 4096 and other shapes of that area).
+MAX_PIXELS = 4096 * 4096
+#: Longest side accepted, in pixels; stops 20000 x 10 strips that pass the pixel limit.
+MAX_SIDE = 8192
+#: Shortest side accepted, in pixels; the networks downsample by 4 and pad by 4 at each level.
+MIN_SIDE = 32
+#: Most styles in one job (a blend or a regions mix).
+MAX_STYLES = 4
+#: Smallest and largest ``max_size`` a caller may ask for.
+MIN_OUTPUT_SIDE = 64
+MAX_OUTPUT_SIDE = MAX_SIDE
+#: Content types we accept, decided from the bytes, never from what the client says.
+ALLOWED_FORMATS: dict[str, str] = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+OUTPUT_FORMATS: dict[str, str] = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
