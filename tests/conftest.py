@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-TESTDATA = ROOT.parent / "shared" / "testdata"
+if TYPE_CHECKING:
+    from pathlib import Path
 
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
-
-
-def testdata_path(*parts: str) -> Path:
-    """A file under ../shared/testdata, or skip the test with the reason when it is not there."""
-    path = TESTDATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"test picture {path} is absent (the shared test data lives beside the project)")
-    return path
 
 
 @pytest.fixture(scope="session")
