@@ -28,3 +28,33 @@ def site_config(api_base_url: str) -> dict[str, Any]:
         "accepted_types": ["image/jpeg", "image/png", "image/webp"],
         "poll_interval_ms": 1000,
     }
+
+
+def content_security_policy(api_origin: str, data_origins: tuple[str, ...] | list[str] = ()) -> str:
+    """The page's content security policy: its own files, the API, and the data bucket, nothing else.
+
+    ``connect-src`` lets the page call the API and POST uploads to (and fetch results from) the data
+    bucket; ``img-src`` shows results from the bucket, previews from ``blob:`` URLs, and Bootstrap's
+    inline ``data:`` icons. No inline script, no framing, no plugins. The CDK stack sends it as a
+    CloudFront response header; the local stack can send the same with its own origins.
+
+    Example:
+        >>> "connect-src 'self' https://api.example" in content_security_policy("https://api.example")
+        True
+    """
+    others = " ".join([api_origin, *data_origins])
+    data = " ".join(data_origins)
+    directives = [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        f"img-src 'self' data: blob: {data}".rstrip(),
+        "font-src 'self'",
+        f"connect-src 'self' {others}",
+        "manifest-src 'self'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+    ]
+    return "; ".join(directives)
