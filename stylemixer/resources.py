@@ -36,10 +36,14 @@ ENV_TABLE = "STYLEMIXER_TABLE"
 ENV_QUEUE_URL = "STYLEMIXER_QUEUE_URL"
 ENV_ALLOWED_ORIGINS = "STYLEMIXER_ALLOWED_ORIGINS"
 ENV_WEIGHTS = "STYLEMIXER_WEIGHTS"
+#: Public URL of the site (CloudFront or the local stack); preset thumbnails are made absolute with it.
+ENV_SITE_URL = "STYLEMIXER_SITE_URL"
 
 #: Handler entry points inside the one container image.
 API_HANDLER = "functions.api.handler.handler"
 WORKER_HANDLER = "functions.worker.handler.handler"
+#: Consumes the dead-letter queue: marks every job it sees failed, so none stays queued or running.
+DLQ_HANDLER = "functions.worker.handler.dlq_handler"
 
 #: CloudFormation output keys.
 OUTPUT_SITE_URL = "SiteUrl"

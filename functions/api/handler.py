@@ -1,0 +1,284 @@
+"""The HTTP API: routes, validation, CORS and the error shape; the work is in :mod:`stylemixer.jobs.service`.
+
+Every refusal is ``{"error": {"code", "message"}}``: request-shape problems found by Powertools'
+validation are 422 ``ValidationError``, malformed JSON 400 ``MalformedJson``, our own rules use the
+code and status of their :class:`~stylemixer.errors.StyleMixerError`, and anything unexpected is a
+plain 500 ``InternalError`` that says nothing about why.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+
+from functions.observability import LazyTracer, make_logger, make_metrics
+from stylemixer import __version__
+from stylemixer.aws.clients import Adapters, build_adapters
+from stylemixer.config import Settings
+from stylemixer.errors import StyleMixerError
+from stylemixer.jobs import service
+from stylemixer.jobs.model import utcnow
+from stylemixer.jobs.schemas import (
+    ErrorResponse,
+    HealthResponse,
+    JobAccepted,
+    JobLinks,
+    JobOut,
+    JobRequest,
+    StylesResponse,
+    UploadRequest,
+    UploadTicket,
+)
+
+#: Request bodies are small JSON documents; anything larger is refused before it is parsed.
+MAX_REQUEST_BYTES = 16 * 1024
+
+SETTINGS = Settings.from_env(require_queue=True)
+logger = make_logger()
+metrics = make_metrics()
+tracer = LazyTracer()
+
+_cors = (
+    CORSConfig(
+        allow_origin=SETTINGS.allowed_origins[0],
+        extra_origins=list(SETTINGS.allowed_origins[1:]),
+        allow_headers=["Content-Type"],
+        max_age=600,
+    )
+    if SETTINGS.allowed_origins
+    else None
+)
+app = APIGatewayHttpResolver(cors=_cors, enable_validation=True)
+
+#: Every route, for telling a wrong method (405) from an unknown path (404).
+ROUTES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^/health$"), "GET"),
+    (re.compile(r"^/styles$"), "GET"),
+    (re.compile(r"^/uploads$"), "POST"),
+    (re.compile(r"^/jobs$"), "POST"),
+    (re.compile(r"^/jobs/[^/]+$"), "GET"),
+    (re.compile(r"^/openapi\.json$"), "GET"),
+)
+
+
+def _error_responses(*statuses: int) -> dict[int, Any]:
+    return {
+        status: {
+            "description": HTTPStatus(status).phrase,
+            "content": {"application/json": {"model": ErrorResponse}},
+        }
+        for status in statuses
+    }
+
+
+@functools.cache
+def adapters() -> Adapters:
+    """S3, DynamoDB and SQS adapters, built on first use and kept for the life of the container."""
+    return build_adapters(SETTINGS)
+
+
+# -- routes --------------------------------------------------------------------------------------
+
+
+@app.get("/health", summary="Liveness check", tags=["meta"])
+def health() -> HealthResponse:
+    return HealthResponse()
+
+
+@app.get("/styles", summary="The preset styles", tags=["styles"])
+def styles() -> StylesResponse:
+    return service.list_styles(SETTINGS.site_url)
+
+
+@app.post(
+    "/uploads",
+    summary="Get a presigned POST for one picture",
+    tags=["uploads"],
+    responses={
+        201: {"description": "Created", "content": {"application/json": {"model": UploadTicket}}},
+        **_error_responses(400, 413, 415, 422),
+    },
+)
+def create_upload(request: Annotated[UploadRequest, Body()]) -> Response[UploadTicket]:
+    ticket = service.create_upload(adapters().store, request, utcnow())
+    logger.append_keys(upload_id=ticket.upload_id)
+    return Response(
+        status_code=HTTPStatus.CREATED, content_type="application/json", body=ticket.model_dump(mode="json")
+    )
+
+
+@app.post(
+    "/jobs",
+    summary="Submit a stylization job",
+    tags=["jobs"],
+    responses={
+        202: {"description": "Accepted", "content": {"application/json": {"model": JobAccepted}}},
+        **_error_responses(400, 413, 415, 422),
+    },
+)
+def submit_job(request: Annotated[JobRequest, Body()]) -> Response[JobAccepted]:
+    deps = adapters()
+    assert deps.queue is not None  # Settings.from_env(require_queue=True) guarantees it
+    job = service.submit_job(deps.store, deps.repo, deps.queue, request, utcnow())
+    logger.append_keys(job_id=job.job_id)
+    tracer.put_annotation("job_id", job.job_id)
+    metrics.add_metric(name="JobsSubmitted", unit="Count", value=1)
+    accepted = JobAccepted(job_id=job.job_id, links=JobLinks(self=f"/jobs/{job.job_id}"))
+    return Response(
+        status_code=HTTPStatus.ACCEPTED,
+        content_type="application/json",
+        body=accepted.model_dump(mode="json"),
+        headers={"Location": accepted.links.self},
+    )
+
+
+@app.get(
+    "/jobs/<job_id>",
+    summary="A job's status, progress and result",
+    tags=["jobs"],
+    responses={
+        200: {"description": "OK", "content": {"application/json": {"model": JobOut}}},
+        **_error_responses(400, 404),
+    },
+)
+def get_job(job_id: str) -> JobOut:
+    logger.append_keys(job_id=job_id[:64])
+    deps = adapters()
+    return service.describe_job(deps.store, deps.repo, job_id, utcnow())
+
+
+@app.get("/openapi.json", summary="This API's OpenAPI description", tags=["meta"])
+def openapi() -> Response[dict[str, Any]]:
+    return Response(status_code=HTTPStatus.OK, content_type="application/json", body=_openapi_document())
+
+
+@functools.cache
+def _openapi_document() -> str:
+    return app.get_openapi_json_schema(
+        title="StyleMixer API",
+        version=__version__,
+        description="Upload a photo, pick styles, submit a job, poll it, fetch the stylized picture.",
+    )
+
+
+# -- errors --------------------------------------------------------------------------------------
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    """Our one error shape."""
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body={"error": {"code": code, "message": message}},
+        headers=headers,
+    )
+
+
+@app.exception_handler(StyleMixerError)
+def _refused(exc: StyleMixerError) -> Response:
+    if exc.status >= 500:
+        logger.error("operator error", extra={"code": exc.code})
+        return _internal_error()
+    logger.info("request refused", extra={"code": exc.code})
+    return error_response(exc.status, exc.code, exc.message)
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid(exc: RequestValidationError) -> Response:
+    errors = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return error_response(400, "MalformedJson", "The request body is not valid JSON.")
+    details = "; ".join(_describe(e) for e in errors[:3])
+    more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+    return error_response(422, "ValidationError", f"The request is not valid: {details}{more}.")
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def _unsupported_type(_exc: RequestUnsupportedContentType) -> Response:
+    return error_response(415, "UnsupportedMediaType", "Send the request body as application/json.")
+
+
+@app.exception_handler(NotFoundError)
+def _not_found(_exc: NotFoundError) -> Response:
+    event = app.current_event
+    path, method = event.path, event.http_method.upper()
+    allowed = sorted({m for pattern, m in ROUTES if pattern.match(path)})
+    if allowed and method not in allowed:
+        return error_response(
+            405,
+            "MethodNotAllowed",
+            f"{method} is not allowed here; use {', '.join(allowed)}.",
+            headers={"Allow": ", ".join(allowed)},
+        )
+    return error_response(404, "NotFound", "There is nothing at this address.")
+
+
+@app.exception_handler(ServiceError)
+def _service_error(exc: ServiceError) -> Response:
+    status = HTTPStatus(exc.status_code)
+    if status >= 500:
+        return _internal_error()
+    return error_response(status, status.phrase.replace(" ", ""), status.phrase + ".")
+
+
+@app.exception_handler(Exception)
+def _unexpected(exc: Exception) -> Response:
+    logger.exception("unhandled error")
+    return _internal_error()
+
+
+def _internal_error() -> Response:
+    return error_response(
+        500, "InternalError", "Something went wrong on our side. Please try again in a few minutes."
+    )
+
+
+def _describe(error: dict[str, Any]) -> str:
+    """One validation error as ``field.path: what is wrong`` (never echoing the input)."""
+    parts = [str(p) for p in error.get("loc", ()) if not (isinstance(p, str) and p[:1].isupper())]
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    where = ".".join(parts) or "body"
+    message = str(error.get("msg", "is not valid"))[:200]
+    return f"{where}: {message}"
+
+
+# -- entry point ---------------------------------------------------------------------------------
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Lambda entry point for API Gateway HTTP API (payload format 2.0) events."""
+    body = event.get("body") or ""
+    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
+    if size > MAX_REQUEST_BYTES:
+        return _oversized(event)
+    return app.resolve(event, context)
+
+
+def _oversized(event: dict[str, Any]) -> dict[str, Any]:
+    """A 413 in our shape, with CORS headers, without parsing the body."""
+    headers = {"Content-Type": "application/json"}
+    origin = (event.get("headers") or {}).get("origin")
+    if _cors is not None and origin:
+        headers.update(_cors.to_dict(origin))
+    return {
+        "statusCode": 413,
+        "headers": headers,
+        "isBase64Encoded": False,
+        "body": '{"error":{"code":"RequestTooLarge","message":"The request body is larger than '
+        f'{MAX_REQUEST_BYTES // 1024} KB; send the picture to the upload URL, not to the API."}}}}',
+    }

@@ -1,0 +1,1 @@
+"""The worker function: the jobs queue and its dead-letter queue."""

@@ -1,0 +1,7 @@
+"""Adapters from the job logic's interfaces to AWS (S3, DynamoDB, SQS), plus in-memory fakes.
+
+Importing this package does not import boto3: :func:`stylemixer.aws.clients.build_adapters` does,
+once per cold start, so the API function's cold import stays small.
+"""
+
+from __future__ import annotations

@@ -1,0 +1,149 @@
+"""In-memory stand-ins for the bucket, the table and the queue, with the same rules as the real ones.
+
+Unit tests use them to exercise the job logic without moto; each can be told to fail its next
+calls, to test what the worker does when storage has a bad moment.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from stylemixer.jobs.model import FAIL_FROM, START_FROM, SUCCEED_FROM, Job, JobError, JobResult, JobStatus
+from stylemixer.jobs.ports import ObjectInfo, PresignedPost, TransientError
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+
+@dataclass
+class _Faults:
+    """Counts of calls to fail, by method name: ``faults.arm("write", 2)`` fails the next two writes."""
+
+    pending: Counter[str] = field(default_factory=Counter)
+
+    def arm(self, method: str, times: int = 1) -> None:
+        self.pending[method] += times
+
+    def check(self, method: str) -> None:
+        if self.pending[method] > 0:
+            self.pending[method] -= 1
+            raise TransientError(f"injected failure in {method}")
+
+
+class InMemoryBlobStore:
+    """A bucket in a dict: key -> (bytes, content type)."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str]] = {}
+        self.faults = _Faults()
+
+    def presign_post(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> PresignedPost:
+        return PresignedPost(
+            url="memory://bucket/",
+            fields={"key": key, "Content-Type": content_type, "policy": f"1-{max_bytes}/{expires_in}s"},
+        )
+
+    def presign_get(self, key: str, content_type: str, expires_in: int, filename: str) -> str:
+        return f"memory://bucket/{key}?type={content_type}&expires={expires_in}&name={filename}"
+
+    def head(self, key: str) -> ObjectInfo | None:
+        self.faults.check("head")
+        if key not in self.objects:
+            return None
+        data, content_type = self.objects[key]
+        return ObjectInfo(size=len(data), content_type=content_type)
+
+    def read_head(self, key: str, length: int) -> bytes:
+        self.faults.check("read_head")
+        return self.objects[key][0][:length]
+
+    def read(self, key: str) -> bytes:
+        self.faults.check("read")
+        return self.objects[key][0]
+
+    def write(self, key: str, data: bytes, content_type: str) -> None:
+        self.faults.check("write")
+        self.objects[key] = (bytes(data), content_type)
+
+    def delete(self, key: str) -> None:
+        self.objects.pop(key, None)
+
+
+class InMemoryJobRepository:
+    """A jobs table in a dict, with the conditional rules of :class:`DynamoJobRepository`."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, Job] = {}
+        self.faults = _Faults()
+        self.progress_writes: list[tuple[str, int]] = []
+        self._lock = threading.Lock()
+
+    def create(self, job: Job) -> None:
+        self.faults.check("create")
+        with self._lock:
+            if job.job_id in self.jobs:
+                raise ValueError(f"job {job.job_id} exists")
+            self.jobs[job.job_id] = job
+
+    def get(self, job_id: str) -> Job | None:
+        self.faults.check("get")
+        return self.jobs.get(job_id)
+
+    def start(self, job_id: str, now: datetime) -> Job | None:
+        self.faults.check("start")
+        with self._lock:
+            job = self.jobs.get(job_id)
+            if job is None or job.status not in START_FROM:
+                return None
+            job = job.with_changes(
+                status=JobStatus.RUNNING, stage="starting", attempts=job.attempts + 1, updated_at=now
+            )
+            self.jobs[job_id] = job
+            return job
+
+    def record_progress(self, job_id: str, stage: str, progress: int, now: datetime) -> bool:
+        self.faults.check("record_progress")
+        with self._lock:
+            job = self.jobs.get(job_id)
+            if job is None or job.status is not JobStatus.RUNNING or progress < job.progress:
+                return False
+            self.jobs[job_id] = job.with_changes(stage=stage, progress=progress, updated_at=now)
+            self.progress_writes.append((stage, progress))
+            return True
+
+    def succeed(self, job_id: str, result: JobResult, now: datetime) -> bool:
+        self.faults.check("succeed")
+        with self._lock:
+            job = self.jobs.get(job_id)
+            if job is None or job.status not in SUCCEED_FROM:
+                return False
+            self.jobs[job_id] = job.with_changes(
+                status=JobStatus.SUCCEEDED, stage="done", progress=100, result=result, updated_at=now
+            )
+            return True
+
+    def fail(self, job_id: str, error: JobError, now: datetime) -> bool:
+        self.faults.check("fail")
+        with self._lock:
+            job = self.jobs.get(job_id)
+            if job is None or job.status not in FAIL_FROM:
+                return False
+            self.jobs[job_id] = job.with_changes(
+                status=JobStatus.FAILED, stage="failed", error=error, updated_at=now
+            )
+            return True
+
+
+class InMemoryJobQueue:
+    """A queue as a list of job ids."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.faults = _Faults()
+
+    def send(self, job_id: str) -> None:
+        self.faults.check("send")
+        self.sent.append(job_id)

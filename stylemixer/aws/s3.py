@@ -1,0 +1,81 @@
+"""The data bucket behind :class:`stylemixer.jobs.ports.BlobStore`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from stylemixer.jobs.ports import ObjectInfo, PresignedPost
+
+_MISSING = {"404", "NoSuchKey", "NotFound"}
+
+
+class S3BlobStore:
+    """Uploads and results in one bucket, reached with one client built at cold start.
+
+    Example:
+        >>> store = S3BlobStore(boto3.client("s3"), "stylemixer-data")
+        >>> store.head("uploads/content/0123...") is None
+        True
+    """
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self._s3 = client
+        self.bucket = bucket
+
+    def presign_post(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> PresignedPost:
+        """A POST policy for exactly ``key``: the content type is fixed and the size is 1..max_bytes."""
+        post = self._s3.generate_presigned_post(
+            Bucket=self.bucket,
+            Key=key,
+            Fields={"Content-Type": content_type},
+            Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
+            ExpiresIn=expires_in,
+        )
+        return PresignedPost(url=post["url"], fields=dict(post["fields"]))
+
+    def presign_get(self, key: str, content_type: str, expires_in: int, filename: str) -> str:
+        """A GET served with ``content_type`` and a download name, whatever the object says."""
+        return self._s3.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self.bucket,
+                "Key": key,
+                "ResponseContentType": content_type,
+                "ResponseContentDisposition": f'inline; filename="{filename}"',
+            },
+            ExpiresIn=expires_in,
+        )
+
+    def head(self, key: str) -> ObjectInfo | None:
+        try:
+            meta = self._s3.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _error_code(exc) in _MISSING:
+                return None
+            raise
+        return ObjectInfo(size=int(meta["ContentLength"]), content_type=meta.get("ContentType"))
+
+    def read_head(self, key: str, length: int) -> bytes:
+        """The first ``length`` bytes: a ranged GET, so a large upload is not read to check its type."""
+        try:
+            response = self._s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{length - 1}")
+        except ClientError as exc:
+            if _error_code(exc) == "InvalidRange":  # an empty object
+                return b""
+            raise
+        return response["Body"].read(length)
+
+    def read(self, key: str) -> bytes:
+        return self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def write(self, key: str, data: bytes, content_type: str) -> None:
+        self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+
+    def delete(self, key: str) -> None:
+        self._s3.delete_object(Bucket=self.bucket, Key=key)
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))

@@ -1,0 +1,209 @@
+"""A job and the rules it moves by: ``queued -> running -> succeeded | failed``, never backwards.
+
+The rules are written once here and enforced twice: by the storage adapters as conditional writes
+(so two workers racing on one job cannot undo each other) and by the in-memory fakes the unit tests
+use (so the tests exercise the same rules).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from stylemixer.errors import StyleMixerError
+from stylemixer.resources import RESULTS_PREFIX, UPLOADS_PREFIX
+
+
+class JobStatus(StrEnum):
+    """Where a job is in its life; ``succeeded`` and ``failed`` are final."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+FINAL_STATUSES: frozenset[JobStatus] = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED})
+#: A worker may (re)start a job that is queued, or running after a crash or a visibility timeout.
+START_FROM: frozenset[JobStatus] = frozenset({JobStatus.QUEUED, JobStatus.RUNNING})
+#: Only a running job can succeed (its result was just written by the worker that runs it).
+SUCCEED_FROM: frozenset[JobStatus] = frozenset({JobStatus.RUNNING})
+#: Any job that has not finished can fail (the dead-letter handler fails queued ones too).
+FAIL_FROM: frozenset[JobStatus] = frozenset({JobStatus.QUEUED, JobStatus.RUNNING})
+
+UploadPurpose = Literal["content", "style"]
+UPLOAD_PURPOSES: tuple[UploadPurpose, ...] = ("content", "style")
+
+#: Ids are 32 lower-case hex digits (a uuid4: 122 random bits, unguessable).
+_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+ID_PATTERN = _ID_PATTERN.pattern
+
+
+class JobNotFoundError(StyleMixerError):
+    """No job has this id (or it expired)."""
+
+    code = "JobNotFound"
+    status = 404
+
+
+class UploadNotFoundError(StyleMixerError):
+    """A job names an upload that was never made, expired, or is of the other kind."""
+
+    code = "UploadNotFound"
+    status = 400
+
+
+def new_id() -> str:
+    """A fresh unguessable id for a job or an upload.
+
+    Example:
+        >>> len(new_id())
+        32
+    """
+    return uuid.UUID(bytes=secrets.token_bytes(16), version=4).hex
+
+
+def is_valid_id(value: object) -> bool:
+    """True when ``value`` has the shape of an id we hand out (checked before any lookup)."""
+    return isinstance(value, str) and _ID_PATTERN.fullmatch(value) is not None
+
+
+def check_job_id(value: str) -> str:
+    """Return ``value`` if it is a well-formed job id, else refuse it (400, not 404 or 500)."""
+    if not is_valid_id(value):
+        raise StyleMixerError("InvalidJobId", "That is not a job id: ids are 32 hexadecimal characters.")
+    return value
+
+
+def upload_key(purpose: UploadPurpose, upload_id: str) -> str:
+    """The object key of an upload; the purpose is part of it, so a style cannot pose as content.
+
+    Example:
+        >>> upload_key("content", "0" * 32)
+        'uploads/content/00000000000000000000000000000000'
+    """
+    return f"{UPLOADS_PREFIX}{purpose}/{upload_id}"
+
+
+def result_key(job_id: str, extension: str) -> str:
+    """The deterministic key of a job's picture, so a redelivered message overwrites it with the same."""
+    return f"{RESULTS_PREFIX}{job_id}.{extension}"
+
+
+def regions_key(job_id: str) -> str:
+    """The deterministic key of a job's region map (regions mix only)."""
+    return f"{RESULTS_PREFIX}{job_id}.regions.png"
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware, to the millisecond (what is stored)."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def iso(moment: datetime) -> str:
+    """An ISO 8601 UTC timestamp with a ``Z``, as the API returns them."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class StyleRef:
+    """One style of a job: a preset id or a style upload id (exactly one is set)."""
+
+    preset: str | None = None
+    upload: str | None = None
+
+    def to_dict(self) -> dict[str, str]:
+        return {"preset": self.preset} if self.preset is not None else {"upload": str(self.upload)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StyleRef:
+        return cls(preset=data.get("preset"), upload=data.get("upload"))
+
+
+@dataclass(frozen=True, slots=True)
+class JobParams:
+    """What the caller asked for, already validated by the API (stored with the job)."""
+
+    content: str
+    styles: tuple[StyleRef, ...]
+    weights: tuple[float, ...] | None = None
+    mix: str = "blend"
+    strength: float = 1.0
+    preserve_color: bool = False
+    max_size: int | None = None
+    stroke: str | None = None
+    format: str = "jpeg"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "content": self.content,
+            "styles": [s.to_dict() for s in self.styles],
+            "weights": list(self.weights) if self.weights is not None else None,
+            "mix": self.mix,
+            "strength": self.strength,
+            "preserve_color": self.preserve_color,
+            "max_size": self.max_size,
+            "stroke": self.stroke,
+            "format": self.format,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> JobParams:
+        weights = data.get("weights")
+        return cls(
+            content=data["content"],
+            styles=tuple(StyleRef.from_dict(s) for s in data["styles"]),
+            weights=tuple(float(w) for w in weights) if weights is not None else None,
+            mix=data.get("mix", "blend"),
+            strength=float(data.get("strength", 1.0)),
+            preserve_color=bool(data.get("preserve_color", False)),
+            max_size=data.get("max_size"),
+            stroke=data.get("stroke"),
+            format=data.get("format", "jpeg"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class JobError:
+    """Why a job failed: a stable code and a sentence for a person."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class JobResult:
+    """Where a succeeded job's picture is, and what it is."""
+
+    key: str
+    width: int
+    height: int
+    format: str
+    regions_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One stylization request and its progress, as stored."""
+
+    job_id: str
+    params: JobParams
+    created_at: datetime
+    updated_at: datetime
+    expires_at_epoch: int
+    status: JobStatus = JobStatus.QUEUED
+    stage: str = "queued"
+    progress: int = 0
+    attempts: int = 0
+    error: JobError | None = None
+    result: JobResult | None = None
+
+    def with_changes(self, **changes: Any) -> Job:
+        """A copy with ``changes`` applied (jobs are immutable values)."""
+        return replace(self, **changes)

@@ -1,0 +1,106 @@
+"""What the job logic needs from storage and the queue, as small interfaces.
+
+Each has one real implementation in :mod:`stylemixer.aws` (S3, DynamoDB, SQS) and one in-memory
+fake with the same semantics for unit tests. Nothing here knows about boto3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from stylemixer.jobs.model import Job, JobError, JobResult
+
+
+class TransientError(Exception):
+    """Storage or the queue failed in a way worth retrying (throttling, a timeout, a 5xx)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    """What a HEAD of a stored object says."""
+
+    size: int
+    content_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PresignedPost:
+    """A browser form upload to exactly one key: POST ``fields`` plus the file to ``url``."""
+
+    url: str
+    fields: dict[str, str]
+
+
+class BlobStore(Protocol):
+    """The data bucket: uploads in, results out."""
+
+    def presign_post(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> PresignedPost:
+        """A presigned POST for ``key`` whose policy fixes the content type and the size range."""
+        ...
+
+    def presign_get(self, key: str, content_type: str, expires_in: int, filename: str) -> str:
+        """A presigned GET for ``key`` that is served with ``content_type``."""
+        ...
+
+    def head(self, key: str) -> ObjectInfo | None:
+        """Size and type of ``key``, or None if there is no such object."""
+        ...
+
+    def read_head(self, key: str, length: int) -> bytes:
+        """The first ``length`` bytes of ``key`` (a ranged GET)."""
+        ...
+
+    def read(self, key: str) -> bytes:
+        """The whole object (callers HEAD it first to check its size)."""
+        ...
+
+    def write(self, key: str, data: bytes, content_type: str) -> None:
+        """Store ``data`` at ``key``, replacing what was there."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` if present."""
+        ...
+
+
+class JobRepository(Protocol):
+    """The jobs table. Every transition is conditional (see :mod:`stylemixer.jobs.model`)."""
+
+    def create(self, job: Job) -> None:
+        """Store a new job; refuses to overwrite an existing id."""
+        ...
+
+    def get(self, job_id: str) -> Job | None:
+        """The job, or None."""
+        ...
+
+    def start(self, job_id: str, now: datetime) -> Job | None:
+        """Move a queued (or crashed running) job to running, counting the attempt.
+
+        Returns the updated job, or None when the job is final (or absent) and must not run.
+        """
+        ...
+
+    def record_progress(self, job_id: str, stage: str, progress: int, now: datetime) -> bool:
+        """Store stage and progress if the job is running and ``progress`` is not lower than stored."""
+        ...
+
+    def succeed(self, job_id: str, result: JobResult, now: datetime) -> bool:
+        """Mark a running job succeeded with its result; False if it was not running."""
+        ...
+
+    def fail(self, job_id: str, error: JobError, now: datetime) -> bool:
+        """Mark an unfinished job failed with its reason; False if it had already finished."""
+        ...
+
+
+class JobQueue(Protocol):
+    """The jobs queue the worker consumes."""
+
+    def send(self, job_id: str) -> None:
+        """Enqueue one job for the worker."""
+        ...

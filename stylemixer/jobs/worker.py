@@ -1,0 +1,255 @@
+"""What the worker does with one job: fetch, decode, stylize, store, and only then mark it done.
+
+Failures split in two. A problem with the caller's input (not a picture, too large, a rule of the
+engine) fails the job with its reason and is *not* retried: retrying cannot fix it. Anything else
+(storage, the queue, a bug) is raised so SQS delivers the message again, except on the last allowed
+receive, where the job is failed with a reason so it never stays running forever.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from stylemixer.errors import ImageTooLargeError, StyleMixerError
+from stylemixer.jobs.model import (
+    Job,
+    JobError,
+    JobResult,
+    JobStatus,
+    UploadNotFoundError,
+    UploadPurpose,
+    regions_key,
+    result_key,
+    upload_key,
+    utcnow,
+)
+from stylemixer.jobs.service import options_for
+from stylemixer.limits import MAX_UPLOAD_BYTES, OUTPUT_FORMATS
+from stylemixer.resources import MAX_RECEIVE_COUNT
+from stylemixer.styles import ImageStyle, PresetStyle, Style
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from PIL import Image
+
+    from stylemixer.jobs.ports import BlobStore, JobRepository
+    from stylemixer.options import StylizeOptions
+    from stylemixer.progress import ProgressCallback
+    from stylemixer.styles import StylizeResult
+
+logger = logging.getLogger(__name__)
+
+#: Progress is written at most this often (seconds), plus at every change of stage.
+PROGRESS_INTERVAL = 0.5
+#: The share of the bar before and after the engine runs (fetching, then saving).
+_FETCH_SHARE = 0.05
+_SAVE_SHARE = 0.04
+
+GAVE_UP = JobError(
+    "ProcessingFailed",
+    "Your picture could not be processed after several attempts. Please try again in a few minutes.",
+)
+
+
+class StylizeEngine(Protocol):
+    """The part of :class:`stylemixer.engine.Engine` the worker uses."""
+
+    def stylize(
+        self,
+        content: Image.Image,
+        styles: Sequence[Style],
+        options: StylizeOptions | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> StylizeResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one message: the job's final status, or ``skipped`` when nothing was done."""
+
+    job_id: str
+    status: Literal["succeeded", "failed", "skipped"]
+    reason: str | None = None
+    stylize_seconds: float | None = None
+    input_megapixels: float | None = None
+
+
+class ProgressWriter:
+    """A progress callback that stores stage and percent on the job, throttled.
+
+    Writes at most every ``interval`` seconds, and always when the stage changes. A failed write
+    (throttling, a brief outage) is logged and skipped: progress is a courtesy, the job goes on.
+
+    Example:
+        >>> writer = ProgressWriter(repo, job_id)
+        >>> writer("stylize", 0.5)   # stores stage "stylize", progress 50
+    """
+
+    def __init__(
+        self,
+        repo: JobRepository,
+        job_id: str,
+        interval: float = PROGRESS_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._repo = repo
+        self._job_id = job_id
+        self._interval = interval
+        self._clock = clock
+        self._stage: str | None = None
+        self._percent = -1
+        self._written_at = float("-inf")
+        self.writes = 0
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        percent = min(99, max(0, int(fraction * 100)))  # 100 only when the job has succeeded
+        now = self._clock()
+        stage_changed = stage != self._stage
+        if not stage_changed and (percent <= self._percent or now - self._written_at < self._interval):
+            return
+        self._stage = stage
+        self._percent = max(self._percent, percent)
+        self._written_at = now
+        try:
+            self._repo.record_progress(self._job_id, stage, self._percent, utcnow())
+            self.writes += 1
+        except Exception:
+            logger.warning("progress write failed; the job goes on", exc_info=True)
+
+
+def process_job(
+    job_id: str,
+    *,
+    store: BlobStore,
+    repo: JobRepository,
+    engine: Callable[[], StylizeEngine],
+    receive_count: int = 1,
+    max_receives: int = MAX_RECEIVE_COUNT,
+    progress_interval: float = PROGRESS_INTERVAL,
+) -> Outcome:
+    """Run one job to a final state, or raise to have SQS deliver it again.
+
+    ``engine`` is called only when there is work (it loads the weights on first use).
+
+    Example:
+        >>> process_job(job_id, store=store, repo=repo, engine=Engine.default).status
+        'succeeded'
+    """
+    job = repo.start(job_id, utcnow())
+    if job is None:
+        current = repo.get(job_id)
+        reason = "unknown job" if current is None else f"already {current.status.value}"
+        logger.info("skipping job: %s", reason)
+        return Outcome(job_id, "skipped", reason=reason)
+    try:
+        return _run(job, store, repo, engine, progress_interval)
+    except Exception as exc:
+        if isinstance(exc, StyleMixerError) and exc.status < 500:
+            _fail(store, repo, job, JobError(exc.code, exc.message))
+            return Outcome(job_id, "failed", reason=exc.code)
+        if receive_count < max_receives:
+            raise
+        logger.exception("job failed on its last allowed receive")
+        _fail(store, repo, job, GAVE_UP)
+        return Outcome(job_id, "failed", reason=GAVE_UP.code)
+
+
+def fail_abandoned(store: BlobStore, repo: JobRepository, job_id: str) -> bool:
+    """Fail a job whose message reached the dead-letter queue; False if it had already finished."""
+    job = repo.get(job_id)
+    if job is None or job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
+        return False
+    return _fail(store, repo, job, GAVE_UP)
+
+
+def _run(
+    job: Job,
+    store: BlobStore,
+    repo: JobRepository,
+    engine: Callable[[], StylizeEngine],
+    progress_interval: float,
+) -> Outcome:
+    from stylemixer.imageio import encode_image  # Pillow; the worker's cold import stays light
+
+    params = job.params
+    writer = ProgressWriter(repo, job.job_id, interval=progress_interval)
+    writer("fetching", 0.0)
+    options = options_for(params)
+    options.validate(len(params.styles))
+    content = _load_picture(store, "content", params.content)
+    styles: list[Style] = []
+    for number, ref in enumerate(params.styles, start=1):
+        if ref.preset is not None:
+            styles.append(PresetStyle(ref.preset))
+        else:
+            styles.append(ImageStyle(_load_picture(store, "style", str(ref.upload)), name=f"style {number}"))
+    writer("fetching", _FETCH_SHARE)
+
+    span = 1.0 - _FETCH_SHARE - _SAVE_SHARE
+    started = time.perf_counter()
+    result = engine().stylize(
+        content, styles, options, lambda stage, fraction: writer(stage, _FETCH_SHARE + span * fraction)
+    )
+    seconds = time.perf_counter() - started
+
+    writer("saving", 1.0 - _SAVE_SHARE)
+    fmt = params.format
+    key = result_key(job.job_id, "jpg" if fmt == "jpeg" else fmt)
+    store.write(key, encode_image(result.image, fmt), OUTPUT_FORMATS[fmt])
+    map_key = None
+    if result.regions is not None:
+        map_key = regions_key(job.job_id)
+        buffer = io.BytesIO()
+        result.regions.save(buffer, format="PNG")
+        store.write(map_key, buffer.getvalue(), "image/png")
+
+    width, height = result.image.size
+    if not repo.succeed(job.job_id, JobResult(key, width, height, fmt, map_key), utcnow()):
+        current = repo.get(job.job_id)
+        status = current.status.value if current else "gone"
+        if status != JobStatus.SUCCEEDED.value:
+            _delete_results(store, job)
+        return Outcome(job.job_id, "skipped", reason=f"already {status}")
+    return Outcome(
+        job.job_id,
+        "succeeded",
+        stylize_seconds=seconds,
+        input_megapixels=content.width * content.height / 1e6,
+    )
+
+
+def _load_picture(store: BlobStore, purpose: UploadPurpose, upload_id: str) -> Image.Image:
+    """Read an upload and decode it under the limits (its size is checked before it is read)."""
+    from stylemixer.imageio import read_image
+
+    key = upload_key(purpose, upload_id)
+    info = store.head(key)
+    if info is None:
+        raise UploadNotFoundError(message=f"The {purpose} picture is no longer available; upload it again.")
+    if info.size > MAX_UPLOAD_BYTES:
+        raise ImageTooLargeError(
+            message=f"The {purpose} picture is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
+        )
+    return read_image(store.read(key), max_bytes=MAX_UPLOAD_BYTES)
+
+
+def _fail(store: BlobStore, repo: JobRepository, job: Job, error: JobError) -> bool:
+    """Mark the job failed and remove anything it may have written, so no half result is left."""
+    changed = repo.fail(job.job_id, error, utcnow())
+    if changed:
+        _delete_results(store, job)
+    return changed
+
+
+def _delete_results(store: BlobStore, job: Job) -> None:
+    fmt = job.params.format
+    for key in (result_key(job.job_id, "jpg" if fmt == "jpeg" else fmt), regions_key(job.job_id)):
+        try:
+            store.delete(key)
+        except Exception:
+            logger.warning("could not delete %s", key, exc_info=True)
