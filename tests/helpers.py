@@ -16,3 +16,6 @@ def testdata_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"test picture {path} is absent (the shared test data lives beside the project)")
     return path
+
+
+testdata_path.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test, despite its name
