@@ -1,0 +1,107 @@
+// Talking to the StyleMixer API: every failure becomes an ApiError whose message is a sentence a
+// person can act on (the API's own `error.message` when it sent one), never a bare status code.
+
+/** A failed API call. `retryable` is true for network trouble and server-side failures. */
+export class ApiError extends Error {
+  constructor(message, { code = "Error", status = 0, retryable = false } = {}) {
+    super(message);
+    this.name = "ApiError";
+    this.code = code;
+    this.status = status;
+    this.retryable = retryable;
+  }
+}
+
+const NETWORK_MESSAGE = "We could not reach StyleMixer. Check your internet connection and try again.";
+
+/** The sentence to show when the server did not send one of its own. */
+function fallbackMessage(status) {
+  if (status === 404) return "We could not find what you asked for. It may have expired; please start again.";
+  if (status === 413) return "That file is too large. Please choose a smaller picture.";
+  if (status === 429) return "StyleMixer is busy right now. Please wait a moment and try again.";
+  if (status >= 500) return "Something went wrong on our side. Please try again in a minute.";
+  return "StyleMixer could not accept that request. Please check your choices and try again.";
+}
+
+/** Reads `config.json`, which says where the API is and which limits the page checks first. */
+export async function loadConfig() {
+  let response;
+  try {
+    response = await fetch("config.json", { cache: "no-store" });
+  } catch {
+    throw new ApiError(NETWORK_MESSAGE, { code: "NetworkError", retryable: true });
+  }
+  if (!response.ok) {
+    throw new ApiError("The page could not load its settings. Please reload it in a minute.", {
+      code: "ConfigMissing",
+      status: response.status,
+      retryable: true,
+    });
+  }
+  return response.json();
+}
+
+/** A small client for one API base URL (e.g. "/api" locally, "https://…/" when deployed). */
+export class Api {
+  constructor(baseUrl) {
+    this.baseUrl = String(baseUrl || "").replace(/\/+$/, "");
+  }
+
+  async request(method, path, body) {
+    const init = { method, headers: { Accept: "application/json" }, cache: "no-store" };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(this.baseUrl + path, init);
+    } catch {
+      throw new ApiError(NETWORK_MESSAGE, { code: "NetworkError", retryable: true });
+    }
+    let payload = null;
+    try {
+      payload = await response.json();
+    } catch {
+      payload = null;
+    }
+    if (!response.ok) {
+      const error = payload && typeof payload === "object" ? payload.error : null;
+      const message = error && typeof error.message === "string" && error.message ? error.message : null;
+      throw new ApiError(message || fallbackMessage(response.status), {
+        code: (error && typeof error.code === "string" && error.code) || "HttpError",
+        status: response.status,
+        retryable: response.status >= 500 || response.status === 429,
+      });
+    }
+    if (payload === null) {
+      throw new ApiError("StyleMixer sent an answer this page could not read. Please try again.", {
+        code: "BadResponse",
+        status: response.status,
+        retryable: true,
+      });
+    }
+    return payload;
+  }
+
+  /** `GET /styles` → [{id, name, thumbnail_url}]. */
+  async styles() {
+    const payload = await this.request("GET", "/styles");
+    return Array.isArray(payload.styles) ? payload.styles : [];
+  }
+
+  /** `POST /uploads` → {upload_id, url, fields, expires_at, max_bytes}. */
+  createUpload(purpose, contentType, size) {
+    return this.request("POST", "/uploads", { purpose, content_type: contentType, size });
+  }
+
+  /** `POST /jobs` → {job_id, status, links}. */
+  createJob(request) {
+    return this.request("POST", "/jobs", request);
+  }
+
+  /** `GET /jobs/{id}` → {job_id, status, stage, progress, error?, result?}. */
+  job(jobId) {
+    return this.request("GET", `/jobs/${encodeURIComponent(jobId)}`);
+  }
+}

@@ -1,0 +1,105 @@
+// Checks a chosen file before anything is uploaded, so a person hears at once, in plain words, that
+// it is not a picture or is too large. The API and the worker check again: this only saves a wasted
+// upload. The type is decided from the file's first bytes, never from its name.
+
+/** A file the page refuses; `message` is the sentence shown. */
+export class FileProblem extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "FileProblem";
+  }
+}
+
+const SIGNATURES = [
+  { type: "image/jpeg", test: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
+  {
+    type: "image/png",
+    test: (b) => [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].every((v, i) => b[i] === v),
+  },
+  {
+    type: "image/webp",
+    test: (b) => ascii(b, 0, 4) === "RIFF" && ascii(b, 8, 12) === "WEBP",
+  },
+];
+
+function ascii(bytes, start, end) {
+  return String.fromCharCode(...bytes.slice(start, end));
+}
+
+const TYPE_NAMES = { "image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP" };
+
+/** "3.4 MB" for a byte count. */
+export function formatBytes(bytes) {
+  if (bytes < 1024 * 1024) return `${Math.max(1, Math.round(bytes / 1024))} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, "")} MB`;
+}
+
+/** The image type from the file's first bytes, or null. */
+export async function sniffType(file) {
+  const head = new Uint8Array(await file.slice(0, 12).arrayBuffer());
+  const match = SIGNATURES.find((s) => s.test(head));
+  return match ? match.type : null;
+}
+
+function decodeSize(url) {
+  return new Promise((resolve, reject) => {
+    const img = new Image();
+    img.addEventListener("load", () => resolve({ width: img.naturalWidth, height: img.naturalHeight }));
+    img.addEventListener("error", () => reject(new Error("decode")));
+    img.src = url;
+  });
+}
+
+/**
+ * Checks `file` against `config`'s limits. Resolves to {file, type, width, height, url} (url is an
+ * object URL for previews; the caller revokes it) or rejects with a FileProblem.
+ * `what` names the file in messages ("photo", "painting").
+ */
+export async function checkImageFile(file, config, what = "picture") {
+  const name = file.name ? `“${file.name}”` : `That ${what}`;
+  const accepted = (config.accepted_types || Object.keys(TYPE_NAMES)).map((t) => TYPE_NAMES[t] || t);
+  const acceptedText = accepted.length > 1 ? `${accepted.slice(0, -1).join(", ")} or ${accepted.at(-1)}` : accepted[0];
+  if (file.size === 0) {
+    throw new FileProblem(`${name} is empty. Choose a ${what} in ${acceptedText} format.`);
+  }
+  if (file.size > config.max_upload_bytes) {
+    throw new FileProblem(
+      `${name} is ${formatBytes(file.size)}; the largest ${what} we accept is ${formatBytes(config.max_upload_bytes)}. ` +
+        "Choose a smaller file or save it at a lower quality.",
+    );
+  }
+  const type = await sniffType(file);
+  if (!type || !(config.accepted_types || []).includes(type)) {
+    throw new FileProblem(`${name} is not a ${acceptedText} picture. Choose a ${what} in one of those formats.`);
+  }
+  const url = URL.createObjectURL(file);
+  let size;
+  try {
+    size = await decodeSize(url);
+  } catch {
+    URL.revokeObjectURL(url);
+    throw new FileProblem(`${name} looks like a ${TYPE_NAMES[type]} file but cannot be read; it may be damaged. Choose another ${what}.`);
+  }
+  const problem = sizeProblem(size, config, name);
+  if (problem) {
+    URL.revokeObjectURL(url);
+    throw new FileProblem(problem);
+  }
+  return { file, type, url, ...size };
+}
+
+function sizeProblem({ width, height }, config, name) {
+  const shortest = Math.min(width, height);
+  const longest = Math.max(width, height);
+  if (shortest < config.min_side) {
+    return `${name} is ${width} × ${height} pixels; each side must be at least ${config.min_side} pixels.`;
+  }
+  if (longest > config.max_side) {
+    return `${name} is ${width} × ${height} pixels; no side may be longer than ${config.max_side} pixels.`;
+  }
+  if (width * height > config.max_pixels) {
+    const mp = (config.max_pixels / 1e6).toFixed(0);
+    return `${name} is ${width} × ${height} pixels, more than ${mp} megapixels. Choose a smaller picture.`;
+  }
+  return null;
+}

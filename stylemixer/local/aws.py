@@ -1,0 +1,127 @@
+"""The embedded AWS: moto's server as S3, SQS and DynamoDB, with the deployed stack's resources.
+
+Names and settings come from :mod:`stylemixer.resources`, the module the CDK app reads too, so the
+handlers meet the same bucket, table, queue and dead-letter queue here as in AWS. moto's server
+answers CORS for any origin, which lets the browser POST uploads to it directly (in AWS the data
+bucket's CORS rules allow the site's origin).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from stylemixer.local.context import LOCAL_REGION
+from stylemixer.resources import (
+    DATA_BUCKET,
+    JOBS_DLQ,
+    JOBS_QUEUE,
+    JOBS_TABLE,
+    MAX_RECEIVE_COUNT,
+    TABLE_PARTITION_KEY,
+    TABLE_TTL_ATTRIBUTE,
+    VISIBILITY_TIMEOUT_FACTOR,
+)
+
+if TYPE_CHECKING:
+    from moto.server import ThreadedMotoServer
+
+#: The worker's timeout in the deployed stack (Lambda's maximum, the CDK app's default).
+WORKER_TIMEOUT_SECONDS = 900
+#: The dead-letter consumer only marks jobs failed; the CDK app gives it 30 s.
+DLQ_HANDLER_TIMEOUT_SECONDS = 30
+#: Message retention as deployed: a day for jobs, two weeks for dead letters.
+QUEUE_RETENTION_SECONDS = 24 * 3600
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+
+DUMMY_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+
+
+@dataclass(frozen=True, slots=True)
+class LocalResources:
+    """Where the embedded AWS lives and what was created in it."""
+
+    endpoint_url: str
+    bucket: str
+    table: str
+    queue_url: str
+    dlq_url: str
+
+
+def start_moto(host: str = "127.0.0.1") -> tuple[ThreadedMotoServer, str]:
+    """Start moto's server on a free port of ``host``; returns it and its endpoint URL.
+
+    Example:
+        >>> server, endpoint = start_moto()
+        >>> endpoint.startswith("http://127.0.0.1:")
+        True
+        >>> server.stop()
+    """
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address=host, port=0, verbose=False)
+    server.start()
+    bound_host, port = server.get_host_and_port()
+    return server, f"http://{bound_host}:{port}"
+
+
+def client(service: str, endpoint_url: str) -> Any:
+    """A boto3 client for the embedded AWS, whatever the process's own AWS settings are."""
+    import boto3
+
+    return boto3.client(service, endpoint_url=endpoint_url, region_name=LOCAL_REGION, **DUMMY_CREDENTIALS)
+
+
+def create_resources(
+    endpoint_url: str,
+    *,
+    visibility_timeout: int = VISIBILITY_TIMEOUT_FACTOR * WORKER_TIMEOUT_SECONDS,
+    max_receive_count: int = MAX_RECEIVE_COUNT,
+) -> LocalResources:
+    """Create the data bucket, the jobs table (with TTL), the dead-letter queue and the jobs queue.
+
+    ``visibility_timeout`` defaults to the deployed value (six times the worker's timeout); tests
+    of redelivery pass a short one.
+
+    Example:
+        >>> create_resources(endpoint).bucket
+        'stylemixer-data'
+    """
+    s3 = client("s3", endpoint_url)
+    s3.create_bucket(Bucket=DATA_BUCKET)
+
+    dynamodb = client("dynamodb", endpoint_url)
+    dynamodb.create_table(
+        TableName=JOBS_TABLE,
+        KeySchema=[{"AttributeName": TABLE_PARTITION_KEY, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": TABLE_PARTITION_KEY, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.update_time_to_live(
+        TableName=JOBS_TABLE,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": TABLE_TTL_ATTRIBUTE},
+    )
+
+    sqs = client("sqs", endpoint_url)
+    dlq_url = sqs.create_queue(
+        QueueName=JOBS_DLQ,
+        Attributes={
+            "MessageRetentionPeriod": str(DLQ_RETENTION_SECONDS),
+            "VisibilityTimeout": str(VISIBILITY_TIMEOUT_FACTOR * DLQ_HANDLER_TIMEOUT_SECONDS),
+        },
+    )["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    queue_url = sqs.create_queue(
+        QueueName=JOBS_QUEUE,
+        Attributes={
+            "MessageRetentionPeriod": str(QUEUE_RETENTION_SECONDS),
+            "VisibilityTimeout": str(visibility_timeout),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive_count}
+            ),
+        },
+    )["QueueUrl"]
+    return LocalResources(endpoint_url, DATA_BUCKET, JOBS_TABLE, queue_url, dlq_url)

@@ -1,0 +1,251 @@
+"""The local front door: ``static_site/`` at ``/``, ``/config.json``, and ``/api/...`` for the API handler.
+
+Requests under ``/api`` become API Gateway HTTP API v2 events for the same handler Lambda runs,
+one at a time (a Lambda execution environment never runs two invocations at once, and the
+handler's router keeps the current event on itself). Everything else is a static file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+from stylemixer.local.context import LambdaContext
+from stylemixer.local.gateway import MAX_BODY_BYTES, HttpReply, error_reply, http_api_event, http_reply
+from stylemixer.siteconfig import site_config
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api"
+#: The API function's settings as deployed (its timeout bounds every request).
+API_FUNCTION_NAME = "stylemixer-api"
+API_MEMORY_MB = 1024
+API_TIMEOUT_SECONDS = 10
+
+#: What the site may serve; anything else under static_site/ (package.json, node_modules…) is not.
+STATIC_TYPES: dict[str, str] = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".map": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".ico": "image/x-icon",
+    ".txt": "text/plain; charset=utf-8",
+    ".webmanifest": "application/manifest+json",
+}
+_HIDDEN_PARTS = {"node_modules"}
+_HIDDEN_FILES = {"package.json", "package-lock.json"}
+
+
+def content_security_policy(storage_origin: str) -> str:
+    """The page's CSP: nothing inline, nothing from elsewhere but the storage endpoint's pictures and uploads.
+
+    Example:
+        >>> "script-src 'self'" in content_security_policy("http://127.0.0.1:5000")
+        True
+    """
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src 'self' data: blob: {storage_origin}",
+            f"connect-src 'self' {storage_origin}",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def resolve_static(root: Path, url_path: str) -> Path | None:
+    """The file under ``root`` that ``url_path`` names, or None (missing, hidden, or outside root).
+
+    Example:
+        >>> resolve_static(Path("static_site"), "/../pyproject.toml") is None
+        True
+    """
+    relative = unquote(url_path).lstrip("/")
+    if relative == "" or relative.endswith("/"):
+        relative += "index.html"
+    parts = Path(relative).parts
+    if any(p.startswith(".") or p in _HIDDEN_PARTS for p in parts) or (parts and parts[-1] in _HIDDEN_FILES):
+        return None
+    root = root.resolve()
+    candidate = (root / relative).resolve()
+    if not candidate.is_relative_to(root) or not candidate.is_file():
+        return None
+    if candidate.suffix.lower() not in STATIC_TYPES:
+        return None
+    return candidate
+
+
+class FrontDoor(ThreadingHTTPServer):
+    """The HTTP server, holding what its request handlers need."""
+
+    daemon_threads = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        *,
+        site_dir: Path,
+        storage_origin: str,
+    ) -> None:
+        super().__init__(address, FrontDoorHandler)
+        self.site_dir = site_dir
+        self.csp = content_security_policy(storage_origin)
+        self.config_body = json.dumps(site_config(API_PREFIX)).encode("utf-8")
+        self.api_handler: Callable[[dict[str, Any], Any], Any] | None = None
+        self.api_lock = threading.Lock()
+
+    def invoke_api(self, event: dict[str, Any]) -> HttpReply:
+        """One API invocation, serialised like a single Lambda execution environment."""
+        if self.api_handler is None:
+            return error_reply(503, "Starting", "StyleMixer is still starting. Try again in a moment.")
+        context = LambdaContext(
+            API_FUNCTION_NAME, memory_limit_in_mb=API_MEMORY_MB, timeout_seconds=API_TIMEOUT_SECONDS
+        )
+        with self.api_lock:
+            try:
+                result = self.api_handler(event, context)
+            except Exception:
+                # API Gateway's answer when the integration fails: nothing internal leaks.
+                log.exception("the API handler raised")
+                return HttpReply(
+                    500, [("Content-Type", "application/json")], b'{"message":"Internal Server Error"}'
+                )
+        return http_reply(result)
+
+
+class FrontDoorHandler(BaseHTTPRequestHandler):
+    """Routes one request: the API, the site's config, or a static file."""
+
+    server: FrontDoor
+    protocol_version = "HTTP/1.1"
+    server_version = "StyleMixer"
+    sys_version = ""
+    timeout = 30
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s - " + format, self.address_string(), *args)
+
+    def _is_api(self) -> bool:
+        path = urlsplit(self.path).path
+        return path == API_PREFIX or path.startswith(API_PREFIX + "/")
+
+    def do_GET(self) -> None:
+        self._dispatch(head=False)
+
+    def do_HEAD(self) -> None:
+        self._dispatch(head=True)
+
+    def do_POST(self) -> None:
+        self._dispatch_api_only()
+
+    def do_PUT(self) -> None:
+        self._dispatch_api_only()
+
+    def do_PATCH(self) -> None:
+        self._dispatch_api_only()
+
+    def do_DELETE(self) -> None:
+        self._dispatch_api_only()
+
+    def do_OPTIONS(self) -> None:
+        self._dispatch_api_only()
+
+    def _dispatch_api_only(self) -> None:
+        if self._is_api():
+            self._api()
+        else:
+            self._send(error_reply(405, "MethodNotAllowed", "This address only answers GET."))
+
+    def _dispatch(self, *, head: bool) -> None:
+        if self._is_api():
+            self._api()
+            return
+        path = urlsplit(self.path).path
+        if path == "/config.json":
+            self._send(
+                HttpReply(200, [("Content-Type", "application/json")], self.server.config_body), head=head
+            )
+            return
+        file = resolve_static(self.server.site_dir, path)
+        if file is None:
+            body = b"Not found. The StyleMixer page is at /."
+            self._send(HttpReply(404, [("Content-Type", "text/plain; charset=utf-8")], body), head=head)
+            return
+        headers = [("Content-Type", STATIC_TYPES[file.suffix.lower()]), ("Cache-Control", "no-cache")]
+        if file.suffix == ".html":
+            headers.append(("Content-Security-Policy", self.server.csp))
+        self._send(HttpReply(200, headers, file.read_bytes()), head=head)
+
+    def _read_body(self) -> bytes | HttpReply:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.close_connection = True
+            return error_reply(411, "LengthRequired", "Send the request with a Content-Length header.")
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self.close_connection = True
+            return error_reply(400, "BadRequest", "The Content-Length header is not a number.")
+        if length > MAX_BODY_BYTES:
+            # Refused unread, before any event is built; the connection cannot be reused.
+            self.close_connection = True
+            return error_reply(
+                413,
+                "RequestTooLarge",
+                f"The request body is larger than {MAX_BODY_BYTES // 1024} KB. "
+                "Pictures go to the upload link, not to the API.",
+            )
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _api(self) -> None:
+        body = self._read_body()
+        if isinstance(body, HttpReply):
+            self._send(body)
+            return
+        event = http_api_event(
+            self.command,
+            self.path,
+            list(self.headers.items()),
+            body,
+            prefix=API_PREFIX,
+            source_ip=self.client_address[0],
+        )
+        self._send(self.server.invoke_api(event), head=self.command == "HEAD")
+
+    def _send(self, reply: HttpReply, *, head: bool = False) -> None:
+        self.send_response(reply.status)
+        for name, value in reply.headers:
+            if name.lower() not in {"content-length", "connection", "transfer-encoding"}:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "strict-origin-when-cross-origin")
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if not head:
+            self.wfile.write(reply.body)
+
+
+def make_front_door(host: str, port: int, *, site_dir: Path, storage_origin: str) -> FrontDoor:
+    """Bind the front door (port 0 picks a free port); serve it with ``serve_forever`` in a thread."""
+    return FrontDoor((host, port), site_dir=site_dir, storage_origin=storage_origin)

@@ -1,0 +1,231 @@
+"""The whole service on one machine: embedded AWS, the front door, and the queue pollers.
+
+The handlers are the ones Lambda runs (their dotted paths come from :mod:`stylemixer.resources`),
+imported only after the environment points them at the embedded AWS.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import signal
+import sys
+import threading
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from stylemixer.errors import StyleMixerError
+from stylemixer.local.aws import (
+    DLQ_HANDLER_TIMEOUT_SECONDS,
+    WORKER_TIMEOUT_SECONDS,
+    LocalResources,
+    client,
+    create_resources,
+    start_moto,
+)
+from stylemixer.local.environment import apply_environment, handler_environment
+from stylemixer.local.poller import QueuePoller
+from stylemixer.local.server import FrontDoor, make_front_door
+from stylemixer.resources import API_HANDLER, DLQ_HANDLER, VISIBILITY_TIMEOUT_FACTOR, WORKER_HANDLER
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import FrameType, TracebackType
+
+    from moto.server import ThreadedMotoServer
+
+log = logging.getLogger(__name__)
+
+#: ``static_site/`` beside the package (a source checkout or an editable install).
+DEFAULT_SITE_DIR = Path(__file__).resolve().parents[2] / "static_site"
+#: The worker's memory as deployed (it only names the figure in the Lambda context here).
+WORKER_MEMORY_MB = 3008
+READY_MESSAGE = "StyleMixer is running at {url}"
+
+
+def load_handler(dotted: str) -> Callable[[dict[str, Any], Any], Any]:
+    """Import ``package.module.function`` as Lambda does with a handler setting.
+
+    Example:
+        >>> load_handler("functions.api.handler.handler")  # doctest: +SKIP
+        <function handler ...>
+    """
+    module_name, _, attribute = dotted.rpartition(".")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def _origins(host: str, port: int) -> list[str]:
+    hosts = [host]
+    if host in {"127.0.0.1", "0.0.0.0", "::1", "::"}:
+        hosts = ["127.0.0.1", "localhost"]
+    return [f"http://{h}:{port}" for h in hosts]
+
+
+class LocalStack:
+    """Starts and stops the local service; a context manager for tests.
+
+    ``port=0`` picks a free port (see :attr:`url`). ``visibility_timeout`` overrides the jobs
+    queue's (tests of redelivery shorten it). The process environment is changed for good: the
+    handlers read it at import.
+
+    Example:
+        >>> with LocalStack(port=0) as stack:
+        ...     urllib.request.urlopen(stack.url + "api/health").status
+        200
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        *,
+        site_dir: Path = DEFAULT_SITE_DIR,
+        visibility_timeout: int = VISIBILITY_TIMEOUT_FACTOR * WORKER_TIMEOUT_SECONDS,
+        poll_wait_seconds: int = 1,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.site_dir = site_dir
+        self.visibility_timeout = visibility_timeout
+        self.poll_wait_seconds = poll_wait_seconds
+        self.resources: LocalResources | None = None
+        self._moto: ThreadedMotoServer | None = None
+        self._front_door: FrontDoor | None = None
+        self._serve_thread: threading.Thread | None = None
+        self.pollers: list[QueuePoller] = []
+
+    @property
+    def url(self) -> str:
+        """The page's address, e.g. ``http://127.0.0.1:8000/``."""
+        if self._front_door is None:
+            raise RuntimeError("the stack is not started")
+        return f"http://{self.host}:{self._front_door.server_address[1]}/"
+
+    def start(self) -> str:
+        """Start everything; returns :attr:`url` once the API answers."""
+        self._moto, endpoint = start_moto("127.0.0.1")
+        try:
+            try:
+                self._front_door = make_front_door(
+                    self.host, self.port, site_dir=self.site_dir, storage_origin=endpoint
+                )
+            except OSError as exc:
+                raise StyleMixerError(
+                    "PortUnavailable",
+                    f"Cannot listen on {self.host}:{self.port} ({exc.strerror or exc}). "
+                    "Choose another port with --port, or stop what is using it.",
+                ) from None
+            port = self._front_door.server_address[1]
+            self.resources = create_resources(endpoint, visibility_timeout=self.visibility_timeout)
+            env = handler_environment(self.resources, self.url)
+            env["STYLEMIXER_ALLOWED_ORIGINS"] = ",".join(_origins(self.host, port))
+            apply_environment(env)
+            self._front_door.api_handler = load_handler(API_HANDLER)
+            self._serve_thread = threading.Thread(
+                target=self._front_door.serve_forever,
+                kwargs={"poll_interval": 0.2},
+                name="front-door",
+                daemon=True,
+            )
+            self._serve_thread.start()
+            self._start_pollers(endpoint)
+        except BaseException:
+            self.stop()
+            raise
+        return self.url
+
+    def _start_pollers(self, endpoint: str) -> None:
+        assert self.resources is not None
+        sqs = client("sqs", endpoint)
+        worker_module = WORKER_HANDLER.rpartition(".")[0]
+        worker = QueuePoller(
+            sqs,
+            self.resources.queue_url,
+            lambda: load_handler(WORKER_HANDLER),
+            function_name="stylemixer-worker",
+            wait_seconds=self.poll_wait_seconds,
+            memory_limit_in_mb=WORKER_MEMORY_MB,
+            timeout_seconds=WORKER_TIMEOUT_SECONDS,
+        )
+        dead_letters = QueuePoller(
+            sqs,
+            self.resources.dlq_url,
+            lambda: load_handler(DLQ_HANDLER),
+            function_name="stylemixer-dead-letters",
+            wait_seconds=self.poll_wait_seconds,
+            timeout_seconds=DLQ_HANDLER_TIMEOUT_SECONDS,
+        )
+        self.pollers = [worker, dead_letters]
+        for poller in self.pollers:
+            poller.start()
+        # Warm the worker in the background (its cold start imports torch), as a provisioned
+        # function would be; the front door is already answering.
+        threading.Thread(target=self._warm, args=(worker_module,), name="warm-worker", daemon=True).start()
+
+    @staticmethod
+    def _warm(module_name: str) -> None:
+        try:
+            importlib.import_module(module_name)
+        except Exception:
+            log.exception("the worker handler could not be imported; jobs will fail until this is fixed")
+
+    def stop(self, join_timeout: float = 5.0) -> None:
+        """Stop the pollers, the front door and the embedded AWS; safe to call twice."""
+        for poller in self.pollers:
+            poller.stop()
+        if self._front_door is not None:
+            if self._serve_thread is not None:
+                self._front_door.shutdown()
+                self._serve_thread.join(join_timeout)
+            self._front_door.server_close()
+        for poller in self.pollers:
+            poller.join(join_timeout + self.poll_wait_seconds)
+            if poller.is_alive():
+                log.warning("%s is still busy with a batch; leaving it behind", poller.name)
+        self.pollers = []
+        self._serve_thread = None
+        if self._moto is not None:
+            self._moto.stop()
+            self._moto = None
+
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def run(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """``stylemixer serve``: start the stack, print one line, serve until Ctrl-C or SIGTERM.
+
+    Example:
+        >>> run("127.0.0.1", 8000)  # doctest: +SKIP
+        StyleMixer is running at http://127.0.0.1:8000/
+    """
+    level = os.environ.get("STYLEMIXER_LOCAL_LOG_LEVEL", "WARNING").upper()
+    logging.basicConfig(level=level, stream=sys.stderr)
+    # moto's web server logs every request at INFO; only the project's own warnings are wanted.
+    logging.getLogger("werkzeug").setLevel(level)
+    # With metrics off locally, Powertools warns on every invocation that it has none to publish.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    stopping = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    stack = LocalStack(host, port)
+    try:
+        stack.start()
+        print(READY_MESSAGE.format(url=stack.url), flush=True)
+        while not stopping.wait(0.5):
+            pass
+    finally:
+        stack.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
