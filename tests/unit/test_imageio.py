@@ -462,7 +462,7 @@ def test_png_claiming_50000_by_50000_is_refused_from_the_header_without_allocati
     assert isinstance(error, ImageTooLargeError)
     assert error.code == "ImageDimensionsTooLarge"
     assert "50000 × 50000" in error.message
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 2.0  # decoding 7.5 GB could not be this quick
     after = Image.core.get_stats()
     assert after["new_count"] == before["new_count"]
     assert after["allocated_blocks"] == before["allocated_blocks"]
