@@ -511,7 +511,9 @@ def fit_within(img: Image.Image, max_size: int | None) -> Image.Image:
 def encode_image(img: Image.Image, fmt: str = "jpeg", *, quality: int | None = None) -> bytes:
     """The picture as ``fmt`` bytes (``"jpeg"``, ``"png"`` or ``"webp"``), sRGB, no other metadata.
 
-    JPEG: quality 92, 4:4:4 chroma (stylized edges are colourful; 4:2:0 smears them), progressive.
+    JPEG: quality 92, 4:4:4 chroma (stylized edges are colourful; 4:2:0 smears them), baseline: Pillow
+    sizes a progressive JPEG's one-shot buffer at 1 byte a pixel, which busy stylized textures at
+    quality 92 exceed ("Suspension not allowed here").
     PNG: no ``optimize`` pass and zlib level 3, not 6: measured on a 16-megapixel photo, 2.1 s
     instead of 5.5 s for a file 16 % larger (PNG is chosen for being lossless, not small). WebP:
     quality 90, method 4. ``quality`` overrides the JPEG/WebP default. An sRGB profile (about 600 bytes) is
@@ -530,7 +532,7 @@ def encode_image(img: Image.Image, fmt: str = "jpeg", *, quality: int | None = N
     if icc is not None:
         params["icc_profile"] = icc
     if kind == "jpeg":
-        params.update(quality=quality or 92, subsampling=0, progressive=True)
+        params.update(quality=quality or 92, subsampling=0)
     elif kind == "png":
         params.update(optimize=False, compress_level=3)
     else:
