@@ -8,6 +8,7 @@ can route a request. It is still built once per cold start.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Most API requests emit no metric (only job submissions do); that is expected, not worth a warning.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 
 def make_logger() -> Logger:

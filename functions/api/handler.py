@@ -9,6 +9,7 @@ plain 500 ``InternalError`` that says nothing about why.
 from __future__ import annotations
 
 import functools
+import json
 import re
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -59,7 +60,12 @@ _cors = (
     if SETTINGS.allowed_origins
     else None
 )
-app = APIGatewayHttpResolver(cors=_cors, enable_validation=True)
+app = APIGatewayHttpResolver(
+    cors=_cors,
+    enable_validation=True,
+    # A response that does not match its model is our bug: a 500, never the caller's 422.
+    response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR,
+)
 
 #: Every route, for telling a wrong method (405) from an unknown path (404).
 ROUTES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -159,16 +165,18 @@ def get_job(job_id: str) -> JobOut:
 
 
 @app.get("/openapi.json", summary="This API's OpenAPI description", tags=["meta"])
-def openapi() -> Response[dict[str, Any]]:
-    return Response(status_code=HTTPStatus.OK, content_type="application/json", body=_openapi_document())
+def openapi() -> dict[str, Any]:
+    return _openapi_document()
 
 
 @functools.cache
-def _openapi_document() -> str:
-    return app.get_openapi_json_schema(
-        title="StyleMixer API",
-        version=__version__,
-        description="Upload a photo, pick styles, submit a job, poll it, fetch the stylized picture.",
+def _openapi_document() -> dict[str, Any]:
+    return json.loads(
+        app.get_openapi_json_schema(
+            title="StyleMixer API",
+            version=__version__,
+            description="Upload a photo, pick styles, submit a job, poll it, fetch the stylized picture.",
+        )
     )
 
 

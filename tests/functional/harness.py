@@ -1,0 +1,300 @@
+"""Test harness: both handlers called in-process with real event shapes, against moto.
+
+The environment the handlers validate at import is set here, before they are imported; each test
+gets fresh resources (same names as the CDK stack and the local stack) inside ``mock_aws``.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import io
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stylemixer import resources
+
+EVENTS = Path(__file__).resolve().parent.parent / "events"
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"
+QUEUE_URL = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{resources.JOBS_QUEUE}"
+DLQ_URL = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{resources.JOBS_DLQ}"
+SITE_ORIGIN = "https://d111111abcdef8.cloudfront.net"
+
+_ENV = {
+    resources.ENV_BUCKET: resources.DATA_BUCKET,
+    resources.ENV_TABLE: resources.JOBS_TABLE,
+    resources.ENV_QUEUE_URL: QUEUE_URL,
+    resources.ENV_ALLOWED_ORIGINS: SITE_ORIGIN,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_DEV": "false",
+}
+# The handlers read these at import (cold start); moto must never reach a real endpoint.
+os.environ.update(_ENV)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+
+from moto import mock_aws  # noqa: E402  (after the credentials are faked)
+
+from functions.api import handler as api  # noqa: E402
+from functions.worker import handler as worker  # noqa: E402
+
+
+@dataclass
+class LambdaContext:
+    """The fields of Lambda's context object that Powertools reads."""
+
+    function_name: str = "stylemixer-test"
+    memory_limit_in_mb: int = 3008
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:stylemixer-test"
+    aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+@dataclass
+class Stack:
+    """Clients on the mocked resources, for arranging and inspecting."""
+
+    s3: Any
+    dynamodb: Any
+    sqs: Any
+
+    def put_upload(self, purpose: str, upload_id: str, data: bytes, content_type: str = "image/jpeg") -> None:
+        key = f"{resources.UPLOADS_PREFIX}{purpose}/{upload_id}"
+        self.s3.put_object(Bucket=resources.DATA_BUCKET, Key=key, Body=data, ContentType=content_type)
+
+    def keys(self, prefix: str = "") -> list[str]:
+        listing = self.s3.list_objects_v2(Bucket=resources.DATA_BUCKET, Prefix=prefix)
+        return sorted(o["Key"] for o in listing.get("Contents", []))
+
+    def job_item(self, job_id: str) -> dict[str, Any] | None:
+        return self.dynamodb.get_item(
+            TableName=resources.JOBS_TABLE, Key={resources.TABLE_PARTITION_KEY: {"S": job_id}}
+        ).get("Item")
+
+    def receive(self, queue_url: str = QUEUE_URL, wait: int = 0) -> list[dict[str, Any]]:
+        """Messages as SQS hands them to Lambda (made visible again at once, like an expired timeout)."""
+        messages = self.sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=10,
+            AttributeNames=["All"],
+            VisibilityTimeout=0,
+            WaitTimeSeconds=wait,
+        ).get("Messages", [])
+        return messages
+
+
+@pytest.fixture(scope="session")
+def aws_session() -> Any:
+    """moto's S3, DynamoDB and SQS with the stack's resources, created once for the session."""
+    with mock_aws():
+        import boto3
+
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(
+            Bucket=resources.DATA_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        dynamodb.create_table(
+            TableName=resources.JOBS_TABLE,
+            KeySchema=[{"AttributeName": resources.TABLE_PARTITION_KEY, "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": resources.TABLE_PARTITION_KEY, "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        sqs = boto3.client("sqs", region_name=REGION)
+        sqs.create_queue(QueueName=resources.JOBS_DLQ)
+        dlq_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{resources.JOBS_DLQ}"
+        sqs.create_queue(
+            QueueName=resources.JOBS_QUEUE,
+            Attributes={
+                "RedrivePolicy": json.dumps(
+                    {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": resources.MAX_RECEIVE_COUNT}
+                )
+            },
+        )
+        api.adapters.cache_clear()
+        worker.adapters.cache_clear()
+        yield Stack(s3=s3, dynamodb=dynamodb, sqs=sqs)
+        api.adapters.cache_clear()
+        worker.adapters.cache_clear()
+
+
+@pytest.fixture
+def aws(aws_session: Stack, monkeypatch: pytest.MonkeyPatch) -> Stack:
+    """The session's resources, emptied: no jobs, no messages, no objects."""
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", raising=False)
+    stack = aws_session
+    for item in stack.dynamodb.scan(TableName=resources.JOBS_TABLE, ProjectionExpression="job_id")["Items"]:
+        stack.dynamodb.delete_item(TableName=resources.JOBS_TABLE, Key=item)
+    for url in (QUEUE_URL, DLQ_URL):  # PurgeQueue is allowed once a minute; delete one by one
+        while messages := stack.receive(url):
+            for message in messages:
+                stack.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    keys = stack.keys()
+    if keys:
+        stack.s3.delete_objects(
+            Bucket=resources.DATA_BUCKET, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True}
+        )
+    return stack
+
+
+def api_event(
+    method: str,
+    path: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    raw_body: str | None = None,
+) -> dict[str, Any]:
+    """The recorded API Gateway HTTP API (v2) event, re-aimed at ``method path``."""
+    event = copy.deepcopy(json.loads((EVENTS / "apigw_http_v2.json").read_text()))
+    event["rawPath"] = path
+    event["requestContext"]["http"]["method"] = method
+    event["requestContext"]["http"]["path"] = path
+    event["routeKey"] = "$default"
+    if headers is not None:
+        event["headers"].update({k.lower(): v for k, v in headers.items()})
+    if raw_body is not None:
+        event["body"] = raw_body
+    elif body is not None:
+        event["body"] = json.dumps(body)
+    else:
+        event.pop("body", None)
+    event["headers"]["content-length"] = str(len(event.get("body") or ""))
+    return event
+
+
+def call_api(
+    method: str,
+    path: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    raw_body: str | None = None,
+) -> ApiResponse:
+    """Call the API handler in-process and decode its answer."""
+    response = api.handler(api_event(method, path, body, headers, raw_body), LambdaContext())
+    text = response.get("body") or ""
+    if response.get("isBase64Encoded"):
+        text = base64.b64decode(text).decode()
+    headers_out = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+    try:
+        decoded = json.loads(text) if text else None
+    except ValueError:
+        decoded = text
+    return ApiResponse(status=response["statusCode"], body=decoded, headers=headers_out)
+
+
+def sqs_event(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """An SQS event as Lambda's event source mapping builds it from received messages."""
+    template = json.loads((EVENTS / "sqs_job.json").read_text())["Records"][0]
+    records = []
+    for message in messages:
+        record = copy.deepcopy(template)
+        record["messageId"] = message["MessageId"]
+        record["receiptHandle"] = message["ReceiptHandle"]
+        record["body"] = message["Body"]
+        record["md5OfBody"] = message["MD5OfBody"]
+        record["attributes"].update(message.get("Attributes", {}))
+        records.append(record)
+    return {"Records": records}
+
+
+def raw_sqs_event(body: str, receive_count: int = 1, message_id: str = "m-1") -> dict[str, Any]:
+    """The recorded SQS event with its body and receive count replaced."""
+    event = json.loads((EVENTS / "sqs_job.json").read_text())
+    record = event["Records"][0]
+    record["body"] = body
+    record["messageId"] = message_id
+    record["attributes"]["ApproximateReceiveCount"] = str(receive_count)
+    return event
+
+
+def jpeg_bytes(path: Path, max_side: int | None = None) -> bytes:
+    """A real photo's bytes, optionally made smaller first (keeps the fake-engine tests quick)."""
+    if max_side is None:
+        return path.read_bytes()
+    from PIL import Image
+
+    with Image.open(path) as opened:
+        img = opened.convert("RGB")
+    img.thumbnail((max_side, max_side))
+    out = io.BytesIO()
+    img.save(out, format="JPEG", quality=90)
+    return out.getvalue()
+
+
+def upload_through_presigned_post(
+    data: bytes, purpose: str = "content", content_type: str = "image/jpeg"
+) -> str:
+    """What the page does: ask the API for a presigned POST, then POST the file straight to S3."""
+    import requests
+
+    ticket = call_api(
+        "POST", "/uploads", {"purpose": purpose, "content_type": content_type, "size": len(data)}
+    )
+    assert ticket.status == 201, ticket.body
+    response = requests.post(
+        ticket.body["url"],
+        data=ticket.body["fields"],
+        files={"file": ("picture", data, content_type)},
+        timeout=30,
+    )
+    assert response.status_code in (200, 201, 204), response.text
+    return ticket.body["upload_id"]
+
+
+class FakeEngine:
+    """Stands in for the torch engine where the test is about the plumbing, not the painting.
+
+    It inverts the photo (so the result is visibly derived from the input), honours ``max_size``
+    and reports progress the way the real engine does, many small steps.
+    """
+
+    def __init__(self, error: Exception | None = None, steps: int = 50, step_seconds: float = 0.0) -> None:
+        self.calls = 0
+        self.error = error
+        self.steps = steps
+        self.step_seconds = step_seconds
+
+    def stylize(self, content: Any, styles: Any, options: Any = None, progress: Any = None) -> Any:
+        from PIL import ImageOps
+
+        from stylemixer.imageio import fit_within
+        from stylemixer.styles import StylizeResult
+
+        self.calls += 1
+        if self.error is not None:
+            raise self.error
+        for step in range(self.steps + 1):
+            if progress is not None:
+                progress("stylize", step / self.steps)
+            if self.step_seconds and step < self.steps:
+                time.sleep(self.step_seconds)
+        photo = fit_within(content, options.max_size if options else None)
+        return StylizeResult(image=ImageOps.invert(photo.convert("RGB")))
+
+
+@pytest.fixture
+def fake_engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
+    engine = FakeEngine()
+    monkeypatch.setattr(worker, "engine_provider", lambda: engine)
+    return engine

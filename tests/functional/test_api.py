@@ -1,0 +1,552 @@
+"""The HTTP API, route by route and error code by error code, against moto."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from stylemixer import resources
+from stylemixer.jobs.model import new_id
+from stylemixer.limits import MAX_STYLES, MAX_UPLOAD_BYTES
+from stylemixer.presets import PRESETS
+from tests.functional.harness import SITE_ORIGIN, Stack, call_api, upload_through_presigned_post
+from tests.helpers import testdata_path
+
+pytestmark = [
+    pytest.mark.usefixtures("aws"),
+    pytest.mark.filterwarnings("ignore:No application metrics to publish"),
+]
+
+PNG_HEAD = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+
+
+def _photo_bytes() -> bytes:
+    return testdata_path("photos", "sailboat.jpg").read_bytes()
+
+
+def _content(aws: Stack, data: bytes | None = None) -> str:
+    upload_id = new_id()
+    aws.put_upload("content", upload_id, _photo_bytes() if data is None else data)
+    return upload_id
+
+
+def _assert_error(response: Any, status: int, code: str) -> None:
+    assert response.status == status, response.body
+    assert set(response.body) == {"error"}
+    assert response.body["error"]["code"] == code
+    assert isinstance(response.body["error"]["message"], str)
+    assert len(response.body["error"]["message"]) > 10
+
+
+# -- meta routes ---------------------------------------------------------------------------------
+
+
+def test_health_answers_ok() -> None:
+    # When
+    response = call_api("GET", "/health")
+    # Then
+    assert response.status == 200
+    assert response.body == {"status": "ok"}
+
+
+def test_styles_lists_every_preset_with_a_site_relative_thumbnail() -> None:
+    # When
+    response = call_api("GET", "/styles")
+    # Then
+    assert response.status == 200
+    styles = response.body["styles"]
+    assert [s["id"] for s in styles] == [p.id for p in PRESETS]
+    assert styles[16] == {
+        "id": "swirling-night",
+        "name": "Swirling night",
+        "thumbnail_url": "/presets/swirling-night.jpg",
+    }
+
+
+def test_styles_thumbnails_are_absolute_when_the_site_url_is_known(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given
+    from functions.api import handler as api
+
+    monkeypatch.setattr(
+        api, "SETTINGS", api.SETTINGS.model_copy(update={"site_url": "https://site.example/"})
+    )
+    # When
+    response = call_api("GET", "/styles")
+    # Then
+    assert response.body["styles"][0]["thumbnail_url"] == "https://site.example/presets/soft-pastel.jpg"
+
+
+def test_cors_answers_the_site_origin_only() -> None:
+    # When
+    preflight = call_api(
+        "OPTIONS", "/jobs", headers={"origin": SITE_ORIGIN, "access-control-request-method": "POST"}
+    )
+    allowed = call_api("GET", "/health", headers={"origin": SITE_ORIGIN})
+    foreign = call_api("GET", "/health", headers={"origin": "https://evil.example"})
+    # Then
+    assert preflight.status == 204
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    assert allowed.headers["access-control-allow-origin"] == SITE_ORIGIN
+    assert "access-control-allow-origin" not in foreign.headers
+
+
+# -- uploads -------------------------------------------------------------------------------------
+
+
+def test_upload_returns_a_presigned_post_scoped_to_one_key_with_size_and_type_in_the_policy() -> None:
+    # When
+    before = datetime.now(UTC)
+    response = call_api("POST", "/uploads", {"purpose": "style", "content_type": "image/png", "size": 12345})
+    # Then
+    assert response.status == 201, response.body
+    ticket = response.body
+    assert len(ticket["upload_id"]) == 32
+    assert ticket["fields"]["key"] == f"uploads/style/{ticket['upload_id']}"
+    assert ticket["fields"]["Content-Type"] == "image/png"
+    assert ticket["max_bytes"] == 12345
+    policy = json.loads(base64.b64decode(ticket["fields"]["policy"]))
+    assert ["content-length-range", 1, 12345] in policy["conditions"]
+    assert {"Content-Type": "image/png"} in policy["conditions"]
+    assert {"key": ticket["fields"]["key"]} in policy["conditions"]
+    expires = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
+    assert 0 < (expires - before).total_seconds() <= 15 * 60
+    stated = datetime.fromisoformat(ticket["expires_at"].replace("Z", "+00:00"))
+    assert abs((stated - expires).total_seconds()) <= 2
+
+
+def test_upload_ids_differ_every_time() -> None:
+    ids = {
+        call_api("POST", "/uploads", {"purpose": "content", "content_type": "image/jpeg", "size": 10}).body[
+            "upload_id"
+        ]
+        for _ in range(5)
+    }
+    assert len(ids) == 5
+
+
+def test_upload_larger_than_the_limit_is_refused_before_signing(aws: Stack) -> None:
+    # When
+    body = {"purpose": "content", "content_type": "image/jpeg", "size": MAX_UPLOAD_BYTES + 1}
+    response = call_api("POST", "/uploads", body)
+    # Then
+    _assert_error(response, 413, "ImageTooLarge")
+    at_limit = call_api("POST", "/uploads", {**body, "size": MAX_UPLOAD_BYTES})
+    assert at_limit.status == 201
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"purpose": "content", "content_type": "image/gif", "size": 10},
+        {"purpose": "content", "content_type": "image/svg+xml", "size": 10},
+        {"purpose": "avatar", "content_type": "image/jpeg", "size": 10},
+        {"purpose": "content", "content_type": "image/jpeg", "size": 0},
+        {"purpose": "content", "content_type": "image/jpeg", "size": -5},
+        {"purpose": "content", "content_type": "image/jpeg", "size": "10"},
+        {"purpose": "content", "content_type": "image/jpeg"},
+        {"purpose": "content", "content_type": "image/jpeg", "size": 10, "acl": "public-read"},
+        [],
+        "content",
+    ],
+    ids=[
+        "gif",
+        "svg",
+        "purpose",
+        "size-0",
+        "size-negative",
+        "size-string",
+        "size-missing",
+        "unknown-field",
+        "array",
+        "string",
+    ],
+)
+def test_upload_request_out_of_shape_is_a_422(body: Any) -> None:
+    # When
+    response = call_api("POST", "/uploads", body)
+    # Then
+    _assert_error(response, 422, "ValidationError")
+
+
+# -- jobs: accepted ------------------------------------------------------------------------------
+
+
+def test_job_is_queued_stored_and_enqueued(aws: Stack) -> None:
+    # Given
+    content = _content(aws)
+    # When
+    response = call_api(
+        "POST",
+        "/jobs",
+        {
+            "content": content,
+            "styles": [{"preset": "tapestry"}, {"preset": "terracotta"}],
+            "weights": [2, 1],
+            "strength": 0.8,
+            "format": "png",
+            "max_size": 512,
+        },
+    )
+    # Then
+    assert response.status == 202, response.body
+    job_id = response.body["job_id"]
+    assert response.body == {"job_id": job_id, "status": "queued", "links": {"self": f"/jobs/{job_id}"}}
+    assert response.headers["location"] == f"/jobs/{job_id}"
+    item = aws.job_item(job_id)
+    assert item is not None
+    assert item["status"]["S"] == "queued"
+    assert json.loads(item["params"]["S"])["weights"] == [2.0, 1.0]
+    assert int(item[resources.TABLE_TTL_ATTRIBUTE]["N"]) > datetime.now(UTC).timestamp() + 6 * 86400
+    messages = aws.receive()
+    assert [json.loads(m["Body"]) for m in messages] == [{"job_id": job_id}]
+
+
+def test_job_status_of_a_queued_job(aws: Stack) -> None:
+    # Given
+    job_id = call_api("POST", "/jobs", {"content": _content(aws), "styles": [{"preset": "tapestry"}]}).body[
+        "job_id"
+    ]
+    # When
+    response = call_api("GET", f"/jobs/{job_id}")
+    # Then
+    assert response.status == 200
+    assert response.body["status"] == "queued"
+    assert response.body["progress"] == 0
+    assert response.body["stage"] == "queued"
+    assert "result" not in response.body or response.body["result"] is None
+    assert response.body["created_at"].endswith("Z")
+
+
+def test_request_without_a_content_type_header_is_read_as_json(aws: Stack) -> None:
+    # Given
+    body = json.dumps({"content": _content(aws), "styles": [{"preset": "tapestry"}]})
+    event_headers = {"content-type": ""}
+    # When
+    response = call_api("POST", "/jobs", raw_body=body, headers=event_headers)
+    # Then
+    assert response.status == 202, response.body
+
+
+def test_upload_made_through_the_presigned_post_is_accepted() -> None:
+    # Given the page's two steps: a ticket, then the file POSTed straight to the bucket
+    upload_id = upload_through_presigned_post(_photo_bytes())
+    # When
+    response = call_api("POST", "/jobs", {"content": upload_id, "styles": [{"preset": "grey-ink"}]})
+    # Then
+    assert response.status == 202, response.body
+
+
+# -- jobs: refused -------------------------------------------------------------------------------
+
+
+def test_upload_never_made_is_refused(aws: Stack) -> None:
+    ticket = call_api("POST", "/uploads", {"purpose": "content", "content_type": "image/jpeg", "size": 100})
+    response = call_api(
+        "POST", "/jobs", {"content": ticket.body["upload_id"], "styles": [{"preset": "tapestry"}]}
+    )
+    _assert_error(response, 400, "UploadNotFound")
+    assert aws.receive() == []
+
+
+def test_style_upload_used_as_content_is_refused(aws: Stack) -> None:
+    # Given an upload made for a style
+    style_id = new_id()
+    aws.put_upload("style", style_id, _photo_bytes())
+    # When it is named as the content
+    response = call_api("POST", "/jobs", {"content": style_id, "styles": [{"preset": "tapestry"}]})
+    # Then
+    _assert_error(response, 400, "WrongUploadKind")
+
+
+def test_content_upload_used_as_style_is_refused(aws: Stack) -> None:
+    content = _content(aws)
+    response = call_api("POST", "/jobs", {"content": content, "styles": [{"upload": content}]})
+    _assert_error(response, 400, "WrongUploadKind")
+
+
+def test_upload_larger_than_allowed_is_refused_though_the_bucket_took_it(aws: Stack) -> None:
+    # Given an object past the limit (moto, like the local stand-in, does not enforce the POST policy)
+    content = _content(aws, PNG_HEAD + bytes(MAX_UPLOAD_BYTES))
+    # When
+    response = call_api("POST", "/jobs", {"content": content, "styles": [{"preset": "tapestry"}]})
+    # Then
+    _assert_error(response, 413, "ImageTooLarge")
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "code"),
+    [
+        (b"", 400, "EmptyImage"),
+        (b"hello, I am text pretending to be a JPEG\n" * 10, 415, "NotAnImage"),
+        (b"GIF89a\x01\x00\x01\x00\x80\x00\x00" + bytes(30), 415, "UnsupportedImageType"),
+        (
+            b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>',
+            415,
+            "UnsupportedImageType",
+        ),
+    ],
+    ids=["empty", "text", "gif", "svg"],
+)
+def test_upload_whose_bytes_are_not_an_accepted_picture_is_refused(
+    aws: Stack, data: bytes, status: int, code: str
+) -> None:
+    # Given a file that was declared image/jpeg
+    content = _content(aws, data)
+    # When
+    response = call_api("POST", "/jobs", {"content": content, "styles": [{"preset": "tapestry"}]})
+    # Then
+    _assert_error(response, status, code)
+    assert aws.receive() == []
+
+
+def test_style_upload_is_checked_too(aws: Stack) -> None:
+    style_id = new_id()
+    aws.put_upload("style", style_id, b"not a picture at all, just words" * 4)
+    response = call_api("POST", "/jobs", {"content": _content(aws), "styles": [{"upload": style_id}]})
+    _assert_error(response, 415, "NotAnImage")
+
+
+def test_unknown_preset_is_refused(aws: Stack) -> None:
+    response = call_api("POST", "/jobs", {"content": _content(aws), "styles": [{"preset": "mona-lisa"}]})
+    _assert_error(response, 400, "UnknownStyle")
+
+
+@pytest.mark.parametrize(
+    ("extra", "code"),
+    [
+        ({"weights": [1, 2]}, "InvalidWeights"),
+        ({"weights": [0]}, "InvalidWeights"),
+        ({"mix": "regions"}, "InvalidMix"),
+    ],
+    ids=["weights-count", "weights-zero", "regions-one-style"],
+)
+def test_rules_across_fields_are_refused_with_their_code(
+    aws: Stack, extra: dict[str, Any], code: str
+) -> None:
+    body = {"content": _content(aws), "styles": [{"preset": "tapestry"}], **extra}
+    response = call_api("POST", "/jobs", body)
+    _assert_error(response, 400, code)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"styles": [{"preset": p.id} for p in PRESETS[: MAX_STYLES + 1]]},
+        {"styles": []},
+        {"styles": [{"preset": "tapestry", "upload": "0" * 32}]},
+        {"weights": [-1]},
+        {"strength": 2},
+        {"strength": -0.1},
+        {"max_size": 0},
+        {"max_size": 10**9},
+        {"max_size": 256.5},
+        {"format": "gif"},
+        {"mix": "collage"},
+        {"stroke": "huge"},
+        {"preserve_color": "yes"},
+        {"content": "../../etc/passwd"},
+        {"content": "0" * 31},
+        {"content": None},
+        {"colour": "blue"},
+    ],
+    ids=[
+        "5-styles",
+        "no-styles",
+        "both-kinds",
+        "weight-negative",
+        "strength-2",
+        "strength-negative",
+        "max-size-0",
+        "max-size-huge",
+        "max-size-float",
+        "format",
+        "mix",
+        "stroke",
+        "bool-as-string",
+        "path-like-id",
+        "short-id",
+        "null-id",
+        "unknown-field",
+    ],
+)
+def test_job_request_out_of_bounds_is_a_422(aws: Stack, change: dict[str, Any]) -> None:
+    # Given
+    body = {"content": _content(aws), "styles": [{"preset": "tapestry"}], **change}
+    # When
+    response = call_api("POST", "/jobs", body)
+    # Then
+    _assert_error(response, 422, "ValidationError")
+    assert "../" not in response.body["error"]["message"]
+    assert aws.receive() == []
+
+
+def test_nan_weight_is_refused(aws: Stack) -> None:
+    # Given JSON with a bare NaN (Python's json accepts it; we must not)
+    raw = f'{{"content": "{_content(aws)}", "styles": [{{"preset": "tapestry"}}], "weights": [NaN]}}'
+    response = call_api("POST", "/jobs", raw_body=raw)
+    _assert_error(response, 422, "ValidationError")
+
+
+def test_malformed_json_is_a_400() -> None:
+    response = call_api("POST", "/jobs", raw_body='{"content": "abc", ')
+    _assert_error(response, 400, "MalformedJson")
+
+
+def test_missing_body_is_a_422() -> None:
+    response = call_api("POST", "/jobs")
+    _assert_error(response, 422, "ValidationError")
+
+
+def test_megabyte_body_is_refused_unparsed() -> None:
+    raw = json.dumps({"content": "0" * 32, "styles": [{"preset": "tapestry"}], "pad": "x" * (1 << 20)})
+    response = call_api("POST", "/jobs", raw_body=raw, headers={"origin": SITE_ORIGIN})
+    _assert_error(response, 413, "RequestTooLarge")
+    assert response.headers["access-control-allow-origin"] == SITE_ORIGIN
+
+
+def test_wrong_body_type_is_a_415() -> None:
+    response = call_api(
+        "POST", "/uploads", raw_body="purpose=content", headers={"content-type": "text/plain"}
+    )
+    _assert_error(response, 415, "UnsupportedMediaType")
+
+
+def test_queue_failure_leaves_no_job_queued(aws: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a queue that cannot be reached
+    from functions.api import handler as api
+
+    deps = api.adapters()
+
+    def broken(_job_id: str) -> None:
+        raise ConnectionError("sqs.eu-west-1.amazonaws.com unreachable")
+
+    monkeypatch.setattr(deps.queue, "send", broken)
+    # When
+    response = call_api("POST", "/jobs", {"content": _content(aws), "styles": [{"preset": "tapestry"}]})
+    # Then a plain 500, and the job that was written is failed, not left queued
+    _assert_error(response, 500, "InternalError")
+    assert "sqs" not in json.dumps(response.body)
+    items = aws.dynamodb.scan(TableName=resources.JOBS_TABLE)["Items"]
+    assert [i["status"]["S"] for i in items] == ["failed"]
+
+
+# -- job status ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("job_id", ["abc", "0" * 31, "0" * 33, "Z" * 32, "..", "%2e%2e", "0" * 32 + ".."])
+def test_malformed_job_id_is_a_400(job_id: str) -> None:
+    response = call_api("GET", f"/jobs/{job_id}")
+    _assert_error(response, 400, "InvalidJobId")
+
+
+@pytest.mark.parametrize("path", ["/jobs/../uploads", "/jobs/a/b", "/jobs/"])
+def test_path_like_job_ids_never_reach_a_job(path: str) -> None:
+    response = call_api("GET", path)
+    assert response.status in (400, 404, 405)
+    assert set(response.body) == {"error"}
+
+
+def test_unknown_job_is_a_404() -> None:
+    response = call_api("GET", f"/jobs/{new_id()}")
+    _assert_error(response, 404, "JobNotFound")
+
+
+# -- routing and failures ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("DELETE", "/jobs/" + "0" * 32, "GET"),
+        ("PUT", "/jobs", "POST"),
+        ("GET", "/uploads", "POST"),
+        ("POST", "/health", "GET"),
+        ("PATCH", "/styles", "GET"),
+    ],
+)
+def test_wrong_method_is_a_405(method: str, path: str, allow: str) -> None:
+    response = call_api(method, path)
+    _assert_error(response, 405, "MethodNotAllowed")
+    assert response.headers["allow"] == allow
+
+
+def test_unknown_route_is_a_404() -> None:
+    response = call_api("GET", "/admin")
+    _assert_error(response, 404, "NotFound")
+
+
+def test_unexpected_failure_is_a_plain_500_that_leaks_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a bug deep inside
+    from stylemixer.jobs import service
+
+    def broken(_site_url: str | None) -> None:
+        raise RuntimeError("secret table name stylemixer-jobs at /var/task/stylemixer/jobs/service.py")
+
+    monkeypatch.setattr(service, "list_styles", broken)
+    # When
+    response = call_api("GET", "/styles")
+    # Then
+    assert response.status == 500
+    assert response.body == {
+        "error": {
+            "code": "InternalError",
+            "message": "Something went wrong on our side. Please try again in a few minutes.",
+        }
+    }
+
+
+# -- OpenAPI -------------------------------------------------------------------------------------
+
+
+def test_openapi_document_validates_and_lists_every_route() -> None:
+    # Given
+    from openapi_spec_validator import validate
+
+    # When
+    response = call_api("GET", "/openapi.json")
+    # Then
+    assert response.status == 200
+    document = response.body
+    validate(document)
+    assert {(path, method) for path, ops in document["paths"].items() for method in ops} == {
+        ("/health", "get"),
+        ("/styles", "get"),
+        ("/uploads", "post"),
+        ("/jobs", "post"),
+        ("/jobs/{job_id}", "get"),
+        ("/openapi.json", "get"),
+    }
+    job_request = document["components"]["schemas"]["JobRequest"]
+    assert job_request["additionalProperties"] is False
+    assert job_request["properties"]["strength"]["maximum"] == 1.0
+
+
+def test_result_links_are_presigned_with_the_right_type(aws: Stack) -> None:
+    # Given a succeeded job (stored as the worker stores it)
+    from functions.api import handler as api
+    from stylemixer.jobs.model import JobResult, utcnow
+
+    job_id = call_api(
+        "POST", "/jobs", {"content": _content(aws), "styles": [{"preset": "tapestry"}], "format": "webp"}
+    ).body["job_id"]
+    repo = api.adapters().repo
+    repo.start(job_id, utcnow())
+    repo.succeed(job_id, JobResult(f"results/{job_id}.webp", 640, 480, "webp"), utcnow())
+    # When
+    body = call_api("GET", f"/jobs/{job_id}").body
+    # Then
+    assert body["status"] == "succeeded"
+    assert body["progress"] == 100
+    result = body["result"]
+    assert (result["width"], result["height"], result["format"]) == (640, 480, "webp")
+    url = urlparse(result["url"])
+    query = parse_qs(url.query)
+    assert url.path.endswith(f"results/{job_id}.webp")
+    assert query["response-content-type"] == ["image/webp"]
+    assert int(query["X-Amz-Expires"][0]) <= 3600
+    assert result.get("regions_url") is None

@@ -1,0 +1,83 @@
+"""The whole path with the real engine and the real weights: a real photo in, a stylized picture out.
+
+Small sizes keep it to a few seconds; the painting itself is tested in the engine's own tests.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+import pytest
+import requests
+from PIL import Image
+
+from functions.worker import handler as worker
+from tests.functional.harness import (
+    LambdaContext,
+    Stack,
+    call_api,
+    jpeg_bytes,
+    sqs_event,
+    upload_through_presigned_post,
+)
+from tests.helpers import testdata_path
+
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:No application metrics to publish")]
+
+
+@pytest.fixture
+def real_engine(monkeypatch: pytest.MonkeyPatch, weights_path: Any) -> None:
+    """The worker's own engine provider (Engine.default), with the session's weight file."""
+    from stylemixer.engine import Engine
+
+    monkeypatch.setattr(worker, "engine_provider", lambda: Engine.default(weights_path))
+
+
+def _run(aws: Stack, body: dict[str, Any]) -> dict[str, Any]:
+    response = call_api("POST", "/jobs", body)
+    assert response.status == 202, response.body
+    job_id = response.body["job_id"]
+    result = worker.handler(sqs_event(aws.receive()), LambdaContext())
+    assert result == {"batchItemFailures": []}
+    job = call_api("GET", f"/jobs/{job_id}").body
+    assert job["status"] == "succeeded", job
+    return job
+
+
+def _fetch(url: str) -> Image.Image:
+    response = requests.get(url, timeout=30)
+    assert response.status_code == 200
+    return Image.open(io.BytesIO(response.content)).convert("RGB")
+
+
+@pytest.mark.usefixtures("real_engine")
+def test_preset_job_with_the_real_engine(aws: Stack) -> None:
+    # Given a real photo uploaded through the presigned POST
+    photo_bytes = jpeg_bytes(testdata_path("photos", "chicago.jpg"), 640)
+    content = upload_through_presigned_post(photo_bytes)
+    # When a preset job runs through the worker
+    job = _run(aws, {"content": content, "styles": [{"preset": "swirling-night"}], "max_size": 256})
+    # Then the result is the photo's shape at the asked size, and painted (far from the photo)
+    picture = _fetch(job["result"]["url"])
+    assert max(picture.size) == 256
+    photo = Image.open(io.BytesIO(photo_bytes)).convert("RGB").resize(picture.size)
+    difference = np.abs(np.asarray(picture, dtype=np.float32) - np.asarray(photo, dtype=np.float32)).mean()
+    assert difference > 20, f"the result is too close to the photo (mean difference {difference:.1f})"
+    assert abs(picture.width / picture.height - photo.width / photo.height) < 0.02
+
+
+@pytest.mark.usefixtures("real_engine")
+def test_custom_style_job_with_the_real_engine(aws: Stack) -> None:
+    # Given a photo and a painting, both uploaded
+    content = upload_through_presigned_post(jpeg_bytes(testdata_path("photos", "sailboat.jpg"), 480))
+    style = upload_through_presigned_post(
+        jpeg_bytes(testdata_path("styles", "la_muse.jpg"), 480), purpose="style"
+    )
+    # When
+    job = _run(aws, {"content": content, "styles": [{"upload": style}], "max_size": 192, "format": "webp"})
+    # Then
+    picture = _fetch(job["result"]["url"])
+    assert max(picture.size) == 192
+    assert job["result"]["format"] == "webp"

@@ -1,0 +1,365 @@
+"""The worker and the dead-letter handler, fed the messages the API really enqueued (moto SQS)."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+import requests
+from PIL import Image
+
+from functions.worker import handler as worker
+from stylemixer import resources
+from stylemixer.errors import InvalidRequestError
+from stylemixer.jobs.model import new_id
+from tests.functional.harness import (
+    DLQ_URL,
+    FakeEngine,
+    LambdaContext,
+    Stack,
+    call_api,
+    jpeg_bytes,
+    raw_sqs_event,
+    sqs_event,
+    upload_through_presigned_post,
+)
+from tests.helpers import testdata_path
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
+
+
+def _photo(max_side: int = 320) -> bytes:
+    return jpeg_bytes(testdata_path("photos", "golden_gate.jpg"), max_side)
+
+
+def _submit(aws: Stack, data: bytes | None = None, **options: Any) -> str:
+    """Upload a photo the way the page does and submit a job for it."""
+    content = upload_through_presigned_post(_photo() if data is None else data)
+    body = {"content": content, "styles": [{"preset": "swirling-night"}], **options}
+    response = call_api("POST", "/jobs", body)
+    assert response.status == 202, response.body
+    return response.body["job_id"]
+
+
+def _deliver(aws: Stack) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Receive what is on the jobs queue and hand it to the worker as Lambda would."""
+    messages = aws.receive()
+    assert messages, "nothing was queued"
+    return worker.handler(sqs_event(messages), LambdaContext()), messages
+
+
+def _job(job_id: str) -> dict[str, Any]:
+    response = call_api("GET", f"/jobs/{job_id}")
+    assert response.status == 200, response.body
+    return response.body
+
+
+def _emf(output: str) -> list[dict[str, Any]]:
+    """The EMF metric documents Powertools printed."""
+    documents = []
+    for line in output.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            documents.append(json.loads(line))
+    return documents
+
+
+def _metric_names(documents: list[dict[str, Any]]) -> set[str]:
+    return {m["Name"] for d in documents for m in d["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+
+
+# -- the happy path ------------------------------------------------------------------------------
+
+
+def test_full_path_from_upload_to_result(aws: Stack, fake_engine: FakeEngine) -> None:
+    # Given a job for a real photo, uploaded through the presigned POST
+    photo = _photo(400)
+    job_id = _submit(aws, photo, format="png", max_size=256)
+    assert _job(job_id)["status"] == "queued"
+    # When the worker receives the message
+    response, _ = _deliver(aws)
+    # Then it acknowledges it and the job has its result
+    assert response == {"batchItemFailures": []}
+    job = _job(job_id)
+    assert job["status"] == "succeeded", job
+    assert (job["stage"], job["progress"]) == ("done", 100)
+    assert job["result"]["format"] == "png"
+    assert max(job["result"]["width"], job["result"]["height"]) == 256
+    assert aws.keys("results/") == [f"results/{job_id}.png"]
+    # And the presigned link serves the picture with the right type
+    fetched = requests.get(job["result"]["url"], timeout=30)
+    assert fetched.status_code == 200
+    assert fetched.headers["content-type"] == "image/png"
+    picture = Image.open(io.BytesIO(fetched.content))
+    assert picture.format == "PNG"
+    assert picture.size == (job["result"]["width"], job["result"]["height"])
+    assert fake_engine.calls == 1
+
+
+def test_progress_is_stored_while_the_job_runs(aws: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an engine that looks at the job from the API's side half-way through
+    seen: list[dict[str, Any]] = []
+    job_id = _submit(aws)
+
+    class Watching(FakeEngine):  # slow enough for the 0.5 s throttle to let a second write through
+        def stylize(self, content: Any, styles: Any, options: Any = None, progress: Any = None) -> Any:
+            result = super().stylize(content, styles, options, progress)
+            seen.append(_job(job_id))
+            return result
+
+    monkeypatch.setattr(worker, "engine_provider", lambda: Watching(steps=3, step_seconds=0.3))
+    # When
+    _deliver(aws)
+    # Then the page polling at that moment saw a running job with progress between the ends
+    assert seen[0]["status"] == "running"
+    assert seen[0]["stage"] == "stylize"
+    assert 5 < seen[0]["progress"] < 100
+    assert _job(job_id)["progress"] == 100
+
+
+def test_redelivered_message_is_acknowledged_and_changes_nothing(aws: Stack, fake_engine: FakeEngine) -> None:
+    # Given a job that succeeded
+    job_id = _submit(aws)
+    _, messages = _deliver(aws)
+    first = aws.s3.get_object(Bucket=resources.DATA_BUCKET, Key=f"results/{job_id}.jpg")["Body"].read()
+    item_before = aws.job_item(job_id)
+    # When SQS delivers the same message again
+    again = dict(messages[0], Attributes={**messages[0]["Attributes"], "ApproximateReceiveCount": "2"})
+    response = worker.handler(sqs_event([again]), LambdaContext())
+    # Then it is acknowledged, nothing runs, nothing changes
+    assert response == {"batchItemFailures": []}
+    assert fake_engine.calls == 1
+    assert aws.job_item(job_id) == item_before
+    assert (
+        aws.s3.get_object(Bucket=resources.DATA_BUCKET, Key=f"results/{job_id}.jpg")["Body"].read() == first
+    )
+
+
+def test_batch_of_several_jobs_is_processed_in_one_invocation(aws: Stack, fake_engine: FakeEngine) -> None:
+    # Given three queued jobs
+    job_ids = [_submit(aws) for _ in range(3)]
+    # When one batch carries them all
+    response, messages = _deliver(aws)
+    # Then
+    assert len(messages) == 3
+    assert response == {"batchItemFailures": []}
+    assert [_job(j)["status"] for j in job_ids] == ["succeeded"] * 3
+
+
+# -- failures ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["not json", "{}", '{"job_id": "../../etc/passwd"}', '{"job_id": 42}', "[]", ""],
+    ids=["text", "empty-object", "path", "number", "array", "empty"],
+)
+def test_poison_message_is_acknowledged(aws: Stack, fake_engine: FakeEngine, body: str) -> None:
+    # When
+    response = worker.handler(raw_sqs_event(body), LambdaContext())
+    # Then it is not retried (retrying cannot help) and nothing ran
+    assert response == {"batchItemFailures": []}
+    assert fake_engine.calls == 0
+
+
+def test_message_for_an_unknown_job_is_acknowledged(aws: Stack, fake_engine: FakeEngine) -> None:
+    response = worker.handler(raw_sqs_event(json.dumps({"job_id": new_id()})), LambdaContext())
+    assert response == {"batchItemFailures": []}
+    assert fake_engine.calls == 0
+
+
+def test_corrupt_upload_fails_the_job_with_its_reason_and_is_not_retried(
+    aws: Stack, fake_engine: FakeEngine
+) -> None:
+    # Given a JPEG cut in half: its first bytes pass the API's type check, its body does not decode
+    photo = _photo(400)
+    job_id = _submit(aws, photo[: len(photo) // 2])
+    # When
+    response, _ = _deliver(aws)
+    # Then
+    assert response == {"batchItemFailures": []}
+    job = _job(job_id)
+    assert job["status"] == "failed"
+    assert job["error"]["code"] in ("TruncatedImage", "CorruptImage")
+    assert "result" not in job or job["result"] is None
+    assert aws.keys("results/") == []
+    assert fake_engine.calls == 0
+
+
+def test_upload_that_vanished_before_the_worker_fails_the_job(aws: Stack, fake_engine: FakeEngine) -> None:
+    # Given a queued job whose upload then expired
+    job_id = _submit(aws)
+    for key in aws.keys("uploads/"):
+        aws.s3.delete_object(Bucket=resources.DATA_BUCKET, Key=key)
+    # When
+    response, _ = _deliver(aws)
+    # Then
+    assert response == {"batchItemFailures": []}
+    assert _job(job_id)["error"]["code"] == "UploadNotFound"
+
+
+def test_rule_the_engine_refuses_fails_the_job_without_retry(
+    aws: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an engine that refuses the request (as the real one refuses mixed blends)
+    engine = FakeEngine(
+        error=InvalidRequestError("MixedStyleKinds", "A blend cannot mix presets and pictures.")
+    )
+    monkeypatch.setattr(worker, "engine_provider", lambda: engine)
+    job_id = _submit(aws)
+    # When
+    response, _ = _deliver(aws)
+    # Then
+    assert response == {"batchItemFailures": []}
+    assert _job(job_id)["error"] == {
+        "code": "MixedStyleKinds",
+        "message": "A blend cannot mix presets and pictures.",
+    }
+
+
+def test_transient_error_is_retried_and_fails_the_job_on_the_last_receive(
+    aws: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an engine that keeps crashing
+    engine = FakeEngine(error=MemoryError("cannot allocate"))
+    monkeypatch.setattr(worker, "engine_provider", lambda: engine)
+    job_id = _submit(aws)
+    messages = aws.receive()
+    # When the first receives fail
+    for count in range(1, resources.MAX_RECEIVE_COUNT):
+        delivery = dict(
+            messages[0], Attributes={**messages[0]["Attributes"], "ApproximateReceiveCount": str(count)}
+        )
+        response = worker.handler(sqs_event([delivery]), LambdaContext())
+        # Then SQS is asked to deliver again and the job is still in flight
+        assert response == {"batchItemFailures": [{"itemIdentifier": messages[0]["MessageId"]}]}
+        assert _job(job_id)["status"] == "running"
+    # When the last allowed receive fails too
+    last = dict(
+        messages[0],
+        Attributes={**messages[0]["Attributes"], "ApproximateReceiveCount": str(resources.MAX_RECEIVE_COUNT)},
+    )
+    response = worker.handler(sqs_event([last]), LambdaContext())
+    # Then the job fails with a reason and the message is acknowledged
+    assert response == {"batchItemFailures": []}
+    job = _job(job_id)
+    assert job["status"] == "failed"
+    assert job["error"]["code"] == "ProcessingFailed"
+    assert "memory" not in job["error"]["message"].lower()
+    assert engine.calls == resources.MAX_RECEIVE_COUNT
+    assert aws.job_item(job_id)["attempts"]["N"] == str(resources.MAX_RECEIVE_COUNT)
+
+
+def test_storage_failure_while_saving_is_retried_and_the_retry_succeeds(
+    aws: Stack, fake_engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given S3 refusing the first write of the result
+    job_id = _submit(aws)
+    store = worker.adapters().store
+    real_write = store.write
+    failures = [ConnectionError("S3 is having a moment")]
+
+    def flaky_write(key: str, data: bytes, content_type: str) -> None:
+        if failures:
+            raise failures.pop()
+        real_write(key, data, content_type)
+
+    monkeypatch.setattr(store, "write", flaky_write)
+    # When the first delivery fails and SQS delivers again
+    first, messages = _deliver(aws)
+    second = worker.handler(
+        sqs_event(
+            [dict(messages[0], Attributes={**messages[0]["Attributes"], "ApproximateReceiveCount": "2"})]
+        ),
+        LambdaContext(),
+    )
+    # Then
+    assert first == {"batchItemFailures": [{"itemIdentifier": messages[0]["MessageId"]}]}
+    assert second == {"batchItemFailures": []}
+    assert _job(job_id)["status"] == "succeeded"
+    assert aws.keys("results/") == [f"results/{job_id}.jpg"]
+
+
+def test_batch_reports_only_the_message_worth_retrying(aws: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a good job, a poison message and a job whose engine run crashes
+    good, crashing = _submit(aws), _submit(aws, max_size=128)
+
+    class Selective(FakeEngine):
+        def stylize(self, content: Any, styles: Any, options: Any = None, progress: Any = None) -> Any:
+            if options.max_size == 128:
+                raise RuntimeError("segfault-ish")
+            return super().stylize(content, styles, options, progress)
+
+    monkeypatch.setattr(worker, "engine_provider", Selective)
+    by_job = {json.loads(m["Body"])["job_id"]: m for m in aws.receive()}
+    poison = {**by_job[good], "MessageId": "poison-1", "Body": "garbage"}
+    # When
+    response = worker.handler(sqs_event([by_job[good], poison, by_job[crashing]]), LambdaContext())
+    # Then
+    assert response == {"batchItemFailures": [{"itemIdentifier": by_job[crashing]["MessageId"]}]}
+    assert _job(good)["status"] == "succeeded"
+    assert _job(crashing)["status"] == "running"
+
+
+def test_dead_letter_handler_fails_every_unfinished_job(aws: Stack, fake_engine: FakeEngine) -> None:
+    # Given one job that succeeded and one that never ran, both ending up in the dead-letter queue
+    done = _submit(aws)
+    _deliver(aws)
+    stuck = _submit(aws)
+    aws.receive()
+    for job_id in (done, stuck):
+        aws.sqs.send_message(QueueUrl=DLQ_URL, MessageBody=json.dumps({"job_id": job_id}))
+    aws.sqs.send_message(QueueUrl=DLQ_URL, MessageBody="garbage")
+    messages = aws.receive(DLQ_URL)
+    # When
+    response = worker.dlq_handler(sqs_event(messages), LambdaContext())
+    # Then
+    assert response == {"batchItemFailures": []}
+    assert _job(done)["status"] == "succeeded"
+    assert _job(stuck)["status"] == "failed"
+    assert _job(stuck)["error"]["code"] == "ProcessingFailed"
+
+
+# -- metrics -------------------------------------------------------------------------------------
+
+
+def test_worker_emits_job_and_utilisation_metrics(
+    aws: Stack, fake_engine: FakeEngine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a function with 2048 MB, one good job and one that fails for its input
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "2048")
+    _submit(aws)
+    bad = _submit(aws, b"\xff\xd8\xff" + b"\x00" * 2000)
+    capsys.readouterr()
+    # When
+    _deliver(aws)
+    # Then
+    documents = _emf(capsys.readouterr().out)
+    names = _metric_names(documents)
+    assert {
+        "JobsSucceeded",
+        "StylizeSeconds",
+        "InputMegapixels",
+        "QueueWaitSeconds",
+        "CPUUtilization",
+        "MemoryUtilization",
+        "JobsFailed",
+    } <= names
+    assert all(
+        d["_aws"]["CloudWatchMetrics"][0]["Namespace"] == resources.METRICS_NAMESPACE for d in documents
+    )
+    failed = next(d for d in documents if "JobsFailed" in d)
+    assert failed["reason"] == _job(bad)["error"]["code"]
+    assert ["reason"] in [dims[-1:] for dims in failed["_aws"]["CloudWatchMetrics"][0]["Dimensions"]]
+    main = next(d for d in documents if "MemoryUtilization" in d)
+    (memory,) = main["MemoryUtilization"]  # Powertools writes each metric's values as a list
+    (cpu,) = main["CPUUtilization"]
+    assert 0 < memory < 100
+    assert cpu >= 0
+
+
+def test_api_counts_submitted_jobs(aws: Stack, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    _submit(aws)
+    assert "JobsSubmitted" in _metric_names(_emf(capsys.readouterr().out))
