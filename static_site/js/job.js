@@ -7,19 +7,14 @@ const MAX_DELAY_MS = 15000;
 /** Friendly words for the stages the worker reports; unknown stages are shown as they come. */
 const STAGE_WORDS = {
   queued: "Waiting for a free painter",
-  starting: "Starting",
-  download: "Fetching your pictures",
-  fetch: "Fetching your pictures",
-  decode: "Reading your pictures",
-  load: "Loading the style networks",
-  predict: "Studying the style",
-  regions: "Finding the regions of your photo",
+  fetching: "Fetching your pictures",
+  prepare: "Preparing your photo",
+  style: "Studying the style",
+  regions: "Finding the parts of your photo",
   stylize: "Painting",
-  encode: "Saving the picture",
-  upload: "Saving the picture",
-  save: "Saving the picture",
+  finish: "Finishing",
+  saving: "Saving the picture",
   done: "Done",
-  succeeded: "Done",
   failed: "Stopped",
 };
 

@@ -324,6 +324,15 @@ async function submit(event) {
     showError("Choose at least one style: a preset from the gallery or a painting of your own.");
     return;
   }
+  const kinds = new Set(state.chosen.map((item) => item.kind));
+  if (kinds.size > 1 && ui.mixMode.value === "blend") {
+    showError(
+      "A blend can combine presets with presets, or your own paintings with each other, but not both. " +
+        "Choose “Regions” to combine them, or remove one kind.",
+    );
+    ui.mixMode.focus();
+    return;
+  }
   state.busy = true;
   ui.submit.disabled = true;
   setBar(ui.uploadProgress, ui.uploadBar, ui.uploadPercent, 0);

@@ -1,0 +1,112 @@
+"""End-to-end fixtures: `stylemixer serve` in a child process and Debian's Chromium driven by Playwright.
+
+Playwright's own browser download cannot work here, so the browser is the system's Chromium
+(``apt-get install -y chromium``), launched by path. Every page test leaves a screenshot in
+``artifacts/e2e/`` and fails on an uncaught script error or a Content-Security-Policy violation.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from stylemixer.local.process import served_stack
+from tests.helpers import ROOT
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from stylemixer.local.process import ServedStack
+
+ARTIFACTS = ROOT / "artifacts" / "e2e"
+CHROMIUM = Path(os.environ.get("STYLEMIXER_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+#: A job on a 512-pixel photo takes a few seconds; the machine is shared, so allow plenty.
+JOB_TIMEOUT_MS = 180_000
+
+
+@pytest.fixture(scope="session")
+def site_built() -> None:
+    """The page's vendored Bootstrap must have been copied in (`make setup` does it)."""
+    css = ROOT / "static_site" / "vendor" / "bootstrap.min.css"
+    if not css.exists():
+        pytest.fail(
+            "static_site/vendor/ is not built: run `make setup` (npm ci and npm run build in static_site/)."
+        )
+
+
+@pytest.fixture(scope="session")
+def stack(weights_path: Path, site_built: None) -> Iterator[ServedStack]:
+    """One `stylemixer serve` for the whole session, with the real weights built beforehand."""
+    with served_stack(ARTIFACTS / "serve.log", python=sys.executable, timeout=30) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists() and not shutil.which("chromium"):
+        pytest.skip(f"Chromium is not installed at {CHROMIUM}: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+class PageProblems:
+    """What the browser reported that no page should produce."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.csp: list[str] = []
+
+    def console(self, message: Any) -> None:
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            self.csp.append(message.text)
+
+    def page_error(self, error: Any) -> None:
+        self.errors.append(str(error))
+
+
+def open_page(browser: Any, request: pytest.FixtureRequest, viewport: dict[str, int]) -> Iterator[Any]:
+    context = browser.new_context(viewport=viewport, device_scale_factor=1)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    problems = PageProblems()
+    page.on("console", problems.console)
+    page.on("pageerror", problems.page_error)
+    yield page
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+    assert problems.errors == [], f"uncaught errors in the page: {problems.errors}"
+    assert problems.csp == [], f"Content-Security-Policy violations: {problems.csp}"
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A desktop-sized page; screenshot saved as artifacts/e2e/<test>.png when the test ends."""
+    yield from open_page(browser, request, DESKTOP)
+
+
+@pytest.fixture
+def phone_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A phone-sized page (390 x 844 CSS pixels)."""
+    yield from open_page(browser, request, PHONE)

@@ -1,0 +1,93 @@
+"""What a person does on the page, as small steps the end-to-end tests share.
+
+Elements are found only through the page's ``data-testid`` contract (and ids for the options
+that have no test id), so these steps also pin that contract.
+"""
+
+from __future__ import annotations
+
+import io
+import urllib.request
+from typing import TYPE_CHECKING, Any
+
+from PIL import Image
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from stylemixer.local.process import ServedStack
+
+OUTCOME = """() => {
+  const result = document.getElementById('result-panel');
+  const error = document.querySelector('[data-testid=error]');
+  if (result && !result.hidden) return 'result';
+  if (error && !error.hidden && error.textContent.trim()) return 'error';
+  return false;
+}"""
+
+WATCH_PROGRESS = """() => {
+  window.__progress = [];
+  const bar = document.querySelector('[data-testid=progress]');
+  new MutationObserver(() => window.__progress.push(Number(bar.getAttribute('aria-valuenow'))))
+    .observe(bar, { attributes: true, attributeFilter: ['aria-valuenow'] });
+}"""
+
+
+def open_site(page: Any, stack: ServedStack, query: str = "") -> None:
+    """Load the page and wait until the preset gallery is drawn."""
+    page.goto(stack.url + query)
+    page.wait_for_selector("[data-testid=style-option]")
+
+
+def choose_photo(page: Any, path: Path) -> None:
+    page.get_by_test_id("content-input").set_input_files(str(path))
+    page.wait_for_selector("#content-preview:not([hidden])")
+
+
+def add_painting(page: Any, path: Path) -> None:
+    before = page.locator("#chosen li").count()
+    page.get_by_test_id("custom-style-input").set_input_files(str(path))
+    page.wait_for_function(f"() => document.querySelectorAll('#chosen li').length > {before}")
+
+
+def pick_preset(page: Any, preset_id: str) -> None:
+    option = page.locator(f"[data-testid=style-option][data-style-id='{preset_id}']")
+    option.click()
+    assert option.get_attribute("aria-pressed") == "true"
+
+
+def submit_and_wait(page: Any, timeout_ms: int) -> str:
+    """Press the button; returns "result" or "error", whichever the page shows first."""
+    page.evaluate(WATCH_PROGRESS)
+    page.get_by_test_id("submit").click()
+    handle = page.wait_for_function(OUTCOME, timeout=timeout_ms)
+    return handle.json_value()
+
+
+def wait_for_outcome(page: Any, timeout_ms: int) -> str:
+    return page.wait_for_function(OUTCOME, timeout=timeout_ms).json_value()
+
+
+def progress_seen(page: Any) -> list[float]:
+    return page.evaluate("() => window.__progress || []")
+
+
+def natural_size(page: Any, test_id: str) -> tuple[int, int]:
+    locator = page.get_by_test_id(test_id)
+    return tuple(locator.evaluate("img => [img.naturalWidth, img.naturalHeight]"))
+
+
+def fetch_image(page: Any, test_id: str) -> Image.Image:
+    """The picture an <img> shows, fetched again from its (presigned, loopback) URL."""
+    src = page.get_by_test_id(test_id).get_attribute("src")
+    with urllib.request.urlopen(src, timeout=30) as response:
+        return Image.open(io.BytesIO(response.read())).convert("RGB")
+
+
+def horizontal_overflow(page: Any) -> int:
+    """How many CSS pixels the page is wider than the viewport (0 when nothing scrolls sideways)."""
+    return page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
+def error_text(page: Any) -> str:
+    return page.get_by_test_id("error").inner_text().strip()

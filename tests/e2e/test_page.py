@@ -1,0 +1,175 @@
+"""The page before any job: the test-id contract, labels, keyboard use, refusals in plain words."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from stylemixer.limits import MAX_STYLES, MAX_UPLOAD_BYTES
+from stylemixer.presets import PRESETS
+from tests.e2e.pageflow import choose_photo, error_text, horizontal_overflow, open_site
+from tests.helpers import testdata_path
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from stylemixer.local.process import ServedStack
+
+pytestmark = pytest.mark.e2e
+
+#: The data-testid values the issue lists as a contract for automated tests.
+CONTRACT = (
+    "content-input",
+    "style-option",
+    "custom-style-input",
+    "mix-mode",
+    "strength",
+    "submit",
+    "progress",
+    "result-image",
+    "regions-image",
+    "download",
+    "error",
+)
+STATUS_CODE = re.compile(r"\b[45]\d\d\b")
+
+
+def test_every_contract_hook_exists_and_the_gallery_lists_every_preset(page: Any, stack: ServedStack) -> None:
+    # When the page has loaded
+    open_site(page, stack)
+
+    # Then each data-testid of the contract is present
+    for test_id in CONTRACT:
+        assert page.locator(f"[data-testid={test_id}]").count() >= 1, test_id
+    # And the gallery shows one option per preset, each with its id and name
+    options = page.get_by_test_id("style-option")
+    assert options.count() == len(PRESETS)
+    ids = options.evaluate_all("els => els.map(e => e.dataset.styleId)")
+    assert ids == [p.id for p in PRESETS]
+    assert page.locator("[data-style-id='swirling-night']").inner_text() == "Swirling night"
+    # And the progress bar exposes its value to assistive technology
+    assert page.get_by_test_id("progress").get_attribute("aria-valuenow") == "0"
+
+
+def test_every_control_has_a_label(page: Any, stack: ServedStack) -> None:
+    open_site(page, stack)
+
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('input, select, button, textarea')]
+            .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                          && !el.getAttribute('aria-labelledby') && !el.textContent.trim())
+            .map(el => el.id || el.outerHTML.slice(0, 80))"""
+    )
+
+    assert unlabelled == []
+    assert page.locator("[aria-live]").count() >= 1
+
+
+def test_presets_can_be_chosen_with_the_keyboard(page: Any, stack: ServedStack) -> None:
+    open_site(page, stack)
+    option = page.locator("[data-style-id='tapestry']")
+
+    # When a person focuses a preset and presses Space, then Enter on another
+    option.focus()
+    page.keyboard.press("Space")
+    page.locator("[data-style-id='grey-ink']").focus()
+    page.keyboard.press("Enter")
+
+    # Then both are chosen and listed in the mix, and two styles enable the mix mode
+    assert option.get_attribute("aria-pressed") == "true"
+    assert page.locator("[data-style-id='grey-ink']").get_attribute("aria-pressed") == "true"
+    assert page.locator("#chosen li").count() == 2
+    assert page.get_by_test_id("mix-mode").is_enabled()
+
+    # And pressing again removes it
+    option.focus()
+    page.keyboard.press("Space")
+    assert option.get_attribute("aria-pressed") == "false"
+    assert not page.get_by_test_id("mix-mode").is_enabled()
+
+
+def test_more_than_the_style_limit_is_refused_with_a_sentence(page: Any, stack: ServedStack) -> None:
+    open_site(page, stack)
+    options = page.get_by_test_id("style-option")
+
+    # When one more preset than allowed is pressed
+    for index in range(MAX_STYLES + 1):
+        options.nth(index).click()
+
+    # Then only the allowed number is chosen and the page says why
+    assert page.locator("[data-testid=style-option][aria-pressed=true]").count() == MAX_STYLES
+    assert f"at most {MAX_STYLES} styles" in page.locator("#gallery-status").inner_text()
+
+
+def text_file(tmp_path: Path) -> Path:
+    path = tmp_path / "holiday.jpg"  # the name lies; the bytes decide
+    path.write_text("Dear diary, today we went to the beach.\n" * 20, encoding="utf-8")
+    return path
+
+
+def huge_file(tmp_path: Path) -> Path:
+    path = tmp_path / "huge.jpg"
+    with path.open("wb") as f:
+        f.write(b"\xff\xd8\xff\xe0")
+        f.truncate(MAX_UPLOAD_BYTES + 1)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make_file", "expected"),
+    [(text_file, "is not a JPEG, PNG or WebP picture"), (huge_file, "the largest photo we accept is 25 MB")],
+    ids=["not-an-image", "too-large"],
+)
+def test_a_file_that_cannot_be_a_photo_is_refused_at_once(
+    page: Any, stack: ServedStack, tmp_path: Path, make_file: Any, expected: str
+) -> None:
+    open_site(page, stack)
+    api_calls: list[str] = []
+    page.on("request", lambda r: api_calls.append(r.url) if "/api/uploads" in r.url else None)
+
+    # When a person picks the file as their photo
+    page.get_by_test_id("content-input").set_input_files(str(make_file(tmp_path)))
+
+    # Then a sentence says what is wrong, without status codes, and nothing was uploaded
+    error = page.get_by_test_id("error")
+    error.wait_for(state="visible")
+    message = error_text(page)
+    assert expected in message
+    assert not STATUS_CODE.search(message)
+    assert page.locator("#content-preview").is_hidden()
+    assert api_calls == []
+
+    # And pressing the button asks for a photo instead of sending anything
+    page.locator("[data-style-id='tapestry']").click()
+    page.get_by_test_id("submit").click()
+    assert error_text(page) == "Choose a photo first."
+    assert api_calls == []
+
+
+def test_an_unknown_job_link_shows_the_api_sentence_not_a_status(page: Any, stack: ServedStack) -> None:
+    # When a person opens a link to a job that does not exist
+    open_site(page, stack, "?job=0123456789abcdef0123456789abcdef")
+
+    # Then the page says so in words and offers the form again
+    error = page.get_by_test_id("error")
+    error.wait_for(state="visible")
+    message = error_text(page)
+    assert len(message.split()) >= 4
+    assert not STATUS_CODE.search(message)
+    assert page.locator("#job-form").is_visible()
+
+
+def test_the_form_fits_a_phone_screen(phone_page: Any, stack: ServedStack) -> None:
+    # Given a phone-width screen with a photo and two styles chosen
+    open_site(phone_page, stack)
+    choose_photo(phone_page, testdata_path("photos", "chicago.jpg"))
+    phone_page.locator("[data-style-id='tapestry']").click()
+    phone_page.locator("[data-style-id='grey-ink']").click()
+
+    # Then nothing scrolls sideways and the button is full width
+    assert horizontal_overflow(phone_page) == 0
+    box = phone_page.get_by_test_id("submit").bounding_box()
+    assert box is not None
+    assert box["width"] >= 300

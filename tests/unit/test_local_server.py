@@ -1,0 +1,195 @@
+"""The local front door: static files, config.json, and /api/... handed to a handler as events.
+
+The handler here is a recorder, so these tests pin the front door's own behaviour; the real API
+handler behind it is exercised by the end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from stylemixer.local.gateway import MAX_BODY_BYTES
+from stylemixer.local.server import FrontDoor, make_front_door, resolve_static
+from stylemixer.siteconfig import site_config
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+STORAGE = "http://127.0.0.1:5999"
+
+
+class Recorder:
+    """Stands in for the API handler: remembers each event and answers 200 with a JSON echo."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.contexts: list[Any] = []
+
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        self.events.append(event)
+        self.contexts.append(context)
+        return {
+            "statusCode": 200,
+            "headers": {"Content-Type": "application/json"},
+            "body": json.dumps(
+                {"path": event["rawPath"], "method": event["requestContext"]["http"]["method"]}
+            ),
+        }
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    (tmp_path / "js").mkdir()
+    (tmp_path / "index.html").write_text("<!doctype html><title>t</title>", encoding="utf-8")
+    (tmp_path / "js" / "main.js").write_text("export {};", encoding="utf-8")
+    (tmp_path / "package.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "node_modules").mkdir()
+    (tmp_path / "node_modules" / "x.js").write_text("1", encoding="utf-8")
+    (tmp_path / ".env").write_text("SECRET=1", encoding="utf-8")
+    (tmp_path / "notes.py").write_text("print()", encoding="utf-8")
+    return tmp_path
+
+
+@pytest.fixture
+def door(site: Path) -> Iterator[tuple[FrontDoor, Recorder]]:
+    server = make_front_door("127.0.0.1", 0, site_dir=site, storage_origin=STORAGE)
+    recorder = Recorder()
+    server.api_handler = recorder
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield server, recorder
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def request(
+    server: FrontDoor,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> http.client.HTTPResponse:
+    connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=10)
+    connection.request(method, path, body=body, headers=headers or {})
+    response = connection.getresponse()
+    response.read_body = response.read()  # type: ignore[attr-defined]
+    connection.close()
+    return response
+
+
+def test_api_requests_reach_the_handler_as_events_without_the_prefix(
+    door: tuple[FrontDoor, Recorder],
+) -> None:
+    server, recorder = door
+
+    # When the page posts JSON to /api/jobs
+    response = request(
+        server, "POST", "/api/jobs?x=1", b'{"content": "u"}', {"Content-Type": "application/json"}
+    )
+
+    # Then the handler saw an HTTP API v2 event for /jobs, with a Lambda-like context
+    assert response.status == 200
+    assert json.loads(response.read_body) == {"path": "/jobs", "method": "POST"}  # type: ignore[attr-defined]
+    event = recorder.events[-1]
+    assert event["version"] == "2.0"
+    assert event["body"] == '{"content": "u"}'
+    assert event["headers"]["content-type"] == "application/json"
+    assert recorder.contexts[-1].function_name == "stylemixer-api"
+    assert recorder.contexts[-1].get_remaining_time_in_millis() > 0
+
+
+def test_a_body_over_one_megabyte_is_refused_before_any_event(door: tuple[FrontDoor, Recorder]) -> None:
+    server, recorder = door
+
+    # When a body one byte over the limit arrives
+    response = request(
+        server, "POST", "/api/jobs", b"x" * (MAX_BODY_BYTES + 1), {"Content-Type": "text/plain"}
+    )
+
+    # Then it is a 413 in the API's error shape and the handler never ran
+    assert response.status == 413
+    assert json.loads(response.read_body)["error"]["code"] == "RequestTooLarge"  # type: ignore[attr-defined]
+    assert recorder.events == []
+
+
+def test_a_body_at_the_limit_is_accepted(door: tuple[FrontDoor, Recorder]) -> None:
+    server, recorder = door
+    response = request(server, "POST", "/api/x", b"x" * MAX_BODY_BYTES, {"Content-Type": "text/plain"})
+    assert response.status == 200
+    assert len(recorder.events[-1]["body"]) == MAX_BODY_BYTES
+
+
+def test_config_json_is_the_shared_site_config_pointing_at_api(door: tuple[FrontDoor, Recorder]) -> None:
+    server, _ = door
+    response = request(server, "GET", "/config.json")
+    assert response.status == 200
+    assert json.loads(response.read_body) == site_config("/api")  # type: ignore[attr-defined]
+
+
+def test_the_page_is_served_with_a_strict_content_security_policy(door: tuple[FrontDoor, Recorder]) -> None:
+    server, _ = door
+
+    page = request(server, "GET", "/")
+    script = request(server, "GET", "/js/main.js")
+
+    assert page.status == 200
+    assert page.getheader("Content-Type") == "text/html; charset=utf-8"
+    csp = page.getheader("Content-Security-Policy") or ""
+    assert "script-src 'self'" in csp
+    assert "style-src 'self'" in csp
+    assert "'unsafe-inline'" not in csp
+    assert f"connect-src 'self' {STORAGE}" in csp
+    assert script.status == 200
+    assert script.getheader("Content-Type", "").startswith("text/javascript")
+    assert page.getheader("X-Content-Type-Options") == "nosniff"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/package.json",
+        "/node_modules/x.js",
+        "/.env",
+        "/notes.py",
+        "/../pyproject.toml",
+        "/%2e%2e/etc/passwd",
+        "/nope",
+    ],
+)
+def test_only_site_files_are_served(door: tuple[FrontDoor, Recorder], path: str) -> None:
+    server, recorder = door
+    response = request(server, "GET", path)
+    assert response.status == 404
+    assert recorder.events == []
+
+
+def test_other_methods_outside_the_api_are_refused(door: tuple[FrontDoor, Recorder]) -> None:
+    server, recorder = door
+    response = request(server, "POST", "/index.html", b"{}")
+    assert response.status == 405
+    assert recorder.events == []
+
+
+def test_a_handler_that_raises_becomes_a_plain_500(door: tuple[FrontDoor, Recorder]) -> None:
+    server, _ = door
+
+    def broken(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        raise RuntimeError("secret detail")
+
+    server.api_handler = broken
+    response = request(server, "GET", "/api/health")
+    assert response.status == 500
+    assert b"secret" not in response.read_body  # type: ignore[attr-defined]
+
+
+def test_resolve_static_maps_directories_to_index(site: Path) -> None:
+    assert resolve_static(site, "/") == (site / "index.html").resolve()
+    assert resolve_static(site, "/js/main.js") == (site / "js" / "main.js").resolve()
+    assert resolve_static(site, "/js/") is None
