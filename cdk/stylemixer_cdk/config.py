@@ -1,0 +1,179 @@
+"""The stack's settings, read from ``cdk.json`` context (or ``-c key=value``) and validated once.
+
+Every setting has a default that deploys a working service; ``cdk.json`` lists them all so an
+operator sees what can be changed. Values given with ``-c`` on the command line arrive as strings
+(``-c worker_memory_mb=4096``), so numbers, booleans and lists are coerced here, and anything out of
+range stops the synthesis with a sentence naming the key, rather than a failed deployment later.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from typing import Any, ClassVar
+
+from aws_cdk import aws_logs as logs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from stylemixer.errors import StyleMixerError
+from stylemixer.resources import DATA_BUCKET, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR
+
+#: Retention periods CloudWatch Logs accepts, in days, and their names in CDK's enum.
+LOG_RETENTION_DAYS: dict[int, str] = {
+    1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS", 30: "ONE_MONTH",
+    60: "TWO_MONTHS", 90: "THREE_MONTHS", 120: "FOUR_MONTHS", 150: "FIVE_MONTHS", 180: "SIX_MONTHS",
+    365: "ONE_YEAR", 400: "THIRTEEN_MONTHS", 545: "EIGHTEEN_MONTHS", 731: "TWO_YEARS",
+    1096: "THREE_YEARS", 1827: "FIVE_YEARS", 2192: "SIX_YEARS", 2557: "SEVEN_YEARS",
+    2922: "EIGHT_YEARS", 3288: "NINE_YEARS", 3653: "TEN_YEARS",
+}  # fmt: skip
+
+_ORIGIN = re.compile(r"^(https://[a-z0-9.-]+(:\d{1,5})?|http://(localhost|127\.0\.0\.1)(:\d{1,5})?)$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class ContextError(StyleMixerError):
+    """A ``cdk.json`` context value is missing its mark: the stack is not synthesized."""
+
+    code = "InvalidContext"
+    status = 400
+
+
+class StackConfig(BaseModel):
+    """Validated settings of one deployment (a *stage*).
+
+    Example:
+        >>> StackConfig.from_context({"stage": "prod", "worker_memory_mb": "4096"}).worker_memory_mb
+        4096
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Lower-case name of the deployment; part of the stack name and the data bucket's name.
+    stage: str = Field("dev", pattern=r"^[a-z][a-z0-9-]{0,11}$")
+    #: Where alarm notifications go; empty means the topic has no subscription.
+    alarm_email: str | None = None
+    #: Origins allowed besides the site's own CloudFront origin (e.g. a custom domain).
+    allowed_origins: tuple[str, ...] = ()
+
+    # The API function: small, no torch on its path.
+    api_memory_mb: int = Field(512, ge=128, le=10240)
+    api_timeout_seconds: int = Field(10, ge=1, le=29)
+    # HTTP API stage throttling, requests per second and burst.
+    api_rate_limit: int = Field(20, ge=1, le=10000)
+    api_burst_limit: int = Field(40, ge=1, le=5000)
+
+    # The worker: the one function that runs torch.
+    worker_memory_mb: int = Field(3008, ge=1024, le=10240)
+    worker_timeout_seconds: int = Field(900, ge=60, le=900)
+    worker_ephemeral_mb: int = Field(1024, ge=512, le=10240)
+    #: Most worker instances the queue's event source runs at once (SQS maximum concurrency).
+    worker_max_concurrency: int = Field(5, ge=2, le=1000)
+    #: Receives before a job's message moves to the dead-letter queue.
+    max_receive_count: int = Field(MAX_RECEIVE_COUNT, ge=1, le=1000)
+
+    # Data lifetime.
+    uploads_expire_days: int = Field(1, ge=1, le=3650)
+    results_expire_days: int = Field(7, ge=1, le=3650)
+    log_retention_days: int = 30
+    #: Keep the buckets and the table when the stack is deleted (production); default removes them.
+    retain_data: bool = False
+
+    # Alarm thresholds.
+    api_requests_alarm_threshold: int = Field(100, ge=1)
+    worker_cpu_alarm_percent: float = Field(80, gt=0, le=100)
+    worker_memory_alarm_percent: float = Field(80, gt=0, le=100)
+    oldest_message_alarm_seconds: int = Field(600, ge=60, le=1209600)
+
+    #: Context keys this model reads (CDK's own keys are left alone).
+    KEYS: ClassVar[tuple[str, ...]]
+
+    @field_validator("alarm_email", mode="before")
+    @classmethod
+    def _email(cls, value: Any) -> str | None:
+        if value in (None, ""):
+            return None
+        if not isinstance(value, str) or not _EMAIL.match(value):
+            raise ValueError(f"{value!r} is not an e-mail address")
+        return value
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> tuple[str, ...]:
+        if value in (None, ""):
+            return ()
+        if isinstance(value, str):
+            value = json.loads(value) if value.lstrip().startswith("[") else value.split(",")
+        if not isinstance(value, list | tuple):
+            raise ValueError("must be a list of origins or a comma-separated string")
+        origins = tuple(str(v).strip() for v in value if str(v).strip())
+        for origin in origins:
+            if not _ORIGIN.match(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: write https://host[:port] with no path "
+                    "(http:// only for localhost)"
+                )
+        return origins
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(f"CloudWatch Logs keeps logs for one of {list(LOG_RETENTION_DAYS)} days")
+        return value
+
+    @property
+    def log_retention(self) -> logs.RetentionDays:
+        """``log_retention_days`` as CDK's enum."""
+        return logs.RetentionDays[LOG_RETENTION_DAYS[self.log_retention_days]]
+
+    @property
+    def queue_visibility_seconds(self) -> int:
+        """The jobs queue's visibility timeout: a receive outlives the longest worker run, with margin."""
+        return VISIBILITY_TIMEOUT_FACTOR * self.worker_timeout_seconds
+
+    @classmethod
+    def from_context(cls, context: dict[str, Any]) -> StackConfig:
+        """Validate the settings found in a CDK context dictionary.
+
+        Keys this model does not know are ignored, except near-misses of its own keys, which are
+        refused with a suggestion (a typo would otherwise silently deploy the default).
+
+        Example:
+            >>> StackConfig.from_context({"worker_memory_mbs": 4096})
+            Traceback (most recent call last):
+            ...
+            stylemixer_cdk.config.ContextError: Unknown cdk.json context key 'worker_memory_mbs'; did you mean 'worker_memory_mb'?
+        """  # noqa: E501
+        for key in context:
+            if key in cls.KEYS:
+                continue
+            near = difflib.get_close_matches(key, cls.KEYS, n=1, cutoff=0.85)
+            if near:
+                raise ContextError(message=f"Unknown cdk.json context key {key!r}; did you mean {near[0]!r}?")
+        values = {k: v for k, v in context.items() if k in cls.KEYS}
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'context'}: {err['msg']} "
+                f"(got {err.get('input')!r})"
+                for err in exc.errors()
+            )
+            raise ContextError(message=f"Invalid cdk.json context: {problems}.") from None
+
+    def data_bucket_name(self, account: str, region: str) -> str:
+        """The data bucket's physical name, known before deployment.
+
+        The site's content security policy names the bucket, and the bucket's CORS rule names the
+        site, so one of the two must be known up front; a name built from the stage, the account
+        and the region is, and stays unique.
+
+        Example:
+            >>> StackConfig().data_bucket_name("123456789012", "eu-west-1")
+            'stylemixer-data-dev-123456789012-eu-west-1'
+        """
+        return f"{DATA_BUCKET}-{self.stage}-{account}-{region}"
+
+
+StackConfig.KEYS = tuple(StackConfig.model_fields)

@@ -1,0 +1,231 @@
+"""Functions: one container image, three handlers, and for each only the grants it needs.
+
+- the API (``functions.api.handler.handler``, a command override): signs uploads, checks them,
+  writes jobs, enqueues them, signs result URLs; it never imports torch;
+- the worker (the image's default command): reads uploads, stylizes, writes results;
+- the dead-letter consumer (``functions.worker.handler.dlq_handler``): marks a job failed when its
+  message gave up, so no job stays queued or running forever.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aws_cdk import Duration, IgnoreMode, RemovalPolicy, Size
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk.aws_lambda_event_sources import SqsEventSource
+from cdk_nag import RegexAppliesTo
+from constructs import Construct
+
+from stylemixer.resources import (
+    API_HANDLER,
+    DLQ_HANDLER,
+    ENV_BUCKET,
+    ENV_QUEUE_URL,
+    ENV_TABLE,
+    METRICS_NAMESPACE,
+    RESULTS_PREFIX,
+    SERVICE_NAME,
+    UPLOADS_PREFIX,
+    WORKER_HANDLER,
+)
+from stylemixer_cdk.jobs import DLQ_HANDLER_TIMEOUT_SECONDS
+from stylemixer_cdk.nag import suppress
+
+if TYPE_CHECKING:
+    from stylemixer_cdk.config import StackConfig
+    from stylemixer_cdk.jobs import Jobs
+    from stylemixer_cdk.storage import Storage
+
+#: The build context of the image: the repository root, which holds the ``Dockerfile``.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+#: What the image's build context leaves out (``.dockerignore`` says the same, for plain
+#: ``docker build``): the image needs the two packages, ``pyproject.toml`` and the README it names.
+IMAGE_EXCLUDE = (
+    ".git",
+    ".venv",
+    "**/node_modules",
+    "cdk.out",
+    "cdk",
+    "tests",
+    "bench",
+    "static_site",
+    "docs",
+    "scripts",
+    ".stamps",
+    "out",
+    "artifacts",
+    "stylemixer/data",
+    "**/__pycache__",
+    "**/*.pyc",
+    "**/.pytest_cache",
+    "**/.ruff_cache",
+    "*.egg-info",
+)
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """What differs between the three functions; everything else is shared."""
+
+    name: str
+    handler: str
+    memory_mb: int
+    timeout_seconds: int
+    description: str
+    ephemeral_mb: int = 512
+
+
+class Functions(Construct):
+    """The three Lambda functions built from the one ``Dockerfile`` image."""
+
+    def __init__(
+        self, scope: Construct, id_: str, *, config: StackConfig, storage: Storage, jobs: Jobs
+    ) -> None:
+        super().__init__(scope, id_)
+        self._config = config
+        self.image = ecr_assets.DockerImageAsset(
+            self,
+            "Image",
+            directory=str(PROJECT_ROOT),
+            file="Dockerfile",
+            platform=ecr_assets.Platform.LINUX_AMD64,
+            exclude=list(IMAGE_EXCLUDE),
+            ignore_mode=IgnoreMode.DOCKER,
+        )
+        shared_env = {
+            ENV_BUCKET: storage.data.bucket_name,
+            ENV_TABLE: jobs.table.table_name,
+            ENV_QUEUE_URL: jobs.queue.queue_url,
+            "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+        }
+
+        self.api = self._function(
+            FunctionSpec(
+                "Api",
+                API_HANDLER,
+                config.api_memory_mb,
+                config.api_timeout_seconds,
+                "StyleMixer HTTP API: signs uploads, creates and reports jobs (no torch on this path).",
+            ),
+            shared_env,
+        )
+        self.worker = self._function(
+            FunctionSpec(
+                "Worker",
+                WORKER_HANDLER,
+                config.worker_memory_mb,
+                config.worker_timeout_seconds,
+                "StyleMixer worker: stylizes one queued job on the CPU.",
+                ephemeral_mb=config.worker_ephemeral_mb,
+            ),
+            shared_env,
+        )
+        self.dead_letters = self._function(
+            FunctionSpec(
+                "DeadLetters",
+                DLQ_HANDLER,
+                512,
+                DLQ_HANDLER_TIMEOUT_SECONDS,
+                "StyleMixer dead-letter consumer: marks jobs whose message gave up as failed.",
+            ),
+            shared_env,
+        )
+
+        data = storage.data
+        uploads = data.arn_for_objects(f"{UPLOADS_PREFIX}*")
+        results = data.arn_for_objects(f"{RESULTS_PREFIX}*")
+        # The API signs POSTs for new uploads (a presigned POST carries the signer's PutObject), reads
+        # the head of an upload to check its bytes, and signs GETs of results (a presigned GET carries
+        # the signer's GetObject). It writes nothing itself and deletes nothing.
+        self._allow(self.api, ["s3:PutObject", "s3:GetObject"], [uploads])
+        self._allow(self.api, ["s3:GetObject"], [results])
+        self._allow(self.api, ["dynamodb:PutItem", "dynamodb:GetItem"], [jobs.table.table_arn])
+        self._allow(self.api, ["sqs:SendMessage"], [jobs.queue.queue_arn])
+        # The worker reads uploads and writes results (and removes its own partial results of a
+        # failed job); it moves a job along by conditional updates.
+        self._allow(self.worker, ["s3:GetObject"], [uploads])
+        self._allow(self.worker, ["s3:PutObject", "s3:DeleteObject"], [results])
+        self._allow(self.worker, ["dynamodb:GetItem", "dynamodb:UpdateItem"], [jobs.table.table_arn])
+        # The dead-letter consumer marks the job failed and removes anything it may have written.
+        self._allow(self.dead_letters, ["s3:DeleteObject"], [results])
+        self._allow(self.dead_letters, ["dynamodb:GetItem", "dynamodb:UpdateItem"], [jobs.table.table_arn])
+
+        # Batch size 1: a job is minutes of CPU; one message per invocation keeps retries per job.
+        # The event source grants the consume actions on its queue (receive, delete, visibility).
+        self.worker.add_event_source(
+            SqsEventSource(
+                jobs.queue,
+                batch_size=1,
+                report_batch_item_failures=True,
+                max_concurrency=config.worker_max_concurrency,
+            )
+        )
+        self.dead_letters.add_event_source(
+            SqsEventSource(
+                jobs.dead_letters, batch_size=10, report_batch_item_failures=True, max_concurrency=2
+            )
+        )
+        for fn in (self.api, self.worker, self.dead_letters):
+            self._suppress_wildcards(fn)
+
+    def _function(self, spec: FunctionSpec, env: dict[str, str]) -> lambda_.DockerImageFunction:
+        log_group = logs.LogGroup(
+            self,
+            f"{spec.name}Logs",
+            retention=self._config.log_retention,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        # Our own role, not AWSLambdaBasicExecutionRole: it may write to its own log group only.
+        role = iam.Role(
+            self,
+            f"{spec.name}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"StyleMixer {spec.name} function",
+        )
+        log_group.grant(role, "logs:CreateLogStream", "logs:PutLogEvents")
+        return lambda_.DockerImageFunction(
+            self,
+            spec.name,
+            code=lambda_.DockerImageCode.from_ecr(
+                self.image.repository, tag_or_digest=self.image.image_tag, cmd=[spec.handler]
+            ),
+            description=spec.description,
+            architecture=lambda_.Architecture.X86_64,
+            memory_size=spec.memory_mb,
+            timeout=Duration.seconds(spec.timeout_seconds),
+            ephemeral_storage_size=Size.mebibytes(spec.ephemeral_mb),
+            environment=dict(env),
+            role=role,
+            log_group=log_group,
+            tracing=lambda_.Tracing.ACTIVE,
+        )
+
+    @staticmethod
+    def _allow(fn: lambda_.DockerImageFunction, actions: list[str], resources: list[str]) -> None:
+        fn.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=resources))
+
+    @staticmethod
+    def _suppress_wildcards(fn: lambda_.DockerImageFunction) -> None:
+        suppress(
+            fn.role,
+            "AwsSolutions-IAM5",
+            "Object keys are minted per upload and per job, so grants name a key prefix "
+            "(uploads/* or results/*), never the whole bucket. X-Ray and ECR's GetAuthorizationToken "
+            "support no resource-level permissions.",
+            applies_to=[
+                RegexAppliesTo(
+                    regex=r"/^Resource::<StorageDataBucket[0-9A-F]+\.Arn>\/(uploads|results)\/\*$/"
+                ),
+                "Resource::*",
+            ],
+            children=True,
+        )

@@ -1,0 +1,254 @@
+"""Monitoring: alarms into one SNS topic (with an optional e-mail subscription) and a dashboard.
+
+Each alarm answers one question an operator has; ``docs/operators.md`` says what each means and
+what to do. Missing data counts as fine: a service at rest sends no metrics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from aws_cdk import Aws, Duration
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from stylemixer.resources import METRICS_NAMESPACE, SERVICE_NAME
+from stylemixer_cdk.nag import suppress
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_apigatewayv2 as apigwv2
+    from aws_cdk import aws_lambda as lambda_
+
+    from stylemixer_cdk.config import StackConfig
+    from stylemixer_cdk.jobs import Jobs
+
+FIVE_MINUTES = Duration.minutes(5)
+#: The worker-duration alarm fires at this share of the worker's timeout.
+DURATION_ALARM_SHARE = 0.9
+
+
+def service_metric(name: str, statistic: str = "Average", unit: cw.Unit | None = None) -> cw.Metric:
+    """A metric the functions emit as EMF (Powertools adds the ``service`` dimension).
+
+    Example:
+        >>> service_metric("JobsSucceeded", "Sum").metric_name
+        'JobsSucceeded'
+    """
+    return cw.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name=name,
+        dimensions_map={"service": SERVICE_NAME},
+        statistic=statistic,
+        period=FIVE_MINUTES,
+        unit=unit,
+    )
+
+
+@dataclass(frozen=True)
+class Watched:
+    """What the monitoring looks at, built by the other constructs."""
+
+    http_api: apigwv2.HttpApi
+    api: lambda_.IFunction
+    worker: lambda_.IFunction
+    dead_letters: lambda_.IFunction
+    jobs: Jobs
+
+
+class Monitoring(Construct):
+    """The alarm topic, the alarms, and the dashboard."""
+
+    def __init__(self, scope: Construct, id_: str, *, config: StackConfig, watched: Watched) -> None:
+        super().__init__(scope, id_)
+        self.topic = sns.Topic(self, "AlarmTopic", display_name="StyleMixer alarms", enforce_ssl=True)
+        suppress(
+            self.topic,
+            "AwsSolutions-SNS2",
+            "Alarm notifications carry no customer data. CloudWatch cannot publish to a topic "
+            "encrypted with the AWS-managed SNS key, and a customer-managed key costs 1 USD a month "
+            "at rest.",
+        )
+        if config.alarm_email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
+        self._action = cw_actions.SnsAction(self.topic)
+        self.alarms: list[cw.Alarm] = []
+
+        w = watched
+        queue, dlq = w.jobs.queue, w.jobs.dead_letters
+        # The seed's three.
+        self.worker_cpu = self._alarm(
+            "WorkerCpu",
+            service_metric("CPUUtilization"),
+            config.worker_cpu_alarm_percent,
+            "Worker CPU above {t} % for 5 minutes: jobs are CPU-bound; raise worker_memory_mb "
+            "(Lambda gives CPU in proportion to memory).",
+        )
+        self.worker_memory = self._alarm(
+            "WorkerMemory",
+            service_metric("MemoryUtilization"),
+            config.worker_memory_alarm_percent,
+            "Worker memory above {t} % for 5 minutes: large pictures come close to the function's "
+            "memory; raise worker_memory_mb.",
+        )
+        self.api_requests = self._alarm(
+            "ApiRequests",
+            w.http_api.metric_count(period=FIVE_MINUTES, statistic="Sum"),
+            config.api_requests_alarm_threshold,
+            "More than {t} API requests in 5 minutes: unusual traffic.",
+        )
+        # Failures.
+        self.api_5xx = self._alarm(
+            "Api5xx",
+            w.http_api.metric_server_error(period=FIVE_MINUTES, statistic="Sum"),
+            0,
+            "The API answered with a server error (5xx): a bug or an outage; see the API function's logs.",
+        )
+        for name, fn in (("Api", w.api), ("Worker", w.worker), ("DeadLetters", w.dead_letters)):
+            self._alarm(
+                f"{name}Errors",
+                fn.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+                0,
+                f"The {name} function failed (an unhandled error or a timeout); see its logs.",
+            )
+            self._alarm(
+                f"{name}Throttles",
+                fn.metric_throttles(period=FIVE_MINUTES, statistic="Sum"),
+                0,
+                f"The {name} function was throttled: the account's concurrency is exhausted.",
+            )
+        duration_ms = DURATION_ALARM_SHARE * config.worker_timeout_seconds * 1000
+        self.worker_duration = self._alarm(
+            "WorkerDuration",
+            w.worker.metric_duration(period=FIVE_MINUTES, statistic="Maximum"),
+            duration_ms,
+            f"A worker run took over {DURATION_ALARM_SHARE:.0%} of its {config.worker_timeout_seconds} s "
+            "timeout: large jobs will soon time out; raise worker_memory_mb or lower the size limit.",
+            comparison=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        )
+        # A message reaches the dead-letter queue and its consumer takes it at once, so "visible"
+        # alone can miss it; messages received from the DLQ count it too.
+        dead_letters = cw.MathExpression(
+            expression="FILL(visible, 0) + FILL(received, 0)",
+            using_metrics={
+                "visible": dlq.metric_approximate_number_of_messages_visible(
+                    period=FIVE_MINUTES, statistic="Maximum"
+                ),
+                "received": dlq.metric_number_of_messages_received(period=FIVE_MINUTES, statistic="Sum"),
+            },
+            label="Dead letters",
+            period=FIVE_MINUTES,
+        )
+        self.dead_letter_alarm = self._alarm(
+            "DeadLetters",
+            dead_letters,
+            1,
+            "A job's message gave up after its retries and reached the dead-letter queue; the job was "
+            "marked failed. See the worker's logs for the job id.",
+            comparison=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        )
+        self.oldest_message = self._alarm(
+            "OldestQueuedJob",
+            queue.metric_approximate_age_of_oldest_message(period=FIVE_MINUTES, statistic="Maximum"),
+            config.oldest_message_alarm_seconds,
+            "A job has waited over {t} s in the queue: workers cannot keep up; raise worker_max_concurrency.",
+        )
+
+        self.dashboard = cw.Dashboard(
+            self,
+            "Dashboard",
+            dashboard_name=f"StyleMixer-{config.stage}-{Aws.REGION}",
+            default_interval=Duration.hours(3),
+        )
+        self._widgets(w)
+
+    def _alarm(
+        self,
+        id_: str,
+        metric: cw.IMetric,
+        threshold: float,
+        description: str,
+        *,
+        comparison: cw.ComparisonOperator = cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    ) -> cw.Alarm:
+        alarm = cw.Alarm(
+            self,
+            id_,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=1,
+            comparison_operator=comparison,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            alarm_description=description.format(t=f"{threshold:g}"),
+        )
+        alarm.add_alarm_action(self._action)
+        alarm.add_ok_action(self._action)
+        self.alarms.append(alarm)
+        return alarm
+
+    def _widgets(self, w: Watched) -> None:
+        queue, dlq = w.jobs.queue, w.jobs.dead_letters
+
+        def graph(title: str, *metrics: cw.IMetric, right: list[cw.IMetric] | None = None) -> cw.GraphWidget:
+            return cw.GraphWidget(title=title, left=list(metrics), right=right or [], width=8, height=6)
+
+        self.dashboard.add_widgets(
+            cw.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=24, height=4),
+        )
+        self.dashboard.add_widgets(
+            graph(
+                "Jobs",
+                service_metric("JobsSubmitted", "Sum"),
+                service_metric("JobsSucceeded", "Sum"),
+                # JobsFailed carries the reason as a second dimension: sum over every reason.
+                cw.MathExpression(
+                    expression=(
+                        f"SUM(SEARCH('{{{METRICS_NAMESPACE},reason,service}} MetricName=\"JobsFailed\"', "
+                        "'Sum', 300))"
+                    ),
+                    label="JobsFailed",
+                    period=FIVE_MINUTES,
+                ),
+            ),
+            graph(
+                "Job time (s)",
+                service_metric("StylizeSeconds", "p50"),
+                service_metric("StylizeSeconds", "p99"),
+                service_metric("QueueWaitSeconds", "p99"),
+            ),
+            graph(
+                "Worker CPU and memory (%)",
+                service_metric("CPUUtilization", "Maximum"),
+                service_metric("MemoryUtilization", "Maximum"),
+            ),
+        )
+        self.dashboard.add_widgets(
+            graph(
+                "API requests and errors",
+                w.http_api.metric_count(period=FIVE_MINUTES, statistic="Sum"),
+                w.http_api.metric_client_error(period=FIVE_MINUTES, statistic="Sum"),
+                w.http_api.metric_server_error(period=FIVE_MINUTES, statistic="Sum"),
+            ),
+            graph("API latency (ms)", w.http_api.metric_latency(period=FIVE_MINUTES, statistic="p99")),
+            graph(
+                "Queue",
+                queue.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES),
+                dlq.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES),
+                right=[queue.metric_approximate_age_of_oldest_message(period=FIVE_MINUTES)],
+            ),
+        )
+        self.dashboard.add_widgets(
+            *(
+                graph(
+                    f"{name} function",
+                    fn.metric_invocations(period=FIVE_MINUTES),
+                    fn.metric_errors(period=FIVE_MINUTES),
+                    fn.metric_throttles(period=FIVE_MINUTES),
+                    right=[fn.metric_duration(period=FIVE_MINUTES, statistic="Maximum")],
+                )
+                for name, fn in (("API", w.api), ("Worker", w.worker), ("Dead-letter", w.dead_letters))
+            )
+        )

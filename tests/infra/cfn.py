@@ -1,0 +1,67 @@
+"""Reading a synthesized CloudFormation template in tests: expressions as text, statements by role."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def render(expr: Any) -> str:
+    """A CloudFormation expression as readable text: ``<Bucket.Arn>/uploads/*``.
+
+    Example:
+        >>> render({"Fn::Join": ["", [{"Fn::GetAtt": ["B", "Arn"]}, "/x"]]})
+        '<B.Arn>/x'
+    """
+    if isinstance(expr, str):
+        return expr
+    if isinstance(expr, dict) and len(expr) == 1:
+        ((fn, arg),) = expr.items()
+        if fn == "Fn::GetAtt":
+            return f"<{arg[0]}.{arg[1]}>"
+        if fn == "Ref":
+            return f"<{arg}>"
+        if fn == "Fn::Join":
+            return arg[0].join(render(p) for p in arg[1])
+        if fn == "Fn::Sub":
+            return arg if isinstance(arg, str) else arg[0]
+    return json.dumps(expr, sort_keys=True)
+
+
+def statements(cfn: dict[str, Any], role_logical_id: str) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """Every Allow statement of the inline policies attached to one role: (actions, resources).
+
+    Example:
+        >>> statements({"Resources": {}}, "Role")
+        []
+    """
+    found: list[tuple[frozenset[str], frozenset[str]]] = []
+    for resource in cfn["Resources"].values():
+        if resource["Type"] != "AWS::IAM::Policy":
+            continue
+        props = resource["Properties"]
+        if {"Ref": role_logical_id} not in props.get("Roles", []):
+            continue
+        for st in props["PolicyDocument"]["Statement"]:
+            assert st["Effect"] == "Allow"
+            actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+            resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+            found.append((frozenset(actions), frozenset(render(r) for r in resources)))
+    return found
+
+
+def permissions(cfn: dict[str, Any], role_logical_id: str) -> dict[str, set[str]]:
+    """Action -> the resources it is allowed on, for one role (no statement may use NotAction)."""
+    allowed: dict[str, set[str]] = {}
+    for actions, resources in statements(cfn, role_logical_id):
+        for action in actions:
+            allowed.setdefault(action, set()).update(resources)
+    return allowed
+
+
+def cdk_context() -> dict[str, Any]:
+    """The context an operator's ``cdk deploy`` starts from: ``cdk.json``'s."""
+    return json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]

@@ -1,0 +1,206 @@
+"""The HTTP API (routes, throttling, access logs), the alarms and their SNS action, the outputs."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+from stylemixer_cdk.api import ROUTES
+
+from stylemixer.resources import (
+    METRICS_NAMESPACE,
+    OUTPUT_API_URL,
+    OUTPUT_DASHBOARD,
+    OUTPUT_DATA_BUCKET,
+    OUTPUT_SITE_URL,
+    SERVICE_NAME,
+)
+from tests.infra.cfn import render
+
+if TYPE_CHECKING:
+    from tests.infra.conftest import Synth
+
+pytestmark = pytest.mark.infra
+
+
+def test_http_api_stage_is_throttled_and_logs_access(synth: Synth) -> None:
+    # Given the API's only stage
+    (stage,) = synth.resources("AWS::ApiGatewayV2::Stage").values()
+    props = stage["Properties"]
+    # Then it is the auto-deployed default stage, throttled at the configured rate and burst
+    assert props["StageName"] == "$default"
+    assert props["AutoDeploy"] is True
+    assert props["DefaultRouteSettings"]["ThrottlingRateLimit"] == 20
+    assert props["DefaultRouteSettings"]["ThrottlingBurstLimit"] == 40
+    # And each request is logged as one JSON line to the API's access log group
+    logs = synth.logical_id(synth.stack.api.access_logs)
+    assert props["AccessLogSettings"]["DestinationArn"] == {"Fn::GetAtt": [logs, "Arn"]}
+    line = json.loads(props["AccessLogSettings"]["Format"])
+    assert {"requestId", "status", "routeKey", "ip"} <= set(line)
+
+
+def test_http_api_routes_are_the_contract_and_all_reach_the_api_function(synth: Synth) -> None:
+    # Given the routes and the one integration
+    routes = synth.resources("AWS::ApiGatewayV2::Route").values()
+    ((integration_id, integration),) = synth.resources("AWS::ApiGatewayV2::Integration").items()
+    # Then the route keys are exactly the contract's
+    assert {r["Properties"]["RouteKey"] for r in routes} == {f"{m} {p}" for m, p in ROUTES}
+    # And every route goes to the API function (payload v2), none to anything else
+    for route in routes:
+        assert render(route["Properties"]["Target"]) == f"integrations/<{integration_id}>"
+    api_fn = synth.logical_id(synth.stack.functions.api)
+    assert integration["Properties"]["IntegrationUri"] == {"Fn::GetAtt": [api_fn, "Arn"]}
+    assert integration["Properties"]["PayloadFormatVersion"] == "2.0"
+
+
+def test_http_api_leaves_cors_to_the_function(synth: Synth) -> None:
+    # API Gateway's own CORS would make the API depend on the site and the site's CSP on the API;
+    # the function answers CORS for the origins in STYLEMIXER_ALLOWED_ORIGINS (see the functions test).
+    props = synth.props(synth.stack.api.http_api)
+    assert "CorsConfiguration" not in props
+    assert ("OPTIONS", "/{proxy+}") in ROUTES
+
+
+def test_routes_match_the_api_functions_openapi_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the API function's generated OpenAPI document
+    for name, value in {
+        "STYLEMIXER_BUCKET": "stylemixer-data-test",
+        "STYLEMIXER_TABLE": "stylemixer-jobs",
+        "STYLEMIXER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/stylemixer-jobs",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+
+    handler = importlib.import_module("functions.api.handler")
+    (resolver,) = [v for v in vars(handler).values() if isinstance(v, ApiGatewayResolver)]
+    schema = resolver.get_openapi_schema()
+    documented = {
+        (method.upper(), path)
+        for path, item in schema.paths.items()
+        for method in ("get", "post", "put", "patch", "delete")
+        if getattr(item, method, None) is not None
+    }
+    # Then API Gateway routes exactly the documented operations (plus CORS preflights)
+    assert documented == {(m, p) for m, p in ROUTES if m != "OPTIONS"}
+
+
+def _alarms(synth: Synth) -> dict[str, dict]:
+    """Alarms by the id of their construct under Monitoring."""
+    out = {}
+    for alarm in synth.stack.monitoring.alarms:
+        out[alarm.node.id] = synth.props(alarm)
+    return out
+
+
+def test_every_alarm_notifies_the_sns_topic(synth: Synth) -> None:
+    topic = synth.logical_id(synth.stack.monitoring.topic)
+    alarms = synth.resources("AWS::CloudWatch::Alarm")
+    assert len(alarms) == len(synth.stack.monitoring.alarms) == 13
+    for logical_id, alarm in alarms.items():
+        props = alarm["Properties"]
+        assert props["AlarmActions"] == [{"Ref": topic}], logical_id
+        assert props["OKActions"] == [{"Ref": topic}], logical_id
+        assert props["TreatMissingData"] == "notBreaching", logical_id
+        assert props["AlarmDescription"], logical_id
+
+
+def test_seed_alarms_worker_cpu_memory_over_80_percent_and_api_over_100_requests(synth: Synth) -> None:
+    alarms = _alarms(synth)
+    for name, metric in (("WorkerCpu", "CPUUtilization"), ("WorkerMemory", "MemoryUtilization")):
+        props = alarms[name]
+        # The worker's EMF metric, averaged over 5 minutes, above 80 %
+        assert props["Namespace"] == METRICS_NAMESPACE
+        assert props["MetricName"] == metric
+        assert props["Dimensions"] == [{"Name": "service", "Value": SERVICE_NAME}]
+        assert props["Period"] == 300
+        assert props["Statistic"] == "Average"
+        assert props["Threshold"] == 80
+        assert props["ComparisonOperator"] == "GreaterThanThreshold"
+    requests = alarms["ApiRequests"]
+    assert requests["Namespace"] == "AWS/ApiGateway"
+    assert requests["MetricName"] == "Count"
+    assert requests["Statistic"] == "Sum"
+    assert requests["Period"] == 300
+    assert requests["Threshold"] == 100
+    assert requests["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+def test_failure_alarms_fire_on_the_first_error(synth: Synth) -> None:
+    alarms = _alarms(synth)
+    assert alarms["Api5xx"]["MetricName"] == "5xx"
+    for name in ("Api", "Worker", "DeadLetters"):
+        for kind, metric in (("Errors", "Errors"), ("Throttles", "Throttles")):
+            props = alarms[f"{name}{kind}"]
+            assert props["Namespace"] == "AWS/Lambda"
+            assert props["MetricName"] == metric
+            assert props["Threshold"] == 0
+            assert props["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarms["Api5xx"]["Threshold"] == 0
+
+
+def test_worker_duration_alarm_is_at_90_percent_of_its_timeout(synth: Synth) -> None:
+    props = _alarms(synth)["WorkerDuration"]
+    timeout_s = synth.props(synth.stack.functions.worker)["Timeout"]
+    assert props["MetricName"] == "Duration"
+    assert props["Statistic"] == "Maximum"
+    assert props["Threshold"] == pytest.approx(0.9 * timeout_s * 1000)
+
+
+def test_dead_letter_alarm_counts_any_message_in_the_dead_letter_queue(synth: Synth) -> None:
+    props = _alarms(synth)["DeadLetters"]
+    assert props["Threshold"] == 1
+    assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    metrics = {m["Id"]: m for m in props["Metrics"]}
+    dlq = f"<{synth.logical_id(synth.stack.jobs.dead_letters)}.QueueName>"
+    for id_, name in (
+        ("visible", "ApproximateNumberOfMessagesVisible"),
+        ("received", "NumberOfMessagesReceived"),
+    ):
+        stat = metrics[id_]["MetricStat"]
+        assert stat["Metric"]["MetricName"] == name
+        assert [render(d["Value"]) for d in stat["Metric"]["Dimensions"]] == [dlq]
+
+
+def test_oldest_queued_job_alarm(synth: Synth) -> None:
+    props = _alarms(synth)["OldestQueuedJob"]
+    assert props["MetricName"] == "ApproximateAgeOfOldestMessage"
+    assert props["Threshold"] == 600
+    queue = f"<{synth.logical_id(synth.stack.jobs.queue)}.QueueName>"
+    assert [render(d["Value"]) for d in props["Dimensions"]] == [queue]
+
+
+def test_alarm_topic_refuses_plain_http_and_has_no_subscription_by_default(synth: Synth) -> None:
+    (policy,) = synth.resources("AWS::SNS::TopicPolicy").values()
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert synth.resources("AWS::SNS::Subscription") == {}
+
+
+def test_dashboard_shows_the_alarms_and_the_service_metrics(synth: Synth) -> None:
+    (dashboard,) = synth.resources("AWS::CloudWatch::Dashboard").values()
+    body = render(dashboard["Properties"]["DashboardBody"])
+    for needle in (
+        "JobsSubmitted",
+        "JobsSucceeded",
+        "JobsFailed",
+        "StylizeSeconds",
+        "CPUUtilization",
+        "MemoryUtilization",
+        "ApproximateAgeOfOldestMessage",
+        '"alarms"',
+    ):
+        assert needle in body, needle
+
+
+def test_outputs_name_the_site_the_api_the_bucket_and_the_dashboard(synth: Synth) -> None:
+    outputs = synth.cfn["Outputs"]
+    assert set(outputs) >= {OUTPUT_SITE_URL, OUTPUT_API_URL, OUTPUT_DATA_BUCKET, OUTPUT_DASHBOARD}
+    distribution = synth.logical_id(synth.stack.site.distribution)
+    assert render(outputs[OUTPUT_SITE_URL]["Value"]) == f"https://<{distribution}.DomainName>"
+    api = synth.logical_id(synth.stack.api.http_api)
+    assert render(outputs[OUTPUT_API_URL]["Value"]) == f"<{api}.ApiEndpoint>"
+    assert outputs[OUTPUT_DATA_BUCKET]["Value"] == {"Ref": synth.logical_id(synth.stack.storage.data)}

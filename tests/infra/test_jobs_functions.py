@@ -1,0 +1,224 @@
+"""Jobs (table, queue, dead-letter queue) and the three functions with their least-privilege grants."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from stylemixer.resources import (
+    API_HANDLER,
+    DLQ_HANDLER,
+    ENV_ALLOWED_ORIGINS,
+    ENV_BUCKET,
+    ENV_QUEUE_URL,
+    ENV_SITE_URL,
+    ENV_TABLE,
+    MAX_RECEIVE_COUNT,
+    METRICS_NAMESPACE,
+    SERVICE_NAME,
+    TABLE_PARTITION_KEY,
+    TABLE_TTL_ATTRIBUTE,
+    VISIBILITY_TIMEOUT_FACTOR,
+    WORKER_HANDLER,
+)
+from tests.infra.cfn import permissions, render
+
+if TYPE_CHECKING:
+    from tests.infra.conftest import Synth
+
+pytestmark = pytest.mark.infra
+
+
+def test_table_is_on_demand_with_ttl_and_point_in_time_recovery(synth: Synth) -> None:
+    props = synth.props(synth.stack.jobs.table)
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["KeySchema"] == [{"AttributeName": TABLE_PARTITION_KEY, "KeyType": "HASH"}]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": TABLE_TTL_ATTRIBUTE, "Enabled": True}
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_queue_redrives_to_the_dead_letter_queue_after_the_shared_receive_count(synth: Synth) -> None:
+    # Given the jobs queue
+    props = synth.props(synth.stack.jobs.queue)
+    dlq_id = synth.logical_id(synth.stack.jobs.dead_letters)
+    # Then after MAX_RECEIVE_COUNT receives a message moves to the dead-letter queue
+    assert props["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
+        "maxReceiveCount": MAX_RECEIVE_COUNT,
+    }
+    # And the dead-letter queue keeps messages for the longest SQS allows (14 days)
+    assert synth.props(synth.stack.jobs.dead_letters)["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+def test_queue_visibility_is_at_least_six_times_the_worker_timeout(synth: Synth) -> None:
+    worker_timeout = synth.props(synth.stack.functions.worker)["Timeout"]
+    visibility = synth.props(synth.stack.jobs.queue)["VisibilityTimeout"]
+    assert visibility >= VISIBILITY_TIMEOUT_FACTOR * worker_timeout
+    assert worker_timeout == 900
+    # And the dead-letter queue's visibility covers its own consumer the same way
+    dlq_visibility = synth.props(synth.stack.jobs.dead_letters)["VisibilityTimeout"]
+    assert (
+        dlq_visibility
+        >= VISIBILITY_TIMEOUT_FACTOR * synth.props(synth.stack.functions.dead_letters)["Timeout"]
+    )
+
+
+def test_queues_are_encrypted_and_refuse_plain_http(synth: Synth) -> None:
+    for queue in (synth.stack.jobs.queue, synth.stack.jobs.dead_letters):
+        assert synth.props(queue)["SqsManagedSseEnabled"] is True
+    policies = synth.resources("AWS::SQS::QueuePolicy").values()
+    for policy in policies:
+        (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert statement["Effect"] == "Deny"
+        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert len(policies) == 2
+
+
+def test_functions_run_the_one_image_with_their_own_handler(synth: Synth) -> None:
+    # Given the three functions
+    fns = synth.stack.functions
+    expected = {fns.api: API_HANDLER, fns.worker: WORKER_HANDLER, fns.dead_letters: DLQ_HANDLER}
+    images = set()
+    for fn, handler in expected.items():
+        props = synth.props(fn)
+        # Then each is a container image function naming its handler as the command
+        assert props["PackageType"] == "Image"
+        assert props["ImageConfig"]["Command"] == [handler]
+        images.add(render(props["Code"]["ImageUri"]))
+        assert props["TracingConfig"] == {"Mode": "Active"}
+    # And all three run the same image
+    assert len(images) == 1
+
+
+def test_worker_size_is_the_configured_one(synth: Synth) -> None:
+    props = synth.props(synth.stack.functions.worker)
+    assert props["MemorySize"] == 3008
+    assert props["EphemeralStorage"] == {"Size": 1024}
+    assert props["Architectures"] == ["x86_64"]
+
+
+def test_worker_consumes_one_job_at_a_time_with_bounded_concurrency(synth: Synth) -> None:
+    # Given the event source mappings
+    mappings = {
+        render(m["Properties"]["FunctionName"]): m["Properties"]
+        for m in synth.resources("AWS::Lambda::EventSourceMapping").values()
+    }
+    worker = mappings[f"<{synth.logical_id(synth.stack.functions.worker)}>"]
+    dead_letters = mappings[f"<{synth.logical_id(synth.stack.functions.dead_letters)}>"]
+    # Then the worker takes one message per invocation and reports failures per message
+    assert worker["BatchSize"] == 1
+    assert worker["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert worker["ScalingConfig"] == {"MaximumConcurrency": 5}
+    assert render(worker["EventSourceArn"]) == f"<{synth.logical_id(synth.stack.jobs.queue)}.Arn>"
+    # And the dead-letter consumer reads the dead-letter queue
+    assert (
+        render(dead_letters["EventSourceArn"]) == f"<{synth.logical_id(synth.stack.jobs.dead_letters)}.Arn>"
+    )
+    assert dead_letters["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_functions_get_the_environment_the_handlers_read(synth: Synth) -> None:
+    fns = synth.stack.functions
+    bucket, table, queue = (
+        synth.logical_id(synth.stack.storage.data),
+        synth.logical_id(synth.stack.jobs.table),
+        synth.logical_id(synth.stack.jobs.queue),
+    )
+    for fn in (fns.api, fns.worker, fns.dead_letters):
+        env = synth.props(fn)["Environment"]["Variables"]
+        assert env[ENV_BUCKET] == {"Ref": bucket}
+        assert env[ENV_TABLE] == {"Ref": table}
+        assert env[ENV_QUEUE_URL] == {"Ref": queue}
+        assert env["POWERTOOLS_SERVICE_NAME"] == SERVICE_NAME
+        assert env["POWERTOOLS_METRICS_NAMESPACE"] == METRICS_NAMESPACE
+    # And the API knows the site's origin (for CORS and absolute thumbnail URLs)
+    api_env = synth.props(fns.api)["Environment"]["Variables"]
+    site = f"https://<{synth.logical_id(synth.stack.site.distribution)}.DomainName>"
+    assert render(api_env[ENV_ALLOWED_ORIGINS]) == site
+    assert render(api_env[ENV_SITE_URL]) == site
+
+
+def test_functions_use_their_own_roles_without_managed_policies(synth: Synth) -> None:
+    fns = synth.stack.functions
+    roles = {synth.logical_id(fn.role) for fn in (fns.api, fns.worker, fns.dead_letters)}
+    assert len(roles) == 3
+    for role in roles:
+        assert "ManagedPolicyArns" not in synth.cfn["Resources"][role]["Properties"]
+
+
+def _grants(synth: Synth, fn) -> dict[str, set[str]]:
+    allowed = permissions(synth.cfn, synth.logical_id(fn.role))
+    logs = synth.logical_id(fn.node.scope.node.find_child(f"{fn.node.id}Logs"))
+    # Every function writes its own log group and sends traces; nothing else is shared.
+    assert allowed.pop("logs:CreateLogStream") == {f"<{logs}.Arn>"}
+    assert allowed.pop("logs:PutLogEvents") == {f"<{logs}.Arn>"}
+    assert allowed.pop("xray:PutTraceSegments") == {"*"}
+    assert allowed.pop("xray:PutTelemetryRecords") == {"*"}
+    return allowed
+
+
+def test_api_may_sign_uploads_check_them_write_jobs_and_enqueue_nothing_more(synth: Synth) -> None:
+    # Given the API function's role
+    allowed = _grants(synth, synth.stack.functions.api)
+    bucket = synth.logical_id(synth.stack.storage.data)
+    table = synth.logical_id(synth.stack.jobs.table)
+    queue = synth.logical_id(synth.stack.jobs.queue)
+    # Then it signs POSTs for uploads/* only (the signature carries the signer's PutObject)
+    assert allowed["s3:PutObject"] == {f"<{bucket}.Arn>/uploads/*"}
+    # And reads the head of an upload to check it, and signs result GETs (which need GetObject)
+    assert allowed["s3:GetObject"] == {f"<{bucket}.Arn>/uploads/*", f"<{bucket}.Arn>/results/*"}
+    # And writes and reads jobs, and enqueues them
+    assert allowed["dynamodb:PutItem"] == allowed["dynamodb:GetItem"] == {f"<{table}.Arn>"}
+    assert allowed["sqs:SendMessage"] == {f"<{queue}.Arn>"}
+    # And nothing else: no delete, no list, no update, no consume
+    assert set(allowed) == {
+        "s3:PutObject",
+        "s3:GetObject",
+        "dynamodb:PutItem",
+        "dynamodb:GetItem",
+        "sqs:SendMessage",
+    }
+
+
+def test_worker_reads_uploads_writes_results_updates_jobs_and_consumes_its_queue(synth: Synth) -> None:
+    allowed = _grants(synth, synth.stack.functions.worker)
+    bucket = synth.logical_id(synth.stack.storage.data)
+    table = synth.logical_id(synth.stack.jobs.table)
+    queue = synth.logical_id(synth.stack.jobs.queue)
+    assert allowed.pop("s3:GetObject") == {f"<{bucket}.Arn>/uploads/*"}
+    assert allowed.pop("s3:PutObject") == {f"<{bucket}.Arn>/results/*"}
+    assert allowed.pop("s3:DeleteObject") == {f"<{bucket}.Arn>/results/*"}
+    assert allowed.pop("dynamodb:GetItem") == allowed.pop("dynamodb:UpdateItem") == {f"<{table}.Arn>"}
+    consume = {
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+        "sqs:GetQueueAttributes",
+    }
+    for action in consume:
+        assert allowed.pop(action) == {f"<{queue}.Arn>"}
+    assert set(allowed) <= {"sqs:GetQueueUrl"}
+    assert allowed.get("sqs:GetQueueUrl", {f"<{queue}.Arn>"}) == {f"<{queue}.Arn>"}
+
+
+def test_dead_letter_consumer_only_fails_jobs_and_cleans_their_results(synth: Synth) -> None:
+    allowed = _grants(synth, synth.stack.functions.dead_letters)
+    bucket = synth.logical_id(synth.stack.storage.data)
+    table = synth.logical_id(synth.stack.jobs.table)
+    dlq = synth.logical_id(synth.stack.jobs.dead_letters)
+    assert allowed.pop("s3:DeleteObject") == {f"<{bucket}.Arn>/results/*"}
+    assert allowed.pop("dynamodb:GetItem") == allowed.pop("dynamodb:UpdateItem") == {f"<{table}.Arn>"}
+    assert {r for resources in allowed.values() for r in resources} == {f"<{dlq}.Arn>"}
+    assert all(a.startswith("sqs:") for a in allowed)
+
+
+def test_no_function_role_can_touch_the_whole_bucket(synth: Synth) -> None:
+    bucket = synth.logical_id(synth.stack.storage.data)
+    fns = synth.stack.functions
+    for fn in (fns.api, fns.worker, fns.dead_letters):
+        for action, resources in permissions(synth.cfn, synth.logical_id(fn.role)).items():
+            assert not action.endswith("*"), action
+            assert f"<{bucket}.Arn>" not in resources
+            assert f"<{bucket}.Arn>/*" not in resources

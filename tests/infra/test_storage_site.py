@@ -1,0 +1,203 @@
+"""The data bucket and the site: private, encrypted, TLS only, expiring, and served with strict headers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from stylemixer.resources import RESULTS_PREFIX, UPLOADS_PREFIX
+from tests.infra.cfn import render
+
+if TYPE_CHECKING:
+    from tests.infra.conftest import Synth
+
+pytestmark = pytest.mark.infra
+
+BLOCK_ALL = {
+    "BlockPublicAcls": True,
+    "BlockPublicPolicy": True,
+    "IgnorePublicAcls": True,
+    "RestrictPublicBuckets": True,
+}
+
+
+def test_every_bucket_is_private_encrypted_and_acl_free(synth: Synth) -> None:
+    # Given every bucket in the stack (data, site, access logs)
+    buckets = synth.resources("AWS::S3::Bucket")
+    assert len(buckets) == 3
+    for logical_id, bucket in buckets.items():
+        props = bucket["Properties"]
+        # Then public access is blocked, objects are encrypted, and ACLs are disabled
+        assert props["PublicAccessBlockConfiguration"] == BLOCK_ALL, logical_id
+        sse = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        assert sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256", logical_id
+        assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}], logical_id
+
+
+def test_every_bucket_refuses_plain_http(synth: Synth) -> None:
+    # Given each bucket's policy
+    policies = {
+        render(p["Properties"]["Bucket"]): p for p in synth.resources("AWS::S3::BucketPolicy").values()
+    }
+    for logical_id in synth.resources("AWS::S3::Bucket"):
+        statements = policies[f"<{logical_id}>"]["Properties"]["PolicyDocument"]["Statement"]
+        # Then one statement denies every action when the request is not over TLS
+        deny_http = [
+            s
+            for s in statements
+            if s["Effect"] == "Deny"
+            and s["Action"] == "s3:*"
+            and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        ]
+        assert len(deny_http) == 1, logical_id
+
+
+def test_data_bucket_expires_uploads_after_a_day_and_results_after_a_week(synth: Synth) -> None:
+    # Given the data bucket's lifecycle rules (cdk.json defaults)
+    rules = synth.props(synth.stack.storage.data)["LifecycleConfiguration"]["Rules"]
+    by_prefix = {r["Prefix"]: r for r in rules}
+    # Then uploads expire after 1 day, results after 7, each under its own prefix
+    assert by_prefix[UPLOADS_PREFIX]["ExpirationInDays"] == 1
+    assert by_prefix[RESULTS_PREFIX]["ExpirationInDays"] == 7
+    assert all(r["Status"] == "Enabled" for r in rules)
+    # And unfinished multipart uploads do not linger either
+    assert by_prefix[UPLOADS_PREFIX]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+
+
+def test_data_bucket_logs_access_to_the_log_bucket(synth: Synth) -> None:
+    props = synth.props(synth.stack.storage.data)
+    logs_id = synth.logical_id(synth.stack.storage.access_logs)
+    assert props["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": logs_id}
+
+
+def test_data_bucket_cors_allows_only_the_site_and_configured_origins(synth: Synth) -> None:
+    # Given the data bucket's CORS rules
+    rules = synth.props(synth.stack.storage.data)["CorsConfiguration"]["CorsRules"]
+    assert len(rules) == 1
+    origins = [render(o) for o in rules[0]["AllowedOrigins"]]
+    # Then the only origin is the CloudFront distribution's (cdk.json lists no extra origins)
+    distribution = synth.logical_id(synth.stack.site.distribution)
+    assert origins == [f"https://<{distribution}.DomainName>"]
+    assert "*" not in origins
+    # And the browser may POST uploads and GET results, nothing that changes or deletes
+    assert set(rules[0]["AllowedMethods"]) == {"POST", "GET", "HEAD"}
+
+
+def test_data_bucket_name_is_per_stage_account_and_region(synth: Synth) -> None:
+    name = render(synth.props(synth.stack.storage.data)["BucketName"])
+    assert name == "stylemixer-data-dev-<AWS::AccountId>-<AWS::Region>"
+
+
+def test_site_is_served_only_through_cloudfront_origin_access_control(synth: Synth) -> None:
+    # Given the distribution and the site bucket's policy
+    dist = synth.props(synth.stack.site.distribution)["DistributionConfig"]
+    origin = dist["Origins"][0]
+    oac = synth.resources("AWS::CloudFront::OriginAccessControl")
+    # Then CloudFront signs its requests with an OAC (SigV4), not a legacy identity
+    assert len(oac) == 1
+    (oac_id,) = oac
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": [oac_id, "Id"]}
+    assert origin["S3OriginConfig"]["OriginAccessIdentity"] == ""
+    assert next(iter(oac.values()))["Properties"]["OriginAccessControlConfig"]["SigningBehavior"] == "always"
+    # And viewers are redirected to HTTPS, the root is the page
+    assert dist["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert dist["DefaultRootObject"] == "index.html"
+    # And the bucket lets only this distribution's service principal read
+    site_bucket = synth.logical_id(synth.stack.site.bucket)
+    policy = next(
+        p
+        for p in synth.resources("AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": site_bucket}
+    )
+    allows = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    readers = [s for s in allows if "s3:GetObject" in s["Action"] or "s3:GetObject*" in s["Action"]]
+    assert len(readers) == 1
+    assert readers[0]["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert readers[0]["Action"] == "s3:GetObject"
+    source = render(readers[0]["Condition"]["StringEquals"]["AWS:SourceArn"])
+    distribution = synth.logical_id(synth.stack.site.distribution)
+    assert source == f"arn:<AWS::Partition>:cloudfront::<AWS::AccountId>:distribution/<{distribution}>"
+    # And anything else granted is the empty-on-delete helper's, which reads no object
+    for statement in allows:
+        if statement is not readers[0]:
+            assert not any(a.startswith("s3:GetObject") for a in statement["Action"])
+
+
+def _security_headers(synth: Synth) -> dict:
+    policies = synth.resources("AWS::CloudFront::ResponseHeadersPolicy")
+    assert len(policies) == 1
+    ((policy_id, policy),) = policies.items()
+    dist = synth.props(synth.stack.site.distribution)["DistributionConfig"]
+    assert dist["DefaultCacheBehavior"]["ResponseHeadersPolicyId"] == {"Ref": policy_id}
+    return policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+
+
+def test_site_sends_security_headers(synth: Synth) -> None:
+    headers = _security_headers(synth)
+    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    assert headers["ContentTypeOptions"] == {"Override": True}
+    assert headers["FrameOptions"]["FrameOption"] == "DENY"
+    assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "strict-origin-when-cross-origin"
+
+
+def test_content_security_policy_allows_the_api_and_the_data_bucket_only(synth: Synth) -> None:
+    # Given the CSP the site sends, with CloudFormation's references made readable
+    csp = render(_security_headers(synth)["ContentSecurityPolicy"]["ContentSecurityPolicy"])
+    directives = dict(d.split(" ", 1) for d in csp.split("; "))
+    api_id = synth.logical_id(synth.stack.api.http_api)
+    bucket = "stylemixer-data-dev-<AWS::AccountId>-<AWS::Region>"
+    # Then nothing is allowed by default; scripts and styles come from the page's own origin
+    assert directives["default-src"] == "'none'"
+    assert directives["script-src"] == "'self'"
+    assert directives["style-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    # And the page may connect only to itself, the API and the data bucket
+    assert directives["connect-src"].split() == [
+        "'self'",
+        f"<{api_id}.ApiEndpoint>",
+        f"https://{bucket}.s3.amazonaws.com",
+        f"https://{bucket}.s3.<AWS::Region>.amazonaws.com",
+    ]
+    # And show pictures from itself, local previews and the data bucket
+    assert directives["img-src"].split() == [
+        "'self'",
+        "data:",
+        "blob:",
+        f"https://{bucket}.s3.amazonaws.com",
+        f"https://{bucket}.s3.<AWS::Region>.amazonaws.com",
+    ]
+    # And no other host appears anywhere in the policy
+    hosts = {
+        token for value in directives.values() for token in value.split() if "://" in token or "<" in token
+    }
+    assert hosts == {
+        f"<{api_id}.ApiEndpoint>",
+        f"https://{bucket}.s3.amazonaws.com",
+        f"https://{bucket}.s3.<AWS::Region>.amazonaws.com",
+    }
+
+
+def test_site_deployment_ships_the_page_and_a_generated_config(synth: Synth) -> None:
+    # Given the BucketDeployment custom resource
+    (deployment,) = synth.resources("Custom::CDKBucketDeployment").values()
+    props = deployment["Properties"]
+    # Then it copies two sources (the page and config.json) into the site bucket, then invalidates
+    assert len(props["SourceObjectKeys"]) == 2
+    assert props["DestinationBucketName"] == {"Ref": synth.logical_id(synth.stack.site.bucket)}
+    assert props["DistributionPaths"] == ["/*"]
+    # And config.json's API URL is filled in by CloudFormation from the API's endpoint
+    markers = props["SourceMarkers"]
+    api_id = synth.logical_id(synth.stack.api.http_api)
+    assert any(render(v) == f'"<{api_id}.ApiEndpoint>"' for m in markers for v in m.values())
+
+
+def test_site_asset_holds_the_page_but_not_npm_files(synth: Synth) -> None:
+    # Given the staged site asset (the one with index.html)
+    staged = [p for p in synth.outdir.glob("asset.*") if (p / "index.html").is_file()]
+    assert len(staged) == 1
+    site = staged[0]
+    # Then the page is there, and npm's files and any local config.json are not
+    assert (site / "js").is_dir()
+    for absent in ("node_modules", "package.json", "package-lock.json", "config.json"):
+        assert not (site / absent).exists(), absent
