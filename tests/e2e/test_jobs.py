@@ -6,14 +6,18 @@ natural size, and that it is not simply the photo again).
 
 from __future__ import annotations
 
+import itertools
+import json
 import re
+import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import JOB_TIMEOUT_MS
+from stylemixer.imageio import fit_within
+from tests.e2e.conftest import ARTIFACTS, JOB_TIMEOUT_MS
 from tests.e2e.pageflow import (
     add_painting,
     choose_photo,
@@ -88,10 +92,21 @@ def test_a_preset_job_shows_the_painted_photo_at_its_size(page: Any, stack: Serv
     assert JOB_IN_URL.search(page.url)
     assert_result_shown(page, photo)
     assert_progress_monotone_to_100(page)
+    # And the upload's own bar reached 100
+    assert page.locator("#upload-progress").get_attribute("aria-valuenow") == "100"
     # And the before/after slider is there, with the original photo under it
     assert page.locator("#compare-range").is_visible()
     assert page.locator("#before-image").is_visible()
     assert page.get_by_test_id("regions-image").is_hidden()
+
+    # And the download button saves the picture itself
+    with page.expect_download() as download_info:
+        page.get_by_test_id("download").click()
+    download = download_info.value
+    assert re.fullmatch(r"stylemixer-[A-Za-z0-9_-]+\.jpg", download.suggested_filename)
+    with Image.open(download.path()) as saved:
+        assert saved.format == "JPEG"
+        assert saved.size == photo_size(photo)
 
 
 def test_a_painting_of_ones_own_is_a_style(page: Any, stack: ServedStack) -> None:
@@ -186,3 +201,90 @@ def test_a_job_on_a_phone_screen(phone_page: Any, stack: ServedStack) -> None:
     assert box is not None
     assert box["x"] >= 0
     assert box["x"] + box["width"] <= 390
+
+
+def test_the_chosen_options_reach_the_job_and_shape_the_result(page: Any, stack: ServedStack) -> None:
+    photo = testdata_path("photos", "chicago.jpg")
+    sent: list[dict[str, Any]] = []
+    page.on(
+        "request",
+        lambda r: (
+            sent.append(json.loads(r.post_data))
+            if r.method == "POST" and r.url.endswith("/api/jobs")
+            else None
+        ),
+    )
+
+    # Given a photo, two presets blended 3:1, and every option changed
+    open_site(page, stack)
+    choose_photo(page, photo)
+    pick_preset(page, "amber-glow")
+    pick_preset(page, "delft-engraving")
+    page.locator("#chosen .chosen-weight").nth(0).fill("75")
+    page.locator("#chosen .chosen-weight").nth(1).fill("25")
+    page.get_by_test_id("strength").fill("50")
+    page.locator("#preserve-color").check()
+    page.locator("#stroke").select_option("coarse")
+    page.locator("#max-size").select_option("512")
+    page.locator("#format").select_option("png")
+
+    # When the job runs
+    outcome = submit_and_wait(page, JOB_TIMEOUT_MS)
+
+    # Then the API received exactly those choices
+    assert outcome == "result", error_text(page)
+    assert len(sent) == 1
+    request = sent[0]
+    assert request["styles"] == [{"preset": "amber-glow"}, {"preset": "delft-engraving"}]
+    assert request["mix"] == "blend"
+    assert request["weights"] == [75, 25]
+    assert request["strength"] == 0.5
+    assert request["preserve_color"] is True
+    assert request["stroke"] == "coarse"
+    assert request["max_size"] == 512
+    assert request["format"] == "png"
+    # And the result is a PNG no larger than asked, in the photo's proportions
+    with Image.open(photo) as original:
+        expected = fit_within(original, 512).size
+    assert natural_size(page, "result-image") == expected
+    assert fetch_image(page, "result-image").size == expected
+    assert (page.get_by_test_id("download").get_attribute("download") or "").endswith(".png")
+    assert "PNG" in page.locator("#result-caption").inner_text()
+
+
+def test_polling_backs_off_while_the_api_fails_and_recovers(page: Any, stack: ServedStack) -> None:
+    photo = testdata_path("photos", "brad_pitt.jpg")
+    failures = 2
+    polls: list[tuple[float, int]] = []
+
+    def flaky(route: Any) -> None:
+        # The first few polls meet an outage (a bare 503, as a load balancer would send).
+        polls.append((time.monotonic(), len(polls)))
+        if len(polls) <= failures:
+            route.fulfill(status=503, body="Service Unavailable", content_type="text/plain")
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/api/jobs/[A-Za-z0-9_-]+$"), flaky)
+
+    # Given a job whose first polls fail
+    open_site(page, stack)
+    choose_photo(page, photo)
+    pick_preset(page, "lavender-haze")
+    page.get_by_test_id("submit").click()
+
+    # Then the page says it is retrying, in words, without a status code
+    page.wait_for_function("() => document.getElementById('stage').textContent.includes('trying again')")
+    assert "503" not in page.locator("#progress-panel").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "progress-while-retrying.png"), full_page=True)
+
+    # And when the API is back, the job is followed to its result
+    assert wait_for_outcome(page, JOB_TIMEOUT_MS) == "result", error_text(page)
+    assert_result_shown(page, photo)
+    # And the waits after the failed polls doubled (2 s, then 4 s), then went back to about 1 s
+    times = [t for t, _ in polls]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert len(gaps) >= failures, gaps
+    assert 1.8 <= gaps[0] <= 3.5, gaps
+    assert 3.6 <= gaps[1] <= 6.0, gaps
+    assert all(0.7 <= g <= 3.0 for g in gaps[2:]), gaps
