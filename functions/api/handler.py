@@ -8,6 +8,8 @@ plain 500 ``InternalError`` that says nothing about why.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import json
 import re
@@ -270,23 +272,50 @@ def _describe(error: dict[str, Any]) -> str:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point for API Gateway HTTP API (payload format 2.0) events."""
-    body = event.get("body") or ""
-    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
-    if size > MAX_REQUEST_BYTES:
-        return _oversized(event)
+    refusal = check_body(event)
+    if refusal is not None:
+        return refusal
     return app.resolve(event, context)
 
 
-def _oversized(event: dict[str, Any]) -> dict[str, Any]:
-    """A 413 in our shape, with CORS headers, without parsing the body."""
+def check_body(event: dict[str, Any]) -> dict[str, Any] | None:
+    """Refuse a body that is too large or cannot be read as JSON, before anything parses it.
+
+    Powertools would parse it too, but a body nested 5000 deep, invalid UTF-8 or broken base64 makes
+    its parser raise errors that are not JSON errors, which would come out as 500s.
+    """
+    body = event.get("body") or ""
+    encoded = bool(event.get("isBase64Encoded"))
+    size = len(body) * 3 // 4 if encoded else len(body.encode())
+    if size > MAX_REQUEST_BYTES:
+        return _raw_error(
+            event,
+            413,
+            "RequestTooLarge",
+            f"The request body is larger than {MAX_REQUEST_BYTES // 1024} KB; "
+            "send the picture to the upload URL, not to the API.",
+        )
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    content_type = (headers.get("content-type") or "").strip().lower()
+    if not body or (content_type and not content_type.startswith("application/json")):
+        return None  # no body (validation says what is missing) or not JSON (a 415 from the resolver)
+    try:
+        text = base64.b64decode(body, validate=True).decode("utf-8") if encoded else body
+        json.loads(text)
+    except (ValueError, RecursionError, binascii.Error):  # UnicodeDecodeError is a ValueError
+        return _raw_error(event, 400, "MalformedJson", "The request body is not valid JSON.")
+    return None
+
+
+def _raw_error(event: dict[str, Any], status: int, code: str, message: str) -> dict[str, Any]:
+    """An error in our shape, with CORS headers, answered without routing the request."""
     headers = {"Content-Type": "application/json"}
-    origin = (event.get("headers") or {}).get("origin")
+    origin = {k.lower(): v for k, v in (event.get("headers") or {}).items()}.get("origin")
     if _cors is not None and origin:
         headers.update(_cors.to_dict(origin))
     return {
-        "statusCode": 413,
+        "statusCode": status,
         "headers": headers,
         "isBase64Encoded": False,
-        "body": '{"error":{"code":"RequestTooLarge","message":"The request body is larger than '
-        f'{MAX_REQUEST_BYTES // 1024} KB; send the picture to the upload URL, not to the API."}}}}',
+        "body": json.dumps({"error": {"code": code, "message": message}}),
     }

@@ -397,6 +397,40 @@ def test_malformed_json_is_a_400() -> None:
     _assert_error(response, 400, "MalformedJson")
 
 
+@pytest.mark.parametrize(
+    ("raw", "encoded"),
+    [
+        ("[" * 5000 + "]" * 5000, False),
+        (base64.b64encode(b'{"content": "\xff\xfe"}').decode(), True),
+        ("!!! not base64 ***", True),
+        ("   ", False),
+    ],
+    ids=["nested-5000-deep", "invalid-utf8", "invalid-base64", "whitespace"],
+)
+def test_unreadable_body_is_a_400_not_a_500(raw: str, encoded: bool) -> None:
+    # Given a body whose parser errors are not JSON errors
+    from functions.api import handler as api
+    from tests.functional.harness import LambdaContext, api_event
+
+    event = api_event("POST", "/jobs", raw_body=raw)
+    event["isBase64Encoded"] = encoded
+    # When
+    response = api.handler(event, LambdaContext())
+    # Then
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["error"]["code"] == "MalformedJson"
+
+
+def test_base64_encoded_body_is_read() -> None:
+    from functions.api import handler as api
+    from tests.functional.harness import LambdaContext, api_event
+
+    body = json.dumps({"purpose": "content", "content_type": "image/png", "size": 5}).encode()
+    event = api_event("POST", "/uploads", raw_body=base64.b64encode(body).decode())
+    event["isBase64Encoded"] = True
+    assert api.handler(event, LambdaContext())["statusCode"] == 201
+
+
 def test_missing_body_is_a_422() -> None:
     response = call_api("POST", "/jobs")
     _assert_error(response, 422, "ValidationError")

@@ -1,0 +1,160 @@
+"""The API function's cold start: no torch, ever, and a small import (the guard Powertools keeps too).
+
+Each check runs in a fresh interpreter, so nothing this test session imported can hide a cost. The
+import is timed in CPU seconds of that interpreter: on a shared machine the wall clock mostly
+measures the neighbours (the same import measured 0.2 s wall when idle and 1.0 s at load 6 on two
+cores, while its CPU time stayed near 0.3 s); the wall time is reported in the failure message too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+from stylemixer import resources
+from tests.helpers import ROOT, testdata_path
+
+#: Best-of-3 ceiling for ``import functions.api.handler`` in a fresh interpreter.
+API_IMPORT_SECONDS = 0.3
+
+_ENV = {
+    **os.environ,
+    "PYTHONPATH": str(ROOT),
+    resources.ENV_BUCKET: resources.DATA_BUCKET,
+    resources.ENV_TABLE: resources.JOBS_TABLE,
+    resources.ENV_QUEUE_URL: f"https://sqs.eu-west-1.amazonaws.com/123456789012/{resources.JOBS_QUEUE}",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
+_ENV.pop("AWS_ENDPOINT_URL", None)
+
+_DRIVE_EVERY_ROUTE = textwrap.dedent(
+    """
+    import copy, json, sys
+    from pathlib import Path
+
+    from moto import mock_aws
+
+    import functions.api.handler as api
+    from stylemixer import resources
+
+    template = json.loads(Path("tests/events/apigw_http_v2.json").read_text())
+
+    def call(method, path, body=None):
+        event = copy.deepcopy(template)
+        event["rawPath"] = event["requestContext"]["http"]["path"] = path
+        event["requestContext"]["http"]["method"] = method
+        if body is not None:
+            event["body"] = json.dumps(body)
+
+        class Context:
+            function_name, memory_limit_in_mb, aws_request_id = "api", 512, "r-1"
+            invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:api"
+
+        response = api.handler(event, Context())
+        return response["statusCode"], json.loads(response["body"] or "null")
+
+    statuses = {}
+    with mock_aws():
+        import boto3
+
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket=resources.DATA_BUCKET,
+                         CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        boto3.client("dynamodb").create_table(
+            TableName=resources.JOBS_TABLE,
+            KeySchema=[{"AttributeName": "job_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "job_id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        boto3.client("sqs").create_queue(QueueName=resources.JOBS_QUEUE)
+        statuses["health"] = call("GET", "/health")[0]
+        statuses["styles"] = call("GET", "/styles")[0]
+        statuses["openapi"] = call("GET", "/openapi.json")[0]
+        upload = {"purpose": "content", "content_type": "image/jpeg", "size": 100}
+        status, ticket = call("POST", "/uploads", upload)
+        statuses["uploads"] = status
+        s3.put_object(Bucket=resources.DATA_BUCKET, Key=ticket["fields"]["key"],
+                      Body=Path(sys.argv[1]).read_bytes())
+        job = {"content": ticket["upload_id"], "styles": [{"preset": "tapestry"}]}
+        status, accepted = call("POST", "/jobs", job)
+        statuses["jobs"] = status
+        statuses["job"] = call("GET", "/jobs/" + accepted["job_id"])[0]
+        statuses["not-found"] = call("GET", "/nowhere")[0]
+        statuses["invalid"] = call("POST", "/jobs", {"content": "x"})[0]
+    print(json.dumps({"statuses": statuses, "torch": "torch" in sys.modules}))
+    """
+)
+
+_TIME_IMPORT = textwrap.dedent(
+    """
+    import json, sys, time
+    wall, cpu = time.perf_counter(), time.process_time()
+    import functions.api.handler
+    print(json.dumps({
+        "cpu": time.process_time() - cpu,
+        "wall": time.perf_counter() - wall,
+        "torch": "torch" in sys.modules,
+    }))
+    """
+)
+
+
+def _run(script: str, *args: str) -> dict[str, object]:
+    completed = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        cwd=ROOT,
+        env=_ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def test_api_never_imports_torch_on_any_route() -> None:
+    # Given a fresh interpreter that imports the API handler and drives every route
+    photo = testdata_path("photos", "sailboat.jpg")
+    # When
+    report = _run(_DRIVE_EVERY_ROUTE, str(photo))
+    # Then every route answered as expected, and torch was never imported
+    assert report["statuses"] == {
+        "health": 200,
+        "styles": 200,
+        "openapi": 200,
+        "uploads": 201,
+        "jobs": 202,
+        "job": 200,
+        "not-found": 404,
+        "invalid": 422,
+    }
+    assert report["torch"] is False
+
+
+def test_worker_import_leaves_torch_for_the_first_job() -> None:
+    # When the worker handler is imported cold
+    report = _run(
+        "import json, sys; import functions.worker.handler; "
+        "print(json.dumps({m: m in sys.modules for m in ('torch', 'boto3', 'PIL')}))"
+    )
+    # Then torch, boto3 and Pillow wait until a job needs them
+    assert report == {"torch": False, "boto3": False, "PIL": False}
+
+
+def test_api_cold_import_is_small() -> None:
+    # When the API handler is imported cold, three times
+    runs = [_run(_TIME_IMPORT) for _ in range(3)]
+    # Then the best run is within the budget, and none imported torch
+    best = min(float(r["cpu"]) for r in runs)  # type: ignore[arg-type]
+    wall = min(float(r["wall"]) for r in runs)  # type: ignore[arg-type]
+    assert not any(r["torch"] for r in runs)
+    assert best <= API_IMPORT_SECONDS, (
+        f"cold import took {best:.3f} s of CPU ({wall:.3f} s wall); the budget is {API_IMPORT_SECONDS} s"
+    )

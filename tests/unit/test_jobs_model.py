@@ -1,0 +1,92 @@
+"""Ids, keys, the stored parameters and the API's view of a job, without any AWS."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from stylemixer.aws.dynamodb import from_item, to_item
+from stylemixer.errors import StyleMixerError
+from stylemixer.jobs.model import (
+    Job,
+    JobError,
+    JobParams,
+    JobResult,
+    JobStatus,
+    StyleRef,
+    check_job_id,
+    is_valid_id,
+    iso,
+    new_id,
+    regions_key,
+    result_key,
+    upload_key,
+)
+
+
+def test_ids_are_32_hex_digits_and_do_not_repeat() -> None:
+    ids = {new_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(is_valid_id(i) for i in ids)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "0" * 31, "0" * 33, "G" * 32, "ABCDEF" + "0" * 26, "../" + "0" * 29, None, 42, "0" * 31 + "\n"],
+)
+def test_malformed_ids_are_refused_before_any_lookup(value: object) -> None:
+    assert not is_valid_id(value)
+    if isinstance(value, str):
+        with pytest.raises(StyleMixerError) as refused:
+            check_job_id(value)
+        assert refused.value.code == "InvalidJobId"
+        assert refused.value.status == 400
+
+
+def test_keys_keep_purposes_apart_and_results_deterministic() -> None:
+    upload_id, job_id = new_id(), new_id()
+    assert upload_key("content", upload_id) == f"uploads/content/{upload_id}"
+    assert upload_key("style", upload_id) != upload_key("content", upload_id)
+    assert result_key(job_id, "png") == f"results/{job_id}.png"
+    assert regions_key(job_id) == f"results/{job_id}.regions.png"
+
+
+def test_timestamps_are_utc_with_a_z() -> None:
+    assert iso(datetime(2026, 11, 24, 1, 2, 3, 456789, tzinfo=UTC)) == "2026-11-24T01:02:03.456Z"
+
+
+def test_params_round_trip_through_their_stored_form() -> None:
+    params = JobParams(
+        content=new_id(),
+        styles=(StyleRef(preset="tapestry"), StyleRef(upload=new_id())),
+        weights=(2.0, 1.0),
+        mix="regions",
+        strength=0.5,
+        preserve_color=True,
+        max_size=512,
+        stroke="coarse",
+        format="webp",
+    )
+    assert JobParams.from_dict(params.to_dict()) == params
+
+
+@pytest.mark.parametrize("status", list(JobStatus))
+def test_a_job_round_trips_through_a_dynamodb_item(status: JobStatus) -> None:
+    now = datetime(2026, 11, 24, 1, 0, 0, 123000, tzinfo=UTC)
+    job = Job(
+        job_id=new_id(),
+        params=JobParams(content=new_id(), styles=(StyleRef(preset="tapestry"),)),
+        created_at=now,
+        updated_at=now + timedelta(seconds=3),
+        expires_at_epoch=int(now.timestamp()) + 86400,
+        status=status,
+        stage="stylize",
+        progress=42,
+        attempts=2,
+        error=JobError("CorruptImage", "The picture is damaged.") if status is JobStatus.FAILED else None,
+        result=JobResult("results/x.png", 10, 20, "png", "results/x.regions.png")
+        if status is JobStatus.SUCCEEDED
+        else None,
+    )
+    assert from_item(to_item(job)) == job

@@ -1,0 +1,308 @@
+"""The worker's steps on in-memory storage: throttled progress, retries, faults, nothing half-written."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from PIL import Image, ImageOps
+
+from stylemixer.aws.fakes import InMemoryBlobStore, InMemoryJobRepository
+from stylemixer.errors import InvalidRequestError, WeightsMissingError
+from stylemixer.jobs.model import Job, JobParams, JobStatus, StyleRef, new_id, upload_key, utcnow
+from stylemixer.jobs.ports import TransientError
+from stylemixer.jobs.worker import ProgressWriter, fail_abandoned, process_job
+from stylemixer.resources import MAX_RECEIVE_COUNT
+from stylemixer.styles import ImageStyle, PresetStyle, StylizeResult
+from tests.helpers import testdata_path
+
+
+class Engine:
+    """Inverts the photo; records what it was given; reports progress in many small steps."""
+
+    def __init__(self, error: Exception | None = None, regions: bool = False) -> None:
+        self.error = error
+        self.regions = regions
+        self.calls: list[tuple[Any, ...]] = []
+
+    def stylize(self, content: Any, styles: Any, options: Any = None, progress: Any = None) -> StylizeResult:
+        self.calls.append((content.size, list(styles), options))
+        if self.error is not None:
+            raise self.error
+        for step in range(101):
+            progress("stylize", step / 100)
+        image = ImageOps.invert(content)
+        regions = Image.new("P", image.size, 0) if self.regions else None
+        return StylizeResult(image=image, regions=regions)
+
+
+@pytest.fixture
+def photo() -> bytes:
+    with Image.open(testdata_path("photos", "cornell.jpg")) as opened:
+        img = opened.convert("RGB")
+    img.thumbnail((200, 200))
+    out = io.BytesIO()
+    img.save(out, format="JPEG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def store(photo: bytes) -> InMemoryBlobStore:
+    return InMemoryBlobStore()
+
+
+@pytest.fixture
+def repo() -> InMemoryJobRepository:
+    return InMemoryJobRepository()
+
+
+def _queued(store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes, **params: Any) -> Job:
+    content = new_id()
+    store.write(upload_key("content", content), photo, "image/jpeg")
+    styles = params.pop("styles", (StyleRef(preset="tapestry"),))
+    now = utcnow()
+    job = Job(
+        job_id=new_id(),
+        params=JobParams(content=content, styles=styles, **params),
+        created_at=now,
+        updated_at=now,
+        expires_at_epoch=int((now + timedelta(days=7)).timestamp()),
+    )
+    repo.create(job)
+    return job
+
+
+def _run(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, job: Job, engine: Engine, count: int = 1
+) -> Any:
+    return process_job(job.job_id, store=store, repo=repo, engine=lambda: engine, receive_count=count)
+
+
+def test_job_runs_to_success_with_its_result_written_first(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes
+) -> None:
+    # Given
+    job = _queued(
+        store,
+        repo,
+        photo,
+        format="png",
+        styles=(StyleRef(preset="tapestry"), StyleRef(preset="terracotta")),
+        mix="regions",
+    )
+    engine = Engine(regions=True)
+    # When
+    outcome = _run(store, repo, job, engine)
+    # Then
+    assert outcome.status == "succeeded"
+    assert outcome.input_megapixels is not None
+    assert outcome.input_megapixels > 0.01
+    stored = repo.get(job.job_id)
+    assert stored is not None
+    assert stored.status is JobStatus.SUCCEEDED
+    assert stored.progress == 100
+    assert stored.result is not None
+    assert store.objects[stored.result.key][1] == "image/png"
+    assert store.objects[f"results/{job.job_id}.regions.png"][0][:4] == b"\x89PNG"
+    assert stored.result.regions_key == f"results/{job.job_id}.regions.png"
+    assert [type(s) for s in engine.calls[0][1]] == [PresetStyle, PresetStyle]
+
+
+def test_style_uploads_are_decoded_and_passed_as_pictures(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes
+) -> None:
+    style_id = new_id()
+    store.write(
+        upload_key("style", style_id), testdata_path("styles", "la_muse.jpg").read_bytes(), "image/jpeg"
+    )
+    job = _queued(store, repo, photo, styles=(StyleRef(upload=style_id),))
+    engine = Engine()
+    assert _run(store, repo, job, engine).status == "succeeded"
+    (style,) = engine.calls[0][1]
+    assert isinstance(style, ImageStyle)
+    assert style.image.mode == "RGB"
+
+
+def test_a_style_upload_stored_as_content_is_not_found(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes
+) -> None:
+    # Given a job naming a style id that only exists under the content prefix
+    job = _queued(store, repo, photo)
+    job2 = _queued(store, repo, photo, styles=(StyleRef(upload=job.params.content),))
+    # When / Then
+    outcome = _run(store, repo, job2, Engine())
+    assert (outcome.status, outcome.reason) == ("failed", "UploadNotFound")
+
+
+def test_progress_writes_are_throttled_monotone_and_mark_each_stage(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes
+) -> None:
+    # Given an engine that reports 101 steps in a few milliseconds
+    job = _queued(store, repo, photo)
+    # When
+    _run(store, repo, job, Engine())
+    # Then one write per stage change, not one per step, and never backwards
+    stages = [stage for stage, _ in repo.progress_writes]
+    assert stages == ["fetching", "stylize", "saving"]
+    figures = [p for _, p in repo.progress_writes]
+    assert figures == sorted(figures)
+
+
+def test_progress_writer_writes_again_after_the_interval() -> None:
+    # Given a clock we move by hand
+    repo = InMemoryJobRepository()
+    now = utcnow()
+    job = Job(
+        job_id=new_id(),
+        params=JobParams(content=new_id(), styles=()),
+        created_at=now,
+        updated_at=now,
+        expires_at_epoch=0,
+    )
+    repo.create(job)
+    repo.start(job.job_id, now)
+    clock = [0.0]
+    writer = ProgressWriter(repo, job.job_id, interval=0.5, clock=lambda: clock[0])
+    # When
+    writer("stylize", 0.10)
+    clock[0] = 0.2
+    writer("stylize", 0.20)  # too soon
+    clock[0] = 0.6
+    writer("stylize", 0.30)
+    writer("encode", 0.30)  # a new stage is always written
+    clock[0] = 5.0
+    writer("encode", 1.0)  # 100 % is kept for the final succeed
+    # Then
+    assert repo.progress_writes == [("stylize", 10), ("stylize", 30), ("encode", 30), ("encode", 99)]
+
+
+def test_a_failed_progress_write_does_not_stop_the_job(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes
+) -> None:
+    job = _queued(store, repo, photo)
+    repo.faults.arm("record_progress", 2)
+    assert _run(store, repo, job, Engine()).status == "succeeded"
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "EmptyImage"),
+        (b"just some text", "NotAnImage"),
+        (b"GIF89a" + bytes(40), "UnsupportedImageType"),
+    ],
+)
+def test_unreadable_upload_fails_the_job_at_once(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, data: bytes, code: str
+) -> None:
+    job = _queued(store, repo, data)
+    engine = Engine()
+    outcome = _run(store, repo, job, engine)
+    assert (outcome.status, outcome.reason) == ("failed", code)
+    assert engine.calls == []
+    stored = repo.get(job.job_id)
+    assert stored is not None
+    assert stored.status is JobStatus.FAILED
+    assert stored.error is not None
+
+
+def test_a_rule_broken_at_run_time_fails_the_job(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes
+) -> None:
+    # Given stored parameters that no longer pass validation (e.g. written by an older version)
+    job = _queued(store, repo, photo, weights=(1.0, 2.0))
+    outcome = _run(store, repo, job, Engine())
+    assert (outcome.status, outcome.reason) == ("failed", "InvalidWeights")
+
+
+def test_engine_refusal_fails_the_job_with_its_words(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes
+) -> None:
+    job = _queued(store, repo, photo)
+    outcome = _run(store, repo, job, Engine(InvalidRequestError("RegionsUnavailable", "Not yet.")))
+    assert outcome.reason == "RegionsUnavailable"
+    stored = repo.get(job.job_id)
+    assert stored is not None
+    assert stored.error is not None
+    assert stored.error.message == "Not yet."
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RuntimeError("bug"),
+        TransientError("throttled"),
+        WeightsMissingError(message="no weights on this machine"),
+    ],
+    ids=["bug", "transient", "operator-error"],
+)
+def test_other_errors_are_raised_for_a_retry_then_fail_the_job_on_the_last_receive(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes, error: Exception
+) -> None:
+    # Given
+    job = _queued(store, repo, photo)
+    engine = Engine(error)
+    # When the early receives fail, they raise (SQS retries)
+    for count in range(1, MAX_RECEIVE_COUNT):
+        with pytest.raises(type(error)):
+            _run(store, repo, job, engine, count)
+        stored = repo.get(job.job_id)
+        assert stored is not None
+        assert stored.status is JobStatus.RUNNING
+    # And the last one fails the job with a reason that leaks nothing
+    outcome = _run(store, repo, job, engine, MAX_RECEIVE_COUNT)
+    assert (outcome.status, outcome.reason) == ("failed", "ProcessingFailed")
+    stored = repo.get(job.job_id)
+    assert stored is not None
+    assert stored.error is not None
+    assert str(error) not in stored.error.message
+
+
+def test_a_job_that_fails_after_writing_its_result_leaves_no_result(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes
+) -> None:
+    # Given the table refusing the final succeed on the last receive
+    job = _queued(store, repo, photo)
+    repo.faults.arm("succeed", 1)
+    # When
+    outcome = _run(store, repo, job, Engine(), MAX_RECEIVE_COUNT)
+    # Then the job is failed and its orphan result removed
+    assert outcome.status == "failed"
+    assert not [k for k in store.objects if k.startswith("results/")]
+
+
+def test_a_storage_fault_on_reading_is_retried(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes
+) -> None:
+    job = _queued(store, repo, photo)
+    store.faults.arm("read", 1)
+    with pytest.raises(TransientError):
+        _run(store, repo, job, Engine(), 1)
+    assert _run(store, repo, job, Engine(), 2).status == "succeeded"
+
+
+def test_finished_jobs_are_skipped(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes
+) -> None:
+    job = _queued(store, repo, photo)
+    engine = Engine()
+    assert _run(store, repo, job, engine).status == "succeeded"
+    again = _run(store, repo, job, engine, 2)
+    assert (again.status, again.reason) == ("skipped", "already succeeded")
+    assert len(engine.calls) == 1
+    assert _run(store, repo, job.with_changes(job_id=new_id()), engine).reason == "unknown job"
+
+
+def test_dead_letter_fails_unfinished_jobs_only(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes
+) -> None:
+    done, stuck = _queued(store, repo, photo), _queued(store, repo, photo)
+    _run(store, repo, done, Engine())
+    assert not fail_abandoned(store, repo, done.job_id)
+    assert fail_abandoned(store, repo, stuck.job_id)
+    assert not fail_abandoned(store, repo, new_id())
+    stored = repo.get(stuck.job_id)
+    assert stored is not None
+    assert stored.status is JobStatus.FAILED
