@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 from stylemixer.local.context import LambdaContext
 from stylemixer.local.gateway import MAX_BODY_BYTES, HttpReply, error_reply, http_api_event, http_reply
-from stylemixer.siteconfig import site_config
+from stylemixer.siteconfig import content_security_policy, site_config
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -48,29 +48,6 @@ STATIC_TYPES: dict[str, str] = {
 }
 _HIDDEN_PARTS = {"node_modules"}
 _HIDDEN_FILES = {"package.json", "package-lock.json"}
-
-
-def content_security_policy(storage_origin: str) -> str:
-    """The page's CSP: nothing inline, nothing from elsewhere but the storage endpoint's pictures and uploads.
-
-    Example:
-        >>> "script-src 'self'" in content_security_policy("http://127.0.0.1:5000")
-        True
-    """
-    return "; ".join(
-        [
-            "default-src 'self'",
-            "script-src 'self'",
-            "style-src 'self'",
-            f"img-src 'self' data: blob: {storage_origin}",
-            f"connect-src 'self' {storage_origin}",
-            "font-src 'self'",
-            "object-src 'none'",
-            "base-uri 'self'",
-            "form-action 'self'",
-            "frame-ancestors 'none'",
-        ]
-    )
 
 
 def resolve_static(root: Path, url_path: str) -> Path | None:
@@ -109,7 +86,9 @@ class FrontDoor(ThreadingHTTPServer):
     ) -> None:
         super().__init__(address, FrontDoorHandler)
         self.site_dir = site_dir
-        self.csp = content_security_policy(storage_origin)
+        # The deployed page's policy, with local origins: this door (the API) and the embedded S3.
+        host, port = self.server_address[:2]
+        self.csp = content_security_policy(f"http://{host}:{port}", [storage_origin])
         self.config_body = json.dumps(site_config(API_PREFIX)).encode("utf-8")
         self.api_handler: Callable[[dict[str, Any], Any], Any] | None = None
         self.api_lock = threading.Lock()
