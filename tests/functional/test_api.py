@@ -534,6 +534,17 @@ def test_unexpected_failure_is_a_plain_500_that_leaks_nothing(monkeypatch: pytes
     }
 
 
+def test_a_response_that_breaks_its_own_model_is_our_500(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a bug that returns the wrong shape
+    from stylemixer.jobs import service
+
+    monkeypatch.setattr(service, "list_styles", lambda _site_url: {"styles": "not a list"})
+    # When
+    response = call_api("GET", "/styles")
+    # Then the caller is not blamed with a 422
+    _assert_error(response, 500, "InternalError")
+
+
 # -- OpenAPI -------------------------------------------------------------------------------------
 
 
@@ -555,6 +566,12 @@ def test_openapi_document_validates_and_lists_every_route() -> None:
         ("/jobs/{job_id}", "get"),
         ("/openapi.json", "get"),
     }
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if int(status) >= 400:
+                    schema = response["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, (path, method, status)
     job_request = document["components"]["schemas"]["JobRequest"]
     assert job_request["additionalProperties"] is False
     assert job_request["properties"]["strength"]["maximum"] == 1.0
