@@ -211,7 +211,7 @@ function renderStyles() {
   const several = state.chosen.length >= 2;
   ui.mixMode.disabled = !several;
   ui.mixHelp.textContent = several
-    ? "Blend mixes the looks everywhere; Regions gives each part of the photo the style that suits it."
+    ? "Blend mixes the looks everywhere; Regions gives each part of the photo the style that fits it best."
     : "Choose two or more styles to mix them.";
   const showWeights = several && ui.mixMode.value === "blend";
   renderChosen(ui.chosen, state.chosen, {

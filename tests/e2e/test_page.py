@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +66,31 @@ def test_every_control_has_a_label(page: Any, stack: ServedStack) -> None:
 
     assert unlabelled == []
     assert page.locator("[aria-live]").count() >= 1
+    assert page.locator("h1").count() == 1
+
+
+def test_a_photo_can_be_dropped_on_the_page(page: Any, stack: ServedStack) -> None:
+    photo = testdata_path("photos", "brad_pitt.jpg")
+    open_site(page, stack)
+
+    # When a person drags the photo onto the drop zone and lets go
+    page.evaluate(
+        """([name, data]) => {
+            const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], name, { type: 'image/jpeg' }));
+            const zone = document.getElementById('dropzone');
+            const init = { dataTransfer: transfer, bubbles: true, cancelable: true };
+            zone.dispatchEvent(new DragEvent('dragover', init));
+            zone.dispatchEvent(new DragEvent('drop', init));
+        }""",
+        [photo.name, base64.b64encode(photo.read_bytes()).decode()],
+    )
+
+    # Then it is previewed, with its size, and the file input holds it
+    page.wait_for_selector("#content-preview:not([hidden])")
+    assert "512 × 512 pixels" in page.locator("#content-preview-caption").inner_text()
+    assert page.get_by_test_id("content-input").evaluate("input => input.files[0].name") == photo.name
 
 
 def test_presets_can_be_chosen_with_the_keyboard(page: Any, stack: ServedStack) -> None:
