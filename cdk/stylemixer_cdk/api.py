@@ -21,8 +21,9 @@ if TYPE_CHECKING:
     from stylemixer_cdk.config import StackConfig
 
 #: The routes of the HTTP API contract (the API function's OpenAPI document lists the same; a test
-#: compares them). ``OPTIONS`` reaches the function, which answers CORS preflights for the site's
-#: origin only.
+#: compares them). Everything else (CORS preflights, a wrong method, an unknown path) takes the
+#: ``$default`` route to the same function, which answers in the API's own error shape (405, 404)
+#: exactly as the local stack does, rather than with API Gateway's bare ``{"message":"Not Found"}``.
 ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/health"),
     ("GET", "/styles"),
@@ -30,7 +31,6 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/jobs"),
     ("GET", "/jobs/{job_id}"),
     ("GET", "/openapi.json"),
-    ("OPTIONS", "/{proxy+}"),
 )
 
 #: One JSON line per request: what an operator needs to follow a request into the function's logs.
@@ -61,8 +61,13 @@ class Api(Construct):
         self, scope: Construct, id_: str, *, config: StackConfig, function: lambda_.IFunction
     ) -> None:
         super().__init__(scope, id_)
+        integration = HttpLambdaIntegration("ApiFunction", function)
         self.http_api = apigwv2.HttpApi(
-            self, "HttpApi", description="StyleMixer HTTP API", create_default_stage=False
+            self,
+            "HttpApi",
+            description="StyleMixer HTTP API",
+            create_default_stage=False,
+            default_integration=integration,
         )
         self.access_logs = logs.LogGroup(
             self, "AccessLogs", retention=config.log_retention, removal_policy=RemovalPolicy.DESTROY
@@ -81,20 +86,20 @@ class Api(Construct):
                 apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FORMAT)),
             ),
         )
-        integration = HttpLambdaIntegration("ApiFunction", function)
+        routes = [self.http_api.node.find_child("DefaultRoute")]
         for method, path in ROUTES:
-            routes = self.http_api.add_routes(
+            routes += self.http_api.add_routes(
                 path=path, methods=[apigwv2.HttpMethod(method)], integration=integration
             )
-            for route in routes:
-                suppress(
-                    route,
-                    "AwsSolutions-APIG4",
-                    "The service is public and anonymous by design: a job is reachable only by its "
-                    "unguessable id, uploads only through short-lived presigned POSTs, and the stage "
-                    "is throttled.",
-                    children=True,
-                )
+        for route in routes:
+            suppress(
+                route,
+                "AwsSolutions-APIG4",
+                "The service is public and anonymous by design: a job is reachable only by its "
+                "unguessable id, uploads only through short-lived presigned POSTs, and the stage "
+                "is throttled.",
+                children=True,
+            )
 
     @property
     def endpoint(self) -> str:

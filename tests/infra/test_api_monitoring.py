@@ -41,12 +41,13 @@ def test_http_api_stage_is_throttled_and_logs_access(synth: Synth) -> None:
     assert {"requestId", "status", "routeKey", "ip"} <= set(line)
 
 
-def test_http_api_routes_are_the_contract_and_all_reach_the_api_function(synth: Synth) -> None:
+def test_http_api_routes_are_the_contract_plus_a_default_all_to_the_api_function(synth: Synth) -> None:
     # Given the routes and the one integration
     routes = synth.resources("AWS::ApiGatewayV2::Route").values()
     ((integration_id, integration),) = synth.resources("AWS::ApiGatewayV2::Integration").items()
-    # Then the route keys are exactly the contract's
-    assert {r["Properties"]["RouteKey"] for r in routes} == {f"{m} {p}" for m, p in ROUTES}
+    # Then the route keys are the contract's, plus $default for preflights, wrong methods and
+    # unknown paths (the function answers those in the API's error shape, as the local stack does)
+    assert {r["Properties"]["RouteKey"] for r in routes} == {f"{m} {p}" for m, p in ROUTES} | {"$default"}
     # And every route goes to the API function (payload v2), none to anything else
     for route in routes:
         assert render(route["Properties"]["Target"]) == f"integrations/<{integration_id}>"
@@ -57,10 +58,9 @@ def test_http_api_routes_are_the_contract_and_all_reach_the_api_function(synth: 
 
 def test_http_api_leaves_cors_to_the_function(synth: Synth) -> None:
     # API Gateway's own CORS would make the API depend on the site and the site's CSP on the API;
-    # the function answers CORS for the origins in STYLEMIXER_ALLOWED_ORIGINS (see the functions test).
-    props = synth.props(synth.stack.api.http_api)
-    assert "CorsConfiguration" not in props
-    assert ("OPTIONS", "/{proxy+}") in ROUTES
+    # the function answers CORS for the origins in STYLEMIXER_ALLOWED_ORIGINS (see the functions
+    # test), and preflights reach it through the $default route.
+    assert "CorsConfiguration" not in synth.props(synth.stack.api.http_api)
 
 
 def test_routes_match_the_api_functions_openapi_document(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -83,8 +83,8 @@ def test_routes_match_the_api_functions_openapi_document(monkeypatch: pytest.Mon
         for method in ("get", "post", "put", "patch", "delete")
         if getattr(item, method, None) is not None
     }
-    # Then API Gateway routes exactly the documented operations (plus CORS preflights)
-    assert documented == {(m, p) for m, p in ROUTES if m != "OPTIONS"}
+    # Then API Gateway routes exactly the documented operations
+    assert documented == set(ROUTES)
 
 
 def _alarms(synth: Synth) -> dict[str, dict]:
