@@ -286,5 +286,6 @@ def test_polling_backs_off_while_the_api_fails_and_recovers(page: Any, stack: Se
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert len(gaps) >= failures, gaps
     assert 1.8 <= gaps[0] <= 3.5, gaps
-    assert 3.6 <= gaps[1] <= 6.0, gaps
-    assert all(0.7 <= g <= 3.0 for g in gaps[2:]), gaps
+    assert 3.6 <= gaps[1] <= 7.0, gaps
+    # (a shared, busy machine can delay a timer; a back-off would be 8 s or more)
+    assert all(0.7 <= g <= 4.5 for g in gaps[2:]), gaps
