@@ -6,7 +6,7 @@ are made at test time by :mod:`tests.unit.imagefiles` (the image I/O tests' own 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -15,6 +15,9 @@ from functions.worker import handler as worker
 from tests.functional.harness import FakeEngine, LambdaContext, Stack, call_api, sqs_event
 from tests.functional.harness import upload_through_presigned_post as upload
 from tests.unit import imagefiles as files
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -52,11 +55,11 @@ CASES: list[tuple[str, Callable[[], bytes], str]] = [
     ("1 x 1 picture", lambda: files.flat_png((1, 1)), "failed:ImageTooSmall"),
     ("animated WebP", lambda: files.animated("WEBP"), "failed:AnimatedImage"),
     ("animated PNG", lambda: files.animated("PNG"), "failed:AnimatedImage"),
-    ("CMYK JPEG", lambda: files.cmyk_jpeg(), "succeeded"),
+    ("CMYK JPEG", files.cmyk_jpeg, "succeeded"),
     ("16-bit PNG", lambda: files.png_rgb16(np.full((48, 48, 3), 40000, dtype=np.uint16)), "succeeded"),
     ("EXIF-rotated JPEG", lambda: files.exif_rotated_jpeg(6), "succeeded"),
-    ("palette PNG with transparency", lambda: files.palette_alpha_png(), "succeeded"),
-    ("multi-picture JPEG", lambda: files.mpo(), "succeeded"),
+    ("palette PNG with transparency", files.palette_alpha_png, "succeeded"),
+    ("multi-picture JPEG", files.mpo, "succeeded"),
 ]
 
 
