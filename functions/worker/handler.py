@@ -74,8 +74,11 @@ def job_id_of(record: SQSRecord) -> str:
     return str(job_id)
 
 
-def record_handler(record: SQSRecord) -> None:
-    """Process one job message; raise only when SQS should deliver it again."""
+def record_handler(record: SQSRecord, lambda_context: Any = None) -> None:
+    """Process one job message; raise only when SQS should deliver it again.
+
+    Powertools passes ``lambda_context``; its clock lets a job stop before the function times out.
+    """
     try:
         job_id = job_id_of(record)
     except PoisonMessageError:
@@ -91,7 +94,12 @@ def record_handler(record: SQSRecord) -> None:
     deps = adapters()
     try:
         outcome = process_job(
-            job_id, store=deps.store, repo=deps.repo, engine=_engine, receive_count=receive_count
+            job_id,
+            store=deps.store,
+            repo=deps.repo,
+            engine=_engine,
+            receive_count=receive_count,
+            remaining_seconds=_remaining_seconds(lambda_context),
         )
     except Exception:
         logger.exception("job will be retried")
@@ -99,6 +107,11 @@ def record_handler(record: SQSRecord) -> None:
     finally:
         logger.remove_keys(["receive_count"])
     _record_outcome(outcome)
+
+
+def _remaining_seconds(context: Any) -> Callable[[], float] | None:
+    clock = getattr(context, "get_remaining_time_in_millis", None)
+    return (lambda: clock() / 1000) if callable(clock) else None
 
 
 def _record_outcome(outcome: Outcome) -> None:

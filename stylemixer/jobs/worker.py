@@ -50,10 +50,27 @@ PROGRESS_INTERVAL = 0.5
 _FETCH_SHARE = 0.05
 _SAVE_SHARE = 0.04
 
+#: A job stops this long before the function's time runs out, so that it can still be failed
+#: with a reason (capped at a tenth of the time the job started with, for short local timeouts).
+DEADLINE_MARGIN = 15.0
+
 GAVE_UP = JobError(
     "ProcessingFailed",
     "Your picture could not be processed after several attempts. Please try again in a few minutes.",
 )
+
+
+class JobTimedOutError(StyleMixerError):
+    """The function's time is nearly up. Retried like any outage; on the last receive it is the reason."""
+
+    code = "TimedOut"
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            message="Painting this picture took longer than the service allows. "
+            "Try again with a smaller output size."
+        )
 
 
 class StylizeEngine(Protocol):
@@ -131,10 +148,13 @@ def process_job(
     receive_count: int = 1,
     max_receives: int = MAX_RECEIVE_COUNT,
     progress_interval: float = PROGRESS_INTERVAL,
+    remaining_seconds: Callable[[], float] | None = None,
 ) -> Outcome:
     """Run one job to a final state, or raise to have SQS deliver it again.
 
     ``engine`` is called only when there is work (it loads the weights on first use).
+    ``remaining_seconds`` (Lambda's context clock) lets a job that would be killed by the function's
+    timeout stop in time, at its next progress report, instead of leaving the job running.
 
     Example:
         >>> process_job(job_id, store=store, repo=repo, engine=Engine.default).status
@@ -147,7 +167,14 @@ def process_job(
         logger.info("skipping job: %s", reason)
         return Outcome(job_id, "skipped", reason=reason)
     try:
-        return _run(job, store, repo, engine, progress_interval)
+        return _run(
+            job,
+            store=store,
+            repo=repo,
+            engine=engine,
+            progress_interval=progress_interval,
+            check_deadline=_deadline_check(remaining_seconds),
+        )
     except Exception as exc:
         if isinstance(exc, StyleMixerError) and exc.status < 500:
             _fail(store, repo, job, JobError(exc.code, exc.message))
@@ -155,8 +182,22 @@ def process_job(
         if receive_count < max_receives:
             raise
         logger.exception("job failed on its last allowed receive")
-        _fail(store, repo, job, GAVE_UP)
-        return Outcome(job_id, "failed", reason=GAVE_UP.code)
+        error = JobError(exc.code, exc.message) if isinstance(exc, JobTimedOutError) else GAVE_UP
+        _fail(store, repo, job, error)
+        return Outcome(job_id, "failed", reason=error.code)
+
+
+def _deadline_check(remaining_seconds: Callable[[], float] | None) -> Callable[[], None]:
+    """A check that raises :class:`JobTimedOutError` once the time left is below the margin."""
+    if remaining_seconds is None:
+        return lambda: None
+    margin = min(DEADLINE_MARGIN, remaining_seconds() / 10)
+
+    def check() -> None:
+        if remaining_seconds() < margin:
+            raise JobTimedOutError
+
+    return check
 
 
 def fail_abandoned(store: BlobStore, repo: JobRepository, job_id: str) -> bool:
@@ -169,15 +210,22 @@ def fail_abandoned(store: BlobStore, repo: JobRepository, job_id: str) -> bool:
 
 def _run(
     job: Job,
+    *,
     store: BlobStore,
     repo: JobRepository,
     engine: Callable[[], StylizeEngine],
     progress_interval: float,
+    check_deadline: Callable[[], None],
 ) -> Outcome:
     from stylemixer.imageio import encode_image  # Pillow; the worker's cold import stays light
 
     params = job.params
-    writer = ProgressWriter(repo, job.job_id, interval=progress_interval)
+    progress = ProgressWriter(repo, job.job_id, interval=progress_interval)
+
+    def writer(stage: str, fraction: float) -> None:
+        check_deadline()  # raising here stops the engine at its next layer
+        progress(stage, fraction)
+
     writer("fetching", 0.0)
     options = options_for(params)
     options.validate(len(params.styles))

@@ -363,3 +363,27 @@ def test_api_counts_submitted_jobs(aws: Stack, capsys: pytest.CaptureFixture[str
     capsys.readouterr()
     _submit(aws)
     assert "JobsSubmitted" in _metric_names(_emf(capsys.readouterr().out))
+
+
+def test_a_job_racing_the_function_timeout_stops_in_time(aws: Stack, fake_engine: FakeEngine) -> None:
+    # Given a function whose clock runs out while the job paints (2 s gone per reading, margin 10 s)
+    class Draining(LambdaContext):
+        left = 100_000
+
+        def get_remaining_time_in_millis(self) -> int:
+            self.left -= 2_000
+            return self.left
+
+    job_id = _submit(aws)
+    messages = aws.receive()
+    last = dict(
+        messages[0],
+        Attributes={**messages[0]["Attributes"], "ApproximateReceiveCount": str(resources.MAX_RECEIVE_COUNT)},
+    )
+    # When its last allowed delivery runs out of time
+    response = worker.handler(sqs_event([last]), Draining())
+    # Then the job fails saying so, rather than being killed mid-write and left running
+    assert response == {"batchItemFailures": []}
+    job = _job(job_id)
+    assert (job["status"], job["error"]["code"]) == ("failed", "TimedOut")
+    assert aws.keys("results/") == []

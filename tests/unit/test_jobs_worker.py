@@ -13,7 +13,7 @@ from stylemixer.aws.fakes import InMemoryBlobStore, InMemoryJobRepository
 from stylemixer.errors import InvalidRequestError, WeightsMissingError
 from stylemixer.jobs.model import Job, JobParams, JobStatus, StyleRef, new_id, upload_key, utcnow
 from stylemixer.jobs.ports import TransientError
-from stylemixer.jobs.worker import ProgressWriter, fail_abandoned, process_job
+from stylemixer.jobs.worker import JobTimedOutError, ProgressWriter, fail_abandoned, process_job
 from stylemixer.resources import MAX_RECEIVE_COUNT
 from stylemixer.styles import ImageStyle, PresetStyle, StylizeResult
 from tests.helpers import testdata_path
@@ -306,3 +306,62 @@ def test_dead_letter_fails_unfinished_jobs_only(
     stored = repo.get(stuck.job_id)
     assert stored is not None
     assert stored.status is JobStatus.FAILED
+
+
+def _clock(start: float, step: float) -> Any:
+    """Seconds left that drop by ``step`` at every reading (a job racing the function's timeout)."""
+    left = [start + step]
+
+    def remaining() -> float:
+        left[0] -= step
+        return left[0]
+
+    return remaining
+
+
+def test_a_job_about_to_time_out_stops_and_is_retried(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes
+) -> None:
+    # Given 100 s left that drain by 2 s per progress report (the margin is 10 s)
+    job = _queued(store, repo, photo)
+    engine = Engine()
+    # When
+    with pytest.raises(JobTimedOutError):
+        process_job(
+            job.job_id, store=store, repo=repo, engine=lambda: engine, remaining_seconds=_clock(100, 2)
+        )
+    # Then the engine was stopped part-way, nothing was written, and the job awaits its retry
+    assert len(engine.calls) == 1
+    assert not [k for k in store.objects if k.startswith("results/")]
+    stored = repo.get(job.job_id)
+    assert stored is not None
+    assert stored.status is JobStatus.RUNNING
+
+
+def test_a_job_that_times_out_on_its_last_receive_fails_with_that_reason(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes
+) -> None:
+    job = _queued(store, repo, photo)
+    outcome = process_job(
+        job.job_id,
+        store=store,
+        repo=repo,
+        engine=Engine,
+        receive_count=MAX_RECEIVE_COUNT,
+        remaining_seconds=_clock(100, 2),
+    )
+    assert (outcome.status, outcome.reason) == ("failed", "TimedOut")
+    stored = repo.get(job.job_id)
+    assert stored is not None
+    assert stored.error is not None
+    assert "smaller output size" in stored.error.message
+
+
+def test_a_job_with_time_to_spare_is_not_stopped(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes
+) -> None:
+    job = _queued(store, repo, photo)
+    outcome = process_job(
+        job.job_id, store=store, repo=repo, engine=Engine, remaining_seconds=_clock(900, 0.01)
+    )
+    assert outcome.status == "succeeded"
