@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
 from stylemixer.resources import METRICS_NAMESPACE, SERVICE_NAME
 
@@ -26,8 +27,14 @@ warnings.filterwarnings("ignore", message="No application metrics to publish", c
 
 
 def make_logger() -> Logger:
-    """A structured JSON logger for the service."""
-    return Logger(service=SERVICE_NAME)
+    """A structured JSON logger for the service, shared with the library's own loggers.
+
+    ``stylemixer.*`` modules log with the standard library; their records go out through this
+    logger's formatter, so they are JSON too and carry the keys appended here (the job id).
+    """
+    logger = Logger(service=SERVICE_NAME)
+    copy_config_to_registered_loggers(source_logger=logger, include={"stylemixer"})
+    return logger
 
 
 def make_metrics() -> Metrics:
