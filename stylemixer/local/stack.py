@@ -131,7 +131,9 @@ class LocalStack:
             )
             self._serve_thread.start()
             self._start_pollers(endpoint)
-        except BaseException:
+        except BaseException as exc:
+            if not isinstance(exc, StyleMixerError | KeyboardInterrupt):
+                log.exception("the local stack could not start")
             self.stop()
             raise
         return self.url
