@@ -152,6 +152,27 @@ def test_a_regions_job_shows_the_result_and_its_region_map(page: Any, stack: Ser
     assert natural_size(page, "regions-image") == photo_size(photo)
 
 
+def test_a_damaged_photo_fails_the_job_with_a_sentence(page: Any, stack: ServedStack, tmp_path: Path) -> None:
+    # Given a JPEG cut off part-way (the browser still previews what it has; the worker refuses it)
+    damaged = tmp_path / "cut-off.jpg"
+    damaged.write_bytes(testdata_path("photos", "golden_gate.jpg").read_bytes()[:60_000])
+    open_site(page, stack)
+    choose_photo(page, damaged)
+    pick_preset(page, "tapestry")
+
+    # When the job runs
+    outcome = submit_and_wait(page, JOB_TIMEOUT_MS)
+
+    # Then the worker's reason is shown as a sentence, and the form is back for another try
+    assert outcome == "error"
+    message = error_text(page)
+    assert len(message.split()) >= 5, message
+    assert not re.search(r"\b[45]\d\d\b", message), message
+    assert "Traceback" not in message
+    assert page.locator("#job-form").is_visible()
+    assert page.get_by_test_id("result-image").is_hidden()
+
+
 def test_a_job_resumes_after_a_reload(page: Any, stack: ServedStack) -> None:
     photo = testdata_path("photos", "cornell.jpg")
 
