@@ -174,6 +174,25 @@ def test_a_file_that_cannot_be_a_photo_is_refused_at_once(
     assert api_calls == []
 
 
+def test_a_blend_of_a_preset_and_a_painting_is_explained_before_uploading(
+    page: Any, stack: ServedStack
+) -> None:
+    open_site(page, stack)
+    uploads: list[str] = []
+    page.on("request", lambda r: uploads.append(r.url) if "/api/uploads" in r.url else None)
+    choose_photo(page, testdata_path("photos", "sailboat.jpg"))
+    page.locator("[data-style-id='tapestry']").click()
+    page.get_by_test_id("custom-style-input").set_input_files(str(testdata_path("styles", "sketch.png")))
+    page.wait_for_function("() => document.querySelectorAll('#chosen li').length === 2")
+
+    # When the person asks for a blend of the two kinds
+    page.get_by_test_id("submit").click()
+
+    # Then the page explains the choice to make, and nothing was uploaded
+    assert "Choose “Regions” to combine them" in error_text(page)
+    assert uploads == []
+
+
 def test_an_unknown_job_link_shows_the_api_sentence_not_a_status(page: Any, stack: ServedStack) -> None:
     # When a person opens a link to a job that does not exist
     open_site(page, stack, "?job=0123456789abcdef0123456789abcdef")
