@@ -132,7 +132,8 @@ def create_upload(request: Annotated[UploadRequest, Body()]) -> Response[UploadT
 )
 def submit_job(request: Annotated[JobRequest, Body()]) -> Response[JobAccepted]:
     deps = adapters()
-    assert deps.queue is not None  # Settings.from_env(require_queue=True) guarantees it
+    if deps.queue is None:  # cannot happen: Settings.from_env(require_queue=True) refused to start
+        raise RuntimeError("the API function has no queue configured")
     job = service.submit_job(deps.store, deps.repo, deps.queue, request, utcnow())
     logger.append_keys(job_id=job.job_id)
     tracer.put_annotation("job_id", job.job_id)
@@ -152,10 +153,17 @@ def submit_job(request: Annotated[JobRequest, Body()]) -> Response[JobAccepted]:
     tags=["jobs"],
     responses=_responses(200, JobOut, 400, 404),
 )
-def get_job(job_id: str) -> JobOut:
+def get_job(job_id: str) -> Response[JobOut]:
     logger.append_keys(job_id=job_id[:64])
     deps = adapters()
-    return service.describe_job(deps.store, deps.repo, job_id, utcnow())
+    job = service.describe_job(deps.store, deps.repo, job_id, utcnow())
+    return Response(
+        status_code=HTTPStatus.OK,
+        content_type="application/json",
+        body=job.model_dump(mode="json", exclude_none=True),
+        # The body carries presigned links: no shared or browser cache may keep it.
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @app.get(

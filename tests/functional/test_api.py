@@ -215,10 +215,12 @@ def test_job_status_of_a_queued_job(aws: Stack) -> None:
     response = call_api("GET", f"/jobs/{job_id}")
     # Then
     assert response.status == 200
+    assert response.headers["cache-control"] == "no-store"
     assert response.body["status"] == "queued"
     assert response.body["progress"] == 0
     assert response.body["stage"] == "queued"
-    assert "result" not in response.body or response.body["result"] is None
+    assert "result" not in response.body
+    assert "error" not in response.body
     assert response.body["created_at"].endswith("Z")
 
 
