@@ -160,7 +160,7 @@ def get_job(job_id: str) -> Response[JobOut]:
     return Response(
         status_code=HTTPStatus.OK,
         content_type="application/json",
-        body=job.model_dump(mode="json", exclude_none=True),
+        body=job.model_dump(mode="json"),
         # The body carries presigned links: no shared or browser cache may keep it.
         headers={"Cache-Control": "no-store"},
     )

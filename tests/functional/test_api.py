@@ -219,8 +219,8 @@ def test_job_status_of_a_queued_job(aws: Stack) -> None:
     assert response.body["status"] == "queued"
     assert response.body["progress"] == 0
     assert response.body["stage"] == "queued"
-    assert "result" not in response.body
-    assert "error" not in response.body
+    assert response.body.get("result") is None
+    assert response.body.get("error") is None
     assert response.body["created_at"].endswith("Z")
 
 
