@@ -387,3 +387,34 @@ def test_a_job_racing_the_function_timeout_stops_in_time(aws: Stack, fake_engine
     job = _job(job_id)
     assert (job["status"], job["error"]["code"]) == ("failed", "TimedOut")
     assert aws.keys("results/") == []
+
+
+def test_a_job_whose_worker_was_killed_is_finished_by_the_redelivery(
+    aws: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a job left running at 60 % by a worker that was killed (no final write, no ack)
+    job_id = _submit(aws)
+    messages = aws.receive()
+    repo = worker.adapters().repo
+    from stylemixer.jobs.model import utcnow
+
+    repo.start(job_id, utcnow())
+    repo.record_progress(job_id, "stylize", 60, utcnow())
+    seen: list[int] = []
+
+    class Watching(FakeEngine):
+        def stylize(self, content: Any, styles: Any, options: Any = None, progress: Any = None) -> Any:
+            result = super().stylize(content, styles, options, progress)
+            seen.append(_job(job_id)["progress"])
+            return result
+
+    monkeypatch.setattr(worker, "engine_provider", lambda: Watching(steps=3, step_seconds=0.3))
+    # When SQS delivers the message again after its visibility timeout
+    again = dict(messages[0], Attributes={**messages[0]["Attributes"], "ApproximateReceiveCount": "2"})
+    response = worker.handler(sqs_event([again]), LambdaContext())
+    # Then the second attempt finishes it, and the progress shown never went back below 60
+    assert response == {"batchItemFailures": []}
+    assert seen[0] >= 60
+    job = _job(job_id)
+    assert (job["status"], job["progress"]) == ("succeeded", 100)
+    assert aws.job_item(job_id)["attempts"]["N"] == "2"

@@ -365,3 +365,41 @@ def test_a_job_with_time_to_spare_is_not_stopped(
         job.job_id, store=store, repo=repo, engine=Engine, remaining_seconds=_clock(900, 0.01)
     )
     assert outcome.status == "succeeded"
+
+
+def test_the_same_message_twice_at_once_gives_one_result(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes
+) -> None:
+    # Given two deliveries of one job racing each other
+    import threading
+
+    job = _queued(store, repo, photo)
+    barrier = threading.Barrier(2)
+    outcomes: list[Any] = []
+    written: list[bytes] = []
+    real_write = store.write
+
+    def recording_write(key: str, data: bytes, content_type: str) -> None:
+        written.append(data)
+        real_write(key, data, content_type)
+
+    store.write = recording_write  # type: ignore[method-assign]
+
+    def deliver() -> None:
+        barrier.wait()
+        outcomes.append(_run(store, repo, job, Engine()))
+
+    # When
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Then the job succeeded once; any second write was the very same bytes at the same key
+    assert sorted(o.status for o in outcomes) == ["skipped", "succeeded"]
+    assert len(set(written)) == 1
+    results = [k for k in store.objects if k.startswith("results/")]
+    assert results == [f"results/{job.job_id}.jpg"]
+    stored = repo.get(job.job_id)
+    assert stored is not None
+    assert stored.status is JobStatus.SUCCEEDED
