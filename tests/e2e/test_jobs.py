@@ -194,6 +194,7 @@ def test_a_job_resumes_after_a_reload(page: Any, stack: ServedStack) -> None:
     assert_result_shown(page, photo)
     # And with no original in hand after a reload, there is no before/after slider
     assert page.locator("#compare-range").is_hidden()
+    page.screenshot(path=str(ARTIFACTS / "resumed-result.png"), full_page=True)
 
     # And "Start again" clears the job from the address and shows the empty form
     page.get_by_role("button", name="Start again").click()
