@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -92,6 +93,13 @@ class FrontDoor(ThreadingHTTPServer):
         self.config_body = json.dumps(site_config(API_PREFIX)).encode("utf-8")
         self.api_handler: Callable[[dict[str, Any], Any], Any] | None = None
         self.api_lock = threading.Lock()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A browser that leaves mid-answer (a reload, a closed tab) is normal; anything else is logged."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            return
+        log.exception("the front door failed while answering %s", client_address[0])
 
     def invoke_api(self, event: dict[str, Any]) -> HttpReply:
         """One API invocation, serialised like a single Lambda execution environment."""

@@ -195,3 +195,23 @@ def test_resolve_static_maps_directories_to_index(site: Path) -> None:
     assert resolve_static(site, "/") == (site / "index.html").resolve()
     assert resolve_static(site, "/js/main.js") == (site / "js" / "main.js").resolve()
     assert resolve_static(site, "/js/") is None
+
+
+def test_a_browser_leaving_mid_answer_is_not_reported(
+    door: tuple[FrontDoor, Recorder], caplog: pytest.LogCaptureFixture
+) -> None:
+    server, _ = door
+
+    # When a reload cuts a connection while the door writes its answer
+    try:
+        raise BrokenPipeError(32, "Broken pipe")
+    except BrokenPipeError:
+        server.handle_error(None, ("127.0.0.1", 50000))
+
+    # Then nothing is logged; but a real failure is
+    assert [r for r in caplog.records if r.name == "stylemixer.local.server"] == []
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        server.handle_error(None, ("127.0.0.1", 50000))
+    assert any("front door failed" in r.getMessage() for r in caplog.records)
