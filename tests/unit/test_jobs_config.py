@@ -44,3 +44,32 @@ def test_missing_variables_are_all_named_in_one_message() -> None:
 def test_malformed_values_are_refused_with_the_variable_named(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({**BASE, name: value})
+
+
+@pytest.mark.parametrize("module", ["functions.api.handler", "functions.worker.handler"])
+def test_a_handler_without_its_settings_stops_at_cold_start_saying_why(module: str) -> None:
+    # Given a fresh interpreter with none of the function's variables
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STYLEMIXER_")}
+    env["PYTHONPATH"] = str(ROOT)
+    # When the handler module is imported (Lambda's init phase)
+    completed = subprocess.run(
+        [sys.executable, "-c", f"import {module}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    # Then it fails at once with one sentence naming what to set
+    assert completed.returncode != 0
+    last_line = completed.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("stylemixer.config.ConfigError: StyleMixer is not configured:")
+    assert "STYLEMIXER_BUCKET" in last_line
+    assert "STYLEMIXER_TABLE" in last_line
