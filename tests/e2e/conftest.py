@@ -54,8 +54,12 @@ def site_built() -> None:
 @pytest.fixture(scope="session")
 def stack(weights_path: Path, site_built: None) -> Iterator[ServedStack]:
     """One `stylemixer serve` for the whole session, with the real weights built beforehand."""
-    with served_stack(ARTIFACTS / "serve.log", python=sys.executable, timeout=30) as served:
+    log = ARTIFACTS / "serve.log"
+    with served_stack(log, python=sys.executable, timeout=30) as served:
         yield served
+    # Nothing the tests do should make the service itself fail (a refused file is not a failure).
+    output = log.read_text(encoding="utf-8")
+    assert "Traceback" not in output, f"`stylemixer serve` logged a failure; see {log}"
 
 
 @pytest.fixture(scope="session")
