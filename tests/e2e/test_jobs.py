@@ -99,6 +99,15 @@ def test_a_preset_job_shows_the_painted_photo_at_its_size(page: Any, stack: Serv
     assert page.locator("#before-image").is_visible()
     assert page.get_by_test_id("regions-image").is_hidden()
 
+    # And the slider reveals more or less of the original, by keyboard too
+    page.locator("#compare-range").focus()
+    for _ in range(10):
+        page.keyboard.press("ArrowLeft")
+    assert page.locator("#compare-range").input_value() == "40"
+    position = page.locator("#compare").evaluate("el => el.style.getPropertyValue('--compare-position')")
+    assert position == "40%"
+    assert "40" in (page.locator("#compare-range").get_attribute("aria-valuetext") or "")
+
     # And the download button saves the picture itself
     with page.expect_download() as download_info:
         page.get_by_test_id("download").click()
