@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from stylemixer.local.process import served_stack
+from tests.e2e.pageflow import ARTIFACTS
 from tests.helpers import ROOT
 
 if TYPE_CHECKING:
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 
     from stylemixer.local.process import ServedStack
 
-ARTIFACTS = ROOT / "artifacts" / "e2e"
 CHROMIUM = Path(os.environ.get("STYLEMIXER_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless",
@@ -37,8 +37,6 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-#: A job on a 512-pixel photo takes a few seconds; the machine is shared, so allow plenty.
-JOB_TIMEOUT_MS = 180_000
 
 
 @pytest.fixture(scope="session")

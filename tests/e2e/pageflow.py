@@ -12,10 +12,17 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
+from tests.helpers import ROOT
+
 if TYPE_CHECKING:
     from pathlib import Path
 
     from stylemixer.local.process import ServedStack
+
+#: Screenshots and the service's log, kept as test artefacts (git-ignored).
+ARTIFACTS = ROOT / "artifacts" / "e2e"
+#: A job on a 512-pixel photo takes a few seconds; the machine is shared, so allow plenty.
+JOB_TIMEOUT_MS = 180_000
 
 OUTCOME = """() => {
   const result = document.getElementById('result-panel');

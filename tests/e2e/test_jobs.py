@@ -17,8 +17,9 @@ import pytest
 from PIL import Image
 
 from stylemixer.imageio import fit_within
-from tests.e2e.conftest import ARTIFACTS, JOB_TIMEOUT_MS
 from tests.e2e.pageflow import (
+    ARTIFACTS,
+    JOB_TIMEOUT_MS,
     add_painting,
     choose_photo,
     error_text,
