@@ -321,3 +321,37 @@ def test_polling_backs_off_while_the_api_fails_and_recovers(page: Any, stack: Se
     assert 3.6 <= gaps[1] <= 7.0, gaps
     # (a shared, busy machine can delay a timer; a back-off would be 8 s or more)
     assert all(0.7 <= g <= 4.5 for g in gaps[2:]), gaps
+
+
+def test_an_expired_result_link_is_renewed_once(page: Any, stack: ServedStack) -> None:
+    photo = testdata_path("photos", "golden_gate.jpg")
+    refused: list[str] = []
+    events: list[str] = []
+
+    def expire_first(route: Any) -> None:
+        # The first fetch of the picture meets an expired presigned link, as after an hour away.
+        if not refused:
+            refused.append(route.request.url)
+            events.append("refused")
+            route.fulfill(
+                status=403, body="<Error><Code>AccessDenied</Code></Error>", content_type="application/xml"
+            )
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/results/[^?]+\?"), expire_first)
+    page.on("request", lambda r: events.append("poll") if re.search(r"/api/jobs/[^/?]+$", r.url) else None)
+
+    # Given a job whose result link has expired by the time the page loads it
+    open_site(page, stack)
+    choose_photo(page, photo)
+    pick_preset(page, "moss-shadow")
+
+    # When it finishes
+    outcome = submit_and_wait(page, JOB_TIMEOUT_MS)
+
+    # Then the page asked for the job again, got a fresh link, and shows the picture
+    assert outcome == "result", error_text(page)
+    assert len(refused) == 1
+    assert "poll" in events[events.index("refused") :]
+    assert_result_shown(page, photo)
