@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import App, Aspects
 from cdk_nag import AwsSolutionsChecks
 
 from stylemixer_cdk.config import ContextError, StackConfig
 from stylemixer_cdk.stack import StyleMixerStack
 
-__all__ = ["ContextError", "StackConfig", "StyleMixerStack", "build_app"]
+__all__ = ["ContextError", "StackConfig", "StyleMixerStack", "build_app", "build_pipeline_app"]
 
 
 def build_app(app: App, *, nag: bool = True) -> StyleMixerStack:
@@ -19,6 +21,36 @@ def build_app(app: App, *, nag: bool = True) -> StyleMixerStack:
     """
     config = StackConfig.from_context(app.node.get_all_context() or {})
     stack = StyleMixerStack(app, f"StyleMixer-{config.stage}", config=config)
+    if nag:
+        Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
+    return stack
+
+
+def build_pipeline_app(
+    app: App, *, default_account: str | None, default_region: str | None, nag: bool = True
+) -> Any:
+    """Add the optional delivery pipeline stack (and, by default, the cdk-nag checks).
+
+    Example:
+        >>> build_pipeline_app(App(context=...), default_account=None, default_region=None)  # doctest: +SKIP
+    """
+    from stylemixer_cdk.pipeline import (
+        PIPELINE_STACK,
+        PipelineConfig,
+        PipelineStack,
+        pipeline_env,
+        service_settings,
+    )
+
+    context = app.node.get_all_context() or {}
+    config = PipelineConfig.from_context(context)
+    stack = PipelineStack(
+        app,
+        PIPELINE_STACK,
+        config=config,
+        service_context=service_settings(context),
+        env=pipeline_env(config, default_account, default_region),
+    )
     if nag:
         Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
     return stack

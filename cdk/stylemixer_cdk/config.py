@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from aws_cdk import aws_logs as logs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -39,15 +39,66 @@ class ContextError(StyleMixerError):
     status = 400
 
 
-class StackConfig(BaseModel):
+class ContextModel(BaseModel):
+    """Settings read from CDK context: validated once, with refusals a person can act on."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Unknown keys starting with this are refused outright: they can only have been meant for us.
+    OWN_PREFIX: ClassVar[str | None] = None
+
+    @classmethod
+    def setting_names(cls) -> tuple[str, ...]:
+        """The context keys this model reads (CDK's own keys are left alone)."""
+        return tuple(cls.model_fields)
+
+    @classmethod
+    def from_context(cls, context: dict[str, Any]) -> Self:
+        """Validate the settings found in a CDK context dictionary.
+
+        Keys this model does not know are ignored, except near-misses of its own keys, which are
+        refused with a suggestion (a typo would otherwise silently deploy the default).
+
+        Example:
+            >>> StackConfig.from_context({"worker_memory_mbs": 4096})
+            Traceback (most recent call last):
+            ...
+            stylemixer_cdk.config.ContextError: Unknown cdk.json context key 'worker_memory_mbs'; did you mean 'worker_memory_mb'?
+        """  # noqa: E501
+        keys = cls.setting_names()
+        for key in context:
+            if key in keys:
+                continue
+            near = difflib.get_close_matches(key, keys, n=1, cutoff=0.85)
+            if near:
+                raise ContextError(message=f"Unknown cdk.json context key {key!r}; did you mean {near[0]!r}?")
+            if cls.OWN_PREFIX and key.startswith(cls.OWN_PREFIX):
+                raise ContextError(
+                    message=f"Unknown cdk.json context key {key!r}; the known ones are {', '.join(keys)}."
+                )
+        values = {k: v for k, v in context.items() if k in keys}
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            problems = "; ".join(_problem(err) for err in exc.errors())
+            raise ContextError(message=f"Invalid cdk.json context: {problems}.") from None
+
+
+def _problem(err: Any) -> str:
+    """One pydantic error as a phrase naming the key, what is wrong, and what was given."""
+    key = ".".join(str(p) for p in err["loc"]) or "context"
+    if err["type"] == "missing":
+        return f"{key}: required; give it in cdk.json or with -c {key}=..."
+    return f"{key}: {err['msg']} (got {err.get('input')!r})"
+
+
+class StackConfig(ContextModel):
     """Validated settings of one deployment (a *stage*).
 
     Example:
         >>> StackConfig.from_context({"stage": "prod", "worker_memory_mb": "4096"}).worker_memory_mb
         4096
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     #: Lower-case name of the deployment; part of the stack name and the data bucket's name.
     stage: str = Field("dev", pattern=r"^[a-z][a-z0-9-]{0,11}$")
@@ -84,9 +135,6 @@ class StackConfig(BaseModel):
     worker_cpu_alarm_percent: float = Field(80, gt=0, le=100)
     worker_memory_alarm_percent: float = Field(80, gt=0, le=100)
     oldest_message_alarm_seconds: int = Field(600, ge=60, le=1209600)
-
-    #: Context keys this model reads (CDK's own keys are left alone).
-    KEYS: ClassVar[tuple[str, ...]]
 
     @field_validator("alarm_email", mode="before")
     @classmethod
@@ -132,36 +180,6 @@ class StackConfig(BaseModel):
         """The jobs queue's visibility timeout: a receive outlives the longest worker run, with margin."""
         return VISIBILITY_TIMEOUT_FACTOR * self.worker_timeout_seconds
 
-    @classmethod
-    def from_context(cls, context: dict[str, Any]) -> StackConfig:
-        """Validate the settings found in a CDK context dictionary.
-
-        Keys this model does not know are ignored, except near-misses of its own keys, which are
-        refused with a suggestion (a typo would otherwise silently deploy the default).
-
-        Example:
-            >>> StackConfig.from_context({"worker_memory_mbs": 4096})
-            Traceback (most recent call last):
-            ...
-            stylemixer_cdk.config.ContextError: Unknown cdk.json context key 'worker_memory_mbs'; did you mean 'worker_memory_mb'?
-        """  # noqa: E501
-        for key in context:
-            if key in cls.KEYS:
-                continue
-            near = difflib.get_close_matches(key, cls.KEYS, n=1, cutoff=0.85)
-            if near:
-                raise ContextError(message=f"Unknown cdk.json context key {key!r}; did you mean {near[0]!r}?")
-        values = {k: v for k, v in context.items() if k in cls.KEYS}
-        try:
-            return cls.model_validate(values)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or 'context'}: {err['msg']} "
-                f"(got {err.get('input')!r})"
-                for err in exc.errors()
-            )
-            raise ContextError(message=f"Invalid cdk.json context: {problems}.") from None
-
     def data_bucket_name(self, account: str, region: str) -> str:
         """The data bucket's physical name, known before deployment.
 
@@ -174,6 +192,3 @@ class StackConfig(BaseModel):
             'stylemixer-data-dev-123456789012-eu-west-1'
         """
         return f"{DATA_BUCKET}-{self.stage}-{account}-{region}"
-
-
-StackConfig.KEYS = tuple(StackConfig.model_fields)

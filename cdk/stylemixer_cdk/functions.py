@@ -18,7 +18,6 @@ from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk.aws_lambda_event_sources import SqsEventSource
 from cdk_nag import RegexAppliesTo
 from constructs import Construct
 
@@ -160,20 +159,24 @@ class Functions(Construct):
         self._allow(self.dead_letters, ["dynamodb:GetItem", "dynamodb:UpdateItem"], [jobs.table.table_arn])
 
         # Batch size 1: a job is minutes of CPU; one message per invocation keeps retries per job.
-        # The event source grants the consume actions on its queue (receive, delete, visibility).
-        self.worker.add_event_source(
-            SqsEventSource(
-                jobs.queue,
-                batch_size=1,
-                report_batch_item_failures=True,
-                max_concurrency=config.worker_max_concurrency,
-            )
+        # Mappings with ids of their own (SqsEventSource would name them after the queue's path), so
+        # their logical ids are the same whether the stack is deployed by hand or by the pipeline.
+        self.worker.add_event_source_mapping(
+            "JobsQueue",
+            event_source_arn=jobs.queue.queue_arn,
+            batch_size=1,
+            report_batch_item_failures=True,
+            max_concurrency=config.worker_max_concurrency,
         )
-        self.dead_letters.add_event_source(
-            SqsEventSource(
-                jobs.dead_letters, batch_size=10, report_batch_item_failures=True, max_concurrency=2
-            )
+        jobs.queue.grant_consume_messages(self.worker)
+        self.dead_letters.add_event_source_mapping(
+            "DeadLetterQueue",
+            event_source_arn=jobs.dead_letters.queue_arn,
+            batch_size=10,
+            report_batch_item_failures=True,
+            max_concurrency=2,
         )
+        jobs.dead_letters.grant_consume_messages(self.dead_letters)
         for fn in (self.api, self.worker, self.dead_letters):
             self._suppress_wildcards(fn)
 

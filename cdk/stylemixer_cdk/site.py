@@ -49,7 +49,11 @@ class Site(Construct):
     ) -> None:
         super().__init__(scope, id_)
         self.bucket = private_bucket(
-            self, "Bucket", config, server_access_logs_bucket=logs_bucket, server_access_logs_prefix="site/"
+            self,
+            "Bucket",
+            retain=config.retain_data,
+            server_access_logs_bucket=logs_bucket,
+            server_access_logs_prefix="site/",
         )
         self.headers = cloudfront.ResponseHeadersPolicy(
             self,

@@ -17,13 +17,15 @@ if TYPE_CHECKING:
     from stylemixer_cdk.config import StackConfig
 
 
-def private_bucket(scope: Construct, id_: str, config: StackConfig, **kwargs: object) -> s3.Bucket:
+def private_bucket(scope: Construct, id_: str, *, retain: bool, **kwargs: object) -> s3.Bucket:
     """A bucket no one reaches but through IAM: public access blocked, TLS only, SSE-S3, no ACLs.
 
+    ``retain`` keeps it (and its objects) when the stack is deleted; otherwise it is emptied and
+    removed with the stack.
+
     Example:
-        >>> private_bucket(self, "SiteBucket", config)  # doctest: +SKIP
+        >>> private_bucket(self, "SiteBucket", retain=False)  # doctest: +SKIP
     """
-    retain = config.retain_data
     return s3.Bucket(
         scope,
         id_,
@@ -50,7 +52,7 @@ class Storage(Construct):
         self.access_logs = private_bucket(
             self,
             "AccessLogs",
-            config,
+            retain=config.retain_data,
             lifecycle_rules=[s3.LifecycleRule(id="ExpireLogs", expiration=Duration.days(90))],
         )
         suppress(
@@ -61,7 +63,7 @@ class Storage(Construct):
         self.data = private_bucket(
             self,
             "DataBucket",
-            config,
+            retain=config.retain_data,
             bucket_name=self.bucket_name,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="data/",

@@ -29,7 +29,7 @@ def test_cdk_json_lists_every_setting_with_its_default() -> None:
     # Given cdk.json's context without CDK's own keys
     ours = {k: v for k, v in cdk_context().items() if not k.startswith("@") and ":" not in k}
     # Then it names every setting, and each value is the model's default
-    assert set(ours) == set(StackConfig.KEYS)
+    assert set(ours) == set(StackConfig.setting_names())
     defaults = StackConfig().model_dump()
     for key, value in ours.items():
         expected = defaults[key]
