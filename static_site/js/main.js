@@ -53,6 +53,7 @@ const ui = {
   resultCaption: $("result-caption"),
   regionsFigure: $("regions-figure"),
   regionsImage: $("regions-image"),
+  regionsLegend: $("regions-legend"),
   download: $("download"),
   again: $("again"),
 };
@@ -421,6 +422,7 @@ async function showResult(job, originalUrl, retried = false) {
   if (typeof result.regions_url === "string") {
     ui.regionsFigure.hidden = false;
     ui.regionsImage.src = result.regions_url;
+    showLegend(originalUrl ? state.chosen : []);
   } else {
     ui.regionsFigure.hidden = true;
     ui.regionsImage.removeAttribute("src");
@@ -430,6 +432,17 @@ async function showResult(job, originalUrl, retried = false) {
   showPanel("result");
   announce("Your picture is ready.");
   ui.resultHeading.focus();
+}
+
+/** Names the colour of each style in the region map (known only on the page that sent the job). */
+function showLegend(chosen) {
+  ui.regionsLegend.replaceChildren(
+    ...chosen.map((item, index) => {
+      const swatch = el("span", { class: `swatch swatch-${index}`, "aria-hidden": "true" });
+      return el("li", {}, swatch, el("span", { text: item.name }));
+    }),
+  );
+  ui.regionsLegend.hidden = chosen.length === 0;
 }
 
 function prepareDownload(url, jobId, format) {

@@ -160,6 +160,8 @@ def test_a_regions_job_shows_the_result_and_its_region_map(page: Any, stack: Ser
     regions.wait_for(state="visible")
     page.wait_for_function("() => document.querySelector('[data-testid=regions-image]').naturalWidth > 0")
     assert natural_size(page, "regions-image") == photo_size(photo)
+    # And the legend names the colour of each style, in the order chosen
+    assert page.locator("#regions-legend li").all_inner_texts() == ["s1.jpg", "s2.jpg"]
 
 
 def test_a_damaged_photo_fails_the_job_with_a_sentence(page: Any, stack: ServedStack, tmp_path: Path) -> None:
