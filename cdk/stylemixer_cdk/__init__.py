@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aws_cdk import App, Aspects
 from cdk_nag import AwsSolutionsChecks
 
 from stylemixer_cdk.config import ContextError, StackConfig
 from stylemixer_cdk.stack import StyleMixerStack
+
+if TYPE_CHECKING:
+    from stylemixer_cdk.pipeline import PipelineStack
 
 __all__ = ["ContextError", "StackConfig", "StyleMixerStack", "build_app", "build_pipeline_app"]
 
@@ -28,7 +31,7 @@ def build_app(app: App, *, nag: bool = True) -> StyleMixerStack:
 
 def build_pipeline_app(
     app: App, *, default_account: str | None, default_region: str | None, nag: bool = True
-) -> Any:
+) -> PipelineStack:
     """Add the optional delivery pipeline stack (and, by default, the cdk-nag checks).
 
     Example:
