@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from stylemixer.errors import InvalidRequestError, StyleMixerError
-from stylemixer.options import MIX_MODES, STROKES, StylizeOptions, check_output_format
+from stylemixer.options import (
+    DEFAULT_EDGE_SOFTNESS,
+    DEFAULT_POSITION_WEIGHT,
+    MAX_POSITION_WEIGHT,
+    MAX_REGIONS,
+    MIX_MODES,
+    STROKES,
+    StylizeOptions,
+    check_output_format,
+)
 from stylemixer.presets import PRESETS
 
 if TYPE_CHECKING:
@@ -73,6 +82,26 @@ def _build_parser() -> argparse.ArgumentParser:
     stylize.add_argument("--stroke", choices=STROKES, help="the scale the style is painted at")
     stylize.add_argument("--format", choices=["jpeg", "png", "webp"], help="default: from -o's suffix")
     stylize.add_argument("--regions-out", metavar="PATH", help="write the region map (regions mix)")
+    stylize.add_argument(
+        "--regions",
+        type=int,
+        metavar="N",
+        help=f"regions mix: number of regions (default: 2 per style, at most {MAX_REGIONS})",
+    )
+    stylize.add_argument(
+        "--position-weight",
+        type=float,
+        default=DEFAULT_POSITION_WEIGHT,
+        metavar="X",
+        help=f"regions mix: how much position counts against content, 0 to {MAX_POSITION_WEIGHT:g}",
+    )
+    stylize.add_argument(
+        "--edge-softness",
+        type=float,
+        default=DEFAULT_EDGE_SOFTNESS,
+        metavar="X",
+        help="regions mix: how softly styles meet, 0 (sharp) to 1",
+    )
     stylize.add_argument("--json", action="store_true", help="print one JSON object about the result")
 
     styles = commands.add_parser("styles", help="list the preset styles")
@@ -115,7 +144,9 @@ def _output_format(args: argparse.Namespace) -> str:
         return args.format
     suffix = Path(args.output).suffix.lstrip(".")
     if not suffix:
-        raise InvalidRequestError("InvalidFormat", "Give the output a suffix (.jpg, .png, .webp) or --format.")
+        raise InvalidRequestError(
+            "InvalidFormat", "Give the output a suffix (.jpg, .png, .webp) or --format."
+        )
     return check_output_format(suffix)
 
 
@@ -131,6 +162,9 @@ def cmd_stylize(args: argparse.Namespace) -> int:
         preserve_color=args.preserve_color,
         max_size=args.max_size,
         stroke=args.stroke,
+        regions=args.regions,
+        position_weight=args.position_weight,
+        edge_softness=args.edge_softness,
     )
     options.validate(len(args.style))
     fmt = _output_format(args)
@@ -148,7 +182,9 @@ def cmd_stylize(args: argparse.Namespace) -> int:
         if args.regions_out and result.regions is not None:
             save_image(result.regions, args.regions_out, "png")
     except OSError as exc:
-        raise InvalidRequestError("CannotWrite", f"Could not write {exc.filename or args.output}: {exc.strerror}.") from None
+        raise InvalidRequestError(
+            "CannotWrite", f"Could not write {exc.filename or args.output}: {exc.strerror}."
+        ) from None
     if args.json:
         report = {
             "input": str(args.input),
@@ -211,7 +247,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("stylemixer: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug or an outage: say so in one line, never a traceback
-        print(f"stylemixer: unexpected internal error ({type(exc).__name__}); please report it.", file=sys.stderr)
+        print(
+            f"stylemixer: unexpected internal error ({type(exc).__name__}); please report it.",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
 
 

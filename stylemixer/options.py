@@ -19,6 +19,15 @@ Stroke = Literal["fine", "medium", "coarse"]
 OutputFormat = Literal["jpeg", "png", "webp"]
 MIX_MODES: tuple[str, ...] = ("blend", "regions")
 STROKES: tuple[str, ...] = ("fine", "medium", "coarse")
+#: Regions mix: how many regions the photo is cut into (None: twice the number of styles, at most 8).
+MIN_REGIONS, MAX_REGIONS = 2, 8
+#: Regions mix: how much a pixel's position counts against its content when regions are formed
+#: (0: content only, regions may be scattered; 1: crossing the picture counts about as much as a
+#: clear change of content, regions become bands and blocks).
+MAX_POSITION_WEIGHT = 2.0
+DEFAULT_POSITION_WEIGHT = 0.3
+#: Regions mix: how far styles fade into each other at a region edge, 0 (sharp) to 1 (very soft).
+DEFAULT_EDGE_SOFTNESS = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +48,9 @@ class StylizeOptions:
     preserve_color: bool = False
     max_size: int | None = None
     stroke: Stroke | None = None
+    regions: int | None = None
+    position_weight: float = DEFAULT_POSITION_WEIGHT
+    edge_softness: float = DEFAULT_EDGE_SOFTNESS
 
     def validate(self, n_styles: int) -> None:
         """Refuse anything out of range, with a sentence that says what is allowed."""
@@ -61,10 +73,46 @@ class StylizeOptions:
         ):
             raise InvalidRequestError(
                 "InvalidMaxSize",
-                f"The output size must be a whole number of pixels from {MIN_OUTPUT_SIDE} to {MAX_OUTPUT_SIDE}.",
+                "The output size must be a whole number of pixels "
+                f"from {MIN_OUTPUT_SIDE} to {MAX_OUTPUT_SIDE}.",
             )
         if self.stroke is not None and self.stroke not in STROKES:
             raise InvalidRequestError("InvalidStroke", f"Stroke size must be one of {', '.join(STROKES)}.")
+        self._validate_region_controls(n_styles)
+
+    def _validate_region_controls(self, n_styles: int) -> None:
+        least = max(MIN_REGIONS, n_styles) if self.mix == "regions" else MIN_REGIONS
+        if self.regions is not None and not (
+            isinstance(self.regions, int)
+            and not isinstance(self.regions, bool)
+            and least <= self.regions <= MAX_REGIONS
+        ):
+            raise InvalidRequestError(
+                "InvalidRegions",
+                f"The number of regions must be a whole number from {least} (at least one per style) "
+                f"to {MAX_REGIONS}.",
+            )
+        if not (
+            isinstance(self.position_weight, int | float)
+            and 0.0 <= self.position_weight <= MAX_POSITION_WEIGHT
+        ):
+            raise InvalidRequestError(
+                "InvalidPositionWeight",
+                f"Position weight must be a number from 0 to {MAX_POSITION_WEIGHT:g}.",
+            )
+        if not (isinstance(self.edge_softness, int | float) and 0.0 <= self.edge_softness <= 1.0):
+            raise InvalidRequestError("InvalidEdgeSoftness", "Edge softness must be a number from 0 to 1.")
+
+    def region_count(self, n_styles: int) -> int:
+        """The number of regions asked for, or the default: twice the styles, at most the maximum.
+
+        Example:
+            >>> StylizeOptions(mix="regions").region_count(2)
+            4
+        """
+        if self.regions is not None:
+            return self.regions
+        return max(MIN_REGIONS, min(2 * n_styles, MAX_REGIONS))
 
     def normalized_weights(self, n_styles: int) -> tuple[float, ...]:
         """The weights scaled to sum 1, or equal weights; refuses a wrong count, negatives, NaN, all zero."""
@@ -72,7 +120,8 @@ class StylizeOptions:
             return tuple(1.0 / n_styles for _ in range(n_styles))
         if len(self.weights) != n_styles:
             raise InvalidRequestError(
-                "InvalidWeights", f"Give one weight per style: {n_styles} styles but {len(self.weights)} weights."
+                "InvalidWeights",
+                f"Give one weight per style: {n_styles} styles but {len(self.weights)} weights.",
             )
         if any(not isinstance(w, int | float) or not math.isfinite(w) or w < 0 for w in self.weights):
             raise InvalidRequestError("InvalidWeights", "Weights must be finite numbers of 0 or more.")
@@ -88,5 +137,7 @@ def check_output_format(fmt: str) -> OutputFormat:
     if lowered == "jpg":
         lowered = "jpeg"
     if lowered not in OUTPUT_FORMATS:
-        raise InvalidRequestError("InvalidFormat", f"The output format must be one of {', '.join(OUTPUT_FORMATS)}.")
+        raise InvalidRequestError(
+            "InvalidFormat", f"The output format must be one of {', '.join(OUTPUT_FORMATS)}."
+        )
     return lowered  # type: ignore[return-value]
