@@ -9,8 +9,9 @@ WEIGHTS := stylemixer/data/weights.pt
 SITE_VENDOR := static_site/vendor/.built
 
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: setup run test lint format check unit e2e infra bench thumbnails clean
+.PHONY: setup run test lint format unit e2e infra bench synth thumbnails clean
 
 setup: $(STAMPS)/venv $(WEIGHTS) $(SITE_VENDOR)
 
@@ -58,6 +59,9 @@ infra: setup
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+synth: setup
+	npx --yes aws-cdk@2 synth
 
 thumbnails: setup
 	$(BIN)/python scripts/render_thumbnails.py

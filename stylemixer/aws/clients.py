@@ -41,7 +41,11 @@ def build_adapters(settings: Settings) -> Adapters:
 
     session = boto3.session.Session()
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
-    s3 = session.client("s3", config=config.merge(Config(signature_version="s3v4")))
+    s3 = session.client(
+        "s3",
+        endpoint_url=_regional_s3_endpoint(session.region_name),
+        config=config.merge(Config(signature_version="s3v4", s3={"addressing_style": "virtual"})),
+    )
     dynamodb = session.client("dynamodb", config=config)
     queue = None
     if settings.queue_url:
@@ -51,3 +55,16 @@ def build_adapters(settings: Settings) -> Adapters:
         repo=DynamoJobRepository(dynamodb, settings.table),
         queue=queue,
     )
+
+
+def _regional_s3_endpoint(region: str | None) -> str | None:
+    """S3's regional endpoint, unless an endpoint is configured (the local stack's moto server).
+
+    boto3 signs links for the global endpoint by default; for a bucket outside us-east-1 that is only
+    hours old, S3 answers those with a redirect, which a browser's cross-origin POST cannot follow.
+    """
+    import os
+
+    if os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or not region:
+        return None
+    return f"https://s3.{region}.amazonaws.com"

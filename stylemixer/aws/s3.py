@@ -9,6 +9,9 @@ from botocore.exceptions import ClientError
 from stylemixer.jobs.ports import ObjectInfo, PresignedPost
 
 _MISSING = {"404", "NoSuchKey", "NotFound"}
+#: Without s3:ListBucket (the API is deliberately not granted it: it would list every key) S3 answers a
+#: HEAD on a missing key with 403, not 404. Under ``uploads/`` that means "never uploaded".
+_MISSING_WITHOUT_LIST = {"403", "AccessDenied", "Forbidden"}
 
 
 class S3BlobStore:
@@ -52,7 +55,7 @@ class S3BlobStore:
         try:
             meta = self._s3.head_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
-            if _error_code(exc) in _MISSING:
+            if _error_code(exc) in _MISSING or _error_code(exc) in _MISSING_WITHOUT_LIST:
                 return None
             raise
         return ObjectInfo(size=int(meta["ContentLength"]), content_type=meta.get("ContentType"))

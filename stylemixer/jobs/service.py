@@ -37,6 +37,7 @@ from stylemixer.jobs.schemas import (
 from stylemixer.limits import MAX_UPLOAD_BYTES, OUTPUT_FORMATS
 from stylemixer.options import StylizeOptions
 from stylemixer.presets import PRESETS, get_preset
+from stylemixer.styles import check_blend_kinds
 
 if TYPE_CHECKING:
     from stylemixer.jobs.ports import BlobStore, JobQueue, JobRepository, ObjectInfo
@@ -113,6 +114,8 @@ def submit_job(
         format=request.format,
     )
     options_for(params).validate(len(params.styles))
+    n_presets = sum(1 for s in params.styles if s.preset is not None)
+    check_blend_kinds(n_presets, len(params.styles) - n_presets, params.mix)
     for style in params.styles:
         if style.preset is not None:
             get_preset(style.preset)

@@ -313,6 +313,17 @@ def test_style_upload_is_checked_too(aws: Stack) -> None:
     _assert_error(response, 415, "NotAnImage")
 
 
+def test_blend_of_a_preset_and_a_picture_is_refused_before_queueing(aws: Stack) -> None:
+    # Given a style picture and a preset, blended (their networks share no style space)
+    style_id = new_id()
+    aws.put_upload("style", style_id, _photo_bytes())
+    styles = [{"preset": "tapestry"}, {"upload": style_id}]
+    # When the job is submitted as a blend, Then it is a 400 and nothing is queued
+    response = call_api("POST", "/jobs", {"content": _content(aws), "styles": styles, "mix": "blend"})
+    _assert_error(response, 400, "MixedStyleKinds")
+    assert aws.receive() == []
+
+
 def test_unknown_preset_is_refused(aws: Stack) -> None:
     response = call_api("POST", "/jobs", {"content": _content(aws), "styles": [{"preset": "mona-lisa"}]})
     _assert_error(response, 400, "UnknownStyle")
