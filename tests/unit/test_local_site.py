@@ -1,0 +1,22 @@
+"""The page's own copy of engine facts stays equal to the engine's (the page cannot import Python)."""
+
+from __future__ import annotations
+
+import re
+
+from stylemixer.regions import PALETTE
+from tests.helpers import ROOT
+
+CSS = ROOT / "static_site" / "css" / "app.css"
+
+
+def test_region_legend_colours_are_the_region_map_palette() -> None:
+    # Given the stylesheet's swatch colours, style by style
+    css = CSS.read_text(encoding="utf-8")
+    swatches = {
+        int(index): (int(r), int(g), int(b))
+        for index, r, g, b in re.findall(r"\.swatch-(\d)\s*\{\s*background:\s*rgb\((\d+) (\d+) (\d+)\);", css)
+    }
+
+    # Then there is one per palette entry, with the same colour
+    assert swatches == dict(enumerate(PALETTE))
