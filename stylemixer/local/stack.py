@@ -105,6 +105,14 @@ class LocalStack:
 
     def start(self) -> str:
         """Start everything; returns :attr:`url` once the API answers."""
+        if not (self.site_dir / "index.html").is_file():
+            raise StyleMixerError(
+                "SiteMissing",
+                f"The web page is not at {self.site_dir}. "
+                "Run `stylemixer serve` from a checkout of the project.",
+            )
+        if not (self.site_dir / "vendor" / "bootstrap.min.css").is_file():
+            log.warning("static_site/vendor/ is not built, so the page has no styles: run `make setup`")
         self._moto, endpoint = start_moto("127.0.0.1")
         try:
             try:
