@@ -28,6 +28,8 @@ TABLE_TTL_ATTRIBUTE = "expires_at_epoch"
 #: Queue: receives before a message moves to the dead-letter queue; visibility timeout is at least
 #: this many times the worker's timeout (AWS's advice for SQS event sources).
 MAX_RECEIVE_COUNT = 3
+#: The worker's default timeout (Lambda's maximum): a 16 MP regions job on a cold container needs it.
+WORKER_TIMEOUT_SECONDS = 900
 VISIBILITY_TIMEOUT_FACTOR = 6
 
 #: Environment variables read by the handlers (validated at cold start).

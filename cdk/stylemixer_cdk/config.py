@@ -17,7 +17,12 @@ from aws_cdk import aws_logs as logs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from stylemixer.errors import StyleMixerError
-from stylemixer.resources import DATA_BUCKET, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR
+from stylemixer.resources import (
+    DATA_BUCKET,
+    MAX_RECEIVE_COUNT,
+    VISIBILITY_TIMEOUT_FACTOR,
+    WORKER_TIMEOUT_SECONDS,
+)
 
 #: Retention periods CloudWatch Logs accepts, in days, and their names in CDK's enum.
 LOG_RETENTION_DAYS: dict[int, str] = {
@@ -116,7 +121,7 @@ class StackConfig(ContextModel):
 
     # The worker: the one function that runs torch.
     worker_memory_mb: int = Field(3008, ge=1024, le=10240)
-    worker_timeout_seconds: int = Field(900, ge=60, le=900)
+    worker_timeout_seconds: int = Field(WORKER_TIMEOUT_SECONDS, ge=60, le=900)
     worker_ephemeral_mb: int = Field(1024, ge=512, le=10240)
     #: Most worker instances the queue's event source runs at once (SQS maximum concurrency).
     worker_max_concurrency: int = Field(5, ge=2, le=1000)

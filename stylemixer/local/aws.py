@@ -22,13 +22,13 @@ from stylemixer.resources import (
     TABLE_PARTITION_KEY,
     TABLE_TTL_ATTRIBUTE,
     VISIBILITY_TIMEOUT_FACTOR,
+    WORKER_TIMEOUT_SECONDS,
 )
 
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
 
 #: The worker's timeout in the deployed stack (Lambda's maximum, the CDK app's default).
-WORKER_TIMEOUT_SECONDS = 900
 #: The dead-letter consumer only marks jobs failed; the CDK app gives it 30 s.
 DLQ_HANDLER_TIMEOUT_SECONDS = 30
 #: Message retention as deployed: a day for jobs, two weeks for dead letters.
