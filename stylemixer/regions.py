@@ -38,8 +38,6 @@ import torch.nn.functional as F  # noqa: N812
 from PIL import Image
 from torch import Tensor
 
-from stylemixer.tiling import map_rows
-
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -48,11 +46,13 @@ if TYPE_CHECKING:
 #: Long side of the photo the content features and the region map are computed at.
 FEATURE_SIDE = 512
 #: Reflect padding around a picture before its features are taken (a multiple of 32).
-FEATURE_PAD = 64
+FEATURE_PAD = 32
+#: MobileNetV2 blocks up to the stride-16, 96-channel map (as ``StylePredictor.stages`` takes it).
+STRIDE16_BLOCKS = 13
 #: Channels of the descriptor used for matching: the stride-16 map (96 channels).
 MATCH_CHANNELS = 96
 #: Long side a style picture (or a preset's rendering) is described at.
-STYLE_SIDE = 320
+STYLE_SIDE = 256
 #: Every chosen style gets at least this share of the picture when the regions allow it.
 MIN_SHARE = 0.1
 #: k-means iterations (fixed, for determinism and bounded time).
@@ -109,12 +109,13 @@ def to_tensor(img: Image.Image) -> Tensor:
     return torch.from_numpy(arr).permute(2, 0, 1).unsqueeze(0).div_(255.0)
 
 
-def feature_map(predictor: StylePredictor, x: Tensor) -> Tensor:
+def feature_map(predictor: StylePredictor, x: Tensor, *, deep: bool = True) -> Tensor:
     """Unit-length descriptors (D, gh, gw) on the stride-16 grid of ``x`` (1, 3, H, W).
 
     The picture is reflect-padded by :data:`FEATURE_PAD` px first and the grid cropped back: the
     trunk zero-pads at its borders, which otherwise gives the outermost cells features of their own
-    (a frame that clustering would take for a region).
+    (a frame that clustering would take for a region). ``deep=False`` stops at the stride-16 map
+    (what matching uses; a style picture needs no more).
 
     Example:
         >>> feature_map(nets.predictor, to_tensor(photo)).shape  # doctest: +SKIP
@@ -122,11 +123,14 @@ def feature_map(predictor: StylePredictor, x: Tensor) -> Tensor:
     """
     h, w = x.shape[-2:]
     padded = F.pad(x, (FEATURE_PAD,) * 4, mode="reflect")
-    _, _, f16, f32 = predictor.stages(padded)
-    f32 = F.interpolate(f32, size=f16.shape[-2:], mode="bilinear", align_corners=False)
+    if deep:
+        _, _, f16, f32 = predictor.stages(padded)
+        maps = [f16, F.interpolate(f32, size=f16.shape[-2:], mode="bilinear", align_corners=False)]
+    else:
+        maps = [predictor.blocks[:STRIDE16_BLOCKS](predictor.stem(padded))]
     cut = FEATURE_PAD // 16
     gh, gw = -(-h // 16), -(-w // 16)
-    parts = [F.normalize(f[0, :, cut : cut + gh, cut : cut + gw].float(), dim=0) for f in (f16, f32)]
+    parts = [F.normalize(f[0, :, cut : cut + gh, cut : cut + gw].float(), dim=0) for f in maps]
     return torch.cat(parts, dim=0) / np.sqrt(len(parts))  # (D, gh, gw), unit length per position
 
 
@@ -137,25 +141,28 @@ def kmeans(points: np.ndarray, k: int, iterations: int = KMEANS_ITERATIONS) -> n
         >>> kmeans(np.array([[0.0], [0.1], [5.0], [5.1]]), 2).tolist()
         [0, 0, 1, 1]
     """
-    pts = points.astype(np.float64)
+    pts = torch.as_tensor(points, dtype=torch.float64)
     k = min(k, len(pts))
-    first = int(np.argmin(((pts - pts.mean(axis=0)) ** 2).sum(axis=1)))
-    centres = [pts[first]]
-    dist = ((pts - centres[0]) ** 2).sum(axis=1)
+    sq = (pts * pts).sum(dim=1)  # (N,)
+
+    def dist_to(c: Tensor) -> Tensor:  # (N, k) squared distances
+        return sq[:, None] - 2 * pts @ c.T + (c * c).sum(dim=1)[None, :]
+
+    first = int(torch.argmin(((pts - pts.mean(dim=0)) ** 2).sum(dim=1)))
+    chosen = [first]
+    dist = dist_to(pts[[first]])[:, 0]
     for _ in range(1, k):
-        nxt = int(np.argmax(dist))
-        centres.append(pts[nxt])
-        dist = np.minimum(dist, ((pts - pts[nxt]) ** 2).sum(axis=1))
-    c = np.stack(centres)
-    labels = np.zeros(len(pts), dtype=np.int64)
+        nxt = int(torch.argmax(dist))
+        chosen.append(nxt)
+        dist = torch.minimum(dist, dist_to(pts[[nxt]])[:, 0])
+    centres = pts[chosen].clone()
+    labels = torch.zeros(len(pts), dtype=torch.int64)
     for _ in range(iterations):
-        d = (pts**2).sum(1)[:, None] - 2 * pts @ c.T + (c**2).sum(1)[None, :]
-        labels = d.argmin(axis=1)
-        for j in range(k):
-            members = pts[labels == j]
-            if len(members):
-                c[j] = members.mean(axis=0)
-    # Order regions by first appearance (row-major) so labels do not depend on seeding order.
+        labels = dist_to(centres).argmin(dim=1)
+        counts = torch.bincount(labels, minlength=k).to(pts.dtype)
+        sums = torch.zeros_like(centres).index_add_(0, labels, pts)
+        centres = torch.where(counts[:, None] > 0, sums / counts.clamp(min=1)[:, None], centres)
+    # Number regions by first appearance (row-major) so labels do not depend on seeding order.
     order = {old: new for new, old in enumerate(dict.fromkeys(labels.tolist()))}
     return np.array([order[v] for v in labels.tolist()], dtype=np.int64)
 
@@ -218,8 +225,14 @@ def assign(fit: np.ndarray, area: np.ndarray, min_share: float = MIN_SHARE) -> t
 def guided_filter(guide: Tensor, src: Tensor, radius: int, eps: float = 1e-3) -> Tensor:
     """He et al.'s guided filter: ``src`` (1, K, H, W) made to follow the edges of ``guide`` (1, 1, H, W)."""
 
-    def box(t: Tensor) -> Tensor:
-        return F.avg_pool2d(F.pad(t, (radius,) * 4, mode="replicate"), 2 * radius + 1, stride=1)
+    k = 2 * radius + 1
+
+    def box(t: Tensor) -> Tensor:  # mean over a k x k window, by running sums (cost independent of k)
+        c = F.pad(t.double(), (radius + 1, radius, radius + 1, radius), mode="replicate")
+        c = c.cumsum(dim=3)
+        c = c[..., k:] - c[..., :-k]
+        c = c.cumsum(dim=2)
+        return ((c[:, :, k:] - c[:, :, :-k]) / (k * k)).float()
 
     mean_i, mean_p = box(guide), box(src)
     cov = box(guide * src) - mean_i * mean_p
@@ -280,7 +293,10 @@ def plan_regions(
         x = to_tensor(resize_long_side(photo, FEATURE_SIDE))
         features = feature_map(predictor, x)
         labels = cluster(features, settings.n_regions, settings.position_weight)
-        sets = [feature_map(predictor, to_tensor(resize_long_side(p, STYLE_SIDE))) for p in style_pictures]
+        sets = [
+            feature_map(predictor, to_tensor(resize_long_side(p, STYLE_SIDE)), deep=False)
+            for p in style_pictures
+        ]
         fit = region_fit(features, labels, sets)
         area = np.bincount(labels.reshape(-1), minlength=fit.shape[0]).astype(np.float64)
         assignment = assign(fit, area)
@@ -288,18 +304,28 @@ def plan_regions(
     return RegionPlan(weight_map=weight_map, labels=labels, assignment=assignment, fit=fit)
 
 
-def region_image(weight_map: Tensor, size: tuple[int, int], rows_per_band: int = 256) -> Image.Image:
+def region_image(weight_map: Tensor, size: tuple[int, int]) -> Image.Image:
     """The palette ("P") region map of ``size`` (W, H): pixel k where the k-th style dominates.
+
+    Each style's weight is resized bilinearly to the output (in Pillow, one float plane at a
+    time, so a 16 MP map needs a few 64 MB planes, not K float maps at once), then the largest wins.
 
     Example:
         >>> region_image(plan.weight_map, (4000, 3000)).mode  # doctest: +SKIP
         'P'
     """
     width, height = size
-    out = np.empty((height, width), dtype=np.uint8)
-    for r0 in range(0, height, rows_per_band):
-        rows = torch.arange(r0, min(r0 + rows_per_band, height))
-        out[r0 : r0 + len(rows)] = map_rows(weight_map, (height, width), rows)[0].argmax(dim=0).numpy()
+    best: np.ndarray | None = None
+    out = np.zeros((height, width), dtype=np.uint8)
+    for k in range(weight_map.shape[1]):
+        plane = Image.fromarray(weight_map[0, k].float().numpy(), "F").resize(size, Image.Resampling.BILINEAR)
+        values = np.asarray(plane)
+        if best is None:
+            best = values.copy()
+            continue
+        better = values > best
+        out[better] = k
+        np.maximum(best, values, out=best)
     img = Image.fromarray(out, "P")
     palette = [v for colour in PALETTE for v in colour]
     img.putpalette(palette + [0] * (768 - len(palette)))

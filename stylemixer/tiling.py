@@ -97,19 +97,30 @@ class Conditioning:
     weights: Tensor | None = None
     weight_map: Tensor | None = None
 
-    def params(
-        self, gamma_k: Tensor, beta_k: Tensor, size: tuple[int, int], rows: Tensor | None = None
+    def scale_shift(
+        self,
+        tables: tuple[Tensor, Tensor],
+        stats: tuple[Tensor, Tensor],
+        size: tuple[int, int],
+        rows: Tensor | None = None,
     ) -> tuple[Tensor, Tensor]:
-        """Scales and shifts of one layer: (1, C, 1, 1), or (1, C, len(rows), W) maps for ``rows``."""
+        """One norm layer folded into ``y * scale + shift``: (1, C, 1, 1), or maps for ``rows``.
+
+        ``tables`` are the layer's (K, C) scales and shifts, ``stats`` its (mean, var). The
+        normalisation is folded into each style's row first, so a per-pixel mix costs one small
+        matrix product per pixel and no extra pass over the activation.
+        """
+        gamma_k, beta_k = tables
+        mean, var = stats
+        scale_k = gamma_k * torch.rsqrt(var + NORM_EPS).reshape(1, -1)  # (K, C)
+        shift_k = beta_k - mean.reshape(1, -1) * scale_k
+        c = scale_k.shape[1]
         if self.weight_map is None:
             assert self.weights is not None
-            w = self.weights.to(gamma_k.dtype)
-            c = gamma_k.shape[1]
-            return (w @ gamma_k).reshape(1, c, 1, 1), (w @ beta_k).reshape(1, c, 1, 1)
+            w = self.weights.to(scale_k.dtype)
+            return (w @ scale_k).reshape(1, c, 1, 1), (w @ shift_k).reshape(1, c, 1, 1)
         m = map_rows(self.weight_map, size, rows).permute(0, 2, 3, 1)  # (1, len, W, K)
-        gamma = (m @ gamma_k).permute(0, 3, 1, 2)  # (1, C, len, W), channels-last in memory
-        beta = (m @ beta_k).permute(0, 3, 1, 2)
-        return gamma, beta
+        return (m @ scale_k).permute(0, 3, 1, 2), (m @ shift_k).permute(0, 3, 1, 2)  # channels-last maps
 
 
 def map_rows(m: Tensor, size: tuple[int, int], rows: Tensor | None = None) -> Tensor:
@@ -257,19 +268,8 @@ def whole_stats(y: Tensor) -> tuple[Tensor, Tensor]:
     return moments.stats()
 
 
-def normalize(
-    y: Tensor,
-    stats: tuple[Tensor, Tensor],
-    gamma: Tensor,
-    beta: Tensor,
-    *,
-    relu: bool,
-    out: Tensor | None = None,
-) -> Tensor:
-    """``gamma * (y - mean) / sqrt(var + eps) + beta`` (per channel or per pixel), then optional ReLU."""
-    mean, var = stats
-    scale = gamma * torch.rsqrt(var + NORM_EPS)
-    shift = beta - mean * scale
+def normalize(y: Tensor, scale: Tensor, shift: Tensor, *, relu: bool, out: Tensor | None = None) -> Tensor:
+    """``y * scale + shift`` (a folded norm, see :meth:`Conditioning.scale_shift`), optional ReLU."""
     if out is None:
         out = torch.empty_like(y, dtype=torch.float32, memory_format=torch.channels_last)
     torch.addcmul(shift, y.float(), scale, out=out)
@@ -277,18 +277,11 @@ def normalize(
 
 
 def normalize_padded(
-    y: Tensor,
-    stats: tuple[Tensor, Tensor],
-    gamma: Tensor,
-    beta: Tensor,
-    *,
-    relu: bool,
-    pad_h: int,
-    pad_w: int,
+    y: Tensor, scale: Tensor, shift: Tensor, *, relu: bool, pad_h: int, pad_w: int
 ) -> Tensor:
     """:func:`normalize` written straight into a reflect-padded buffer for the next convolution."""
     buf, inner = padded_buffer(tuple(y.shape), pad_h, pad_w)
-    normalize(y, stats, gamma, beta, relu=relu, out=inner)
+    normalize(y, scale, shift, relu=relu, out=inner)
     return reflect_borders(buf, pad_h, pad_w)
 
 
@@ -331,21 +324,33 @@ def _store(shape: tuple[int, ...], dtype: torch.dtype) -> Tensor:
 
 
 def _fill(
-    out: Tensor,
+    shape: tuple[int, ...],
     bands: list[tuple[int, int]],
     compute: Callable[[int, int], Tensor],
     *,
+    dtype: torch.dtype = torch.float32,
     moments: Moments | None,
     progress: _Progress,
     stage: str,
-) -> None:
-    """Fill ``out`` band by band with ``compute(o0, o1)``, accumulating its moments, reporting each band."""
+    out: Tensor | None = None,
+) -> Tensor:
+    """A tensor of ``shape`` made band by band by ``compute(o0, o1)``, its moments accumulated,
+    each band reported. One band is returned as computed (no copy)."""
+    if out is None and len(bands) == 1:
+        y = compute(*bands[0])
+        if moments is not None:
+            moments.add(y)
+        progress.band(stage, 1)
+        return y
+    if out is None:
+        out = _store(shape, dtype)
     for o0, o1 in bands:
         y = compute(o0, o1)
         if moments is not None:
             moments.add(y)
         out[:, :, o0:o1] = y
         progress.band(stage, len(bands))
+    return out
 
 
 def _stored_reader(
@@ -355,8 +360,8 @@ def _stored_reader(
     size = (y.shape[2], y.shape[3])
 
     def read(idx: Tensor, pad: int) -> Tensor:
-        gamma, beta = cond.params(*tables, size, idx)
-        return normalize_padded(take_rows(y, idx), stats, gamma, beta, relu=relu, pad_h=0, pad_w=pad)
+        scale, shift = cond.scale_shift(tables, stats, size, idx)
+        return normalize_padded(take_rows(y, idx), scale, shift, relu=relu, pad_h=0, pad_w=pad)
 
     return read
 
@@ -374,12 +379,12 @@ def _residual_stage(
     size = (a.shape[2] - 2, a.shape[3] - 2)
     for i, (conv1, t1, conv2, t2) in enumerate(blocks):
         h = conv1(a)
-        h = normalize_padded(h, whole_stats(h), *cond.params(*t1, size), relu=True, pad_h=1, pad_w=1)
+        h = normalize_padded(h, *cond.scale_shift(t1, whole_stats(h), size), relu=True, pad_h=1, pad_w=1)
         y = conv2(h)
         del h
         last = i == len(blocks) - 1
         nxt, inner = (y, y) if last else padded_buffer(tuple(y.shape), 1, 1)
-        normalize(y, whole_stats(y), *cond.params(*t2, size), relu=False, out=inner)
+        normalize(y, *cond.scale_shift(t2, whole_stats(y), size), relu=False, out=inner)
         inner.add_(a[:, :, 1:-1, 1:-1])
         a = nxt if last else reflect_borders(nxt, 1, 1)
         progress.band("residual", len(blocks))
@@ -399,24 +404,24 @@ def _expand_and_finish(
     hh, hf = hq * 2, hq * 4
     ident = lambda idx, pad: pad_cols(take_rows(r, idx), pad)  # noqa: E731
     # Half resolution: up x2 + 3x3 (+ norm, ReLU).
-    ya = _store((1, conv_a.out_channels, hh, wq * 2), plan.store_dtype)
     ma = Moments()
-    _fill(
-        ya,
+    ya = _fill(
+        (1, conv_a.out_channels, hh, wq * 2),
         _bands(hh, plan.rows // 2),
         lambda o0, o1: conv_band(ident, hq, conv_a, o0, o1, pad=1, up=True),
+        dtype=plan.store_dtype,
         moments=ma,
         progress=progress,
         stage="expand_a",
     )
     read_a = _stored_reader(ya, ma.stats(), tab_a, cond, relu=True)
     # Full resolution: up x2 + 3x3 (+ norm, ReLU), kept padded by the 9x9's reach.
-    yb = _store((1, conv_b.out_channels, hf, wq * 4), plan.store_dtype)
     mb = Moments()
-    _fill(
-        yb,
+    yb = _fill(
+        (1, conv_b.out_channels, hf, wq * 4),
         _bands(hf, plan.rows),
         lambda o0, o1: conv_band(read_a, hh, conv_b, o0, o1, pad=1, up=True),
+        dtype=plan.store_dtype,
         moments=mb,
         progress=progress,
         stage="expand_b",
@@ -424,10 +429,9 @@ def _expand_and_finish(
     del ya
     read_b = _stored_reader(yb, mb.stats(), tab_b, cond, relu=True)
     # 9x9 to RGB (+ norm), then sigmoid.
-    yc = _store((1, 3, hf, wq * 4), torch.float32)
     mc = Moments()
-    _fill(
-        yc,
+    yc = _fill(
+        (1, 3, hf, wq * 4),
         _bands(hf, plan.rows),
         lambda o0, o1: conv_band(read_b, hf, conv_c, o0, o1, pad=4),
         moments=mc,
@@ -439,8 +443,8 @@ def _expand_and_finish(
     out = np.empty((hf, wq * 4, 3), dtype=np.uint8)
     for o0, o1 in _bands(hf, plan.rows):
         rows = torch.arange(o0, o1)
-        gamma, beta = cond.params(*tab_c, (hf, wq * 4), rows)
-        y = torch.sigmoid(normalize(yc[:, :, o0:o1], stats_c, gamma, beta, relu=False))
+        scale, shift = cond.scale_shift(tab_c, stats_c, (hf, wq * 4), rows)
+        y = torch.sigmoid(normalize(yc[:, :, o0:o1], scale, shift, relu=False))
         out[o0:o1] = y[0].clamp(0.0, 1.0).mul(255.0).add_(0.5).to(torch.uint8).permute(1, 2, 0).numpy()
         progress.band("finish", len(_bands(hf, plan.rows)))
     return out
@@ -497,27 +501,33 @@ def run_multistyle(
     read_x = _image_reader(image)
     bands_full = _bands(h, plan.rows)
 
-    # First layer's statistics, from its 9x9 convolution at every stats_stride-th row and column.
-    m0 = Moments()
-    for o0, o1 in bands_full:
-        s = stats_stride
-        o0s = -(-o0 // s) * s
-        if o0s < o1:
-            x = read_x(reflect_index(torch.arange(o0s, o1 - 1 + 9) - 4, h), 4)
-            m0.add(F.conv2d(x, c0.conv.weight, stride=s))
-        prog.band("stats", len(bands_full))
-    stats0 = m0.stats()
+    # First layer's statistics: in one band, from its output itself (as a whole-picture pass);
+    # in several, from its 9x9 convolution at every stats_stride-th row and column, beforehand.
+    stats0: tuple[Tensor, Tensor] | None = None
+    if len(bands_full) > 1:
+        m0 = Moments()
+        for o0, o1 in bands_full:
+            s = stats_stride
+            o0s = -(-o0 // s) * s
+            if o0s < o1:
+                x = read_x(reflect_index(torch.arange(o0s, o1 - 1 + 9) - 4, h), 4)
+                m0.add(F.conv2d(x, c0.conv.weight, stride=s))
+            prog.band("stats", len(bands_full))
+        stats0 = m0.stats()
 
     def a0_rows(lo: int, hi: int, pad: int) -> Tensor:  # full resolution, 32 channels, normalised, ReLU
         y = conv_band(read_x, h, c0.conv, lo, hi, pad=4)
-        gamma, beta = cond.params(*tables[0], (h, w), torch.arange(lo, hi))
-        return normalize_padded(y, stats0, gamma, beta, relu=True, pad_h=0, pad_w=pad)
+        stats = stats0 if stats0 is not None else whole_stats(y)  # one band: lo..hi is the whole picture
+        scale, shift = cond.scale_shift(tables[0], stats, (h, w), torch.arange(lo, hi))
+        return normalize_padded(y, scale, shift, relu=True, pad_h=0, pad_w=pad)
 
     y2 = _half_to_quarter(
         contiguous_read(a0_rows), (h, w), (c1.conv, tables[1], c2.conv), cond, plan=plan, prog=prog
     )
     size_q = (h // 4, w // 4)
-    a = normalize_padded(y2, whole_stats(y2), *cond.params(*tables[2], size_q), relu=True, pad_h=1, pad_w=1)
+    a = normalize_padded(
+        y2, *cond.scale_shift(tables[2], whole_stats(y2), size_q), relu=True, pad_h=1, pad_w=1
+    )
     del y2
     blocks = [
         (b.conv1.conv, tables[3 + 2 * i], b.conv2.conv, tables[4 + 2 * i]) for i, b in enumerate(net.residual)
@@ -541,20 +551,19 @@ def _half_to_quarter(
     """multistyle's second and third layers: the half-resolution output kept (its statistics taken
     over the bands), then the quarter-resolution pre-norm output of the third, returned whole."""
     (h, w), (conv1, tab1, conv2) = size, layers
-    y1 = _store((1, 32, h // 2, w // 2), plan.store_dtype)
     m1 = Moments()
-    _fill(
-        y1,
+    y1 = _fill(
+        (1, 32, h // 2, w // 2),
         _bands(h // 2, plan.rows // 2),
         lambda o0, o1: conv_band(read_a0, h, conv1, o0, o1, pad=1),
+        dtype=plan.store_dtype,
         moments=m1,
         progress=prog,
         stage="contract",
     )
     read_a1 = _stored_reader(y1, m1.stats(), tab1, cond, relu=True)
-    y2 = _store((1, 32, h // 4, w // 4), torch.float32)
-    _fill(
-        y2,
+    y2 = _fill(
+        (1, 32, h // 4, w // 4),
         _bands(h // 4, plan.rows // 4),
         lambda o0, o1: conv_band(read_a1, h // 2, conv2, o0, o1, pad=1),
         moments=None,
@@ -599,12 +608,13 @@ def run_arbitrary(
     )
     a, inner = padded_buffer((1, 32, h // 4, w // 4), 1, 1)
     _fill(
-        inner,
+        tuple(inner.shape),
         _bands(h // 4, plan.rows // 4),
         lambda o0, o1: F.relu_(conv_band(read_a1, h // 2, c2, o0, o1, pad=1)),
         moments=None,
         progress=prog,
         stage="contract",
+        out=inner,
     )
     reflect_borders(a, 1, 1)
     blocks = [

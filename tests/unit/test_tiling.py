@@ -1,0 +1,168 @@
+"""Full resolution in bands: the one-pass picture, no seams, bounded memory, per-band progress."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from stylemixer.engine import Engine
+from stylemixer.imageio import read_image
+from stylemixer.models import resize_map
+from stylemixer.options import StylizeOptions
+from stylemixer.styles import ImageStyle, PresetStyle
+from stylemixer.tiling import BandPlan, Conditioning, map_rows, run_arbitrary, run_multistyle
+from tests.helpers import testdata_path
+
+PRESET = 16  # swirling-night
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
+
+
+def _photo(name: str, side: int) -> Image.Image:
+    return read_image(testdata_path("photos", name)).resize((side, side), Image.Resampling.LANCZOS)
+
+
+def _whole(out: torch.Tensor) -> np.ndarray:
+    return out[0].clamp(0, 1).mul(255).add(0.5).to(torch.uint8).permute(1, 2, 0).numpy()
+
+
+def _as_inputs(img: Image.Image) -> tuple[torch.Tensor, torch.Tensor]:
+    u8 = torch.from_numpy(np.array(img))  # (H, W, 3) uint8
+    return u8, u8.permute(2, 0, 1).unsqueeze(0).float().div(255.0)
+
+
+@pytest.fixture(scope="module")
+def photo_1536() -> Image.Image:
+    return _photo("golden_gate.jpg", 1536)
+
+
+@pytest.fixture(scope="module")
+def preset_pair(engine, photo_1536) -> tuple[np.ndarray, np.ndarray, int]:
+    """multistyle26 on a real 1536 x 1536 photo: one whole pass, and in 256-row bands."""
+    u8, x = _as_inputs(photo_1536)
+    weights = torch.zeros(26)
+    weights[PRESET] = 1.0
+    rows = 256
+    with torch.inference_mode():
+        whole = _whole(engine.networks.multistyle(x, weights))
+        banded = run_multistyle(
+            engine.networks.multistyle, u8, [PRESET], Conditioning(torch.ones(1)), plan=BandPlan(rows)
+        )
+    return whole, banded, rows
+
+
+def test_bands_match_one_whole_pass_at_1536(preset_pair) -> None:
+    # Given a 1536 x 1536 photo painted in one pass and in six bands (statistics of the whole picture)
+    whole, banded, _ = preset_pair
+    # Then the two agree far beyond what the eye can tell
+    assert banded.shape == whole.shape
+    assert _psnr(banded, whole) >= 35.0
+
+
+def test_no_seam_in_strips_across_band_edges(preset_pair) -> None:
+    # Given the band edges of the banded pass (every 256 rows)
+    whole, banded, rows = preset_pair
+    diff = np.abs(banded.astype(np.int16) - whole.astype(np.int16))
+    for edge in range(rows, whole.shape[0], rows):
+        strip = slice(edge - 8, edge + 8)
+        # Then a strip crossing each edge matches the whole pass as well as the rest does
+        assert diff[strip].max() <= 2, f"seam at row {edge}"
+        # and the step from the row above the edge to the row below is what the whole pass has
+        step_banded = np.abs(banded[edge].astype(np.int16) - banded[edge - 1]).mean()
+        step_whole = np.abs(whole[edge].astype(np.int16) - whole[edge - 1]).mean()
+        assert abs(step_banded - step_whole) < 0.5
+
+
+def test_custom_style_bands_in_half_precision_match_one_pass(engine) -> None:
+    # Given a photo and a painting's style vector, and bands that keep their tensors in float16
+    photo = _photo("sailboat.jpg", 512)
+    u8, x = _as_inputs(photo)
+    vector = engine.style_vector(read_image(testdata_path("styles", "la_muse.jpg")))
+    with torch.inference_mode():
+        whole = _whole(engine.networks.transformer(x, vector))
+        banded = run_arbitrary(
+            engine.networks.transformer,
+            u8,
+            vector,
+            Conditioning(torch.ones(1)),
+            plan=BandPlan(96, torch.float16),
+        )
+    # Then the bands agree with the whole pass
+    assert _psnr(banded, whole) >= 35.0
+
+
+def test_per_pixel_style_map_bands_match_one_pass(engine) -> None:
+    # Given two presets placed by a soft left/right map (as the regions mix does)
+    photo = _photo("cornell.jpg", 384)
+    u8, x = _as_inputs(photo)
+    ramp = torch.linspace(0, 1, 48).expand(48, 48)
+    two = torch.stack([1 - ramp, ramp]).unsqueeze(0)  # (1, 2, 48, 48)
+    full = torch.zeros(1, 26, 48, 48)
+    full[:, [3, PRESET]] = two
+    with torch.inference_mode():
+        whole = _whole(engine.networks.multistyle(x, full))
+        banded = run_multistyle(
+            engine.networks.multistyle, u8, [3, PRESET], Conditioning(weight_map=two), plan=BandPlan(64)
+        )
+    # Then the bands paint the same picture as the network's own per-pixel pass
+    assert _psnr(banded, whole) >= 35.0
+
+
+def test_map_rows_equals_resizing_the_whole_map() -> None:
+    m = torch.rand(1, 3, 17, 23)
+    rows = torch.tensor([0, 5, 6, 7, 63, 64, 99])
+    for size in [(100, 90), (17, 23), (8, 11)]:
+        picked = rows[rows < size[0]]
+        expected = resize_map(m, size).index_select(2, picked)
+        assert torch.allclose(map_rows(m, size, picked), expected, atol=1e-6)
+
+
+def test_band_plan_follows_the_memory_budget() -> None:
+    # Given a 16 MP picture and the default budget
+    plan = BandPlan.for_size(4096, 4096)
+    # Then bands are a multiple of 4 rows and the kept tensors drop to half precision
+    assert plan.rows % 4 == 0
+    assert plan.rows >= 16
+    assert plan.store_dtype == torch.float16
+    # and a small picture is one band in full precision
+    small = BandPlan.for_size(512, 512)
+    assert small.rows >= 512
+    assert small.store_dtype == torch.float32
+    # and a tighter budget gives thinner bands
+    assert BandPlan.for_size(4096, 4096, budget=256 * 2**20).rows < plan.rows
+
+
+def test_progress_reports_every_band_and_never_goes_back(engine) -> None:
+    photo = _photo("brad_pitt.jpg", 256)
+    u8, _ = _as_inputs(photo)
+    seen: list[float] = []
+    with torch.inference_mode():
+        run_multistyle(
+            engine.networks.multistyle,
+            u8,
+            [PRESET],
+            Conditioning(torch.ones(1)),
+            plan=BandPlan(32),
+            progress=lambda _s, f: seen.append(f),
+        )
+    assert seen == sorted(seen)
+    assert seen[-1] == pytest.approx(1.0)
+    assert len(seen) >= 3 * (256 // 32)  # several stages, each band by band
+
+
+def test_engine_in_bands_gives_the_one_pass_picture(engine) -> None:
+    # Given the engine with a budget so small that a 640 x 480 photo runs in bands
+    photo = read_image(testdata_path("photos", "chicago.jpg")).resize((640, 480))
+    tight = Engine(engine.networks, budget=24 * 2**20)
+    for style in (PresetStyle("tapestry"), ImageStyle(read_image(testdata_path("styles", "asheville.jpg")))):
+        # When both engines paint it
+        one_pass = engine.stylize(photo, [style], StylizeOptions(stroke="fine")).image
+        banded = tight.stylize(photo, [style], StylizeOptions(stroke="fine")).image
+        # Then the pictures agree
+        assert banded.size == one_pass.size
+        assert _psnr(np.asarray(banded), np.asarray(one_pass)) >= 35.0
