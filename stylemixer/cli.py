@@ -180,7 +180,7 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     try:
         save_image(result.image, args.output, fmt)
         if args.regions_out and result.regions is not None:
-            save_image(result.regions, args.regions_out, "png")
+            result.regions.save(args.regions_out, format="PNG")  # palette kept (save_image writes RGB)
     except OSError as exc:
         raise InvalidRequestError(
             "CannotWrite", f"Could not write {exc.filename or args.output}: {exc.strerror}."
