@@ -288,7 +288,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def check_body(event: dict[str, Any]) -> dict[str, Any] | None:
-    """Refuse a body that is too large or cannot be read as JSON, before anything parses it.
+    """Refuse a body that is too large, cannot be read as JSON or is not an object, before anything parses it.
 
     Powertools would parse it too, but a body nested 5000 deep, invalid UTF-8 or broken base64 makes
     its parser raise errors that are not JSON errors, which would come out as 500s.
@@ -310,9 +310,12 @@ def check_body(event: dict[str, Any]) -> dict[str, Any] | None:
         return None  # no body (validation says what is missing) or not JSON (a 415 from the resolver)
     try:
         text = base64.b64decode(body, validate=True).decode("utf-8") if encoded else body
-        json.loads(text)
+        parsed = json.loads(text)
     except (ValueError, RecursionError, binascii.Error):  # UnicodeDecodeError is a ValueError
         return _raw_error(event, 400, "MalformedJson", "The request body is not valid JSON.")
+    if not isinstance(parsed, dict):
+        # Powertools would validate the first element of a list in place of the body, ignoring the rest.
+        return _raw_error(event, 422, "ValidationError", "The request is not valid: send one JSON object.")
     return None
 
 

@@ -1,0 +1,334 @@
+"""The bad-input catalogue: every hostile file and request tried, with the outcome it must get.
+
+One list, read three ways: the tests run it (:mod:`tests.reliability.test_bad_input`, and for the
+files already covered there, :mod:`tests.functional.test_bad_files`), and ``docs/reliability.md``
+shows it as a table that a test keeps in step (``scripts/gen_reliability_doc.py`` writes it).
+
+An outcome is ``api:<status>:<code>`` (refused before anything is queued), ``failed:<code>`` (the
+job is accepted and the worker fails it with that reason, no retry), or ``succeeded``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from stylemixer.limits import MAX_UPLOAD_BYTES
+from tests.functional.test_bad_files import CASES as FILE_CASES_IN_FUNCTIONAL
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+FUNCTIONAL_FILES_TEST = "tests/functional/test_bad_files.py::test_bad_file_gets_a_clear_answer"
+FILES_TEST = "tests/reliability/test_bad_input.py::test_hostile_file"
+REQUESTS_TEST = "tests/reliability/test_bad_input.py::test_hostile_request"
+
+#: A well-formed id that no upload or job has.
+NOBODY = "0123456789abcdef0123456789abcdef"
+
+
+@dataclass(frozen=True)
+class Uploads:
+    """Real uploads a request case may name: a content photo and a style picture."""
+
+    content: str
+    style: str
+
+
+@dataclass(frozen=True)
+class FileCase:
+    """A file uploaded (declared as ``declared_type``) and named by a one-preset job."""
+
+    name: str
+    expected: str
+    make: Callable[[], bytes] | None = None
+    declared_type: str = "image/jpeg"
+    purpose: str = "content"
+    test: str = FILES_TEST
+
+
+@dataclass(frozen=True)
+class RequestCase:
+    """One HTTP request to the API, built from real uploads."""
+
+    name: str
+    expected: str
+    method: str
+    path: str
+    body: Callable[[Uploads], Any] | None = None
+    raw: Callable[[Uploads], str] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    test: str = REQUESTS_TEST
+
+
+def _job(u: Uploads, **extra: Any) -> dict[str, Any]:
+    return {"content": u.content, "styles": [{"preset": "tapestry"}], **extra}
+
+
+def _two(u: Uploads, **extra: Any) -> dict[str, Any]:
+    return {"content": u.content, "styles": [{"preset": "tapestry"}, {"preset": "swirling-night"}], **extra}
+
+
+def _upload(**extra: Any) -> Callable[[Uploads], dict[str, Any]]:
+    base = {"purpose": "content", "content_type": "image/jpeg", "size": 1000}
+    return lambda _u: {**base, **extra}
+
+
+def _png_declared_as_jpeg() -> bytes:
+    from tests.unit import imagefiles as files
+
+    return files.encode(files.quadrants(96, 96), "PNG")
+
+
+def _over_the_limit() -> bytes:
+    from tests.unit import imagefiles as files
+
+    head = files.encode(files.quadrants(64, 64), "JPEG")
+    return head + bytes(MAX_UPLOAD_BYTES + 1 - len(head))
+
+
+def _text() -> bytes:
+    return b"<html><body>not a painting</body></html>\n" * 10
+
+
+#: Files the functional suite already runs through the whole path (reused, not repeated).
+REUSED_FILE_CASES: list[FileCase] = [
+    FileCase(name, expected, make, test=f"{FUNCTIONAL_FILES_TEST}[{name}]")
+    for name, make, expected in FILE_CASES_IN_FUNCTIONAL
+]
+
+#: Files run by this folder's tests.
+FILE_CASES: list[FileCase] = [
+    FileCase("PNG declared as image/jpeg (the declared type lies)", "succeeded", _png_declared_as_jpeg),
+    FileCase(
+        "upload larger than the 25 MB limit (the stand-in bucket took it)",
+        "api:413:ImageTooLarge",
+        _over_the_limit,
+    ),
+    FileCase("HTML page uploaded as a style picture", "api:415:NotAnImage", _text, purpose="style"),
+]
+
+REQUEST_CASES: list[RequestCase] = [
+    # -- uploads -------------------------------------------------------------------------------
+    RequestCase(
+        "upload of 100 MB declared",
+        "api:413:ImageTooLarge",
+        "POST",
+        "/uploads",
+        _upload(size=100 * 1024 * 1024),
+    ),
+    RequestCase(
+        "upload declaring image/gif",
+        "api:422:ValidationError",
+        "POST",
+        "/uploads",
+        _upload(content_type="image/gif"),
+    ),
+    RequestCase(
+        "upload declaring image/svg+xml",
+        "api:422:ValidationError",
+        "POST",
+        "/uploads",
+        _upload(content_type="image/svg+xml"),
+    ),
+    RequestCase("upload of size 0", "api:422:ValidationError", "POST", "/uploads", _upload(size=0)),
+    RequestCase(
+        "upload with an unknown purpose",
+        "api:422:ValidationError",
+        "POST",
+        "/uploads",
+        _upload(purpose="avatar"),
+    ),
+    RequestCase(
+        "upload request missing its content_type",
+        "api:422:ValidationError",
+        "POST",
+        "/uploads",
+        lambda _u: {"purpose": "content", "size": 1000},
+    ),
+    RequestCase(
+        "upload with a path as purpose",
+        "api:422:ValidationError",
+        "POST",
+        "/uploads",
+        _upload(purpose="../results"),
+    ),
+    # -- jobs: what they name ------------------------------------------------------------------
+    RequestCase(
+        "job naming an upload that was never made",
+        "api:400:UploadNotFound",
+        "POST",
+        "/jobs",
+        lambda u: {"content": NOBODY, "styles": [{"preset": "tapestry"}]},
+    ),
+    RequestCase(
+        "style upload used as the content",
+        "api:400:WrongUploadKind",
+        "POST",
+        "/jobs",
+        lambda u: {"content": u.style, "styles": [{"preset": "tapestry"}]},
+    ),
+    RequestCase(
+        "content upload used as a style",
+        "api:400:WrongUploadKind",
+        "POST",
+        "/jobs",
+        lambda u: {"content": u.content, "styles": [{"upload": u.content}]},
+    ),
+    RequestCase(
+        "unknown preset",
+        "api:400:UnknownStyle",
+        "POST",
+        "/jobs",
+        lambda u: {"content": u.content, "styles": [{"preset": "mona-lisa"}]},
+    ),
+    RequestCase(
+        "preset with HTML in its id",
+        "api:422:ValidationError",
+        "POST",
+        "/jobs",
+        lambda u: {"content": u.content, "styles": [{"preset": "<img src=x onerror=alert(1)>"}]},
+    ),
+    RequestCase(
+        "content id with ../",
+        "api:422:ValidationError",
+        "POST",
+        "/jobs",
+        lambda u: {"content": "../../results/" + NOBODY[:18], "styles": [{"preset": "tapestry"}]},
+    ),
+    # -- jobs: options -------------------------------------------------------------------------
+    RequestCase(
+        "5 styles",
+        "api:422:ValidationError",
+        "POST",
+        "/jobs",
+        lambda u: {"content": u.content, "styles": [{"preset": "tapestry"}] * 5},
+    ),
+    RequestCase(
+        "no style", "api:422:ValidationError", "POST", "/jobs", lambda u: {"content": u.content, "styles": []}
+    ),
+    RequestCase(
+        "negative weight", "api:422:ValidationError", "POST", "/jobs", lambda u: _two(u, weights=[1, -1])
+    ),
+    RequestCase(
+        "NaN weight (bare NaN in the JSON)",
+        "api:422:ValidationError",
+        "POST",
+        "/jobs",
+        raw=lambda u: json.dumps(_two(u))[:-1] + ', "weights": [NaN, 1]}',
+    ),
+    RequestCase(
+        "Infinity weight",
+        "api:422:ValidationError",
+        "POST",
+        "/jobs",
+        raw=lambda u: json.dumps(_two(u))[:-1] + ', "weights": [Infinity, 1]}',
+    ),
+    RequestCase(
+        "weights all zero", "api:400:InvalidWeights", "POST", "/jobs", lambda u: _two(u, weights=[0, 0])
+    ),
+    RequestCase(
+        "wrong number of weights",
+        "api:400:InvalidWeights",
+        "POST",
+        "/jobs",
+        lambda u: _two(u, weights=[1, 2, 3]),
+    ),
+    RequestCase("strength 2", "api:422:ValidationError", "POST", "/jobs", lambda u: _job(u, strength=2)),
+    RequestCase(
+        "strength as a string", "api:422:ValidationError", "POST", "/jobs", lambda u: _job(u, strength="1")
+    ),
+    RequestCase("max_size 0", "api:422:ValidationError", "POST", "/jobs", lambda u: _job(u, max_size=0)),
+    RequestCase(
+        "max_size 10^9", "api:422:ValidationError", "POST", "/jobs", lambda u: _job(u, max_size=10**9)
+    ),
+    RequestCase(
+        "regions with one style", "api:400:InvalidMix", "POST", "/jobs", lambda u: _job(u, mix="regions")
+    ),
+    RequestCase(
+        "unknown output format", "api:422:ValidationError", "POST", "/jobs", lambda u: _job(u, format="bmp")
+    ),
+    RequestCase(
+        "unknown field",
+        "api:422:ValidationError",
+        "POST",
+        "/jobs",
+        lambda u: _job(u, callback_url="http://169.254.169.254/"),
+    ),
+    # -- jobs: the body itself -----------------------------------------------------------------
+    RequestCase("malformed JSON", "api:400:MalformedJson", "POST", "/jobs", raw=lambda u: '{"content": '),
+    RequestCase(
+        "1 MB JSON body",
+        "api:413:RequestTooLarge",
+        "POST",
+        "/jobs",
+        raw=lambda u: json.dumps(_job(u, pad="x" * (1 << 20))),
+    ),
+    RequestCase(
+        "JSON nested 5000 deep",
+        "api:400:MalformedJson",
+        "POST",
+        "/jobs",
+        raw=lambda u: "[" * 5000 + "]" * 5000,
+    ),
+    RequestCase(
+        "a JSON array, not an object",
+        "api:422:ValidationError",
+        "POST",
+        "/jobs",
+        raw=lambda u: json.dumps([_job(u)]),
+    ),
+    RequestCase("no body", "api:422:ValidationError", "POST", "/jobs"),
+    RequestCase(
+        "form-encoded body (Content-Type text/plain)",
+        "api:415:UnsupportedMediaType",
+        "POST",
+        "/jobs",
+        raw=lambda u: f"content={u.content}",
+        headers={"content-type": "text/plain"},
+    ),
+    RequestCase(
+        "missing Content-Type header (JSON body)",
+        "succeeded",
+        "POST",
+        "/jobs",
+        raw=lambda u: json.dumps(_job(u, max_size=64)),
+        headers={"content-type": ""},
+    ),
+    # -- job ids and routes --------------------------------------------------------------------
+    RequestCase("job id that is not an id", "api:400:InvalidJobId", "GET", "/jobs/hello"),
+    RequestCase("job id in upper case", "api:400:InvalidJobId", "GET", "/jobs/" + NOBODY.upper()),
+    RequestCase("path-like job id (..)", "api:400:InvalidJobId", "GET", "/jobs/.."),
+    RequestCase("path-like job id (%2e%2e%2f)", "api:400:InvalidJobId", "GET", "/jobs/%2e%2e%2fuploads"),
+    RequestCase("path through ../ to another route", "api:404:NotFound", "GET", "/jobs/../uploads/x"),
+    RequestCase("job that does not exist", "api:404:JobNotFound", "GET", f"/jobs/{NOBODY}"),
+    RequestCase("wrong HTTP method (DELETE a job)", "api:405:MethodNotAllowed", "DELETE", f"/jobs/{NOBODY}"),
+    RequestCase("wrong HTTP method (PUT /uploads)", "api:405:MethodNotAllowed", "PUT", "/uploads"),
+    RequestCase("unknown route", "api:404:NotFound", "GET", "/admin"),
+]
+
+
+def all_cases() -> list[FileCase | RequestCase]:
+    """Every case in the order the docs list them: reused files, this folder's files, requests."""
+    return [*REUSED_FILE_CASES, *FILE_CASES, *REQUEST_CASES]
+
+
+def kind_of(case: FileCase | RequestCase) -> str:
+    return "file" if isinstance(case, FileCase) else "request"
+
+
+def describe(expected: str) -> str:
+    """An outcome in words for the table, e.g. ``415 UnsupportedImageType``.
+
+    Example:
+        >>> describe("failed:TruncatedImage")
+        'job failed: TruncatedImage'
+    """
+    kind, _, detail = expected.partition(":")
+    if kind == "api":
+        status, code = detail.split(":")
+        return f"{status} {code}"
+    if kind == "failed":
+        return f"job failed: {detail}"
+    return "job succeeded"

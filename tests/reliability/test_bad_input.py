@@ -1,0 +1,122 @@
+"""The bad-input catalogue, run: each hostile file or request gets exactly its catalogued outcome.
+
+Whatever the case: never a 5xx, a refusal leaves no job and no message behind, the worker never
+asks for a retry (a crash), and a failed job leaves no result object.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+from functions.api import handler as api
+from functions.worker import handler as worker
+from stylemixer import resources
+from tests.functional.harness import (
+    ApiResponse,
+    FakeEngine,
+    LambdaContext,
+    Stack,
+    api_event,
+    call_api,
+    sqs_event,
+    upload_through_presigned_post,
+)
+from tests.reliability.catalogue import FILE_CASES, REQUEST_CASES, FileCase, RequestCase, Uploads
+from tests.unit import imagefiles as files
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
+
+
+def _photo() -> bytes:
+    return files.encode(files.quadrants(96, 72), "JPEG")
+
+
+def _send(case: RequestCase, uploads: Uploads) -> ApiResponse:
+    raw = case.raw(uploads) if case.raw else None
+    body = case.body(uploads) if case.body else None
+    event = api_event(case.method, case.path, body, raw_body=raw)
+    for name, value in case.headers.items():
+        if value:
+            event["headers"][name] = value
+        else:
+            event["headers"].pop(name, None)
+    response = api.handler(event, LambdaContext())
+    text = response.get("body") or ""
+    if response.get("isBase64Encoded"):
+        text = base64.b64decode(text).decode()
+    return ApiResponse(
+        response["statusCode"], json.loads(text) if text else None, response.get("headers") or {}
+    )
+
+
+def _jobs(aws: Stack) -> list[dict[str, Any]]:
+    return aws.dynamodb.scan(TableName=resources.JOBS_TABLE)["Items"]
+
+
+def check_outcome(aws: Stack, response: ApiResponse, expected: str) -> None:
+    """Assert one catalogued outcome, running the worker when the API accepted the job."""
+    assert response.status < 500, response.body
+    kind, _, detail = expected.partition(":")
+    if kind == "api":
+        status, code = detail.split(":")
+        assert (response.status, response.body["error"]["code"]) == (int(status), code), response.body
+        assert len(response.body["error"]["message"]) > 15
+        assert aws.receive() == [], "a refused request must not queue anything"
+        if response.status != 404 or code == "NotFound":
+            assert _jobs(aws) == [], "a refused request must not store a job"
+        return
+    assert response.status == 202, response.body
+    job_id = response.body["job_id"]
+    outcome = worker.handler(sqs_event(aws.receive()), LambdaContext())
+    assert outcome == {"batchItemFailures": []}, "the worker must not crash or ask for a retry"
+    job = call_api("GET", f"/jobs/{job_id}").body
+    assert job["status"] == kind, job
+    if kind == "failed":
+        assert job["error"]["code"] == detail
+        assert aws.keys("results/") == []
+    else:
+        assert aws.keys("results/") == [f"results/{job_id}.jpg"]
+
+
+@pytest.mark.parametrize("case", FILE_CASES, ids=[c.name for c in FILE_CASES])
+def test_hostile_file(aws: Stack, fake_engine: FakeEngine, case: FileCase) -> None:
+    # Given the file in the bucket under a real upload id (through the presigned POST when it fits)
+    assert case.make is not None
+    data = case.make()
+    ticket_size = min(len(data), 1000)
+    if case.expected.startswith("api:413"):
+        ticket = call_api(
+            "POST",
+            "/uploads",
+            {"purpose": case.purpose, "content_type": case.declared_type, "size": ticket_size},
+        ).body
+        aws.put_upload(case.purpose, ticket["upload_id"], data, case.declared_type)
+        upload_id = ticket["upload_id"]
+    else:
+        upload_id = upload_through_presigned_post(data, case.purpose, case.declared_type)
+    if case.purpose == "content":
+        body = {"content": upload_id, "styles": [{"preset": "tapestry"}]}
+    else:
+        photo = upload_through_presigned_post(_photo())
+        body = {"content": photo, "styles": [{"upload": upload_id}]}
+    # When a job names it
+    response = call_api("POST", "/jobs", body)
+    # Then it gets its catalogued outcome
+    check_outcome(aws, response, case.expected)
+
+
+@pytest.mark.parametrize("case", REQUEST_CASES, ids=[c.name for c in REQUEST_CASES])
+def test_hostile_request(aws: Stack, fake_engine: FakeEngine, case: RequestCase) -> None:
+    # Given a real content photo and a real style picture, uploaded as the page does
+    uploads = Uploads(
+        content=upload_through_presigned_post(_photo()),
+        style=upload_through_presigned_post(_photo(), purpose="style"),
+    )
+    # When the request is sent
+    response = _send(case, uploads)
+    # Then it gets its catalogued outcome, never a 5xx
+    check_outcome(aws, response, case.expected)
