@@ -25,7 +25,7 @@ def weights_path() -> Path:
 
 
 @pytest.fixture(scope="session")
-def engine(weights_path: Path):  # noqa: ANN201 - the type needs torch, imported lazily
+def engine(weights_path: Path):  # the Engine type needs torch, imported lazily
     """The real engine with the real weights, loaded once for the whole session."""
     from stylemixer.engine import Engine
 

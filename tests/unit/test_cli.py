@@ -87,7 +87,9 @@ def test_unknown_style_is_refused(tmp_path: Path) -> None:
 
 
 def test_missing_input_is_refused(tmp_path: Path) -> None:
-    proc = run_cli("stylize", str(tmp_path / "nope.jpg"), "-o", str(tmp_path / "o.jpg"), "--style", "tapestry")
+    proc = run_cli(
+        "stylize", str(tmp_path / "nope.jpg"), "-o", str(tmp_path / "o.jpg"), "--style", "tapestry"
+    )
     assert_refused(proc, "no file")
 
 
@@ -96,7 +98,8 @@ def test_bad_option_values_are_refused(tmp_path: Path) -> None:
     out = str(tmp_path / "o.jpg")
     assert_refused(run_cli("stylize", photo, "-o", out, "--style", "tapestry", "--strength", "2"), "strength")
     assert_refused(
-        run_cli("stylize", photo, "-o", out, "--style", "tapestry", "--weight", "1", "--weight", "2"), "weight"
+        run_cli("stylize", photo, "-o", out, "--style", "tapestry", "--weight", "1", "--weight", "2"),
+        "weight",
     )
     assert_refused(run_cli("stylize", photo, "-o", str(tmp_path / "o.gif"), "--style", "tapestry"), "format")
 

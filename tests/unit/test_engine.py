@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pytest
-from PIL import Image
 
 from stylemixer.errors import InvalidRequestError
 from stylemixer.imageio import read_image
 from stylemixer.options import StylizeOptions
 from stylemixer.styles import ImageStyle, PresetStyle
 from tests.helpers import testdata_path
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 @pytest.fixture(scope="module")

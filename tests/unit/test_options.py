@@ -15,8 +15,7 @@ def _code(options: StylizeOptions, n_styles: int) -> str | None:
     try:
         options.validate(n_styles)
     except InvalidRequestError as exc:
-        assert exc.message  # every refusal says why in words
-        return exc.code
+        return exc.code if exc.message else "<no message>"  # every refusal says why in words
     return None
 
 
@@ -63,7 +62,9 @@ def test_weights_are_normalised_and_default_to_equal() -> None:
     assert StylizeOptions().normalized_weights(4) == (0.25, 0.25, 0.25, 0.25)
 
 
-@pytest.mark.parametrize(("given", "expected"), [("JPG", "jpeg"), ("jpeg", "jpeg"), ("png", "png"), ("WebP", "webp")])
+@pytest.mark.parametrize(
+    ("given", "expected"), [("JPG", "jpeg"), ("jpeg", "jpeg"), ("png", "png"), ("WebP", "webp")]
+)
 def test_output_formats_are_case_insensitive(given: str, expected: str) -> None:
     assert check_output_format(given) == expected
 
