@@ -1,0 +1,76 @@
+"""Schemathesis fuzzes the API from its generated OpenAPI document, on the local stack: no 5xx.
+
+`stylemixer serve` runs in a child process on a free loopback port. The document is the one the API
+serves at ``/api/openapi.json`` (checked equal to the in-process one, which names the parameters);
+for every operation, schemathesis generates requests that fit it (positive) and requests that break
+it (negative) and sends them. A fixed number of examples per operation and mode bounds the run.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import requests
+
+schemathesis = pytest.importorskip(
+    "schemathesis", reason="schemathesis is a dev dependency (pip install -e .[dev])"
+)
+from hypothesis import HealthCheck, given, settings  # noqa: E402  (schemathesis brings hypothesis)
+from schemathesis.checks import not_a_server_error  # noqa: E402
+
+from functions.api import handler as api  # noqa: E402  (the harness, via conftest, set its environment)
+from stylemixer.local.process import served_stack  # noqa: E402
+from tests.helpers import ROOT  # noqa: E402
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from stylemixer.local.process import ServedStack
+
+#: Examples per operation and mode (6 operations positive, the 2 with a body negative too).
+EXAMPLES = 30
+LOG = ROOT / "artifacts" / "reliability" / "fuzz-serve.log"
+SCHEMA = schemathesis.openapi.from_dict(api.openapi())
+OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
+POSITIVE, NEGATIVE = schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE
+#: Negative requests exist only where there is something to break: the operations with a JSON body
+#: (a path segment or a missing query can never be "not a string").
+CASES = [(o, POSITIVE) for o in OPERATIONS] + [(o, NEGATIVE) for o in OPERATIONS if len(o.body) > 0]
+
+
+@pytest.fixture(scope="module")
+def fuzz_stack() -> Iterator[ServedStack]:
+    with served_stack(LOG, python=sys.executable, timeout=30) as served:
+        yield served
+    output = LOG.read_text(encoding="utf-8")
+    assert "Traceback" not in output, f"the stack logged a failure while being fuzzed; see {LOG}"
+
+
+def test_the_served_document_is_the_one_fuzzed(fuzz_stack: ServedStack) -> None:
+    served = requests.get(fuzz_stack.url + "api/openapi.json", timeout=10).json()
+    assert served == api.openapi()
+    assert len(OPERATIONS) == len(api.ROUTES)
+
+
+@pytest.mark.parametrize(("operation", "mode"), CASES, ids=[f"{o.label} {m.value}" for o, m in CASES])
+def test_api_never_answers_with_a_server_error(fuzz_stack: ServedStack, operation: Any, mode: Any) -> None:
+    base_url = fuzz_stack.url + "api"
+    session = requests.Session()
+    statuses: list[int] = []
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    def fuzz(case: Any) -> None:
+        # Given a generated request / When it is sent / Then the answer is not a 5xx
+        response = case.call_and_validate(
+            base_url=base_url, session=session, checks=[not_a_server_error], timeout=10
+        )
+        statuses.append(response.status_code)
+
+    fuzz()
+    assert statuses, "no request was sent"
+    if mode is NEGATIVE:
+        # And a request that breaks the document is refused, never accepted
+        assert all(400 <= s < 500 for s in statuses), sorted(set(statuses))
