@@ -125,6 +125,9 @@ class FrontDoorHandler(BaseHTTPRequestHandler):
 
     server: FrontDoor
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two sends: with Nagle on, every answer on a kept-alive connection
+    # would wait for the client's delayed ACK (40 ms).
+    disable_nagle_algorithm = True
     server_version = "StyleMixer"
     sys_version = ""
     timeout = 30

@@ -1,0 +1,375 @@
+"""Load: many jobs from concurrent clients against the local stack, counted to the last one.
+
+Each client does what the page does, job after job: ``POST /api/uploads``, the file straight to the
+presigned POST, ``POST /api/jobs``, then ``GET /api/jobs/<id>`` every ``--poll`` seconds until the
+job is final. The run is bounded (``--jobs``, ``--clients``, ``--timeout``) and stops by itself; it
+talks to loopback only (its own `stylemixer serve`, or ``--url`` if that is a loopback address).
+
+It reports jobs done, failed, lost (not final when time ran out, or gone), duplicated (an id handed
+out twice, a job the worker started more than once, or a result object too many, read from the
+stack's embedded table and bucket), throughput, and API latency p50 / p99 of ``GET /jobs`` while the
+worker is busy, and writes ``bench/load_results.json``.
+
+    python -m bench.load                        # 100 jobs, 10 clients
+    python -m bench.load --jobs 10 --clients 3  # the small version the tests run
+
+Needs the test pictures in ``../shared/testdata/photos`` and the converted weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import ipaddress
+import json
+import os
+import platform
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `python bench/load.py` as well as `python -m bench.load`
+    sys.path.insert(0, str(ROOT))
+
+import requests  # noqa: E402
+
+from stylemixer import resources  # noqa: E402
+from stylemixer.presets import PRESETS  # noqa: E402
+
+PHOTOS = ROOT.parent / "shared" / "testdata" / "photos"
+RESULTS = ROOT / "bench" / "load_results.json"
+LOG = ROOT / "artifacts" / "load" / "serve.log"
+#: Goals from the reliability issue.
+GOAL_P99_MS = 50.0
+#: Hard ceilings, so a typo cannot turn the script into a flood.
+MAX_JOBS = 1000
+MAX_CLIENTS = 50
+MAX_TIMEOUT_SECONDS = 3600
+
+
+@dataclass
+class JobRecord:
+    """One client job as the client saw it."""
+
+    job_id: str | None = None
+    status: str = "not submitted"
+    error: str | None = None
+    submitted_at: float | None = None
+    finished_at: float | None = None
+
+
+@dataclass
+class Samples:
+    """Request latencies in milliseconds, by route, with when each was taken (monotonic seconds)."""
+
+    by_route: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, route: str, started: float, seconds: float) -> None:
+        with self.lock:
+            self.by_route.setdefault(route, []).append((started, seconds * 1000))
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    """The nearest-rank percentile (``share`` in 0..1) of ``values``, or None when empty.
+
+    Example:
+        >>> percentile([1.0, 2.0, 3.0, 4.0], 0.5)
+        2.0
+    """
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * share // 1))  # ceil without floats drifting
+    return ordered[int(rank) - 1]
+
+
+def check_loopback(url: str) -> None:
+    """Refuse any address that is not this machine: the load goes to loopback only."""
+    host = urlparse(url).hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise SystemExit(
+            f"refusing to load {url}: only loopback addresses (127.0.0.1, localhost) are allowed"
+        )
+
+
+def pictures(max_side: int = 384) -> list[bytes]:
+    """The test photos as small JPEGs (the run measures the service, not the network)."""
+    from PIL import Image
+
+    paths = sorted(PHOTOS.glob("*.jpg"))
+    if not paths:
+        raise SystemExit(f"no test photos in {PHOTOS}: the shared test data lives beside the project")
+    out = []
+    for path in paths:
+        with Image.open(path) as opened:
+            img = opened.convert("RGB")
+        img.thumbnail((max_side, max_side))
+        buffer = io.BytesIO()
+        img.save(buffer, format="JPEG", quality=88)
+        out.append(buffer.getvalue())
+    return out
+
+
+class Client:
+    """One person's browser: a session, and the steps of the page for each job."""
+
+    def __init__(self, api: str, samples: Samples, *, poll: float, max_size: int, deadline: float) -> None:
+        self.api = api
+        self.samples = samples
+        self.poll = poll
+        self.max_size = max_size
+        self.deadline = deadline
+        self.session = requests.Session()
+        self.storage_url: str | None = None
+
+    def _call(self, route: str, method: str, url: str, **kwargs: Any) -> requests.Response:
+        started = time.monotonic()
+        response = self.session.request(method, url, timeout=30, **kwargs)
+        self.samples.add(route, started, time.monotonic() - started)
+        return response
+
+    def run_job(self, number: int, photo: bytes, record: JobRecord) -> None:
+        """Upload, submit and follow one job; the record says how far it got."""
+        try:
+            self._run(number, photo, record)
+        except requests.RequestException as exc:
+            record.status, record.error = "client error", type(exc).__name__
+
+    def _run(self, number: int, photo: bytes, record: JobRecord) -> None:
+        ticket = self._call(
+            "POST /uploads",
+            "POST",
+            self.api + "/uploads",
+            json={"purpose": "content", "content_type": "image/jpeg", "size": len(photo)},
+        )
+        if ticket.status_code != 201:
+            record.status, record.error = "refused", f"uploads {ticket.status_code}"
+            return
+        body = ticket.json()
+        check_loopback(body["url"])
+        self.storage_url = body["url"]
+        posted = self.session.post(
+            body["url"], data=body["fields"], files={"file": ("photo.jpg", photo, "image/jpeg")}, timeout=30
+        )
+        if posted.status_code not in (200, 201, 204):
+            record.status, record.error = "refused", f"storage {posted.status_code}"
+            return
+        preset = PRESETS[number % len(PRESETS)].id
+        submitted = self._call(
+            "POST /jobs",
+            "POST",
+            self.api + "/jobs",
+            json={"content": body["upload_id"], "styles": [{"preset": preset}], "max_size": self.max_size},
+        )
+        if submitted.status_code != 202:
+            record.status, record.error = "refused", f"jobs {submitted.status_code}"
+            return
+        record.job_id = submitted.json()["job_id"]
+        record.submitted_at = time.monotonic()
+        record.status = "queued"
+        while time.monotonic() < self.deadline:
+            time.sleep(self.poll)
+            answer = self._call("GET /jobs/{id}", "GET", f"{self.api}/jobs/{record.job_id}")
+            if answer.status_code != 200:
+                record.status, record.error = "gone", f"status {answer.status_code}"
+                return
+            job = answer.json()
+            record.status = job["status"]
+            if record.status in ("succeeded", "failed"):
+                record.finished_at = time.monotonic()
+                if record.status == "failed":
+                    record.error = (job.get("error") or {}).get("code")
+                return
+
+
+def inspect_storage(storage_url: str, job_ids: list[str]) -> dict[str, Any]:
+    """Read the stack's embedded table and bucket: attempts per job and result objects per job."""
+    import boto3
+
+    from stylemixer.local.aws import DUMMY_CREDENTIALS
+    from stylemixer.local.context import LOCAL_REGION
+
+    endpoint = f"{urlparse(storage_url).scheme}://{urlparse(storage_url).netloc}"
+    check_loopback(endpoint)
+    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name=LOCAL_REGION, **DUMMY_CREDENTIALS)
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name=LOCAL_REGION, **DUMMY_CREDENTIALS)
+    attempts: dict[str, int] = {}
+    for page in dynamodb.get_paginator("scan").paginate(TableName=resources.JOBS_TABLE):
+        for item in page["Items"]:
+            attempts[item[resources.TABLE_PARTITION_KEY]["S"]] = int(item.get("attempts", {}).get("N", "0"))
+    results: dict[str, int] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(
+        Bucket=resources.DATA_BUCKET, Prefix=resources.RESULTS_PREFIX
+    ):
+        for obj in page.get("Contents", []):
+            job_id = obj["Key"][len(resources.RESULTS_PREFIX) :].split(".")[0]
+            results[job_id] = results.get(job_id, 0) + 1
+    return {
+        "jobs_in_table": len(attempts),
+        "started_more_than_once": sorted(j for j in job_ids if attempts.get(j, 0) > 1),
+        "never_started": sorted(j for j in job_ids if attempts.get(j, 0) == 0),
+        "result_objects": sum(results.values()),
+        "jobs_with_extra_results": sorted(j for j, n in results.items() if n > 1),
+        "results_of_unknown_jobs": sorted(j for j in results if j not in set(job_ids)),
+    }
+
+
+def run_load(
+    api: str, *, jobs: int, clients: int, timeout: float, poll: float = 0.25, max_size: int = 256
+) -> dict[str, Any]:
+    """Run the load against ``api`` (``http://127.0.0.1:PORT/api``) and return the report.
+
+    Example:
+        >>> run_load("http://127.0.0.1:8000/api", jobs=10, clients=3, timeout=120)["done"]
+        10
+    """
+    check_loopback(api)
+    if not (0 < jobs <= MAX_JOBS and 0 < clients <= MAX_CLIENTS and 0 < timeout <= MAX_TIMEOUT_SECONDS):
+        raise SystemExit(f"bounds: 1..{MAX_JOBS} jobs, 1..{MAX_CLIENTS} clients, 1..{MAX_TIMEOUT_SECONDS} s")
+    photos = pictures()
+    samples = Samples()
+    records = [JobRecord() for _ in range(jobs)]
+    started = time.monotonic()
+    deadline = started + timeout
+    storage_url: list[str] = []
+
+    def client_loop(index: int) -> None:
+        client = Client(api, samples, poll=poll, max_size=max_size, deadline=deadline)
+        for number in range(index, jobs, clients):  # each client runs its share, one job at a time
+            if time.monotonic() >= deadline:
+                return
+            client.run_job(number, photos[number % len(photos)], records[number])
+        if client.storage_url:
+            storage_url.append(client.storage_url)
+
+    with ThreadPoolExecutor(max_workers=clients, thread_name_prefix="client") as pool:
+        list(pool.map(client_loop, range(clients)))
+    wall = time.monotonic() - started
+
+    ids = [r.job_id for r in records if r.job_id]
+    done = [r for r in records if r.status == "succeeded"]
+    failed = [r for r in records if r.status == "failed"]
+    lost = [r for r in records if r.status not in ("succeeded", "failed")]
+    storage = inspect_storage(storage_url[0], ids) if storage_url else {}
+    duplicated = (
+        (len(ids) - len(set(ids)))
+        + len(storage.get("started_more_than_once", []))
+        + len(storage.get("jobs_with_extra_results", []))
+        + len(storage.get("results_of_unknown_jobs", []))
+    )
+    # "While the worker is busy": polls between the first submission and the last job finishing.
+    busy_from = min((r.submitted_at for r in records if r.submitted_at), default=started)
+    busy_to = max((r.finished_at for r in records if r.finished_at), default=time.monotonic())
+    polls = [ms for at, ms in samples.by_route.get("GET /jobs/{id}", []) if busy_from <= at <= busy_to]
+    latency = {
+        route: {
+            "count": len(values),
+            "p50_ms": _round(percentile([ms for _, ms in values], 0.50)),
+            "p99_ms": _round(percentile([ms for _, ms in values], 0.99)),
+            "max_ms": _round(max((ms for _, ms in values), default=None)),
+        }
+        for route, values in sorted(samples.by_route.items())
+    }
+    latency["GET /jobs/{id} while busy"] = {
+        "count": len(polls),
+        "p50_ms": _round(percentile(polls, 0.50)),
+        "p99_ms": _round(percentile(polls, 0.99)),
+        "max_ms": _round(max(polls, default=None)),
+    }
+    durations = [r.finished_at - r.submitted_at for r in done if r.finished_at and r.submitted_at]
+    p99 = latency["GET /jobs/{id} while busy"]["p99_ms"]
+    report = {
+        "jobs": jobs,
+        "clients": clients,
+        "max_size": max_size,
+        "poll_seconds": poll,
+        "timeout_seconds": timeout,
+        "done": len(done),
+        "failed": len(failed),
+        "failure_codes": sorted({r.error or "?" for r in failed}),
+        "lost": len(lost),
+        "lost_states": sorted({f"{r.status}{f' ({r.error})' if r.error else ''}" for r in lost}),
+        "duplicated": duplicated,
+        "storage": storage,
+        "wall_seconds": round(wall, 2),
+        "throughput_jobs_per_minute": round(len(done) / wall * 60, 2) if wall else None,
+        "job_seconds_p50": _round(percentile(durations, 0.50), 2),
+        "job_seconds_max": _round(max(durations, default=None), 2),
+        "latency": latency,
+        "goals": {
+            "all_done": len(done) == jobs,
+            "none_lost": not lost,
+            "none_duplicated": duplicated == 0,
+            "get_jobs_p99_within_50_ms": p99 is not None and p99 <= GOAL_P99_MS,
+        },
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    return report
+
+
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", type=int, default=100)
+    parser.add_argument("--clients", type=int, default=10)
+    parser.add_argument("--timeout", type=float, default=900.0, help="stop after this many seconds")
+    parser.add_argument("--poll", type=float, default=0.25, help="seconds between polls of a job")
+    parser.add_argument("--max-size", type=int, default=256, help="output size of every job")
+    parser.add_argument("--url", help="a running stack on loopback (default: start one)")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+
+    with ExitStack() as stack:
+        if args.url:
+            base = args.url.rstrip("/") + "/"
+        else:
+            from stylemixer.local.process import served_stack
+
+            served = stack.enter_context(served_stack(LOG, python=sys.executable, timeout=60))
+            base = served.url
+        check_loopback(base)
+        print(f"load: {args.jobs} jobs from {args.clients} clients against {base}", flush=True)
+        report = run_load(
+            base + "api",
+            jobs=args.jobs,
+            clients=args.clients,
+            timeout=args.timeout,
+            poll=args.poll,
+            max_size=args.max_size,
+        )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    busy = report["latency"]["GET /jobs/{id} while busy"]
+    print(
+        f"done {report['done']}/{report['jobs']}, failed {report['failed']}, lost {report['lost']}, "
+        f"duplicated {report['duplicated']}; {report['throughput_jobs_per_minute']} jobs/min in "
+        f"{report['wall_seconds']} s; GET /jobs while busy p50 {busy['p50_ms']} ms, p99 {busy['p99_ms']} ms "
+        f"({busy['count']} polls)"
+    )
+    print("goals: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in report["goals"].items()))
+    print(f"wrote {args.out}")
+    return 0 if all(report["goals"].values()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
