@@ -42,12 +42,18 @@ import requests  # noqa: E402
 
 from stylemixer import resources  # noqa: E402
 from stylemixer.presets import PRESETS  # noqa: E402
+from stylemixer.siteconfig import site_config  # noqa: E402
 
 PHOTOS = ROOT.parent / "shared" / "testdata" / "photos"
 RESULTS = ROOT / "bench" / "load_results.json"
 LOG = ROOT / "artifacts" / "load" / "serve.log"
 #: Goals from the reliability issue.
 GOAL_P99_MS = 50.0
+#: Clients poll as the page does (``poll_interval_ms`` of the site's config.json).
+POLL_SECONDS = site_config("/api")["poll_interval_ms"] / 1000
+#: WORKER_THREADS_WHY: deployed, the API and the worker are separate functions with their own CPUs.
+#: The local stack runs both in one process; on a small machine torch's one-thread-per-core would
+#: take every core from the API, so the run gives the worker one thread unless told otherwise.
 #: Hard ceilings, so a typo cannot turn the script into a flood.
 MAX_JOBS = 1000
 MAX_CLIENTS = 50
@@ -227,7 +233,7 @@ def inspect_storage(storage_url: str, job_ids: list[str]) -> dict[str, Any]:
 
 
 def run_load(
-    api: str, *, jobs: int, clients: int, timeout: float, poll: float = 0.25, max_size: int = 256
+    api: str, *, jobs: int, clients: int, timeout: float, poll: float = POLL_SECONDS, max_size: int = 256
 ) -> dict[str, Any]:
     """Run the load against ``api`` (``http://127.0.0.1:PORT/api``) and return the report.
 
@@ -239,6 +245,7 @@ def run_load(
     if not (0 < jobs <= MAX_JOBS and 0 < clients <= MAX_CLIENTS and 0 < timeout <= MAX_TIMEOUT_SECONDS):
         raise SystemExit(f"bounds: 1..{MAX_JOBS} jobs, 1..{MAX_CLIENTS} clients, 1..{MAX_TIMEOUT_SECONDS} s")
     photos = pictures()
+    load_before = os.getloadavg()
     samples = Samples()
     records = [JobRecord() for _ in range(jobs)]
     started = time.monotonic()
@@ -318,6 +325,9 @@ def run_load(
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
+            # Other work on the machine competes for the same cores: the 1-minute load average.
+            "load_average_before": round(load_before[0], 2),
+            "load_average_after": round(os.getloadavg()[0], 2),
         },
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
@@ -333,7 +343,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=100)
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--timeout", type=float, default=900.0, help="stop after this many seconds")
-    parser.add_argument("--poll", type=float, default=0.25, help="seconds between polls of a job")
+    parser.add_argument(
+        "--poll", type=float, default=POLL_SECONDS, help="seconds between polls of a job (the page's rate)"
+    )
+    parser.add_argument(
+        "--worker-threads",
+        type=int,
+        default=1,
+        help="torch threads of the stack's worker (0: one per core); see WORKER_THREADS_WHY",
+    )
     parser.add_argument("--max-size", type=int, default=256, help="output size of every job")
     parser.add_argument("--url", help="a running stack on loopback (default: start one)")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -345,7 +363,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             from stylemixer.local.process import served_stack
 
-            served = stack.enter_context(served_stack(LOG, python=sys.executable, timeout=60))
+            env = dict(os.environ)
+            if args.worker_threads > 0:
+                env["OMP_NUM_THREADS"] = str(args.worker_threads)
+            served = stack.enter_context(served_stack(LOG, python=sys.executable, timeout=60, env=env))
             base = served.url
         check_loopback(base)
         print(f"load: {args.jobs} jobs from {args.clients} clients against {base}", flush=True)
@@ -357,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
             poll=args.poll,
             max_size=args.max_size,
         )
+        report["worker_threads"] = args.worker_threads if not args.url else None
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     busy = report["latency"]["GET /jobs/{id} while busy"]
