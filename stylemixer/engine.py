@@ -48,6 +48,7 @@ from stylemixer.regions import (
 from stylemixer.styles import ImageStyle, PresetStyle, Style, StylizeResult
 from stylemixer.tiling import (
     DEFAULT_BUDGET,
+    ONE_PASS_BYTES_PER_PIXEL,
     BandPlan,
     Conditioning,
     map_rows,
@@ -66,10 +67,6 @@ if TYPE_CHECKING:
 PREDICTOR_SIZE = 256
 #: Both networks halve the picture twice, so sides are padded to a multiple of this.
 SIDE_MULTIPLE = 4
-#: Bytes per pixel a whole-picture pass of multistyle26 needs at its peak (measured: the 32-channel
-#: full-resolution activation, its padded copy and the next layer's input). Above the budget's
-#: worth of pixels the engine runs in bands.
-UNTILED_BYTES_PER_PIXEL = 480
 
 
 def image_to_tensor(img: Image.Image) -> torch.Tensor:
@@ -196,7 +193,7 @@ class Engine:
         regions = options.mix == "regions"
         stages = Stages({"prepare": 1, "style": 3 if regions else 1, "stylize": 12, "finish": 1}, progress)
         stages.report("prepare", 0.0)
-        photo = fit_within(content.convert("RGB"), options.max_size)
+        photo = fit_within(content if content.mode == "RGB" else content.convert("RGB"), options.max_size)
         work_size = working_size(photo.size, options.stroke)
         work = photo if work_size == photo.size else photo.resize(work_size, Image.Resampling.LANCZOS)
         stages.report("prepare", 1.0)
@@ -338,7 +335,7 @@ class Engine:
         """One network over ``work`` -> uint8 (H, W, 3): one pass if it fits the budget, else in bands."""
         width, height = work.size
         one_pass = (
-            painting.cond.weight_map is None and width * height * UNTILED_BYTES_PER_PIXEL <= self.budget
+            painting.cond.weight_map is None and width * height * ONE_PASS_BYTES_PER_PIXEL <= self.budget
         )
         if one_pass:
             x, h, w = pad_to_multiple(image_to_tensor(work))
@@ -353,11 +350,11 @@ class Engine:
                 with _LayerProgress(self.networks.transformer, report):
                     out = self.networks.transformer(x, (weights @ painting.vectors).unsqueeze(0))
             return np.asarray(tensor_to_image(out[..., :h, :w]))
-        arr = np.asarray(work)
+        arr = np.array(work)  # one writable copy (torch wants one), (H, W, 3) uint8
         ph, pw = (-height) % SIDE_MULTIPLE, (-width) % SIDE_MULTIPLE
         if ph or pw:
             arr = np.pad(arr, ((0, ph), (0, pw), (0, 0)), mode="reflect")
-        image = torch.from_numpy(arr if arr.flags.writeable else arr.copy())  # read, never written
+        image = torch.from_numpy(arr)
         plan = BandPlan.for_size(height + ph, width + pw, self.budget)
         if painting.indices is not None:
             out = run_multistyle(

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from stylemixer.models import StylePredictor
 
 #: Long side of the photo the content features and the region map are computed at.
-FEATURE_SIDE = 512
+FEATURE_SIDE = 384
 #: Reflect padding around a picture before its features are taken (a multiple of 32).
 FEATURE_PAD = 32
 #: MobileNetV2 blocks up to the stride-16, 96-channel map (as ``StylePredictor.stages`` takes it).
@@ -122,7 +122,7 @@ def feature_map(predictor: StylePredictor, x: Tensor, *, deep: bool = True) -> T
         torch.Size([1376, 24, 32])
     """
     h, w = x.shape[-2:]
-    padded = F.pad(x, (FEATURE_PAD,) * 4, mode="reflect")
+    padded = F.pad(x, (FEATURE_PAD,) * 4, mode="reflect").contiguous(memory_format=torch.channels_last)
     if deep:
         _, _, f16, f32 = predictor.stages(padded)
         maps = [f16, F.interpolate(f32, size=f16.shape[-2:], mode="bilinear", align_corners=False)]

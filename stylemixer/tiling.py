@@ -51,10 +51,19 @@ if TYPE_CHECKING:
 ReadRows = Callable[[Tensor, int], Tensor]
 
 #: Default working-memory budget for the bands and the tensors kept between layers, in bytes.
-DEFAULT_BUDGET = 640 * 1024 * 1024
+#: With it a 16 MP picture peaks at about 1.1 GB for the whole process (measured with
+#: ``/usr/bin/time -v``; see docs/full-resolution.md).
+DEFAULT_BUDGET = 512 * 1024 * 1024
+#: Bytes per pixel a whole-picture pass of multistyle26 needs at its peak (measured: the 32-channel
+#: full-resolution activation, its padded copy and the next layer's input). A picture within the
+#: budget at this rate runs as one pass (one band).
+ONE_PASS_BYTES_PER_PIXEL = 480
 #: Bytes per full-resolution pixel of one band's working set (32-channel float activations,
 #: their padded copy, per-pixel norm parameters), measured with some margin.
 BAND_BYTES_PER_PIXEL = 640
+#: Share of the budget one band may use; the rest is for the tensors kept between layers and the
+#: quarter-resolution residual stage (whose three 32-channel maps dominate the peak at 16 MP).
+BAND_SHARE = 0.25
 #: Bytes per full-resolution pixel of the tensors kept between layers, in float32.
 KEPT_BYTES_PER_PIXEL = 48
 #: Smallest band, in full-resolution rows (a multiple of 4: the networks downsample twice).
@@ -67,7 +76,7 @@ class BandPlan:
 
     Example:
         >>> BandPlan.for_size(4096, 4096).rows
-        96
+        48
     """
 
     rows: int
@@ -75,14 +84,13 @@ class BandPlan:
 
     @classmethod
     def for_size(cls, height: int, width: int, budget: int = DEFAULT_BUDGET) -> BandPlan:
-        """The tallest band that fits ``budget`` beside the kept tensors; half precision if they crowd it."""
+        """Bands of a quarter of ``budget``; kept tensors in half precision if they would crowd it."""
         kept = KEPT_BYTES_PER_PIXEL * height * width
-        store = torch.float32
-        if kept > budget // 2:  # keep them in float16 (rel. error 5e-4, far below what 8-bit output shows)
-            store, kept = torch.float16, kept // 2
-        room = max(budget - kept, budget // 4)
-        rows = room // (BAND_BYTES_PER_PIXEL * width)
-        rows = max(MIN_BAND_ROWS, min(int(rows) // 4 * 4, math.ceil(height / 4) * 4))
+        store = torch.float16 if kept > budget // 2 else torch.float32  # rel. error 5e-4: invisible
+        if ONE_PASS_BYTES_PER_PIXEL * height * width <= budget:  # fits whole: one band, no halo work
+            return cls(rows=math.ceil(height / 4) * 4)
+        rows = int(budget * BAND_SHARE) // (BAND_BYTES_PER_PIXEL * width)
+        rows = max(MIN_BAND_ROWS, min(rows // 4 * 4, math.ceil(height / 4) * 4))
         return cls(rows=rows, store_dtype=store)
 
 
@@ -420,25 +428,26 @@ def _expand_and_finish(
     yb = _fill(
         (1, conv_b.out_channels, hf, wq * 4),
         _bands(hf, plan.rows),
-        lambda o0, o1: conv_band(read_a, hh, conv_b, o0, o1, pad=1, up=True),
+        lambda o0, o1, read=read_a: conv_band(read, hh, conv_b, o0, o1, pad=1, up=True),
         dtype=plan.store_dtype,
         moments=mb,
         progress=progress,
         stage="expand_b",
     )
-    del ya
+    del ya, read_a  # the reader holds the tensor
     read_b = _stored_reader(yb, mb.stats(), tab_b, cond, relu=True)
     # 9x9 to RGB (+ norm), then sigmoid.
     mc = Moments()
     yc = _fill(
         (1, 3, hf, wq * 4),
         _bands(hf, plan.rows),
-        lambda o0, o1: conv_band(read_b, hf, conv_c, o0, o1, pad=4),
+        lambda o0, o1, read=read_b: conv_band(read, hf, conv_c, o0, o1, pad=4),
+        dtype=plan.store_dtype,
         moments=mc,
         progress=progress,
         stage="expand_c",
     )
-    del yb
+    del yb, read_b
     stats_c = mc.stats()
     out = np.empty((hf, wq * 4, 3), dtype=np.uint8)
     for o0, o1 in _bands(hf, plan.rows):
