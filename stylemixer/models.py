@@ -432,12 +432,12 @@ class StylePredictor(nn.Module):
 
     def features(self, x: Tensor) -> Tensor:
         """Trunk feature map (N, 1280, ceil(H/32), ceil(W/32)) of ``x`` (N, 3, H, W) in 0..1, any size."""
-        return self.head_conv(self.blocks(self.stem(x)))
+        return self.head_conv(self.blocks(self.stem(_channels_last(x))))
 
     def stages(self, x: Tensor) -> list[Tensor]:
         """Feature maps at strides 4, 8, 16 and 32 (24, 32, 96 and 1280 channels), for region clustering."""
         out = []
-        h = self.stem(x)
+        h = self.stem(_channels_last(x))
         for i, block in enumerate(self.blocks):
             h = block(h)
             if i in (2, 5, 12):  # last block at stride 4 (24 ch), 8 (32 ch), 16 (96 ch)
