@@ -12,6 +12,10 @@ if TYPE_CHECKING:
 
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
+# The handlers-against-moto harness is one plugin for every folder that uses it (functional,
+# reliability): fixtures imported into two conftests would be two session fixtures, two mocks.
+pytest_plugins = ["tests.functional.harness"]
+
 
 @pytest.fixture(scope="session")
 def weights_path() -> Path:

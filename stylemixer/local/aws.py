@@ -62,8 +62,41 @@ def start_moto(host: str = "127.0.0.1") -> tuple[ThreadedMotoServer, str]:
 
     server = ThreadedMotoServer(ip_address=host, port=0, verbose=False)
     server.start()
+    _answer_without_nagle(server)
     bound_host, port = server.get_host_and_port()
-    return server, f"http://{bound_host}:{port}"
+    endpoint = f"http://{bound_host}:{port}"
+    reset_moto(endpoint)
+    return server, endpoint
+
+
+def _answer_without_nagle(server: ThreadedMotoServer) -> None:
+    """Set TCP_NODELAY on moto's connections (werkzeug's handler leaves Nagle on).
+
+    Its answers go out as headers then body; with Nagle on, the body of each answer on a kept-alive
+    connection can wait for the client's delayed ACK, a few milliseconds on every S3, DynamoDB and
+    SQS call the handlers make (measured here: 8 ms a call before, 4-5 ms after).
+    """
+    wsgi_server = getattr(server, "_server", None)  # moto keeps its werkzeug server private
+    handler = getattr(wsgi_server, "RequestHandlerClass", None)
+    if wsgi_server is None or handler is None or getattr(handler, "disable_nagle_algorithm", True):
+        return
+    wsgi_server.RequestHandlerClass = type(
+        "NoDelayRequestHandler", (handler,), {"disable_nagle_algorithm": True}
+    )
+
+
+def reset_moto(endpoint_url: str) -> None:
+    """Empty every moto backend, so the embedded AWS starts with nothing in it.
+
+    moto keeps its backends per process, not per server: a server started in a process that already
+    ran one (a test session, or moto's in-process mocks) would otherwise find the last one's bucket,
+    table and queued messages.
+    """
+    import urllib.request
+
+    request = urllib.request.Request(f"{endpoint_url}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
 
 
 def client(service: str, endpoint_url: str) -> Any:
