@@ -5,10 +5,11 @@ presigned POST, ``POST /api/jobs``, then ``GET /api/jobs/<id>`` every ``--poll``
 job is final. The run is bounded (``--jobs``, ``--clients``, ``--timeout``) and stops by itself; it
 talks to loopback only (its own `stylemixer serve`, or ``--url`` if that is a loopback address).
 
-It reports jobs done, failed, lost (not final when time ran out, or gone), duplicated (an id handed
-out twice, a job the worker started more than once, or a result object too many, read from the
-stack's embedded table and bucket), throughput, and API latency p50 / p99 of ``GET /jobs`` while the
-worker is busy, and writes ``bench/load_results.json``.
+One job runs first and is not counted (the cold starts); then ``GET /jobs`` is timed with the worker
+idle, as a baseline. It reports jobs done, failed, lost (not final when time ran out, or gone),
+duplicated (an id handed out twice, a job the worker started more than once, or a result object too
+many, read from the stack's embedded table and bucket), throughput, and API latency p50 / p99 of
+``GET /jobs`` while the worker is busy, and writes ``bench/load_results.json``.
 
     python -m bench.load                        # 100 jobs, 10 clients
     python -m bench.load --jobs 10 --clients 3  # the small version the tests run
@@ -56,6 +57,8 @@ POLL_SECONDS = site_config("/api")["poll_interval_ms"] / 1000
 #: take every core from the API, so the run gives the worker one thread unless told otherwise.
 #: Hard ceilings, so a typo cannot turn the script into a flood.
 MAX_JOBS = 1000
+#: Polls of one finished job, one after the other, before the run: the latency with the worker idle.
+IDLE_SAMPLES = 50
 MAX_CLIENTS = 50
 MAX_TIMEOUT_SECONDS = 3600
 
@@ -140,7 +143,7 @@ class Client:
         self.session = requests.Session()
         self.storage_url: str | None = None
 
-    def _call(self, route: str, method: str, url: str, **kwargs: Any) -> requests.Response:
+    def call(self, route: str, method: str, url: str, **kwargs: Any) -> requests.Response:
         started = time.monotonic()
         response = self.session.request(method, url, timeout=30, **kwargs)
         self.samples.add(route, started, time.monotonic() - started)
@@ -154,7 +157,7 @@ class Client:
             record.status, record.error = "client error", type(exc).__name__
 
     def _run(self, number: int, photo: bytes, record: JobRecord) -> None:
-        ticket = self._call(
+        ticket = self.call(
             "POST /uploads",
             "POST",
             self.api + "/uploads",
@@ -173,7 +176,7 @@ class Client:
             record.status, record.error = "refused", f"storage {posted.status_code}"
             return
         preset = PRESETS[number % len(PRESETS)].id
-        submitted = self._call(
+        submitted = self.call(
             "POST /jobs",
             "POST",
             self.api + "/jobs",
@@ -187,7 +190,7 @@ class Client:
         record.status = "queued"
         while time.monotonic() < self.deadline:
             time.sleep(self.poll)
-            answer = self._call("GET /jobs/{id}", "GET", f"{self.api}/jobs/{record.job_id}")
+            answer = self.call("GET /jobs/{id}", "GET", f"{self.api}/jobs/{record.job_id}")
             if answer.status_code != 200:
                 record.status, record.error = "gone", f"status {answer.status_code}"
                 return
@@ -200,8 +203,11 @@ class Client:
                 return
 
 
-def inspect_storage(storage_url: str, job_ids: list[str]) -> dict[str, Any]:
-    """Read the stack's embedded table and bucket: attempts per job and result objects per job."""
+def inspect_storage(storage_url: str, job_ids: list[str], warm_up_id: str | None = None) -> dict[str, Any]:
+    """Read the stack's embedded table and bucket: attempts per job and result objects per job.
+
+    The warm-up job is left out of every figure.
+    """
     import boto3
 
     from stylemixer.local.aws import DUMMY_CREDENTIALS
@@ -214,14 +220,17 @@ def inspect_storage(storage_url: str, job_ids: list[str]) -> dict[str, Any]:
     attempts: dict[str, int] = {}
     for page in dynamodb.get_paginator("scan").paginate(TableName=resources.JOBS_TABLE):
         for item in page["Items"]:
-            attempts[item[resources.TABLE_PARTITION_KEY]["S"]] = int(item.get("attempts", {}).get("N", "0"))
+            job_id = item[resources.TABLE_PARTITION_KEY]["S"]
+            if job_id != warm_up_id:
+                attempts[job_id] = int(item.get("attempts", {}).get("N", "0"))
     results: dict[str, int] = {}
     for page in s3.get_paginator("list_objects_v2").paginate(
         Bucket=resources.DATA_BUCKET, Prefix=resources.RESULTS_PREFIX
     ):
         for obj in page.get("Contents", []):
             job_id = obj["Key"][len(resources.RESULTS_PREFIX) :].split(".")[0]
-            results[job_id] = results.get(job_id, 0) + 1
+            if job_id != warm_up_id:
+                results[job_id] = results.get(job_id, 0) + 1
     return {
         "jobs_in_table": len(attempts),
         "started_more_than_once": sorted(j for j in job_ids if attempts.get(j, 0) > 1),
@@ -245,6 +254,21 @@ def run_load(
     if not (0 < jobs <= MAX_JOBS and 0 < clients <= MAX_CLIENTS and 0 < timeout <= MAX_TIMEOUT_SECONDS):
         raise SystemExit(f"bounds: 1..{MAX_JOBS} jobs, 1..{MAX_CLIENTS} clients, 1..{MAX_TIMEOUT_SECONDS} s")
     photos = pictures()
+    # One job first, not counted: the API's and the worker's cold starts (imports, weights) are not
+    # what the run measures.
+    warm = JobRecord()
+    Client(api, Samples(), poll=poll, max_size=max_size, deadline=time.monotonic() + timeout).run_job(
+        0, photos[0], warm
+    )
+    if warm.status != "succeeded":
+        raise SystemExit(
+            f"the warm-up job did not succeed ({warm.status}, {warm.error}); is the stack healthy?"
+        )
+    idle = Samples()
+    baseline = Client(api, idle, poll=0, max_size=max_size, deadline=time.monotonic() + timeout)
+    for _ in range(IDLE_SAMPLES):
+        baseline.call("GET /jobs/{id}", "GET", f"{api}/jobs/{warm.job_id}")
+    idle_ms = [ms for _, ms in idle.by_route["GET /jobs/{id}"]]
     load_before = os.getloadavg()
     samples = Samples()
     records = [JobRecord() for _ in range(jobs)]
@@ -269,7 +293,7 @@ def run_load(
     done = [r for r in records if r.status == "succeeded"]
     failed = [r for r in records if r.status == "failed"]
     lost = [r for r in records if r.status not in ("succeeded", "failed")]
-    storage = inspect_storage(storage_url[0], ids) if storage_url else {}
+    storage = inspect_storage(storage_url[0], ids, warm.job_id) if storage_url else {}
     duplicated = (
         (len(ids) - len(set(ids)))
         + len(storage.get("started_more_than_once", []))
@@ -289,6 +313,12 @@ def run_load(
         }
         for route, values in sorted(samples.by_route.items())
     }
+    latency["GET /jobs/{id} with the worker idle"] = {
+        "count": len(idle_ms),
+        "p50_ms": _round(percentile(idle_ms, 0.50)),
+        "p99_ms": _round(percentile(idle_ms, 0.99)),
+        "max_ms": _round(max(idle_ms, default=None)),
+    }
     latency["GET /jobs/{id} while busy"] = {
         "count": len(polls),
         "p50_ms": _round(percentile(polls, 0.50)),
@@ -302,6 +332,7 @@ def run_load(
         "clients": clients,
         "max_size": max_size,
         "poll_seconds": poll,
+        "warm_up_jobs": 1,
         "timeout_seconds": timeout,
         "done": len(done),
         "failed": len(failed),

@@ -55,3 +55,18 @@ def test_kept_alive_requests_are_answered_without_a_delayed_ack_stall(door: Fron
         times.append((time.perf_counter() - started) * 1000)
     # Then the typical answer takes a few milliseconds, not the 40 ms of a delayed ACK
     assert statistics.median(times) < 20, f"median {statistics.median(times):.1f} ms"
+
+
+def test_the_embedded_aws_answers_with_nagle_off() -> None:
+    # Given the embedded AWS the local stack starts
+    from stylemixer.local.aws import start_moto
+
+    server, endpoint = start_moto()
+    try:
+        # Then every connection it accepts is set TCP_NODELAY (each S3/DynamoDB/SQS call of the
+        # handlers would otherwise wait on delayed ACKs), and it still answers
+        handler = server._server.RequestHandlerClass
+        assert handler.disable_nagle_algorithm is True
+        assert requests.post(f"{endpoint}/moto-api/reset", timeout=10).status_code == 200
+    finally:
+        server.stop()
