@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import tests.functional.harness  # noqa: F401  (sets the handlers' environment before test_bad_files imports them)
 from stylemixer.limits import MAX_UPLOAD_BYTES
 from tests.functional.test_bad_files import CASES as FILE_CASES_IN_FUNCTIONAL
 
