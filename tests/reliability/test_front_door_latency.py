@@ -7,7 +7,10 @@ which alone broke the load goal (GET /jobs p99 <= 50 ms).
 
 from __future__ import annotations
 
+import os
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -58,15 +61,27 @@ def test_kept_alive_requests_are_answered_without_a_delayed_ack_stall(door: Fron
 
 
 def test_the_embedded_aws_answers_with_nagle_off() -> None:
-    # Given the embedded AWS the local stack starts
-    from stylemixer.local.aws import start_moto
-
-    server, endpoint = start_moto()
-    try:
-        # Then every connection it accepts is set TCP_NODELAY (each S3/DynamoDB/SQS call of the
-        # handlers would otherwise wait on delayed ACKs), and it still answers
-        handler = server._server.RequestHandlerClass
-        assert handler.disable_nagle_algorithm is True
-        assert requests.post(f"{endpoint}/moto-api/reset", timeout=10).status_code == 200
-    finally:
-        server.stop()
+    # Given the embedded AWS the local stack starts (in a child: starting it empties every moto
+    # backend of the process, the functional harness's included)
+    probe = (
+        "from stylemixer.local.aws import start_moto\n"
+        "import urllib.request\n"
+        "server, endpoint = start_moto()\n"
+        "handler = server._server.RequestHandlerClass\n"
+        "with urllib.request.urlopen(endpoint + '/moto-api/data.json', timeout=10) as answer:\n"
+        "    print(handler.disable_nagle_algorithm, answer.status)\n"
+        "server.stop()\n"
+    )
+    # When it is asked how its connections are set
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.split()
+    # Then every connection it accepts is TCP_NODELAY (each S3/DynamoDB/SQS call of the handlers
+    # would otherwise wait on delayed ACKs), and it still answers
+    assert out == ["True", "200"]

@@ -40,6 +40,26 @@ POSITIVE, NEGATIVE = schemathesis.GenerationMode.POSITIVE, schemathesis.Generati
 CASES = [(o, POSITIVE) for o in OPERATIONS] + [(o, NEGATIVE) for o in OPERATIONS if len(o.body) > 0]
 
 
+@pytest.fixture(autouse=True)
+def subnormal_floats() -> Iterator[None]:
+    """Hypothesis needs subnormal floats; an engine run earlier in this process flushes them to zero.
+
+    (``stylemixer.perf.tune_runtime`` sets torch's flush-denormal mode, which is process-wide.)
+    """
+    torch = sys.modules.get("torch")
+    if torch is None:
+        yield
+        return
+    smallest_normal = sys.float_info.min
+    flushing = smallest_normal / 2 == 0.0  # subnormal results are flushed to zero
+    torch.set_flush_denormal(False)
+    try:
+        yield
+    finally:
+        if flushing:
+            torch.set_flush_denormal(True)
+
+
 @pytest.fixture(scope="module")
 def fuzz_stack() -> Iterator[ServedStack]:
     with served_stack(LOG, python=sys.executable, timeout=30) as served:
