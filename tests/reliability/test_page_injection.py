@@ -9,17 +9,22 @@ security policy are the real ones, served by `stylemixer serve`.
 from __future__ import annotations
 
 import json
+import shutil
+import sys
+import threading
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.e2e.conftest import browser, page, site_built, stack
-from tests.e2e.pageflow import open_site
+from stylemixer.local.process import served_stack
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PageProblems
+from tests.e2e.pageflow import ARTIFACTS, open_site
+from tests.helpers import ROOT
 
 if TYPE_CHECKING:
-    from stylemixer.local.process import ServedStack
+    from collections.abc import Callable, Iterator
 
-__all__ = ["browser", "page", "site_built", "stack"]
+    from stylemixer.local.process import ServedStack
 
 JOB_ID = "0123456789abcdef0123456789abcdef"
 ATTACK = '<img src=x onerror="window.__injected = true"><b id=injected>bold</b>'
@@ -39,41 +44,96 @@ def _injected(page: Any) -> dict[str, Any]:
     )
 
 
+@pytest.fixture(scope="module")
+def stack() -> Iterator[ServedStack]:
+    if not (ROOT / "static_site" / "vendor" / "bootstrap.min.css").exists():
+        pytest.fail("static_site/vendor/ is not built: run `make setup`.")
+    log = ARTIFACTS / "injection-serve.log"
+    with served_stack(log, python=sys.executable, timeout=30) as served:
+        yield served
+    assert "Traceback" not in log.read_text(encoding="utf-8")
+
+
+def in_browser(steps: Callable[[Any], None], screenshot: str) -> PageProblems:
+    """Run ``steps`` on a fresh Chromium page, in a thread of its own.
+
+    Playwright's sync API allows one instance per thread, and the end-to-end suite keeps one open on
+    the main thread for its whole session; this test must run beside it.
+    """
+    if not CHROMIUM.exists() and not shutil.which("chromium"):
+        pytest.skip(f"Chromium is not installed at {CHROMIUM}: apt-get install -y chromium")
+    problems = PageProblems()
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        from playwright.sync_api import sync_playwright
+
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+                page = browser.new_page(viewport=DESKTOP)
+                page.set_default_timeout(30_000)
+                page.on("console", problems.console)
+                page.on("pageerror", problems.page_error)
+                try:
+                    steps(page)
+                finally:
+                    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(ARTIFACTS / screenshot), full_page=True)
+                    browser.close()
+        except BaseException as exc:  # re-raised in the test's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="browser")
+    thread.start()
+    thread.join(120)
+    if failure:
+        raise failure[0]
+    assert not thread.is_alive(), "the browser did not finish within 120 s"
+    return problems
+
+
 @pytest.mark.e2e
-def test_html_in_a_job_error_and_a_style_name_shows_as_literal_text(page: Any, stack: ServedStack) -> None:
-    # Given an API whose job error and first style name are HTML
-    def styles(route: Any) -> None:
-        _json(
-            route, {"styles": [{"id": "tapestry", "name": ATTACK, "thumbnail_url": "/presets/tapestry.jpg"}]}
-        )
+def test_html_in_a_job_error_and_a_style_name_shows_as_literal_text(stack: ServedStack) -> None:
+    def steps(page: Any) -> None:
+        # Given an API whose job error and first style name are HTML
+        def styles(route: Any) -> None:
+            _json(
+                route,
+                {"styles": [{"id": "tapestry", "name": ATTACK, "thumbnail_url": "/presets/tapestry.jpg"}]},
+            )
 
-    def job(route: Any) -> None:
-        _json(
-            route,
-            {
-                "job_id": JOB_ID,
-                "status": "failed",
-                "stage": "failed",
-                "progress": 10,
-                "created_at": "2026-01-01T00:00:00.000Z",
-                "updated_at": "2026-01-01T00:00:01.000Z",
-                "error": {"code": "<i>Code</i>", "message": ATTACK},
-            },
-        )
+        def job(route: Any) -> None:
+            _json(
+                route,
+                {
+                    "job_id": JOB_ID,
+                    "status": "failed",
+                    "stage": "failed",
+                    "progress": 10,
+                    "created_at": "2026-01-01T00:00:00.000Z",
+                    "updated_at": "2026-01-01T00:00:01.000Z",
+                    "error": {"code": "<i>Code</i>", "message": ATTACK},
+                },
+            )
 
-    page.route("**/api/styles", styles)
-    page.route(f"**/api/jobs/{JOB_ID}", job)
-    document = page.goto(stack.url)
-    assert document is not None
-    csp = document.header_value("content-security-policy") or ""
-    # When the page shows that job (a link to it) and the gallery
-    open_site(page, stack, f"?job={JOB_ID}")
-    error = page.get_by_test_id("error")
-    error.wait_for(state="visible")
-    # Then the markup is shown as the characters it is made of, and no element or script came of it
-    assert ATTACK in error.inner_text()
-    assert ATTACK in page.locator("[data-testid=style-option]").first.inner_text()
-    assert _injected(page) == {"ran": False, "images": 0, "bold": 0}
-    # And the page was served with its content security policy (no inline script could run anyway)
-    assert "script-src 'self'" in csp
-    assert "'unsafe-inline'" not in csp
+        page.route("**/api/styles", styles)
+        page.route(f"**/api/jobs/{JOB_ID}", job)
+        document = page.goto(stack.url)
+        assert document is not None
+        csp = document.header_value("content-security-policy") or ""
+        # When the page shows that job (a link to it) and the gallery
+        open_site(page, stack, f"?job={JOB_ID}")
+        error = page.get_by_test_id("error")
+        error.wait_for(state="visible")
+        # Then the markup is shown as the characters it is made of, and no element or script came of it
+        assert ATTACK in error.inner_text()
+        assert ATTACK in page.locator("[data-testid=style-option]").first.inner_text()
+        assert _injected(page) == {"ran": False, "images": 0, "bold": 0}
+        # And the page was served with its content security policy (no inline script could run anyway)
+        assert "script-src 'self'" in csp
+        assert "'unsafe-inline'" not in csp
+
+    problems = in_browser(steps, "test_html_injection.png")
+    assert problems.errors == []
+    assert problems.csp == []
