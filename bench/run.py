@@ -40,6 +40,11 @@ RESULTS = ROOT / "bench" / "results.json"
 PRESET_INDEX = 7
 SETTLE_SECONDS = 0.3
 
+from stylemixer.perf import OPENMP_ENV  # noqa: E402  (no torch import)
+
+for _key, _value in OPENMP_ENV.items():  # as the Lambda image sets them, before torch loads libgomp
+    os.environ.setdefault(_key, _value)
+
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
@@ -229,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear sc
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "seconds": round(time.time() - started, 1),
         "threads": args.threads,
+        "openmp_env": {key: os.environ.get(key) for key in OPENMP_ENV},
         "runs": args.runs,
         "statistic": "median of warm runs, engines alternating",
         "photo": PHOTO.name,
