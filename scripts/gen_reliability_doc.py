@@ -32,7 +32,8 @@ def catalogue_table() -> str:
     rows = ["| # | kind | case | outcome | proven by |", "|---|---|---|---|---|"]
     for number, case in enumerate(all_cases(), start=1):
         name = case.name.replace("|", "\\|")
-        rows.append(f"| {number} | {kind_of(case)} | {name} | {describe(case.expected)} | `{case.test}` |")
+        test = case.test if "[" in case.test else f"{case.test}[{case.name}]"  # the parametrized test's id
+        rows.append(f"| {number} | {kind_of(case)} | {name} | {describe(case.expected)} | `{test}` |")
     return "\n".join(rows)
 
 
