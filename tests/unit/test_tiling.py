@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -13,7 +17,7 @@ from stylemixer.models import resize_map
 from stylemixer.options import StylizeOptions
 from stylemixer.styles import ImageStyle, PresetStyle
 from stylemixer.tiling import BandPlan, Conditioning, map_rows, run_arbitrary, run_multistyle
-from tests.helpers import testdata_path
+from tests.helpers import ROOT, testdata_path
 
 PRESET = 16  # swirling-night
 
@@ -166,3 +170,27 @@ def test_engine_in_bands_gives_the_one_pass_picture(engine) -> None:
         # Then the pictures agree
         assert banded.size == one_pass.size
         assert _psnr(np.asarray(banded), np.asarray(one_pass)) >= 35.0
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("weights_path")
+def test_cli_paints_16_megapixels_within_1_5_gb(tmp_path) -> None:
+    # Given a 4096 x 4096 JPEG of a real photo
+    src, dst = tmp_path / "in.jpg", tmp_path / "out.jpg"
+    _photo("golden_gate.jpg", 4096).save(src, quality=90)
+    # When the CLI paints it at full resolution, in a fresh process whose only child is the CLI
+    cli = [sys.executable, "-m", "stylemixer.cli", "stylize", str(src), "-o", str(dst)]
+    cli += ["--style", "swirling-night", "--stroke", "fine"]
+    probe = (
+        "import json, resource, subprocess; "
+        f"p = subprocess.run({cli!r}, capture_output=True, text=True); "
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss; "
+        "print(json.dumps([p.returncode, p.stderr[-300:], peak]))"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    returncode, stderr, peak_kb = json.loads(proc.stdout)
+    # Then it succeeds at the input's size, and the whole process peaked under 1.5 GB
+    assert returncode == 0, stderr
+    with Image.open(dst) as out:
+        assert out.size == (4096, 4096)
+    assert peak_kb / 1024 <= 1536, f"peak RSS {peak_kb / 1024:.0f} MB"
