@@ -11,7 +11,7 @@ SITE_VENDOR := static_site/vendor/.built
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: setup run test lint format unit e2e infra bench synth thumbnails clean
+.PHONY: setup run test lint format unit e2e infra bench load reliability-doc synth thumbnails clean
 
 setup: $(STAMPS)/venv $(WEIGHTS) $(SITE_VENDOR)
 
@@ -58,7 +58,16 @@ infra: setup
 	$(BIN)/pytest tests/infra
 
 bench: setup
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.full_res
+
+# A bounded load run against the local stack on loopback (100 jobs, 10 clients); writes bench/load_results.json.
+load: setup
+	$(BIN)/python -m bench.load
+
+# Regenerates the tables of docs/reliability.md from the bad-input catalogue and the last load run.
+reliability-doc: setup
+	$(BIN)/python scripts/gen_reliability_doc.py
 
 synth: setup
 	npx --yes aws-cdk@2 synth
