@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from stylemixer.errors import StyleMixerError
+from stylemixer.options import DEFAULT_EDGE_SOFTNESS, DEFAULT_POSITION_WEIGHT
 from stylemixer.resources import RESULTS_PREFIX, UPLOADS_PREFIX
 
 
@@ -139,6 +140,9 @@ class JobParams:
     max_size: int | None = None
     stroke: str | None = None
     format: str = "jpeg"
+    regions: int | None = None
+    position_weight: float = DEFAULT_POSITION_WEIGHT
+    edge_softness: float = DEFAULT_EDGE_SOFTNESS
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -151,6 +155,9 @@ class JobParams:
             "max_size": self.max_size,
             "stroke": self.stroke,
             "format": self.format,
+            "regions": self.regions,
+            "position_weight": self.position_weight,
+            "edge_softness": self.edge_softness,
         }
 
     @classmethod
@@ -166,6 +173,9 @@ class JobParams:
             max_size=data.get("max_size"),
             stroke=data.get("stroke"),
             format=data.get("format", "jpeg"),
+            regions=data.get("regions"),
+            position_weight=float(data.get("position_weight", DEFAULT_POSITION_WEIGHT)),
+            edge_softness=float(data.get("edge_softness", DEFAULT_EDGE_SOFTNESS)),
         )
 
 

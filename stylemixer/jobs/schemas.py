@@ -14,6 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from stylemixer.jobs.model import ID_PATTERN
 from stylemixer.limits import MAX_OUTPUT_SIDE, MAX_STYLES, MIN_OUTPUT_SIDE
+from stylemixer.options import (
+    DEFAULT_EDGE_SOFTNESS,
+    DEFAULT_POSITION_WEIGHT,
+    MAX_POSITION_WEIGHT,
+    MAX_REGIONS,
+    MIN_REGIONS,
+)
 
 #: Ceiling on the size a client may *declare*; the real limit (a 413 with a sentence) is in the service.
 _MAX_DECLARED_BYTES = 1 << 40
@@ -63,7 +70,29 @@ class JobRequest(_Request):
     preserve_color: bool = False
     max_size: int | None = Field(default=None, ge=MIN_OUTPUT_SIDE, le=MAX_OUTPUT_SIDE)
     format: Literal["jpeg", "png", "webp"] = "jpeg"
-    stroke: Literal["fine", "medium", "coarse"] | None = None
+    stroke: Literal["fine", "medium", "coarse"] | None = Field(
+        default=None, description="The scale the style is painted at (default: chosen from the photo's size)."
+    )
+    regions: int | None = Field(
+        default=None,
+        ge=MIN_REGIONS,
+        le=MAX_REGIONS,
+        description="Regions mix: how many regions the photo is cut into (default: twice the styles).",
+    )
+    position_weight: float = Field(
+        default=DEFAULT_POSITION_WEIGHT,
+        ge=0.0,
+        le=MAX_POSITION_WEIGHT,
+        allow_inf_nan=False,
+        description="Regions mix: how much a pixel's position counts against its content.",
+    )
+    edge_softness: float = Field(
+        default=DEFAULT_EDGE_SOFTNESS,
+        ge=0.0,
+        le=1.0,
+        allow_inf_nan=False,
+        description="Regions mix: how far styles fade into each other at a region edge (0 sharp, 1 soft).",
+    )
 
 
 class ErrorBody(BaseModel):

@@ -112,6 +112,9 @@ def submit_job(
         max_size=request.max_size,
         stroke=request.stroke,
         format=request.format,
+        regions=request.regions,
+        position_weight=request.position_weight,
+        edge_softness=request.edge_softness,
     )
     options_for(params).validate(len(params.styles))
     n_presets = sum(1 for s in params.styles if s.preset is not None)
@@ -196,6 +199,9 @@ def options_for(params: JobParams) -> StylizeOptions:
         preserve_color=params.preserve_color,
         max_size=params.max_size,
         stroke=params.stroke,  # type: ignore[arg-type]
+        regions=params.regions,
+        position_weight=params.position_weight,
+        edge_softness=params.edge_softness,
     )
 
 

@@ -206,6 +206,35 @@ def test_job_is_queued_stored_and_enqueued(aws: Stack) -> None:
     assert [json.loads(m["Body"]) for m in messages] == [{"job_id": job_id}]
 
 
+def test_region_controls_are_stored_with_the_job(aws: Stack) -> None:
+    # Given a regions job that sets every region control
+    body = {
+        "content": _content(aws),
+        "styles": [{"preset": "tapestry"}, {"preset": "terracotta"}],
+        "mix": "regions",
+        "regions": 3,
+        "position_weight": 1.5,
+        "edge_softness": 0.6,
+    }
+    # When it is submitted
+    response = call_api("POST", "/jobs", body)
+    # Then the worker will read the same controls from the stored job
+    assert response.status == 202, response.body
+    params = json.loads(aws.job_item(response.body["job_id"])["params"]["S"])
+    assert (params["regions"], params["position_weight"], params["edge_softness"]) == (3, 1.5, 0.6)
+    assert [json.loads(m["Body"])["job_id"] for m in aws.receive()] == [response.body["job_id"]]
+
+
+@pytest.mark.parametrize(
+    "change", [{"regions": 1}, {"regions": 9}, {"position_weight": -1}, {"edge_softness": 1.5}]
+)
+def test_region_controls_out_of_range_are_a_422(aws: Stack, change: dict[str, Any]) -> None:
+    body = {"content": _content(aws), "styles": [{"preset": "tapestry"}, {"preset": "terracotta"}]}
+    response = call_api("POST", "/jobs", {**body, "mix": "regions", **change})
+    _assert_error(response, 422, "ValidationError")
+    assert aws.receive() == []
+
+
 def test_job_status_of_a_queued_job(aws: Stack) -> None:
     # Given
     job_id = call_api("POST", "/jobs", {"content": _content(aws), "styles": [{"preset": "tapestry"}]}).body[
