@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -38,6 +39,11 @@ TESTDATA = ROOT.parent / "shared" / "testdata"
 PHOTO = TESTDATA / "photos" / "golden_gate.jpg"
 RESULTS = ROOT / "bench" / "results.json"
 PRESETS = ("swirling-night", "delft-engraving")
+
+from stylemixer.perf import OPENMP_ENV  # noqa: E402  (no torch import)
+
+for _key, _value in OPENMP_ENV.items():  # as the Lambda image sets them, before torch loads libgomp
+    os.environ.setdefault(_key, _value)
 
 from PIL import Image  # noqa: E402
 
