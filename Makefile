@@ -10,6 +10,8 @@ SITE_VENDOR := static_site/vendor/.built
 
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# torch's OpenMP workers sleep instead of spinning (see stylemixer/perf.py): faster on shared cores.
+export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: setup run test lint format unit e2e infra bench load reliability-doc synth thumbnails clean
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -25,6 +26,7 @@ from stylemixer.options import (
     StylizeOptions,
     check_output_format,
 )
+from stylemixer.perf import OPENMP_ENV
 from stylemixer.presets import PRESETS
 
 if TYPE_CHECKING:
@@ -238,6 +240,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         >>> main(["styles"])  # doctest: +SKIP
     """
     args = _build_parser().parse_args(argv)
+    # Before anything imports torch (libgomp reads it once, at load): see stylemixer.perf.
+    for name, value in OPENMP_ENV.items():
+        os.environ.setdefault(name, value)
     try:
         return COMMANDS[args.command](args)
     except StyleMixerError as exc:
