@@ -387,18 +387,23 @@ def _residual_stage(
     Each block: conv, norm, ReLU, conv, norm, add. Returns the last block's output, unpadded.
     """
     size = (a.shape[2] - 2, a.shape[3] - 2)
-    for i, (conv1, t1, conv2, t2) in enumerate(blocks):
+    # Two padded buffers serve every block (input ``a``, inner ``b``), so the stage holds three
+    # 32-channel maps at a time (a, b, one convolution output), reused rather than reallocated.
+    b, b_inner = padded_buffer(tuple(a.shape[:2]) + size, 1, 1)
+    a_inner = a[:, :, 1:-1, 1:-1]
+    for conv1, t1, conv2, t2 in blocks:
         h = conv1(a)
-        h = normalize_padded(h, *cond.scale_shift(t1, whole_stats(h), size), relu=True, pad_h=1, pad_w=1)
-        y = conv2(h)
+        normalize(h, *cond.scale_shift(t1, whole_stats(h), size), relu=True, out=b_inner)
         del h
-        last = i == len(blocks) - 1
-        nxt, inner = (y, y) if last else padded_buffer(tuple(y.shape), 1, 1)
-        normalize(y, *cond.scale_shift(t2, whole_stats(y), size), relu=False, out=inner)
-        inner.add_(a[:, :, 1:-1, 1:-1])
-        a = nxt if last else reflect_borders(nxt, 1, 1)
+        reflect_borders(b, 1, 1)
+        y = conv2(b)
+        normalize(y, *cond.scale_shift(t2, whole_stats(y), size), relu=False, out=y)
+        a_inner.add_(y)  # the block's output: input + F(input)
+        del y
+        reflect_borders(a, 1, 1)
         progress.band("residual", len(blocks))
-    return a
+    del b
+    return a_inner
 
 
 def _expand_and_finish(
