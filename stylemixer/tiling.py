@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -70,6 +70,10 @@ BAND_SHARE = 0.25
 KEPT_BYTES_PER_PIXEL = 48
 #: Smallest band, in full-resolution rows (a multiple of 4: the networks downsample twice).
 MIN_BAND_ROWS = 16
+#: A per-pixel weight map resized to a layer's size is kept for the next layer of that size when
+#: it has at most this many numbers (K x H x W; 8 M = 32 MB, a 4 MP picture with two styles):
+#: every layer of a size then reads it instead of resizing the map again.
+MAP_CACHE_NUMBERS = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,28 @@ class Conditioning:
 
     weights: Tensor | None = None
     weight_map: Tensor | None = None
+    _resized: dict[tuple[int, int], Tensor] = field(default_factory=dict, compare=False, repr=False)
+
+    def pixel_weights(self, size: tuple[int, int], rows: Tensor | None = None) -> Tensor:
+        """``weight_map`` resized to ``size`` (rows ``rows``) as (1, len, W, K): see :func:`map_rows`.
+
+        The whole resized map is kept per size when it is small (:data:`MAP_CACHE_NUMBERS`), so
+        the many layers of one size resize it once.
+        """
+        assert self.weight_map is not None
+        k = self.weight_map.shape[1]
+        if k * size[0] * size[1] > MAP_CACHE_NUMBERS:
+            return map_rows(self.weight_map, size, rows).permute(0, 2, 3, 1)
+        whole = self._resized.get(size)
+        if whole is None:
+            whole = map_rows(self.weight_map, size).permute(0, 2, 3, 1).contiguous()  # (1, H, W, K)
+            self._resized[size] = whole
+        if rows is None:
+            return whole
+        runs = row_runs(rows)
+        if len(runs) == 1:
+            return whole[:, runs[0][0] : runs[0][1]]
+        return whole.index_select(1, rows)
 
     def scale_shift(
         self,
@@ -129,7 +155,7 @@ class Conditioning:
             assert self.weights is not None
             w = self.weights.to(scale_k.dtype)
             return (w @ scale_k).reshape(1, c, 1, 1), (w @ shift_k).reshape(1, c, 1, 1)
-        m = map_rows(self.weight_map, size, rows).permute(0, 2, 3, 1)  # (1, len, W, K)
+        m = self.pixel_weights(size, rows)  # (1, len, W, K)
         return (m @ scale_k).permute(0, 3, 1, 2), (m @ shift_k).permute(0, 3, 1, 2)  # channels-last maps
 
 
@@ -227,8 +253,25 @@ def conv_band(
     n = in_rows * (2 if up else 1)
     src = reflect_index(padded - pad, n)
     if up:
-        return conv(pad_cols(read(src // 2, 0).repeat_interleave(2, dim=3), pad))
+        return conv(upsample_rows(read, src // 2, pad))
     return conv(read(src, pad))  # read: (1, C, len, W + 2 pad), channels-last
+
+
+def upsample_rows(read: ReadRows, idx: Tensor, pad: int) -> Tensor:
+    """Rows ``idx`` of the layer input (repeats allowed), nearest x2 in width, columns reflect-padded.
+
+    Each distinct source row is read (normalised) once, then written twice over in width straight
+    into the padded buffer: a nearest x2 upsampling whose rows repeat, at one copy of the band.
+    """
+    new = torch.ones_like(idx, dtype=torch.bool)
+    new[1:] = idx[1:] != idx[:-1]
+    src = read(idx[new], 0)  # (1, C, distinct rows, W)
+    at = torch.cumsum(new, 0) - 1  # row of ``src`` for each of ``idx``
+    _, c, _, w = src.shape
+    buf, inner = padded_buffer((1, c, idx.numel(), 2 * w), 0, pad)
+    rows = src.permute(0, 2, 3, 1).index_select(1, at)  # (1, len, W, C)
+    inner.permute(0, 2, 3, 1).unflatten(2, (w, 2)).copy_(rows.unsqueeze(3).expand(-1, -1, -1, 2, -1))
+    return reflect_borders(buf, 0, pad)
 
 
 def contiguous_read(compute: Callable[[int, int, int], Tensor]) -> ReadRows:
@@ -370,8 +413,17 @@ def _stored_reader(
     size = (y.shape[2], y.shape[3])
 
     def read(idx: Tensor, pad: int) -> Tensor:
-        scale, shift = cond.scale_shift(tables, stats, size, idx)
-        return normalize_padded(take_rows(y, idx), scale, shift, relu=relu, pad_h=0, pad_w=pad)
+        runs = row_runs(idx)
+        if len(runs) == 1:
+            scale, shift = cond.scale_shift(tables, stats, size, idx)
+            return normalize_padded(take_rows(y, idx), scale, shift, relu=relu, pad_h=0, pad_w=pad)
+        # Several runs (a band at the picture's edge, with reflected rows): each normalised straight
+        # into its place in the padded buffer, with no joined copy of the rows first.
+        buf, inner = padded_buffer((1, y.shape[1], idx.numel(), size[1]), 0, pad)
+        for lo, hi, at in runs:
+            scale, shift = cond.scale_shift(tables, stats, size, idx[at : at + hi - lo])
+            normalize(y[:, :, lo:hi], scale, shift, relu=relu, out=inner[:, :, at : at + hi - lo])
+        return reflect_borders(buf, 0, pad)
 
     return read
 
@@ -417,7 +469,7 @@ def _expand_and_finish(
     (conv_a, tab_a), (conv_b, tab_b), (conv_c, tab_c) = layers
     hq, wq = r.shape[2], r.shape[3]
     hh, hf = hq * 2, hq * 4
-    ident = lambda idx, pad: pad_cols(take_rows(r, idx), pad)  # noqa: E731
+    ident = lambda idx, pad: take_rows(r, idx) if pad == 0 else pad_cols(take_rows(r, idx), pad)  # noqa: E731
     # Half resolution: up x2 + 3x3 (+ norm, ReLU).
     ma = Moments()
     ya = _fill(
