@@ -51,11 +51,9 @@ from PIL import Image  # noqa: E402
 
 def load_square(path: Path, side: int) -> np.ndarray:
     """A real photo, centre-cropped to a square and resized to ``side``: (side, side, 3) float32 0..1."""
-    img = Image.open(path).convert("RGB")
-    s = min(img.size)
-    left, top = (img.width - s) // 2, (img.height - s) // 2
-    img = img.crop((left, top, left + s, top + s)).resize((side, side), Image.Resampling.LANCZOS)
-    return np.asarray(img, dtype=np.float32) / 255.0
+    from stylemixer.engine import square_crop  # the crop the engine feeds the predictor
+
+    return np.asarray(square_crop(Image.open(path).convert("RGB"), side), dtype=np.float32) / 255.0
 
 
 def time_once(fn: Callable[[], Any]) -> float:

@@ -24,11 +24,9 @@ if TYPE_CHECKING:
 
 def square(path: Path, side: int) -> np.ndarray:
     """A real picture, centre-cropped square, resized to ``side``: (side, side, 3) float32 in 0..1."""
-    img = Image.open(path).convert("RGB")
-    s = min(img.size)
-    left, top = (img.width - s) // 2, (img.height - s) // 2
-    img = img.crop((left, top, left + s, top + s)).resize((side, side), Image.Resampling.LANCZOS)
-    return np.asarray(img, dtype=np.float32) / 255.0
+    from stylemixer.engine import square_crop
+
+    return np.asarray(square_crop(Image.open(path).convert("RGB"), side), dtype=np.float32) / 255.0
 
 
 def resized(path: Path, width: int, height: int) -> np.ndarray:
