@@ -231,10 +231,10 @@ class Engine:
         self, photo: Image.Image, styles: Sequence[Style], options: StylizeOptions
     ) -> RegionPlan:
         """Where each style goes on ``photo``: regions, their styles, the soft per-pixel map."""
-        pictures = [
-            s.image if isinstance(s, ImageStyle) else self.preset_rendering(photo, s.preset_id)
-            for s in styles
-        ]
+        rendered = iter(
+            self.preset_renderings(photo, [s.preset_id for s in styles if isinstance(s, PresetStyle)])
+        )
+        pictures = [s.image if isinstance(s, ImageStyle) else next(rendered) for s in styles]
         settings = RegionSettings(
             options.region_count(len(styles)), options.position_weight, options.edge_softness
         )
@@ -242,12 +242,22 @@ class Engine:
 
     def preset_rendering(self, photo: Image.Image, preset_id: str, side: int = STYLE_SIDE) -> Image.Image:
         """The photo painted in a preset at ``side`` px: how a preset is described for matching."""
+        return self.preset_renderings(photo, [preset_id], side)[0]
+
+    def preset_renderings(
+        self, photo: Image.Image, preset_ids: Sequence[str], side: int = STYLE_SIDE
+    ) -> list[Image.Image]:
+        """:meth:`preset_rendering` for several presets in one batched pass (one picture each)."""
+        if not preset_ids:
+            return []
         small = resize_long_side(photo, side)
         x, h, w = pad_to_multiple(image_to_tensor(small))
-        table = torch.zeros(NUM_PRESETS)
-        table[get_preset(preset_id).index] = 1.0
+        table = torch.zeros(len(preset_ids), NUM_PRESETS)
+        for row, preset_id in enumerate(preset_ids):
+            table[row, get_preset(preset_id).index] = 1.0
         with torch.inference_mode():
-            return tensor_to_image(self.networks.multistyle(x, table)[..., :h, :w])
+            out = self.networks.multistyle(x.expand(len(preset_ids), -1, -1, -1).contiguous(), table)
+            return [tensor_to_image(out[i : i + 1, :, :h, :w]) for i in range(len(preset_ids))]
 
     def style_vector(self, image: Image.Image) -> torch.Tensor:
         """The predictor's 100-number description of a picture's style, shape (1, 100)."""

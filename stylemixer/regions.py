@@ -134,6 +134,33 @@ def feature_map(predictor: StylePredictor, x: Tensor, *, deep: bool = True) -> T
     return torch.cat(parts, dim=0) / np.sqrt(len(parts))  # (D, gh, gw), unit length per position
 
 
+def style_features(predictor: StylePredictor, pictures: Sequence[Image.Image]) -> list[Tensor]:
+    """Stride-16 descriptors (96, gh, gw) of each style picture at :data:`STYLE_SIDE`, as
+    :func:`feature_map` with ``deep=False`` gives them; pictures of one size go through the trunk
+    as one batch (a preset's renderings of the photo all share its size).
+
+    Example:
+        >>> [s.shape[0] for s in style_features(nets.predictor, [painting_a, painting_b])]  # doctest: +SKIP
+        [96, 96]
+    """
+    tensors = [to_tensor(resize_long_side(p, STYLE_SIDE)) for p in pictures]
+    out: list[Tensor | None] = [None] * len(tensors)
+    by_size: dict[tuple[int, int], list[int]] = {}
+    for i, t in enumerate(tensors):
+        by_size.setdefault(tuple(t.shape[-2:]), []).append(i)
+    for (h, w), members in by_size.items():
+        batch = torch.cat([tensors[i] for i in members])
+        padded = F.pad(batch, (FEATURE_PAD,) * 4, mode="reflect").contiguous(
+            memory_format=torch.channels_last
+        )
+        f16 = predictor.blocks[:STRIDE16_BLOCKS](predictor.stem(padded))
+        cut = FEATURE_PAD // 16
+        gh, gw = -(-h // 16), -(-w // 16)
+        for j, i in enumerate(members):
+            out[i] = F.normalize(f16[j, :, cut : cut + gh, cut : cut + gw].float(), dim=0)
+    return [t for t in out if t is not None]
+
+
 def kmeans(points: np.ndarray, k: int, iterations: int = KMEANS_ITERATIONS) -> np.ndarray:
     """Deterministic k-means labels of ``points`` (N, D): farthest-point seeding, fixed iterations.
 
@@ -295,10 +322,7 @@ def plan_regions(
         x = to_tensor(resize_long_side(photo, FEATURE_SIDE))
         features = feature_map(predictor, x)
         labels = cluster(features, settings.n_regions, settings.position_weight)
-        sets = [
-            feature_map(predictor, to_tensor(resize_long_side(p, STYLE_SIDE)), deep=False)
-            for p in style_pictures
-        ]
+        sets = style_features(predictor, style_pictures)
         fit = region_fit(features, labels, sets)
         area = np.bincount(labels.reshape(-1), minlength=fit.shape[0]).astype(np.float64)
         assignment = assign(fit, area)

@@ -334,6 +334,34 @@ def contiguous_read(compute: Callable[[int, int, int], Tensor]) -> ReadRows:
     return read
 
 
+#: ``activate(part, rows, out)``: the activation of pre-activation rows ``part`` (picture rows
+#: ``rows``) written into ``out``.
+Activate = Callable[[Tensor, Tensor, Tensor], object]
+
+
+def activation_read(produce: Callable[[int, int], tuple[Tensor, Activate]]) -> ReadRows:
+    """A :data:`ReadRows` over rows made on demand, activated straight into the padded buffer.
+
+    ``produce(lo, hi)`` gives the pre-activation rows lo..hi-1 and how to activate them. Each run
+    of the requested rows (the reflected rows at the picture's edge are runs of their own) is
+    activated into its place, so the band is written once, with no joined copy.
+    """
+
+    def read(idx: Tensor, pad: int) -> Tensor:
+        lo, hi = int(idx.min()), int(idx.max()) + 1
+        y, activate = produce(lo, hi)
+        buf, inner = padded_buffer((1, y.shape[1], idx.numel(), y.shape[3]), 0, pad)
+        for a, b, at in row_runs(idx):
+            activate(y[:, :, a - lo : b - lo], idx[at : at + b - a], inner[:, :, at : at + b - a])
+        return reflect_borders(buf, 0, pad)
+
+    return read
+
+
+def _relu_into(part: Tensor, _rows: Tensor, out: Tensor) -> Tensor:
+    return torch.clamp(part, min=0.0, out=out)
+
+
 class Moments:
     """Per-channel mean and biased variance accumulated over bands.
 
@@ -633,15 +661,17 @@ def run_multistyle(
     else:
         prog.band("stats", 1)  # nothing to do beforehand
 
-    def a0_rows(lo: int, hi: int, pad: int) -> Tensor:  # full resolution, 32 channels, normalised, ReLU
+    def a0_rows(lo: int, hi: int) -> tuple[Tensor, Activate]:  # full resolution, 32 channels
         y = conv_band(read_x, h, c0.conv, lo, hi, pad=4)
         stats = stats0 if stats0 is not None else whole_stats(y)  # one band: lo..hi is the whole picture
-        buf, inner = padded_buffer(tuple(y.shape), 0, pad)
-        cond.normalize(y, tables[0], stats, (h, w), torch.arange(lo, hi), relu=True, out=inner)
-        return reflect_borders(buf, 0, pad)
+
+        def activate(part: Tensor, rows: Tensor, out: Tensor) -> Tensor:  # normalised, ReLU
+            return cond.normalize(part, tables[0], stats, (h, w), rows, relu=True, out=out)
+
+        return y, activate
 
     y2 = _half_to_quarter(
-        contiguous_read(a0_rows), (h, w), (c1.conv, tables[1], c2.conv), cond, plan=plan, prog=prog
+        activation_read(a0_rows), (h, w), (c1.conv, tables[1], c2.conv), cond, plan=plan, prog=prog
     )
     size_q = (h // 4, w // 4)
     a, a_inner = padded_buffer(tuple(y2.shape), 1, 1)
@@ -719,12 +749,8 @@ def run_arbitrary(
     c0, c1, c2 = net.contract
     prog = _Progress(_ARBITRARY_COST, progress)
     read_x = _image_reader(image)
-    read_a0 = contiguous_read(
-        lambda lo, hi, pad: pad_cols(F.relu_(conv_band(read_x, h, c0, lo, hi, pad=4)), pad)
-    )
-    read_a1 = contiguous_read(
-        lambda lo, hi, pad: pad_cols(F.relu_(conv_band(read_a0, h, c1, lo, hi, pad=1)), pad)
-    )
+    read_a0 = activation_read(lambda lo, hi: (conv_band(read_x, h, c0, lo, hi, pad=4), _relu_into))
+    read_a1 = activation_read(lambda lo, hi: (conv_band(read_a0, h, c1, lo, hi, pad=1), _relu_into))
     a, inner = padded_buffer((1, 32, h // 4, w // 4), 1, 1)
     _fill(
         tuple(inner.shape),
