@@ -182,22 +182,28 @@ class Conditioning:
         k, c = scale_k.shape
         m = self.pixel_weights(size, rows)  # (1, K, len, W)
         yf = y.float()
-        extra: Tensor | None = None
+        extra: Tensor | None = None  # the sum of all but the last further style's weighted maps
+        last: Tensor | None = None
         for i in range(1, k):
             u = torch.addcmul(
                 (shift_k[i] - shift_k[0]).reshape(1, c, 1, 1),
                 yf,
                 (scale_k[i] - scale_k[0]).reshape(1, c, 1, 1),
             )
-            if extra is None:
+            if i == k - 1:
+                last = u
+            elif extra is None:
                 extra = u.mul_(m[:, i : i + 1])
             else:
                 extra.addcmul_(u, m[:, i : i + 1])
+        # All further styles' maps are made from ``y`` before ``out`` (which may be ``y``) is written.
         out = normalize(
             yf, scale_k[0].reshape(1, c, 1, 1), shift_k[0].reshape(1, c, 1, 1), relu=False, out=out
         )
         if extra is not None:
             out.add_(extra)
+        if last is not None:
+            out.addcmul_(last, m[:, k - 1 : k])
         return out.clamp_(min=0.0) if relu else out
 
 

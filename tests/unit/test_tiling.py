@@ -117,6 +117,27 @@ def test_per_pixel_style_map_bands_match_one_pass(engine) -> None:
     assert _psnr(banded, whole) >= 35.0
 
 
+def test_three_styles_by_map_bands_match_one_pass(engine) -> None:
+    # Given three presets spread by a soft map over thirds of a photo (K > 2 sums further styles)
+    photo = _photo("cornell.jpg", 384)
+    u8, x = _as_inputs(photo)
+    cols = torch.linspace(0, 1, 48).expand(48, 48)
+    three = torch.stack([(1 - cols) ** 2, 2 * cols * (1 - cols), cols**2]).unsqueeze(0)  # sums to 1
+    full = torch.zeros(1, 26, 48, 48)
+    full[:, [3, 7, PRESET]] = three
+    with torch.inference_mode():
+        whole = _whole(engine.networks.multistyle(x, full))
+        banded = run_multistyle(
+            engine.networks.multistyle, u8, [3, 7, PRESET], Conditioning(weight_map=three), plan=BandPlan(64)
+        )
+        one_band = run_multistyle(
+            engine.networks.multistyle, u8, [3, 7, PRESET], Conditioning(weight_map=three), plan=BandPlan(384)
+        )
+    # Then bands and a single band paint the network's own per-pixel picture
+    assert _psnr(banded, whole) >= 35.0
+    assert _psnr(one_band, whole) >= 35.0
+
+
 def test_map_rows_equals_resizing_the_whole_map() -> None:
     m = torch.rand(1, 3, 17, 23)
     rows = torch.tensor([0, 5, 6, 7, 63, 64, 99])
