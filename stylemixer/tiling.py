@@ -68,6 +68,9 @@ BAND_BYTES_PER_PIXEL = 640
 BAND_SHARE = 0.25
 #: Bytes per full-resolution pixel of the tensors kept between layers, in float32.
 KEPT_BYTES_PER_PIXEL = 48
+#: Bytes per pixel of multistyle's first-layer output kept in half precision (32 channels), so
+#: that layer runs once rather than twice (once for its statistics, once for the bands).
+FIRST_LAYER_BYTES_PER_PIXEL = 64
 #: Smallest band, in full-resolution rows (a multiple of 4: the networks downsample twice).
 MIN_BAND_ROWS = 16
 #: A per-pixel weight map resized to a layer's size is kept for the next layer of that size when
@@ -78,7 +81,9 @@ MAP_CACHE_NUMBERS = 8 * 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class BandPlan:
-    """How a picture is cut: ``rows`` full-resolution rows per band, kept tensors in ``store_dtype``.
+    """How a picture is cut: ``rows`` full-resolution rows per band, kept tensors in ``store_dtype``;
+    ``keep_first``: multistyle's first-layer output is kept (half precision) between its
+    statistics sweep and the bands, instead of being computed twice.
 
     Example:
         >>> BandPlan.for_size(4096, 4096).rows
@@ -87,6 +92,7 @@ class BandPlan:
 
     rows: int
     store_dtype: torch.dtype = torch.float32
+    keep_first: bool = False
 
     @classmethod
     def for_size(cls, height: int, width: int, budget: int = DEFAULT_BUDGET) -> BandPlan:
@@ -97,6 +103,11 @@ class BandPlan:
             return cls(rows=math.ceil(height / 4) * 4)
         rows = int(budget * BAND_SHARE) // (BAND_BYTES_PER_PIXEL * width)
         rows = max(MIN_BAND_ROWS, min(rows // 4 * 4, math.ceil(height / 4) * 4))
+        # Where the first layer's output fits beside the (half-precision) kept tensors in the share
+        # of the budget the bands leave (up to about 4 MP at the default budget), keep it.
+        pixels = height * width
+        if (KEPT_BYTES_PER_PIXEL // 2 + FIRST_LAYER_BYTES_PER_PIXEL) * pixels <= budget * (1 - BAND_SHARE):
+            return cls(rows=rows, store_dtype=torch.float16, keep_first=True)
         return cls(rows=rows, store_dtype=store)
 
 
@@ -657,18 +668,26 @@ def run_multistyle(
     # First layer's statistics: in one band, from its output itself (as a whole-picture pass);
     # in several, from a first sweep of that layer over the bands (its 9x9 convolution only: about
     # an eighth of the work; sampling rows or columns instead visibly shifted colours).
+    # With ``plan.keep_first`` that sweep's output is kept and the bands read it.
     stats0: tuple[Tensor, Tensor] | None = None
+    first: Tensor | None = None
     if len(bands_full) > 1:
         m0 = Moments()
+        if plan.keep_first:
+            first = _store((1, c0.conv.out_channels, h, w), torch.float16)
         for o0, o1 in bands_full:
-            m0.add(conv_band(read_x, h, c0.conv, o0, o1, pad=4))
+            y0 = conv_band(read_x, h, c0.conv, o0, o1, pad=4)
+            m0.add(y0)
+            if first is not None:
+                first[:, :, o0:o1] = y0
+            del y0
             prog.band("stats", len(bands_full))
         stats0 = m0.stats()
     else:
         prog.band("stats", 1)  # nothing to do beforehand
 
     def a0_rows(lo: int, hi: int) -> tuple[Tensor, Activate]:  # full resolution, 32 channels
-        y = conv_band(read_x, h, c0.conv, lo, hi, pad=4)
+        y = first[:, :, lo:hi] if first is not None else conv_band(read_x, h, c0.conv, lo, hi, pad=4)
         stats = stats0 if stats0 is not None else whole_stats(y)  # one band: lo..hi is the whole picture
 
         def activate(part: Tensor, rows: Tensor, out: Tensor) -> Tensor:  # normalised, ReLU

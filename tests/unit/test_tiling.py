@@ -68,6 +68,22 @@ def test_bands_match_one_whole_pass_at_1536(preset_pair) -> None:
     assert _psnr(banded, whole) >= 35.0
 
 
+def test_bands_that_keep_the_first_layer_match_one_whole_pass(engine, photo_1536, preset_pair) -> None:
+    # Given the default plan for 1536 x 1536, which keeps the first layer's output between its
+    # statistics sweep and the bands (half precision) instead of computing it twice
+    whole, exact_bands, _ = preset_pair
+    plan = BandPlan.for_size(1536, 1536)
+    assert plan.keep_first
+    u8, _ = _as_inputs(photo_1536)
+    with torch.inference_mode():
+        banded = run_multistyle(
+            engine.networks.multistyle, u8, [PRESET], Conditioning(torch.ones(1)), plan=plan
+        )
+    # Then it paints the whole pass's picture, and differs from the exact bands by a grey level at most
+    assert _psnr(banded, whole) >= 35.0
+    assert np.abs(banded.astype(np.int16) - exact_bands).max() <= 2
+
+
 def test_no_seam_in_strips_across_band_edges(preset_pair) -> None:
     # Given the band edges of the banded pass (every 256 rows)
     whole, banded, rows = preset_pair
@@ -160,6 +176,9 @@ def test_band_plan_follows_the_memory_budget() -> None:
     assert small.store_dtype == torch.float32
     # and a tighter budget gives thinner bands
     assert BandPlan.for_size(4096, 4096, budget=256 * 2**20).rows < plan.rows
+    # and the first layer is kept where it fits beside the kept tensors (4 MP), not at 16 MP
+    assert BandPlan.for_size(2048, 2048).keep_first
+    assert not plan.keep_first
 
 
 def test_progress_reports_every_band_and_never_goes_back(engine) -> None:
