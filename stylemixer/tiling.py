@@ -17,8 +17,9 @@ run here layer by layer over horizontal bands (tiles spanning the full width):
   32 channels at 1/16 of the pixels), the few-channel expanding layers. On a 16 MP picture the
   32-channel full-resolution activations (2 GB each) never exist as a whole.
 
-The price: multistyle's first layer (a 9x9 convolution of the picture) runs twice, once to take
-its statistics before anything can be normalised (about an eighth of the whole pass). Estimating
+The price: multistyle's first layer (a 9x9 convolution of the picture) is swept once to take its
+statistics before anything can be normalised; where its output fits the budget (half precision, up
+to about 4 MP by default) that sweep keeps it, else the layer runs twice. Estimating
 them instead from a strided or row-sampled convolution was measured too: the strided one is slower
 in oneDNN than the layer itself, and row samples shift colours visibly (45 dB, up to 21 grey
 levels), so the bands stay exact. Band heights follow a memory
