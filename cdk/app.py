@@ -13,21 +13,12 @@ ROOT = Path(__file__).resolve().parents[1]
 # The project's packages, whether or not they are pip-installed (the CDK CLI runs this file as a script).
 sys.path[:0] = [p for p in (str(ROOT), str(ROOT / "cdk")) if p not in sys.path]
 
-from aws_cdk import App  # noqa: E402
 from stylemixer_cdk import build_app  # noqa: E402
-
-from stylemixer.errors import StyleMixerError  # noqa: E402
+from stylemixer_cdk.entry import synth_app  # noqa: E402
 
 
 def main() -> int:
-    app = App()
-    try:
-        build_app(app)
-    except StyleMixerError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 2
-    app.synth()
-    return 0
+    return synth_app(build_app)
 
 
 if __name__ == "__main__":

@@ -16,25 +16,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [p for p in (str(ROOT), str(ROOT / "cdk")) if p not in sys.path]
 
-from aws_cdk import App  # noqa: E402
 from stylemixer_cdk import build_pipeline_app  # noqa: E402
-
-from stylemixer.errors import StyleMixerError  # noqa: E402
+from stylemixer_cdk.entry import synth_app  # noqa: E402
 
 
 def main() -> int:
-    app = App()
-    try:
-        build_pipeline_app(
+    return synth_app(
+        lambda app: build_pipeline_app(
             app,
             default_account=os.environ.get("CDK_DEFAULT_ACCOUNT"),
             default_region=os.environ.get("CDK_DEFAULT_REGION"),
         )
-    except StyleMixerError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 2
-    app.synth()
-    return 0
+    )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -65,3 +68,16 @@ def permissions(cfn: dict[str, Any], role_logical_id: str) -> dict[str, set[str]
 def cdk_context() -> dict[str, Any]:
     """The context an operator's ``cdk deploy`` starts from: ``cdk.json``'s."""
     return json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
+
+
+def run_cdk_entry(script: str, context: dict[str, Any], outdir: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``cdk/<script>`` the way the CDK CLI does: a child process, context in CDK_CONTEXT_JSON."""
+    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(outdir)}
+    return subprocess.run(
+        [sys.executable, str(ROOT / "cdk" / script)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )

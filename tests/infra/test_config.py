@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +14,7 @@ from stylemixer.resources import (
     UPLOADS_PREFIX,
     VISIBILITY_TIMEOUT_FACTOR,
 )
-from tests.infra.cfn import cdk_context, render
+from tests.infra.cfn import cdk_context, render, run_cdk_entry
 
 pytestmark = pytest.mark.infra
 
@@ -107,20 +103,9 @@ def test_bad_values_are_refused_with_a_sentence_naming_the_key(
 
 def test_the_app_refuses_bad_context_without_a_traceback(tmp_path: Path) -> None:
     # Given the CDK CLI's way of passing context to the app (CDK_CONTEXT_JSON), with a bad value
-    env = {
-        **os.environ,
-        "CDK_CONTEXT_JSON": json.dumps({**cdk_context(), "worker_memory_mb": 99999}),
-        "CDK_OUTDIR": str(tmp_path),
-    }
+    context = {**cdk_context(), "worker_memory_mb": 99999}
     # When the app runs as `cdk synth` would run it
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "cdk" / "app.py")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    run = run_cdk_entry("app.py", context, tmp_path)
     # Then it stops with one clear line and no traceback
     assert run.returncode == 2
     assert "error: Invalid cdk.json context: worker_memory_mb" in run.stderr

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +20,7 @@ from stylemixer_cdk.pipeline import (
     service_settings,
 )
 
-from tests.infra.cfn import cdk_context
+from tests.infra.cfn import cdk_context, run_cdk_entry
 
 if TYPE_CHECKING:
     from stylemixer_cdk.pipeline import PipelineStack
@@ -247,15 +245,7 @@ def test_pipeline_needs_an_account_and_a_region() -> None:
 
 
 def test_pipeline_app_refuses_missing_settings_without_a_traceback(tmp_path: Path) -> None:
-    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(cdk_context()), "CDK_OUTDIR": str(tmp_path)}
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "cdk" / "pipeline_app.py")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    run = run_cdk_entry("pipeline_app.py", cdk_context(), tmp_path)
     assert run.returncode == 2
     assert "error: Invalid cdk.json context: pipeline_repository: required" in run.stderr
     assert "Traceback" not in run.stderr
