@@ -298,3 +298,38 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
     engine = FakeEngine()
     monkeypatch.setattr(worker, "engine_provider", lambda: engine)
     return engine
+
+
+def stored_jobs(aws: Stack) -> list[dict[str, Any]]:
+    """Every job item in the table."""
+    return aws.dynamodb.scan(TableName=resources.JOBS_TABLE)["Items"]
+
+
+def assert_outcome(aws: Stack, response: ApiResponse, expected: str) -> None:
+    """Assert one expected outcome of a submitted job, running the worker when the API accepted it.
+
+    ``expected`` is ``"api:<status>:<code>"`` (refused before queueing: nothing queued or stored),
+    ``"failed:<code>"`` (the worker fails it with a reason, no result left) or ``"succeeded"``.
+    """
+    assert response.status < 500, response.body
+    kind, _, detail = expected.partition(":")
+    if kind == "api":
+        status, code = detail.split(":")
+        assert (response.status, response.body["error"]["code"]) == (int(status), code), response.body
+        assert len(response.body["error"]["message"]) > 15
+        assert aws.receive() == [], "a refused request must not queue anything"
+        if response.status != 404 or code == "NotFound":
+            assert stored_jobs(aws) == [], "a refused request must not store a job"
+        return
+    assert response.status == 202, response.body
+    job_id = response.body["job_id"]
+    outcome = worker.handler(sqs_event(aws.receive()), LambdaContext())
+    assert outcome == {"batchItemFailures": []}, "the worker must not crash or ask for a retry"
+    job = call_api("GET", f"/jobs/{job_id}").body
+    assert job["status"] == kind, job
+    if kind == "failed":
+        assert job["error"]["code"] == detail, job["error"]
+        assert len(job["error"]["message"]) > 15
+        assert aws.keys("results/") == []
+    else:
+        assert aws.keys("results/") == [f"results/{job_id}.jpg"]

@@ -8,21 +8,18 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
 
 import pytest
 
 from functions.api import handler as api
-from functions.worker import handler as worker
-from stylemixer import resources
 from tests.functional.harness import (
     ApiResponse,
     FakeEngine,
     LambdaContext,
     Stack,
     api_event,
+    assert_outcome,
     call_api,
-    sqs_event,
     upload_through_presigned_post,
 )
 from tests.reliability.catalogue import FILE_CASES, REQUEST_CASES, FileCase, RequestCase, Uploads
@@ -53,35 +50,6 @@ def _send(case: RequestCase, uploads: Uploads) -> ApiResponse:
     )
 
 
-def _jobs(aws: Stack) -> list[dict[str, Any]]:
-    return aws.dynamodb.scan(TableName=resources.JOBS_TABLE)["Items"]
-
-
-def check_outcome(aws: Stack, response: ApiResponse, expected: str) -> None:
-    """Assert one catalogued outcome, running the worker when the API accepted the job."""
-    assert response.status < 500, response.body
-    kind, _, detail = expected.partition(":")
-    if kind == "api":
-        status, code = detail.split(":")
-        assert (response.status, response.body["error"]["code"]) == (int(status), code), response.body
-        assert len(response.body["error"]["message"]) > 15
-        assert aws.receive() == [], "a refused request must not queue anything"
-        if response.status != 404 or code == "NotFound":
-            assert _jobs(aws) == [], "a refused request must not store a job"
-        return
-    assert response.status == 202, response.body
-    job_id = response.body["job_id"]
-    outcome = worker.handler(sqs_event(aws.receive()), LambdaContext())
-    assert outcome == {"batchItemFailures": []}, "the worker must not crash or ask for a retry"
-    job = call_api("GET", f"/jobs/{job_id}").body
-    assert job["status"] == kind, job
-    if kind == "failed":
-        assert job["error"]["code"] == detail
-        assert aws.keys("results/") == []
-    else:
-        assert aws.keys("results/") == [f"results/{job_id}.jpg"]
-
-
 @pytest.mark.parametrize("case", FILE_CASES, ids=[c.name for c in FILE_CASES])
 def test_hostile_file(aws: Stack, fake_engine: FakeEngine, case: FileCase) -> None:
     # Given the file in the bucket under a real upload id (through the presigned POST when it fits)
@@ -106,7 +74,7 @@ def test_hostile_file(aws: Stack, fake_engine: FakeEngine, case: FileCase) -> No
     # When a job names it
     response = call_api("POST", "/jobs", body)
     # Then it gets its catalogued outcome
-    check_outcome(aws, response, case.expected)
+    assert_outcome(aws, response, case.expected)
 
 
 @pytest.mark.parametrize("case", REQUEST_CASES, ids=[c.name for c in REQUEST_CASES])
@@ -119,4 +87,4 @@ def test_hostile_request(aws: Stack, fake_engine: FakeEngine, case: RequestCase)
     # When the request is sent
     response = _send(case, uploads)
     # Then it gets its catalogued outcome, never a 5xx
-    check_outcome(aws, response, case.expected)
+    assert_outcome(aws, response, case.expected)
