@@ -38,7 +38,7 @@ from stylemixer.options import StylizeOptions
 from stylemixer.presets import NUM_PRESETS, get_preset
 from stylemixer.progress import ProgressCallback, Stages
 from stylemixer.regions import (
-    STYLE_SIDE,
+    PRESET_SIDE,
     RegionPlan,
     RegionSettings,
     plan_regions,
@@ -240,12 +240,12 @@ class Engine:
         )
         return plan_regions(self.networks.predictor, photo, pictures, settings)
 
-    def preset_rendering(self, photo: Image.Image, preset_id: str, side: int = STYLE_SIDE) -> Image.Image:
+    def preset_rendering(self, photo: Image.Image, preset_id: str, side: int = PRESET_SIDE) -> Image.Image:
         """The photo painted in a preset at ``side`` px: how a preset is described for matching."""
         return self.preset_renderings(photo, [preset_id], side)[0]
 
     def preset_renderings(
-        self, photo: Image.Image, preset_ids: Sequence[str], side: int = STYLE_SIDE
+        self, photo: Image.Image, preset_ids: Sequence[str], side: int = PRESET_SIDE
     ) -> list[Image.Image]:
         """:meth:`preset_rendering` for several presets in one batched pass (one picture each)."""
         if not preset_ids:
