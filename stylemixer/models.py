@@ -354,6 +354,19 @@ class MultiStyleNet(nn.Module):
 # ---------------------------------------------------------------------------------------------------
 
 
+def pointwise(conv: nn.Conv2d, x: Tensor) -> Tensor:
+    """A 1x1 convolution of a channels-last ``x`` as one matrix product over its pixels.
+
+    Channels-last (N, C, H, W) is (N, H, W, C) in memory, so the product needs no copy in or out,
+    and it runs as one BLAS call; torch sends 1x1 convolutions of small maps (16 x 16 and less,
+    the trunk's deep half) to a slow generic kernel instead. Same numbers to float rounding.
+    """
+    if not x.is_contiguous(memory_format=torch.channels_last):
+        return conv(x)
+    y = F.linear(x.permute(0, 2, 3, 1), conv.weight.flatten(1), conv.bias)  # (N, H, W, C_out)
+    return y.permute(0, 3, 1, 2)
+
+
 def _same_pad(x: Tensor, kernel: int, stride: int) -> Tensor:
     """TensorFlow "SAME" zero padding (more at the bottom/right when the total is odd)."""
     pads = []
@@ -365,17 +378,27 @@ def _same_pad(x: Tensor, kernel: int, stride: int) -> Tensor:
 
 
 class ConvReLU6(nn.Module):
-    """Conv (batch norm folded into its bias) -> ReLU6, TensorFlow "SAME" padding."""
+    """Conv (batch norm folded into its bias) -> ReLU6, TensorFlow "SAME" padding.
+
+    At stride 1 "SAME" is symmetric (``kernel // 2`` on every side), so the convolution pads by
+    itself; only stride-2 layers, where TensorFlow pads more at the bottom and right, copy the input
+    into a padded tensor. ReLU6 runs in place on the convolution's fresh output. Both matter in a
+    trunk of 52 small layers, where copies and allocations cost as much as the arithmetic.
+    """
 
     def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1, groups: int = 1) -> None:
         super().__init__()
         self.kernel, self.stride = kernel, stride
-        self.conv = nn.Conv2d(c_in, c_out, kernel, stride, groups=groups)
+        self.conv = nn.Conv2d(
+            c_in, c_out, kernel, stride, padding=kernel // 2 if stride == 1 else 0, groups=groups
+        )
 
     def forward(self, x: Tensor) -> Tensor:
-        if self.kernel > 1:
+        if self.kernel == 1:
+            return pointwise(self.conv, x).clamp_(0.0, 6.0)
+        if self.stride > 1:
             x = _same_pad(x, self.kernel, self.stride)
-        return F.relu6(self.conv(x))
+        return self.conv(x).clamp_(0.0, 6.0)
 
 
 class InvertedResidual(nn.Module):
@@ -391,7 +414,7 @@ class InvertedResidual(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         h = self.expand(x) if self.expand is not None else x  # (N, hidden, H, W)
-        h = self.project(self.depthwise(h))  # (N, c_out, H/s, W/s)
+        h = pointwise(self.project, self.depthwise(h))  # (N, c_out, H/s, W/s)
         return x + h if self.skip else h
 
 
