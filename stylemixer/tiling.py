@@ -18,8 +18,9 @@ run here layer by layer over horizontal bands (tiles spanning the full width):
   32-channel full-resolution activations (2 GB each) never exist as a whole.
 
 The price: multistyle's first layer (a 9x9 convolution of the picture) is swept once to take its
-statistics before anything can be normalised; where its output fits the budget (half precision, up
-to about 4 MP by default) that sweep keeps it, else the layer runs twice. Estimating
+statistics before anything can be normalised; where its output fits the budget (half precision: all
+of a picture up to about 9 MP by default, the top rows of a larger one) that sweep keeps it, and
+elsewhere the layer runs twice. Estimating
 them instead from a strided or row-sampled convolution was measured too: the strided one is slower
 in oneDNN than the layer itself, and row samples shift colours visibly (45 dB, up to 21 grey
 levels), so the bands stay exact. Band heights follow a memory
@@ -54,9 +55,11 @@ if TYPE_CHECKING:
 ReadRows = Callable[[Tensor, int], Tensor]
 
 #: Default working-memory budget for the bands and the tensors kept between layers, in bytes.
-#: With it a 16 MP picture peaks at about 1.1 GB for the whole process (measured with
-#: ``/usr/bin/time -v``; see docs/full-resolution.md).
-DEFAULT_BUDGET = 512 * 1024 * 1024
+#: With it a 16 MP picture peaks at 1.34 GB for the whole process with one preset, 1.40 GB with two
+#: by region, 1.37 GB at 4900 x 3420 (``/usr/bin/time -v`` on the CLI; see docs/full-resolution.md):
+#: under the 1.5 GB the service promises, and the first layer is kept for 37 % of a 4096-pixel
+#: square (at 512 MB: none, 1.11 GB peak and 7 % more time).
+DEFAULT_BUDGET = 1024 * 1024 * 1024
 #: Bytes per pixel a whole-picture pass of multistyle26 needs at its peak (measured: the 32-channel
 #: full-resolution activation, its padded copy and the next layer's input). A picture within the
 #: budget at this rate runs as one pass (one band).
@@ -83,8 +86,9 @@ MAP_CACHE_NUMBERS = 8 * 1024 * 1024
 @dataclass(frozen=True, slots=True)
 class BandPlan:
     """How a picture is cut: ``rows`` full-resolution rows per band, kept tensors in ``store_dtype``;
-    ``keep_first``: multistyle's first-layer output is kept (half precision) between its
-    statistics sweep and the bands, instead of being computed twice.
+    ``keep_rows``: multistyle's first-layer output of the picture's first ``keep_rows`` rows is kept
+    (half precision) between its statistics sweep and the bands, so that layer runs once there
+    instead of twice (the rest of the picture computes it again).
 
     Example:
         >>> BandPlan.for_size(4096, 4096).rows
@@ -93,7 +97,7 @@ class BandPlan:
 
     rows: int
     store_dtype: torch.dtype = torch.float32
-    keep_first: bool = False
+    keep_rows: int = 0
 
     @classmethod
     def for_size(cls, height: int, width: int, budget: int = DEFAULT_BUDGET) -> BandPlan:
@@ -104,11 +108,13 @@ class BandPlan:
             return cls(rows=math.ceil(height / 4) * 4)
         rows = int(budget * BAND_SHARE) // (BAND_BYTES_PER_PIXEL * width)
         rows = max(MIN_BAND_ROWS, min(rows // 4 * 4, math.ceil(height / 4) * 4))
-        # Where the first layer's output fits beside the (half-precision) kept tensors in the share
-        # of the budget the bands leave (up to about 4 MP at the default budget), keep it.
-        pixels = height * width
-        if (KEPT_BYTES_PER_PIXEL // 2 + FIRST_LAYER_BYTES_PER_PIXEL) * pixels <= budget * (1 - BAND_SHARE):
-            return cls(rows=rows, store_dtype=torch.float16, keep_first=True)
+        # Keep the first layer's output of as many whole bands as fit beside the (half-precision)
+        # kept tensors in the share of the budget the bands leave: all of a 4 MP picture at the
+        # default budget, part of a larger one.
+        room = budget * (1 - BAND_SHARE) - KEPT_BYTES_PER_PIXEL // 2 * height * width
+        keep = max(0, int(room) // (FIRST_LAYER_BYTES_PER_PIXEL * width)) // rows * rows
+        if keep > 0:
+            return cls(rows=rows, store_dtype=torch.float16, keep_rows=min(keep, height))
         return cls(rows=rows, store_dtype=store)
 
 
@@ -469,7 +475,9 @@ def _image_reader(x: Tensor) -> ReadRows:
 
 
 def _store(shape: tuple[int, ...], dtype: torch.dtype) -> Tensor:
-    return torch.empty(shape, dtype=dtype).contiguous(memory_format=torch.channels_last)
+    """An uninitialised channels-last tensor, allocated as such: converting a fresh one instead
+    copies it whole, with both layouts alive at once (measured 0.4 s and 0.3 GB at 4 MP)."""
+    return torch.empty(shape, dtype=dtype, memory_format=torch.channels_last)
 
 
 def _fill(
@@ -669,18 +677,19 @@ def run_multistyle(
     # First layer's statistics: in one band, from its output itself (as a whole-picture pass);
     # in several, from a first sweep of that layer over the bands (its 9x9 convolution only: about
     # an eighth of the work; sampling rows or columns instead visibly shifted colours).
-    # With ``plan.keep_first`` that sweep's output is kept and the bands read it.
+    # The sweep's output of the first ``plan.keep_rows`` rows is kept, and the bands read it there.
     stats0: tuple[Tensor, Tensor] | None = None
     first: Tensor | None = None
+    kept = min(plan.keep_rows, h) if len(bands_full) > 1 else 0
     if len(bands_full) > 1:
         m0 = Moments()
-        if plan.keep_first:
-            first = _store((1, c0.conv.out_channels, h, w), torch.float16)
+        if kept:
+            first = _store((1, c0.conv.out_channels, kept, w), torch.float16)
         for o0, o1 in bands_full:
             y0 = conv_band(read_x, h, c0.conv, o0, o1, pad=4)
             m0.add(y0)
-            if first is not None:
-                first[:, :, o0:o1] = y0
+            if first is not None and o0 < kept:
+                first[:, :, o0 : min(o1, kept)] = y0[:, :, : min(o1, kept) - o0]
             del y0
             prog.band("stats", len(bands_full))
         stats0 = m0.stats()
@@ -688,7 +697,15 @@ def run_multistyle(
         prog.band("stats", 1)  # nothing to do beforehand
 
     def a0_rows(lo: int, hi: int) -> tuple[Tensor, Activate]:  # full resolution, 32 channels
-        y = first[:, :, lo:hi] if first is not None else conv_band(read_x, h, c0.conv, lo, hi, pad=4)
+        if first is not None and hi <= kept:
+            y = first[:, :, lo:hi]
+        elif first is not None and lo < kept:  # the band across the last kept row: make the rest
+            rest = conv_band(read_x, h, c0.conv, kept, hi, pad=4)
+            y = torch.cat([first[:, :, lo:kept].float(), rest], dim=2).contiguous(
+                memory_format=torch.channels_last
+            )
+        else:
+            y = conv_band(read_x, h, c0.conv, lo, hi, pad=4)
         stats = stats0 if stats0 is not None else whole_stats(y)  # one band: lo..hi is the whole picture
 
         def activate(part: Tensor, rows: Tensor, out: Tensor) -> Tensor:  # normalised, ReLU
@@ -699,6 +716,7 @@ def run_multistyle(
     y2 = _half_to_quarter(
         activation_read(a0_rows), (h, w), (c1.conv, tables[1], c2.conv), cond, plan=plan, prog=prog
     )
+    first = None  # read by a0_rows only: freed before the residual stage, where the peak is
     size_q = (h // 4, w // 4)
     a, a_inner = padded_buffer(tuple(y2.shape), 1, 1)
     cond.normalize(y2, tables[2], whole_stats(y2), size_q, relu=True, out=a_inner)

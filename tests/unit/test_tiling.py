@@ -73,13 +73,31 @@ def test_bands_that_keep_the_first_layer_match_one_whole_pass(engine, photo_1536
     # statistics sweep and the bands (half precision) instead of computing it twice
     whole, exact_bands, _ = preset_pair
     plan = BandPlan.for_size(1536, 1536)
-    assert plan.keep_first
+    assert plan.keep_rows == 1536
     u8, _ = _as_inputs(photo_1536)
     with torch.inference_mode():
         banded = run_multistyle(
             engine.networks.multistyle, u8, [PRESET], Conditioning(torch.ones(1)), plan=plan
         )
     # Then it paints the whole pass's picture, and differs from the exact bands by a grey level at most
+    assert _psnr(banded, whole) >= 35.0
+    assert np.abs(banded.astype(np.int16) - exact_bands).max() <= 2
+
+
+@pytest.mark.parametrize("keep_rows", [512, 640])
+def test_bands_that_keep_part_of_the_first_layer_match_one_whole_pass(
+    engine, photo_1536, preset_pair, keep_rows: int
+) -> None:
+    # Given bands that keep the first layer's output of the top rows only (a larger picture's plan),
+    # ending on a band edge (512) or inside a band (640, so one band mixes kept and new rows)
+    whole, exact_bands, rows = preset_pair
+    plan = BandPlan(rows, torch.float16, keep_rows=keep_rows)
+    u8, _ = _as_inputs(photo_1536)
+    with torch.inference_mode():
+        banded = run_multistyle(
+            engine.networks.multistyle, u8, [PRESET], Conditioning(torch.ones(1)), plan=plan
+        )
+    # Then it paints the whole pass's picture, a grey level from the exact bands at most
     assert _psnr(banded, whole) >= 35.0
     assert np.abs(banded.astype(np.int16) - exact_bands).max() <= 2
 
@@ -176,9 +194,12 @@ def test_band_plan_follows_the_memory_budget() -> None:
     assert small.store_dtype == torch.float32
     # and a tighter budget gives thinner bands
     assert BandPlan.for_size(4096, 4096, budget=256 * 2**20).rows < plan.rows
-    # and the first layer is kept where it fits beside the kept tensors (4 MP), not at 16 MP
-    assert BandPlan.for_size(2048, 2048).keep_first
-    assert not plan.keep_first
+    # and the first layer is kept where it fits beside the kept tensors: all of 4 MP, part of 16 MP,
+    # in whole bands, less of it with a tighter budget
+    assert BandPlan.for_size(2048, 2048).keep_rows == 2048
+    assert 0 < plan.keep_rows < 4096
+    assert plan.keep_rows % plan.rows == 0
+    assert BandPlan.for_size(4096, 4096, budget=512 * 2**20).keep_rows < plan.keep_rows
 
 
 def test_progress_reports_every_band_and_never_goes_back(engine) -> None:
@@ -214,13 +235,22 @@ def test_engine_in_bands_gives_the_one_pass_picture(engine) -> None:
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("weights_path")
-def test_cli_paints_16_megapixels_within_1_5_gb(tmp_path) -> None:
+@pytest.mark.parametrize(
+    "styles",
+    [
+        ["--style", "swirling-night"],
+        ["--style", "swirling-night", "--style", "delft-engraving", "--mix", "regions"],
+    ],
+    ids=["preset", "regions"],
+)
+def test_cli_paints_16_megapixels_within_1_5_gb(tmp_path, styles: list[str]) -> None:
     # Given a 4096 x 4096 JPEG of a real photo
     src, dst = tmp_path / "in.jpg", tmp_path / "out.jpg"
     _photo("golden_gate.jpg", 4096).save(src, quality=90)
-    # When the CLI paints it at full resolution, in a fresh process whose only child is the CLI
+    # When the CLI paints it at full resolution (one preset, or two by region, whose per-pixel
+    # style map the bands carry too), in a fresh process whose only child is the CLI
     cli = [sys.executable, "-m", "stylemixer.cli", "stylize", str(src), "-o", str(dst)]
-    cli += ["--style", "swirling-night", "--stroke", "fine"]
+    cli += [*styles, "--stroke", "fine"]
     probe = (
         "import json, resource, subprocess; "
         f"p = subprocess.run({cli!r}, capture_output=True, text=True); "
