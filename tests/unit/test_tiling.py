@@ -68,36 +68,26 @@ def test_bands_match_one_whole_pass_at_1536(preset_pair) -> None:
     assert _psnr(banded, whole) >= 35.0
 
 
-def test_bands_that_keep_the_first_layer_match_one_whole_pass(engine, photo_1536, preset_pair) -> None:
-    # Given the default plan for 1536 x 1536, which keeps the first layer's output between its
-    # statistics sweep and the bands (half precision) instead of computing it twice
-    whole, exact_bands, _ = preset_pair
-    plan = BandPlan.for_size(1536, 1536)
-    assert plan.keep_rows == 1536
+@pytest.mark.parametrize("keep_rows", [None, 512, 640], ids=["default-plan-keeps-all", "top-512", "top-640"])
+def test_bands_that_keep_the_first_layer_match_one_whole_pass(
+    engine, photo_1536, preset_pair, keep_rows: int | None
+) -> None:
+    # Given bands that keep the first layer's output between its statistics sweep and the bands
+    # (half precision) instead of computing it twice: the default plan for 1536 x 1536 keeps all of
+    # it; a larger picture's plan keeps the top rows only, ending on a band edge (512) or inside a
+    # band (640, so that band mixes kept and new rows)
+    whole, exact_bands, rows = preset_pair
+    if keep_rows is None:
+        plan = BandPlan.for_size(1536, 1536)
+        assert plan.keep_rows == 1536
+    else:
+        plan = BandPlan(rows, torch.float16, keep_rows=keep_rows)
     u8, _ = _as_inputs(photo_1536)
     with torch.inference_mode():
         banded = run_multistyle(
             engine.networks.multistyle, u8, [PRESET], Conditioning(torch.ones(1)), plan=plan
         )
     # Then it paints the whole pass's picture, and differs from the exact bands by a grey level at most
-    assert _psnr(banded, whole) >= 35.0
-    assert np.abs(banded.astype(np.int16) - exact_bands).max() <= 2
-
-
-@pytest.mark.parametrize("keep_rows", [512, 640])
-def test_bands_that_keep_part_of_the_first_layer_match_one_whole_pass(
-    engine, photo_1536, preset_pair, keep_rows: int
-) -> None:
-    # Given bands that keep the first layer's output of the top rows only (a larger picture's plan),
-    # ending on a band edge (512) or inside a band (640, so one band mixes kept and new rows)
-    whole, exact_bands, rows = preset_pair
-    plan = BandPlan(rows, torch.float16, keep_rows=keep_rows)
-    u8, _ = _as_inputs(photo_1536)
-    with torch.inference_mode():
-        banded = run_multistyle(
-            engine.networks.multistyle, u8, [PRESET], Conditioning(torch.ones(1)), plan=plan
-        )
-    # Then it paints the whole pass's picture, a grey level from the exact bands at most
     assert _psnr(banded, whole) >= 35.0
     assert np.abs(banded.astype(np.int16) - exact_bands).max() <= 2
 
