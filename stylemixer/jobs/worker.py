@@ -44,7 +44,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Progress is written at most this often (seconds), plus at every change of stage.
+#: Progress is written at most this often (seconds), changes of stage included: the page polls
+#: once a second, and each write is a conditional DynamoDB update (under load, the worker's progress
+#: writes were most of the embedded DynamoDB's work and held up the API's reads).
 PROGRESS_INTERVAL = 0.5
 #: The share of the bar before and after the engine runs (fetching, then saving).
 _FETCH_SHARE = 0.05
@@ -99,8 +101,10 @@ class Outcome:
 class ProgressWriter:
     """A progress callback that stores stage and percent on the job, throttled.
 
-    Writes at most every ``interval`` seconds, and always when the stage changes. A failed write
-    (throttling, a brief outage) is logged and skipped: progress is a courtesy, the job goes on.
+    Writes at most every ``interval`` seconds, counted from the job's start (itself a write), and
+    only what moved: a new stage or a higher percent. A job shorter than ``interval`` writes no
+    progress at all; its next state is its result. A failed write (throttling, a brief outage) is
+    logged and skipped: progress is a courtesy, the job goes on.
 
     Example:
         >>> writer = ProgressWriter(repo, job_id)
@@ -120,14 +124,14 @@ class ProgressWriter:
         self._clock = clock
         self._stage: str | None = None
         self._percent = -1
-        self._written_at = float("-inf")
+        self._written_at = clock()  # the job was just marked running: a write of its own
         self.writes = 0
 
     def __call__(self, stage: str, fraction: float) -> None:
         percent = min(99, max(0, int(fraction * 100)))  # 100 only when the job has succeeded
         now = self._clock()
         stage_changed = stage != self._stage
-        if not stage_changed and (percent <= self._percent or now - self._written_at < self._interval):
+        if now - self._written_at < self._interval or (not stage_changed and percent <= self._percent):
             return
         self._stage = stage
         self._percent = max(self._percent, percent)

@@ -75,9 +75,18 @@ def _queued(store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes,
 
 
 def _run(
-    store: InMemoryBlobStore, repo: InMemoryJobRepository, job: Job, engine: Engine, count: int = 1
+    store: InMemoryBlobStore,
+    repo: InMemoryJobRepository,
+    job: Job,
+    engine: Engine,
+    count: int = 1,
+    *,
+    progress_interval: float | None = None,
 ) -> Any:
-    return process_job(job.job_id, store=store, repo=repo, engine=lambda: engine, receive_count=count)
+    extra = {} if progress_interval is None else {"progress_interval": progress_interval}
+    return process_job(
+        job.job_id, store=store, repo=repo, engine=lambda: engine, receive_count=count, **extra
+    )
 
 
 def test_job_runs_to_success_with_its_result_written_first(
@@ -136,22 +145,34 @@ def test_a_style_upload_stored_as_content_is_not_found(
     assert (outcome.status, outcome.reason) == ("failed", "UploadNotFound")
 
 
-def test_progress_writes_are_throttled_monotone_and_mark_each_stage(
+def test_a_job_shorter_than_the_interval_writes_no_progress(
     store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes
 ) -> None:
     # Given an engine that reports 101 steps in a few milliseconds
     job = _queued(store, repo, photo)
     # When
-    _run(store, repo, job, Engine())
-    # Then one write per stage change, not one per step, and never backwards
+    outcome = _run(store, repo, job, Engine())
+    # Then the job's start and its result are its only writes: no progress write in between
+    assert outcome.status == "succeeded"
+    assert repo.progress_writes == []
+
+
+def test_progress_writes_are_throttled_monotone_and_mark_each_stage(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes
+) -> None:
+    # Given a writer that may write every time (no interval)
+    job = _queued(store, repo, photo)
+    # When the job runs
+    _run(store, repo, job, Engine(), progress_interval=0.0)
+    # Then each stage is written, figures never go backwards
     stages = [stage for stage, _ in repo.progress_writes]
-    assert stages == ["fetching", "stylize", "saving"]
+    assert list(dict.fromkeys(stages)) == ["fetching", "stylize", "saving"]
     figures = [p for _, p in repo.progress_writes]
     assert figures == sorted(figures)
 
 
 def test_progress_writer_writes_again_after_the_interval() -> None:
-    # Given a clock we move by hand
+    # Given a clock we move by hand, and a job that has just started
     repo = InMemoryJobRepository()
     now = utcnow()
     job = Job(
@@ -166,24 +187,31 @@ def test_progress_writer_writes_again_after_the_interval() -> None:
     clock = [0.0]
     writer = ProgressWriter(repo, job.job_id, interval=0.5, clock=lambda: clock[0])
     # When
-    writer("stylize", 0.10)
-    clock[0] = 0.2
-    writer("stylize", 0.20)  # too soon
+    writer("fetching", 0.05)  # too soon after the start
     clock[0] = 0.6
-    writer("stylize", 0.30)
-    writer("encode", 0.30)  # a new stage is always written
+    writer("stylize", 0.10)
+    clock[0] = 0.8
+    writer("stylize", 0.20)  # too soon
+    writer("encode", 0.30)  # a new stage, too soon as well
+    clock[0] = 1.2
+    writer("encode", 0.30)
+    clock[0] = 1.8
+    writer("encode", 0.30)  # nothing moved
     clock[0] = 5.0
     writer("encode", 1.0)  # 100 % is kept for the final succeed
     # Then
-    assert repo.progress_writes == [("stylize", 10), ("stylize", 30), ("encode", 30), ("encode", 99)]
+    assert repo.progress_writes == [("stylize", 10), ("encode", 30), ("encode", 99)]
 
 
 def test_a_failed_progress_write_does_not_stop_the_job(
     store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes
 ) -> None:
+    # Given a job whose second progress write fails (and a writer that writes at every step)
     job = _queued(store, repo, photo)
     repo.faults.arm("record_progress", 2)
-    assert _run(store, repo, job, Engine()).status == "succeeded"
+    # When it runs, then it succeeds, with the other progress writes stored
+    assert _run(store, repo, job, Engine(), progress_interval=0.0).status == "succeeded"
+    assert len(repo.progress_writes) >= 2
 
 
 @pytest.mark.parametrize(
