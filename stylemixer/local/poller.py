@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -76,11 +77,24 @@ def failed_ids(result: Any) -> set[str]:
     return {str(f.get("itemIdentifier")) for f in failures if isinstance(f, dict)}
 
 
+def lower_priority(nice: int) -> None:
+    """Lower the calling thread's CPU priority by ``nice`` (and so that of the threads it starts later,
+    torch's among them: on Linux a thread is a task with a priority of its own, which the threads it
+    creates inherit). Elsewhere, or where it is not allowed, the thread runs as it is.
+    """
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + nice)
+    except (AttributeError, OSError):
+        log.debug("could not lower the priority of %s", threading.current_thread().name)
+
+
 class QueuePoller(threading.Thread):
     """Feeds one queue to one handler until :meth:`stop`.
 
     ``load_handler`` is called once, on the first message, in this thread: the worker's cold start
     (torch, the weights) then neither delays the front door nor runs when no job ever comes.
+    ``nice`` lowers this thread's CPU priority (see :func:`lower_priority`).
 
     Example:
         >>> poller = QueuePoller(sqs, queue_url, lambda: handler, function_name="stylemixer-worker")
@@ -98,8 +112,10 @@ class QueuePoller(threading.Thread):
         wait_seconds: int = 1,
         memory_limit_in_mb: int = 3008,
         timeout_seconds: float = 900,
+        nice: int = 0,
     ) -> None:
         super().__init__(name=f"poller-{function_name}", daemon=True)
+        self.nice = nice
         self._sqs = sqs
         self.queue_url = queue_url
         self._load_handler = load_handler
@@ -118,6 +134,8 @@ class QueuePoller(threading.Thread):
         self._stopping.set()
 
     def run(self) -> None:
+        if self.nice:
+            lower_priority(self.nice)
         while not self._stopping.is_set():
             try:
                 self.poll_once()

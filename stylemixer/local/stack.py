@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from types import FrameType, TracebackType
 
-    from moto.server import ThreadedMotoServer
+    from stylemixer.local.aws import MotoProcess
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,10 @@ DEFAULT_SITE_DIR = Path(__file__).resolve().parents[2] / "static_site"
 #: The worker's memory as deployed (it only names the figure in the Lambda context here).
 WORKER_MEMORY_MB = 3008
 READY_MESSAGE = "StyleMixer is running at {url}"
+#: How much lower the worker's CPU priority is than the API's (Linux niceness). Deployed, they are
+#: separate functions with CPUs of their own and a request never waits for a stylization; here they
+#: share the machine, so the API's requests go first.
+WORKER_NICE = 19
 
 
 def load_handler(dotted: str) -> Callable[[dict[str, Any], Any], Any]:
@@ -91,7 +95,7 @@ class LocalStack:
         self.visibility_timeout = visibility_timeout
         self.poll_wait_seconds = poll_wait_seconds
         self.resources: LocalResources | None = None
-        self._moto: ThreadedMotoServer | None = None
+        self._moto: MotoProcess | None = None
         self._front_door: FrontDoor | None = None
         self._serve_thread: threading.Thread | None = None
         self.pollers: list[QueuePoller] = []
@@ -158,6 +162,7 @@ class LocalStack:
             wait_seconds=self.poll_wait_seconds,
             memory_limit_in_mb=WORKER_MEMORY_MB,
             timeout_seconds=WORKER_TIMEOUT_SECONDS,
+            nice=WORKER_NICE,
         )
         dead_letters = QueuePoller(
             sqs,

@@ -61,12 +61,13 @@ def test_kept_alive_requests_are_answered_without_a_delayed_ack_stall(door: Fron
 
 
 def test_the_embedded_aws_answers_with_nagle_off() -> None:
-    # Given the embedded AWS the local stack starts (in a child: starting it empties every moto
-    # backend of the process, the functional harness's included)
+    # Given moto's server as the embedded AWS's child process runs it (here in a child of the test
+    # too: moto keeps its backends per process, the functional harness's included)
     probe = (
-        "from stylemixer.local.aws import start_moto\n"
+        "from stylemixer.local.aws import serve_moto_in_thread\n"
         "import urllib.request\n"
-        "server, endpoint = start_moto()\n"
+        "server = serve_moto_in_thread()\n"
+        "endpoint = 'http://%s:%d' % server.get_host_and_port()\n"
         "handler = server._server.RequestHandlerClass\n"
         "with urllib.request.urlopen(endpoint + '/moto-api/data.json', timeout=10) as answer:\n"
         "    print(handler.disable_nagle_algorithm, answer.status)\n"
