@@ -7,13 +7,15 @@ real worker handler behind it is exercised by the end-to-end tests.
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from stylemixer.local.aws import client, create_resources, start_moto
-from stylemixer.local.poller import QueuePoller, failed_ids, queue_arn, sqs_event
+from stylemixer.local.poller import QueuePoller, failed_ids, lower_priority, queue_arn, sqs_event
 from stylemixer.resources import DATA_BUCKET, JOBS_DLQ, JOBS_QUEUE, JOBS_TABLE, MAX_RECEIVE_COUNT
 
 if TYPE_CHECKING:
@@ -214,3 +216,20 @@ def test_helpers_read_failures_and_build_events() -> None:
     assert queue_arn("http://127.0.0.1:5000/123456789012/stylemixer-jobs") == (
         "arn:aws:sqs:us-east-1:123456789012:stylemixer-jobs"
     )
+
+
+def test_lower_priority_lowers_only_the_calling_thread() -> None:
+    # Given a thread that lowers its own CPU priority, as the worker's poller does
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    seen: list[int] = []
+
+    def run() -> None:
+        lower_priority(5)
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    # Then that thread runs 5 steps nicer (up to the maximum), and this one is as it was
+    assert seen == [min(before + 5, 19)]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
