@@ -56,9 +56,12 @@ class InMemoryBlobStore:
         data, content_type = self.objects[key]
         return ObjectInfo(size=len(data), content_type=content_type)
 
-    def read_head(self, key: str, length: int) -> bytes:
-        self.faults.check("read_head")
-        return self.objects[key][0][:length]
+    def peek(self, key: str, length: int) -> tuple[ObjectInfo, bytes] | None:
+        self.faults.check("peek")
+        if key not in self.objects:
+            return None
+        data, content_type = self.objects[key]
+        return ObjectInfo(size=len(data), content_type=content_type), data[:length]
 
     def read(self, key: str) -> bytes:
         self.faults.check("read")

@@ -60,15 +60,29 @@ class S3BlobStore:
             raise
         return ObjectInfo(size=int(meta["ContentLength"]), content_type=meta.get("ContentType"))
 
-    def read_head(self, key: str, length: int) -> bytes:
-        """The first ``length`` bytes: a ranged GET, so a large upload is not read to check its type."""
+    def peek(self, key: str, length: int) -> tuple[ObjectInfo, bytes] | None:
+        """Size, type and first ``length`` bytes in one ranged GET (a HEAD and a GET were two calls)."""
         try:
             response = self._s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{length - 1}")
         except ClientError as exc:
-            if _error_code(exc) == "InvalidRange":  # an empty object
-                return b""
+            code = _error_code(exc)
+            if code in _MISSING or code in _MISSING_WITHOUT_LIST:
+                return None
+            if code == "InvalidRange":  # an empty object has no byte to range over
+                info = self.head(key)
+                return None if info is None else (info, b"")
             raise
-        return response["Body"].read(length)
+        body = response["Body"]
+        try:
+            data = body.read(length)
+        finally:
+            body.close()
+        # "bytes 0-1023/5008": the object's size after the slash; without a range answered, the length.
+        content_range = str(response.get("ContentRange") or "")
+        size = (
+            int(content_range.rpartition("/")[2]) if "/" in content_range else int(response["ContentLength"])
+        )
+        return ObjectInfo(size=size, content_type=response.get("ContentType")), data
 
     def read(self, key: str) -> bytes:
         return self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()

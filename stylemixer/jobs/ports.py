@@ -50,8 +50,8 @@ class BlobStore(Protocol):
         """Size and type of ``key``, or None if there is no such object."""
         ...
 
-    def read_head(self, key: str, length: int) -> bytes:
-        """The first ``length`` bytes of ``key`` (a ranged GET)."""
+    def peek(self, key: str, length: int) -> tuple[ObjectInfo, bytes] | None:
+        """Size and type of ``key`` with its first ``length`` bytes (one ranged GET), or None."""
         ...
 
     def read(self, key: str) -> bytes:

@@ -214,8 +214,8 @@ def check_upload(store: BlobStore, purpose: UploadPurpose, upload_id: str) -> Ob
     from stylemixer.imageio import check_format  # imported on first use: keeps the cold import light
 
     key = upload_key(purpose, upload_id)
-    info = store.head(key)
-    if info is None:
+    peeked = store.peek(key, SNIFF_BYTES)
+    if peeked is None:
         other: UploadPurpose = "style" if purpose == "content" else "content"
         if store.head(upload_key(other, upload_id)) is not None:
             raise StyleMixerError(
@@ -225,13 +225,14 @@ def check_upload(store: BlobStore, purpose: UploadPurpose, upload_id: str) -> Ob
         raise UploadNotFoundError(
             message=f"There is no {purpose} upload {upload_id}: it was never completed or it expired."
         )
+    info, first_bytes = peeked
     if info.size > MAX_UPLOAD_BYTES:
         raise ImageTooLargeError(
             message=f"The {purpose} picture is {_megabytes(info.size)}; "
             f"the largest accepted is {_megabytes(MAX_UPLOAD_BYTES)}."
         )
     # The same code and sentence the worker's decoder would give (EmptyImage, NotAnImage, ...).
-    check_format(store.read_head(key, SNIFF_BYTES) if info.size else b"")
+    check_format(first_bytes)
     return info
 
 

@@ -11,6 +11,7 @@ import pytest
 from functions.worker import handler as worker
 from stylemixer.aws.fakes import InMemoryJobRepository
 from stylemixer.jobs.model import Job, JobError, JobParams, JobResult, JobStatus, StyleRef, new_id, utcnow
+from stylemixer.jobs.ports import ObjectInfo
 
 if TYPE_CHECKING:
     from stylemixer.jobs.ports import JobRepository
@@ -160,17 +161,21 @@ def test_two_workers_racing_to_finish_one_job_leave_one_outcome(repo: JobReposit
     assert stored.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
 
 
-def test_ranged_read_and_head(aws: Stack) -> None:
+def test_peek_head_and_delete(aws: Stack) -> None:
     # Given
     store = worker.adapters().store
     store.write("uploads/content/x", b"\x89PNG\r\n\x1a\n" + bytes(5000), "image/png")
+    store.write("uploads/content/small", b"\xff\xd8\xff", "image/jpeg")
     store.write("uploads/content/empty", b"", "image/png")
     # Then
     info = store.head("uploads/content/x")
     assert info is not None
     assert (info.size, info.content_type) == (5008, "image/png")
-    assert store.read_head("uploads/content/x", 8) == b"\x89PNG\r\n\x1a\n"
-    assert store.read_head("uploads/content/empty", 8) == b""
+    # one ranged GET gives the whole object's size and type with its first bytes
+    assert store.peek("uploads/content/x", 8) == (info, b"\x89PNG\r\n\x1a\n")
+    assert store.peek("uploads/content/small", 8) == (ObjectInfo(3, "image/jpeg"), b"\xff\xd8\xff")
+    assert store.peek("uploads/content/empty", 8) == (ObjectInfo(0, "image/png"), b"")
+    assert store.peek("uploads/content/missing", 8) is None
     assert store.head("uploads/content/missing") is None
     store.delete("uploads/content/x")
     store.delete("uploads/content/never-there")

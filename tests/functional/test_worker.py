@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import resource
 from typing import Any
 
 import pytest
@@ -327,8 +328,10 @@ def test_dead_letter_handler_fails_every_unfinished_job(aws: Stack, fake_engine:
 def test_worker_emits_job_and_utilisation_metrics(
     aws: Stack, fake_engine: FakeEngine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Given a function with 2048 MB, one good job and one that fails for its input
-    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "2048")
+    # Given a function with 2048 MB (or twice what this test process has peaked at, when earlier tests
+    # in it painted big pictures), one good job and one that fails for its input
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", str(max(2048, 2 * peak_mb)))
     _submit(aws)
     bad = _submit(aws, b"\xff\xd8\xff" + b"\x00" * 2000)
     capsys.readouterr()
