@@ -6,15 +6,19 @@ answering on its class (``BaseRouter.current_event``), so two invocations in one
 copies of the handler module, would read each other's events (tried: under load a ``POST /jobs`` was
 validated against another request's body). Running more environments as child processes was
 measured too and did not lower the latency of ``GET /jobs`` on two cores (the extra processes cost
-what the overlap saved). Everything else is a static file.
+what the overlap saved); letting waiting reads go first (:class:`ReadsFirstLock`) did. Everything
+else is a static file.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 import logging
 import sys
 import threading
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +29,7 @@ from stylemixer.local.gateway import MAX_BODY_BYTES, HttpReply, error_reply, htt
 from stylemixer.siteconfig import content_security_policy, site_config
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +81,45 @@ def resolve_static(root: Path, url_path: str) -> Path | None:
     return candidate
 
 
+class ReadsFirstLock:
+    """A lock that waiting reads (GET, HEAD) take before waiting writes, each kind in arrival order.
+
+    The API runs one invocation at a time (see the module's docstring). First come, first served,
+    a poll that arrives behind a burst of submissions waits for all of them, which in AWS, where
+    each would run in an environment of its own, it never does; taking reads first, it waits at
+    most for the invocation already running. Writes cannot starve: a client polls about once a
+    second.
+
+    Example:
+        >>> lock = ReadsFirstLock()
+        >>> with lock.hold(read=True):
+        ...     pass
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._busy = False
+        self._tickets = itertools.count()
+        self._waiting: list[tuple[int, int]] = []  # (0 read / 1 write, ticket), a heap
+
+    @contextmanager
+    def hold(self, *, read: bool) -> Iterator[None]:
+        """Hold the lock for one invocation; ``read`` for a request that changes nothing."""
+        me = (0 if read else 1, next(self._tickets))
+        with self._cond:
+            heapq.heappush(self._waiting, me)
+            while self._busy or self._waiting[0] != me:
+                self._cond.wait()
+            heapq.heappop(self._waiting)
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
+
+
 class FrontDoor(ThreadingHTTPServer):
     """The HTTP server, holding what its request handlers need."""
 
@@ -96,7 +139,7 @@ class FrontDoor(ThreadingHTTPServer):
         self.csp = content_security_policy(f"http://{host}:{port}", [storage_origin])
         self.config_body = json.dumps(site_config(API_PREFIX)).encode("utf-8")
         self.api_handler: Callable[[dict[str, Any], Any], Any] | None = None
-        self.api_lock = threading.Lock()
+        self.api_lock = ReadsFirstLock()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A browser that leaves mid-answer (a reload, a closed tab) is normal; anything else is logged."""
@@ -106,13 +149,14 @@ class FrontDoor(ThreadingHTTPServer):
         log.exception("the front door failed while answering %s", client_address[0])
 
     def invoke_api(self, event: dict[str, Any]) -> HttpReply:
-        """One API invocation, serialised like a single Lambda execution environment."""
+        """One API invocation, serialised like a single Lambda execution environment (reads first)."""
         if self.api_handler is None:
             return error_reply(503, "Starting", "StyleMixer is still starting. Try again in a moment.")
         context = LambdaContext(
             API_FUNCTION_NAME, memory_limit_in_mb=API_MEMORY_MB, timeout_seconds=API_TIMEOUT_SECONDS
         )
-        with self.api_lock:
+        read = event.get("requestContext", {}).get("http", {}).get("method") in {"GET", "HEAD"}
+        with self.api_lock.hold(read=read):
             try:
                 result = self.api_handler(event, context)
             except Exception:

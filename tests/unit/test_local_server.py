@@ -9,12 +9,13 @@ from __future__ import annotations
 import http.client
 import json
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from stylemixer.local.gateway import MAX_BODY_BYTES
-from stylemixer.local.server import FrontDoor, make_front_door, resolve_static
+from stylemixer.local.server import FrontDoor, ReadsFirstLock, make_front_door, resolve_static
 from stylemixer.siteconfig import site_config
 
 if TYPE_CHECKING:
@@ -215,3 +216,63 @@ def test_a_browser_leaving_mid_answer_is_not_reported(
     except ValueError:
         server.handle_error(None, ("127.0.0.1", 50000))
     assert any("front door failed" in r.getMessage() for r in caplog.records)
+
+
+def test_waiting_reads_go_before_waiting_writes_and_each_kind_keeps_its_order() -> None:
+    # Given the API's lock held by a running invocation, and writes then reads queueing behind it
+    lock = ReadsFirstLock()
+    order: list[str] = []
+    running = threading.Event()
+    release = threading.Event()
+
+    def holder() -> None:
+        with lock.hold(read=False):
+            running.set()
+            release.wait(5)
+
+    def waiter(name: str, *, read: bool) -> None:
+        with lock.hold(read=read):
+            order.append(name)
+
+    first = threading.Thread(target=holder)
+    first.start()
+    assert running.wait(5)
+    threads = []
+    for name, read in [("write-1", False), ("write-2", False), ("read-1", True), ("read-2", True)]:
+        thread = threading.Thread(target=waiter, args=(name,), kwargs={"read": read})
+        thread.start()
+        threads.append(thread)
+        time.sleep(0.05)  # each is queued before the next arrives
+    # When the running invocation ends
+    release.set()
+    for thread in [first, *threads]:
+        thread.join(5)
+    # Then the reads ran first, in arrival order, then the writes, in arrival order
+    assert order == ["read-1", "read-2", "write-1", "write-2"]
+
+
+def test_the_api_lock_lets_one_invocation_in_at_a_time() -> None:
+    # Given many readers and writers
+    lock = ReadsFirstLock()
+    inside = 0
+    most = 0
+    guard = threading.Lock()
+
+    def work(read: bool) -> None:
+        nonlocal inside, most
+        for _ in range(50):
+            with lock.hold(read=read):
+                with guard:
+                    inside += 1
+                    most = max(most, inside)
+                time.sleep(0.0002)
+                with guard:
+                    inside -= 1
+
+    threads = [threading.Thread(target=work, args=(i % 2 == 0,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    # Then never two at once
+    assert most == 1
