@@ -9,15 +9,14 @@ bucket's CORS rules allow the site's origin).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stylemixer.local.context import LOCAL_REGION
+from stylemixer.local.process import child_environment
 from stylemixer.resources import (
     DATA_BUCKET,
     JOBS_DLQ,
@@ -39,9 +38,6 @@ DLQ_HANDLER_TIMEOUT_SECONDS = 30
 #: Message retention as deployed: a day for jobs, two weeks for dead letters.
 QUEUE_RETENTION_SECONDS = 24 * 3600
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
-
-#: The project root, so the child process imports this checkout's package however it was started.
-_ROOT = Path(__file__).resolve().parents[2]
 
 DUMMY_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
 
@@ -79,10 +75,7 @@ class MotoProcess:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
-            env={
-                **os.environ,
-                "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")])),
-            },
+            env=child_environment(),
         )
         assert self._process.stdout is not None
         ready: list[str] = []

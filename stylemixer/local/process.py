@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 READY_LINE = re.compile(r"^StyleMixer is running at (http://\S+/)$")
@@ -37,6 +37,18 @@ class ServedStack:
     process: subprocess.Popen[str]
     log_path: Path
     startup_seconds: float
+
+
+def child_environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``env`` (default: this process's) for a child Python that must import this checkout's package.
+
+    Example:
+        >>> child_environment({"PYTHONPATH": "/x"})["PYTHONPATH"].endswith(os.pathsep + "/x")
+        True
+    """
+    child = dict(os.environ if env is None else env)
+    child["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), child.get("PYTHONPATH")]))
+    return child
 
 
 def serve_command(python: str = sys.executable, host: str = "127.0.0.1", port: int = 0) -> list[str]:
@@ -60,8 +72,7 @@ def served_stack(
         200
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    child_env = dict(os.environ if env is None else env)
-    child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), child_env.get("PYTHONPATH")]))
+    child_env = child_environment(env)
     child_env["PYTHONUNBUFFERED"] = "1"
     started = time.monotonic()
     process = subprocess.Popen(
