@@ -88,10 +88,21 @@ class MotoProcess:
             raise RuntimeError(f"the embedded AWS did not start within {timeout:.0f} s")
         self.host, self.port = host, int(line.split()[1])
 
+    @property
+    def pid(self) -> int:
+        """The child's process id."""
+        return self._process.pid
+
+    def poll(self) -> int | None:
+        """The child's exit status, or None while it runs."""
+        return self._process.poll()
+
     def get_host_and_port(self) -> tuple[str, int]:
+        """Where the child listens (the same shape as moto's ``ThreadedMotoServer``)."""
         return self.host, self.port
 
     def stop(self) -> None:
+        """Close the child's standard input and wait for it to end (killed after 10 s)."""
         if self._process.poll() is None:
             if self._process.stdin is not None:
                 self._process.stdin.close()

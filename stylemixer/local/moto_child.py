@@ -1,7 +1,9 @@
 """moto's server in a process of its own: ``python -m stylemixer.local.moto_child HOST``.
 
 Prints ``port N`` once it listens, then serves until its standard input closes (its parent ended or
-stopped it), so it never outlives the stack that started it. See :func:`stylemixer.local.aws.start_moto`
+stopped it), so it never outlives the stack that started it, and never ends before it either: Ctrl-C
+in a terminal interrupts the whole process group, and the stack's pollers still call moto while
+they stop, so the child leaves that signal to its parent. See :func:`stylemixer.local.aws.start_moto`
 for why it is a separate process.
 """
 
@@ -9,12 +11,14 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 
 
 def main(argv: list[str] | None = None) -> int:
     """Serve on a free port of the host given (default 127.0.0.1) until standard input closes."""
     args = sys.argv[1:] if argv is None else argv
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     host = args[0] if args else "127.0.0.1"
     # werkzeug logs every request at INFO; the stack's own log level decides, as in its process.
     logging.getLogger("werkzeug").setLevel(os.environ.get("STYLEMIXER_LOCAL_LOG_LEVEL", "WARNING").upper())
