@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from stylemixer.errors import InvalidRequestError, StyleMixerError
+from stylemixer.neural import OPENMP_ENV
 from stylemixer.options import (
     DEFAULT_EDGE_SOFTNESS,
     DEFAULT_POSITION_WEIGHT,
@@ -26,7 +27,6 @@ from stylemixer.options import (
     StylizeOptions,
     check_output_format,
 )
-from stylemixer.perf import OPENMP_ENV
 from stylemixer.presets import PRESETS
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _resolve_styles(specs: Sequence[str]) -> list[Style]:
-    from stylemixer.imageio import read_image
+    from stylemixer.images import read_image
     from stylemixer.presets import get_preset
     from stylemixer.styles import ImageStyle, PresetStyle
 
@@ -153,8 +153,8 @@ def _output_format(args: argparse.Namespace) -> str:
 
 
 def cmd_stylize(args: argparse.Namespace) -> int:
-    from stylemixer.engine import Engine
-    from stylemixer.imageio import read_image, save_image
+    from stylemixer.images import read_image, save_image
+    from stylemixer.neural.engine import Engine
 
     started = time.perf_counter()
     options = StylizeOptions(
@@ -216,7 +216,7 @@ def cmd_styles(args: argparse.Namespace) -> int:
 
 
 def cmd_weights(args: argparse.Namespace) -> int:
-    from stylemixer.weights import build_weights
+    from stylemixer.neural.weights import build_weights
 
     path = build_weights(args.dest)
     print(f"wrote {path}")
@@ -240,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         >>> main(["styles"])  # doctest: +SKIP
     """
     args = _build_parser().parse_args(argv)
-    # Before anything imports torch (libgomp reads it once, at load): see stylemixer.perf.
+    # Before anything imports torch (libgomp reads it once, at load): see stylemixer.neural.runtime.
     for name, value in OPENMP_ENV.items():
         os.environ.setdefault(name, value)
     try:

@@ -12,7 +12,7 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from cdk_nag import RegexAppliesTo
 from constructs import Construct
 
-from stylemixer.siteconfig import content_security_policy, site_config
+from stylemixer.page import content_security_policy, site_config
 from stylemixer_cdk.nag import suppress
 from stylemixer_cdk.storage import private_bucket
 

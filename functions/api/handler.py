@@ -28,7 +28,6 @@ from aws_lambda_powertools.logging import correlation_paths
 from functions.observability import LazyTracer, make_logger, make_metrics
 from stylemixer import __version__
 from stylemixer.aws.clients import Adapters, build_adapters
-from stylemixer.config import Settings
 from stylemixer.errors import StyleMixerError
 from stylemixer.jobs import service
 from stylemixer.jobs.model import utcnow
@@ -43,6 +42,7 @@ from stylemixer.jobs.schemas import (
     UploadRequest,
     UploadTicket,
 )
+from stylemixer.settings import Settings
 
 #: Request bodies are small JSON documents; anything larger is refused before it is parsed.
 MAX_REQUEST_BYTES = 16 * 1024

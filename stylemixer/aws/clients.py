@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from stylemixer.config import Settings
     from stylemixer.jobs.ports import BlobStore, JobQueue, JobRepository
+    from stylemixer.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)

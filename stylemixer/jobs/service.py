@@ -211,7 +211,7 @@ def check_upload(store: BlobStore, purpose: UploadPurpose, upload_id: str) -> Ob
     The S3 POST policy already enforces size and type in AWS; the local stand-in does not, and a
     file's declared type can lie, so the bytes decide.
     """
-    from stylemixer.imageio import check_format  # imported on first use: keeps the cold import light
+    from stylemixer.images import check_format  # imported on first use: keeps the cold import light
 
     key = upload_key(purpose, upload_id)
     peeked = store.peek(key, SNIFF_BYTES)

@@ -76,7 +76,7 @@ class JobTimedOutError(StyleMixerError):
 
 
 class StylizeEngine(Protocol):
-    """The part of :class:`stylemixer.engine.Engine` the worker uses."""
+    """The part of :class:`stylemixer.neural.engine.Engine` the worker uses."""
 
     def stylize(
         self,
@@ -221,7 +221,7 @@ def _run(
     progress_interval: float,
     check_deadline: Callable[[], None],
 ) -> Outcome:
-    from stylemixer.imageio import encode_image  # Pillow; the worker's cold import stays light
+    from stylemixer.images import encode_image  # Pillow; the worker's cold import stays light
 
     params = job.params
     progress = ProgressWriter(repo, job.job_id, interval=progress_interval)
@@ -277,7 +277,7 @@ def _run(
 
 def _load_picture(store: BlobStore, purpose: UploadPurpose, upload_id: str) -> Image.Image:
     """Read an upload and decode it under the limits (its size is checked before it is read)."""
-    from stylemixer.imageio import read_image
+    from stylemixer.images import read_image
 
     key = upload_key(purpose, upload_id)
     info = store.head(key)

@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 
 from stylemixer.local.context import LambdaContext
 from stylemixer.local.gateway import MAX_BODY_BYTES, HttpReply, error_reply, http_api_event, http_reply
-from stylemixer.siteconfig import content_security_policy, site_config
+from stylemixer.page import content_security_policy, site_config
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from stylemixer.imageio import fit_within
-from tests.e2e.pageflow import (
+from stylemixer.images import fit_within
+from tests.support.pageflow import (
     ARTIFACTS,
     JOB_TIMEOUT_MS,
     add_painting,
@@ -32,7 +32,7 @@ from tests.e2e.pageflow import (
     submit_and_wait,
     wait_for_outcome,
 )
-from tests.helpers import testdata_path
+from tests.support.paths import testdata_path
 
 if TYPE_CHECKING:
     from pathlib import Path

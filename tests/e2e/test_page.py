@@ -10,8 +10,8 @@ import pytest
 
 from stylemixer.limits import MAX_STYLES, MAX_UPLOAD_BYTES
 from stylemixer.presets import PRESETS
-from tests.e2e.pageflow import choose_photo, error_text, horizontal_overflow, open_site
-from tests.helpers import testdata_path
+from tests.support.pageflow import choose_photo, error_text, horizontal_overflow, open_site
+from tests.support.paths import testdata_path
 
 if TYPE_CHECKING:
     from pathlib import Path

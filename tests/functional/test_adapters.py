@@ -15,7 +15,7 @@ from stylemixer.jobs.ports import ObjectInfo
 
 if TYPE_CHECKING:
     from stylemixer.jobs.ports import JobRepository
-    from tests.functional.harness import Stack
+    from tests.support.aws import Stack
 
 
 def _job() -> Job:

@@ -14,8 +14,8 @@ from stylemixer import resources
 from stylemixer.jobs.model import new_id
 from stylemixer.limits import MAX_STYLES, MAX_UPLOAD_BYTES
 from stylemixer.presets import PRESETS
-from tests.functional.harness import SITE_ORIGIN, Stack, call_api, upload_through_presigned_post
-from tests.helpers import testdata_path
+from tests.support.aws import SITE_ORIGIN, Stack, call_api, upload_through_presigned_post
+from tests.support.paths import testdata_path
 
 pytestmark = [
     pytest.mark.usefixtures("aws"),
@@ -452,7 +452,7 @@ def test_malformed_json_is_a_400() -> None:
 def test_unreadable_body_is_a_400_not_a_500(raw: str, encoded: bool) -> None:
     # Given a body whose parser errors are not JSON errors
     from functions.api import handler as api
-    from tests.functional.harness import LambdaContext, api_event
+    from tests.support.aws import LambdaContext, api_event
 
     event = api_event("POST", "/jobs", raw_body=raw)
     event["isBase64Encoded"] = encoded
@@ -465,7 +465,7 @@ def test_unreadable_body_is_a_400_not_a_500(raw: str, encoded: bool) -> None:
 
 def test_base64_encoded_body_is_read() -> None:
     from functions.api import handler as api
-    from tests.functional.harness import LambdaContext, api_event
+    from tests.support.aws import LambdaContext, api_event
 
     body = json.dumps({"purpose": "content", "content_type": "image/png", "size": 5}).encode()
     event = api_event("POST", "/uploads", raw_body=base64.b64encode(body).decode())

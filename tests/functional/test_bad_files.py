@@ -1,7 +1,7 @@
 """Odd and hostile files through the whole path: each gets a 4xx, a job failed with its reason, or a result.
 
 Never a 5xx, never a worker crash (a retry), never a result left behind for a failed job. The files
-are made at test time by :mod:`tests.unit.imagefiles` (the image I/O tests' own factory).
+are made at test time by :mod:`tests.support.imagefiles` (the image I/O tests' own factory).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
-from tests.functional.harness import FakeEngine, Stack, assert_outcome, call_api
-from tests.functional.harness import upload_through_presigned_post as upload
-from tests.unit import imagefiles as files
+from tests.support import imagefiles as files
+from tests.support.aws import FakeEngine, Stack, assert_outcome, call_api
+from tests.support.aws import upload_through_presigned_post as upload
 
 if TYPE_CHECKING:
     from collections.abc import Callable

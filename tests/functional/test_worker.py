@@ -15,7 +15,7 @@ from functions.worker import handler as worker
 from stylemixer import resources
 from stylemixer.errors import InvalidRequestError
 from stylemixer.jobs.model import new_id
-from tests.functional.harness import (
+from tests.support.aws import (
     DLQ_URL,
     FakeEngine,
     LambdaContext,
@@ -26,7 +26,7 @@ from tests.functional.harness import (
     sqs_event,
     upload_through_presigned_post,
 )
-from tests.helpers import testdata_path
+from tests.support.paths import testdata_path
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 

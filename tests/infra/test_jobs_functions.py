@@ -22,7 +22,7 @@ from stylemixer.resources import (
     VISIBILITY_TIMEOUT_FACTOR,
     WORKER_HANDLER,
 )
-from tests.infra.cfn import permissions, render
+from tests.support.cfn import permissions, render
 
 if TYPE_CHECKING:
     from tests.infra.conftest import Synth

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from stylemixer.resources import RESULTS_PREFIX, UPLOADS_PREFIX
-from tests.infra.cfn import render
+from tests.support.cfn import render
 
 if TYPE_CHECKING:
     from tests.infra.conftest import Synth

@@ -22,7 +22,7 @@ from schemathesis.checks import not_a_server_error  # noqa: E402
 
 from functions.api import handler as api  # noqa: E402  (the harness, via conftest, set its environment)
 from stylemixer.local.process import served_stack  # noqa: E402
-from tests.helpers import ROOT  # noqa: E402
+from tests.support.paths import ROOT  # noqa: E402
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -44,7 +44,7 @@ CASES = [(o, POSITIVE) for o in OPERATIONS] + [(o, NEGATIVE) for o in OPERATIONS
 def subnormal_floats() -> Iterator[None]:
     """Hypothesis needs subnormal floats; an engine run earlier in this process flushes them to zero.
 
-    (``stylemixer.perf.tune_runtime`` sets torch's flush-denormal mode, which is process-wide.)
+    (``stylemixer.neural.runtime.tune_runtime`` sets torch's flush-denormal mode, which is process-wide.)
     """
     torch = sys.modules.get("torch")
     if torch is None:

@@ -16,7 +16,7 @@ import sys
 import textwrap
 
 from stylemixer import resources
-from tests.helpers import ROOT, testdata_path
+from tests.support.paths import ROOT, testdata_path
 
 #: Ceiling for ``import functions.api.handler`` in a fresh interpreter, best of :data:`RUNS`.
 API_IMPORT_SECONDS = 0.3
@@ -162,3 +162,16 @@ def test_api_cold_import_is_small() -> None:
     assert best <= API_IMPORT_SECONDS, (
         f"cold import took {best:.3f} s of CPU ({wall:.3f} s wall); the budget is {API_IMPORT_SECONDS} s"
     )
+
+
+def test_unit_tests_are_collected_without_the_aws_harness() -> None:
+    # Given a pytest run of the unit tests alone
+    probe = (
+        "import sys, pytest; "
+        "code = pytest.main(['-q', '--co', '-p', 'no:cacheprovider', 'tests/unit/test_options.py']); "
+        "print(int(code), 'tests.support.aws' in sys.modules, 'functions.api.handler' in sys.modules)"
+    )
+    # When it collects
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    # Then neither the AWS harness nor a handler was imported
+    assert proc.stdout.strip().splitlines()[-1] == "0 False False", proc.stdout

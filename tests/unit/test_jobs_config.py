@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stylemixer.config import ConfigError, Settings
+from stylemixer.settings import ConfigError, Settings
 
 BASE = {"STYLEMIXER_BUCKET": "stylemixer-data", "STYLEMIXER_TABLE": "stylemixer-jobs"}
 
@@ -53,7 +53,7 @@ def test_a_handler_without_its_settings_stops_at_cold_start_saying_why(module: s
     import subprocess
     import sys
 
-    from tests.helpers import ROOT
+    from tests.support.paths import ROOT
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("STYLEMIXER_")}
     env["PYTHONPATH"] = str(ROOT)
@@ -70,6 +70,6 @@ def test_a_handler_without_its_settings_stops_at_cold_start_saying_why(module: s
     # Then it fails at once with one sentence naming what to set
     assert completed.returncode != 0
     last_line = completed.stderr.strip().splitlines()[-1]
-    assert last_line.startswith("stylemixer.config.ConfigError: StyleMixer is not configured:")
+    assert last_line.startswith("stylemixer.settings.ConfigError: StyleMixer is not configured:")
     assert "STYLEMIXER_BUCKET" in last_line
     assert "STYLEMIXER_TABLE" in last_line

@@ -16,7 +16,7 @@ from stylemixer.jobs.ports import TransientError
 from stylemixer.jobs.worker import JobTimedOutError, ProgressWriter, fail_abandoned, process_job
 from stylemixer.resources import MAX_RECEIVE_COUNT
 from stylemixer.styles import ImageStyle, PresetStyle, StylizeResult
-from tests.helpers import testdata_path
+from tests.support.paths import testdata_path
 
 
 class Engine:

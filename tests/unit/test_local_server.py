@@ -16,7 +16,7 @@ import pytest
 
 from stylemixer.local.gateway import MAX_BODY_BYTES
 from stylemixer.local.server import FrontDoor, ReadsFirstLock, make_front_door, resolve_static
-from stylemixer.siteconfig import site_config
+from stylemixer.page import site_config
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -12,11 +12,11 @@ import pytest
 from PIL import Image
 
 from stylemixer.errors import InvalidRequestError
-from stylemixer.imageio import read_image
+from stylemixer.images import read_image
+from stylemixer.neural.regions import PALETTE, assign, kmeans
 from stylemixer.options import StylizeOptions
-from stylemixer.regions import PALETTE, assign, kmeans
 from stylemixer.styles import ImageStyle, PresetStyle
-from tests.helpers import ROOT, testdata_path
+from tests.support.paths import ROOT, testdata_path
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms, JpegImagePlugin
 
-from stylemixer import imageio
+from stylemixer import images
 from stylemixer.errors import (
     ImageTooLargeError,
     ImageTooSmallError,
@@ -25,7 +25,7 @@ from stylemixer.errors import (
     InvalidRequestError,
     StyleMixerError,
 )
-from stylemixer.imageio import (
+from stylemixer.images import (
     content_type_for,
     encode_image,
     fit_within,
@@ -34,8 +34,8 @@ from stylemixer.imageio import (
     sniff_format,
 )
 from stylemixer.limits import MAX_PIXELS, MAX_SIDE, MAX_UPLOAD_BYTES, MIN_SIDE
-from tests.helpers import testdata_path
-from tests.unit import imagefiles as files
+from tests.support import imagefiles as files
+from tests.support.paths import testdata_path
 
 
 def pixels(img: Image.Image) -> np.ndarray:
@@ -98,11 +98,11 @@ def test_check_format_gives_the_api_the_same_refusal_as_read_image() -> None:
     gif = files.encode(files.quadrants(64, 64), "GIF")
     # When the API checks them, and when the worker reads the whole file
     with pytest.raises(InvalidImageError) as at_api:
-        imageio.check_format(gif[:64])
+        images.check_format(gif[:64])
     at_worker = refusal(gif)
     # Then both refuse with the same code and sentence
     assert (at_api.value.code, at_api.value.message) == (at_worker.code, at_worker.message)
-    assert imageio.check_format(files.encode(files.quadrants(64, 64), "PNG")[:64]) == "PNG"
+    assert images.check_format(files.encode(files.quadrants(64, 64), "PNG")[:64]) == "PNG"
 
 
 # --- accepted kinds: what comes out ----------------------------------------------------------
@@ -717,7 +717,7 @@ def test_save_image_keeps_the_old_file_when_writing_fails(
     def disk_full(fd: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(imageio.os, "fsync", disk_full)
+    monkeypatch.setattr(images.os, "fsync", disk_full)
     # When saving fails
     with pytest.raises(OSError, match="No space"):
         save_image(photo, target)
@@ -740,7 +740,7 @@ def test_module_does_not_import_torch() -> None:
     import subprocess
     import sys
 
-    code = "import sys, stylemixer.imageio; print('torch' in sys.modules)"
+    code = "import sys, stylemixer.images; print('torch' in sys.modules)"
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run(
         [sys.executable, "-c", code],
