@@ -11,9 +11,20 @@ Two networks do the painting:
   2017); a blend of custom styles is a weighted mean of their 100-number style vectors.
 
 The two spaces do not meet, so a blend that mixes presets with custom styles is refused; the regions
-mix places each kind on its own part of the picture instead (:mod:`stylemixer.neural.regions`): one pass
-per network whose normalisation parameters vary per pixel with a soft map of style weights, the
-two networks' shares composited with the same map.
+mix places each style, of either kind, on its own part of the picture instead, in two steps with a
+map between them: :meth:`Engine.plan_regions` decides where each style goes
+(:mod:`stylemixer.neural.regions`), :meth:`Engine.paint_regions` paints each style alone over the
+whole picture and composites the paintings along the map, brought to full resolution along the
+photo's edges. A map from elsewhere (one a person drew) drives the second step the same way.
+
+Why each style alone and not one pass with per-pixel normalisation parameters: that was measured
+on the Style Mixer paper's cases. The styles' statistics mix through every later layer (the
+instance norms normalise with the whole picture's statistics, which are now a mixture), and each
+style's colours and strokes change inside its own region: mean colour 5 to 23 CIELAB units away
+from the same style alone, fine texture down to a tenth of it. Normalising each style with its own
+region's statistics instead keeps the textures closer but still moves the colours (up to 11
+units: a region's statistics are not the picture's). Painted alone and composited, a style is
+exactly itself inside its region; it costs one pass per style.
 
 Full resolution: the style is painted at the scale the stroke size asks for, then brought back to
 the photo's resolution with its fine detail (:mod:`stylemixer.neural.stroke`); a picture too large
@@ -31,20 +42,24 @@ import numpy as np
 import torch
 from PIL import Image
 
+from stylemixer.errors import InvalidRequestError
 from stylemixer.images import fit_within
 from stylemixer.neural.bands import (
     DEFAULT_BUDGET,
     ONE_PASS_BYTES_PER_PIXEL,
     BandPlan,
     Conditioning,
-    map_rows,
     run_arbitrary,
     run_multistyle,
 )
 from stylemixer.neural.regions import (
     PRESET_SIDE,
+    EdgeMap,
     RegionPlan,
     RegionSettings,
+    dominant_style,
+    label_weights,
+    palette_image,
     plan_regions,
     region_image,
     resize_long_side,
@@ -63,6 +78,9 @@ if TYPE_CHECKING:
 
 #: The predictor sees styles at this size (it was trained on 256 x 256 centre crops).
 PREDICTOR_SIZE = 256
+#: Bytes per pixel of the style-independent first layers kept for several styles (multistyle26's
+#: first convolution: 32 float channels; the arbitrary transformer's is at quarter resolution).
+SHARED_BYTES_PER_PIXEL = 136
 
 
 def square_crop(img: Image.Image, size: int = PREDICTOR_SIZE) -> Image.Image:
@@ -116,6 +134,29 @@ class _Painting:
     vectors: torch.Tensor | None = None
 
 
+class _SharedLayers:
+    """A picture's input tensor and each network's layers that no style changes (multistyle26's first
+    convolution, the arbitrary transformer's contracting layers), each made once when first asked
+    for: several styles painted over one picture share them, with the very numbers a single pass
+    computes (a style painted this way is bit for bit the style alone)."""
+
+    def __init__(self, networks: Networks, work: Image.Image) -> None:
+        self.networks = networks
+        self.x, self.height, self.width = pad_to_multiple(image_to_tensor(work))
+        self._first: torch.Tensor | None = None
+        self._encoded: torch.Tensor | None = None
+
+    def first(self) -> torch.Tensor:
+        if self._first is None:
+            self._first = self.networks.multistyle.encode(self.x)
+        return self._first
+
+    def encoded(self) -> torch.Tensor:
+        if self._encoded is None:
+            self._encoded = self.networks.transformer.encode(self.x)
+        return self._encoded
+
+
 class Engine:
     """Stylizes pictures with the project's torch networks.
 
@@ -148,49 +189,70 @@ class Engine:
         """Paint ``content`` in ``styles`` (presets and/or pictures) as ``options`` ask.
 
         The output has the content's size, or less if ``options.max_size`` asks for it. With
-        ``mix="regions"`` the result also carries the palette region map.
+        ``mix="regions"`` the styles are placed by :meth:`plan_regions` and painted by
+        :meth:`paint_regions`, and the result also carries the palette region map.
         """
         options = options or StylizeOptions()
         options.validate(len(styles))
         weights = options.normalized_weights(len(styles))
         presets = [s for s in styles if isinstance(s, PresetStyle)]
         check_blend_kinds(len(presets), len(styles) - len(presets), options.mix)
-        regions = options.mix == "regions"
-        stages = Stages({"prepare": 1, "style": 3 if regions else 1, "stylize": 12, "finish": 1}, progress)
-        stages.report("prepare", 0.0)
-        photo = fit_within(content if content.mode == "RGB" else content.convert("RGB"), options.max_size)
-        work_size = working_size(photo.size, options.stroke)
-        work = photo if work_size == photo.size else photo.resize(work_size, Image.Resampling.LANCZOS)
-        stages.report("prepare", 1.0)
+        if options.mix == "regions":
+            stages = Stages({"prepare": 1, "style": 2, "stylize": 12 * len(styles), "finish": 1}, progress)
+            photo = self._prepare(content, options, stages)
+            plan = self.plan_regions(photo, styles, options)
+            stages.report("style", 1.0)
+            return self._paint_regions(photo, styles, plan.weight_map, options, stages)
 
+        stages = Stages({"prepare": 1, "style": 1, "stylize": 12, "finish": 1}, progress)
+        photo = self._prepare(content, options, stages)
+        work = self._work(photo, options)
         with torch.inference_mode():
-            plan: RegionPlan | None = None
-            if regions:
-                plan = self.plan_regions(work, styles, options)
-                paintings = self._region_paintings(styles, plan, work, options.strength)
-            elif presets:
-                paintings = [_Painting(Conditioning(torch.tensor(weights)), indices=self._indices(presets))]
+            if presets:
+                painting = _Painting(Conditioning(torch.tensor(weights)), indices=self._indices(presets))
             else:
                 images = [s for s in styles if isinstance(s, ImageStyle)]
                 vector = self.blended_style_vector(images, weights, work, options.strength)
-                paintings = [_Painting(Conditioning(torch.ones(1)), vectors=vector)]
+                painting = _Painting(Conditioning(torch.ones(1)), vectors=vector)
             stages.report("style", 1.0)
-            painted = self._paint_all(
-                work, paintings, plan=plan, styles=styles, strength=options.strength, stages=stages
-            )
+            painted = self._paint(work, painting, lambda _s, f: stages.report("stylize", f))
 
-        stylized = Image.fromarray(painted, "RGB")
-        if work.size != photo.size:
-            stylized = Image.fromarray(restore_detail(painted, np.asarray(work), np.asarray(photo)), "RGB")
-        if options.preserve_color:
-            stylized = keep_colors(stylized, photo)
-        if presets and len(presets) == len(styles) and options.strength < 1.0:
+        stylized = self._finish(painted, work, photo, options)
+        if presets and options.strength < 1.0:
             # multistyle26 has no "no style" entry to interpolate towards, so strength fades the
             # stylization into the photo; custom styles interpolate in style space instead.
             stylized = Image.blend(photo, stylized, float(options.strength))
-        regions_img = region_image(plan.weight_map, photo.size) if plan is not None else None
         stages.report("finish", 1.0)
-        return StylizeResult(image=stylized, regions=regions_img)
+        return StylizeResult(image=stylized)
+
+    def paint_regions(
+        self,
+        content: Image.Image,
+        styles: Sequence[Style],
+        weights: torch.Tensor | np.ndarray,
+        options: StylizeOptions | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> StylizeResult:
+        """Paint each of ``styles`` where the map ``weights`` puts it: the regions mix without its planning.
+
+        ``weights`` is a map of the content's framing at any resolution: per-pixel style weights
+        (1, K, h, w) summing to 1 (a :class:`RegionPlan`'s ``weight_map``), or the index of the style
+        at each pixel (h, w) (a map a person drew). It is brought to the picture's size along the
+        photo's own edges (:class:`EdgeMap`); each style is painted alone over the whole picture and
+        the paintings are composited with it, so inside its region each style looks exactly as it does
+        alone. Presets and pictures combine freely. ``options`` as for :meth:`stylize` (``weights`` and
+        the region controls aside).
+
+        Example:
+            >>> plan = engine.plan_regions(photo, styles, StylizeOptions(mix="regions"))
+            >>> engine.paint_regions(photo, styles, plan.weight_map).regions.mode
+            'P'
+        """
+        options = options or StylizeOptions(mix="regions")
+        weight_map = _as_weight_map(weights, len(styles))
+        stages = Stages({"prepare": 1, "stylize": 12 * len(styles), "finish": 1}, progress)
+        photo = self._prepare(content, options, stages)
+        return self._paint_regions(photo, styles, weight_map, options, stages)
 
     def plan_regions(
         self, photo: Image.Image, styles: Sequence[Style], options: StylizeOptions
@@ -244,75 +306,101 @@ class Engine:
     def _indices(presets: Sequence[PresetStyle]) -> list[int]:
         return [get_preset(p.preset_id).index for p in presets]
 
-    def _region_paintings(
-        self, styles: Sequence[Style], plan: RegionPlan, photo: Image.Image, strength: float
-    ) -> list[_Painting]:
-        """One painting per network present, each with its styles' channels of the map, renormalised."""
-        out = []
-        for kind in (PresetStyle, ImageStyle):
-            chosen = [i for i, s in enumerate(styles) if isinstance(s, kind)]
-            if not chosen:
-                continue
-            m = plan.weight_map[:, chosen]
-            share = m.sum(dim=1, keepdim=True)
-            m = torch.where(share > 1e-6, m / share.clamp(min=1e-6), torch.full_like(m, 1.0 / len(chosen)))
-            if kind is PresetStyle:
-                out.append(
-                    _Painting(Conditioning(weight_map=m), indices=self._indices([styles[i] for i in chosen]))
-                )
-            else:
-                vectors = torch.cat([self.style_vector(styles[i].image) for i in chosen])  # (K, 100)
-                if strength < 1.0:
-                    vectors = strength * vectors + (1.0 - strength) * self.style_vector(photo)
-                out.append(_Painting(Conditioning(weight_map=m), vectors=vectors))
-        return out
+    def _prepare(self, content: Image.Image, options: StylizeOptions, stages: Stages) -> Image.Image:
+        """The content as RGB within ``options.max_size``."""
+        stages.report("prepare", 0.0)
+        photo = fit_within(content if content.mode == "RGB" else content.convert("RGB"), options.max_size)
+        stages.report("prepare", 1.0)
+        return photo
 
-    def _paint_all(
+    @staticmethod
+    def _work(photo: Image.Image, options: StylizeOptions) -> Image.Image:
+        """The picture at the scale the stroke size asks for (see :mod:`stylemixer.neural.stroke`)."""
+        work_size = working_size(photo.size, options.stroke)
+        return photo if work_size == photo.size else photo.resize(work_size, Image.Resampling.LANCZOS)
+
+    @staticmethod
+    def _finish(
+        painted: np.ndarray, work: Image.Image, photo: Image.Image, options: StylizeOptions
+    ) -> Image.Image:
+        """A painting at the working scale brought to the photo's size, colours kept if asked."""
+        stylized = Image.fromarray(painted, "RGB")
+        if work.size != photo.size:
+            stylized = Image.fromarray(restore_detail(painted, np.asarray(work), np.asarray(photo)), "RGB")
+        if options.preserve_color:
+            stylized = keep_colors(stylized, photo)
+        return stylized
+
+    def _alone(self, style: Style, work: Image.Image, strength: float) -> _Painting:
+        """One style's painting, exactly as a single-style stylization makes it."""
+        if isinstance(style, PresetStyle):
+            return _Painting(Conditioning(torch.ones(1)), indices=self._indices([style]))
+        vector = self.blended_style_vector([style], (1.0,), work, strength)
+        return _Painting(Conditioning(torch.ones(1)), vectors=vector)
+
+    def _paint_regions(
+        self,
+        photo: Image.Image,
+        styles: Sequence[Style],
+        weight_map: torch.Tensor,
+        options: StylizeOptions,
+        stages: Stages,
+    ) -> StylizeResult:
+        """Each style painted alone over the working picture, composited along the map's edges."""
+        work = self._work(photo, options)
+        work_rgb = np.asarray(work)
+        n = len(styles)
+        # The region map comes with the last style's compositing when painted at the photo's size.
+        dominant = np.zeros(work_rgb.shape[:2], dtype=np.uint8) if work.size == photo.size else None
+        # The styles share their networks' style-independent first layers when those fit beside a pass.
+        fits = work.width * work.height * (ONE_PASS_BYTES_PER_PIXEL + SHARED_BYTES_PER_PIXEL) <= self.budget
+        with torch.inference_mode():
+            shared = _SharedLayers(self.networks, work) if fits else None
+            edges = EdgeMap(weight_map, photo)
+            composite = np.empty_like(work_rgb)
+            for k, style in enumerate(styles):
+                report = lambda _s, f, k=k: stages.report("stylize", (k + f) / n)  # noqa: E731
+                painted = self._paint(work, self._alone(style, work, options.strength), report, shared)
+                if isinstance(style, PresetStyle) and options.strength < 1.0:
+                    # as a preset alone: faded into the photo (see stylize)
+                    painted = _fade(painted, work_rgb, options.strength)
+                _fold_in(composite, painted, k, edges, work_rgb, dominant=dominant if k == n - 1 else None)
+            stylized = self._finish(composite, work, photo, options)
+            regions = palette_image(dominant) if dominant is not None else region_image(edges, photo)
+        stages.report("finish", 1.0)
+        return StylizeResult(image=stylized, regions=regions)
+
+    def _paint(
         self,
         work: Image.Image,
-        paintings: list[_Painting],
-        *,
-        plan: RegionPlan | None,
-        styles: Sequence[Style],
-        strength: float,
-        stages: Stages,
+        painting: _Painting,
+        report: ProgressCallback,
+        shared: _SharedLayers | None = None,
     ) -> np.ndarray:
-        """Run each painting; with two (presets and custom styles), composite them with the map."""
-        n = len(paintings)
-        outs = []
-        for i, painting in enumerate(paintings):
-            report = lambda _s, f, i=i: stages.report("stylize", (i + f) / n)  # noqa: E731
-            outs.append(self._paint(work, painting, report))
-        if n == 1:
-            return outs[0]
-        assert plan is not None
-        chosen = [i for i, s in enumerate(styles) if isinstance(s, PresetStyle)]
-        photo = np.asarray(work)
-        preset_out = outs[0]
-        if strength < 1.0:  # presets fade toward the photo, as in a blend of presets
-            preset_out = (strength * preset_out + (1.0 - strength) * photo.astype(np.float32)).astype(
-                np.float32
-            )
-        return _composite(plan.weight_map[:, chosen].sum(dim=1, keepdim=True), preset_out, outs[1])
+        """One network over ``work`` -> uint8 (H, W, 3): one pass if it fits the budget, else in bands.
 
-    def _paint(self, work: Image.Image, painting: _Painting, report: ProgressCallback) -> np.ndarray:
-        """One network over ``work`` -> uint8 (H, W, 3): one pass if it fits the budget, else in bands."""
+        ``shared``: the style-independent first layers of the networks over ``work``, made once for
+        several styles (the regions mix, when they fit the budget beside a pass).
+        """
         width, height = work.size
         one_pass = (
             painting.cond.weight_map is None and width * height * ONE_PASS_BYTES_PER_PIXEL <= self.budget
         )
         if one_pass:
-            x, h, w = pad_to_multiple(image_to_tensor(work))
+            if shared is None:
+                shared = _SharedLayers(self.networks, work)
+            x, h, w = shared.x, shared.height, shared.width
             weights = painting.cond.weights
             assert weights is not None
             if painting.indices is not None:
                 table = torch.zeros(NUM_PRESETS).index_add_(0, torch.tensor(painting.indices), weights)
                 with _LayerProgress(self.networks.multistyle, report):
-                    out = self.networks.multistyle(x, table)
+                    out = self.networks.multistyle(x, table, first=shared.first())
             else:
                 assert painting.vectors is not None
+                style = (weights @ painting.vectors).unsqueeze(0)
                 with _LayerProgress(self.networks.transformer, report):
-                    out = self.networks.transformer(x, (weights @ painting.vectors).unsqueeze(0))
+                    out = self.networks.transformer(x, style, encoded=shared.encoded())
             return np.asarray(tensor_to_image(out[..., :h, :w]))
         arr = np.array(work)  # one writable copy (torch wants one), (H, W, 3) uint8
         ph, pw = (-height) % SIDE_MULTIPLE, (-width) % SIDE_MULTIPLE
@@ -332,16 +420,65 @@ class Engine:
         return np.ascontiguousarray(out[:height, :width])
 
 
-def _composite(share: torch.Tensor, a: np.ndarray, b: np.ndarray, rows_per_band: int = 256) -> np.ndarray:
-    """``share * a + (1 - share) * b`` with ``share`` (1, 1, h, w) resized to the pictures, in bands."""
-    height, width = a.shape[:2]
-    out = np.empty((height, width, 3), dtype=np.uint8)
-    for r0 in range(0, height, rows_per_band):
-        r1 = min(r0 + rows_per_band, height)
-        s = map_rows(share, (height, width), torch.arange(r0, r1))[0, 0].numpy()[..., None]
-        band = s * a[r0:r1].astype(np.float32) + (1.0 - s) * b[r0:r1].astype(np.float32)
+def _as_weight_map(weights: torch.Tensor | np.ndarray, n_styles: int) -> torch.Tensor:
+    """A (1, K, h, w) weight map or an (h, w) map of style indices as weights (1, K, h, w)."""
+    if isinstance(weights, np.ndarray) and weights.ndim == 2:
+        if weights.size == 0 or not np.issubdtype(weights.dtype, np.integer):
+            raise InvalidRequestError(
+                "InvalidRegionMap", "A region map gives a whole style number per pixel."
+            )
+        if weights.min() < 0 or weights.max() >= n_styles:
+            raise InvalidRequestError(
+                "InvalidRegionMap", f"A region map's style numbers must be from 0 to {n_styles - 1}."
+            )
+        return label_weights(weights, n_styles)
+    m = torch.as_tensor(weights, dtype=torch.float32)
+    if m.dim() != 4 or m.shape[0] != 1 or m.shape[1] != n_styles or min(m.shape[2:]) < 1:
+        raise InvalidRequestError(
+            "InvalidRegionMap", f"A region map has one plane of weights per style: {n_styles} here."
+        )
+    if not bool(torch.isfinite(m).all()) or float(m.min()) < 0.0:
+        raise InvalidRequestError("InvalidRegionMap", "Region weights must be finite and not negative.")
+    return m / m.sum(dim=1, keepdim=True).clamp(min=1e-6)
+
+
+def _fade(painted: np.ndarray, photo: np.ndarray, strength: float) -> np.ndarray:
+    """``strength * painted + (1 - strength) * photo``, rounded, uint8."""
+    mix = strength * painted.astype(np.float32) + (1.0 - strength) * photo.astype(np.float32)
+    return np.clip(mix + 0.5, 0, 255).astype(np.uint8)
+
+
+def _fold_in(
+    out: np.ndarray,
+    painted: np.ndarray,
+    k: int,
+    edges: EdgeMap,
+    guide: np.ndarray,
+    *,
+    dominant: np.ndarray | None = None,
+) -> None:
+    """Fold the k-th style's painting into the composite ``out`` (uint8, in place), band by band.
+
+    A running weighted mean over the styles so far: ``out += w_k / (w_0 + .. + w_k) * (painted -
+    out)``, so one composite is kept however many styles there are, and wherever style k's weight
+    is 1 (and the others' 0) the composite is exactly its painting. With ``dominant`` (H, W) uint8,
+    the index of each pixel's strongest style is written there too, from the same weights.
+    """
+    if k == 0 and dominant is None:
+        out[:] = painted
+        return
+    for r0, r1, m in edges.bands(guide):
+        w = m[0]  # (K, rows, W)
+        if dominant is not None:
+            dominant[r0:r1] = dominant_style(w)
+        if k == 0:
+            out[r0:r1] = painted[r0:r1]
+            continue
+        upto = w[: k + 1].sum(dim=0)
+        t = torch.where(upto > 1e-6, w[k] / upto.clamp(min=1e-6), torch.zeros_like(upto)).numpy()[..., None]
+        band = out[r0:r1].astype(np.float32)
+        band += t * (painted[r0:r1].astype(np.float32) - band)
         out[r0:r1] = np.clip(band + 0.5, 0, 255).astype(np.uint8)
-    return out
 
 
 @functools.cache

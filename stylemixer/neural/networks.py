@@ -198,7 +198,10 @@ class ConvNorm(nn.Module):
 
     def forward(self, x: Tensor, weights: Tensor, pad_out: int = 0) -> Tensor:
         """``x`` is already padded by ``self.pad``; the result is padded by ``pad_out`` for the next layer."""
-        y = self.conv(x)  # (N, C_out, H', W')
+        return self.normalize(self.conv(x), weights, pad_out)
+
+    def normalize(self, y: Tensor, weights: Tensor, pad_out: int = 0) -> Tensor:
+        """The layer after its convolution: ``y`` (N, C_out, H', W') normalised, styled, ReLU, padded."""
         gamma, beta = self.style.params(weights, (y.shape[2], y.shape[3]))
         return self.style.norm(y, gamma, beta, relu=self.relu, pad=pad_out)
 
@@ -242,11 +245,18 @@ class MultiStyleNet(nn.Module):
         # Expand: nearest x2 + 3x3 32->8, nearest x2 + 3x3 8->4, 9x9 4->3 (norm, no ReLU) -> sigmoid.
         self.expand = nn.ModuleList([ConvNorm(32, 8, 3), ConvNorm(8, 4, 3), ConvNorm(4, 3, 9, relu=False)])
 
-    def forward(self, x: Tensor, style_weights: Tensor) -> Tensor:
+    def encode(self, x: Tensor) -> Tensor:
+        """The first convolution of ``x`` (N, 3, H, W): all of a pass that no style changes, (N, 32, H, W).
+
+        Several presets painted over one picture compute it once (``forward(..., first=...)``).
+        """
+        return self.contract[0].conv(reflect_pad(_channels_last(x), 4))
+
+    def forward(self, x: Tensor, style_weights: Tensor, *, first: Tensor | None = None) -> Tensor:
         """Stylize ``x`` (N, 3, H, W) in 0..1 with ``style_weights`` -> (N, 3, H, W) in 0..1.
 
         ``style_weights``: (26,) or (N, 26) summing to 1, or a per-pixel map (N, 26, h, w) (any h, w;
-        resized to each layer) for regions.
+        resized to each layer) for regions. ``first``: :meth:`encode` of ``x`` if already made.
 
         Example:
             >>> out = net(photo, torch.eye(26)[7])  # preset 7 alone
@@ -256,9 +266,8 @@ class MultiStyleNet(nn.Module):
             w = w.expand(x.shape[0], NUM_STYLES)  # (N, 26)
         elif w.dim() == 4:
             w = _channels_last(w)
-        x = reflect_pad(_channels_last(x), 4)  # (N, 3, H+8, W+8)
         c0, c1, c2 = self.contract
-        x = c0(x, w, pad_out=1)  # (N, 32, H+2, W+2)
+        x = c0.normalize(self.encode(x) if first is None else first, w, pad_out=1)  # (N, 32, H+2, W+2)
         x = c1(x, w, pad_out=1)  # (N, 32, H/2+2, W/2+2)
         x = c2(x, w, pad_out=1)  # (N, 32, H/4+2, W/4+2)
         for i, block in enumerate(self.residual):
@@ -479,22 +488,33 @@ class ArbitraryTransformer(nn.Module):
             [StyleConvNorm(32, 16, 3), StyleConvNorm(16, 8, 3), StyleConvNorm(8, 3, 9, relu=False)]
         )
 
-    def forward(self, x: Tensor, style: Tensor, style_map: Tensor | None = None) -> Tensor:
+    def encode(self, x: Tensor) -> Tensor:
+        """The contracting layers over ``x`` (N, 3, H, W): all of a pass that no style changes,
+        (N, 32, H/4 + 2, W/4 + 2) padded for the residual blocks.
+
+        Several custom styles painted over one picture compute it once (``forward(..., encoded=...)``).
+        """
+        x = reflect_pad(_channels_last(x), 4)  # (N, 3, H+8, W+8)
+        c0, c1, c2 = self.contract
+        x = relu_padded(c0(x), 1)  # (N, 8, H+2, W+2)
+        x = relu_padded(c1(x), 1)  # (N, 16, H/2+2, W/2+2)
+        return relu_padded(c2(x), 1)  # (N, 32, H/4+2, W/4+2)
+
+    def forward(
+        self, x: Tensor, style: Tensor, style_map: Tensor | None = None, *, encoded: Tensor | None = None
+    ) -> Tensor:
         """Stylize ``x`` (N, 3, H, W) in 0..1 with ``style`` (N, 100) -> (N, 3, H, W) in 0..1.
 
         For regions, pass K style vectors ``style`` (K, 100) and ``style_map`` (N, K, h, w) of
-        per-pixel weights (any h, w); the norm parameters then blend per pixel.
+        per-pixel weights (any h, w); the norm parameters then blend per pixel. ``encoded``:
+        :meth:`encode` of ``x`` if already made.
 
         Example:
             >>> out = transformer(photo, predictor(style_picture))
         """
         if style_map is not None:
             style_map = _channels_last(style_map.to(x.dtype))
-        x = reflect_pad(_channels_last(x), 4)  # (N, 3, H+8, W+8)
-        c0, c1, c2 = self.contract
-        x = relu_padded(c0(x), 1)  # (N, 8, H+2, W+2)
-        x = relu_padded(c1(x), 1)  # (N, 16, H/2+2, W/2+2)
-        x = relu_padded(c2(x), 1)  # (N, 32, H/4+2, W/4+2)
+        x = self.encode(x) if encoded is None else encoded
         last = len(self.residual) - 1
         for i, block in enumerate(self.residual):
             x = block(x, style, style_map, pad_out=0 if i == last else 1)  # (N, 32, H/4, W/4)
