@@ -348,7 +348,7 @@ class Engine:
     ) -> StylizeResult:
         """Each style painted alone over the working picture, composited along the map's edges."""
         work = self._work(photo, options)
-        work_rgb = np.asarray(work)
+        work_rgb = np.array(work)  # writable: the bands read it as it is
         n = len(styles)
         # The region map comes with the last style's compositing when painted at the photo's size.
         dominant = np.zeros(work_rgb.shape[:2], dtype=np.uint8) if work.size == photo.size else None
@@ -360,11 +360,13 @@ class Engine:
             composite = np.empty_like(work_rgb)
             for k, style in enumerate(styles):
                 report = lambda _s, f, k=k: stages.report("stylize", (k + f) / n)  # noqa: E731
-                painted = self._paint(work, self._alone(style, work, options.strength), report, shared)
+                painting = self._alone(style, work, options.strength)
+                painted = self._paint(work, painting, report, shared, work_rgb)
                 if isinstance(style, PresetStyle) and options.strength < 1.0:
                     # as a preset alone: faded into the photo (see stylize)
                     painted = _fade(painted, work_rgb, options.strength)
                 _fold_in(composite, painted, k, edges, work_rgb, dominant=dominant if k == n - 1 else None)
+                del painted  # one painting alive at a time: a 16 MP one is 48 MB
             stylized = self._finish(composite, work, photo, options)
             regions = palette_image(dominant) if dominant is not None else region_image(edges, photo)
         stages.report("finish", 1.0)
@@ -376,11 +378,13 @@ class Engine:
         painting: _Painting,
         report: ProgressCallback,
         shared: _SharedLayers | None = None,
+        rgb: np.ndarray | None = None,
     ) -> np.ndarray:
         """One network over ``work`` -> uint8 (H, W, 3): one pass if it fits the budget, else in bands.
 
         ``shared``: the style-independent first layers of the networks over ``work``, made once for
-        several styles (the regions mix, when they fit the budget beside a pass).
+        several styles (the regions mix, when they fit the budget beside a pass). ``rgb``: ``work``
+        as a writable uint8 array if one is at hand (the bands read it; no copy is made).
         """
         width, height = work.size
         one_pass = (
@@ -402,7 +406,7 @@ class Engine:
                 with _LayerProgress(self.networks.transformer, report):
                     out = self.networks.transformer(x, style, encoded=shared.encoded())
             return np.asarray(tensor_to_image(out[..., :h, :w]))
-        arr = np.array(work)  # one writable copy (torch wants one), (H, W, 3) uint8
+        arr = np.array(work) if rgb is None else rgb  # writable (torch wants it so), (H, W, 3) uint8
         ph, pw = (-height) % SIDE_MULTIPLE, (-width) % SIDE_MULTIPLE
         if ph or pw:
             arr = np.pad(arr, ((0, ph), (0, pw), (0, 0)), mode="reflect")
