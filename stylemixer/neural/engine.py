@@ -35,6 +35,7 @@ statistics, which gives the same numbers as one pass (:mod:`stylemixer.neural.ba
 from __future__ import annotations
 
 import functools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -73,7 +74,7 @@ from stylemixer.progress import ProgressCallback, Stages
 from stylemixer.styles import ImageStyle, PresetStyle, Style, StylizeResult, check_blend_kinds
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
 #: The predictor sees styles at this size (it was trained on 256 x 256 centre crops).
@@ -200,9 +201,12 @@ class Engine:
         if options.mix == "regions":
             stages = Stages({"prepare": 1, "style": 2, "stylize": 12 * len(styles), "finish": 1}, progress)
             photo = self._prepare(content, options, stages)
-            plan = self.plan_regions(photo, styles, options)
-            stages.report("style", 1.0)
-            return self._paint_regions(photo, styles, plan.weight_map, options, stages)
+            # Planning needs no painting and the first painting no plan: they run side by side (the
+            # plan's many small operations leave the cores idle much of the time on their own).
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-regions") as pool:
+                planned = pool.submit(self.plan_regions, photo, styles, options)
+                plan = lambda: planned.result().weight_map  # noqa: E731
+                return self._paint_regions(photo, styles, plan, options, stages)
 
         stages = Stages({"prepare": 1, "style": 1, "stylize": 12, "finish": 1}, progress)
         photo = self._prepare(content, options, stages)
@@ -250,9 +254,9 @@ class Engine:
         """
         options = options or StylizeOptions(mix="regions")
         weight_map = _as_weight_map(weights, len(styles))
-        stages = Stages({"prepare": 1, "stylize": 12 * len(styles), "finish": 1}, progress)
+        stages = Stages({"prepare": 1, "style": 1, "stylize": 12 * len(styles), "finish": 1}, progress)
         photo = self._prepare(content, options, stages)
-        return self._paint_regions(photo, styles, weight_map, options, stages)
+        return self._paint_regions(photo, styles, lambda: weight_map, options, stages)
 
     def plan_regions(
         self, photo: Image.Image, styles: Sequence[Style], options: StylizeOptions
@@ -342,11 +346,15 @@ class Engine:
         self,
         photo: Image.Image,
         styles: Sequence[Style],
-        weight_map: torch.Tensor,
+        weight_map: Callable[[], torch.Tensor],
         options: StylizeOptions,
         stages: Stages,
     ) -> StylizeResult:
-        """Each style painted alone over the working picture, composited along the map's edges."""
+        """Each style painted alone over the working picture, composited along the map's edges.
+
+        ``weight_map()`` gives the map; it is first asked for once the first style is painted (so a
+        plan may still be in the making until then).
+        """
         work = self._work(photo, options)
         work_rgb = np.array(work)  # writable: the bands read it as it is
         n = len(styles)
@@ -356,7 +364,7 @@ class Engine:
         fits = work.width * work.height * (ONE_PASS_BYTES_PER_PIXEL + SHARED_BYTES_PER_PIXEL) <= self.budget
         with torch.inference_mode():
             shared = _SharedLayers(self.networks, work) if fits else None
-            edges = EdgeMap(weight_map, photo)
+            edges: EdgeMap | None = None
             composite = np.empty_like(work_rgb)
             for k, style in enumerate(styles):
                 report = lambda _s, f, k=k: stages.report("stylize", (k + f) / n)  # noqa: E731
@@ -365,8 +373,12 @@ class Engine:
                 if isinstance(style, PresetStyle) and options.strength < 1.0:
                     # as a preset alone: faded into the photo (see stylize)
                     painted = _fade(painted, work_rgb, options.strength)
+                if edges is None:
+                    edges = EdgeMap(weight_map(), photo)
+                    stages.report("style", 1.0)
                 _fold_in(composite, painted, k, edges, work_rgb, dominant=dominant if k == n - 1 else None)
                 del painted  # one painting alive at a time: a 16 MP one is 48 MB
+            assert edges is not None
             stylized = self._finish(composite, work, photo, options)
             regions = palette_image(dominant) if dominant is not None else region_image(edges, photo)
         stages.report("finish", 1.0)
@@ -479,10 +491,10 @@ def _fold_in(
             out[r0:r1] = painted[r0:r1]
             continue
         upto = w[: k + 1].sum(dim=0)
-        t = torch.where(upto > 1e-6, w[k] / upto.clamp(min=1e-6), torch.zeros_like(upto)).numpy()[..., None]
-        band = out[r0:r1].astype(np.float32)
-        band += t * (painted[r0:r1].astype(np.float32) - band)
-        out[r0:r1] = np.clip(band + 0.5, 0, 255).astype(np.uint8)
+        t = torch.where(upto > 1e-6, w[k] / upto.clamp(min=1e-6), torch.zeros_like(upto))
+        band = torch.from_numpy(out[r0:r1])  # a view: written in place below
+        mixed = torch.lerp(band.float(), torch.tensor(painted[r0:r1], dtype=torch.float32), t[..., None])
+        band.copy_(mixed.add_(0.5).clamp_(0.0, 255.0).to(torch.uint8))
 
 
 @functools.cache

@@ -484,7 +484,7 @@ class EdgeMap:
 
     Built once from a weight map (1, K, h, w) and the photo: the map is resized to the photo at
     :data:`GUIDE_SIDE` and guided-filtered by its luminance there; the filter's coefficients ``a``,
-    ``b`` (1, K - 1, hg, wg) are kept (the filter is linear and keeps constants, so the last style's
+    ``b`` (1, K - 1, hg, wg each) are kept (the filter is linear and keeps constants, so the last style's
     weight is one minus the others'). :meth:`rows` resizes them (bilinearly) to any picture of the
     same framing and applies them to that picture's own luminance, ``a * I + b``: so the weights
     change where the full-resolution photo has an edge, row band by row band in bounded memory.
@@ -502,19 +502,21 @@ class EdgeMap:
         first = weight_map[:, :-1].float()
         if self.n_styles > 1:
             src = F.interpolate(first, size=guide.shape[-2:], mode="bilinear", align_corners=False)
-            self.a, self.b = guided_coefficients(guide, src, GUIDE_RADIUS, GUIDE_EPS)
+            a, b = guided_coefficients(guide, src, GUIDE_RADIUS, GUIDE_EPS)
+            self.ab = torch.cat([a, b], dim=1)  # (1, 2 (K - 1), hg, wg): resized together
         else:  # one style: weight 1 everywhere
-            self.a = self.b = torch.zeros(1, 0, *guide.shape[-2:])
+            self.ab = torch.zeros(1, 0, *guide.shape[-2:])
 
     def rows(self, rgb_rows: np.ndarray, top: int, size: tuple[int, int]) -> Tensor:
         """Weights (1, K, len, W) of rows ``top``.. of a picture of ``size`` (H, W) whose rows these are
         (``rgb_rows`` uint8 (len, W, 3)), summing to 1 at every pixel."""
         idx = torch.arange(top, top + rgb_rows.shape[0])
-        a, b = map_rows(self.a, size, idx), map_rows(self.b, size, idx)
-        first = a.mul_(luminance(rgb_rows)[None, None]).add_(b).clamp_(0.0, 1.0)  # (1, K - 1, len, W)
-        last = (1.0 - first.sum(dim=1, keepdim=True)).clamp_(min=0.0)
-        m = torch.cat([first, last], dim=1)
-        return m / m.sum(dim=1, keepdim=True)  # at least one weight is positive: the last, or a first
+        k = self.n_styles - 1
+        ab = map_rows(self.ab, size, idx)
+        first = torch.addcmul(ab[:, k:], ab[:, :k], luminance(rgb_rows)[None, None]).clamp_(0.0, 1.0)
+        if k > 1:  # weights over 1 in total are scaled down to 1 (two styles: never the case)
+            first /= first.sum(dim=1, keepdim=True).clamp_(min=1.0)
+        return torch.cat([first, 1.0 - first.sum(dim=1, keepdim=True)], dim=1)
 
     def bands(self, rgb: np.ndarray, rows_per_band: int = 256) -> Iterator[tuple[int, int, Tensor]]:
         """(top, bottom, weights) for each band of rows of the picture ``rgb`` (H, W, 3) uint8."""
