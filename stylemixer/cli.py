@@ -23,6 +23,7 @@ from stylemixer.options import (
     MAX_POSITION_WEIGHT,
     MAX_REGIONS,
     MIX_MODES,
+    REGIONS_PER_STYLE,
     STROKES,
     StylizeOptions,
     check_output_format,
@@ -88,7 +89,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--regions",
         type=int,
         metavar="N",
-        help=f"regions mix: number of regions (default: 2 per style, at most {MAX_REGIONS})",
+        help=f"regions mix: number of regions (default: {REGIONS_PER_STYLE} a style, at most {MAX_REGIONS})",
     )
     stylize.add_argument(
         "--position-weight",

@@ -5,10 +5,12 @@
 For the Style Mixer paper's three cases (m1, m2, m3) and one case the regions mix was not tuned on,
 one sheet each, ``regions-<case>.jpg``: the regions mix and its region map as the engine at the
 commit ``--before`` made them (top row), as this checkout makes them (middle row), and each style
-painted alone over the whole photo (bottom row). The photos and paintings are the shared test
-pictures (``../shared/testdata``, never copied into the project): the sheets show only our own
-stylized outputs and region maps. The "before" engine is that commit's tree (``git archive``) run
-in its own process with this checkout's converted weights.
+painted alone over the whole photo (bottom row). ``regions-methods.jpg``: the two ways of painting
+measured in ``bench/regions_looks.py`` side by side on m1 and m2 (each style painted alone and
+composited, as kept; one pass with each style normalised over its own region). The photos and
+paintings are the shared test pictures (``../shared/testdata``, never copied into the project): the
+sheets show only our own stylized outputs and region maps. The "before" engine is that commit's
+tree (``git archive``) run in its own process with this checkout's converted weights.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from bench.regions_looks import region_norm, weights_at
 from stylemixer.images import read_image
 from stylemixer.neural.engine import Engine
 from stylemixer.neural.weights import ENV_WEIGHTS, default_weights_path
@@ -109,6 +112,32 @@ def render_sheet(engine: Engine, case: str, before: Path, label: str) -> None:
     sheet.save(HERE / f"regions-{case}.jpg", quality=82, optimize=True)
 
 
+def render_methods(engine: Engine) -> None:
+    rows = []
+    for case in ("m1", "m2"):
+        photo_path, style_paths = CASES[case]
+        photo = read_image(TESTDATA / photo_path)
+        styles = [ImageStyle(read_image(TESTDATA / s)) for s in style_paths]
+        composite = engine.stylize(photo, styles, StylizeOptions(mix="regions")).image
+        normed = Image.fromarray(region_norm(engine, photo, styles, weights_at(engine, photo, styles)))
+        rows.append(
+            [
+                _tile(composite, f"{case}: each style alone, composited (kept)"),
+                _tile(normed, f"{case}: one pass, each style's own region statistics"),
+            ]
+        )
+    width = max(sum(t.width for t in row) for row in rows)
+    sheet = Image.new("RGB", (width, sum(row[0].height for row in rows)), "white")
+    y = 0
+    for row in rows:
+        x = 0
+        for tile in row:
+            sheet.paste(tile, (x, y))
+            x += tile.width
+        y += row[0].height
+    sheet.save(HERE / "regions-methods.jpg", quality=82, optimize=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -120,6 +149,7 @@ def main() -> None:
         render_before(args.before, Path(tmp))
         for case in CASES:
             render_sheet(engine, case, Path(tmp), args.before)
+    render_methods(engine)
 
 
 if __name__ == "__main__":

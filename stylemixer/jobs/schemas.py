@@ -77,7 +77,7 @@ class JobRequest(_Request):
         default=None,
         ge=MIN_REGIONS,
         le=MAX_REGIONS,
-        description="Regions mix: how many regions the photo is cut into (default: twice the styles).",
+        description="Regions mix: how many regions the photo is cut into (default: three a style, up to 8).",
     )
     position_weight: float = Field(
         default=DEFAULT_POSITION_WEIGHT,

@@ -15,9 +15,12 @@ All three networks are fully convolutional, so they take any picture size (sides
 the transformers); nothing here caps the output at the 384 pixels of the ONNX export.
 
 The normalisation layer, :class:`InstanceNorm`, also takes per-pixel scales and shifts: style
-weights / style vectors may be maps ``(N, K, H, W)``, resized to each layer, so one pass paints
-different styles in different regions. Pictures too large for one pass run layer by layer in bands
-(:mod:`stylemixer.neural.bands`), with the same weights and the same statistics.
+weights / style vectors may be maps ``(N, K, H, W)``, resized to each layer, so one pass can paint
+different styles in different regions (the regions mix paints each style alone instead, since the
+styles' statistics mix through such a pass; see :mod:`stylemixer.neural.engine`). Each transformer
+splits off the layers no style changes (``encode``), which several styles over one picture share.
+Pictures too large for one pass run layer by layer in bands (:mod:`stylemixer.neural.bands`), with
+the same weights and the same statistics.
 
 Speed (measured against onnxruntime in ``bench/run.py``): tensors run channels-last, which is the
 layout oneDNN convolves in without reordering; the normalisation takes its statistics in one pass
