@@ -141,12 +141,19 @@ class InMemoryJobRepository:
 
 
 class InMemoryJobQueue:
-    """A queue as a list of job ids."""
+    """A queue as a list of job ids, and the delays asked for messages handed back."""
 
     def __init__(self) -> None:
         self.sent: list[str] = []
+        self.retries: list[tuple[str, int]] = []
         self.faults = _Faults()
 
     def send(self, job_id: str) -> None:
         self.faults.check("send")
         self.sent.append(job_id)
+
+    def retry_later(self, receipt_handle: str, delay_seconds: int) -> None:
+        self.faults.check("retry_later")
+        if not 0 <= delay_seconds <= 12 * 3600:  # SQS's bounds for a visibility timeout
+            raise ValueError(f"visibility timeout {delay_seconds} s is outside 0..43200")
+        self.retries.append((receipt_handle, delay_seconds))

@@ -104,3 +104,7 @@ class JobQueue(Protocol):
     def send(self, job_id: str) -> None:
         """Enqueue one job for the worker."""
         ...
+
+    def retry_later(self, receipt_handle: str, delay_seconds: int) -> None:
+        """Deliver a received message again after ``delay_seconds`` instead of its visibility timeout."""
+        ...
