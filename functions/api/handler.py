@@ -14,7 +14,7 @@ import functools
 import json
 import re
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
@@ -43,14 +43,22 @@ from stylemixer.jobs.schemas import (
     UploadRequest,
     UploadTicket,
 )
+from stylemixer.resources import API_CLIENT_TIMEOUTS
+
+if TYPE_CHECKING:
+    from boto3.session import Session
 
 #: Request bodies are small JSON documents; anything larger is refused before it is parsed.
 MAX_REQUEST_BYTES = 16 * 1024
 
 SETTINGS = Settings.from_env(require_queue=True)
 logger = make_logger()
-metrics = make_metrics()
+metrics = make_metrics(SETTINGS.stage)
 tracer = LazyTracer()
+
+#: The AWS session the adapters use: None reads the credentials Lambda gives the function's role;
+#: the local stack and the tests set the API role's own.
+session: Session | None = None
 
 _cors = (
     CORSConfig(
@@ -93,8 +101,12 @@ def _responses(ok: int, model: type, *errors: int) -> dict[int, Any]:
 
 @functools.cache
 def adapters() -> Adapters:
-    """S3, DynamoDB and SQS adapters, built on first use and kept for the life of the container."""
-    return build_adapters(SETTINGS)
+    """S3, DynamoDB and SQS adapters, built on first use and kept for the life of the container.
+
+    Their clients give up on a stalled call within the function's timeout, so the caller gets our
+    error shape rather than API Gateway's timeout.
+    """
+    return build_adapters(SETTINGS, timeouts=API_CLIENT_TIMEOUTS, session=session)
 
 
 # -- routes --------------------------------------------------------------------------------------
