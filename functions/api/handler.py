@@ -318,8 +318,12 @@ def check_body(event: dict[str, Any]) -> dict[str, Any] | None:
         )
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     content_type = (headers.get("content-type") or "").strip().lower()
-    if not body or (content_type and not content_type.startswith("application/json")):
-        return None  # no body (validation says what is missing) or not JSON (a 415 from the resolver)
+    if not body:
+        return None  # validation says what is missing
+    if content_type and not content_type.startswith("application/json"):
+        # Every body is JSON. Powertools would try to parse a form itself (and fail with a 500 on a
+        # multipart type without its boundary), so any other declared type is refused here.
+        return _raw_error(event, 415, "UnsupportedMediaType", "Send the request body as application/json.")
     try:
         text = base64.b64decode(body, validate=True).decode("utf-8") if encoded else body
         parsed = json.loads(text)

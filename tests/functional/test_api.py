@@ -485,6 +485,16 @@ def test_megabyte_body_is_refused_unparsed() -> None:
     assert response.headers["access-control-allow-origin"] == SITE_ORIGIN
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    ["multipart/form-data", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "text/json"],
+)
+def test_a_form_or_any_body_but_json_is_a_415_not_a_500(content_type: str) -> None:
+    body = json.dumps({"purpose": "content", "content_type": "image/png", "size": 1})
+    response = call_api("POST", "/uploads", raw_body=body, headers={"content-type": content_type})
+    _assert_error(response, 415, "UnsupportedMediaType")
+
+
 def test_wrong_body_type_is_a_415() -> None:
     response = call_api(
         "POST", "/uploads", raw_body="purpose=content", headers={"content-type": "text/plain"}
