@@ -17,7 +17,8 @@ allow what AWS refuses:
   ``SendMessageBatch`` and ``ChangeMessageVisibilityBatch`` with the single call's action
   (``sqs:DeleteMessage`` ...); moto asks for ``sqs:DeleteMessageBatch``, which no policy grants.
 * **A request with no signature at all** is refused (``AccessDenied``), as AWS refuses an
-  anonymous request to a private bucket, instead of failing inside moto.
+  anonymous request to a private bucket, instead of failing inside moto; except a CORS preflight
+  (``OPTIONS``), which a browser never signs and S3 answers from the bucket's CORS rules alone.
 
 The presigned POST's policy conditions (key, type, size range) are still not enforced; the
 project's own code checks every limit that matters (see :mod:`stylemixer.limits`).
@@ -69,6 +70,8 @@ def extend_moto() -> None:
     checked = ActionAuthenticatorMixin._authenticate_and_authorize_action
 
     def authenticate(self: Any, iam_request_cls: type, resource: str = "*") -> None:
+        if iam_request_cls is S3IAMRequest and self.method == "OPTIONS":
+            return  # a CORS preflight: unsigned by design, answered from the CORS rules
         if "Authorization" in self.headers or not enforcing():
             checked(self, AwsActionRequest if iam_request_cls is IAMRequest else iam_request_cls, resource)
             return

@@ -51,6 +51,12 @@ log = logging.getLogger(__name__)
 #: ``static_site/`` beside the package (a source checkout or an editable install).
 DEFAULT_SITE_DIR = Path(__file__).resolve().parents[2] / "static_site"
 READY_MESSAGE = "StyleMixer is running at {url}"
+#: Printed just before the ready line: the embedded AWS (IAM enforced) and keys allowed everything
+#: in it, for the AWS CLI or a script (``aws --endpoint-url ... dynamodb scan ...``). They are
+#: keys of a throwaway moto on loopback, created anew by every start.
+OPERATOR_MESSAGE = (
+    "Embedded AWS at {endpoint}, operator keys: AWS_ACCESS_KEY_ID={key} AWS_SECRET_ACCESS_KEY={secret}"
+)
 #: How much lower the worker's CPU priority is than the API's (Linux niceness). Deployed, they are
 #: separate functions with CPUs of their own and a request never waits for a stylization; here they
 #: share the machine, so the API's requests go first.
@@ -281,9 +287,16 @@ def run(host: str = "127.0.0.1", port: int = 8000) -> None:
         stopping.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    stack = LocalStack(host, port)
+    stack = LocalStack(host, port, operator=True)
     try:
         stack.start()
+        assert stack.operator is not None
+        operator = stack.operator
+        print(
+            OPERATOR_MESSAGE.format(
+                endpoint=stack.endpoint_url, key=operator.access_key_id, secret=operator.secret_access_key
+            )
+        )
         print(READY_MESSAGE.format(url=stack.url), flush=True)
         while not stopping.wait(0.5):
             pass

@@ -487,7 +487,12 @@ def test_megabyte_body_is_refused_unparsed() -> None:
 
 @pytest.mark.parametrize(
     "content_type",
-    ["multipart/form-data", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "text/json"],
+    [
+        "multipart/form-data",
+        "multipart/form-data; boundary=x",
+        "application/x-www-form-urlencoded",
+        "text/json",
+    ],
 )
 def test_a_form_or_any_body_but_json_is_a_415_not_a_500(content_type: str) -> None:
     body = json.dumps({"purpose": "content", "content_type": "image/png", "size": 1})

@@ -193,3 +193,13 @@ def test_an_expired_link_is_refused(aws: Stack) -> None:
     # Then S3 refuses it as AWS does
     assert response.status_code == 403
     assert "Request has expired" in response.text
+
+
+def test_a_browsers_cors_preflight_to_the_bucket_needs_no_signature(aws: Stack) -> None:
+    # A page's upload with a progress bar (XHR upload events) is preceded by an unsigned OPTIONS
+    response = requests.options(
+        f"https://{resources.DATA_BUCKET}.s3.amazonaws.com/",
+        headers={"Origin": "https://d111111abcdef8.cloudfront.net", "Access-Control-Request-Method": "POST"},
+        timeout=10,
+    )
+    assert response.status_code == 200
