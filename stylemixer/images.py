@@ -51,7 +51,7 @@ from stylemixer.limits import (
     MAX_UPLOAD_BYTES,
     MIN_SIDE,
 )
-from stylemixer.options import check_output_format
+from stylemixer.options import OutputFormat, check_output_format
 
 if TYPE_CHECKING:
     from PIL import ImageCms
@@ -531,9 +531,9 @@ def encode_image(img: Image.Image, fmt: str = "jpeg", *, quality: int | None = N
     icc = _srgb_icc_bytes()
     if icc is not None:
         params["icc_profile"] = icc
-    if kind == "jpeg":
+    if kind is OutputFormat.JPEG:
         params.update(quality=quality or 92, subsampling=0)
-    elif kind == "png":
+    elif kind is OutputFormat.PNG:
         params.update(optimize=False, compress_level=3)
     else:
         params.update(quality=quality or 90, method=4)
@@ -561,7 +561,7 @@ def _as_rgb(img: Image.Image) -> Image.Image:
     return img
 
 
-_SUFFIXES: Final = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".webp": "webp"}
+_SUFFIXES: Final = {f".{f.extension}": f for f in OutputFormat} | {f".{f.value}": f for f in OutputFormat}
 
 
 def save_image(img: Image.Image, path: str | os.PathLike[str], fmt: str | None = None) -> str:

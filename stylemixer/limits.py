@@ -21,4 +21,3 @@ MIN_OUTPUT_SIDE = 64
 MAX_OUTPUT_SIDE = MAX_SIDE
 #: Content types we accept, decided from the bytes, never from what the client says.
 ALLOWED_FORMATS: dict[str, str] = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-OUTPUT_FORMATS: dict[str, str] = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}

@@ -1,14 +1,22 @@
 """The page's ``config.json``: one function, so the local stack and the CDK stack serve the same shape.
 
-The page reads it once at start; it carries the API's base URL and the limits the page checks
-before uploading (the API checks them again; the page only saves the user a wasted upload).
+The page reads it once at start; it carries the API's base URL, the limits the page checks before
+uploading (the API checks them again; the page only saves the user a wasted upload), and under
+``request`` what a job may ask for: every option's type, allowed values with their labels, bounds,
+default and help, read from :class:`~stylemixer.options.StylizeOptions`, so the page offers exactly
+what the API accepts and has no copy of its own.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from stylemixer.limits import MAX_PIXELS, MAX_SIDE, MAX_STYLES, MAX_UPLOAD_BYTES, MIN_SIDE
+from stylemixer.jobs.model import ID_PATTERN
+from stylemixer.limits import ALLOWED_FORMATS, MAX_PIXELS, MAX_SIDE, MAX_STYLES, MAX_UPLOAD_BYTES, MIN_SIDE
+from stylemixer.options import option_specs
+
+if TYPE_CHECKING:
+    from stylemixer.options import OptionSpec
 
 
 def site_config(api_base_url: str) -> dict[str, Any]:
@@ -25,9 +33,44 @@ def site_config(api_base_url: str) -> dict[str, Any]:
         "max_side": MAX_SIDE,
         "min_side": MIN_SIDE,
         "max_styles": MAX_STYLES,
-        "accepted_types": ["image/jpeg", "image/png", "image/webp"],
+        "accepted_types": list(ALLOWED_FORMATS.values()),
         "poll_interval_ms": 1000,
+        "request": request_contract(),
     }
+
+
+def request_contract() -> dict[str, Any]:
+    """What a job may ask for, as the page reads it: the id pattern, how many styles, each option.
+
+    The per-style weights are not among ``options``: the page gives one per chosen style.
+
+    Example:
+        >>> contract = request_contract()
+        >>> contract["options"]["mix"]["enum"], contract["options"]["mix"]["labels"]["blend"]
+        (['blend', 'regions'], 'Blend, by weight')
+        >>> contract["options"]["max_size"]["type"], contract["options"]["max_size"]["default"]
+        ('integer', None)
+    """
+    return {
+        "id_pattern": ID_PATTERN,
+        "max_styles": MAX_STYLES,
+        "options": {spec.name: _option(spec) for spec in option_specs() if spec.type != "array"},
+    }
+
+
+def _option(spec: OptionSpec) -> dict[str, Any]:
+    described: dict[str, Any] = {"type": spec.type}
+    if spec.choices is not None:
+        described["enum"] = [choice.value for choice in spec.choices]
+        described["labels"] = {choice.value: choice.label for choice in spec.choices}
+    if spec.type in ("number", "integer"):
+        described["minimum"] = spec.minimum
+        described["maximum"] = spec.maximum
+    default = spec.default
+    described["default"] = default.value if spec.choices is not None and default is not None else default
+    described["title"] = spec.title
+    described["description"] = spec.description
+    return described
 
 
 def content_security_policy(api_origin: str, data_origins: tuple[str, ...] | list[str] = ()) -> str:
