@@ -91,19 +91,19 @@ _METAVARS = {"number": "X", "integer": "N", "array": "X"}
 
 
 def add_option(parser: argparse.ArgumentParser, spec: OptionSpec) -> None:
-    """One stylize option as a flag: ``--max-size PX``, ``--mix {blend,regions}``, ``--preserve-color``.
+    """One stylize option as a flag (``spec.flag`` says where the command line spells it otherwise).
 
-    The flag is the option's name with dashes, its type, choices, default and help are the option's
-    own; a per-style option (the weights) is given once per ``--style``. Values are checked when the
-    options are built, so a bad one is one line on stderr, like every other refusal.
+    The flag is the option's name with dashes; its type, choices, default and help are the option's
+    own; a per-style option is given once per ``--style``, a yes-or-no one is a switch. Values are
+    checked when the options are built, so a bad one is one line on stderr, like every other refusal.
 
     Example:
         >>> parser = argparse.ArgumentParser()
         >>> for spec in option_specs():
         ...     add_option(parser, spec)
-        >>> args = parser.parse_args(["--mix", "regions", "--weight", "2", "--weight", "1"])
-        >>> args.mix, args.weights, args.strength, args.stroke
-        ('regions', [2.0, 1.0], 1.0, None)
+        >>> defaults = vars(parser.parse_args([]))
+        >>> StylizeOptions.checked(**{**defaults, "format": "png"}) == StylizeOptions(format="png")
+        True
     """
     flag = spec.flag
     name = flag.name or "--" + spec.name.replace("_", "-")

@@ -16,7 +16,7 @@ MAX_SIDE = 8192
 MIN_SIDE = 32
 #: Most styles in one job (a blend or a regions mix).
 MAX_STYLES = 4
-#: Smallest and largest ``max_size`` a caller may ask for.
+#: Smallest and largest cap on the output's longer side a caller may ask for.
 MIN_OUTPUT_SIDE = 64
 MAX_OUTPUT_SIDE = MAX_SIDE
 #: Content types we accept, decided from the bytes, never from what the client says.

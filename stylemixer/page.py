@@ -46,10 +46,10 @@ def request_contract() -> dict[str, Any]:
 
     Example:
         >>> contract = request_contract()
-        >>> contract["options"]["mix"]["enum"], contract["options"]["mix"]["labels"]["blend"]
-        (['blend', 'regions'], 'Blend, by weight')
-        >>> contract["options"]["max_size"]["type"], contract["options"]["max_size"]["default"]
-        ('integer', None)
+        >>> contract["id_pattern"], contract["max_styles"]
+        ('^[0-9a-f]{32}$', 4)
+        >>> all(option["title"] and option["description"] for option in contract["options"].values())
+        True
     """
     return {
         "id_pattern": ID_PATTERN,

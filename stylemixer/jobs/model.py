@@ -136,7 +136,7 @@ class JobParams:
     written before an option existed lack it and load with its default).
 
     Example:
-        >>> params = JobParams("0" * 32, (StyleRef(preset="tapestry"),), StylizeOptions(strength=0.5))
+        >>> params = JobParams("0" * 32, (StyleRef(preset="tapestry"),))
         >>> JobParams.from_dict(params.to_dict()) == params
         True
     """

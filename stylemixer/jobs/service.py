@@ -72,7 +72,12 @@ def create_upload(store: BlobStore, request: UploadRequest, now: datetime) -> Up
     """Sign a POST for one new upload key, with the declared size and type in its policy.
 
     Example:
-        >>> create_upload(store, UploadRequest(purpose="content", content_type="image/png", size=1000), now)
+        >>> from stylemixer.aws.fakes import InMemoryBlobStore
+        >>> from stylemixer.jobs.model import utcnow
+        >>> request = UploadRequest(purpose="content", content_type="image/png", size=1000)
+        >>> ticket = create_upload(InMemoryBlobStore(), request, utcnow())
+        >>> len(ticket.upload_id), ticket.max_bytes
+        (32, 1000)
     """
     check_declared_size(request.size)
     upload_id = new_id()
@@ -94,8 +99,14 @@ def submit_job(
     """Check everything the request names, store the job as queued, and enqueue it.
 
     Example:
-        >>> request = JobRequest(content=upload_id, styles=[PresetRef(preset="tapestry")])
-        >>> submit_job(store, repo, queue, request, now).status
+        >>> import io; from PIL import Image
+        >>> from stylemixer.aws.fakes import InMemoryBlobStore, InMemoryJobQueue, InMemoryJobRepository
+        >>> from stylemixer.jobs.model import utcnow
+        >>> store, repo, queue = InMemoryBlobStore(), InMemoryJobRepository(), InMemoryJobQueue()
+        >>> photo = io.BytesIO(); Image.new("RGB", (64, 64)).save(photo, "PNG")
+        >>> store.write(upload_key("content", "0" * 32), photo.getvalue(), "image/png")
+        >>> request = JobRequest(content="0" * 32, styles=[PresetRef(preset="tapestry")])
+        >>> submit_job(store, repo, queue, request, utcnow()).status
         <JobStatus.QUEUED: 'queued'>
     """
     params = JobParams(
@@ -134,8 +145,12 @@ def describe_job(store: BlobStore, repo: JobRepository, job_id: str, now: dateti
     """The job as the API shows it, with fresh presigned links to a result.
 
     Example:
-        >>> describe_job(store, repo, job_id, now).status
-        'queued'
+        >>> from stylemixer.aws.fakes import InMemoryBlobStore, InMemoryJobRepository
+        >>> from stylemixer.jobs.model import utcnow
+        >>> describe_job(InMemoryBlobStore(), InMemoryJobRepository(), "0" * 32, utcnow())
+        Traceback (most recent call last):
+        ...
+        stylemixer.jobs.model.JobNotFoundError: There is no job with that id (jobs are kept for 7 days).
     """
     job = repo.get(check_job_id(job_id))
     if job is None:
