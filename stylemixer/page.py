@@ -10,6 +10,10 @@ from typing import Any
 
 from stylemixer.limits import MAX_PIXELS, MAX_SIDE, MAX_STYLES, MAX_UPLOAD_BYTES, MIN_SIDE
 
+#: What lies in ``static_site/`` for npm (Bootstrap's package, the lint tools and their config) and is
+#: not part of the page: the local front door never serves it and the CDK deployment leaves it out.
+SITE_TOOLING: tuple[str, ...] = ("node_modules", "package.json", "package-lock.json", "eslint.config.mjs")
+
 
 def site_config(api_base_url: str) -> dict[str, Any]:
     """The JSON object served as ``/config.json``.

@@ -59,7 +59,7 @@ export class Api {
     } catch {
       throw new ApiError(NETWORK_MESSAGE, { code: "NetworkError", retryable: true });
     }
-    let payload = null;
+    let payload;
     try {
       payload = await response.json();
     } catch {
