@@ -8,17 +8,20 @@ import { resetOptions, setupOptions } from "./options.js";
 import { focusPhotoInput, resetPhoto, setupPhoto } from "./photo.js";
 import { showPanel } from "./progress.js";
 import { resetResult } from "./result.js";
+import { readRules } from "./rules.js";
 import { loadGallery, resetStyles, setupStyles } from "./styles.js";
-
-const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
 const form = byId("job-form");
 
-function fillLimits(config) {
+/** Writes the limits into the page's help texts (`<span data-limit="…">`). */
+function fillLimits(config, rules) {
+  const limits = {
+    max_upload_mb: Math.round(config.max_upload_bytes / (1024 * 1024)),
+    max_styles: rules.maxStyles,
+  };
   for (const node of document.querySelectorAll("[data-limit]")) {
     const name = node.dataset.limit;
-    if (name === "max_upload_mb") node.textContent = String(Math.round(config.max_upload_bytes / (1024 * 1024)));
-    else if (name in config) node.textContent = String(config[name]);
+    if (name in limits) node.textContent = String(limits[name]);
   }
 }
 
@@ -37,25 +40,27 @@ function startAgain() {
 
 async function start() {
   let config;
+  let rules;
   try {
     config = await loadConfig();
+    rules = readRules(config);
+    setupStyles(config, rules);
+    setupOptions(rules);
   } catch (error) {
     byId("loading").hidden = true;
     showError(messageOf(error));
     return;
   }
-  const api = new Api(config.api_base_url);
-  fillLimits(config);
+  const api = new Api(config.api_base_url, rules.isId);
+  fillLimits(config, rules);
   setupPhoto(config);
-  setupStyles(config);
-  setupOptions();
   setupFlow(form, api, config);
   byId("again").addEventListener("click", startAgain);
   byId("loading").hidden = true;
 
   const gallery = loadGallery(api);
   const jobId = jobInAddress();
-  if (jobId && JOB_ID_PATTERN.test(jobId)) {
+  if (jobId && rules.isId(jobId)) {
     await resumeJob(jobId);
   } else {
     if (jobId) showError("The job link in the address bar is not valid. Start a new job below.");

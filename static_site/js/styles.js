@@ -5,6 +5,7 @@ import { byId, el } from "./dom.js";
 import { checkImageFile } from "./files.js";
 import { renderChosen, renderGallery, updateShares } from "./gallery.js";
 import { clearError, messageOf, showError } from "./messages.js";
+import { fillChoices } from "./rules.js";
 
 const DEFAULT_WEIGHT = 50;
 
@@ -18,17 +19,15 @@ const ui = {
   mixHelp: byId("mix-help"),
 };
 
-let limits = null;
+let limits = null; // config.json's file limits
+let maxStyles = 1;
+let mixedKindsMessage = null; // the API's sentence for a blend of presets and paintings
 let chosen = []; // [{key, kind: "preset"|"upload", id?, name, thumb, image?, weight}]
 let nextKey = 1;
 let gallery = null;
 
-function maxStyles() {
-  return limits.max_styles || 4;
-}
-
 function refuseMoreStyles() {
-  ui.status.textContent = `You can mix at most ${maxStyles()} styles. Remove one before adding another.`;
+  ui.status.textContent = `You can mix at most ${maxStyles} styles. Remove one before adding another.`;
 }
 
 function togglePreset(style) {
@@ -37,7 +36,7 @@ function togglePreset(style) {
   const index = chosen.findIndex((item) => item.kind === "preset" && item.id === style.id);
   if (index >= 0) {
     chosen.splice(index, 1);
-  } else if (chosen.length >= maxStyles()) {
+  } else if (chosen.length >= maxStyles) {
     refuseMoreStyles();
     return;
   } else {
@@ -58,7 +57,7 @@ async function addPainting(file) {
   ui.status.textContent = "";
   if (!file) return;
   try {
-    if (chosen.length >= maxStyles()) {
+    if (chosen.length >= maxStyles) {
       refuseMoreStyles();
       return;
     }
@@ -108,9 +107,15 @@ function render() {
   if (gallery) gallery.sync(new Set(chosen.filter((c) => c.kind === "preset").map((c) => c.id)));
 }
 
-/** Listens to the painting input and the mix mode; `config` holds the limits a painting is checked against. */
-export function setupStyles(config) {
+/**
+ * Builds the mix-mode choices from `rules` (see rules.js) and listens to them and to the painting
+ * input; `config` holds the file limits a painting is checked against.
+ */
+export function setupStyles(config, rules) {
   limits = config;
+  maxStyles = rules.maxStyles;
+  mixedKindsMessage = rules.message("MixedStyleKinds");
+  fillChoices(ui.mixMode, rules.option("mix"));
   ui.customInput.addEventListener("change", () => addPainting(ui.customInput.files[0]));
   ui.mixMode.addEventListener("change", render);
   render();
@@ -145,17 +150,12 @@ export function styleNames() {
 
 /**
  * Why the chosen mix cannot be sent, or null. Presets and one's own paintings cannot be blended
- * together; saying so before anything is uploaded saves the person a wasted upload.
+ * together; saying so (in the API's words, from config.json) before anything is uploaded saves the
+ * person a wasted upload. Without those words the API's refusal says it instead.
  */
 export function mixProblem() {
   const kinds = new Set(chosen.map((item) => item.kind));
-  if (kinds.size > 1 && ui.mixMode.value === "blend") {
-    return (
-      "A blend can combine presets with presets, or your own paintings with each other, but not both. " +
-      "Choose “Regions” to combine them, or remove one kind."
-    );
-  }
-  return null;
+  return kinds.size > 1 && ui.mixMode.value === "blend" ? mixedKindsMessage : null;
 }
 
 export function focusMixMode() {

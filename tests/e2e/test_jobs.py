@@ -285,6 +285,16 @@ def test_the_chosen_options_reach_the_job_and_shape_the_result(page: Any, stack:
     assert (page.get_by_test_id("download").get_attribute("download") or "").endswith(".png")
     assert "PNG" in page.locator("#result-caption").inner_text()
 
+    # And "Start again" puts every option back to its default
+    page.get_by_role("button", name="Start again").click()
+    assert page.get_by_test_id("strength").input_value() == "100"
+    assert page.locator("#strength-value").inner_text() == "100%"
+    assert not page.locator("#preserve-color").is_checked()
+    assert page.locator("#stroke").input_value() == ""
+    assert page.locator("#max-size").input_value() == ""
+    assert page.locator("#format").input_value() == "jpeg"
+    assert page.get_by_test_id("mix-mode").input_value() == "blend"
+
 
 def test_polling_backs_off_while_the_api_fails_and_recovers(page: Any, stack: ServedStack) -> None:
     photo = testdata_path("photos", "brad_pitt.jpg")
