@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from stylemixer.limits import MAX_PIXELS, MAX_SIDE, MAX_STYLES, MAX_UPLOAD_BYTES, MIN_SIDE
+from stylemixer.limits import (
+    MAX_PIXELS,
+    MAX_SIDE,
+    MAX_STYLES,
+    MAX_UPLOAD_BYTES,
+    MIN_SIDE,
+    UPLOAD_CONTENT_TYPES,
+)
 
 
 def site_config(api_base_url: str) -> dict[str, Any]:
@@ -25,7 +32,7 @@ def site_config(api_base_url: str) -> dict[str, Any]:
         "max_side": MAX_SIDE,
         "min_side": MIN_SIDE,
         "max_styles": MAX_STYLES,
-        "accepted_types": ["image/jpeg", "image/png", "image/webp"],
+        "accepted_types": list(UPLOAD_CONTENT_TYPES),
         "poll_interval_ms": 1000,
     }
 
