@@ -23,6 +23,7 @@ from stylemixer.limits import (
     MIN_OUTPUT_SIDE,
     MIN_SIDE,
     OUTPUT_FORMATS,
+    UPLOAD_CONTENT_TYPES,
 )
 from stylemixer.options import MAX_POSITION_WEIGHT, MAX_REGIONS, MIN_REGIONS, MIX_MODES, STROKES
 from stylemixer.styles import MIXED_KINDS_CODE, MIXED_KINDS_MESSAGE
@@ -131,7 +132,7 @@ def site_config(api_base_url: str) -> dict[str, Any]:
         "max_side": MAX_SIDE,
         "min_side": MIN_SIDE,
         "max_styles": MAX_STYLES,
-        "accepted_types": ["image/jpeg", "image/png", "image/webp"],
+        "accepted_types": list(UPLOAD_CONTENT_TYPES),
         "poll_interval_ms": 1000,
         "request": request_description(),
         # Refusals the page can foresee, with the API's own words, keyed by the API's error code.
