@@ -90,7 +90,7 @@ async function submit(event) {
     const [contentId, ...styleUploadIds] = await uploadAll(photo, paintingsToUpload());
     const created = await api.createJob({ content: contentId, ...stylesRequest(styleUploadIds), ...optionsRequest() });
     setJobInAddress(created.job_id);
-    await runJob(created.job_id, photo.url, styleNames());
+    await runJob(created.job_id, photo.previewable ? photo.url : null, styleNames());
   } catch (error) {
     showPanel("form");
     showError(messageOf(error));

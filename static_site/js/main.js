@@ -2,6 +2,7 @@
 // it, show the result. This module only wires the others together: each owns its part of the page.
 import { Api, loadConfig } from "./api.js";
 import { byId } from "./dom.js";
+import { acceptedNames } from "./files.js";
 import { forgetJob, jobInAddress, resumeJob, setupFlow } from "./flow.js";
 import { clearError, messageOf, showError } from "./messages.js";
 import { resetOptions, setupOptions } from "./options.js";
@@ -16,6 +17,7 @@ const form = byId("job-form");
 /** Writes the limits into the page's help texts (`<span data-limit="…">`). */
 function fillLimits(config, rules) {
   const limits = {
+    accepted_names: acceptedNames(config),
     max_upload_mb: Math.round(config.max_upload_bytes / (1024 * 1024)),
     max_styles: rules.maxStyles,
   };

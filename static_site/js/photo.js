@@ -1,7 +1,7 @@
 // Step 1 of the form: the photo, chosen with the file input or dropped on the drop zone, checked
 // at once (type, size, pixels) and previewed. This module owns the chosen photo.
 import { byId } from "./dom.js";
-import { checkImageFile } from "./files.js";
+import { acceptAttribute, checkImageFile } from "./files.js";
 import { clearError, messageOf, showError } from "./messages.js";
 
 const ui = {
@@ -22,8 +22,14 @@ async function choose(file) {
     const checked = await checkImageFile(file, limits, "photo");
     if (photo) URL.revokeObjectURL(photo.url);
     photo = checked;
-    ui.previewImg.src = checked.url;
-    ui.caption.textContent = `${file.name} · ${checked.width} × ${checked.height} pixels`;
+    if (checked.previewable) {
+      ui.previewImg.src = checked.url;
+      ui.caption.textContent = `${file.name} · ${checked.width} × ${checked.height} pixels`;
+    } else {
+      ui.previewImg.removeAttribute("src");
+      ui.caption.textContent = `${file.name} · this browser cannot show it, but StyleMixer can read it`;
+    }
+    ui.previewImg.hidden = !checked.previewable;
     ui.preview.hidden = false;
   } catch (error) {
     ui.input.value = "";
@@ -34,6 +40,7 @@ async function choose(file) {
 /** Listens to the file input and the drop zone; `config` holds the limits a photo is checked against. */
 export function setupPhoto(config) {
   limits = config;
+  ui.input.accept = acceptAttribute(config);
   const zone = ui.dropzone;
   zone.addEventListener("dragover", (event) => {
     event.preventDefault();

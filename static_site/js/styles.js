@@ -2,7 +2,7 @@
 // added with a file input; together they make "your mix", up to the limit, with a weight each when
 // blended. This module owns the chosen styles and the mix-mode control.
 import { byId, el } from "./dom.js";
-import { checkImageFile } from "./files.js";
+import { acceptAttribute, checkImageFile } from "./files.js";
 import { renderChosen, renderGallery, updateShares } from "./gallery.js";
 import { clearError, messageOf, showError } from "./messages.js";
 import { fillChoices } from "./rules.js";
@@ -113,6 +113,7 @@ function render() {
  */
 export function setupStyles(config, rules) {
   limits = config;
+  ui.customInput.accept = acceptAttribute(config);
   maxStyles = rules.maxStyles;
   mixedKindsMessage = rules.message("MixedStyleKinds");
   fillChoices(ui.mixMode, rules.option("mix"));

@@ -147,7 +147,10 @@ def huge_file(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(
     ("make_file", "expected"),
-    [(text_file, "is not a JPEG, PNG or WebP picture"), (huge_file, "the largest photo we accept is 25 MB")],
+    [
+        (text_file, "is not a JPEG, PNG, WebP, HEIC or AVIF picture"),
+        (huge_file, "the largest photo we accept is 25 MB"),
+    ],
     ids=["not-an-image", "too-large"],
 )
 def test_a_file_that_cannot_be_a_photo_is_refused_at_once(
@@ -298,6 +301,10 @@ def test_the_page_offers_todays_choices_with_their_labels(page: Any, stack: Serv
     assert page.get_by_test_id("mix-mode").input_value() == "blend"
     assert page.get_by_test_id("strength").input_value() == "100"
     assert not page.locator("#preserve-color").is_checked()
+    # And the photo's help and file chooser name the accepted types of config.json
+    assert page.locator("#content-help").inner_text() == "JPEG, PNG, WebP, HEIC or AVIF, up to 25 MB."
+    accept = page.get_by_test_id("content-input").get_attribute("accept") or ""
+    assert set(accept.split(",")) >= {"image/jpeg", "image/heic", "image/avif", ".heic"}
 
 
 def test_the_form_fits_a_phone_screen(phone_page: Any, stack: ServedStack) -> None:
