@@ -38,6 +38,13 @@ MAX_POSITION_WEIGHT = 2.0
 DEFAULT_POSITION_WEIGHT = 0.3
 #: Regions mix: how far styles fade into each other at a region edge, 0 (sharp) to 1 (very soft).
 DEFAULT_EDGE_SOFTNESS = 0.25
+#: The refusal of a blend of presets and pictures: its code, and its sentence, which the page shows
+#: before uploading anything (it reads it from ``config.json``, see :func:`stylemixer.page.site_config`).
+MIXED_KINDS_CODE = "MixedStyleKinds"
+MIXED_KINDS_MESSAGE = (
+    "A blend can combine presets with presets or your own pictures with each other, "
+    "not both; choose the regions mix to combine them."
+)
 
 
 class Choice(StrEnum):
@@ -293,11 +300,7 @@ class StylizeOptions(BaseModel):
             )
         if self.mix is Mix.BLEND and n_presets is not None and 0 < n_presets < n_styles:
             # Presets are points of one network's style space and pictures of another's.
-            raise InvalidRequestError(
-                "MixedStyleKinds",
-                "A blend can combine presets with presets or your own pictures with each other, "
-                "not both; choose the regions mix to combine them.",
-            )
+            raise InvalidRequestError(MIXED_KINDS_CODE, MIXED_KINDS_MESSAGE)
 
     def region_count(self, n_styles: int) -> int:
         """The number of regions asked for, or the default: twice the styles, at most the maximum.

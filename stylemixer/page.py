@@ -2,9 +2,10 @@
 
 The page reads it once at start; it carries the API's base URL, the limits the page checks before
 uploading (the API checks them again; the page only saves the user a wasted upload), and under
-``request`` what a job may ask for: every option's type, allowed values with their labels, bounds,
-default and help, read from :class:`~stylemixer.options.StylizeOptions`, so the page offers exactly
-what the API accepts and has no copy of its own.
+``request`` what a job may ask for: the id pattern, the most styles, and every option's type,
+allowed values with their labels, bounds, default and help, read from
+:class:`~stylemixer.options.StylizeOptions`, so the page offers exactly what the API accepts and has
+no copy of its own.
 """
 
 from __future__ import annotations
@@ -12,11 +13,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from stylemixer.jobs.model import ID_PATTERN
-from stylemixer.limits import ALLOWED_FORMATS, MAX_PIXELS, MAX_SIDE, MAX_STYLES, MAX_UPLOAD_BYTES, MIN_SIDE
-from stylemixer.options import option_specs
+from stylemixer.limits import (
+    MAX_PIXELS,
+    MAX_SIDE,
+    MAX_STYLES,
+    MAX_UPLOAD_BYTES,
+    MIN_SIDE,
+    UPLOAD_CONTENT_TYPES,
+)
+from stylemixer.options import MIXED_KINDS_CODE, MIXED_KINDS_MESSAGE, option_specs
 
 if TYPE_CHECKING:
     from stylemixer.options import OptionSpec
+
+#: What lies in ``static_site/`` for npm (Bootstrap's package, the lint tools and their config) and is
+#: not part of the page: the local front door never serves it and the CDK deployment leaves it out.
+SITE_TOOLING: tuple[str, ...] = ("node_modules", "package.json", "package-lock.json", "eslint.config.mjs")
 
 
 def site_config(api_base_url: str) -> dict[str, Any]:
@@ -33,22 +45,26 @@ def site_config(api_base_url: str) -> dict[str, Any]:
         "max_side": MAX_SIDE,
         "min_side": MIN_SIDE,
         "max_styles": MAX_STYLES,
-        "accepted_types": list(ALLOWED_FORMATS.values()),
+        "accepted_types": list(UPLOAD_CONTENT_TYPES),
         "poll_interval_ms": 1000,
-        "request": request_contract(),
+        "request": request_description(),
+        # Refusals the page can foresee, with the API's own words, keyed by the API's error code.
+        "messages": {MIXED_KINDS_CODE: MIXED_KINDS_MESSAGE},
     }
 
 
-def request_contract() -> dict[str, Any]:
+def request_description() -> dict[str, Any]:
     """What a job may ask for, as the page reads it: the id pattern, how many styles, each option.
 
-    The per-style weights are not among ``options``: the page gives one per chosen style.
+    Generated from :func:`~stylemixer.options.option_specs`; the per-style weights are not among
+    ``options`` (the page gives one per chosen style). A null default means the service decides (the
+    photo's size, a stroke size chosen from it...). Each call builds a new object.
 
     Example:
-        >>> contract = request_contract()
-        >>> contract["id_pattern"], contract["max_styles"]
+        >>> described = request_description()
+        >>> described["id_pattern"], described["max_styles"]
         ('^[0-9a-f]{32}$', 4)
-        >>> all(option["title"] and option["description"] for option in contract["options"].values())
+        >>> all(option["title"] and option["description"] for option in described["options"].values())
         True
     """
     return {

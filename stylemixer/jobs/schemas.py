@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field
 from pydantic_core import PydanticCustomError
 
 from stylemixer.jobs.model import ID_PATTERN, UploadPurpose
-from stylemixer.limits import ALLOWED_FORMATS, MAX_STYLES, MAX_UPLOAD_BYTES
+from stylemixer.limits import MAX_STYLES, MAX_UPLOAD_BYTES, UPLOAD_CONTENT_TYPES
 from stylemixer.options import WHOLE, StylizeOptions, styles_rules_schema
 from stylemixer.presets import PRESET_IDS
 
@@ -39,11 +39,10 @@ def _one_of(values: tuple[str, ...], expected: str) -> Callable[[str], str]:
 #: An id we hand out (a job's or an upload's): 32 lower-case hex digits.
 Id = Annotated[str, Field(pattern=ID_PATTERN, min_length=32, max_length=32)]
 UploadId = Annotated[Id, Field(description="An upload id, from POST /uploads.")]
-_TYPES = tuple(ALLOWED_FORMATS.values())
 ContentType = Annotated[
     str,
-    Field(json_schema_extra={"enum": list(_TYPES)}),
-    AfterValidator(_one_of(_TYPES, " or ".join(_TYPES))),
+    Field(json_schema_extra={"enum": list(UPLOAD_CONTENT_TYPES)}),
+    AfterValidator(_one_of(UPLOAD_CONTENT_TYPES, "one of " + ", ".join(UPLOAD_CONTENT_TYPES))),
 ]
 PresetId = Annotated[
     str,
