@@ -31,6 +31,7 @@ ARG TORCH_INDEX
 RUN pip install --no-cache-dir "torch==2.13.0" --index-url "${TORCH_INDEX}" \
     && pip install --no-cache-dir \
         "pillow>=10.0" \
+        "pillow-heif>=1.0" \
         "numpy>=1.26" \
         "boto3>=1.34" \
         "aws-lambda-powertools[tracer]>=3.0" \
@@ -41,6 +42,6 @@ COPY --from=weights /build/data/ ${LAMBDA_TASK_ROOT}/stylemixer/data/
 # Byte-compile once here: the function's file system is read-only, so a cold start cannot cache it.
 RUN python -m compileall -q "${LAMBDA_TASK_ROOT}/stylemixer" "${LAMBDA_TASK_ROOT}/functions"
 # torch's OpenMP workers sleep instead of spinning between layers: measured several times faster when
-# the vCPUs are shared (stylemixer.perf.OPENMP_ENV); it must be set before torch is imported.
+# the vCPUs are shared (stylemixer.neural.OPENMP_ENV); it must be set before torch is imported.
 ENV OMP_WAIT_POLICY=PASSIVE
 CMD ["functions.worker.handler.handler"]

@@ -10,7 +10,7 @@ SITE_VENDOR := static_site/vendor/.built
 
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
-# torch's OpenMP workers sleep instead of spinning (see stylemixer/perf.py): faster on shared cores.
+# torch's OpenMP workers sleep instead of spinning (see stylemixer/neural/runtime.py): faster on shared cores.
 export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: setup run test lint format unit e2e infra bench load reliability-doc synth thumbnails clean
@@ -24,7 +24,7 @@ $(STAMPS)/venv: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@mkdir -p $(STAMPS) && touch $@
 
-$(WEIGHTS): $(STAMPS)/venv stylemixer/weights.py
+$(WEIGHTS): $(STAMPS)/venv stylemixer/neural/weights.py
 	$(BIN)/stylemixer weights build
 
 $(SITE_VENDOR): static_site/package.json static_site/package-lock.json
@@ -39,9 +39,11 @@ $(STAMPS)/chromium:
 run: setup
 	$(BIN)/stylemixer serve
 
-lint: $(STAMPS)/venv
+# The page's scripts too: ESLint comes with the site's npm packages (dev dependencies, never served).
+lint: $(STAMPS)/venv $(SITE_VENDOR)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	cd static_site && npm run --silent lint
 
 format: $(STAMPS)/venv
 	$(BIN)/ruff check --fix .

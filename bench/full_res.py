@@ -40,7 +40,7 @@ PHOTO = TESTDATA / "photos" / "golden_gate.jpg"
 RESULTS = ROOT / "bench" / "results.json"
 PRESETS = ("swirling-night", "delft-engraving")
 
-from stylemixer.perf import OPENMP_ENV  # noqa: E402  (no torch import)
+from stylemixer.neural import OPENMP_ENV  # noqa: E402  (no torch import)
 
 for _key, _value in OPENMP_ENV.items():  # as the Lambda image sets them, before torch loads libgomp
     os.environ.setdefault(_key, _value)
@@ -104,10 +104,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from stylemixer.engine import Engine
+    from stylemixer.neural.engine import Engine
+    from stylemixer.neural.weights import load_networks
     from stylemixer.options import StylizeOptions
     from stylemixer.styles import PresetStyle
-    from stylemixer.weights import load_networks
 
     nets = load_networks(threads=args.threads)
     torch.set_num_threads(args.threads)

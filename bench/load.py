@@ -42,8 +42,8 @@ if str(ROOT) not in sys.path:  # `python bench/load.py` as well as `python -m be
 import requests  # noqa: E402
 
 from stylemixer import resources  # noqa: E402
+from stylemixer.page import site_config  # noqa: E402
 from stylemixer.presets import PRESETS  # noqa: E402
-from stylemixer.siteconfig import site_config  # noqa: E402
 
 PHOTOS = ROOT.parent / "shared" / "testdata" / "photos"
 RESULTS = ROOT / "bench" / "load_results.json"

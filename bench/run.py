@@ -42,7 +42,7 @@ RESULTS = ROOT / "bench" / "results.json"
 PRESET_INDEX = 7
 SETTLE_SECONDS = 0.3
 
-from stylemixer.perf import OPENMP_ENV  # noqa: E402  (no torch import)
+from stylemixer.neural import OPENMP_ENV  # noqa: E402  (no torch import)
 
 for _key, _value in OPENMP_ENV.items():  # as the Lambda image sets them, before torch loads libgomp
     os.environ.setdefault(_key, _value)
@@ -53,7 +53,7 @@ from PIL import Image  # noqa: E402
 
 def load_square(path: Path, side: int) -> np.ndarray:
     """A real photo, centre-cropped to a square and resized to ``side``: (side, side, 3) float32 0..1."""
-    from stylemixer.engine import square_crop  # the crop the engine feeds the predictor
+    from stylemixer.neural.engine import square_crop  # the crop the engine feeds the predictor
 
     return np.asarray(square_crop(Image.open(path).convert("RGB"), side), dtype=np.float32) / 255.0
 
@@ -64,7 +64,7 @@ def time_pair(fn: Callable[[], Any]) -> tuple[float, float]:
     The pause lets the other engine's idle threads stop: onnxruntime's pool spins after a run and,
     on two cores, would otherwise take one of them from the torch run that follows. But the first
     run after a pause is not warm either: torch's OpenMP threads sleep when idle
-    (``OMP_WAIT_POLICY=PASSIVE``, stylemixer/perf.py) and the scheduler wakes them on the core the
+    (``OMP_WAIT_POLICY=PASSIVE``, stylemixer/neural/runtime.py) and the scheduler wakes them on the core the
     calling thread is on, until its load balancer spreads them again (measured here: the first
     384-pixel transform after 0.1 s idle takes 55-70 ms, the next ones 40 ms; binding threads to
     cores removes the difference). So each engine runs twice: both figures are kept, the second
@@ -129,7 +129,7 @@ def peak_rss_child(side: int, threads: int) -> None:
     """Child process: one multistyle run at ``side`` x ``side``; prints baseline and peak RSS in MB."""
     import torch
 
-    from stylemixer.weights import load_networks
+    from stylemixer.neural.weights import load_networks
 
     nets = load_networks(threads=threads)
     x = torch.from_numpy(load_square(PHOTO, side).transpose(2, 0, 1)[None].copy())
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear sc
     import onnxruntime as ort
     import torch
 
-    from stylemixer.weights import load_networks, onnx_dir
+    from stylemixer.neural.weights import load_networks, onnx_dir
 
     nets = load_networks(threads=args.threads)
     opts = ort.SessionOptions()

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from stylemixer.engine import Engine
-from stylemixer.imageio import encode_image
+from stylemixer.images import encode_image
+from stylemixer.neural.engine import Engine
 from stylemixer.options import StylizeOptions
 from stylemixer.presets import PRESETS
 from stylemixer.styles import PresetStyle

@@ -1,6 +1,6 @@
 """StyleMixer: neural style transfer with presets, your own paintings and Style Mixer regions.
 
-Importing the package is cheap: torch is imported only by the engine (``stylemixer.engine``), so the
+Importing the package is cheap: torch is imported only by the engine (``stylemixer.neural.engine``), so the
 API function, which never stylizes, never pays for it.
 """
 

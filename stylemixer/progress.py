@@ -45,7 +45,3 @@ class Stages:
         overall = self._start[stage] + self._span[stage] * fraction
         self._last = max(self._last, overall)
         self._callback(stage, self._last)
-
-    def callback_for(self, stage: str) -> ProgressCallback:
-        """A callback for a sub-step that reports its own 0..1 progress within ``stage``."""
-        return lambda _sub, fraction: self.report(stage, fraction)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,7 +13,7 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from cdk_nag import RegexAppliesTo
 from constructs import Construct
 
-from stylemixer.siteconfig import content_security_policy, site_config
+from stylemixer.page import SITE_TOOLING, content_security_policy, site_config
 from stylemixer_cdk.nag import suppress
 from stylemixer_cdk.storage import private_bucket
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 #: The page's sources; ``make`` builds ``vendor/`` (Bootstrap) into it from npm.
 SITE_DIR = Path(__file__).resolve().parents[2] / "static_site"
 #: What is in ``static_site/`` but not part of the page (``config.json`` is generated at deploy).
-SITE_EXCLUDE = ("node_modules", "package.json", "package-lock.json", "config.json", "*.map", ".*")
+SITE_EXCLUDE = (*SITE_TOOLING, "config.json", "*.map", ".*")
 
 
 class Site(Construct):
@@ -140,7 +141,8 @@ class Site(Construct):
             destination_bucket=self.bucket,
             sources=[
                 s3deploy.Source.asset(str(SITE_DIR), exclude=list(SITE_EXCLUDE)),
-                s3deploy.Source.json_data("config.json", site_config(api_url)),
+                # Source.data, not json_data: CDK's JSON rendering drops nulls, which the page reads.
+                s3deploy.Source.data("config.json", json.dumps(site_config(api_url))),
             ],
             distribution=self.distribution,
             distribution_paths=["/*"],

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from skimage import data
 
-from stylemixer.engine import Engine
+from stylemixer.neural.engine import Engine
 from stylemixer.options import StylizeOptions
 from stylemixer.styles import PresetStyle
 

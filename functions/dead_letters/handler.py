@@ -15,9 +15,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from functions.messages import PoisonMessageError, job_id_of
 from functions.observability import LazyTracer, count_failure, make_logger, make_metrics
 from stylemixer.aws.clients import Adapters, build_adapters
-from stylemixer.config import Settings
 from stylemixer.jobs.worker import fail_abandoned
 from stylemixer.resources import API_CLIENT_TIMEOUTS
+from stylemixer.settings import Settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord

@@ -20,10 +20,10 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from functions.messages import PoisonMessageError, job_id_of
 from functions.observability import LazyTracer, count_failure, make_logger, make_metrics
 from stylemixer.aws.clients import Adapters, build_adapters
-from stylemixer.config import Settings
 from stylemixer.jobs.usage import UsageMeter
 from stylemixer.jobs.worker import Outcome, StylizeEngine, process_job
 from stylemixer.resources import WORKER_CLIENT_TIMEOUTS
+from stylemixer.settings import Settings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -50,7 +50,7 @@ def adapters() -> Adapters:
 
 def default_engine() -> StylizeEngine:
     """The real engine, loaded (with torch and the weights) on the first job of a container."""
-    from stylemixer.engine import Engine
+    from stylemixer.neural.engine import Engine
 
     return Engine.default()
 

@@ -15,9 +15,9 @@ from stylemixer.resources import API_CLIENT_TIMEOUTS
 if TYPE_CHECKING:
     from boto3.session import Session
 
-    from stylemixer.config import Settings
     from stylemixer.jobs.ports import BlobStore, JobQueue, JobRepository
     from stylemixer.resources import ClientTimeouts
+    from stylemixer.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)

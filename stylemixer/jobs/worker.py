@@ -33,8 +33,7 @@ from stylemixer.jobs.model import (
     upload_key,
     utcnow,
 )
-from stylemixer.jobs.service import options_for
-from stylemixer.limits import MAX_UPLOAD_BYTES, OUTPUT_FORMATS
+from stylemixer.limits import MAX_UPLOAD_BYTES
 from stylemixer.styles import ImageStyle, PresetStyle, Style
 
 if TYPE_CHECKING:
@@ -87,7 +86,7 @@ class JobTimedOutError(StyleMixerError):
 
 
 class StylizeEngine(Protocol):
-    """The part of :class:`stylemixer.engine.Engine` the worker uses."""
+    """The part of :class:`stylemixer.neural.engine.Engine` the worker uses."""
 
     def stylize(
         self,
@@ -263,7 +262,7 @@ def _run(
     progress_interval: float,
     check_deadline: Callable[[], None],
 ) -> Outcome:
-    from stylemixer.imageio import encode_image  # Pillow; the worker's cold import stays light
+    from stylemixer.images import encode_image  # Pillow; the worker's cold import stays light
 
     params = job.params
     progress = ProgressWriter(repo, job.job_id, interval=progress_interval)
@@ -273,7 +272,7 @@ def _run(
         progress(stage, fraction)
 
     writer("fetching", 0.0)
-    options = options_for(params)
+    options = params.options
     options.validate(len(params.styles))
     content = _load_picture(store, "content", params.content)
     styles: list[Style] = []
@@ -292,9 +291,9 @@ def _run(
     seconds = time.perf_counter() - started
 
     writer("saving", 1.0 - _SAVE_SHARE)
-    fmt = params.format
-    key = result_key(job.job_id, "jpg" if fmt == "jpeg" else fmt)
-    store.write(key, encode_image(result.image, fmt), OUTPUT_FORMATS[fmt])
+    fmt = options.format
+    key = result_key(job.job_id, fmt.extension)
+    store.write(key, encode_image(result.image, fmt), fmt.content_type)
     map_key = None
     if result.regions is not None:
         map_key = regions_key(job.job_id)
@@ -303,7 +302,7 @@ def _run(
         store.write(map_key, buffer.getvalue(), "image/png")
 
     width, height = result.image.size
-    if not repo.succeed(job.job_id, JobResult(key, width, height, fmt, map_key), utcnow()):
+    if not repo.succeed(job.job_id, JobResult(key, width, height, fmt.value, map_key), utcnow()):
         current = repo.get(job.job_id)
         status = current.status.value if current else "gone"
         if status != JobStatus.SUCCEEDED.value:
@@ -319,7 +318,7 @@ def _run(
 
 def _load_picture(store: BlobStore, purpose: UploadPurpose, upload_id: str) -> Image.Image:
     """Read an upload and decode it under the limits (its size is checked before it is read)."""
-    from stylemixer.imageio import read_image
+    from stylemixer.images import read_image
 
     key = upload_key(purpose, upload_id)
     info = store.head(key)
@@ -341,8 +340,8 @@ def _fail(store: BlobStore, repo: JobRepository, job: Job, error: JobError) -> b
 
 
 def _delete_results(store: BlobStore, job: Job) -> None:
-    fmt = job.params.format
-    for key in (result_key(job.job_id, "jpg" if fmt == "jpeg" else fmt), regions_key(job.job_id)):
+    fmt = job.params.options.format
+    for key in (result_key(job.job_id, fmt.extension), regions_key(job.job_id)):
         try:
             store.delete(key)
         except Exception:

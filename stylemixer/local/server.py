@@ -39,9 +39,9 @@ from stylemixer.local.gateway import (
     http_api_event,
     http_reply,
 )
+from stylemixer.page import SITE_TOOLING, content_security_policy, site_config
 from stylemixer.permissions import Function
 from stylemixer.resources import API_MEMORY_MB, API_TIMEOUT_SECONDS
-from stylemixer.siteconfig import content_security_policy, site_config
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -52,7 +52,7 @@ API_PREFIX = "/api"
 #: The API function as deployed (its timeout bounds every request).
 API_FUNCTION_NAME = Function.API.local_name
 
-#: What the site may serve; anything else under static_site/ (package.json, node_modules…) is not.
+#: What the site may serve; anything else under static_site/ (and its npm tooling, SITE_TOOLING) is not.
 STATIC_TYPES: dict[str, str] = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -68,8 +68,6 @@ STATIC_TYPES: dict[str, str] = {
     ".txt": "text/plain; charset=utf-8",
     ".webmanifest": "application/manifest+json",
 }
-_HIDDEN_PARTS = {"node_modules"}
-_HIDDEN_FILES = {"package.json", "package-lock.json"}
 
 
 def resolve_static(root: Path, url_path: str) -> Path | None:
@@ -83,7 +81,7 @@ def resolve_static(root: Path, url_path: str) -> Path | None:
     if relative == "" or relative.endswith("/"):
         relative += "index.html"
     parts = Path(relative).parts
-    if any(p.startswith(".") or p in _HIDDEN_PARTS for p in parts) or (parts and parts[-1] in _HIDDEN_FILES):
+    if any(p.startswith(".") or p in SITE_TOOLING for p in parts):
         return None
     root = root.resolve()
     candidate = (root / relative).resolve()
@@ -207,8 +205,9 @@ class FrontDoorHandler(BaseHTTPRequestHandler):
         self._dispatch(head=True)
 
     def __getattr__(self, name: str) -> Any:
-        """Any other method (POST, PUT, DELETE, OPTIONS, TRACE, ...): http.server looks up ``do_<METHOD>``
-        and would answer a method it has no such attribute for with an HTML 501 page."""
+        """Any other method (POST, PUT, DELETE, OPTIONS, TRACE, QUERY...) goes to the API, which answers
+        405 with the methods it allows, as API Gateway's routes would refuse it: http.server looks up
+        ``do_<METHOD>`` and would answer a method it has no such attribute for with an HTML 501 page."""
         if name.startswith("do_"):
             return self._dispatch_api_only
         raise AttributeError(name)

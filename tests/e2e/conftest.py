@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from stylemixer.local.process import served_stack
-from tests.e2e.pageflow import ARTIFACTS
-from tests.helpers import ROOT
+from tests.support.pageflow import ARTIFACTS
+from tests.support.paths import ROOT
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

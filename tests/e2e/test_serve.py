@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 
 from stylemixer.local.process import READY_LINE, served_stack
-from tests.e2e.pageflow import ARTIFACTS
+from tests.support.pageflow import ARTIFACTS
 
 pytestmark = pytest.mark.e2e
 

@@ -11,17 +11,20 @@ import pytest
 from stylemixer.aws.fakes import InMemoryJobRepository
 from stylemixer.jobs.model import Job, JobError, JobParams, JobResult, JobStatus, StyleRef, new_id, utcnow
 from stylemixer.jobs.ports import ObjectInfo
+from stylemixer.options import StylizeOptions
 
 if TYPE_CHECKING:
     from stylemixer.jobs.ports import JobRepository
-    from tests.functional.harness import Stack
+    from tests.support.aws import Stack
 
 
 def _job() -> Job:
     now = utcnow()
     return Job(
         job_id=new_id(),
-        params=JobParams(content=new_id(), styles=(StyleRef(preset="tapestry"),), weights=(1.0,)),
+        params=JobParams(
+            content=new_id(), styles=(StyleRef(preset="tapestry"),), options=StylizeOptions(weights=(1.0,))
+        ),
         created_at=now,
         updated_at=now,
         expires_at_epoch=int((now + timedelta(days=7)).timestamp()),

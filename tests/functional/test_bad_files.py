@@ -1,7 +1,7 @@
 """Odd and hostile files through the whole path: each gets a 4xx, a job failed with its reason, or a result.
 
 Never a 5xx, never a worker crash (a retry), never a result left behind for a failed job. The files
-are made at test time by :mod:`tests.unit.imagefiles` (the image I/O tests' own factory).
+are made at test time by :mod:`tests.support.imagefiles` (the image I/O tests' own factory).
 """
 
 from __future__ import annotations
@@ -11,16 +11,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
-from tests.functional.harness import FakeEngine, Stack, assert_outcome, call_api
-from tests.functional.harness import upload_through_presigned_post as upload
-from tests.unit import imagefiles as files
+from tests.support import imagefiles as files
+from tests.support.aws import FakeEngine, Stack, assert_outcome, call_api
+from tests.support.aws import upload_through_presigned_post as upload
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
-
-HEIC_HEAD = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64)
 
 #: (case, file factory, expected outcome): an API refusal "api:<status>:<code>", a job failure
 #: "failed:<code>", or "succeeded".
@@ -28,7 +26,7 @@ CASES: list[tuple[str, Callable[[], bytes], str]] = [
     ("empty file", lambda: b"", "api:400:EmptyImage"),
     ("text renamed .jpg", lambda: b"Dear diary, today I renamed a text file.\n" * 20, "api:415:NotAnImage"),
     ("animated GIF", lambda: files.animated("GIF"), "api:415:UnsupportedImageType"),
-    ("HEIC", lambda: HEIC_HEAD, "api:415:UnsupportedImageType"),
+    ("JPEG XL", lambda: files.JXL_HEAD, "api:415:UnsupportedImageType"),
     ("SVG", lambda: files.SVG, "api:415:UnsupportedImageType"),
     (
         "truncated JPEG",
@@ -59,6 +57,25 @@ CASES: list[tuple[str, Callable[[], bytes], str]] = [
     ("EXIF-rotated JPEG", lambda: files.exif_rotated_jpeg(6), "succeeded"),
     ("palette PNG with transparency", files.palette_alpha_png, "succeeded"),
     ("multi-picture JPEG", files.mpo, "succeeded"),
+    ("HEIC header with no picture", lambda: files.HEIC_HEAD, "failed:CorruptImage"),
+    (
+        "truncated HEIC",
+        lambda: files.truncated(files.heic(files.quadrants(128, 96))),
+        "failed:TruncatedImage",
+    ),
+    (
+        "HEIC claiming 40000 x 30000",
+        lambda: files.with_declared_size(files.heic(files.quadrants(64, 64)), 40000, 30000),
+        "failed:ImageDimensionsTooLarge",
+    ),
+    (
+        "AVIF claiming 40000 x 30000",
+        lambda: files.with_declared_size(files.avif(files.quadrants(64, 64)), 40000, 30000),
+        "failed:ImageDimensionsTooLarge",
+    ),
+    ("animated AVIF", files.animated_avif, "failed:AnimatedImage"),
+    ("EXIF-rotated HEIC", lambda: files.heic(files.quadrants(96, 64), orientation=6), "succeeded"),
+    ("EXIF-rotated AVIF", lambda: files.avif(files.quadrants(96, 64), orientation=6), "succeeded"),
 ]
 
 

@@ -21,7 +21,8 @@ from functions.worker import handler as worker
 from stylemixer import resources
 from stylemixer.jobs.model import new_id
 from stylemixer.permissions import GRANTS, Function, Grant, Target
-from tests.functional.harness import (
+from tests.support import imagefiles as files
+from tests.support.aws import (
     QUEUE_URL,
     REGION,
     FakeEngine,
@@ -31,7 +32,6 @@ from tests.functional.harness import (
     sqs_event,
     upload_through_presigned_post,
 )
-from tests.unit import imagefiles as files
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 

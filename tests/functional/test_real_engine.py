@@ -14,7 +14,7 @@ import requests
 from PIL import Image
 
 from functions.worker import handler as worker
-from tests.functional.harness import (
+from tests.support.aws import (
     LambdaContext,
     Stack,
     call_api,
@@ -22,7 +22,7 @@ from tests.functional.harness import (
     sqs_event,
     upload_through_presigned_post,
 )
-from tests.helpers import testdata_path
+from tests.support.paths import testdata_path
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:No application metrics to publish")]
 
@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:No applicatio
 @pytest.fixture
 def real_engine(monkeypatch: pytest.MonkeyPatch, weights_path: Any) -> None:
     """The worker's own engine provider (Engine.default), with the session's weight file."""
-    from stylemixer.engine import Engine
+    from stylemixer.neural.engine import Engine
 
     monkeypatch.setattr(worker, "engine_provider", lambda: Engine.default(weights_path))
 

@@ -16,7 +16,7 @@ from functions.worker import handler as worker
 from stylemixer import resources
 from stylemixer.errors import InvalidRequestError
 from stylemixer.jobs.model import new_id
-from tests.functional.harness import (
+from tests.support.aws import (
     DLQ_URL,
     QUEUE_URL,
     FakeEngine,
@@ -28,7 +28,7 @@ from tests.functional.harness import (
     sqs_event,
     upload_through_presigned_post,
 )
-from tests.helpers import testdata_path
+from tests.support.paths import testdata_path
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -451,7 +451,7 @@ def test_a_passing_failure_is_handed_back_to_the_queue_for_a_retry_within_second
 def test_the_worker_fails_a_job_on_the_receive_its_environment_names(
     aws: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from stylemixer.config import Settings
+    from stylemixer.settings import Settings
 
     # Given a queue that gives up after 5 receives, which the worker is told as the CDK app tells it
     monkeypatch.setenv(resources.ENV_MAX_RECEIVE_COUNT, "5")

@@ -55,7 +55,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     from aws_cdk import App, assertions
     from stylemixer_cdk import build_app
 
-    from tests.infra.cfn import cdk_context
+    from tests.support.cfn import cdk_context
 
     outdir = tmp_path_factory.mktemp("cdk.out")
     app = App(context=cdk_context(), outdir=str(outdir))

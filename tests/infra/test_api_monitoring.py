@@ -18,7 +18,7 @@ from stylemixer.resources import (
     OUTPUT_SITE_URL,
     SERVICE_NAME,
 )
-from tests.infra.cfn import render
+from tests.support.cfn import render
 
 if TYPE_CHECKING:
     from tests.infra.conftest import Synth

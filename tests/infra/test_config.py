@@ -16,7 +16,7 @@ from stylemixer.resources import (
     UPLOADS_PREFIX,
     VISIBILITY_TIMEOUT_FACTOR,
 )
-from tests.infra.cfn import cdk_context, render, run_cdk_entry
+from tests.support.cfn import cdk_context, render, run_cdk_entry
 
 pytestmark = pytest.mark.infra
 

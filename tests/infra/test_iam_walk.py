@@ -1,6 +1,6 @@
 """Every AWS call each function's code can make, walked against its role in the synthesized stack.
 
-The calls are read from the code (:mod:`tests.infra.aws_calls`), starting at the handler each
+The calls are read from the code (:mod:`tests.support.aws_calls`), starting at the handler each
 function's image command names in the template, so no code path has to run to be checked; the
 permissions are the role's statements as synthesized. Lambda's event source mappings poll with the
 function's role too, so their needs are added. Nothing may be missing, and nothing granted unneeded.
@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from stylemixer.permissions import GRANTS, Function, Target
-from tests.infra.aws_calls import (
+from tests.support.aws_calls import (
     UnplacedCallError,
     _key_target,
     function_calls,
     required_permissions,
 )
-from tests.infra.cfn import permissions, render
+from tests.support.cfn import permissions, render
 
 if TYPE_CHECKING:
     from tests.infra.conftest import Synth

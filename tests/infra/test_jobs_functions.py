@@ -30,7 +30,7 @@ from stylemixer.resources import (
     WORKER_TIMEOUT_SECONDS,
     worst_job_seconds,
 )
-from tests.infra.cfn import permissions, render, statements
+from tests.support.cfn import permissions, render, statements
 
 if TYPE_CHECKING:
     from tests.infra.conftest import Synth

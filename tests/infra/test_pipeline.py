@@ -20,7 +20,7 @@ from stylemixer_cdk.pipeline import (
     service_settings,
 )
 
-from tests.infra.cfn import cdk_context, run_cdk_entry
+from tests.support.cfn import cdk_context, run_cdk_entry
 
 if TYPE_CHECKING:
     from stylemixer_cdk.pipeline import PipelineStack

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import tests.functional.harness  # noqa: F401  (sets the handlers' environment before test_bad_files imports them)
+import tests.support.aws  # noqa: F401  (sets the handlers' environment before test_bad_files imports them)
 from stylemixer.limits import MAX_UPLOAD_BYTES
 from tests.functional.test_bad_files import CASES as FILE_CASES_IN_FUNCTIONAL
 
@@ -77,13 +77,13 @@ def _upload(**extra: Any) -> Callable[[Uploads], dict[str, Any]]:
 
 
 def _png_declared_as_jpeg() -> bytes:
-    from tests.unit import imagefiles as files
+    from tests.support import imagefiles as files
 
     return files.encode(files.quadrants(96, 96), "PNG")
 
 
 def _over_the_limit() -> bytes:
-    from tests.unit import imagefiles as files
+    from tests.support import imagefiles as files
 
     head = files.encode(files.quadrants(64, 64), "JPEG")
     return head + bytes(MAX_UPLOAD_BYTES + 1 - len(head))
@@ -158,7 +158,7 @@ REQUEST_CASES: list[RequestCase] = [
     # -- jobs: what they name ------------------------------------------------------------------
     RequestCase(
         "job naming an upload that was never made",
-        "api:400:UploadNotFound",
+        "api:404:UploadNotFound",
         "POST",
         "/jobs",
         lambda u: {"content": NOBODY, "styles": [{"preset": "tapestry"}]},

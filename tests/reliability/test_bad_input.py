@@ -12,7 +12,9 @@ import json
 import pytest
 
 from functions.api import handler as api
-from tests.functional.harness import (
+from tests.reliability.catalogue import FILE_CASES, REQUEST_CASES, FileCase, RequestCase, Uploads
+from tests.support import imagefiles as files
+from tests.support.aws import (
     ApiResponse,
     FakeEngine,
     LambdaContext,
@@ -22,8 +24,6 @@ from tests.functional.harness import (
     call_api,
     upload_through_presigned_post,
 )
-from tests.reliability.catalogue import FILE_CASES, REQUEST_CASES, FileCase, RequestCase, Uploads
-from tests.unit import imagefiles as files
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 

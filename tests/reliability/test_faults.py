@@ -24,7 +24,8 @@ from functions.worker import handler as worker
 from stylemixer import resources
 from stylemixer.jobs.model import new_id
 from stylemixer.local.context import LambdaContext as LocalContext
-from tests.functional.harness import (
+from tests.support import imagefiles as files
+from tests.support.aws import (
     DLQ_URL,
     QUEUE_URL,
     FakeEngine,
@@ -34,7 +35,6 @@ from tests.functional.harness import (
     sqs_event,
     upload_through_presigned_post,
 )
-from tests.unit import imagefiles as files
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from stylemixer.local.server import make_front_door
-from tests.helpers import ROOT
+from tests.support.paths import ROOT
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -14,7 +14,7 @@ import pytest
 
 from bench.load import PHOTOS, run_load
 from stylemixer.local.process import served_stack
-from tests.helpers import ROOT
+from tests.support.paths import ROOT
 
 if TYPE_CHECKING:
     from pathlib import Path

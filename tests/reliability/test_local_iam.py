@@ -1,6 +1,6 @@
 """The local stack refuses what AWS refuses, and retries a passing failure within two minutes.
 
-The stack runs in a process of its own (:mod:`tests.reliability.stack_child`), with its real
+The stack runs in a process of its own (:mod:`tests.support.stack_child`), with its real
 queue timings (visibility 1,080 s, back-off from 15 s): a job whose worker is refused the write of
 its result, the permission then restored as after a passing outage, must start again within two
 minutes, where the queue's visibility timeout alone would make it wait 18.
@@ -26,8 +26,8 @@ from stylemixer.local.aws import DUMMY_CREDENTIALS, LocalResources, client
 from stylemixer.local.iam import Credentials, local_arns
 from stylemixer.local.process import child_environment
 from stylemixer.permissions import GRANTS, Function, policy_document
-from tests.helpers import ROOT
-from tests.unit import imagefiles as files
+from tests.support import imagefiles as files
+from tests.support.paths import ROOT
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -57,7 +57,7 @@ class ChildStack:
 def child_stack(options: dict[str, Any]) -> Iterator[ChildStack]:
     """Run the stack child with ``options`` until the block ends; its output is kept, line by line."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.reliability.stack_child", json.dumps(options)],
+        [sys.executable, "-m", "tests.support.stack_child", json.dumps(options)],
         cwd=ROOT,
         env={**child_environment(), "PYTHONUNBUFFERED": "1"},
         stdin=subprocess.PIPE,

@@ -18,8 +18,8 @@ import pytest
 
 from stylemixer.local.process import served_stack
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PageProblems
-from tests.e2e.pageflow import ARTIFACTS, open_site
-from tests.helpers import ROOT
+from tests.support.pageflow import ARTIFACTS, open_site
+from tests.support.paths import ROOT
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from scripts.gen_reliability_doc import DOC, blocks, render
-from tests.helpers import ROOT
 from tests.reliability.catalogue import all_cases
+from tests.support.paths import ROOT
 
 
 def test_the_catalogue_has_thirty_distinct_cases_or_more() -> None:

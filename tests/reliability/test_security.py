@@ -21,8 +21,9 @@ import requests
 from functions.worker import handler as worker
 from stylemixer.jobs.model import new_id
 from stylemixer.limits import MAX_UPLOAD_BYTES
-from stylemixer.siteconfig import content_security_policy
-from tests.functional.harness import (
+from stylemixer.page import content_security_policy
+from tests.support import imagefiles as files
+from tests.support.aws import (
     SITE_ORIGIN,
     FakeEngine,
     LambdaContext,
@@ -31,8 +32,7 @@ from tests.functional.harness import (
     sqs_event,
     upload_through_presigned_post,
 )
-from tests.helpers import ROOT
-from tests.unit import imagefiles as files
+from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 

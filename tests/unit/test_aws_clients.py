@@ -22,7 +22,7 @@ from stylemixer.resources import (
     WORKER_TIMEOUT_SECONDS,
     ClientTimeouts,
 )
-from tests.helpers import ROOT
+from tests.support.paths import ROOT
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.helpers import ROOT, testdata_path
+from tests.support.paths import ROOT, testdata_path
 
 SCRIPT = Path(sys.executable).with_name("stylemixer")
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from stylemixer.errors import InvalidRequestError
-from stylemixer.imageio import read_image
+from stylemixer.images import read_image
 from stylemixer.options import StylizeOptions
 from stylemixer.styles import ImageStyle, PresetStyle
-from tests.helpers import testdata_path
+from tests.support.paths import testdata_path
 
 if TYPE_CHECKING:
     from PIL import Image

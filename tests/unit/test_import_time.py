@@ -17,7 +17,7 @@ import sys
 import textwrap
 
 from stylemixer import resources
-from tests.helpers import ROOT, testdata_path
+from tests.support.paths import ROOT, testdata_path
 
 #: Packages besides the standard library and our own that ``import functions.api.handler`` may load.
 API_COLD_PACKAGES = frozenset(
@@ -180,3 +180,16 @@ def test_api_cold_import_loads_only_what_the_function_needs() -> None:
     assert others <= API_COLD_PACKAGES, sorted(others - API_COLD_PACKAGES)
     # And nothing heavy, not even part of it
     assert [m for m in modules if m.startswith(API_NEVER)] == []
+
+
+def test_unit_tests_are_collected_without_the_aws_harness() -> None:
+    # Given a pytest run of the unit tests alone
+    probe = (
+        "import sys, pytest; "
+        "code = pytest.main(['-q', '--co', '-p', 'no:cacheprovider', 'tests/unit/test_options.py']); "
+        "print(int(code), 'tests.support.aws' in sys.modules, 'functions.api.handler' in sys.modules)"
+    )
+    # When it collects
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    # Then neither the AWS harness nor a handler was imported
+    assert proc.stdout.strip().splitlines()[-1] == "0 False False", proc.stdout

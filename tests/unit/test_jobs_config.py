@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stylemixer.config import ConfigError, Settings
+from stylemixer.settings import ConfigError, Settings
 
 BASE = {"STYLEMIXER_BUCKET": "stylemixer-data", "STYLEMIXER_TABLE": "stylemixer-jobs"}
 
@@ -53,7 +53,7 @@ def test_a_handler_without_its_settings_stops_at_cold_start_saying_why(module: s
     import subprocess
     import sys
 
-    from tests.helpers import ROOT
+    from tests.support.paths import ROOT
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("STYLEMIXER_")}
     env["PYTHONPATH"] = str(ROOT)
@@ -70,6 +70,21 @@ def test_a_handler_without_its_settings_stops_at_cold_start_saying_why(module: s
     # Then it fails at once with one sentence naming what to set
     assert completed.returncode != 0
     last_line = completed.stderr.strip().splitlines()[-1]
-    assert last_line.startswith("stylemixer.config.ConfigError: StyleMixer is not configured:")
+    assert last_line.startswith("stylemixer.settings.ConfigError: StyleMixer is not configured:")
     assert "STYLEMIXER_BUCKET" in last_line
     assert "STYLEMIXER_TABLE" in last_line
+
+
+def test_upload_content_types_are_the_accepted_formats_in_every_place() -> None:
+    # Given the formats the decoder accepts, as limits names them
+    from stylemixer.jobs.schemas import UploadRequest
+    from stylemixer.limits import ALLOWED_FORMATS, UPLOAD_CONTENT_TYPES
+    from stylemixer.page import site_config
+
+    # Then the upload API states and accepts exactly those types (and image/heif for .heic files)
+    stated = UploadRequest.model_json_schema()["properties"]["content_type"]["enum"]
+    assert set(stated) == set(UPLOAD_CONTENT_TYPES)
+    for content_type in UPLOAD_CONTENT_TYPES:
+        UploadRequest.model_validate({"purpose": "content", "content_type": content_type, "size": 1})
+    assert set(site_config("/api")["accepted_types"]) == set(UPLOAD_CONTENT_TYPES)
+    assert set(UPLOAD_CONTENT_TYPES) == {*ALLOWED_FORMATS.values(), "image/heif"}

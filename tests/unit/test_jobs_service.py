@@ -11,7 +11,7 @@ from stylemixer.jobs.model import JobStatus, new_id, upload_key, utcnow
 from stylemixer.jobs.ports import TransientError
 from stylemixer.jobs.schemas import JobRequest, PresetRef, UploadRef, UploadRequest
 from stylemixer.limits import MAX_UPLOAD_BYTES
-from tests.helpers import testdata_path
+from tests.support.paths import testdata_path
 
 
 @pytest.fixture

@@ -21,8 +21,9 @@ from stylemixer.jobs.worker import (
     process_job,
     retry_delay,
 )
+from stylemixer.options import StylizeOptions
 from stylemixer.styles import ImageStyle, PresetStyle, StylizeResult
-from tests.helpers import testdata_path
+from tests.support.paths import testdata_path
 
 #: The maxReceiveCount of the queue these tests' messages come from (the worker is told it).
 MAX_RECEIVE_COUNT = 3
@@ -74,7 +75,7 @@ def _queued(store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes,
     now = utcnow()
     job = Job(
         job_id=new_id(),
-        params=JobParams(content=content, styles=styles, **params),
+        params=JobParams(content=content, styles=styles, options=StylizeOptions.checked(**params)),
         created_at=now,
         updated_at=now,
         expires_at_epoch=int((now + timedelta(days=7)).timestamp()),

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from stylemixer.config import Settings
 from stylemixer.local.aws import LocalResources
 from stylemixer.local.environment import apply_environment, handler_environment
 from stylemixer.resources import ENV_ALLOWED_ORIGINS, ENV_BUCKET, ENV_QUEUE_URL, ENV_TABLE
+from stylemixer.settings import Settings
 
 RESOURCES = LocalResources(
     endpoint_url="http://127.0.0.1:5999",

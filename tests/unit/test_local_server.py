@@ -17,7 +17,7 @@ import pytest
 
 from stylemixer.local.gateway import DRAIN_BODY_BYTES, MAX_BODY_BYTES
 from stylemixer.local.server import FrontDoor, ReadsFirstLock, make_front_door, resolve_static
-from stylemixer.siteconfig import site_config
+from stylemixer.page import site_config
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -51,6 +51,7 @@ def site(tmp_path: Path) -> Path:
     (tmp_path / "index.html").write_text("<!doctype html><title>t</title>", encoding="utf-8")
     (tmp_path / "js" / "main.js").write_text("export {};", encoding="utf-8")
     (tmp_path / "package.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "eslint.config.mjs").write_text("export default [];", encoding="utf-8")
     (tmp_path / "node_modules").mkdir()
     (tmp_path / "node_modules" / "x.js").write_text("1", encoding="utf-8")
     (tmp_path / ".env").write_text("SECRET=1", encoding="utf-8")
@@ -215,6 +216,7 @@ def test_the_page_is_served_with_a_strict_content_security_policy(door: tuple[Fr
     "path",
     [
         "/package.json",
+        "/eslint.config.mjs",
         "/node_modules/x.js",
         "/.env",
         "/notes.py",
@@ -238,6 +240,17 @@ def test_other_methods_outside_the_api_are_refused(door: tuple[FrontDoor, Record
     assert response.getheader("Allow") == "GET, HEAD"
     assert json.loads(response.read_body)["error"]["code"] == "MethodNotAllowed"  # type: ignore[attr-defined]
     assert recorder.events == []
+
+
+@pytest.mark.parametrize("method", ["TRACE", "QUERY"])
+def test_methods_http_server_does_not_know_still_reach_the_api(
+    door: tuple[FrontDoor, Recorder], method: str
+) -> None:
+    server, recorder = door
+    response = request(server, method, "/api/health")
+    assert response.status == 200
+    assert recorder.events[-1]["requestContext"]["http"]["method"] == method
+    assert request(server, method, "/index.html").status == 405
 
 
 def test_a_handler_that_raises_becomes_a_plain_500(door: tuple[FrontDoor, Recorder]) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from stylemixer.regions import PALETTE
-from tests.helpers import ROOT
+from stylemixer.neural.regions import PALETTE
+from tests.support.paths import ROOT
 
 CSS = ROOT / "static_site" / "css" / "app.css"
 

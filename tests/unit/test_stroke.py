@@ -7,11 +7,11 @@ import pytest
 from PIL import Image, ImageFilter
 
 from stylemixer.errors import InvalidRequestError
-from stylemixer.imageio import read_image
+from stylemixer.images import read_image
+from stylemixer.neural.stroke import DEFAULT_STROKE, STROKE_SIDES, restore_detail, working_size
 from stylemixer.options import StylizeOptions
 from stylemixer.styles import PresetStyle
-from stylemixer.tiling import DEFAULT_STROKE, STROKE_SIDES, restore_detail, working_size
-from tests.helpers import testdata_path
+from tests.support.paths import testdata_path
 
 
 def _psnr(a: Image.Image, b: Image.Image) -> float:
@@ -112,5 +112,5 @@ def test_restore_detail_adds_the_photos_own_detail() -> None:
 
 def test_unknown_stroke_is_refused() -> None:
     with pytest.raises(InvalidRequestError) as info:
-        StylizeOptions(stroke="huge").validate(1)  # type: ignore[arg-type]
+        StylizeOptions.checked(stroke="huge")
     assert info.value.code == "InvalidStroke"

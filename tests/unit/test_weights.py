@@ -12,10 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from stylemixer import weights as wmod
 from stylemixer.errors import WeightsMissingError
-from stylemixer.resources import ENV_WEIGHTS
-from stylemixer.weights import (
+from stylemixer.neural import weights as wmod
+from stylemixer.neural.weights import (
     MANIFEST_FILENAME,
     ONNX_FILES,
     build_weights,
@@ -26,7 +25,8 @@ from stylemixer.weights import (
     read_onnx_weights,
     sha256,
 )
-from tests.helpers import ROOT
+from stylemixer.resources import ENV_WEIGHTS
+from tests.support.paths import ROOT
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -156,7 +156,7 @@ def test_run_time_loading_needs_neither_onnx_nor_onnxruntime(weights_path: Path)
     # Given a fresh interpreter, When it loads the networks and stylizes a small picture
     code = (
         "import sys, torch\n"
-        "from stylemixer.weights import load_networks\n"
+        "from stylemixer.neural.weights import load_networks\n"
         f"nets = load_networks({str(weights_path)!r}, threads=1)\n"
         "with torch.inference_mode():\n"
         "    nets.multistyle(torch.rand(1, 3, 64, 64), torch.eye(26)[0])\n"
@@ -169,7 +169,7 @@ def test_run_time_loading_needs_neither_onnx_nor_onnxruntime(weights_path: Path)
 
 
 def test_runtime_tuning_is_idempotent() -> None:
-    from stylemixer.perf import tune_allocator, tune_runtime
+    from stylemixer.neural.runtime import tune_allocator, tune_runtime
 
     # Given the tuning applied twice, Then threads are as asked and the allocator step reports glibc
     tune_runtime(2)

@@ -15,7 +15,8 @@ at a barrier. On cores shared with other processes the thread that finished firs
 give its core away, not spin: with ``OMP_WAIT_POLICY=PASSIVE`` the engine measured 0.4-0.7x
 onnxruntime's time at 384-512 px on two busy cores, against 0.8-1.9x with the default. libgomp
 reads it once, when torch is imported, so it belongs in the environment of the process
-(:data:`OPENMP_ENV`: the Lambda image, the local stack, the benchmark), not in this module.
+(:data:`stylemixer.neural.OPENMP_ENV`: the Lambda image, the local stack, the benchmark), not in
+this module.
 """
 
 from __future__ import annotations
@@ -23,9 +24,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import threading
-
-#: Environment for the processes that run the networks; must be set before torch is imported.
-OPENMP_ENV: dict[str, str] = {"OMP_WAIT_POLICY": "PASSIVE"}
 
 #: glibc ``mallopt`` parameters (malloc.h).
 M_TRIM_THRESHOLD = -1

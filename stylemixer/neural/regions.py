@@ -38,10 +38,12 @@ import torch.nn.functional as F  # noqa: N812
 from PIL import Image
 from torch import Tensor
 
+from stylemixer.neural.tensors import image_to_tensor
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from stylemixer.models import StylePredictor
+    from stylemixer.neural.networks import StylePredictor
 
 #: Long side of the photo the content features and the region map are computed at.
 FEATURE_SIDE = 384
@@ -108,12 +110,6 @@ def resize_long_side(img: Image.Image, side: int) -> Image.Image:
     return img.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
 
 
-def to_tensor(img: Image.Image) -> Tensor:
-    """An RGB PIL image as (1, 3, H, W) float in 0..1."""
-    arr = np.asarray(img.convert("RGB"), dtype=np.float32)
-    return torch.from_numpy(arr).permute(2, 0, 1).unsqueeze(0).div_(255.0)
-
-
 def feature_map(predictor: StylePredictor, x: Tensor, *, deep: bool = True) -> Tensor:
     """Unit-length descriptors (D, gh, gw) on the stride-16 grid of ``x`` (1, 3, H, W).
 
@@ -123,7 +119,7 @@ def feature_map(predictor: StylePredictor, x: Tensor, *, deep: bool = True) -> T
     (what matching uses; a style picture needs no more).
 
     Example:
-        >>> feature_map(nets.predictor, to_tensor(photo)).shape  # doctest: +SKIP
+        >>> feature_map(nets.predictor, image_to_tensor(photo)).shape  # doctest: +SKIP
         torch.Size([1376, 24, 32])
     """
     h, w = x.shape[-2:]
@@ -150,7 +146,7 @@ def style_features(predictor: StylePredictor, pictures: Sequence[Image.Image]) -
         [96, 96]
     """
     sized = [resize_long_side(p, STYLE_SIDE) if max(p.size) > STYLE_SIDE else p for p in pictures]
-    tensors = [to_tensor(p) for p in sized]
+    tensors = [image_to_tensor(p) for p in sized]
     out: list[Tensor | None] = [None] * len(tensors)
     by_size: dict[tuple[int, int], list[int]] = {}
     for i, t in enumerate(tensors):
@@ -329,7 +325,7 @@ def plan_regions(
         (0, 1, 1, 0)
     """
     with torch.inference_mode():
-        x = to_tensor(resize_long_side(photo, FEATURE_SIDE))
+        x = image_to_tensor(resize_long_side(photo, FEATURE_SIDE))
         features = feature_map(predictor, x)
         labels = cluster(features, settings.n_regions, settings.position_weight)
         sets = style_features(predictor, style_pictures)

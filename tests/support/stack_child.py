@@ -1,6 +1,6 @@
 """A local stack in a process of its own, for tests that need more than ``stylemixer serve`` offers.
 
-``python -m tests.reliability.stack_child '{"without": [["Worker", "s3:GetObject", "uploads"]]}'``
+``python -m tests.support.stack_child '{"without": [["Worker", "s3:GetObject", "uploads"]]}'``
 starts :class:`~stylemixer.local.stack.LocalStack` with those permissions taken from the roles and
 an operator (an IAM user allowed everything), prints one line, ``READY`` and a JSON object (the
 page's URL, the embedded AWS's endpoint, the operator's credentials), and serves until its standard

@@ -1,7 +1,7 @@
 """The style-transfer engine: presets, custom styles, blends, strength and colour, on CPU torch.
 
-This is the one module that imports torch. The API function never imports it; the worker and the CLI
-do, once, and keep one :class:`Engine` (weights loaded once per process).
+The API function never imports it (nor anything in :mod:`stylemixer.neural`); the worker and the
+CLI do, once, and keep one :class:`Engine` (weights loaded once per process).
 
 Two networks do the painting:
 
@@ -11,14 +11,14 @@ Two networks do the painting:
   2017); a blend of custom styles is a weighted mean of their 100-number style vectors.
 
 The two spaces do not meet, so a blend that mixes presets with custom styles is refused; the regions
-mix places each kind on its own part of the picture instead (:mod:`stylemixer.regions`): one pass
+mix places each kind on its own part of the picture instead (:mod:`stylemixer.neural.regions`): one pass
 per network whose normalisation parameters vary per pixel with a soft map of style weights, the
 two networks' shares composited with the same map.
 
-Full resolution (:mod:`stylemixer.tiling`): the style is painted at the scale the stroke size asks
-for (by default at most 2048 px, then brought back to the photo's resolution with its fine
-detail); a picture too large for one pass within the memory budget runs in bands with the whole
-picture's normalisation statistics, which gives the same numbers as one pass.
+Full resolution: the style is painted at the scale the stroke size asks for, then brought back to
+the photo's resolution with its fine detail (:mod:`stylemixer.neural.stroke`); a picture too large
+for one pass within the memory budget runs in bands with the whole picture's normalisation
+statistics, which gives the same numbers as one pass (:mod:`stylemixer.neural.bands`).
 """
 
 from __future__ import annotations
@@ -29,15 +29,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-import torch.nn.functional as F  # noqa: N812
 from PIL import Image
 
-from stylemixer.errors import InvalidRequestError
-from stylemixer.imageio import fit_within
-from stylemixer.options import StylizeOptions
-from stylemixer.presets import NUM_PRESETS, get_preset
-from stylemixer.progress import ProgressCallback, Stages
-from stylemixer.regions import (
+from stylemixer.images import fit_within
+from stylemixer.neural.bands import (
+    DEFAULT_BUDGET,
+    ONE_PASS_BYTES_PER_PIXEL,
+    BandPlan,
+    Conditioning,
+    map_rows,
+    run_arbitrary,
+    run_multistyle,
+)
+from stylemixer.neural.regions import (
     PRESET_SIDE,
     RegionPlan,
     RegionSettings,
@@ -45,19 +49,13 @@ from stylemixer.regions import (
     region_image,
     resize_long_side,
 )
+from stylemixer.neural.stroke import restore_detail, working_size
+from stylemixer.neural.tensors import SIDE_MULTIPLE, image_to_tensor, pad_to_multiple, tensor_to_image
+from stylemixer.neural.weights import Networks, default_weights_path, load_networks
+from stylemixer.options import Mix, StylizeOptions
+from stylemixer.presets import NUM_PRESETS, get_preset
+from stylemixer.progress import ProgressCallback, Stages
 from stylemixer.styles import ImageStyle, PresetStyle, Style, StylizeResult
-from stylemixer.tiling import (
-    DEFAULT_BUDGET,
-    ONE_PASS_BYTES_PER_PIXEL,
-    BandPlan,
-    Conditioning,
-    map_rows,
-    restore_detail,
-    run_arbitrary,
-    run_multistyle,
-    working_size,
-)
-from stylemixer.weights import Networks, default_weights_path, load_networks
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -65,34 +63,6 @@ if TYPE_CHECKING:
 
 #: The predictor sees styles at this size (it was trained on 256 x 256 centre crops).
 PREDICTOR_SIZE = 256
-#: Both networks halve the picture twice, so sides are padded to a multiple of this.
-SIDE_MULTIPLE = 4
-
-
-def image_to_tensor(img: Image.Image) -> torch.Tensor:
-    """An RGB PIL image as a float tensor in 0..1.
-
-    Example:
-        >>> image_to_tensor(Image.new("RGB", (8, 4))).shape
-        torch.Size([1, 3, 4, 8])
-    """
-    arr = np.asarray(img.convert("RGB"), dtype=np.float32)  # (H, W, 3)
-    return torch.from_numpy(arr).permute(2, 0, 1).unsqueeze(0).div_(255.0)  # (1, 3, H, W)
-
-
-def tensor_to_image(x: torch.Tensor) -> Image.Image:
-    """A (1, 3, H, W) tensor in 0..1 as an RGB PIL image (clamped, rounded)."""
-    arr = x[0].clamp(0.0, 1.0).mul(255.0).add_(0.5).to(torch.uint8).permute(1, 2, 0)  # (H, W, 3)
-    return Image.fromarray(arr.contiguous().numpy(), "RGB")
-
-
-def pad_to_multiple(x: torch.Tensor, multiple: int = SIDE_MULTIPLE) -> tuple[torch.Tensor, int, int]:
-    """Reflect-pad H and W up to a multiple; returns the padded tensor and the original H, W."""
-    h, w = x.shape[-2:]
-    ph, pw = (-h) % multiple, (-w) % multiple
-    if ph or pw:
-        x = F.pad(x, (0, pw, 0, ph), mode="reflect")
-    return x, h, w
 
 
 def square_crop(img: Image.Image, size: int = PREDICTOR_SIZE) -> Image.Image:
@@ -178,19 +148,13 @@ class Engine:
         """Paint ``content`` in ``styles`` (presets and/or pictures) as ``options`` ask.
 
         The output has the content's size, or less if ``options.max_size`` asks for it. With
-        ``mix="regions"`` the result also carries the palette region map.
+        ``mix=Mix.REGIONS`` the result also carries the palette region map.
         """
         options = options or StylizeOptions()
-        options.validate(len(styles))
-        weights = options.normalized_weights(len(styles))
         presets = [s for s in styles if isinstance(s, PresetStyle)]
-        if options.mix == "blend" and presets and len(presets) != len(styles):
-            raise InvalidRequestError(
-                "MixedStyleKinds",
-                "A blend can combine presets with presets or your own pictures with each other, "
-                "not both; choose the regions mix to combine them.",
-            )
-        regions = options.mix == "regions"
+        options.validate(len(styles), n_presets=len(presets))
+        weights = options.normalized_weights(len(styles))
+        regions = options.mix is Mix.REGIONS
         stages = Stages({"prepare": 1, "style": 3 if regions else 1, "stylize": 12, "finish": 1}, progress)
         stages.report("prepare", 0.0)
         photo = fit_within(content if content.mode == "RGB" else content.convert("RGB"), options.max_size)
@@ -240,14 +204,11 @@ class Engine:
         )
         return plan_regions(self.networks.predictor, photo, pictures, settings)
 
-    def preset_rendering(self, photo: Image.Image, preset_id: str, side: int = PRESET_SIDE) -> Image.Image:
-        """The photo painted in a preset at ``side`` px: how a preset is described for matching."""
-        return self.preset_renderings(photo, [preset_id], side)[0]
-
     def preset_renderings(
         self, photo: Image.Image, preset_ids: Sequence[str], side: int = PRESET_SIDE
     ) -> list[Image.Image]:
-        """:meth:`preset_rendering` for several presets in one batched pass (one picture each)."""
+        """The photo painted in each preset at ``side`` px, in one batched pass: how presets are
+        described for matching (their own painting is not at hand)."""
         if not preset_ids:
             return []
         small = resize_long_side(photo, side)
@@ -275,14 +236,6 @@ class Engine:
         if strength < 1.0:
             vector = strength * vector + (1.0 - strength) * self.style_vector(photo)
         return vector
-
-    @staticmethod
-    def preset_weights(presets: Sequence[PresetStyle], weights: Sequence[float]) -> torch.Tensor:
-        """The 26-entry weight vector multistyle26 blends its normalisation tables with."""
-        table = torch.zeros(NUM_PRESETS)
-        for style, weight in zip(presets, weights, strict=True):
-            table[get_preset(style.preset_id).index] += weight
-        return table
 
     # -- painting -------------------------------------------------------------------------------
 

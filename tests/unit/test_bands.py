@@ -11,14 +11,14 @@ import pytest
 import torch
 from PIL import Image
 
-from stylemixer.engine import Engine
-from stylemixer.imageio import read_image
-from stylemixer.models import resize_map
+from stylemixer.images import read_image
+from stylemixer.neural.bands import BandPlan, Conditioning, map_rows, run_arbitrary, run_multistyle
+from stylemixer.neural.engine import Engine
+from stylemixer.neural.networks import resize_map
 from stylemixer.options import StylizeOptions
 from stylemixer.resources import WORKER_MALLOC_ARENA_MAX
 from stylemixer.styles import ImageStyle, PresetStyle
-from stylemixer.tiling import BandPlan, Conditioning, map_rows, run_arbitrary, run_multistyle
-from tests.helpers import ROOT, testdata_path
+from tests.support.paths import ROOT, testdata_path
 
 PRESET = 16  # swirling-night
 

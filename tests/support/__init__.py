@@ -1,0 +1,1 @@
+"""Fixtures and helpers shared by the test folders: pictures, the AWS harness, the page flows, CDK."""
