@@ -89,7 +89,7 @@ def record_handler(record: SQSRecord, lambda_context: Any = None) -> None:
             store=deps.store,
             repo=deps.repo,
             engine=_engine,
-            max_receives=int(SETTINGS.max_receive_count or 1),
+            max_receives=_max_receives(),
             receive_count=receive_count,
             retry_later=functools.partial(queue.retry_later, record.receipt_handle),
             remaining_seconds=_remaining_seconds(lambda_context),
@@ -100,6 +100,12 @@ def record_handler(record: SQSRecord, lambda_context: Any = None) -> None:
     finally:
         logger.remove_keys(["receive_count"])
     _record_outcome(outcome)
+
+
+def _max_receives() -> int:
+    """The queue's maxReceiveCount: on that receive a failure is final (from_env required it)."""
+    assert SETTINGS.max_receive_count is not None
+    return SETTINGS.max_receive_count
 
 
 def _remaining_seconds(context: Any) -> Callable[[], float] | None:

@@ -7,8 +7,8 @@ function can do only what its deployed role allows, an action a role lacks is re
 and a caller moto does not know (the environment's placeholder keys, say) is refused outright.
 
 moto's IAM checks a call's action and, for S3 and SQS (and DynamoDB, see
-:mod:`stylemixer.local.moto_iam`), its resource; it does not evaluate policy conditions, and the
-role's credentials do not expire here.
+:mod:`stylemixer.local.moto_iam`), its resource. It cannot evaluate policy conditions (the roles
+here have none), and the roles' credentials do not expire here.
 """
 
 from __future__ import annotations
