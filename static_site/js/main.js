@@ -58,6 +58,13 @@ const ui = {
   again: $("again"),
 };
 
+const previewUi = {
+  figure: $("style-preview"),
+  canvas: $("style-preview-canvas"),
+  note: $("style-preview-note"),
+  caption: $("style-preview-caption"),
+};
+
 const compare = setupCompare({
   container: $("compare"),
   before: $("before-image"),
@@ -78,6 +85,8 @@ const state = {
   nextKey: 1,
   lastAnnounced: "",
   downloadUrl: null,
+  preview: null, // the instant preview (./preview/preview.js), loaded once a photo and a style are chosen
+  previewLoading: null,
 };
 
 // ---- messages -------------------------------------------------------------------------------
@@ -112,10 +121,11 @@ async function chooseContent(file) {
   try {
     const checked = await checkImageFile(file, state.config, "photo");
     if (state.content) URL.revokeObjectURL(state.content.url);
-    state.content = checked;
+    state.content = { ...checked, key: `photo-${state.nextKey++}` };
     ui.contentPreviewImg.src = checked.url;
     ui.contentCaption.textContent = `${file.name} · ${checked.width} × ${checked.height} pixels`;
     ui.contentPreview.hidden = false;
+    refreshPreview();
   } catch (error) {
     ui.contentInput.value = "";
     showError(messageOf(error));
@@ -203,7 +213,10 @@ function removeStyle(key) {
   const index = state.chosen.findIndex((item) => item.key === key);
   if (index < 0) return;
   const [item] = state.chosen.splice(index, 1);
-  if (item.kind === "upload") URL.revokeObjectURL(item.image.url);
+  if (item.kind === "upload") {
+    URL.revokeObjectURL(item.image.url);
+    if (state.preview) state.preview.forget(`painting-${item.key}`);
+  }
   ui.galleryStatus.textContent = "";
   renderStyles();
 }
@@ -221,6 +234,7 @@ function renderStyles() {
       const item = state.chosen.find((c) => c.key === key);
       if (item) item.weight = value;
       updateShares(ui.chosen, state.chosen);
+      refreshPreview();
     },
     onRemove: removeStyle,
   });
@@ -228,6 +242,41 @@ function renderStyles() {
   if (state.gallery) {
     state.gallery.sync(new Set(state.chosen.filter((c) => c.kind === "preset").map((c) => c.id)));
   }
+  refreshPreview();
+}
+
+// ---- the instant preview --------------------------------------------------------------------
+
+function previewState() {
+  return {
+    photo: state.content ? { key: state.content.key, file: state.content.file } : null,
+    styles: state.chosen.map((item) =>
+      item.kind === "preset"
+        ? { kind: "preset", id: item.id, weight: item.weight }
+        : { kind: "upload", key: `painting-${item.key}`, file: item.image.file, weight: item.weight },
+    ),
+    mix: state.chosen.length >= 2 ? ui.mixMode.value : "blend",
+    strength: Number(ui.strength.value) / 100,
+    preserveColor: ui.preserveColor.checked,
+  };
+}
+
+/** Shows the current choice in the preview; its code is loaded the first time there is something to show. */
+function refreshPreview() {
+  const current = previewState();
+  if (state.preview) {
+    state.preview.update(current);
+    return;
+  }
+  if (!current.photo || current.styles.length === 0 || state.previewLoading) return;
+  state.previewLoading = import("./preview/preview.js")
+    .then((module) => {
+      state.preview = module.createPreview(previewUi);
+      state.preview.update(previewState());
+    })
+    .catch(() => {
+      // Without the preview the page works as before: nothing to tell the person.
+    });
 }
 
 async function loadGallery() {
@@ -510,7 +559,9 @@ async function start() {
   ui.mixMode.addEventListener("change", renderStyles);
   ui.strength.addEventListener("input", () => {
     ui.strengthValue.textContent = `${ui.strength.value}%`;
+    refreshPreview();
   });
+  ui.preserveColor.addEventListener("change", refreshPreview);
   ui.form.addEventListener("submit", submit);
   ui.again.addEventListener("click", startAgain);
   renderStyles();

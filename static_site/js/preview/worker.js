@@ -1,0 +1,281 @@
+// The preview's Web Worker: decodes the photo and the paintings, runs the project's own networks
+// (exported to ONNX by `stylemixer weights web`) with onnxruntime-web's WASM backend, and posts back
+// RGBA pixels. Off the main thread, so sliders stay smooth while a preview is painted.
+//
+// Nothing is fetched until the first request: then the runtime (vendor/onnxruntime/), the models'
+// manifest and only the model the request needs (multistyle for presets; predictor and transformer
+// for paintings), each checked against the manifest's sha256. Requests coalesce: while one preview
+// is painted, only the newest waiting request is kept. Network outputs are cached per photo and
+// style, so strength and "keep colours" on presets, which are applied after the network, cost no run.
+//
+// Messages in:  {type: "render", id, photo: {key, file}, kind: "preset" | "painting",
+//                styles: [{id, weight} | {key, file, weight}], strength, preserveColor}
+// Messages out: {type: "preview", id, width, height, pixels (RGBA), backend, ms: {...}}
+//               {type: "failed", id, reason}  (the page then falls back to the flow without preview)
+import { fadeToPhoto, fitWithin, keepColors, squareCrop } from "./resample.js";
+
+const RUNTIME = new URL("../../vendor/onnxruntime/", import.meta.url);
+const MODELS = new URL("../../models/", import.meta.url);
+/** The manifest's format this page understands (stylemixer.neural.export.WEB_FORMAT). */
+const WEB_FORMAT = 1;
+/** The preview's longest side: the engine paints `--max-size 384` the same way. */
+const PREVIEW_SIDE = 384;
+const SIDE_MULTIPLE = 4;
+
+let runtime = null; // Promise<{ort, backend}>
+const sessions = new Map(); // model name -> Promise<InferenceSession>
+let photo = null; // {key, image, input: {data, width, height}, vector: Promise<Float32Array> | null}
+const paintings = new Map(); // painting key -> Promise<Float32Array(100)>
+let painted = { key: "", image: null }; // the last network output, before strength and colour
+let pending = null;
+let busy = false;
+
+self.addEventListener("message", (event) => {
+  const message = event.data || {};
+  if (message.type === "render") {
+    pending = message;
+    pump();
+  } else if (message.type === "forget") {
+    // A painting removed from the mix: its vector is no longer needed.
+    paintings.delete(message.key);
+  }
+});
+
+async function pump() {
+  if (busy) return;
+  busy = true;
+  while (pending) {
+    const request = pending;
+    pending = null;
+    try {
+      const result = await render(request);
+      self.postMessage({ type: "preview", id: request.id, ...result }, [result.pixels.buffer]);
+    } catch (error) {
+      self.postMessage({ type: "failed", id: request.id, reason: String((error && error.message) || error) });
+    }
+  }
+  busy = false;
+}
+
+// ---- loading ------------------------------------------------------------------------------------
+
+async function fetchBytes(url) {
+  const response = await fetch(url, { credentials: "same-origin" });
+  if (!response.ok) throw new Error(`${url.pathname}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+async function sha256Hex(bytes) {
+  if (!(self.crypto && self.crypto.subtle)) return null; // only on plain-HTTP origins other than localhost
+  const digest = new Uint8Array(await self.crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+let manifest = null; // Promise<object>: models/manifest.json
+
+function loadManifest() {
+  manifest ??= (async () => {
+    const response = await fetch(new URL("manifest.json", MODELS), { credentials: "same-origin" });
+    if (!response.ok) throw new Error(`models/manifest.json: HTTP ${response.status}`);
+    const parsed = await response.json();
+    if (parsed.format !== WEB_FORMAT) throw new Error(`models/manifest.json has format ${parsed.format}`);
+    return parsed;
+  })();
+  return manifest;
+}
+
+function loadRuntime() {
+  runtime ??= (async () => {
+    const ort = await import(new URL("ort.wasm.bundle.min.mjs", RUNTIME).href);
+    ort.env.wasm.numThreads = 1; // threads need cross-origin isolation, which the page does not ask for
+    ort.env.wasm.proxy = false; // this is the worker already
+    // Streamed: compiled while it downloads, and the compiled code is cached with the file.
+    ort.env.wasm.wasmPaths = { wasm: new URL("ort-wasm-simd-threaded.wasm", RUNTIME).href };
+    ort.env.logLevel = "error";
+    return { ort, backend: "wasm" };
+  })();
+  return runtime;
+}
+
+/** A model's bytes, checked against the manifest (size, and sha256 where the browser can hash). */
+async function modelBytes(name) {
+  const entry = (await loadManifest()).models[name];
+  const bytes = await fetchBytes(new URL(entry.file, MODELS));
+  const digest = await sha256Hex(bytes);
+  if (bytes.length !== entry.bytes || (digest !== null && digest !== entry.sha256)) {
+    throw new Error(`models/${entry.file} does not match its manifest`);
+  }
+  return bytes;
+}
+
+function session(name) {
+  if (!sessions.has(name)) {
+    // The runtime and the model download side by side; the session needs both.
+    const created = Promise.all([loadRuntime(), modelBytes(name)]).then(([{ ort, backend }, bytes]) =>
+      ort.InferenceSession.create(bytes, { executionProviders: [backend], graphOptimizationLevel: "all" }),
+    );
+    created.catch(() => sessions.delete(name));
+    sessions.set(name, created);
+  }
+  return sessions.get(name);
+}
+
+// ---- pictures -------------------------------------------------------------------------------------
+
+/** A file as upright sRGB RGB pixels, transparency on white: what stylemixer.images.read_image gives. */
+async function decode(file) {
+  const bitmap = await createImageBitmap(file, { imageOrientation: "from-image", premultiplyAlpha: "default" });
+  const { width, height } = bitmap;
+  const canvas = new OffscreenCanvas(width, height);
+  const context = canvas.getContext("2d", { willReadFrequently: true });
+  context.fillStyle = "#ffffff";
+  context.fillRect(0, 0, width, height);
+  context.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  const rgba = context.getImageData(0, 0, width, height).data;
+  const rgb = new Uint8Array(width * height * 3);
+  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
+    rgb[j] = rgba[i];
+    rgb[j + 1] = rgba[i + 1];
+    rgb[j + 2] = rgba[i + 2];
+  }
+  return { width, height, data: rgb };
+}
+
+/** NCHW float32 in 0..1, sides reflect-padded up to a multiple of 4 (tensors.pad_to_multiple). */
+function toInput(image, multiple = SIDE_MULTIPLE) {
+  const width = image.width + ((multiple - (image.width % multiple)) % multiple);
+  const height = image.height + ((multiple - (image.height % multiple)) % multiple);
+  const reflect = (i, n) => (i < n ? i : 2 * (n - 1) - i);
+  const plane = width * height;
+  const data = new Float32Array(3 * plane);
+  for (let y = 0; y < height; y++) {
+    const sy = reflect(y, image.height);
+    for (let x = 0; x < width; x++) {
+      const s = (sy * image.width + reflect(x, image.width)) * 3;
+      const o = y * width + x;
+      data[o] = image.data[s] / 255;
+      data[plane + o] = image.data[s + 1] / 255;
+      data[2 * plane + o] = image.data[s + 2] / 255;
+    }
+  }
+  return { data, width, height };
+}
+
+/** The network's (1, 3, H, W) output cropped to the picture, as RGB bytes (tensors.tensor_to_image). */
+function fromOutput(tensor, input, width, height) {
+  const out = new Uint8Array(width * height * 3);
+  const plane = input.width * input.height;
+  const values = tensor.data;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const s = y * input.width + x;
+      const o = (y * width + x) * 3;
+      for (let c = 0; c < 3; c++) {
+        const v = Math.min(1, Math.max(0, values[c * plane + s]));
+        out[o + c] = Math.trunc(Math.fround(Math.fround(v * 255) + 0.5));
+      }
+    }
+  }
+  return { width, height, data: out };
+}
+
+async function loadPhoto(request) {
+  if (photo && photo.key === request.key) return photo;
+  const image = fitWithin(await decode(request.file), PREVIEW_SIDE);
+  photo = { key: request.key, image, input: toInput(image), vector: null };
+  painted = { key: "", image: null };
+  return photo;
+}
+
+async function styleVector(image) {
+  const { ort } = await loadRuntime();
+  const predictor = await session("predictor");
+  const square = toInput(squareCrop(image, 256));
+  const output = await predictor.run({ image: new ort.Tensor("float32", square.data, [1, 3, 256, 256]) });
+  return Float32Array.from(output.style.data);
+}
+
+function paintingVector(style) {
+  if (!paintings.has(style.key)) {
+    const vector = decode(style.file).then(styleVector);
+    vector.catch(() => paintings.delete(style.key));
+    paintings.set(style.key, vector);
+  }
+  return paintings.get(style.key);
+}
+
+// ---- one preview ----------------------------------------------------------------------------------
+
+function normalized(styles) {
+  const total = styles.reduce((sum, s) => sum + Math.max(0, Number(s.weight) || 0), 0);
+  return styles.map((s) => (total > 0 ? Math.max(0, Number(s.weight) || 0) / total : 1 / styles.length));
+}
+
+async function runNetwork(name, input, style, dims) {
+  const { ort } = await loadRuntime();
+  const net = await session(name);
+  const output = await net.run({
+    image: new ort.Tensor("float32", input.data, [1, 3, input.height, input.width]),
+    style: new ort.Tensor("float32", style, dims),
+  });
+  return output.stylized;
+}
+
+async function render(request) {
+  const started = performance.now();
+  const name = request.kind === "preset" ? "multistyle" : "transformer";
+  // Everything the first preview needs starts at once: the photo's decoding, the runtime, the models.
+  if (request.kind !== "preset") session("predictor");
+  const [current, { presets }, { backend }] = await Promise.all([
+    loadPhoto(request.photo),
+    loadManifest(),
+    loadRuntime(),
+    session(name),
+  ]);
+  const weights = normalized(request.styles);
+  const strength = Math.min(1, Math.max(0, Number(request.strength)));
+  let style;
+  if (request.kind === "preset") {
+    style = new Float32Array(presets.length);
+    request.styles.forEach((s, i) => {
+      const row = presets.indexOf(s.id);
+      if (row < 0) throw new Error(`unknown preset ${s.id}`);
+      style[row] += weights[i];
+    });
+  } else {
+    const vectors = await Promise.all(request.styles.map(paintingVector));
+    style = new Float32Array(vectors[0].length);
+    vectors.forEach((v, i) => v.forEach((x, j) => (style[j] += Math.fround(weights[i] * x))));
+    if (strength < 1) {
+      current.vector ??= styleVector(current.image);
+      const own = await current.vector;
+      style = style.map((x, j) => Math.fround(strength * x) + Math.fround((1 - strength) * own[j]));
+    }
+  }
+  const key = `${name}:${current.key}:${Array.from(style).join(",")}`;
+  const prepared = performance.now();
+  if (painted.key !== key) {
+    const output = await runNetwork(name, current.input, style, [1, style.length]);
+    painted = { key, image: fromOutput(output, current.input, current.image.width, current.image.height) };
+  }
+  const networkDone = performance.now();
+  let image = painted.image;
+  if (request.preserveColor) image = keepColors(image, current.image);
+  if (request.kind === "preset" && strength < 1) image = fadeToPhoto(current.image, image, strength);
+  const pixels = new Uint8ClampedArray(image.width * image.height * 4);
+  for (let i = 0, j = 0; j < image.data.length; i += 4, j += 3) {
+    pixels[i] = image.data[j];
+    pixels[i + 1] = image.data[j + 1];
+    pixels[i + 2] = image.data[j + 2];
+    pixels[i + 3] = 255;
+  }
+  const done = performance.now();
+  return {
+    width: image.width,
+    height: image.height,
+    pixels,
+    backend,
+    ms: { prepare: prepared - started, network: networkDone - prepared, finish: done - networkDone },
+  };
+}
