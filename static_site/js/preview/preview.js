@@ -62,10 +62,12 @@ export function createPreview(ui) {
   let firstAsked = null; // when the first request was made (the first preview's clock)
   let drawn = 0;
   let slow = 0;
+  let showing = "none"; // what the latest form state asks the preview to show
   const asked = new Map(); // request id -> performance.now() when asked
 
-  function turnOff() {
+  function turnOff(reason) {
     off = true;
+    ui.canvas.dataset.reason = String(reason || "");
     if (worker) worker.terminate();
     worker = null;
     ui.figure.hidden = true;
@@ -78,7 +80,7 @@ export function createPreview(ui) {
     for (const id of asked.keys()) if (id <= message.id) asked.delete(id);
     if (off) return;
     if (message.type === "failed") {
-      turnOff();
+      turnOff(message.reason);
       return;
     }
     if (message.type !== "preview") return;
@@ -95,24 +97,27 @@ export function createPreview(ui) {
     ui.canvas.dataset.backend = message.backend;
     if (firstMs !== null) ui.canvas.dataset.firstMs = firstMs.toFixed(0);
     ui.canvas.dataset.state = asked.size ? "working" : "ready";
-    ui.caption.textContent = `Preview, ${message.width} × ${message.height} pixels. The full picture is painted at its own size, where the strokes are finer.`;
+    ui.canvas.hidden = showing !== "preview";
+    ui.caption.textContent = message.reduced
+      ? `Preview at ${message.width} × ${message.height} pixels: the full picture is painted at its own size, where the strokes are finer.`
+      : `Preview at the photo's own size, ${message.width} × ${message.height} pixels: the full picture looks like this.`;
     const tooSlow = firstMs !== null ? firstMs > FIRST_PREVIEW_LIMIT_MS : tookMs > LATER_PREVIEW_LIMIT_MS;
     slow = tooSlow ? slow + 1 : 0;
-    if ((firstMs !== null && tooSlow) || slow >= 2) turnOff();
+    if ((firstMs !== null && tooSlow) || slow >= 2) turnOff("too slow on this device");
   }
 
   function ensureWorker() {
     if (worker || off) return worker;
     try {
       worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module", name: "stylemixer-preview" });
-    } catch {
-      turnOff();
+    } catch (error) {
+      turnOff(error);
       return null;
     }
     worker.addEventListener("message", onMessage);
     worker.addEventListener("error", (event) => {
       event.preventDefault();
-      turnOff();
+      turnOff(event.message || "the preview's worker failed");
     });
     return worker;
   }
@@ -120,6 +125,7 @@ export function createPreview(ui) {
   function update(state) {
     if (off) return;
     const plan = previewPlan(state);
+    showing = plan.show;
     ui.figure.hidden = plan.show === "none";
     ui.note.hidden = plan.show !== "note";
     ui.canvas.hidden = plan.show !== "preview" || drawn === 0;

@@ -3,14 +3,16 @@
 // RGBA pixels. Off the main thread, so sliders stay smooth while a preview is painted.
 //
 // Nothing is fetched until the first request: then the runtime (vendor/onnxruntime/), the models'
-// manifest and only the model the request needs (multistyle for presets; predictor and transformer
+// manifest and only the models the request needs (multistyle for presets; predictor and transformer
 // for paintings), each checked against the manifest's sha256. Requests coalesce: while one preview
-// is painted, only the newest waiting request is kept. Network outputs are cached per photo and
-// style, so strength and "keep colours" on presets, which are applied after the network, cost no run.
+// is painted, only the newest waiting request is kept. What no style changes is kept per photo: its
+// picture at the preview's size, the transformers' first layers (`*_features`, 40 % of multistyle's
+// arithmetic), the photo's own style vector. The last network output is kept too, so strength and
+// "keep colours" on presets, which apply after the network, cost no run.
 //
 // Messages in:  {type: "render", id, photo: {key, file}, kind: "preset" | "painting",
 //                styles: [{id, weight} | {key, file, weight}], strength, preserveColor}
-// Messages out: {type: "preview", id, width, height, pixels (RGBA), backend, ms: {...}}
+// Messages out: {type: "preview", id, width, height, reduced, pixels (RGBA), backend, ms: {...}}
 //               {type: "failed", id, reason}  (the page then falls back to the flow without preview)
 import { fadeToPhoto, fitWithin, keepColors, squareCrop } from "./resample.js";
 
@@ -24,7 +26,7 @@ const SIDE_MULTIPLE = 4;
 
 let runtime = null; // Promise<{ort, backend}>
 const sessions = new Map(); // model name -> Promise<InferenceSession>
-let photo = null; // {key, image, input: {data, width, height}, vector: Promise<Float32Array> | null}
+let photo = null; // {key, image, input: {data, width, height}, features: Map, vector: Promise | null}
 const paintings = new Map(); // painting key -> Promise<Float32Array(100)>
 let painted = { key: "", image: null }; // the last network output, before strength and colour
 let pending = null;
@@ -50,6 +52,12 @@ async function pump() {
     try {
       const result = await render(request);
       self.postMessage({ type: "preview", id: request.id, ...result }, [result.pixels.buffer]);
+      // With a painting, the strength slider needs the photo's own style vector: work it out while
+      // the person looks, so the slider's first move costs one transformer run, as the later ones.
+      if (!pending && request.kind !== "preset" && photo && photo.vector === null) {
+        photo.vector = styleVector(photo.image);
+        photo.vector.catch(() => {});
+      }
     } catch (error) {
       self.postMessage({ type: "failed", id: request.id, reason: String((error && error.message) || error) });
     }
@@ -182,8 +190,10 @@ function fromOutput(tensor, input, width, height) {
 
 async function loadPhoto(request) {
   if (photo && photo.key === request.key) return photo;
-  const image = fitWithin(await decode(request.file), PREVIEW_SIDE);
-  photo = { key: request.key, image, input: toInput(image), vector: null };
+  const decoded = await decode(request.file);
+  const image = fitWithin(decoded, PREVIEW_SIDE);
+  const reduced = image.width !== decoded.width;
+  photo = { key: request.key, image, reduced, input: toInput(image), features: new Map(), vector: null };
   painted = { key: "", image: null };
   return photo;
 }
@@ -212,13 +222,26 @@ function normalized(styles) {
   return styles.map((s) => (total > 0 ? Math.max(0, Number(s.weight) || 0) / total : 1 / styles.length));
 }
 
-async function runNetwork(name, input, style, dims) {
+/** The photo through a network's style-free first layers (`<name>_features`), once per photo. */
+function features(current, name) {
+  if (!current.features.has(name)) {
+    const computed = (async () => {
+      const { ort } = await loadRuntime();
+      const net = await session(`${name}_features`);
+      const { data, width, height } = current.input;
+      const output = await net.run({ image: new ort.Tensor("float32", data, [1, 3, height, width]) });
+      return output.features;
+    })();
+    computed.catch(() => current.features.delete(name));
+    current.features.set(name, computed);
+  }
+  return current.features.get(name);
+}
+
+async function runNetwork(current, name, style) {
   const { ort } = await loadRuntime();
-  const net = await session(name);
-  const output = await net.run({
-    image: new ort.Tensor("float32", input.data, [1, 3, input.height, input.width]),
-    style: new ort.Tensor("float32", style, dims),
-  });
+  const [net, input] = await Promise.all([session(name), features(current, name)]);
+  const output = await net.run({ features: input, style: new ort.Tensor("float32", style, [1, style.length]) });
   return output.stylized;
 }
 
@@ -227,6 +250,7 @@ async function render(request) {
   const name = request.kind === "preset" ? "multistyle" : "transformer";
   // Everything the first preview needs starts at once: the photo's decoding, the runtime, the models.
   if (request.kind !== "preset") session("predictor");
+  session(`${name}_features`);
   const [current, { presets }, { backend }] = await Promise.all([
     loadPhoto(request.photo),
     loadManifest(),
@@ -256,7 +280,7 @@ async function render(request) {
   const key = `${name}:${current.key}:${Array.from(style).join(",")}`;
   const prepared = performance.now();
   if (painted.key !== key) {
-    const output = await runNetwork(name, current.input, style, [1, style.length]);
+    const output = await runNetwork(current, name, style);
     painted = { key, image: fromOutput(output, current.input, current.image.width, current.image.height) };
   }
   const networkDone = performance.now();
@@ -274,6 +298,7 @@ async function render(request) {
   return {
     width: image.width,
     height: image.height,
+    reduced: current.reduced,
     pixels,
     backend,
     ms: { prepare: prepared - started, network: networkDone - prepared, finish: done - networkDone },
