@@ -93,6 +93,7 @@ export function createPreview(ui) {
     drawn += 1;
     ui.canvas.dataset.renders = String(drawn);
     ui.canvas.dataset.lastMs = tookMs.toFixed(0);
+    ui.canvas.dataset.prepareMs = message.ms.prepare.toFixed(0);
     ui.canvas.dataset.networkMs = message.ms.network.toFixed(0);
     ui.canvas.dataset.backend = message.backend;
     if (firstMs !== null) ui.canvas.dataset.firstMs = firstMs.toFixed(0);
