@@ -17,7 +17,7 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from cdk_nag import RegexAppliesTo
 from constructs import Construct
 
-from stylemixer.page import content_security_policy, site_config
+from stylemixer.page import SITE_TOOLING, content_security_policy, site_config
 from stylemixer_cdk.nag import suppress
 from stylemixer_cdk.storage import private_bucket
 
@@ -35,7 +35,7 @@ SITE_DIR = PROJECT_ROOT / "static_site"
 MODELS_DIR = SITE_DIR / "models"
 #: What is in ``static_site/`` but not part of the page asset (``config.json`` is generated at
 #: deploy; the web models come in their own bundled asset).
-SITE_EXCLUDE = ("node_modules", "package.json", "package-lock.json", "config.json", "models", "*.map", ".*")
+SITE_EXCLUDE = (*SITE_TOOLING, "config.json", "models", "*.map", ".*")
 #: The Dockerfile's stage that exports the web models, and where they are in it.
 WEB_MODELS_STAGE = "web-models"
 WEB_MODELS_IN_IMAGE = "/build/web/models"

@@ -203,9 +203,11 @@ def test_site_asset_holds_the_page_but_not_npm_files(synth: Synth) -> None:
     staged = [p for p in synth.outdir.glob("asset.*") if (p / "index.html").is_file()]
     assert len(staged) == 1
     site = staged[0]
-    # Then the page is there, and npm's files and any local config.json are not
+    # Then the page is there, and npm's files, any local config.json and the web models (which come
+    # in their own asset) are not
     assert (site / "js").is_dir()
-    for absent in ("node_modules", "package.json", "package-lock.json", "config.json", "models"):
+    npm = ("node_modules", "package.json", "package-lock.json", "eslint.config.mjs")
+    for absent in (*npm, "config.json", "models"):
         assert not (site / absent).exists(), absent
 
 

@@ -3,9 +3,15 @@
 //
 // The page imports this module only once a photo and a style are both chosen, and the worker loads
 // the runtime and the models only then, so the page's first load is what it was without a preview.
+// It reads the choices from the modules that own them (photo, styles, options) after each change.
 // A browser that lacks what the worker needs (WebAssembly with SIMD, module workers, OffscreenCanvas),
 // a worker that fails, or a device too slow for the budget below, turns the preview off quietly:
 // the form works exactly as it does without it.
+
+import { byId } from "../dom.js";
+import { optionsRequest } from "../options.js";
+import { chosenPhoto } from "../photo.js";
+import { styleChoice } from "../styles.js";
 
 /** A first preview slower than this (runtime and models included) means the device is too slow. */
 const FIRST_PREVIEW_LIMIT_MS = 20_000;
@@ -34,10 +40,13 @@ export function previewSupported() {
 
 /**
  * What the preview shows for a form state: {show: "preview"} or {show: "note", text} or {show: "none"}.
- * `state`: {photo, styles: [{kind: "preset"|"upload"}], mix}.
+ * `state`: {photo: {previewable}, styles: [{kind: "preset"|"upload"}], mix}.
  */
 export function previewPlan(state) {
   if (!state.photo || state.styles.length === 0) return { show: "none" };
+  if (state.photo.previewable === false) {
+    return { show: "note", text: "This browser cannot show this photo, so there is no preview; it is painted all the same." };
+  }
   const kinds = new Set(state.styles.map((s) => s.kind));
   if (state.styles.length >= 2 && state.mix === "regions") {
     return { show: "note", text: "Regions are worked out and shown after painting: press the button to see them." };
@@ -79,6 +88,14 @@ export function createPreview(ui) {
     const since = asked.get(message.id);
     for (const id of asked.keys()) if (id <= message.id) asked.delete(id);
     if (off) return;
+    if (message.type === "unreadable") {
+      // This picture only: the browser cannot decode it. Later choices may preview again.
+      ui.canvas.hidden = true;
+      ui.note.hidden = false;
+      ui.note.textContent = "This browser cannot read that picture, so there is no preview; it is painted all the same.";
+      ui.canvas.dataset.state = asked.size ? "working" : "ready";
+      return;
+    }
     if (message.type === "failed") {
       turnOff(message.reason);
       return;
@@ -143,7 +160,7 @@ export function createPreview(ui) {
     target.postMessage({
       type: "render",
       id,
-      photo: state.photo,
+      photo: { key: state.photo.key, file: state.photo.file },
       kind,
       styles: state.styles.map((s) =>
         kind === "preset" ? { id: s.id, weight: s.weight } : { key: s.key, file: s.file, weight: s.weight },
@@ -153,14 +170,31 @@ export function createPreview(ui) {
     });
   }
 
-  function forget(key) {
-    if (worker) worker.postMessage({ type: "forget", key });
-  }
+  return { update };
+}
 
-  function reset() {
-    ui.figure.hidden = true;
-    ui.canvas.hidden = true;
-  }
+/** The form's current choices, as `createPreview().update` takes them. */
+function currentState() {
+  const photo = chosenPhoto();
+  const { mix, styles } = styleChoice();
+  const { strength, preserve_color: preserveColor } = optionsRequest();
+  return {
+    // The photo's object URL is unique to one chosen file: the worker keeps its work per key.
+    photo: photo ? { key: photo.url, file: photo.file, previewable: photo.previewable } : null,
+    styles,
+    mix,
+    strength,
+    preserveColor,
+  };
+}
 
-  return { update, forget, reset };
+/** The preview beside the form, bound to the page; `refresh()` after each change of a choice. */
+export function startPreview() {
+  const preview = createPreview({
+    figure: byId("style-preview"),
+    canvas: byId("style-preview-canvas"),
+    note: byId("style-preview-note"),
+    caption: byId("style-preview-caption"),
+  });
+  return { refresh: () => preview.update(currentState()) };
 }

@@ -13,7 +13,9 @@
 // Messages in:  {type: "render", id, photo: {key, file}, kind: "preset" | "painting",
 //                styles: [{id, weight} | {key, file, weight}], strength, preserveColor}
 // Messages out: {type: "preview", id, width, height, reduced, pixels (RGBA), backend, ms: {...}}
+//               {type: "unreadable", id, reason}  (this browser cannot decode one of the pictures)
 //               {type: "failed", id, reason}  (the page then falls back to the flow without preview)
+import { decode, fromOutput, toInput, toRGBA, Unreadable } from "./pictures.js";
 import { fadeToPhoto, fitWithin, keepColors, squareCrop } from "./resample.js";
 
 const RUNTIME = new URL("../../vendor/onnxruntime/", import.meta.url);
@@ -22,7 +24,6 @@ const MODELS = new URL("../../models/", import.meta.url);
 const WEB_FORMAT = 1;
 /** The preview's longest side: the engine paints `--max-size 384` the same way. */
 const PREVIEW_SIDE = 384;
-const SIDE_MULTIPLE = 4;
 
 let runtime = null; // Promise<{ort, backend}>
 const sessions = new Map(); // model name -> Promise<InferenceSession>
@@ -37,9 +38,6 @@ self.addEventListener("message", (event) => {
   if (message.type === "render") {
     pending = message;
     pump();
-  } else if (message.type === "forget") {
-    // A painting removed from the mix: its vector is no longer needed.
-    paintings.delete(message.key);
   }
 });
 
@@ -59,7 +57,9 @@ async function pump() {
         photo.vector.catch(() => {});
       }
     } catch (error) {
-      self.postMessage({ type: "failed", id: request.id, reason: String((error && error.message) || error) });
+      // A picture this browser cannot decode concerns that picture only; anything else turns the preview off.
+      const type = error instanceof Unreadable ? "unreadable" : "failed";
+      self.postMessage({ type, id: request.id, reason: String((error && error.message) || error) });
     }
   }
   busy = false;
@@ -126,66 +126,6 @@ function session(name) {
     sessions.set(name, created);
   }
   return sessions.get(name);
-}
-
-// ---- pictures -------------------------------------------------------------------------------------
-
-/** A file as upright sRGB RGB pixels, transparency on white: what stylemixer.images.read_image gives. */
-async function decode(file) {
-  const bitmap = await createImageBitmap(file, { imageOrientation: "from-image", premultiplyAlpha: "default" });
-  const { width, height } = bitmap;
-  const canvas = new OffscreenCanvas(width, height);
-  const context = canvas.getContext("2d", { willReadFrequently: true });
-  context.fillStyle = "#ffffff";
-  context.fillRect(0, 0, width, height);
-  context.drawImage(bitmap, 0, 0);
-  bitmap.close();
-  const rgba = context.getImageData(0, 0, width, height).data;
-  const rgb = new Uint8Array(width * height * 3);
-  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
-    rgb[j] = rgba[i];
-    rgb[j + 1] = rgba[i + 1];
-    rgb[j + 2] = rgba[i + 2];
-  }
-  return { width, height, data: rgb };
-}
-
-/** NCHW float32 in 0..1, sides reflect-padded up to a multiple of 4 (tensors.pad_to_multiple). */
-function toInput(image, multiple = SIDE_MULTIPLE) {
-  const width = image.width + ((multiple - (image.width % multiple)) % multiple);
-  const height = image.height + ((multiple - (image.height % multiple)) % multiple);
-  const reflect = (i, n) => (i < n ? i : 2 * (n - 1) - i);
-  const plane = width * height;
-  const data = new Float32Array(3 * plane);
-  for (let y = 0; y < height; y++) {
-    const sy = reflect(y, image.height);
-    for (let x = 0; x < width; x++) {
-      const s = (sy * image.width + reflect(x, image.width)) * 3;
-      const o = y * width + x;
-      data[o] = image.data[s] / 255;
-      data[plane + o] = image.data[s + 1] / 255;
-      data[2 * plane + o] = image.data[s + 2] / 255;
-    }
-  }
-  return { data, width, height };
-}
-
-/** The network's (1, 3, H, W) output cropped to the picture, as RGB bytes (tensors.tensor_to_image). */
-function fromOutput(tensor, input, width, height) {
-  const out = new Uint8Array(width * height * 3);
-  const plane = input.width * input.height;
-  const values = tensor.data;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const s = y * input.width + x;
-      const o = (y * width + x) * 3;
-      for (let c = 0; c < 3; c++) {
-        const v = Math.min(1, Math.max(0, values[c * plane + s]));
-        out[o + c] = Math.trunc(Math.fround(Math.fround(v * 255) + 0.5));
-      }
-    }
-  }
-  return { width, height, data: out };
 }
 
 async function loadPhoto(request) {
@@ -268,6 +208,8 @@ async function render(request) {
       style[row] += weights[i];
     });
   } else {
+    const keys = new Set(request.styles.map((s) => s.key));
+    for (const key of paintings.keys()) if (!keys.has(key)) paintings.delete(key); // out of the mix
     const vectors = await Promise.all(request.styles.map(paintingVector));
     style = new Float32Array(vectors[0].length);
     vectors.forEach((v, i) => v.forEach((x, j) => (style[j] += Math.fround(weights[i] * x))));
@@ -287,13 +229,7 @@ async function render(request) {
   let image = painted.image;
   if (request.preserveColor) image = keepColors(image, current.image);
   if (request.kind === "preset" && strength < 1) image = fadeToPhoto(current.image, image, strength);
-  const pixels = new Uint8ClampedArray(image.width * image.height * 4);
-  for (let i = 0, j = 0; j < image.data.length; i += 4, j += 3) {
-    pixels[i] = image.data[j];
-    pixels[i + 1] = image.data[j + 1];
-    pixels[i + 2] = image.data[j + 2];
-    pixels[i + 3] = 255;
-  }
+  const pixels = toRGBA(image);
   const done = performance.now();
   return {
     width: image.width,
