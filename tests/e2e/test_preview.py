@@ -15,7 +15,9 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from PIL import Image
 
+from tests.support import imagefiles
 from tests.support.pageflow import (
     ARTIFACTS,
     JOB_TIMEOUT_MS,
@@ -172,6 +174,26 @@ def test_regions_and_mixed_blends_say_why_there_is_no_preview(page: Any, stack: 
     add_painting(page, testdata_path("styles", "sketch.png"))
     assert "presets with presets" in note.inner_text()
     assert page.get_by_test_id("preview").is_hidden()
+
+
+def test_a_photo_the_browser_cannot_show_gets_a_note_not_a_preview(
+    page: Any, stack: ServedStack, tmp_path: Path
+) -> None:
+    # Given an iPhone photo (HEIC), which Chromium cannot decode, and a preset
+    photo = tmp_path / "portrait.heic"
+    with Image.open(testdata_path("photos", "sailboat.jpg")) as image:
+        photo.write_bytes(imagefiles.heic(image))
+    urls = watch_requests(page)
+    open_site(page, stack)
+    choose_photo(page, photo)
+    pick_preset(page, "tapestry")
+
+    # Then the preview says why there is none, and fetched no model for it
+    note = page.locator("#style-preview-note")
+    note.wait_for(state="visible")
+    assert "cannot show this photo" in note.inner_text()
+    assert page.get_by_test_id("preview").is_hidden()
+    assert not any(u.endswith((".onnx", ".wasm")) for u in urls)
 
 
 def test_without_webassembly_the_page_works_as_before(page: Any, stack: ServedStack) -> None:
