@@ -2,9 +2,9 @@
 // so the page never loads anything from a CDN. Run by `npm run build` in static_site/ after `npm ci`.
 //
 // onnxruntime-web (the in-browser preview's runtime) goes to vendor/onnxruntime/: its single-file ES
-// module build for the WASM backend and the one WebAssembly binary that build loads (served as
-// application/wasm, so the browser compiles it while it downloads and caches the compiled code).
-// The preview's worker fetches both only once a photo and a style are chosen.
+// module builds for the WASM backend and for WebGPU, each with the one WebAssembly binary it loads
+// (served as application/wasm, so the browser compiles it while it downloads and caches the compiled
+// code). The preview's worker fetches one pair, only once a photo and a style are chosen.
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,6 +21,9 @@ const files = [
   ["bootstrap/LICENSE", "bootstrap.LICENSE.txt"],
   ["onnxruntime-web/dist/ort.wasm.bundle.min.mjs", "onnxruntime/ort.wasm.bundle.min.mjs"],
   ["onnxruntime-web/dist/ort-wasm-simd-threaded.wasm", "onnxruntime/ort-wasm-simd-threaded.wasm"],
+  // The WebGPU build, for browsers that have a GPU adapter: its own script and binary.
+  ["onnxruntime-web/dist/ort.webgpu.bundle.min.mjs", "onnxruntime/ort.webgpu.bundle.min.mjs"],
+  ["onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.wasm", "onnxruntime/ort-wasm-simd-threaded.asyncify.wasm"],
 ];
 
 rmSync(join(vendor, "onnxruntime"), { recursive: true, force: true });

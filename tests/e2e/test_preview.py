@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from PIL import Image
 
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PageProblems
 from tests.support import imagefiles
 from tests.support.pageflow import (
     ARTIFACTS,
@@ -31,6 +32,7 @@ from tests.support.paths import testdata_path
 from tests.support.previewflow import after_change, cli_picture, preview_image, preview_requests, psnr
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
     from stylemixer.local.process import ServedStack
@@ -39,6 +41,39 @@ pytestmark = pytest.mark.e2e
 
 #: The issue's fidelity bound: the preview against the CLI's picture for the same choice.
 MIN_PSNR_DB = 30.0
+#: Runs the preset networks (both files) on a small input with each of the page's runtime builds.
+BOTH_BACKENDS = """async () => {
+  const get = async (name) => new Uint8Array(await (await fetch(`models/${name}`)).arrayBuffer());
+  const [first, rest] = await Promise.all([get('multistyle-features.onnx'), get('multistyle.onnx')]);
+  const image = new Float32Array(3 * 32 * 48).map((_, i) => (Math.sin(i * 0.37) + 1) / 2);
+  const style = new Float32Array(26); style[16] = 0.6; style[2] = 0.4;
+  const builds = [['webgpu', 'ort.webgpu.bundle.min.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'],
+                  ['wasm', 'ort.wasm.bundle.min.mjs', 'ort-wasm-simd-threaded.wasm']];
+  const outputs = [];
+  for (const [backend, script, binary] of builds) {
+    const ort = await import(new URL(`vendor/onnxruntime/${script}`, location.href).href);
+    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.wasmPaths = { wasm: new URL(`vendor/onnxruntime/${binary}`, location.href).href };
+    const options = { executionProviders: [backend] };
+    const a = await ort.InferenceSession.create(first, options);
+    const b = await ort.InferenceSession.create(rest, options);
+    const features = await a.run({ image: new ort.Tensor('float32', image, [1, 3, 32, 48]) });
+    const styleTensor = new ort.Tensor('float32', style, [1, 26]);
+    const out = await b.run({ features: features.features, style: styleTensor });
+    outputs.push({ backend, dims: out.stylized.dims, data: out.stylized.data });
+  }
+  let max = 0;
+  outputs[0].data.forEach((v, i) => { max = Math.max(max, Math.abs(v - outputs[1].data[i])); });
+  return { backends: outputs.map((o) => o.backend), shape: outputs[0].dims, max_abs_diff: max };
+}"""
+#: Chromium with a WebGPU adapter on the CPU (SwiftShader), for the preview's WebGPU path.
+WEBGPU_ARGS = [
+    *(a for a in CHROMIUM_ARGS if a != "--disable-gpu"),
+    "--enable-unsafe-webgpu",
+    "--use-webgpu-adapter=swiftshader",
+    "--enable-features=Vulkan",
+    "--use-angle=swiftshader",
+]
 
 
 def record(request: pytest.FixtureRequest, figures: dict[str, Any]) -> None:
@@ -214,3 +249,59 @@ def test_without_webassembly_the_page_works_as_before(page: Any, stack: ServedSt
     assert page.get_by_test_id("preview").is_hidden()
     assert not any(u.endswith((".onnx", ".wasm")) for u in urls)
     assert page.get_by_test_id("error").is_hidden()
+
+
+@pytest.fixture
+def webgpu_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A page in a second Chromium that has a WebGPU adapter (SwiftShader's, on the CPU)."""
+    gpu_browser = browser.browser_type.launch(executable_path=str(CHROMIUM), args=WEBGPU_ARGS)
+    context = gpu_browser.new_context(viewport=DESKTOP, device_scale_factor=1)
+    page = context.new_page()
+    problems = PageProblems()
+    page.on("console", problems.console)
+    page.on("pageerror", problems.page_error)
+    yield page
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    gpu_browser.close()
+    assert problems.errors == []
+    assert problems.csp == []
+
+
+def test_the_web_models_give_the_same_numbers_on_webgpu_as_on_wasm(
+    webgpu_page: Any, stack: ServedStack
+) -> None:
+    # Given a browser with a WebGPU adapter (SwiftShader's: a GPU emulated on the CPU, so a small input)
+    page = webgpu_page
+    open_site(page, stack)
+    if not page.evaluate("async () => Boolean(navigator.gpu && await navigator.gpu.requestAdapter())"):
+        pytest.skip("this Chromium has no WebGPU adapter, even SwiftShader's")
+
+    # When the page's runtime builds run the preset networks, WebGPU's then WASM's
+    result = page.evaluate(BOTH_BACKENDS)
+
+    # Then the two agree to float rounding
+    assert result["backends"] == ["webgpu", "wasm"]
+    assert result["shape"] == [1, 3, 32, 48]
+    assert result["max_abs_diff"] < 1e-3
+
+
+def test_a_software_gpu_is_not_used_for_the_preview(webgpu_page: Any, stack: ServedStack) -> None:
+    # Given a browser whose only WebGPU adapter is a fallback one (emulated on the CPU)
+    page = webgpu_page
+    open_site(page, stack)
+    fallback = page.evaluate(
+        "async () => { const a = navigator.gpu && await navigator.gpu.requestAdapter();"
+        " return Boolean(a && a.info && a.info.isFallbackAdapter); }"
+    )
+    if not fallback:
+        pytest.skip("this Chromium's WebGPU adapter is not a fallback adapter")
+    urls = watch_requests(page)
+    choose_photo(page, testdata_path("photos", "golden_gate.jpg"))
+
+    # When a preset is chosen
+    first = after_change(page, lambda: pick_preset(page, "delft-engraving"))
+
+    # Then the preview ran on WASM, which is far faster than a GPU emulated on the CPU
+    assert first["backend"] == "wasm"
+    assert not any(u.endswith("/ort-wasm-simd-threaded.asyncify.wasm") for u in urls)

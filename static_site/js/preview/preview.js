@@ -59,7 +59,7 @@ export function previewPlan(state) {
 
 /**
  * The preview beside the form. `ui`: {figure, canvas, note, caption}. Call `update(state)` after every
- * change of the form; `reset()` when the form is cleared.
+ * change of the form (a state without photo or style hides it).
  *
  *   const preview = createPreview(ui);
  *   preview.update({ photo: { key, file }, styles, mix, strength: 0.8, preserveColor: false });
@@ -148,7 +148,11 @@ export function createPreview(ui) {
     ui.note.hidden = plan.show !== "note";
     ui.canvas.hidden = plan.show !== "preview" || drawn === 0;
     if (plan.show === "note") ui.note.textContent = plan.text;
-    if (plan.show !== "preview") return;
+    if (plan.show !== "preview") {
+      ui.caption.textContent = "";
+      return;
+    }
+    if (drawn === 0) ui.caption.textContent = "Painting a preview…";
     const target = ensureWorker();
     if (!target) return;
     const id = nextId++;

@@ -1,6 +1,6 @@
 // The preview's Web Worker: decodes the photo and the paintings, runs the project's own networks
-// (exported to ONNX by `stylemixer weights web`) with onnxruntime-web's WASM backend, and posts back
-// RGBA pixels. Off the main thread, so sliders stay smooth while a preview is painted.
+// (exported to ONNX by `stylemixer weights web`) with onnxruntime-web (WebGPU where the browser has
+// an adapter, else WASM), and posts back RGBA pixels. Off the main thread, so sliders stay smooth.
 //
 // Nothing is fetched until the first request: then the runtime (vendor/onnxruntime/), the models'
 // manifest and only the models the request needs (multistyle for presets; predictor and transformer
@@ -32,6 +32,17 @@ const paintings = new Map(); // painting key -> Promise<Float32Array(100)>
 let painted = { key: "", image: null }; // the last network output, before strength and colour
 let pending = null;
 let busy = false;
+let queue = Promise.resolve(); // the runtime's work, one task at a time
+
+/**
+ * Runs `task` after every task queued before it. The runtime does one thing at a time anyway (one
+ * thread), and its WebGPU build refuses to create a session while another is being created.
+ */
+function serial(task) {
+  const result = queue.then(task);
+  queue = result.catch(() => {});
+  return result;
+}
 
 self.addEventListener("message", (event) => {
   const message = event.data || {};
@@ -92,16 +103,38 @@ function loadManifest() {
   return manifest;
 }
 
-function loadRuntime() {
-  runtime ??= (async () => {
-    const ort = await import(new URL("ort.wasm.bundle.min.mjs", RUNTIME).href);
-    ort.env.wasm.numThreads = 1; // threads need cross-origin isolation, which the page does not ask for
-    ort.env.wasm.proxy = false; // this is the worker already
-    // Streamed: compiled while it downloads, and the compiled code is cached with the file.
-    ort.env.wasm.wasmPaths = { wasm: new URL("ort-wasm-simd-threaded.wasm", RUNTIME).href };
-    ort.env.logLevel = "error";
-    return { ort, backend: "wasm" };
-  })();
+/** The runtimes, best first: WebGPU where the browser has an adapter, WASM (one thread, SIMD) always. */
+const RUNTIMES = {
+  webgpu: { script: "ort.webgpu.bundle.min.mjs", binary: "ort-wasm-simd-threaded.asyncify.wasm" },
+  wasm: { script: "ort.wasm.bundle.min.mjs", binary: "ort-wasm-simd-threaded.wasm" },
+};
+
+/** A GPU adapter that is hardware: a fallback adapter (a GPU emulated on the CPU) is far slower than WASM. */
+async function hasWebGpu() {
+  try {
+    const adapter = self.navigator.gpu ? await self.navigator.gpu.requestAdapter() : null;
+    return Boolean(adapter) && !((adapter.info && adapter.info.isFallbackAdapter) || adapter.isFallbackAdapter);
+  } catch {
+    return false;
+  }
+}
+
+async function importRuntime(backend) {
+  const { script, binary } = RUNTIMES[backend];
+  const ort = await import(new URL(script, RUNTIME).href);
+  ort.env.wasm.numThreads = 1; // threads need cross-origin isolation, which the page does not ask for
+  ort.env.wasm.proxy = false; // this is the worker already
+  // Streamed: compiled while it downloads, and the compiled code is cached with the file.
+  ort.env.wasm.wasmPaths = { wasm: new URL(binary, RUNTIME).href };
+  ort.env.logLevel = "error";
+  return { ort, backend };
+}
+
+function loadRuntime(backend = null) {
+  if (backend) runtime = importRuntime(backend);
+  runtime ??= hasWebGpu().then((gpu) =>
+    gpu ? importRuntime("webgpu").catch(() => importRuntime("wasm")) : importRuntime("wasm"),
+  );
   return runtime;
 }
 
@@ -116,12 +149,26 @@ async function modelBytes(name) {
   return bytes;
 }
 
+async function createSession(name) {
+  const [{ ort, backend }, bytes] = await Promise.all([loadRuntime(), modelBytes(name)]);
+  try {
+    return await serial(() =>
+      ort.InferenceSession.create(bytes, { executionProviders: [backend], graphOptimizationLevel: "all" }),
+    );
+  } catch (error) {
+    if (backend === "wasm") throw error;
+    // WebGPU refused (an adapter that cannot run a kernel, lost device): everything moves to WASM.
+    sessions.clear();
+    for (const item of photo ? [photo] : []) item.features.clear();
+    await loadRuntime("wasm");
+    return session(name);
+  }
+}
+
 function session(name) {
   if (!sessions.has(name)) {
     // The runtime and the model download side by side; the session needs both.
-    const created = Promise.all([loadRuntime(), modelBytes(name)]).then(([{ ort, backend }, bytes]) =>
-      ort.InferenceSession.create(bytes, { executionProviders: [backend], graphOptimizationLevel: "all" }),
-    );
+    const created = createSession(name);
     created.catch(() => sessions.delete(name));
     sessions.set(name, created);
   }
@@ -139,10 +186,12 @@ async function loadPhoto(request) {
 }
 
 async function styleVector(image) {
-  const { ort } = await loadRuntime();
   const predictor = await session("predictor");
+  const { ort } = await loadRuntime(); // after the session: the runtime it was made with
   const square = toInput(squareCrop(image, 256));
-  const output = await predictor.run({ image: new ort.Tensor("float32", square.data, [1, 3, 256, 256]) });
+  const output = await serial(() =>
+    predictor.run({ image: new ort.Tensor("float32", square.data, [1, 3, 256, 256]) }),
+  );
   return Float32Array.from(output.style.data);
 }
 
@@ -166,10 +215,10 @@ function normalized(styles) {
 function features(current, name) {
   if (!current.features.has(name)) {
     const computed = (async () => {
-      const { ort } = await loadRuntime();
       const net = await session(`${name}_features`);
+      const { ort } = await loadRuntime();
       const { data, width, height } = current.input;
-      const output = await net.run({ image: new ort.Tensor("float32", data, [1, 3, height, width]) });
+      const output = await serial(() => net.run({ image: new ort.Tensor("float32", data, [1, 3, height, width]) }));
       return output.features;
     })();
     computed.catch(() => current.features.delete(name));
@@ -179,9 +228,11 @@ function features(current, name) {
 }
 
 async function runNetwork(current, name, style) {
-  const { ort } = await loadRuntime();
   const [net, input] = await Promise.all([session(name), features(current, name)]);
-  const output = await net.run({ features: input, style: new ort.Tensor("float32", style, [1, style.length]) });
+  const { ort } = await loadRuntime();
+  const output = await serial(() =>
+    net.run({ features: input, style: new ort.Tensor("float32", style, [1, style.length]) }),
+  );
   return output.stylized;
 }
 
@@ -191,7 +242,7 @@ async function render(request) {
   // Everything the first preview needs starts at once: the photo's decoding, the runtime, the models.
   if (request.kind !== "preset") session("predictor");
   session(`${name}_features`);
-  const [current, { presets }, { backend }] = await Promise.all([
+  const [current, { presets }] = await Promise.all([
     loadPhoto(request.photo),
     loadManifest(),
     loadRuntime(),
@@ -230,6 +281,7 @@ async function render(request) {
   if (request.preserveColor) image = keepColors(image, current.image);
   if (request.kind === "preset" && strength < 1) image = fadeToPhoto(current.image, image, strength);
   const pixels = toRGBA(image);
+  const { backend } = await loadRuntime(); // the one that ran (WebGPU may have handed over to WASM)
   const done = performance.now();
   return {
     width: image.width,
