@@ -235,7 +235,8 @@ class Site(Construct):
             sources=[
                 s3deploy.Source.asset(str(SITE_DIR), exclude=list(SITE_EXCLUDE)),
                 web_models_source(),
-                s3deploy.Source.json_data("config.json", site_config(api_url)),
+                # Source.data, not json_data: CDK's JSON rendering drops nulls, which the page reads.
+                s3deploy.Source.data("config.json", json.dumps(site_config(api_url))),
             ],
             distribution=self.distribution,
             distribution_paths=["/*"],

@@ -11,19 +11,21 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from stylemixer.options import Stroke
+
 #: Longest side the style is painted at, per stroke size (``None``: the picture's own resolution).
 #: The networks paint strokes sized for pictures of about 512 to 1024 px; painted at 16 MP they
 #: shrink to a fine noise. See docs/full-resolution.md for the side-by-side behind these numbers.
-STROKE_SIDES: dict[str, int | None] = {"fine": None, "medium": 2048, "coarse": 1024}
+STROKE_SIDES: dict[Stroke, int | None] = {Stroke.FINE: None, Stroke.MEDIUM: 2048, Stroke.COARSE: 1024}
 #: The default for a phone photo (12-16 MP); pictures smaller than its side are painted as they are.
-DEFAULT_STROKE = "medium"
+DEFAULT_STROKE = Stroke.MEDIUM
 
 
-def working_size(size: tuple[int, int], stroke: str | None) -> tuple[int, int]:
+def working_size(size: tuple[int, int], stroke: Stroke | None) -> tuple[int, int]:
     """The (W, H) the style is painted at for a picture of ``size`` and a stroke size.
 
     Example:
-        >>> working_size((4000, 3000), "coarse")
+        >>> working_size((4000, 3000), Stroke.COARSE)
         (1024, 768)
     """
     side = STROKE_SIDES[stroke or DEFAULT_STROKE]

@@ -112,5 +112,5 @@ def test_restore_detail_adds_the_photos_own_detail() -> None:
 
 def test_unknown_stroke_is_refused() -> None:
     with pytest.raises(InvalidRequestError) as info:
-        StylizeOptions(stroke="huge").validate(1)  # type: ignore[arg-type]
+        StylizeOptions.checked(stroke="huge")
     assert info.value.code == "InvalidStroke"
