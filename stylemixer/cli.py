@@ -81,7 +81,12 @@ def _build_parser() -> argparse.ArgumentParser:
     stylize.add_argument("--strength", type=float, default=1.0, help="0 keeps the photo, 1 is full style")
     stylize.add_argument("--preserve-color", action="store_true", help="keep the photo's colours")
     stylize.add_argument("--max-size", type=int, metavar="PX", help="cap the output's longer side")
-    stylize.add_argument("--stroke", choices=STROKES, help="the scale the style is painted at")
+    stylize.add_argument(
+        "--stroke",
+        choices=STROKES,
+        help="stroke size relative to the picture: fine (painted at the photo's resolution, at least "
+        "1024 px), medium (default), coarse (painted at 512 px: big strokes)",
+    )
     stylize.add_argument("--format", choices=["jpeg", "png", "webp"], help="default: from -o's suffix")
     stylize.add_argument("--regions-out", metavar="PATH", help="write the region map (regions mix)")
     stylize.add_argument(

@@ -71,7 +71,8 @@ class JobRequest(_Request):
     max_size: int | None = Field(default=None, ge=MIN_OUTPUT_SIDE, le=MAX_OUTPUT_SIDE)
     format: Literal["jpeg", "png", "webp"] = "jpeg"
     stroke: Literal["fine", "medium", "coarse"] | None = Field(
-        default=None, description="The scale the style is painted at (default: chosen from the photo's size)."
+        default=None,
+        description="Stroke size relative to the picture: fine, medium or coarse (default: medium).",
     )
     regions: int | None = Field(
         default=None,
