@@ -31,6 +31,7 @@ ARG TORCH_INDEX
 RUN pip install --no-cache-dir "torch==2.13.0" --index-url "${TORCH_INDEX}" \
     && pip install --no-cache-dir \
         "pillow>=10.0" \
+        "pillow-heif>=1.0" \
         "numpy>=1.26" \
         "boto3>=1.34" \
         "aws-lambda-powertools[tracer]>=3.0" \

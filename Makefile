@@ -39,9 +39,11 @@ $(STAMPS)/chromium:
 run: setup
 	$(BIN)/stylemixer serve
 
-lint: $(STAMPS)/venv
+# The page's scripts too: ESLint comes with the site's npm packages (dev dependencies, never served).
+lint: $(STAMPS)/venv $(SITE_VENDOR)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	cd static_site && npm run --silent lint
 
 format: $(STAMPS)/venv
 	$(BIN)/ruff check --fix .

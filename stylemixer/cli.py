@@ -71,7 +71,7 @@ def _build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     stylize = commands.add_parser("stylize", help="paint a photo in one or more styles")
-    stylize.add_argument("input", help="the photo (JPEG, PNG or WebP)")
+    stylize.add_argument("input", help="the photo (JPEG, PNG, WebP, HEIC or AVIF)")
     stylize.add_argument("-o", "--output", required=True, help="where to write the result")
     stylize.add_argument(
         "--style", action="append", required=True, metavar="S", help="a preset id or a style picture's path"

@@ -19,6 +19,16 @@ MAX_STYLES = 4
 #: Smallest and largest ``max_size`` a caller may ask for.
 MIN_OUTPUT_SIDE = 64
 MAX_OUTPUT_SIDE = MAX_SIDE
-#: Content types we accept, decided from the bytes, never from what the client says.
-ALLOWED_FORMATS: dict[str, str] = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+#: Content types we accept, decided from the bytes, never from what the client says. HEIF is what
+#: phones write as .heic (HEVC inside the HEIF container); AVIF is AV1 inside the same container.
+ALLOWED_FORMATS: dict[str, str] = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "HEIF": "image/heic",
+    "AVIF": "image/avif",
+}
+#: Content types an upload may declare (the S3 POST policy holds the client to it): the formats'
+#: own, and ``image/heif``, which some systems give the same .heic files.
+UPLOAD_CONTENT_TYPES: tuple[str, ...] = (*ALLOWED_FORMATS.values(), "image/heif")
 OUTPUT_FORMATS: dict[str, str] = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}

@@ -12,7 +12,7 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from cdk_nag import RegexAppliesTo
 from constructs import Construct
 
-from stylemixer.page import content_security_policy, site_config
+from stylemixer.page import SITE_TOOLING, content_security_policy, site_config
 from stylemixer_cdk.nag import suppress
 from stylemixer_cdk.storage import private_bucket
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 #: The page's sources; ``make`` builds ``vendor/`` (Bootstrap) into it from npm.
 SITE_DIR = Path(__file__).resolve().parents[2] / "static_site"
 #: What is in ``static_site/`` but not part of the page (``config.json`` is generated at deploy).
-SITE_EXCLUDE = ("node_modules", "package.json", "package-lock.json", "config.json", "*.map", ".*")
+SITE_EXCLUDE = (*SITE_TOOLING, "config.json", "*.map", ".*")
 
 
 class Site(Construct):

@@ -28,7 +28,7 @@ _MAX_DECLARED_BYTES = 1 << 40
 UploadId = Annotated[
     str, Field(pattern=ID_PATTERN, min_length=32, max_length=32, description="An upload id.")
 ]
-ContentType = Literal["image/jpeg", "image/png", "image/webp"]
+ContentType = Literal["image/jpeg", "image/png", "image/webp", "image/heic", "image/avif", "image/heif"]
 
 
 class _Request(BaseModel):

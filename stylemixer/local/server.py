@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 
 from stylemixer.local.context import LambdaContext
 from stylemixer.local.gateway import MAX_BODY_BYTES, HttpReply, error_reply, http_api_event, http_reply
-from stylemixer.page import content_security_policy, site_config
+from stylemixer.page import SITE_TOOLING, content_security_policy, site_config
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -39,7 +39,7 @@ API_FUNCTION_NAME = "stylemixer-api"
 API_MEMORY_MB = 1024
 API_TIMEOUT_SECONDS = 10
 
-#: What the site may serve; anything else under static_site/ (package.json, node_modules…) is not.
+#: What the site may serve; anything else under static_site/ (and its npm tooling, SITE_TOOLING) is not.
 STATIC_TYPES: dict[str, str] = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -55,8 +55,6 @@ STATIC_TYPES: dict[str, str] = {
     ".txt": "text/plain; charset=utf-8",
     ".webmanifest": "application/manifest+json",
 }
-_HIDDEN_PARTS = {"node_modules"}
-_HIDDEN_FILES = {"package.json", "package-lock.json"}
 
 
 def resolve_static(root: Path, url_path: str) -> Path | None:
@@ -70,7 +68,7 @@ def resolve_static(root: Path, url_path: str) -> Path | None:
     if relative == "" or relative.endswith("/"):
         relative += "index.html"
     parts = Path(relative).parts
-    if any(p.startswith(".") or p in _HIDDEN_PARTS for p in parts) or (parts and parts[-1] in _HIDDEN_FILES):
+    if any(p.startswith(".") or p in SITE_TOOLING for p in parts):
         return None
     root = root.resolve()
     candidate = (root / relative).resolve()

@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 from stylemixer.images import fit_within
+from tests.support import imagefiles
 from tests.support.pageflow import (
     ARTIFACTS,
     JOB_TIMEOUT_MS,
@@ -136,6 +137,43 @@ def test_a_painting_of_ones_own_is_a_style(page: Any, stack: ServedStack) -> Non
     assert outcome == "result", error_text(page)
     assert_result_shown(page, photo)
     assert_progress_monotone_to_100(page)
+
+
+@pytest.mark.parametrize(("kind", "shown"), [("heic", False), ("avif", True)])
+def test_a_phone_photo_in_heic_or_avif_is_sent_and_painted(
+    page: Any, stack: ServedStack, tmp_path: Path, kind: str, shown: bool
+) -> None:
+    source = testdata_path("photos", "brad_pitt.jpg")
+    photo = tmp_path / f"portrait.{kind}"
+    with Image.open(source) as image:
+        photo.write_bytes(imagefiles.heic(image) if kind == "heic" else imagefiles.avif(image))
+    declared: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            declared.append(json.loads(r.post_data)["content_type"])
+            if r.method == "POST" and r.url.endswith("/api/uploads")
+            else None
+        ),
+    )
+
+    # Given the photo as a phone writes it (Chromium shows AVIF but not HEIC)
+    open_site(page, stack)
+    choose_photo(page, photo)
+    caption = page.locator("#content-preview-caption").inner_text()
+    assert ("512 × 512 pixels" in caption) == shown, caption
+    assert page.locator("#content-preview-img").is_visible() == shown
+    pick_preset(page, "tapestry")
+
+    # When the job runs
+    outcome = submit_and_wait(page, JOB_TIMEOUT_MS)
+
+    # Then it was uploaded under its own type and painted at its size; a photo the browser cannot
+    # show has no before/after slider
+    assert outcome == "result", error_text(page)
+    assert declared == [f"image/{kind}"]
+    assert_result_shown(page, source)
+    assert page.locator("#compare-range").is_visible() == shown
 
 
 def test_a_regions_job_shows_the_result_and_its_region_map(page: Any, stack: ServedStack) -> None:
@@ -284,6 +322,16 @@ def test_the_chosen_options_reach_the_job_and_shape_the_result(page: Any, stack:
     assert fetch_image(page, "result-image").size == expected
     assert (page.get_by_test_id("download").get_attribute("download") or "").endswith(".png")
     assert "PNG" in page.locator("#result-caption").inner_text()
+
+    # And "Start again" puts every option back to its default
+    page.get_by_role("button", name="Start again").click()
+    assert page.get_by_test_id("strength").input_value() == "100"
+    assert page.locator("#strength-value").inner_text() == "100%"
+    assert not page.locator("#preserve-color").is_checked()
+    assert page.locator("#stroke").input_value() == ""
+    assert page.locator("#max-size").input_value() == ""
+    assert page.locator("#format").input_value() == "jpeg"
+    assert page.get_by_test_id("mix-mode").input_value() == "blend"
 
 
 def test_polling_backs_off_while_the_api_fails_and_recovers(page: Any, stack: ServedStack) -> None:

@@ -14,6 +14,7 @@ from stylemixer import resources
 from stylemixer.jobs.model import new_id
 from stylemixer.limits import MAX_STYLES, MAX_UPLOAD_BYTES
 from stylemixer.presets import PRESETS
+from tests.support import imagefiles as files
 from tests.support.aws import SITE_ORIGIN, Stack, call_api, upload_through_presigned_post
 from tests.support.paths import testdata_path
 
@@ -269,6 +270,20 @@ def test_upload_made_through_the_presigned_post_is_accepted() -> None:
     # When
     response = call_api("POST", "/jobs", {"content": upload_id, "styles": [{"preset": "grey-ink"}]})
     # Then
+    assert response.status == 202, response.body
+
+
+@pytest.mark.parametrize(
+    ("content_type", "encode"),
+    [("image/heic", files.heic), ("image/heif", files.heic), ("image/avif", files.avif)],
+)
+def test_a_phone_photo_is_uploaded_and_accepted_as_itself(content_type: str, encode: Any) -> None:
+    # Given a phone photo (HEIC or AVIF) uploaded with the type the phone gives it
+    data = encode(files.quadrants(96, 64), orientation=6)
+    upload_id = upload_through_presigned_post(data, content_type=content_type)
+    # When a job names it
+    response = call_api("POST", "/jobs", {"content": upload_id, "styles": [{"preset": "grey-ink"}]})
+    # Then it is queued like any photo
     assert response.status == 202, response.body
 
 

@@ -199,5 +199,5 @@ def test_site_asset_holds_the_page_but_not_npm_files(synth: Synth) -> None:
     site = staged[0]
     # Then the page is there, and npm's files and any local config.json are not
     assert (site / "js").is_dir()
-    for absent in ("node_modules", "package.json", "package-lock.json", "config.json"):
+    for absent in ("node_modules", "package.json", "package-lock.json", "eslint.config.mjs", "config.json"):
         assert not (site / absent).exists(), absent

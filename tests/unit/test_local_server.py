@@ -50,6 +50,7 @@ def site(tmp_path: Path) -> Path:
     (tmp_path / "index.html").write_text("<!doctype html><title>t</title>", encoding="utf-8")
     (tmp_path / "js" / "main.js").write_text("export {};", encoding="utf-8")
     (tmp_path / "package.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "eslint.config.mjs").write_text("export default [];", encoding="utf-8")
     (tmp_path / "node_modules").mkdir()
     (tmp_path / "node_modules" / "x.js").write_text("1", encoding="utf-8")
     (tmp_path / ".env").write_text("SECRET=1", encoding="utf-8")
@@ -158,6 +159,7 @@ def test_the_page_is_served_with_a_strict_content_security_policy(door: tuple[Fr
     "path",
     [
         "/package.json",
+        "/eslint.config.mjs",
         "/node_modules/x.js",
         "/.env",
         "/notes.py",
