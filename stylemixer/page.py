@@ -67,7 +67,8 @@ _OPTIONS: dict[str, dict[str, Any]] = {
         "enum": list(STROKES),
         "labels": {"fine": "Fine", "medium": "Medium", "coarse": "Coarse"},
         "title": "Stroke size",
-        "description": "The scale the style is painted at; null chooses it from the photo's size.",
+        "description": "How big the strokes are relative to the picture: coarse paints at 512 px, fine at "
+        "the photo's own resolution (at least 1024 px), medium between; null is medium.",
     },
     "format": {
         "type": "string",
@@ -105,7 +106,7 @@ def request_description() -> dict[str, Any]:
     """What a job request may hold: ``config.json``'s ``request``.
 
     The defaults are the stored request's own (:class:`stylemixer.jobs.model.JobParams`); a null
-    default means the service decides (the photo's size, a stroke size chosen from it, ...).
+    default means the service decides (the photo's size, the medium stroke size, ...).
 
     Example:
         >>> described = request_description()
