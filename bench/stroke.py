@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     from stylemixer.neural.engine import Engine
     from stylemixer.neural.stroke import working_size
     from stylemixer.neural.weights import load_networks
-    from stylemixer.options import STROKES, StylizeOptions
+    from stylemixer.options import Stroke, StylizeOptions
     from stylemixer.presets import PRESETS
     from stylemixer.styles import ImageStyle, PresetStyle, Style
     from tests.support.paths import TESTDATA
@@ -47,14 +47,14 @@ def main(argv: list[str] | None = None) -> int:
         styles = {p.id: PresetStyle(p.id) for p in PRESETS}
     styles |= {path.name: ImageStyle(read_image(path)) for path in paintings}
 
-    print(f"{'photo':7} {'style':26} " + " ".join(f"{s:>7}" for s in STROKES) + "   fall f→m  fall m→c")
+    print(f"{'photo':7} {'style':26} " + " ".join(f"{s:>7}" for s in Stroke) + "   fall f→m  fall m→c")
     failures = 0
     for photo_name, make in STROKE_PHOTOS.items():
         photo = make()
         for style_name, style in styles.items():
             shares = [
                 fine_detail_share(engine.stylize(photo, [style], StylizeOptions(stroke=s)).image)
-                for s in STROKES
+                for s in Stroke
             ]
             falls = [1 - shares[1] / shares[0], 1 - shares[2] / shares[1]]
             ok = min(falls) >= 0.10
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{failures} of {pairs} (photo, style) pairs fall by less than 10 % at a step")
     print("\nworking size per stroke:")
     for size in TYPICAL_SIZES:
-        print(f"  {size[0]} x {size[1]}: " + ", ".join(f"{s} {working_size(size, s)}" for s in STROKES))
+        print(f"  {size[0]} x {size[1]}: " + ", ".join(f"{s} {working_size(size, s)}" for s in Stroke))
     return 0
 
 

@@ -17,16 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from stylemixer.errors import InvalidRequestError, StyleMixerError
 from stylemixer.neural import OPENMP_ENV
-from stylemixer.options import (
-    DEFAULT_EDGE_SOFTNESS,
-    DEFAULT_POSITION_WEIGHT,
-    MAX_POSITION_WEIGHT,
-    MAX_REGIONS,
-    MIX_MODES,
-    STROKES,
-    StylizeOptions,
-    check_output_format,
-)
+from stylemixer.options import OptionSpec, StylizeOptions, check_output_format, option_specs
 from stylemixer.presets import PRESETS
 
 if TYPE_CHECKING:
@@ -76,39 +67,9 @@ def _build_parser() -> argparse.ArgumentParser:
     stylize.add_argument(
         "--style", action="append", required=True, metavar="S", help="a preset id or a style picture's path"
     )
-    stylize.add_argument("--weight", action="append", type=float, metavar="W", help="one per --style")
-    stylize.add_argument("--mix", choices=MIX_MODES, default="blend", help="how several styles combine")
-    stylize.add_argument("--strength", type=float, default=1.0, help="0 keeps the photo, 1 is full style")
-    stylize.add_argument("--preserve-color", action="store_true", help="keep the photo's colours")
-    stylize.add_argument("--max-size", type=int, metavar="PX", help="cap the output's longer side")
-    stylize.add_argument(
-        "--stroke",
-        choices=STROKES,
-        help="stroke size relative to the picture: fine (painted at the photo's resolution, at least "
-        "1024 px), medium (default), coarse (painted at 512 px: big strokes)",
-    )
-    stylize.add_argument("--format", choices=["jpeg", "png", "webp"], help="default: from -o's suffix")
+    for spec in option_specs():
+        add_option(stylize, spec)
     stylize.add_argument("--regions-out", metavar="PATH", help="write the region map (regions mix)")
-    stylize.add_argument(
-        "--regions",
-        type=int,
-        metavar="N",
-        help=f"regions mix: number of regions (default: 2 per style, at most {MAX_REGIONS})",
-    )
-    stylize.add_argument(
-        "--position-weight",
-        type=float,
-        default=DEFAULT_POSITION_WEIGHT,
-        metavar="X",
-        help=f"regions mix: how much position counts against content, 0 to {MAX_POSITION_WEIGHT:g}",
-    )
-    stylize.add_argument(
-        "--edge-softness",
-        type=float,
-        default=DEFAULT_EDGE_SOFTNESS,
-        metavar="X",
-        help="regions mix: how softly styles meet, 0 (sharp) to 1",
-    )
     stylize.add_argument("--json", action="store_true", help="print one JSON object about the result")
 
     styles = commands.add_parser("styles", help="list the preset styles")
@@ -123,6 +84,48 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     return parser
+
+
+_TYPES: dict[str, type] = {"number": float, "integer": int, "array": float}
+_METAVARS = {"number": "X", "integer": "N", "array": "X"}
+
+
+def add_option(parser: argparse.ArgumentParser, spec: OptionSpec) -> None:
+    """One stylize option as a flag (``spec.flag`` says where the command line spells it otherwise).
+
+    The flag is the option's name with dashes; its type, choices, default and help are the option's
+    own; a per-style option is given once per ``--style``, a yes-or-no one is a switch. Values are
+    checked when the options are built, so a bad one is one line on stderr, like every other refusal.
+
+    Example:
+        >>> parser = argparse.ArgumentParser()
+        >>> for spec in option_specs():
+        ...     add_option(parser, spec)
+        >>> defaults = vars(parser.parse_args([]))
+        >>> StylizeOptions.checked(**{**defaults, "format": "png"}) == StylizeOptions(format="png")
+        True
+    """
+    flag = spec.flag
+    name = flag.name or "--" + spec.name.replace("_", "-")
+    default = spec.default if flag.default is ... else flag.default
+    text = " ".join(filter(None, [spec.description, flag.help]))
+    help_text = text.replace("%", "%%")
+    if spec.type == "boolean":
+        parser.add_argument(name, dest=spec.name, action="store_true", help=help_text)
+    elif spec.choices is not None:
+        values = [choice.value for choice in spec.choices]
+        default = default.value if default is not None else None
+        parser.add_argument(name, dest=spec.name, choices=values, default=default, help=help_text)
+    else:
+        parser.add_argument(
+            name,
+            dest=spec.name,
+            type=_TYPES[spec.type],
+            action="append" if spec.type == "array" else "store",
+            default=default,
+            metavar=flag.metavar or _METAVARS[spec.type],
+            help=help_text,
+        )
 
 
 def _resolve_styles(specs: Sequence[str]) -> list[Style]:
@@ -146,15 +149,17 @@ def _resolve_styles(specs: Sequence[str]) -> list[Style]:
     return styles
 
 
-def _output_format(args: argparse.Namespace) -> str:
-    if args.format:
-        return args.format
-    suffix = Path(args.output).suffix.lstrip(".")
-    if not suffix:
-        raise InvalidRequestError(
-            "InvalidFormat", "Give the output a suffix (.jpg, .png, .webp) or --format."
-        )
-    return check_output_format(suffix)
+def _options(args: argparse.Namespace) -> StylizeOptions:
+    """The options given on the command line; the format from the output's suffix unless given."""
+    values = {spec.name: getattr(args, spec.name) for spec in option_specs()}
+    if values["format"] is None:
+        suffix = Path(args.output).suffix.lstrip(".")
+        if not suffix:
+            raise InvalidRequestError(
+                "InvalidFormat", "Give the output a suffix (.jpg, .png, .webp) or --format."
+            )
+        values["format"] = check_output_format(suffix)
+    return StylizeOptions.checked(**values)
 
 
 def cmd_stylize(args: argparse.Namespace) -> int:
@@ -162,19 +167,8 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     from stylemixer.neural.engine import Engine
 
     started = time.perf_counter()
-    options = StylizeOptions(
-        weights=tuple(args.weight) if args.weight else None,
-        mix=args.mix,
-        strength=args.strength,
-        preserve_color=args.preserve_color,
-        max_size=args.max_size,
-        stroke=args.stroke,
-        regions=args.regions,
-        position_weight=args.position_weight,
-        edge_softness=args.edge_softness,
-    )
+    options = _options(args)
     options.validate(len(args.style))
-    fmt = _output_format(args)
     if not Path(args.input).is_file():
         raise InvalidRequestError("InputNotFound", f"There is no file at {args.input}.")
     content = read_image(Path(args.input))
@@ -185,7 +179,7 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     try:
-        save_image(result.image, args.output, fmt)
+        save_image(result.image, args.output, options.format)
         if args.regions_out and result.regions is not None:
             result.regions.save(args.regions_out, format="PNG")  # palette kept (save_image writes RGB)
     except OSError as exc:
@@ -196,7 +190,7 @@ def cmd_stylize(args: argparse.Namespace) -> int:
         report = {
             "input": str(args.input),
             "output": str(args.output),
-            "format": fmt,
+            "format": options.format,
             "size": {"width": result.image.width, "height": result.image.height},
             "styles": [s.label for s in styles],
             "mix": options.mix,

@@ -51,7 +51,7 @@ from stylemixer.limits import (
     MAX_UPLOAD_BYTES,
     MIN_SIDE,
 )
-from stylemixer.options import check_output_format
+from stylemixer.options import OutputFormat, check_output_format
 
 if TYPE_CHECKING:
     from PIL import ImageCms
@@ -604,27 +604,27 @@ def _srgb_icc_bytes() -> bytes | None:
 # --- resizing and writing --------------------------------------------------------------------
 
 
-def fit_within(img: Image.Image, max_size: int | None) -> Image.Image:
-    """Downscale (Lanczos) so that the longer side is at most ``max_size``; never upscale.
+def fit_within(img: Image.Image, side: int | None) -> Image.Image:
+    """Downscale (Lanczos) so that the longer side is at most ``side``; never upscale.
 
-    Returns ``img`` itself when it already fits or ``max_size`` is ``None``.
+    Returns ``img`` itself when it already fits or ``side`` is ``None``.
 
     Example:
         >>> fit_within(Image.new("RGB", (4000, 3000)), 1000).size
         (1000, 750)
     """
-    if max_size is None:
+    if side is None:
         return img
-    if max_size < 1:
-        raise ValueError(f"max_size must be at least 1 pixel, not {max_size}")
+    if side < 1:
+        raise ValueError(f"side must be at least 1 pixel, not {side}")
     width, height = img.size
     longer = max(width, height)
-    if longer <= max_size:
+    if longer <= side:
         return img
-    scale = max_size / longer
+    scale = side / longer
     size = (
-        max_size if width == longer else max(1, round(width * scale)),
-        max_size if height == longer else max(1, round(height * scale)),
+        side if width == longer else max(1, round(width * scale)),
+        side if height == longer else max(1, round(height * scale)),
     )
     # reducing_gap: a cheap box reduction first, then Lanczos over the last factor of 3 or less;
     # the result is indistinguishable from a full Lanczos and several times faster on big photos.
@@ -654,9 +654,9 @@ def encode_image(img: Image.Image, fmt: str = "jpeg", *, quality: int | None = N
     icc = _srgb_icc_bytes()
     if icc is not None:
         params["icc_profile"] = icc
-    if kind == "jpeg":
+    if kind is OutputFormat.JPEG:
         params.update(quality=quality or 92, subsampling=0)
-    elif kind == "png":
+    elif kind is OutputFormat.PNG:
         params.update(optimize=False, compress_level=3)
     else:
         params.update(quality=quality or 90, method=4)
@@ -684,7 +684,7 @@ def _as_rgb(img: Image.Image) -> Image.Image:
     return img
 
 
-_SUFFIXES: Final = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".webp": "webp"}
+_SUFFIXES: Final = {f".{f.extension}": f for f in OutputFormat} | {f".{f.value}": f for f in OutputFormat}
 
 
 def save_image(img: Image.Image, path: str | os.PathLike[str], fmt: str | None = None) -> str:

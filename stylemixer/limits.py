@@ -16,7 +16,7 @@ MAX_SIDE = 8192
 MIN_SIDE = 32
 #: Most styles in one job (a blend or a regions mix).
 MAX_STYLES = 4
-#: Smallest and largest ``max_size`` a caller may ask for.
+#: Smallest and largest cap on the output's longer side a caller may ask for.
 MIN_OUTPUT_SIDE = 64
 MAX_OUTPUT_SIDE = MAX_SIDE
 #: Content types we accept, decided from the bytes, never from what the client says. HEIF is what
@@ -31,4 +31,3 @@ ALLOWED_FORMATS: dict[str, str] = {
 #: Content types an upload may declare (the S3 POST policy holds the client to it): the formats'
 #: own, and ``image/heif``, which some systems give the same .heic files.
 UPLOAD_CONTENT_TYPES: tuple[str, ...] = (*ALLOWED_FORMATS.values(), "image/heif")
-OUTPUT_FORMATS: dict[str, str] = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}

@@ -2,121 +2,33 @@
 
 The page reads it once at start; it carries the API's base URL, the limits the page checks before
 uploading (the API checks them again; the page only saves the user a wasted upload), and under
-``request`` what a job request may hold: the id pattern, the most styles, and each option's type,
-allowed values with their labels, bounds, default and help text, so the page builds its choices from
-the rules the API applies rather than from copies of its own.
+``request`` what a job may ask for: the id pattern, the most styles, and every option's type,
+allowed values with their labels, bounds, default and help, read from
+:class:`~stylemixer.options.StylizeOptions`, so the page offers exactly what the API accepts and has
+no copy of its own.
 """
 
 from __future__ import annotations
 
-import copy
-from dataclasses import MISSING, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from stylemixer.jobs.model import ID_PATTERN, JobParams
+from stylemixer.jobs.model import ID_PATTERN
 from stylemixer.limits import (
-    MAX_OUTPUT_SIDE,
     MAX_PIXELS,
     MAX_SIDE,
     MAX_STYLES,
     MAX_UPLOAD_BYTES,
-    MIN_OUTPUT_SIDE,
     MIN_SIDE,
-    OUTPUT_FORMATS,
     UPLOAD_CONTENT_TYPES,
 )
-from stylemixer.options import MAX_POSITION_WEIGHT, MAX_REGIONS, MIN_REGIONS, MIX_MODES, STROKES
-from stylemixer.styles import MIXED_KINDS_CODE, MIXED_KINDS_MESSAGE
+from stylemixer.options import MIXED_KINDS_CODE, MIXED_KINDS_MESSAGE, option_specs
+
+if TYPE_CHECKING:
+    from stylemixer.options import OptionSpec
 
 #: What lies in ``static_site/`` for npm (Bootstrap's package, the lint tools and their config) and is
 #: not part of the page: the local front door never serves it and the CDK deployment leaves it out.
 SITE_TOOLING: tuple[str, ...] = ("node_modules", "package.json", "package-lock.json", "eslint.config.mjs")
-
-#: Each option a job request may hold: its type, allowed values (with a label each) or bounds, from
-#: the constants the API validates with, and a short title and a sentence of help for a person.
-_OPTIONS: dict[str, dict[str, Any]] = {
-    "mix": {
-        "type": "string",
-        "enum": list(MIX_MODES),
-        "labels": {"blend": "Blend, by weight", "regions": "Regions (Style Mixer)"},
-        "title": "How to mix several styles",
-        "description": "blend mixes the looks everywhere, by weight; regions gives each part of the photo "
-        "the style that fits it best.",
-    },
-    "strength": {
-        "type": "number",
-        "minimum": 0.0,
-        "maximum": 1.0,
-        "title": "Strength",
-        "description": "0 keeps the photo, 1 is the full style.",
-    },
-    "preserve_color": {
-        "type": "boolean",
-        "title": "Keep the photo's colours",
-        "description": "Paint with the style's strokes but keep the photo's original colours.",
-    },
-    "max_size": {
-        "type": "integer",
-        "minimum": MIN_OUTPUT_SIDE,
-        "maximum": MAX_OUTPUT_SIDE,
-        "title": "Output size",
-        "description": "The longest side of the picture in pixels (downscale only); null keeps the photo's.",
-    },
-    "stroke": {
-        "type": "string",
-        "enum": list(STROKES),
-        "labels": {"fine": "Fine", "medium": "Medium", "coarse": "Coarse"},
-        "title": "Stroke size",
-        "description": "How big the strokes are relative to the picture: coarse paints at 512 px, fine at "
-        "the photo's own resolution (at least 1024 px), medium between; null is medium.",
-    },
-    "format": {
-        "type": "string",
-        "enum": list(OUTPUT_FORMATS),
-        "labels": {"jpeg": "JPEG", "png": "PNG", "webp": "WebP"},
-        "title": "File type",
-        "description": "The picture's file type.",
-    },
-    "regions": {
-        "type": "integer",
-        "minimum": MIN_REGIONS,
-        "maximum": MAX_REGIONS,
-        "title": "Regions",
-        "description": "Regions mix: how many regions the photo is cut into; null is twice the number of "
-        "styles, within the bounds.",
-    },
-    "position_weight": {
-        "type": "number",
-        "minimum": 0.0,
-        "maximum": MAX_POSITION_WEIGHT,
-        "title": "Position weight",
-        "description": "Regions mix: how much a pixel's position counts against its content.",
-    },
-    "edge_softness": {
-        "type": "number",
-        "minimum": 0.0,
-        "maximum": 1.0,
-        "title": "Edge softness",
-        "description": "Regions mix: how far styles fade into each other at a region edge (0 sharp, 1 soft).",
-    },
-}
-
-
-def request_description() -> dict[str, Any]:
-    """What a job request may hold: ``config.json``'s ``request``.
-
-    The defaults are the stored request's own (:class:`stylemixer.jobs.model.JobParams`); a null
-    default means the service decides (the photo's size, the medium stroke size, ...).
-
-    Example:
-        >>> described = request_description()
-        >>> described["options"]["stroke"]["enum"], described["options"]["stroke"]["default"]
-        (['fine', 'medium', 'coarse'], None)
-    """
-    defaults = {f.name: f.default for f in fields(JobParams) if f.default is not MISSING}
-    described = copy.deepcopy(_OPTIONS)
-    options = {name: {**option, "default": defaults[name]} for name, option in described.items()}
-    return {"id_pattern": ID_PATTERN, "max_styles": MAX_STYLES, "options": options}
 
 
 def site_config(api_base_url: str) -> dict[str, Any]:
@@ -139,6 +51,42 @@ def site_config(api_base_url: str) -> dict[str, Any]:
         # Refusals the page can foresee, with the API's own words, keyed by the API's error code.
         "messages": {MIXED_KINDS_CODE: MIXED_KINDS_MESSAGE},
     }
+
+
+def request_description() -> dict[str, Any]:
+    """What a job may ask for, as the page reads it: the id pattern, how many styles, each option.
+
+    Generated from :func:`~stylemixer.options.option_specs`; the per-style weights are not among
+    ``options`` (the page gives one per chosen style). A null default means the service decides (the
+    photo's size, the medium stroke size...). Each call builds a new object.
+
+    Example:
+        >>> described = request_description()
+        >>> described["id_pattern"], described["max_styles"]
+        ('^[0-9a-f]{32}$', 4)
+        >>> all(option["title"] and option["description"] for option in described["options"].values())
+        True
+    """
+    return {
+        "id_pattern": ID_PATTERN,
+        "max_styles": MAX_STYLES,
+        "options": {spec.name: _option(spec) for spec in option_specs() if spec.type != "array"},
+    }
+
+
+def _option(spec: OptionSpec) -> dict[str, Any]:
+    described: dict[str, Any] = {"type": spec.type}
+    if spec.choices is not None:
+        described["enum"] = [choice.value for choice in spec.choices]
+        described["labels"] = {choice.value: choice.label for choice in spec.choices}
+    if spec.type in ("number", "integer"):
+        described["minimum"] = spec.minimum
+        described["maximum"] = spec.maximum
+    default = spec.default
+    described["default"] = default.value if spec.choices is not None and default is not None else default
+    described["title"] = spec.title
+    described["description"] = spec.description
+    return described
 
 
 def content_security_policy(api_origin: str, data_origins: tuple[str, ...] | list[str] = ()) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -140,7 +141,8 @@ class Site(Construct):
             destination_bucket=self.bucket,
             sources=[
                 s3deploy.Source.asset(str(SITE_DIR), exclude=list(SITE_EXCLUDE)),
-                s3deploy.Source.json_data("config.json", site_config(api_url)),
+                # Source.data, not json_data: CDK's JSON rendering drops nulls, which the page reads.
+                s3deploy.Source.data("config.json", json.dumps(site_config(api_url))),
             ],
             distribution=self.distribution,
             distribution_paths=["/*"],

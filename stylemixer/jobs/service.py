@@ -6,8 +6,9 @@ anything is signed, written or queued.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from stylemixer.errors import ImageTooLargeError, StyleMixerError
 from stylemixer.jobs.model import (
@@ -28,18 +29,20 @@ from stylemixer.jobs.schemas import (
     ErrorBody,
     JobOut,
     JobRequest,
+    PresetRef,
     ResultOut,
     StyleOut,
     StylesResponse,
     UploadRequest,
     UploadTicket,
 )
-from stylemixer.limits import MAX_UPLOAD_BYTES, OUTPUT_FORMATS
-from stylemixer.options import StylizeOptions
+from stylemixer.limits import MAX_UPLOAD_BYTES
+from stylemixer.options import OutputFormat
 from stylemixer.presets import PRESETS, get_preset
-from stylemixer.styles import check_blend_kinds
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
     from stylemixer.jobs.ports import BlobStore, JobQueue, JobRepository, ObjectInfo
 
 #: A presigned upload is good for this long (the page uses it at once).
@@ -69,13 +72,14 @@ def create_upload(store: BlobStore, request: UploadRequest, now: datetime) -> Up
     """Sign a POST for one new upload key, with the declared size and type in its policy.
 
     Example:
-        >>> create_upload(store, UploadRequest(purpose="content", content_type="image/png", size=1000), now)
+        >>> from stylemixer.aws.fakes import InMemoryBlobStore
+        >>> from stylemixer.jobs.model import utcnow
+        >>> request = UploadRequest(purpose="content", content_type="image/png", size=1000)
+        >>> ticket = create_upload(InMemoryBlobStore(), request, utcnow())
+        >>> len(ticket.upload_id), ticket.max_bytes
+        (32, 1000)
     """
-    if request.size > MAX_UPLOAD_BYTES:
-        raise ImageTooLargeError(
-            message=f"The file is {_megabytes(request.size)}; the largest picture accepted is "
-            f"{_megabytes(MAX_UPLOAD_BYTES)}."
-        )
+    check_declared_size(request.size)
     upload_id = new_id()
     post = store.presign_post(
         upload_key(request.purpose, upload_id), request.content_type, request.size, UPLOAD_URL_SECONDS
@@ -95,33 +99,26 @@ def submit_job(
     """Check everything the request names, store the job as queued, and enqueue it.
 
     Example:
-        >>> request = JobRequest(content=upload_id, styles=[PresetRef(preset="tapestry")])
-        >>> submit_job(store, repo, queue, request, now).status
+        >>> import io; from PIL import Image
+        >>> from stylemixer.aws.fakes import InMemoryBlobStore, InMemoryJobQueue, InMemoryJobRepository
+        >>> from stylemixer.jobs.model import utcnow
+        >>> store, repo, queue = InMemoryBlobStore(), InMemoryJobRepository(), InMemoryJobQueue()
+        >>> photo = io.BytesIO(); Image.new("RGB", (64, 64)).save(photo, "PNG")
+        >>> store.write(upload_key("content", "0" * 32), photo.getvalue(), "image/png")
+        >>> request = JobRequest(content="0" * 32, styles=[PresetRef(preset="tapestry")])
+        >>> submit_job(store, repo, queue, request, utcnow()).status
         <JobStatus.QUEUED: 'queued'>
     """
     params = JobParams(
         content=request.content,
         styles=tuple(
-            StyleRef(preset=getattr(s, "preset", None), upload=getattr(s, "upload", None))
+            StyleRef(preset=s.preset) if isinstance(s, PresetRef) else StyleRef(upload=s.upload)
             for s in request.styles
         ),
-        weights=tuple(request.weights) if request.weights is not None else None,
-        mix=request.mix,
-        strength=request.strength,
-        preserve_color=request.preserve_color,
-        max_size=request.max_size,
-        stroke=request.stroke,
-        format=request.format,
-        regions=request.regions,
-        position_weight=request.position_weight,
-        edge_softness=request.edge_softness,
+        options=request.options(),
     )
-    options_for(params).validate(len(params.styles))
     n_presets = sum(1 for s in params.styles if s.preset is not None)
-    check_blend_kinds(n_presets, len(params.styles) - n_presets, params.mix)
-    for style in params.styles:
-        if style.preset is not None:
-            get_preset(style.preset)
+    params.options.validate(len(params.styles), n_presets=n_presets)
     check_upload(store, "content", params.content)
     for style in params.styles:
         if style.upload is not None:
@@ -148,8 +145,12 @@ def describe_job(store: BlobStore, repo: JobRepository, job_id: str, now: dateti
     """The job as the API shows it, with fresh presigned links to a result.
 
     Example:
-        >>> describe_job(store, repo, job_id, now).status
-        'queued'
+        >>> from stylemixer.aws.fakes import InMemoryBlobStore, InMemoryJobRepository
+        >>> from stylemixer.jobs.model import utcnow
+        >>> describe_job(InMemoryBlobStore(), InMemoryJobRepository(), "0" * 32, utcnow())
+        Traceback (most recent call last):
+        ...
+        stylemixer.jobs.model.JobNotFoundError: There is no job with that id (jobs are kept for 7 days).
     """
     job = repo.get(check_job_id(job_id))
     if job is None:
@@ -166,12 +167,10 @@ def describe_job(store: BlobStore, repo: JobRepository, job_id: str, now: dateti
         out.error = ErrorBody(code=job.error.code, message=job.error.message)
     if job.status is JobStatus.SUCCEEDED and job.result is not None:
         result = job.result
-        content_type = OUTPUT_FORMATS[result.format]
-        extension = "jpg" if result.format == "jpeg" else result.format
+        fmt = OutputFormat(result.format)
+        name = f"stylemixer-{job.job_id[:8]}.{fmt.extension}"
         out.result = ResultOut(
-            url=store.presign_get(
-                result.key, content_type, RESULT_URL_SECONDS, f"stylemixer-{job.job_id[:8]}.{extension}"
-            ),
+            url=store.presign_get(result.key, fmt.content_type, RESULT_URL_SECONDS, name),
             width=result.width,
             height=result.height,
             format=result.format,
@@ -188,21 +187,6 @@ def describe_job(store: BlobStore, repo: JobRepository, job_id: str, now: dateti
             expires_at=iso(now + timedelta(seconds=RESULT_URL_SECONDS)),
         )
     return out
-
-
-def options_for(params: JobParams) -> StylizeOptions:
-    """The engine's options for a job's parameters."""
-    return StylizeOptions(
-        weights=params.weights,
-        mix=params.mix,  # type: ignore[arg-type]
-        strength=params.strength,
-        preserve_color=params.preserve_color,
-        max_size=params.max_size,
-        stroke=params.stroke,  # type: ignore[arg-type]
-        regions=params.regions,
-        position_weight=params.position_weight,
-        edge_softness=params.edge_softness,
-    )
 
 
 def check_upload(store: BlobStore, purpose: UploadPurpose, upload_id: str) -> ObjectInfo:
@@ -234,6 +218,71 @@ def check_upload(store: BlobStore, purpose: UploadPurpose, upload_id: str) -> Ob
     # The same code and sentence the worker's decoder would give (EmptyImage, NotAnImage, ...).
     check_format(first_bytes)
     return info
+
+
+def check_declared_size(size: int) -> None:
+    """Refuse an upload declared larger than the largest picture accepted (413, with both sizes).
+
+    Example:
+        >>> check_declared_size(40 * 1024 * 1024)
+        Traceback (most recent call last):
+        ...
+        stylemixer.errors.ImageTooLargeError: The file is 40.0 MB; the largest picture accepted is 25.0 MB.
+    """
+    if size > MAX_UPLOAD_BYTES:
+        raise ImageTooLargeError(
+            message=f"The file is {_megabytes(size)}; the largest picture accepted is "
+            f"{_megabytes(MAX_UPLOAD_BYTES)}."
+        )
+
+
+def schema_refusal(errors: Sequence[Mapping[str, Any]]) -> StyleMixerError | None:
+    """The refusal callers have always had for a value the API's document refuses, or None.
+
+    The document bounds a job id's shape, the preset names and an upload's declared size, so these
+    are refused before any code of ours runs; callers keep the codes they always had for them
+    (``InvalidJobId``, ``UnknownStyle``, ``ImageTooLarge``) rather than a ``ValidationError``, when
+    that is all that is wrong with the request. ``errors`` are pydantic's, with ``loc`` and ``input``.
+
+    Example:
+        >>> schema_refusal([{"loc": ("path", "job_id"), "type": "string_pattern_mismatch", "input": "0"}])
+        StyleMixerError('InvalidJobId', 'That is not a job id: ids are 32 hexadecimal characters.')
+    """
+    refusals: list[StyleMixerError] = []
+    for error in errors:
+        loc = tuple(error.get("loc") or ("",))
+        check = _SCHEMA_CHECKS.get((str(loc[0]), str(loc[-1]), str(error.get("type"))))
+        check = check or _SCHEMA_CHECKS.get((str(loc[0]), str(loc[-1]), "*"))
+        try:
+            if check is not None:
+                check(error.get("input"))
+        except StyleMixerError as exc:
+            refusals.append(exc)
+            continue
+        return None
+    return refusals[0] if refusals else None
+
+
+#: A name that could be a preset's: safe to repeat in a message (any other is a ValidationError).
+_PRESET_SHAPE = re.compile(r"[a-z0-9-]{1,64}")
+
+
+def _unknown_preset(name: object) -> None:
+    if isinstance(name, str) and _PRESET_SHAPE.fullmatch(name):
+        get_preset(name)
+
+
+def _declared_size(size: object) -> None:
+    if isinstance(size, int):
+        check_declared_size(size)
+
+
+#: (where, field, pydantic error type) -> the check whose refusal callers get for that error.
+_SCHEMA_CHECKS: dict[tuple[str, str, str], Callable[[Any], object]] = {
+    ("path", "job_id", "*"): check_job_id,
+    ("body", "preset", "enum"): _unknown_preset,
+    ("body", "size", "less_than_equal"): _declared_size,
+}
 
 
 def _megabytes(size: int) -> str:

@@ -27,8 +27,7 @@ from stylemixer.jobs.model import (
     upload_key,
     utcnow,
 )
-from stylemixer.jobs.service import options_for
-from stylemixer.limits import MAX_UPLOAD_BYTES, OUTPUT_FORMATS
+from stylemixer.limits import MAX_UPLOAD_BYTES
 from stylemixer.resources import MAX_RECEIVE_COUNT
 from stylemixer.styles import ImageStyle, PresetStyle, Style
 
@@ -231,7 +230,7 @@ def _run(
         progress(stage, fraction)
 
     writer("fetching", 0.0)
-    options = options_for(params)
+    options = params.options
     options.validate(len(params.styles))
     content = _load_picture(store, "content", params.content)
     styles: list[Style] = []
@@ -250,9 +249,9 @@ def _run(
     seconds = time.perf_counter() - started
 
     writer("saving", 1.0 - _SAVE_SHARE)
-    fmt = params.format
-    key = result_key(job.job_id, "jpg" if fmt == "jpeg" else fmt)
-    store.write(key, encode_image(result.image, fmt), OUTPUT_FORMATS[fmt])
+    fmt = options.format
+    key = result_key(job.job_id, fmt.extension)
+    store.write(key, encode_image(result.image, fmt), fmt.content_type)
     map_key = None
     if result.regions is not None:
         map_key = regions_key(job.job_id)
@@ -261,7 +260,7 @@ def _run(
         store.write(map_key, buffer.getvalue(), "image/png")
 
     width, height = result.image.size
-    if not repo.succeed(job.job_id, JobResult(key, width, height, fmt, map_key), utcnow()):
+    if not repo.succeed(job.job_id, JobResult(key, width, height, fmt.value, map_key), utcnow()):
         current = repo.get(job.job_id)
         status = current.status.value if current else "gone"
         if status != JobStatus.SUCCEEDED.value:
@@ -299,8 +298,8 @@ def _fail(store: BlobStore, repo: JobRepository, job: Job, error: JobError) -> b
 
 
 def _delete_results(store: BlobStore, job: Job) -> None:
-    fmt = job.params.format
-    for key in (result_key(job.job_id, "jpg" if fmt == "jpeg" else fmt), regions_key(job.job_id)):
+    fmt = job.params.options.format
+    for key in (result_key(job.job_id, fmt.extension), regions_key(job.job_id)):
         try:
             store.delete(key)
         except Exception:

@@ -206,6 +206,13 @@ class FrontDoorHandler(BaseHTTPRequestHandler):
     def do_OPTIONS(self) -> None:
         self._dispatch_api_only()
 
+    def __getattr__(self, name: str) -> Any:
+        """Any other method (``TRACE``, ``QUERY``...) goes to the API, which answers 405 with the
+        methods it allows, as API Gateway's routes would refuse it; never http.server's bare 501."""
+        if name.startswith("do_"):
+            return self._dispatch_api_only
+        raise AttributeError(name)
+
     def _dispatch_api_only(self) -> None:
         if self._is_api():
             self._api()

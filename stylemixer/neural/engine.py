@@ -52,10 +52,10 @@ from stylemixer.neural.regions import (
 from stylemixer.neural.stroke import restore_detail, working_size
 from stylemixer.neural.tensors import SIDE_MULTIPLE, image_to_tensor, pad_to_multiple, tensor_to_image
 from stylemixer.neural.weights import Networks, default_weights_path, load_networks
-from stylemixer.options import StylizeOptions
+from stylemixer.options import Mix, StylizeOptions
 from stylemixer.presets import NUM_PRESETS, get_preset
 from stylemixer.progress import ProgressCallback, Stages
-from stylemixer.styles import ImageStyle, PresetStyle, Style, StylizeResult, check_blend_kinds
+from stylemixer.styles import ImageStyle, PresetStyle, Style, StylizeResult
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -148,14 +148,13 @@ class Engine:
         """Paint ``content`` in ``styles`` (presets and/or pictures) as ``options`` ask.
 
         The output has the content's size, or less if ``options.max_size`` asks for it. With
-        ``mix="regions"`` the result also carries the palette region map.
+        ``mix=Mix.REGIONS`` the result also carries the palette region map.
         """
         options = options or StylizeOptions()
-        options.validate(len(styles))
-        weights = options.normalized_weights(len(styles))
         presets = [s for s in styles if isinstance(s, PresetStyle)]
-        check_blend_kinds(len(presets), len(styles) - len(presets), options.mix)
-        regions = options.mix == "regions"
+        options.validate(len(styles), n_presets=len(presets))
+        weights = options.normalized_weights(len(styles))
+        regions = options.mix is Mix.REGIONS
         stages = Stages({"prepare": 1, "style": 3 if regions else 1, "stylize": 12, "finish": 1}, progress)
         stages.report("prepare", 0.0)
         photo = fit_within(content if content.mode == "RGB" else content.convert("RGB"), options.max_size)

@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from stylemixer.limits import MIN_SIDE
+from stylemixer.options import Stroke
 
 #: Working long side of ``coarse``: about the scale the networks learned their strokes at.
 COARSE_SIDE = 512
@@ -36,32 +37,32 @@ MAX_UPSCALE = 2.0
 #: A working size within this factor (1/16) of the photo's own is not worth a resample: paint it as it is.
 SNAP = 1.0625
 #: The default for any picture: the best-looking choice on web pictures and phone photos alike.
-DEFAULT_STROKE = "medium"
+DEFAULT_STROKE = Stroke.MEDIUM
 
 
-def working_side(long_side: int, stroke: str | None) -> int:
+def working_side(long_side: int, stroke: Stroke | None) -> int:
     """The long side the style is painted at, for a picture whose long side is ``long_side``.
 
     Example:
-        >>> [working_side(4000, s) for s in ("fine", "medium", "coarse")]
+        >>> [working_side(4000, s) for s in Stroke]
         [4000, 1431, 512]
-        >>> [working_side(640, s) for s in ("fine", "medium", "coarse")]
+        >>> [working_side(640, s) for s in Stroke]
         [1024, 724, 512]
     """
     fine = max(long_side, min(round(MAX_UPSCALE * long_side), FINE_MIN_SIDE))
     coarse = min(long_side, COARSE_SIDE)
-    sides = {"fine": fine, "medium": round(math.sqrt(fine * coarse)), "coarse": coarse}
+    sides = {Stroke.FINE: fine, Stroke.MEDIUM: round(math.sqrt(fine * coarse)), Stroke.COARSE: coarse}
     side = sides[stroke or DEFAULT_STROKE]
     return long_side if 1 / SNAP < side / long_side < SNAP else side
 
 
-def working_size(size: tuple[int, int], stroke: str | None) -> tuple[int, int]:
+def working_size(size: tuple[int, int], stroke: Stroke | None) -> tuple[int, int]:
     """The (W, H) the style is painted at for a picture of ``size`` and a stroke size.
 
     The picture keeps its shape; it is never made thinner than the shortest side the networks take.
 
     Example:
-        >>> working_size((4000, 3000), "coarse")
+        >>> working_size((4000, 3000), Stroke.COARSE)
         (512, 384)
         >>> working_size((640, 427), None)
         (724, 483)

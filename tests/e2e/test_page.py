@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from stylemixer.limits import MAX_STYLES, MAX_UPLOAD_BYTES
+from stylemixer.options import MIXED_KINDS_MESSAGE
 from stylemixer.page import site_config
 from stylemixer.presets import PRESETS
-from stylemixer.styles import MIXED_KINDS_MESSAGE
 from tests.support.pageflow import choose_photo, error_text, horizontal_overflow, open_site
 from tests.support.paths import testdata_path
 

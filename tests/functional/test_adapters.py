@@ -12,6 +12,7 @@ from functions.worker import handler as worker
 from stylemixer.aws.fakes import InMemoryJobRepository
 from stylemixer.jobs.model import Job, JobError, JobParams, JobResult, JobStatus, StyleRef, new_id, utcnow
 from stylemixer.jobs.ports import ObjectInfo
+from stylemixer.options import StylizeOptions
 
 if TYPE_CHECKING:
     from stylemixer.jobs.ports import JobRepository
@@ -22,7 +23,9 @@ def _job() -> Job:
     now = utcnow()
     return Job(
         job_id=new_id(),
-        params=JobParams(content=new_id(), styles=(StyleRef(preset="tapestry"),), weights=(1.0,)),
+        params=JobParams(
+            content=new_id(), styles=(StyleRef(preset="tapestry"),), options=StylizeOptions(weights=(1.0,))
+        ),
         created_at=now,
         updated_at=now,
         expires_at_epoch=int((now + timedelta(days=7)).timestamp()),

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from stylemixer import resources
-from stylemixer.jobs.model import new_id
+from stylemixer.jobs.model import ID_PATTERN, new_id
 from stylemixer.limits import MAX_STYLES, MAX_UPLOAD_BYTES
 from stylemixer.presets import PRESETS
 from tests.support import imagefiles as files
@@ -136,8 +136,12 @@ def test_upload_larger_than_the_limit_is_refused_before_signing(aws: Stack) -> N
     response = call_api("POST", "/uploads", body)
     # Then
     _assert_error(response, 413, "ImageTooLarge")
+    assert response.body["error"]["message"].endswith("the largest picture accepted is 25.0 MB.")
     at_limit = call_api("POST", "/uploads", {**body, "size": MAX_UPLOAD_BYTES})
     assert at_limit.status == 201
+    # And JSON's whole numbers are whole numbers, as the document's "integer" says
+    assert call_api("POST", "/uploads", {**body, "size": float(MAX_UPLOAD_BYTES)}).status == 201
+    _assert_error(call_api("POST", "/uploads", {**body, "size": 40.0 * 2**20}), 413, "ImageTooLarge")
 
 
 @pytest.mark.parametrize(
@@ -295,7 +299,7 @@ def test_upload_never_made_is_refused(aws: Stack) -> None:
     response = call_api(
         "POST", "/jobs", {"content": ticket.body["upload_id"], "styles": [{"preset": "tapestry"}]}
     )
-    _assert_error(response, 400, "UploadNotFound")
+    _assert_error(response, 404, "UploadNotFound")
     assert aws.receive() == []
 
 
@@ -371,6 +375,28 @@ def test_blend_of_a_preset_and_a_picture_is_refused_before_queueing(aws: Stack) 
 def test_unknown_preset_is_refused(aws: Stack) -> None:
     response = call_api("POST", "/jobs", {"content": _content(aws), "styles": [{"preset": "mona-lisa"}]})
     _assert_error(response, 400, "UnknownStyle")
+    assert "mona-lisa" in response.body["error"]["message"]
+    assert aws.receive() == []
+
+
+@pytest.mark.parametrize(
+    "styles",
+    [
+        [{"preset": "<b>mona</b>"}],  # not the shape of an id: never repeated in a message
+        [{"preset": "mona-lisa", "upload": "0" * 32}],
+        [{"preset": 7}],
+    ],
+)
+def test_a_preset_that_cannot_be_one_is_a_422(aws: Stack, styles: list[Any]) -> None:
+    response = call_api("POST", "/jobs", {"content": _content(aws), "styles": styles})
+    _assert_error(response, 422, "ValidationError")
+    assert "<b>" not in response.body["error"]["message"]
+
+
+def test_an_unknown_preset_with_another_mistake_is_a_422(aws: Stack) -> None:
+    # Given a request with an unknown preset and a strength out of bounds, Then the schema speaks for both
+    body = {"content": _content(aws), "styles": [{"preset": "mona-lisa"}], "strength": 2}
+    _assert_error(call_api("POST", "/jobs", body), 422, "ValidationError")
 
 
 @pytest.mark.parametrize(
@@ -500,10 +526,12 @@ def test_megabyte_body_is_refused_unparsed() -> None:
     assert response.headers["access-control-allow-origin"] == SITE_ORIGIN
 
 
-def test_wrong_body_type_is_a_415() -> None:
-    response = call_api(
-        "POST", "/uploads", raw_body="purpose=content", headers={"content-type": "text/plain"}
-    )
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "multipart/form-data", "application/x-www-form-urlencoded"]
+)
+def test_wrong_body_type_is_a_415(content_type: str) -> None:
+    headers = {"content-type": content_type}
+    response = call_api("POST", "/uploads", raw_body="purpose=content", headers=headers)
     _assert_error(response, 415, "UnsupportedMediaType")
 
 
@@ -632,6 +660,25 @@ def test_openapi_document_validates_and_lists_every_route() -> None:
     job_request = document["components"]["schemas"]["JobRequest"]
     assert job_request["additionalProperties"] is False
     assert job_request["properties"]["strength"]["maximum"] == 1.0
+
+
+def test_openapi_document_states_ids_presets_and_sizes() -> None:
+    # Given the served document
+    document = call_api("GET", "/openapi.json").body
+    schemas = document["components"]["schemas"]
+    # Then the job id in the path has the pattern of our ids
+    (job_id,) = document["paths"]["/jobs/{job_id}"]["get"]["parameters"]
+    assert (job_id["in"], job_id["schema"]["pattern"]) == ("path", ID_PATTERN)
+    # And upload ids, preset ids and the declared size have theirs
+    assert schemas["JobRequest"]["properties"]["content"]["pattern"] == ID_PATTERN
+    assert schemas["UploadRef"]["properties"]["upload"]["pattern"] == ID_PATTERN
+    assert schemas["PresetRef"]["properties"]["preset"]["enum"] == [p.id for p in PRESETS]
+    size = schemas["UploadRequest"]["properties"]["size"]
+    assert (size["type"], size["minimum"], size["maximum"]) == ("integer", 1, MAX_UPLOAD_BYTES)
+    # And the options' allowed values are enums
+    assert schemas["Mix"]["enum"] == ["blend", "regions"]
+    assert schemas["OutputFormat"]["enum"] == ["jpeg", "png", "webp"]
+    assert schemas["Stroke"]["enum"] == ["fine", "medium", "coarse"]
 
 
 def test_result_links_are_presigned_with_the_right_type(aws: Stack) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 import pytest
@@ -189,7 +190,7 @@ def test_site_deployment_ships_the_page_and_a_generated_config(synth: Synth) -> 
     # And config.json's API URL is filled in by CloudFormation from the API's endpoint
     markers = props["SourceMarkers"]
     api_id = synth.logical_id(synth.stack.api.http_api)
-    assert any(render(v) == f'"<{api_id}.ApiEndpoint>"' for m in markers for v in m.values())
+    assert any(render(v) == f"<{api_id}.ApiEndpoint>" for m in markers for v in m.values())
 
 
 def test_site_asset_holds_the_page_but_not_npm_files(synth: Synth) -> None:
@@ -201,3 +202,15 @@ def test_site_asset_holds_the_page_but_not_npm_files(synth: Synth) -> None:
     assert (site / "js").is_dir()
     for absent in ("node_modules", "package.json", "package-lock.json", "eslint.config.mjs", "config.json"):
         assert not (site / absent).exists(), absent
+
+
+def test_the_deployed_config_json_is_the_shared_site_config(synth: Synth) -> None:
+    # Given the staged config.json (the API's URL is a marker BucketDeployment fills in at deploy)
+    from stylemixer.page import site_config
+
+    (staged,) = [p / "config.json" for p in synth.outdir.glob("asset.*") if (p / "config.json").is_file()]
+    text = staged.read_text()
+    marker = text.split('"api_base_url": "', 1)[1].split('"', 1)[0]
+    deployed = json.loads(text.replace(marker, "https://api.example", 1))
+    # Then it is what the local stack serves, the page's request contract included
+    assert deployed == site_config("https://api.example")

@@ -158,7 +158,7 @@ REQUEST_CASES: list[RequestCase] = [
     # -- jobs: what they name ------------------------------------------------------------------
     RequestCase(
         "job naming an upload that was never made",
-        "api:400:UploadNotFound",
+        "api:404:UploadNotFound",
         "POST",
         "/jobs",
         lambda u: {"content": NOBODY, "styles": [{"preset": "tapestry"}]},

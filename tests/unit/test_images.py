@@ -599,7 +599,7 @@ def test_fit_within_never_upscales_and_returns_the_same_picture() -> None:
     assert fit_within(img, 400) is img
     assert fit_within(img, 5000) is img
     assert fit_within(img, None) is img
-    with pytest.raises(ValueError, match="max_size"):
+    with pytest.raises(ValueError, match="side must be at least 1 pixel"):
         fit_within(img, 0)
 
 

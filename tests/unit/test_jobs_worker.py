@@ -14,6 +14,7 @@ from stylemixer.errors import InvalidRequestError, WeightsMissingError
 from stylemixer.jobs.model import Job, JobParams, JobStatus, StyleRef, new_id, upload_key, utcnow
 from stylemixer.jobs.ports import TransientError
 from stylemixer.jobs.worker import JobTimedOutError, ProgressWriter, fail_abandoned, process_job
+from stylemixer.options import StylizeOptions
 from stylemixer.resources import MAX_RECEIVE_COUNT
 from stylemixer.styles import ImageStyle, PresetStyle, StylizeResult
 from tests.support.paths import testdata_path
@@ -65,7 +66,7 @@ def _queued(store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes,
     now = utcnow()
     job = Job(
         job_id=new_id(),
-        params=JobParams(content=content, styles=styles, **params),
+        params=JobParams(content=content, styles=styles, options=StylizeOptions.checked(**params)),
         created_at=now,
         updated_at=now,
         expires_at_epoch=int((now + timedelta(days=7)).timestamp()),

@@ -182,6 +182,17 @@ def test_other_methods_outside_the_api_are_refused(door: tuple[FrontDoor, Record
     assert recorder.events == []
 
 
+@pytest.mark.parametrize("method", ["TRACE", "QUERY"])
+def test_methods_http_server_does_not_know_still_reach_the_api(
+    door: tuple[FrontDoor, Recorder], method: str
+) -> None:
+    server, recorder = door
+    response = request(server, method, "/api/health")
+    assert response.status == 200
+    assert recorder.events[-1]["requestContext"]["http"]["method"] == method
+    assert request(server, method, "/index.html").status == 405
+
+
 def test_a_handler_that_raises_becomes_a_plain_500(door: tuple[FrontDoor, Recorder]) -> None:
     server, _ = door
 

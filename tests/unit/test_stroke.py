@@ -22,7 +22,7 @@ from stylemixer.neural.stroke import (
     working_side,
     working_size,
 )
-from stylemixer.options import STROKES, StylizeOptions
+from stylemixer.options import Stroke, StylizeOptions
 from stylemixer.styles import ImageStyle, PresetStyle
 from tests.support.paths import testdata_path
 from tests.support.strokes import STROKE_PHOTOS, fine_detail_share
@@ -59,7 +59,7 @@ def test_working_sizes_for_typical_pictures() -> None:
     assert working_size((1280, 853), "coarse") == (512, 341)
     # up to 1024 px, the same three sides whatever the size: fine upscales a smaller picture
     for size in ((1024, 683), (800, 534), (640, 450)):
-        assert [max(working_size(size, s)) for s in STROKES] == [1024, 724, 512]
+        assert [max(working_size(size, s)) for s in Stroke] == [1024, 724, 512]
     # within 1/16 of its own size a picture is painted as it is
     assert working_size((700, 400), "medium") == (700, 400)
     # a picture smaller than the coarse side is painted at its own size for coarse, upscaled for the others
@@ -72,7 +72,7 @@ def test_working_sizes_for_typical_pictures() -> None:
 
 @pytest.mark.parametrize("long_side", [*range(MIN_SIDE, 2200, 7), 2448, 3000, 4096, 4624, MAX_SIDE])
 def test_every_step_changes_the_stroke_size_at_every_picture_size(long_side: int) -> None:
-    fine, medium, coarse = (working_side(long_side, s) for s in STROKES)
+    fine, medium, coarse = (working_side(long_side, s) for s in Stroke)
     # each step paints the picture at least 1.3x smaller (√2 unless one of them snaps to the photo)
     assert fine >= 1.3 * medium
     assert medium >= 1.3 * coarse
@@ -243,5 +243,5 @@ def test_restore_detail_brings_an_upscaled_painting_down() -> None:
 
 def test_unknown_stroke_is_refused() -> None:
     with pytest.raises(InvalidRequestError) as info:
-        StylizeOptions(stroke="huge").validate(1)  # type: ignore[arg-type]
+        StylizeOptions.checked(stroke="huge")
     assert info.value.code == "InvalidStroke"
