@@ -64,6 +64,7 @@ infra: setup
 bench: setup
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.full_res
+	$(BIN)/python -m bench.batch
 
 # A bounded load run against the local stack on loopback (100 jobs, 10 clients); writes bench/load_results.json.
 load: setup
