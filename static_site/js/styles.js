@@ -1,6 +1,7 @@
 // Step 2 of the form: the styles. Presets are toggled in the gallery, paintings of one's own are
 // added with a file input; together they make "your mix", up to the limit, with a weight each when
 // blended. This module owns the chosen styles and the mix-mode control.
+import { choicesChanged } from "./changes.js";
 import { byId, el } from "./dom.js";
 import { acceptAttribute, checkImageFile } from "./files.js";
 import { renderChosen, renderGallery, updateShares } from "./gallery.js";
@@ -100,11 +101,13 @@ function render() {
       const item = chosen.find((c) => c.key === key);
       if (item) item.weight = value;
       updateShares(ui.chosen, chosen);
+      choicesChanged();
     },
     onRemove: remove,
   });
   ui.chosenEmpty.hidden = chosen.length > 0;
   if (gallery) gallery.sync(new Set(chosen.filter((c) => c.kind === "preset").map((c) => c.id)));
+  choicesChanged();
 }
 
 /**
@@ -147,6 +150,21 @@ export function styleCount() {
 /** The chosen styles as shown while their job runs: [{name, thumb}], in order. */
 export function chosenStyles() {
   return chosen.map((item) => ({ name: item.name, thumb: item.thumb }));
+}
+
+/**
+ * The chosen styles as the instant preview paints them: presets by id, paintings by their file (and a
+ * key that stays the same while the painting is in the mix), each with its weight; and the mix mode.
+ */
+export function styleChoice() {
+  return {
+    mix: chosen.length >= 2 ? ui.mixMode.value : "blend",
+    styles: chosen.map((item) =>
+      item.kind === "preset"
+        ? { kind: "preset", id: item.id, weight: item.weight }
+        : { kind: "upload", key: `painting-${item.key}`, file: item.image.file, weight: item.weight },
+    ),
+  };
 }
 
 /**

@@ -54,6 +54,9 @@ STATIC_TYPES: dict[str, str] = {
     ".ico": "image/x-icon",
     ".txt": "text/plain; charset=utf-8",
     ".webmanifest": "application/manifest+json",
+    ".json": "application/json",
+    ".wasm": "application/wasm",
+    ".onnx": "application/octet-stream",
 }
 
 
@@ -234,9 +237,13 @@ class FrontDoorHandler(BaseHTTPRequestHandler):
             body = b"Not found. The StyleMixer page is at /."
             self._send(HttpReply(404, [("Content-Type", "text/plain; charset=utf-8")], body), head=head)
             return
-        headers = [("Content-Type", STATIC_TYPES[file.suffix.lower()]), ("Cache-Control", "no-cache")]
-        if file.suffix == ".html":
-            headers.append(("Content-Security-Policy", self.server.csp))
+        # Every file carries the policy, as CloudFront sends it: a Web Worker runs under the policy
+        # of its own script's response, not the page's.
+        headers = [
+            ("Content-Type", STATIC_TYPES[file.suffix.lower()]),
+            ("Cache-Control", "no-cache"),
+            ("Content-Security-Policy", self.server.csp),
+        ]
         self._send(HttpReply(200, headers, file.read_bytes()), head=head)
 
     def _read_body(self) -> bytes | HttpReply:

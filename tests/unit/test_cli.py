@@ -200,3 +200,24 @@ def test_styles_json_lists_every_preset_with_its_thumbnail() -> None:
     assert {"id", "name", "index", "thumbnail"} <= set(rows[0])
     assert sorted(r["index"] for r in rows) == list(range(26))
     assert all(Path(r["thumbnail"]).is_file() for r in rows)
+
+
+@pytest.mark.usefixtures("weights_path")
+def test_weights_web_writes_the_pages_models(tmp_path: Path) -> None:
+    proc = run_cli("weights", "web", "--dest", str(tmp_path / "models"))
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((tmp_path / "models" / "manifest.json").read_text(encoding="utf-8"))
+    assert sorted(m["file"] for m in manifest["models"].values()) == [
+        "multistyle-features.onnx",
+        "multistyle.onnx",
+        "predictor.onnx",
+        "transformer-features.onnx",
+        "transformer.onnx",
+    ]
+    assert f"({manifest['total_bytes']} bytes)" in proc.stdout
+
+
+def test_weights_web_without_weights_says_how_to_build_them(tmp_path: Path) -> None:
+    proc = run_cli("weights", "web", "--dest", str(tmp_path / "models"), "--weights", str(tmp_path / "no.pt"))
+    assert_refused(proc, "stylemixer weights build")
+    assert not (tmp_path / "models").exists()

@@ -55,6 +55,12 @@ def site(tmp_path: Path) -> Path:
     (tmp_path / "node_modules" / "x.js").write_text("1", encoding="utf-8")
     (tmp_path / ".env").write_text("SECRET=1", encoding="utf-8")
     (tmp_path / "notes.py").write_text("print()", encoding="utf-8")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "manifest.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "models" / "net.onnx").write_bytes(b"\x08\x08")
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor" / "rt.wasm").write_bytes(b"\x00asm\x01\x00\x00\x00")
+    (tmp_path / "vendor" / "rt.mjs").write_text("export {};", encoding="utf-8")
     return tmp_path
 
 
@@ -153,6 +159,29 @@ def test_the_page_is_served_with_a_strict_content_security_policy(door: tuple[Fr
     assert script.status == 200
     assert script.getheader("Content-Type", "").startswith("text/javascript")
     assert page.getheader("X-Content-Type-Options") == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/models/manifest.json", "application/json"),
+        ("/models/net.onnx", "application/octet-stream"),
+        ("/vendor/rt.wasm", "application/wasm"),
+        ("/vendor/rt.mjs", "text/javascript; charset=utf-8"),
+        ("/js/main.js", "text/javascript; charset=utf-8"),
+    ],
+)
+def test_preview_files_are_served_with_their_types_and_the_policy(
+    door: tuple[FrontDoor, Recorder], path: str, content_type: str
+) -> None:
+    # The preview's worker, runtime and models: WebAssembly must be application/wasm to compile while
+    # it downloads, and every file carries the page's policy (a worker runs under its script's own)
+    server, _ = door
+    page = request(server, "GET", "/")
+    response = request(server, "GET", path)
+    assert response.status == 200
+    assert response.getheader("Content-Type") == content_type
+    assert response.getheader("Content-Security-Policy") == page.getheader("Content-Security-Policy")
 
 
 @pytest.mark.parametrize(
