@@ -143,8 +143,9 @@ class Functions(Construct):
         uploads = data.arn_for_objects(f"{UPLOADS_PREFIX}*")
         results = data.arn_for_objects(f"{RESULTS_PREFIX}*")
         # The API signs POSTs for new uploads (a presigned POST carries the signer's PutObject), reads
-        # the head of an upload to check its bytes, and signs GETs of results (a presigned GET carries
-        # the signer's GetObject). It writes nothing itself and deletes nothing.
+        # the head of an upload to check its bytes, and signs GETs of results and of the uploads a job
+        # named, for its answer to show the photo and style pictures (a presigned GET carries the
+        # signer's GetObject). It writes nothing itself and deletes nothing.
         self._allow(self.api, ["s3:PutObject", "s3:GetObject"], [uploads])
         self._allow(self.api, ["s3:GetObject"], [results])
         self._allow(self.api, ["dynamodb:PutItem", "dynamodb:GetItem"], [jobs.table.table_arn])
