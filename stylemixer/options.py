@@ -72,7 +72,7 @@ class Mix(Choice):
 
 
 class Stroke(Choice):
-    """The scale a style is painted at."""
+    """How big the strokes are relative to the picture (see :mod:`stylemixer.neural.stroke`)."""
 
     FINE = "fine", "Fine"
     MEDIUM = "medium", "Medium"
@@ -190,7 +190,9 @@ class StylizeOptions(BaseModel):
         None,
         strict=False,
         title="Stroke size",
-        description="The scale the style is painted at (default: chosen from the photo's size).",
+        description="How big the strokes are relative to the picture, on any photo: coarse paints at "
+        "512 px (big strokes), fine at the photo's own resolution (at least 1024 px), medium between "
+        "(default: medium).",
     )
     format: Annotated[OutputFormat, Flag(default=None, help="Default: from the output's suffix.")] = Field(
         OutputFormat.JPEG,

@@ -58,7 +58,7 @@ def request_description() -> dict[str, Any]:
 
     Generated from :func:`~stylemixer.options.option_specs`; the per-style weights are not among
     ``options`` (the page gives one per chosen style). A null default means the service decides (the
-    photo's size, a stroke size chosen from it...). Each call builds a new object.
+    photo's size, the medium stroke size...). Each call builds a new object.
 
     Example:
         >>> described = request_description()

@@ -64,11 +64,13 @@ def preview_image(page: Any) -> Image.Image:
 
 
 def cli_picture(photo: Path, out: Path, *args: str) -> Image.Image:
-    """What ``stylemixer stylize photo --max-size 384 ...`` paints, through the installed console script."""
+    """What ``stylemixer stylize photo --max-size 384 --stroke coarse ...`` paints, through the installed
+    console script: the coarse stroke paints a picture of 512 px or less as it is, as the preview does
+    (the other stroke sizes paint it upscaled, with finer strokes)."""
     script = Path(sys.executable).with_name("stylemixer")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "stylemixer.cli"]
     subprocess.run(
-        [*command, "stylize", str(photo), "-o", str(out), "--max-size", "384", *args],
+        [*command, "stylize", str(photo), "-o", str(out), "--max-size", "384", "--stroke", "coarse", *args],
         check=True,
         capture_output=True,
         timeout=300,

@@ -117,8 +117,8 @@ export function createPreview(ui) {
     ui.canvas.dataset.state = asked.size ? "working" : "ready";
     ui.canvas.hidden = showing !== "preview";
     ui.caption.textContent = message.reduced
-      ? `Preview at ${message.width} × ${message.height} pixels: the full picture is painted at its own size, where the strokes are finer.`
-      : `Preview at the photo's own size, ${message.width} × ${message.height} pixels: the full picture looks like this.`;
+      ? `Preview at ${message.width} × ${message.height} pixels: the full picture is painted at the stroke size chosen, where the strokes are finer.`
+      : `Preview at the photo's own size, ${message.width} × ${message.height} pixels: with coarse strokes the full picture looks like this; fine and medium paint finer ones.`;
     const tooSlow = firstMs !== null ? firstMs > FIRST_PREVIEW_LIMIT_MS : tookMs > LATER_PREVIEW_LIMIT_MS;
     slow = tooSlow ? slow + 1 : 0;
     if ((firstMs !== null && tooSlow) || slow >= 2) turnOff("too slow on this device");
