@@ -57,9 +57,13 @@ def make_photos(folder: Path, count: int) -> list[Path]:
     return photos
 
 
-def run_cli(photos: list[Path], out: Path, style: str) -> tuple[float, list[dict[str, Any]]]:
+def run_cli(
+    photos: list[Path], out: Path, style: str, stroke: str | None = None
+) -> tuple[float, list[dict[str, Any]]]:
     """Wall seconds of one ``stylemixer stylize`` run over ``photos``, and its JSON lines."""
     command = [str(SCRIPT), "stylize", *map(str, photos), "-o", f"{out}/", "--style", style, "--json"]
+    if stroke:
+        command += ["--stroke", stroke]
     started = time.perf_counter()
     proc = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
     wall = time.perf_counter() - started
@@ -72,19 +76,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=20)
     parser.add_argument("--style", default="tapestry")
+    parser.add_argument("--stroke", choices=["fine", "medium", "coarse"], help="default: the engine's")
     args = parser.parse_args(argv)
 
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="stylemixer-batch-") as tmp:
         folder = Path(tmp)
         photos = make_photos(folder, args.photos)
-        wall, reports = run_cli(photos, folder / "out", args.style)
-        single_wall, (single,) = run_cli(photos[:1], folder / "one", args.style)
+        wall, reports = run_cli(photos, folder / "out", args.style, args.stroke)
+        single_wall, (single,) = run_cli(photos[:1], folder / "one", args.style, args.stroke)
     stylize = sum(r["stylize_seconds"] for r in reports)
     results = {
         "photos": len(reports),
         "megapixels_each": round(SIZE[0] * SIZE[1] / 1e6, 3),
         "style": args.style,
+        "stroke": args.stroke or "default",
         "batch_wall_seconds": round(wall, 2),
         "sum_stylize_seconds": round(stylize, 2),
         "ratio": round(wall / stylize, 3),

@@ -7,6 +7,10 @@ painted: where each result goes (:func:`plan_batch`, which refuses two photos th
 to one file, or a result that would overwrite a photo); what happens to each photo is one
 :class:`Outcome`, and the run's exit status comes from all of them (:func:`exit_status`).
 
+Reading a photo (decoding it, turning it upright, into sRGB) happens one photo ahead, in a thread of
+its own (:class:`ReadAhead`): the first while torch is imported, each next one while the engine
+paints, so neither waits for the other.
+
 Torch-free: the painting itself is passed in, so the planning and the reporting are tested alone.
 
 Example:
@@ -22,16 +26,21 @@ import json
 import os
 import sys
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Generic, Self, TextIO, TypeVar
 
 from stylemixer.errors import InvalidRequestError, StyleMixerError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+    from types import TracebackType
 
     from stylemixer.options import OutputFormat
+
+T = TypeVar("T")
 
 #: Exit statuses of a run: as for one photo, a refused photo is 2 and a fault of ours is 1.
 EXIT_OK, EXIT_INTERNAL, EXIT_REFUSED = 0, 1, 2
@@ -120,6 +129,51 @@ def plan_batch(
 
 def _same_file_key(path: Path) -> Path:
     return Path(os.path.normcase(os.path.abspath(path)))
+
+
+class ReadAhead(Generic[T]):
+    """``read(item)`` for each of ``items`` in order, done one item ahead in a thread of its own.
+
+    :meth:`next` gives the next item's result (or raises what reading it raised) and starts reading
+    the one after, so the reading of a photo overlaps the painting of the one before (Pillow decodes
+    without holding the interpreter's lock). At most ``ahead`` results wait in memory.
+
+    Example:
+        >>> with ReadAhead(["a", "b"], str.upper) as reads:
+        ...     reads.next(), reads.next()
+        ('A', 'B')
+    """
+
+    def __init__(self, items: Sequence[Any], read: Callable[[Any], T], ahead: int = 1) -> None:
+        self._items = iter(items)
+        self._read = read
+        self._ahead = ahead
+        self._pending: deque[Future[T]] = deque()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead")
+
+    def __enter__(self) -> Self:
+        for _ in range(self._ahead):
+            self._submit_next()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _submit_next(self) -> None:
+        item = next(self._items, _END)
+        if item is not _END:
+            self._pending.append(self._pool.submit(self._read, item))
+
+    def next(self) -> T:
+        """The next item's result; the reading of the one after it starts now."""
+        future = self._pending.popleft()
+        self._submit_next()
+        return future.result()
+
+
+_END = object()
 
 
 @dataclass

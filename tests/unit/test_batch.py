@@ -15,6 +15,7 @@ from stylemixer.batch import (
     EXIT_REFUSED,
     BatchItem,
     BatchRun,
+    ReadAhead,
     exit_status,
     plan_batch,
 )
@@ -96,3 +97,23 @@ def test_every_photo_is_tried_and_the_status_says_the_worst_that_happened() -> N
 
     # All painted: exit 0
     assert _run(lambda item, label: {"input": str(item.input)}, items)[0] == EXIT_OK
+
+
+def test_photos_are_read_one_ahead_in_order_with_their_own_refusals() -> None:
+    # Given a reader that notes what it reads, and refuses one item
+    read: list[str] = []
+
+    def reader(name: str) -> str:
+        read.append(name)
+        if name == "bad":
+            raise StyleMixerError("NotAnImage", "not a picture")
+        return name.upper()
+
+    with ReadAhead(["a", "bad", "c"], reader) as reads:
+        # When the first is taken, Then it is that item's result, and the next one is being read
+        assert reads.next() == "A"
+        # And a refusal comes out for its own item only
+        with pytest.raises(StyleMixerError, match="not a picture"):
+            reads.next()
+        assert reads.next() == "C"
+    assert read == ["a", "bad", "c"]
