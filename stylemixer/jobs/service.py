@@ -233,17 +233,18 @@ def _asked(store: BlobStore, job: Job, site_url: str | None) -> JobAsked:
             continue
         number += 1
         fallback = f"Your picture {number}" if several else "Your picture"
-        url = _picture_url(store, upload_key("style", str(ref.upload)), f"stylemixer-{short}-style-{number}")
+        url = _upload_url(store, "style", str(ref.upload), f"stylemixer-{short}-style-{number}")
         styles.append(StyleAsked(upload=ref.upload, name=ref.name or fallback, thumbnail_url=url))
     content = PictureOut(
         upload=params.content,
-        url=_picture_url(store, upload_key("content", params.content), f"stylemixer-{short}-photo"),
+        url=_upload_url(store, "content", params.content, f"stylemixer-{short}-photo"),
     )
     return JobAsked(**dict(params.options), content=content, styles=styles)
 
 
-def _picture_url(store: BlobStore, key: str, filename: str) -> str:
-    return store.presign_get(key, None, RESULT_URL_SECONDS, filename)
+def _upload_url(store: BlobStore, purpose: UploadPurpose, upload_id: str, filename: str) -> str:
+    """A short-lived link to a job's own upload, scoped like a result's link (that key only)."""
+    return store.presign_get(upload_key(purpose, upload_id), None, RESULT_URL_SECONDS, filename)
 
 
 def check_upload(
