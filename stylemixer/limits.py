@@ -16,9 +16,23 @@ MAX_SIDE = 8192
 MIN_SIDE = 32
 #: Most styles in one job (a blend or a regions mix).
 MAX_STYLES = 4
-#: Smallest and largest ``max_size`` a caller may ask for.
+#: How long after it is stored an upload may be named by new jobs, in seconds: a visit's further
+#: tries reuse the photo instead of sending it again. The bucket deletes uploads at least a day after
+#: they are stored (the deployment's lifecycle rule, at least one day); stopping new jobs four hours
+#: sooner leaves a job accepted at the last moment time to wait in the queue and be read.
+UPLOAD_REUSE_SECONDS = 20 * 3600
+#: Smallest and largest cap on the output's longer side a caller may ask for.
 MIN_OUTPUT_SIDE = 64
 MAX_OUTPUT_SIDE = MAX_SIDE
-#: Content types we accept, decided from the bytes, never from what the client says.
-ALLOWED_FORMATS: dict[str, str] = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-OUTPUT_FORMATS: dict[str, str] = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+#: Content types we accept, decided from the bytes, never from what the client says. HEIF is what
+#: phones write as .heic (HEVC inside the HEIF container); AVIF is AV1 inside the same container.
+ALLOWED_FORMATS: dict[str, str] = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "HEIF": "image/heic",
+    "AVIF": "image/avif",
+}
+#: Content types an upload may declare (the S3 POST policy holds the client to it): the formats'
+#: own, and ``image/heif``, which some systems give the same .heic files.
+UPLOAD_CONTENT_TYPES: tuple[str, ...] = (*ALLOWED_FORMATS.values(), "image/heif")

@@ -1,14 +1,34 @@
 """The page's ``config.json``: one function, so the local stack and the CDK stack serve the same shape.
 
-The page reads it once at start; it carries the API's base URL and the limits the page checks
-before uploading (the API checks them again; the page only saves the user a wasted upload).
+The page reads it once at start; it carries the API's base URL, the limits the page checks before
+uploading (the API checks them again; the page only saves the user a wasted upload), and under
+``request`` what a job may ask for: the id pattern, the most styles, and every option's type,
+allowed values with their labels, bounds, default and help, read from
+:class:`~stylemixer.options.StylizeOptions`, so the page offers exactly what the API accepts and has
+no copy of its own.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from stylemixer.limits import MAX_PIXELS, MAX_SIDE, MAX_STYLES, MAX_UPLOAD_BYTES, MIN_SIDE
+from stylemixer.jobs.model import ID_PATTERN
+from stylemixer.limits import (
+    MAX_PIXELS,
+    MAX_SIDE,
+    MAX_STYLES,
+    MAX_UPLOAD_BYTES,
+    MIN_SIDE,
+    UPLOAD_CONTENT_TYPES,
+)
+from stylemixer.options import MIXED_KINDS_CODE, MIXED_KINDS_MESSAGE, option_specs
+
+if TYPE_CHECKING:
+    from stylemixer.options import OptionSpec
+
+#: What lies in ``static_site/`` for npm (Bootstrap's package, the lint tools and their config) and is
+#: not part of the page: the local front door never serves it and the CDK deployment leaves it out.
+SITE_TOOLING: tuple[str, ...] = ("node_modules", "package.json", "package-lock.json", "eslint.config.mjs")
 
 
 def site_config(api_base_url: str) -> dict[str, Any]:
@@ -25,9 +45,48 @@ def site_config(api_base_url: str) -> dict[str, Any]:
         "max_side": MAX_SIDE,
         "min_side": MIN_SIDE,
         "max_styles": MAX_STYLES,
-        "accepted_types": ["image/jpeg", "image/png", "image/webp"],
+        "accepted_types": list(UPLOAD_CONTENT_TYPES),
         "poll_interval_ms": 1000,
+        "request": request_description(),
+        # Refusals the page can foresee, with the API's own words, keyed by the API's error code.
+        "messages": {MIXED_KINDS_CODE: MIXED_KINDS_MESSAGE},
     }
+
+
+def request_description() -> dict[str, Any]:
+    """What a job may ask for, as the page reads it: the id pattern, how many styles, each option.
+
+    Generated from :func:`~stylemixer.options.option_specs`; the per-style weights are not among
+    ``options`` (the page gives one per chosen style). A null default means the service decides (the
+    photo's size, the medium stroke size...). Each call builds a new object.
+
+    Example:
+        >>> described = request_description()
+        >>> described["id_pattern"], described["max_styles"]
+        ('^[0-9a-f]{32}$', 4)
+        >>> all(option["title"] and option["description"] for option in described["options"].values())
+        True
+    """
+    return {
+        "id_pattern": ID_PATTERN,
+        "max_styles": MAX_STYLES,
+        "options": {spec.name: _option(spec) for spec in option_specs() if spec.type != "array"},
+    }
+
+
+def _option(spec: OptionSpec) -> dict[str, Any]:
+    described: dict[str, Any] = {"type": spec.type}
+    if spec.choices is not None:
+        described["enum"] = [choice.value for choice in spec.choices]
+        described["labels"] = {choice.value: choice.label for choice in spec.choices}
+    if spec.type in ("number", "integer"):
+        described["minimum"] = spec.minimum
+        described["maximum"] = spec.maximum
+    default = spec.default
+    described["default"] = default.value if spec.choices is not None and default is not None else default
+    described["title"] = spec.title
+    described["description"] = spec.description
+    return described
 
 
 def content_security_policy(api_origin: str, data_origins: tuple[str, ...] | list[str] = ()) -> str:
@@ -36,7 +95,12 @@ def content_security_policy(api_origin: str, data_origins: tuple[str, ...] | lis
     ``connect-src`` lets the page call the API and POST uploads to (and fetch results from) the data
     bucket; ``img-src`` shows results from the bucket, previews from ``blob:`` URLs, and Bootstrap's
     inline ``data:`` icons. No inline script, no framing, no plugins. The CDK stack sends it as a
-    CloudFront response header; the local stack can send the same with its own origins.
+    CloudFront response header on every file; the local stack sends the same with its own origins.
+
+    The in-browser preview needs two more words, and nothing broader: ``'wasm-unsafe-eval'`` lets
+    the page's own scripts compile WebAssembly (onnxruntime-web; it allows no JavaScript ``eval``),
+    and ``worker-src 'self'`` lets it start its Web Worker from the page's own files only. A
+    worker's policy is the one sent with its script, which is this one too.
 
     Example:
         >>> "connect-src 'self' https://api.example" in content_security_policy("https://api.example")
@@ -46,7 +110,8 @@ def content_security_policy(api_origin: str, data_origins: tuple[str, ...] | lis
     data = " ".join(data_origins)
     directives = [
         "default-src 'none'",
-        "script-src 'self'",
+        "script-src 'self' 'wasm-unsafe-eval'",
+        "worker-src 'self'",
         "style-src 'self'",
         f"img-src 'self' data: blob: {data}".rstrip(),
         "font-src 'self'",

@@ -61,6 +61,7 @@ PRESETS: tuple[Preset, ...] = tuple(
 )
 
 NUM_PRESETS = len(PRESETS)
+PRESET_IDS: tuple[str, ...] = tuple(p.id for p in PRESETS)
 _BY_ID = {p.id: p for p in PRESETS}
 
 

@@ -1,11 +1,17 @@
-"""Names shared by the CDK app and the local stack, so both create the same resources.
+"""Names and numbers shared by the CDK app, the local stack and the handlers, so all three agree.
 
 The deployed stack lets CloudFormation add a unique suffix to physical names; the local stack uses
 the base names as they are. Handlers never hard-code a name: they read the environment variables
-named here, which both the stack and the local stack set.
+named here, which both the stack and the local stack set. The functions' sizes, timeouts and the
+queue's retry settings live here too, each with the reason for its value: the CDK app's settings
+default to them and the local stack runs with them. What each function may do in AWS is in
+:mod:`stylemixer.permissions`.
 """
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 #: CloudWatch metrics namespace (EMF) and the Powertools service name.
 METRICS_NAMESPACE = "StyleMixer"
@@ -25,12 +31,136 @@ RESULTS_PREFIX = "results/"
 TABLE_PARTITION_KEY = "job_id"
 TABLE_TTL_ATTRIBUTE = "expires_at_epoch"
 
-#: Queue: receives before a message moves to the dead-letter queue; visibility timeout is at least
-#: this many times the worker's timeout (AWS's advice for SQS event sources).
+#: Queue: receives of a job's message before it moves to the dead-letter queue. The default of the
+#: ``max_receive_count`` setting; the worker reads the deployed value from ENV_MAX_RECEIVE_COUNT,
+#: set from the same setting, so it fails a job on the receive that is really the last.
 MAX_RECEIVE_COUNT = 3
-#: The worker's default timeout (Lambda's maximum): a 16 MP regions job on a cold container needs it.
-WORKER_TIMEOUT_SECONDS = 900
+#: The queue hides a received message for this many times the worker's timeout (AWS's advice for
+#: SQS event sources: a message is never handed to a second worker while the first may still run).
 VISIBILITY_TIMEOUT_FACTOR = 6
+
+# -- Lambda's CPUs -----------------------------------------------------------------------------------
+
+#: Lambda gives a function CPU in proportion to its memory: one vCPU at 1,769 MB, up to six.
+LAMBDA_MB_PER_VCPU = 1769
+LAMBDA_MAX_VCPUS = 6
+
+
+def lambda_vcpus(memory_mb: int) -> float:
+    """The vCPUs Lambda allocates to a function of ``memory_mb`` (fractional below 1,769 MB).
+
+    Example:
+        >>> round(lambda_vcpus(3008), 2)
+        1.7
+    """
+    return min(LAMBDA_MAX_VCPUS, memory_mb / LAMBDA_MB_PER_VCPU)
+
+
+# -- the worker's timeout, from the slowest job measured -------------------------------------------
+
+#: The slowest job: a 16 MP picture painted with 4 styles by region took 27 s on 2 cores
+#: (docs/full-resolution.md). The regions path may grow to (K + 1/2) times one style's 7 s at 16 MP
+#: before it is worth redesigning, 31.5 s for K = 4 styles: sized for that, in CPU-core seconds.
+WORST_JOB_CORE_SECONDS = 2 * 31.5
+#: What every large job pays besides painting: a cold start (torch and the weights), reading and
+#: decoding a 25 MB upload, encoding and writing a 16 MP result.
+WORST_JOB_FIXED_SECONDS = 15
+#: The painting runs on torch's two threads: more vCPUs than that do not make it faster.
+PAINTING_THREADS = 2
+#: The worker's timeout is at least this many times the slowest job at its memory size.
+WORKER_TIMEOUT_MARGIN = 3
+#: The worker's memory by default (1.7 vCPUs; the largest pictures peak under 1.5 GB).
+WORKER_MEMORY_MB = 3008
+#: glibc's heaps (arenas) in the worker. Left alone, glibc adds one for each thread that finds the
+#: others busy, which depends on the CPU's contention: the same 16 MP job peaked anywhere from
+#: 1.35 to 1.75 GB. Two (torch paints on two threads) keep it at 1.35-1.36 GB, whatever the load.
+WORKER_MALLOC_ARENA_MAX = "2"
+
+
+def worst_job_seconds(memory_mb: int) -> float:
+    """How long the slowest job takes on a worker of ``memory_mb`` (see WORST_JOB_CORE_SECONDS).
+
+    Example:
+        >>> round(worst_job_seconds(3008))
+        52
+    """
+    return WORST_JOB_FIXED_SECONDS + WORST_JOB_CORE_SECONDS / min(PAINTING_THREADS, lambda_vcpus(memory_mb))
+
+
+#: The worker's default timeout: 3 times the slowest job at 3,008 MB (52 s), rounded up to whole
+#: minutes: 180 s. A crash or a timeout returns the message after 6 times this (18 minutes); any
+#: other failure returns it sooner (see :mod:`stylemixer.jobs.worker`'s retry back-off).
+WORKER_TIMEOUT_SECONDS = 60 * math.ceil(WORKER_TIMEOUT_MARGIN * worst_job_seconds(WORKER_MEMORY_MB) / 60)
+
+#: The dead-letter consumer only marks jobs failed (a few small calls per message).
+DLQ_HANDLER_TIMEOUT_SECONDS = 30
+#: The API function: small, no torch; API Gateway waits at most 30 s for it.
+API_MEMORY_MB = 512
+API_TIMEOUT_SECONDS = 10
+
+# -- how long the queues keep messages -------------------------------------------------------------
+
+#: SQS keeps a message at most 14 days; the dead-letter queue keeps them that long. A message keeps
+#: its first enqueue time when it moves there, so the jobs queue must keep them for less.
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+#: A backlog this old must still reach a worker (the OldestQueuedJob alarm fires long before).
+BACKLOG_ALLOWANCE_SECONDS = 24 * 3600
+#: The jobs queue keeps messages at least SQS's default, 4 days.
+MIN_QUEUE_RETENTION_SECONDS = 4 * 24 * 3600
+
+
+def queue_retention_seconds(max_receive_count: int, visibility_seconds: int) -> int:
+    """How long the jobs queue keeps a message: time for every receive, after a day of backlog.
+
+    Every message then either finishes or reaches the dead-letter queue before SQS drops it.
+    Raises ``ValueError`` when that does not fit in what SQS allows below the dead-letter queue's.
+
+    Example:
+        >>> queue_retention_seconds(3, 6 * 180) // 86400
+        4
+    """
+    needed = BACKLOG_ALLOWANCE_SECONDS + max_receive_count * visibility_seconds
+    if needed >= DLQ_RETENTION_SECONDS:
+        raise ValueError(
+            f"{max_receive_count} receives of {visibility_seconds} s each, after a day of backlog, "
+            "do not fit in the 14 days SQS keeps a message"
+        )
+    return max(MIN_QUEUE_RETENTION_SECONDS, needed)
+
+
+# -- AWS clients inside the functions' timeouts ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClientTimeouts:
+    """botocore's timeouts and attempts for one function's clients.
+
+    A stalled call must end (and the function answer in its own words) before the function's own
+    timeout does: :attr:`worst_seconds` is checked against each function's timeout.
+    """
+
+    connect: float
+    read: float
+    attempts: int
+
+    @property
+    def worst_seconds(self) -> float:
+        """The longest one call can take: every attempt waits out both timeouts, plus botocore's
+        back-off between attempts (standard mode: up to 1, 2, 4 ... s).
+
+        Example:
+            >>> ClientTimeouts(connect=1, read=2, attempts=2).worst_seconds
+            7.0
+        """
+        backoff = 2 ** (self.attempts - 1) - 1
+        return float(self.attempts * (self.connect + self.read) + backoff)
+
+
+#: The API and the dead-letter consumer make small calls (a 1 KB ranged GET, single items, one
+#: message), answered in milliseconds: 7 s at worst, inside the API's 10 s.
+API_CLIENT_TIMEOUTS = ClientTimeouts(connect=1, read=2, attempts=2)
+#: The worker reads and writes pictures of up to 25 MB: more patience, well inside its timeout.
+WORKER_CLIENT_TIMEOUTS = ClientTimeouts(connect=2, read=10, attempts=3)
 
 #: Environment variables read by the handlers (validated at cold start).
 ENV_BUCKET = "STYLEMIXER_BUCKET"
@@ -40,12 +170,16 @@ ENV_ALLOWED_ORIGINS = "STYLEMIXER_ALLOWED_ORIGINS"
 ENV_WEIGHTS = "STYLEMIXER_WEIGHTS"
 #: Public URL of the site (CloudFront or the local stack); preset thumbnails are made absolute with it.
 ENV_SITE_URL = "STYLEMIXER_SITE_URL"
+#: The deployment's stage: a dimension of every custom metric, so two stages never share a series.
+ENV_STAGE = "STYLEMIXER_STAGE"
+#: The worker's copy of the queue's maxReceiveCount (set from the same setting as the queue's).
+ENV_MAX_RECEIVE_COUNT = "STYLEMIXER_MAX_RECEIVE_COUNT"
 
 #: Handler entry points inside the one container image.
 API_HANDLER = "functions.api.handler.handler"
 WORKER_HANDLER = "functions.worker.handler.handler"
 #: Consumes the dead-letter queue: marks every job it sees failed, so none stays queued or running.
-DLQ_HANDLER = "functions.worker.handler.dlq_handler"
+DLQ_HANDLER = "functions.dead_letters.handler.handler"
 
 #: CloudFormation output keys.
 OUTPUT_SITE_URL = "SiteUrl"

@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from stylemixer.resources import ENV_ALLOWED_ORIGINS, ENV_BUCKET, ENV_QUEUE_URL, ENV_SITE_URL, ENV_TABLE
+from stylemixer.resources import (
+    ENV_ALLOWED_ORIGINS,
+    ENV_BUCKET,
+    ENV_MAX_RECEIVE_COUNT,
+    ENV_QUEUE_URL,
+    ENV_SITE_URL,
+    ENV_STAGE,
+    ENV_TABLE,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -36,6 +44,10 @@ class Settings(BaseModel):
     queue_url: str | None = Field(default=None, pattern=r"^https?://\S+$", max_length=2048)
     allowed_origins: tuple[str, ...] = ()
     site_url: str | None = Field(default=None, pattern=r"^https?://\S+$", max_length=2048)
+    #: The deployment's stage, a dimension of every custom metric (the CDK app sets it).
+    stage: str = Field(default="unnamed", pattern=r"^[a-z][a-z0-9-]{0,31}$")
+    #: The queue's maxReceiveCount: the worker fails a job for good on that receive.
+    max_receive_count: int | None = Field(default=None, ge=1, le=1000)
 
     @field_validator("allowed_origins")
     @classmethod
@@ -46,7 +58,12 @@ class Settings(BaseModel):
         return origins
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, require_queue: bool = False) -> Settings:
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        require_queue: bool = False,
+        require_max_receive_count: bool = False,
+    ) -> Settings:
         """Read and check the variables; raise :class:`ConfigError` naming each one that is wrong."""
         env = os.environ if environ is None else environ
         names = {
@@ -55,6 +72,8 @@ class Settings(BaseModel):
             "queue_url": ENV_QUEUE_URL,
             "allowed_origins": ENV_ALLOWED_ORIGINS,
             "site_url": ENV_SITE_URL,
+            "stage": ENV_STAGE,
+            "max_receive_count": ENV_MAX_RECEIVE_COUNT,
         }
         raw: dict[str, object] = {field: env[name] for field, name in names.items() if env.get(name)}
         if "allowed_origins" in raw:
@@ -64,6 +83,8 @@ class Settings(BaseModel):
         problems: list[str] = []
         if require_queue and "queue_url" not in raw:
             problems.append(f"{ENV_QUEUE_URL}: required by the API function")
+        if require_max_receive_count and "max_receive_count" not in raw:
+            problems.append(f"{ENV_MAX_RECEIVE_COUNT}: required by the worker (the queue's maxReceiveCount)")
         try:
             settings = cls.model_validate(raw)
         except ValidationError as exc:

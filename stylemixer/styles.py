@@ -45,22 +45,3 @@ class StylizeResult:
 
     image: Image.Image
     regions: Image.Image | None = None
-
-
-def check_blend_kinds(n_presets: int, n_pictures: int, mix: str) -> None:
-    """Refuse a blend that mixes presets with pictures: their networks share no style space.
-
-    Torch-free, so the API refuses such a job with a 4xx before it is queued, and the engine (which
-    the CLI drives directly) applies the same rule with the same words.
-
-    Example:
-        >>> check_blend_kinds(2, 0, "blend")
-    """
-    from stylemixer.errors import InvalidRequestError
-
-    if mix == "blend" and n_presets and n_pictures:
-        raise InvalidRequestError(
-            "MixedStyleKinds",
-            "A blend can combine presets with presets or your own pictures with each other, "
-            "not both; choose the regions mix to combine them.",
-        )

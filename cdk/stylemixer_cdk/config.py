@@ -14,14 +14,21 @@ import re
 from typing import Any, ClassVar, Self
 
 from aws_cdk import aws_logs as logs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from stylemixer.errors import StyleMixerError
 from stylemixer.resources import (
+    API_CLIENT_TIMEOUTS,
+    API_MEMORY_MB,
+    API_TIMEOUT_SECONDS,
     DATA_BUCKET,
     MAX_RECEIVE_COUNT,
     VISIBILITY_TIMEOUT_FACTOR,
+    WORKER_CLIENT_TIMEOUTS,
+    WORKER_MEMORY_MB,
     WORKER_TIMEOUT_SECONDS,
+    queue_retention_seconds,
+    worst_job_seconds,
 )
 
 #: Retention periods CloudWatch Logs accepts, in days, and their names in CDK's enum.
@@ -32,6 +39,17 @@ LOG_RETENTION_DAYS: dict[int, str] = {
     1096: "THREE_YEARS", 1827: "FIVE_YEARS", 2192: "SIX_YEARS", 2557: "SEVEN_YEARS",
     2922: "EIGHT_YEARS", 3288: "NINE_YEARS", 3653: "TEN_YEARS",
 }  # fmt: skip
+
+#: Stages that may deploy without anyone to alarm: ``dev`` and ``dev-<name>``. Any other stage must
+#: name ``alarm_email``, or its alarms would fire to a topic no one reads.
+UNWATCHED_STAGE = re.compile(r"^dev(-[a-z0-9-]+)?$")
+#: The worker's CPU alarm: every vCPU the function has (Lambda's allocation, not the CPUs it can see)
+#: busy for 15 minutes. A painting job keeps torch's threads busy but reads, decodes and saves on
+#: one, so a normal busy worker averages below this; see docs/operators.md.
+WORKER_CPU_ALARM_PERCENT = 95
+#: The worker's memory alarm: one invocation's peak within 15 % of the function's memory (a 16 MP
+#: job peaks near 1.5 GB, half of the default 3,008 MB).
+WORKER_MEMORY_ALARM_PERCENT = 85
 
 _ORIGIN = re.compile(r"^(https://[a-z0-9.-]+(:\d{1,5})?|http://(localhost|127\.0\.0\.1)(:\d{1,5})?)$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -107,20 +125,20 @@ class StackConfig(ContextModel):
 
     #: Lower-case name of the deployment; part of the stack name and the data bucket's name.
     stage: str = Field("dev", pattern=r"^[a-z][a-z0-9-]{0,11}$")
-    #: Where alarm notifications go; empty means the topic has no subscription.
+    #: Where alarm notifications go; required but for development stages (see UNWATCHED_STAGE).
     alarm_email: str | None = None
     #: Origins allowed besides the site's own CloudFront origin (e.g. a custom domain).
     allowed_origins: tuple[str, ...] = ()
 
     # The API function: small, no torch on its path.
-    api_memory_mb: int = Field(512, ge=128, le=10240)
-    api_timeout_seconds: int = Field(10, ge=1, le=29)
+    api_memory_mb: int = Field(API_MEMORY_MB, ge=128, le=10240)
+    api_timeout_seconds: int = Field(API_TIMEOUT_SECONDS, ge=1, le=29)
     # HTTP API stage throttling, requests per second and burst.
     api_rate_limit: int = Field(20, ge=1, le=10000)
     api_burst_limit: int = Field(40, ge=1, le=5000)
 
     # The worker: the one function that runs torch.
-    worker_memory_mb: int = Field(3008, ge=1024, le=10240)
+    worker_memory_mb: int = Field(WORKER_MEMORY_MB, ge=1024, le=10240)
     worker_timeout_seconds: int = Field(WORKER_TIMEOUT_SECONDS, ge=60, le=900)
     worker_ephemeral_mb: int = Field(1024, ge=512, le=10240)
     #: Most worker instances the queue's event source runs at once (SQS maximum concurrency).
@@ -137,8 +155,8 @@ class StackConfig(ContextModel):
 
     # Alarm thresholds.
     api_requests_alarm_threshold: int = Field(100, ge=1)
-    worker_cpu_alarm_percent: float = Field(80, gt=0, le=100)
-    worker_memory_alarm_percent: float = Field(80, gt=0, le=100)
+    worker_cpu_alarm_percent: float = Field(WORKER_CPU_ALARM_PERCENT, gt=0, le=100)
+    worker_memory_alarm_percent: float = Field(WORKER_MEMORY_ALARM_PERCENT, gt=0, le=100)
     oldest_message_alarm_seconds: int = Field(600, ge=60, le=1209600)
 
     @field_validator("alarm_email", mode="before")
@@ -174,6 +192,51 @@ class StackConfig(ContextModel):
         if value not in LOG_RETENTION_DAYS:
             raise ValueError(f"CloudWatch Logs keeps logs for one of {list(LOG_RETENTION_DAYS)} days")
         return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        """Refuse settings that would deploy a stack which misbehaves: each check names its keys.
+
+        (A :class:`ContextError` passes through pydantic unchanged: its sentence is the message.)
+        """
+        if self.alarm_email is None and not UNWATCHED_STAGE.match(self.stage):
+            raise ContextError(
+                message=f"alarm_email is required for stage {self.stage!r}: its alarms would reach no one. "
+                "Set it in cdk.json or give -c alarm_email=you@example.org (only dev stages may go without)."
+            )
+        worst = worst_job_seconds(self.worker_memory_mb)
+        if self.worker_timeout_seconds < worst:
+            raise ContextError(
+                message=f"worker_timeout_seconds: {self.worker_timeout_seconds} s is shorter than the "
+                f"slowest job takes at worker_memory_mb={self.worker_memory_mb} (about {worst:.0f} s); "
+                "raise the timeout or the memory."
+            )
+        for key, timeout, client in (
+            ("api_timeout_seconds", self.api_timeout_seconds, API_CLIENT_TIMEOUTS),
+            ("worker_timeout_seconds", self.worker_timeout_seconds, WORKER_CLIENT_TIMEOUTS),
+        ):
+            if timeout <= client.worst_seconds:
+                raise ContextError(
+                    message=f"{key}: {timeout} s leaves no time for one stalled AWS call, which may take "
+                    f"{client.worst_seconds:g} s; give more than that."
+                )
+        try:
+            queue_retention_seconds(self.max_receive_count, self.queue_visibility_seconds)
+        except ValueError as exc:
+            raise ContextError(
+                message=f"max_receive_count: {exc} (the queue's visibility is 6 x worker_timeout_seconds)."
+            ) from None
+        return self
+
+    @property
+    def watched(self) -> bool:
+        """Whether anyone is told of the alarms (an e-mail subscription to the topic)."""
+        return self.alarm_email is not None
+
+    @property
+    def queue_retention_seconds(self) -> int:
+        """How long the jobs queue keeps a message: every receive fits, after a day of backlog."""
+        return queue_retention_seconds(self.max_receive_count, self.queue_visibility_seconds)
 
     @property
     def log_retention(self) -> logs.RetentionDays:

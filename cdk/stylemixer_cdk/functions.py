@@ -3,8 +3,11 @@
 - the API (``functions.api.handler.handler``, a command override): signs uploads, checks them,
   writes jobs, enqueues them, signs result URLs; it never imports torch;
 - the worker (the image's default command): reads uploads, stylizes, writes results;
-- the dead-letter consumer (``functions.worker.handler.dlq_handler``): marks a job failed when its
+- the dead-letter consumer (``functions.dead_letters.handler.handler``): marks a job failed when its
   message gave up, so no job stays queued or running forever.
+
+What each role allows comes from :mod:`stylemixer.permissions`, the list the local stack enforces
+with the same grants; Lambda's own needs (the function's log group, X-Ray) are added here.
 """
 
 from __future__ import annotations
@@ -21,19 +24,21 @@ from aws_cdk import aws_logs as logs
 from cdk_nag import RegexAppliesTo
 from constructs import Construct
 
+from stylemixer.permissions import GRANTS, Function, Target, object_arns, policy_document
 from stylemixer.resources import (
     API_HANDLER,
     DLQ_HANDLER,
+    DLQ_HANDLER_TIMEOUT_SECONDS,
     ENV_BUCKET,
+    ENV_MAX_RECEIVE_COUNT,
     ENV_QUEUE_URL,
+    ENV_STAGE,
     ENV_TABLE,
     METRICS_NAMESPACE,
-    RESULTS_PREFIX,
     SERVICE_NAME,
-    UPLOADS_PREFIX,
     WORKER_HANDLER,
+    WORKER_MALLOC_ARENA_MAX,
 )
-from stylemixer_cdk.jobs import DLQ_HANDLER_TIMEOUT_SECONDS
 from stylemixer_cdk.nag import suppress
 
 if TYPE_CHECKING:
@@ -73,7 +78,7 @@ IMAGE_EXCLUDE = (
 class FunctionSpec:
     """What differs between the three functions; everything else is shared."""
 
-    name: str
+    name: Function
     handler: str
     memory_mb: int
     timeout_seconds: int
@@ -102,6 +107,7 @@ class Functions(Construct):
             ENV_BUCKET: storage.data.bucket_name,
             ENV_TABLE: jobs.table.table_name,
             ENV_QUEUE_URL: jobs.queue.queue_url,
+            ENV_STAGE: config.stage,
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -109,7 +115,7 @@ class Functions(Construct):
 
         self.api = self._function(
             FunctionSpec(
-                "Api",
+                Function.API,
                 API_HANDLER,
                 config.api_memory_mb,
                 config.api_timeout_seconds,
@@ -119,18 +125,25 @@ class Functions(Construct):
         )
         self.worker = self._function(
             FunctionSpec(
-                "Worker",
+                Function.WORKER,
                 WORKER_HANDLER,
                 config.worker_memory_mb,
                 config.worker_timeout_seconds,
                 "StyleMixer worker: stylizes one queued job on the CPU.",
                 ephemeral_mb=config.worker_ephemeral_mb,
             ),
-            shared_env,
+            # The worker fails a job for good on the receive the queue's redrive policy makes the
+            # last: both come from the one max_receive_count setting.
+            # Its peak memory is the same under any load with two glibc heaps (see resources).
+            {
+                **shared_env,
+                ENV_MAX_RECEIVE_COUNT: str(config.max_receive_count),
+                "MALLOC_ARENA_MAX": WORKER_MALLOC_ARENA_MAX,
+            },
         )
         self.dead_letters = self._function(
             FunctionSpec(
-                "DeadLetters",
+                Function.DEAD_LETTERS,
                 DLQ_HANDLER,
                 512,
                 DLQ_HANDLER_TIMEOUT_SECONDS,
@@ -139,24 +152,25 @@ class Functions(Construct):
             shared_env,
         )
 
-        data = storage.data
-        uploads = data.arn_for_objects(f"{UPLOADS_PREFIX}*")
-        results = data.arn_for_objects(f"{RESULTS_PREFIX}*")
-        # The API signs POSTs for new uploads (a presigned POST carries the signer's PutObject), reads
-        # the head of an upload to check its bytes, and signs GETs of results (a presigned GET carries
-        # the signer's GetObject). It writes nothing itself and deletes nothing.
-        self._allow(self.api, ["s3:PutObject", "s3:GetObject"], [uploads])
-        self._allow(self.api, ["s3:GetObject"], [results])
-        self._allow(self.api, ["dynamodb:PutItem", "dynamodb:GetItem"], [jobs.table.table_arn])
-        self._allow(self.api, ["sqs:SendMessage"], [jobs.queue.queue_arn])
-        # The worker reads uploads and writes results (and removes its own partial results of a
-        # failed job); it moves a job along by conditional updates.
-        self._allow(self.worker, ["s3:GetObject"], [uploads])
-        self._allow(self.worker, ["s3:PutObject", "s3:DeleteObject"], [results])
-        self._allow(self.worker, ["dynamodb:GetItem", "dynamodb:UpdateItem"], [jobs.table.table_arn])
-        # The dead-letter consumer marks the job failed and removes anything it may have written.
-        self._allow(self.dead_letters, ["s3:DeleteObject"], [results])
-        self._allow(self.dead_letters, ["dynamodb:GetItem", "dynamodb:UpdateItem"], [jobs.table.table_arn])
+        self.by_function = {
+            Function.API: self.api,
+            Function.WORKER: self.worker,
+            Function.DEAD_LETTERS: self.dead_letters,
+        }
+        # Each role allows what its function's code calls, from the one list the local stack
+        # enforces too; statements go to the role's default policy, which each function (and so
+        # each event source mapping) is created after.
+        arns = {
+            **object_arns(storage.data.bucket_arn),
+            Target.JOBS_TABLE: jobs.table.table_arn,
+            Target.JOBS_QUEUE: jobs.queue.queue_arn,
+            Target.DEAD_LETTER_QUEUE: jobs.dead_letters.queue_arn,
+        }
+        for function, fn in self.by_function.items():
+            for statement in policy_document(GRANTS[function], arns)["Statement"]:
+                fn.add_to_role_policy(
+                    iam.PolicyStatement(actions=statement["Action"], resources=[statement["Resource"]])
+                )
 
         # Batch size 1: a job is minutes of CPU; one message per invocation keeps retries per job.
         # Mappings with ids of their own (SqsEventSource would name them after the queue's path), so
@@ -168,7 +182,6 @@ class Functions(Construct):
             report_batch_item_failures=True,
             max_concurrency=config.worker_max_concurrency,
         )
-        jobs.queue.grant_consume_messages(self.worker)
         self.dead_letters.add_event_source_mapping(
             "DeadLetterQueue",
             event_source_arn=jobs.dead_letters.queue_arn,
@@ -176,7 +189,6 @@ class Functions(Construct):
             report_batch_item_failures=True,
             max_concurrency=2,
         )
-        jobs.dead_letters.grant_consume_messages(self.dead_letters)
         for fn in (self.api, self.worker, self.dead_letters):
             self._suppress_wildcards(fn)
 
@@ -197,7 +209,7 @@ class Functions(Construct):
         log_group.grant(role, "logs:CreateLogStream", "logs:PutLogEvents")
         return lambda_.DockerImageFunction(
             self,
-            spec.name,
+            spec.name.value,
             code=lambda_.DockerImageCode.from_ecr(
                 self.image.repository, tag_or_digest=self.image.image_tag, cmd=[spec.handler]
             ),
@@ -211,10 +223,6 @@ class Functions(Construct):
             log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE,
         )
-
-    @staticmethod
-    def _allow(fn: lambda_.DockerImageFunction, actions: list[str], resources: list[str]) -> None:
-        fn.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=resources))
 
     @staticmethod
     def _suppress_wildcards(fn: lambda_.DockerImageFunction) -> None:

@@ -9,13 +9,16 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from stylemixer.resources import TABLE_PARTITION_KEY, TABLE_TTL_ATTRIBUTE
+from stylemixer.resources import (
+    DLQ_HANDLER_TIMEOUT_SECONDS,
+    DLQ_RETENTION_SECONDS,
+    TABLE_PARTITION_KEY,
+    TABLE_TTL_ATTRIBUTE,
+    VISIBILITY_TIMEOUT_FACTOR,
+)
 
 if TYPE_CHECKING:
     from stylemixer_cdk.config import StackConfig
-
-#: How long the dead-letter queue's consumer may take per message (it only marks the job failed).
-DLQ_HANDLER_TIMEOUT_SECONDS = 30
 
 
 class Jobs(Construct):
@@ -23,8 +26,11 @@ class Jobs(Construct):
 
     The table is on demand (no cost at rest beyond storage), expires items by TTL, and keeps
     point-in-time recovery. The queue hides a message for six times the worker's timeout, so a
-    running job is never handed to a second worker; after ``max_receive_count`` receives a message
-    moves to the dead-letter queue, whose consumer marks the job failed.
+    running job is never handed to a second worker (a job that fails for a passing reason is handed
+    back sooner by the worker itself); after ``max_receive_count`` receives a message moves to the
+    dead-letter queue, whose consumer marks the job failed. The queue keeps a message long enough
+    for all its receives after a day of backlog, and the dead-letter queue longer still (a message
+    keeps its first enqueue time when it moves), so no job's message expires unseen.
     """
 
     def __init__(self, scope: Construct, id_: str, *, config: StackConfig) -> None:
@@ -47,15 +53,15 @@ class Jobs(Construct):
             "DeadLetterQueue",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
-            retention_period=Duration.days(14),
-            visibility_timeout=Duration.seconds(6 * DLQ_HANDLER_TIMEOUT_SECONDS),
+            retention_period=Duration.seconds(DLQ_RETENTION_SECONDS),
+            visibility_timeout=Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * DLQ_HANDLER_TIMEOUT_SECONDS),
         )
         self.queue = sqs.Queue(
             self,
             "Queue",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
-            retention_period=Duration.days(1),
+            retention_period=Duration.seconds(config.queue_retention_seconds),
             visibility_timeout=Duration.seconds(config.queue_visibility_seconds),
             dead_letter_queue=sqs.DeadLetterQueue(
                 queue=self.dead_letters, max_receive_count=config.max_receive_count

@@ -1,7 +1,10 @@
-"""Monitoring: alarms into one SNS topic (with an optional e-mail subscription) and a dashboard.
+"""Monitoring: alarms into one SNS topic (with an e-mail subscription) and a dashboard.
 
 Each alarm answers one question an operator has; ``docs/operators.md`` says what each means and
-what to do. Missing data counts as fine: a service at rest sends no metrics.
+what to do. Missing data counts as fine: a service at rest sends no metrics. Every alarm is named
+``StyleMixer-<stage>-<Alarm>``, and the topic's policy lets CloudWatch publish for exactly those
+alarms of this account (and refuses plain HTTP); the service's own metrics carry the stage as a
+dimension, so two stages in one account never share a series, an alarm or a dashboard line.
 """
 
 from __future__ import annotations
@@ -9,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from aws_cdk import Aws, Duration
+from aws_cdk import Annotations, ArnFormat, Aws, Duration, Stack
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
@@ -29,23 +33,32 @@ if TYPE_CHECKING:
 FIVE_MINUTES = Duration.minutes(5)
 #: The worker-duration alarm fires at this share of the worker's timeout.
 DURATION_ALARM_SHARE = 0.9
+#: The CPU alarm wants this many five-minute periods in a row above its threshold (15 minutes).
+CPU_ALARM_PERIODS = 3
 
 
-def service_metric(name: str, statistic: str = "Average", unit: cw.Unit | None = None) -> cw.Metric:
-    """A metric the functions emit as EMF (Powertools adds the ``service`` dimension).
+def service_metric(
+    name: str, stage: str, statistic: str = "Average", unit: cw.Unit | None = None
+) -> cw.Metric:
+    """A metric the functions emit as EMF, with its ``service`` and ``stage`` dimensions.
 
     Example:
-        >>> service_metric("JobsSucceeded", "Sum").metric_name
-        'JobsSucceeded'
+        >>> service_metric("JobsSucceeded", "prod", "Sum").dimensions
+        {'service': 'stylemixer', 'stage': 'prod'}
     """
     return cw.Metric(
         namespace=METRICS_NAMESPACE,
         metric_name=name,
-        dimensions_map={"service": SERVICE_NAME},
+        dimensions_map={"service": SERVICE_NAME, "stage": stage},
         statistic=statistic,
         period=FIVE_MINUTES,
         unit=unit,
     )
+
+
+def alarm_name_prefix(stage: str) -> str:
+    """What every alarm of a stage is named with: ``StyleMixer-<stage>-``."""
+    return f"StyleMixer-{stage}-"
 
 
 @dataclass(frozen=True)
@@ -64,7 +77,31 @@ class Monitoring(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, config: StackConfig, watched: Watched) -> None:
         super().__init__(scope, id_)
+        self._config = config
+        self._prefix = alarm_name_prefix(config.stage)
         self.topic = sns.Topic(self, "AlarmTopic", display_name="StyleMixer alarms", enforce_ssl=True)
+        # enforce_ssl replaces SNS's default policy with a single Deny; without this statement no
+        # alarm could publish ("not authorized to perform: SNS:Publish"). Only this account's
+        # alarms of this stage may, so no other account's or stack's alarm can use the topic.
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowThisStagesAlarms",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                    "ArnLike": {
+                        "aws:SourceArn": Stack.of(self).format_arn(
+                            service="cloudwatch",
+                            resource="alarm",
+                            resource_name=f"{self._prefix}*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    },
+                },
+            )
+        )
         suppress(
             self.topic,
             "AwsSolutions-SNS2",
@@ -74,25 +111,35 @@ class Monitoring(Construct):
         )
         if config.alarm_email:
             self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
+        else:  # only a dev stage gets here (StackConfig refuses any other without an address)
+            Annotations.of(self.topic).add_warning_v2(
+                "stylemixer:NoAlarmEmail",
+                f"Stage {config.stage!r} has no alarm_email: its alarms reach no one. "
+                "Give -c alarm_email=you@example.org to be told.",
+            )
         self._action = cw_actions.SnsAction(self.topic)
         self.alarms: list[cw.Alarm] = []
 
         w = watched
         queue, dlq = w.jobs.queue, w.jobs.dead_letters
-        # The seed's three.
+        stage = config.stage
+        # The seed's three. CPU is of the vCPUs Lambda allocates for the worker's memory; a busy
+        # worker keeps them busy while it paints, so only all of them busy for 15 minutes fires.
         self.worker_cpu = self._alarm(
             "WorkerCpu",
-            service_metric("CPUUtilization"),
+            service_metric("CPUUtilization", stage),
             config.worker_cpu_alarm_percent,
-            "Worker CPU above {t} % for 5 minutes: jobs are CPU-bound; raise worker_memory_mb "
-            "(Lambda gives CPU in proportion to memory).",
+            "Worker CPU above {t} % of its vCPUs for 15 minutes: jobs are limited by the CPU they are "
+            "given; if jobs take too long, raise worker_memory_mb (Lambda gives CPU in proportion).",
+            periods=CPU_ALARM_PERIODS,
         )
+        # Memory is each invocation's own peak: one job near the limit is worth knowing about.
         self.worker_memory = self._alarm(
             "WorkerMemory",
-            service_metric("MemoryUtilization"),
+            service_metric("MemoryUtilization", stage, "Maximum"),
             config.worker_memory_alarm_percent,
-            "Worker memory above {t} % for 5 minutes: large pictures come close to the function's "
-            "memory; raise worker_memory_mb.",
+            "A worker invocation peaked above {t} % of its memory: the largest pictures come close "
+            "to the limit; raise worker_memory_mb before jobs fail for lack of memory.",
         )
         self.api_requests = self._alarm(
             "ApiRequests",
@@ -163,7 +210,7 @@ class Monitoring(Construct):
             dashboard_name=f"StyleMixer-{config.stage}-{Aws.REGION}",
             default_interval=Duration.hours(3),
         )
-        self._widgets(w)
+        self._widgets(w, stage)
 
     def _alarm(
         self,
@@ -173,13 +220,16 @@ class Monitoring(Construct):
         description: str,
         *,
         comparison: cw.ComparisonOperator = cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        periods: int = 1,
     ) -> cw.Alarm:
         alarm = cw.Alarm(
             self,
             id_,
+            alarm_name=f"{self._prefix}{id_}",
             metric=metric,
             threshold=threshold,
-            evaluation_periods=1,
+            evaluation_periods=periods,
+            datapoints_to_alarm=periods,
             comparison_operator=comparison,
             treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
             alarm_description=description.format(t=f"{threshold:g}"),
@@ -189,7 +239,7 @@ class Monitoring(Construct):
         self.alarms.append(alarm)
         return alarm
 
-    def _widgets(self, w: Watched) -> None:
+    def _widgets(self, w: Watched, stage: str) -> None:
         queue, dlq = w.jobs.queue, w.jobs.dead_letters
 
         def graph(title: str, *metrics: cw.IMetric, right: list[cw.IMetric] | None = None) -> cw.GraphWidget:
@@ -201,13 +251,15 @@ class Monitoring(Construct):
         self.dashboard.add_widgets(
             graph(
                 "Jobs",
-                service_metric("JobsSubmitted", "Sum"),
-                service_metric("JobsSucceeded", "Sum"),
-                # JobsFailed carries the reason as a second dimension: sum over every reason.
+                service_metric("JobsSubmitted", stage, "Sum"),
+                service_metric("JobsSucceeded", stage, "Sum"),
+                # JobsFailed carries the reason as a third dimension: sum over every reason.
                 cw.MathExpression(
                     expression=(
-                        f"SUM(SEARCH('{{{METRICS_NAMESPACE},reason,service}} MetricName=\"JobsFailed\"', "
-                        "'Sum', 300))"
+                        "SUM(SEARCH('"
+                        f"{{{METRICS_NAMESPACE},reason,service,stage}} "
+                        f'MetricName="JobsFailed" stage="{stage}"'
+                        "', 'Sum', 300))"
                     ),
                     label="JobsFailed",
                     period=FIVE_MINUTES,
@@ -215,14 +267,14 @@ class Monitoring(Construct):
             ),
             graph(
                 "Job time (s)",
-                service_metric("StylizeSeconds", "p50"),
-                service_metric("StylizeSeconds", "p99"),
-                service_metric("QueueWaitSeconds", "p99"),
+                service_metric("StylizeSeconds", stage, "p50"),
+                service_metric("StylizeSeconds", stage, "p99"),
+                service_metric("QueueWaitSeconds", stage, "p99"),
             ),
             graph(
                 "Worker CPU and memory (%)",
-                service_metric("CPUUtilization", "Maximum"),
-                service_metric("MemoryUtilization", "Maximum"),
+                service_metric("CPUUtilization", stage, "Maximum"),
+                service_metric("MemoryUtilization", stage, "Maximum"),
             ),
         )
         self.dashboard.add_widgets(

@@ -133,13 +133,18 @@ class PipelineConfig(ContextModel):
         return [f"-c {shlex.quote(f'{k}={v}')}" for k, v in values.items()]
 
 
+def committed_settings() -> dict[str, Any]:
+    """The context of the repository's ``cdk.json``: what the pipeline's self-update synthesizes from."""
+    return json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
+
+
 def service_settings(app_context: dict[str, Any]) -> dict[str, Any]:
     """The service settings for the pipeline's stages: the repository's ``cdk.json``, nothing else.
 
     A ``-c`` override of a service setting would apply to this one deploy of the pipeline and then
     silently vanish at its next self-update (which synthesizes from the repository); it is refused.
     """
-    committed = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
+    committed = committed_settings()
     for key in StackConfig.setting_names():
         if key == "stage":
             continue

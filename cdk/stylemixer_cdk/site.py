@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aws_cdk import Annotations, Duration, Stack
+import jsii
+from aws_cdk import Annotations, AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling, Stack
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3_deployment as s3deploy
 from cdk_nag import RegexAppliesTo
 from constructs import Construct
 
-from stylemixer.page import content_security_policy, site_config
+from stylemixer.page import SITE_TOOLING, content_security_policy, site_config
 from stylemixer_cdk.nag import suppress
 from stylemixer_cdk.storage import private_bucket
 
@@ -23,10 +28,98 @@ if TYPE_CHECKING:
 
     from stylemixer_cdk.config import StackConfig
 
-#: The page's sources; ``make`` builds ``vendor/`` (Bootstrap) into it from npm.
-SITE_DIR = Path(__file__).resolve().parents[2] / "static_site"
-#: What is in ``static_site/`` but not part of the page (``config.json`` is generated at deploy).
-SITE_EXCLUDE = ("node_modules", "package.json", "package-lock.json", "config.json", "*.map", ".*")
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+#: The page's sources; ``make`` builds ``vendor/`` (Bootstrap, onnxruntime-web) into it from npm.
+SITE_DIR = PROJECT_ROOT / "static_site"
+#: The preview's web models, exported from the weights by ``stylemixer weights web`` (``make setup``).
+MODELS_DIR = SITE_DIR / "models"
+#: What is in ``static_site/`` but not part of the page asset (``config.json`` is generated at
+#: deploy; the web models come in their own bundled asset).
+SITE_EXCLUDE = (*SITE_TOOLING, "config.json", "models", "*.map", ".*")
+#: The Dockerfile's stage that exports the web models, and where they are in it.
+WEB_MODELS_STAGE = "web-models"
+WEB_MODELS_IN_IMAGE = "/build/web/models"
+
+
+def built_models_are_current(folder: Path | None = None) -> bool:
+    """Whether ``folder`` holds a complete export whose files match its manifest and whose weights
+    are this checkout's (when the weight file is here to compare)."""
+    from stylemixer.neural.weights import default_weights_path, sha256
+
+    folder = folder or MODELS_DIR
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        for entry in manifest["models"].values():
+            path = folder / entry["file"]
+            if path.stat().st_size != entry["bytes"] or sha256(path) != entry["sha256"]:
+                return False
+        weights = default_weights_path()
+        return not weights.is_file() or sha256(weights) == manifest["source"]["weights_sha256"]
+    except (OSError, KeyError, TypeError, ValueError):
+        return False
+
+
+@jsii.implements(ILocalBundling)
+class WebModelsBundler:
+    """Bundles the web models, in the first way this machine allows:
+
+    1. the export ``make setup`` left in ``static_site/models/``, if it is complete and current;
+    2. a fresh export (``stylemixer weights web``), if the weights and torch are here;
+    3. Docker: the Dockerfile's ``web-models`` stage, built and copied out (as CDK builds the
+       Lambda image), so a machine with Docker and no Python set-up can still deploy.
+
+    CDK builds a bundling image given as ``DockerImage.from_build`` as soon as it is constructed,
+    even when local bundling succeeds, so the Docker way is run from here, only when needed.
+    """
+
+    def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:
+        dest = Path(output_dir) / "models"
+        if built_models_are_current():
+            dest.mkdir(parents=True, exist_ok=True)
+            manifest = json.loads((MODELS_DIR / "manifest.json").read_text(encoding="utf-8"))
+            for name in ["manifest.json", *(entry["file"] for entry in manifest["models"].values())]:
+                shutil.copy2(MODELS_DIR / name, dest / name)
+            return True
+        export = [sys.executable, "-m", "stylemixer.cli", "weights", "web", "--dest", str(dest)]
+        if (
+            subprocess.run(export, cwd=PROJECT_ROOT, capture_output=True, check=False, timeout=600).returncode
+            == 0
+        ):
+            return True
+        return docker_export(dest)
+
+
+def docker_export(dest: Path) -> bool:
+    """Build the Dockerfile's ``web-models`` stage and copy the models out of it into ``dest``."""
+    if shutil.which("docker") is None:
+        return False
+    tag = "stylemixer-web-models:cdk"
+    name = f"stylemixer-web-models-{dest.parent.name}"
+    steps = [
+        ["docker", "build", "--target", WEB_MODELS_STAGE, "--tag", tag, str(PROJECT_ROOT)],
+        ["docker", "create", "--name", name, tag],
+        ["docker", "cp", f"{name}:{WEB_MODELS_IN_IMAGE}/.", str(dest)],
+    ]
+    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        return all(subprocess.run(step, check=False).returncode == 0 for step in steps)
+    finally:
+        subprocess.run(["docker", "rm", "--force", name], capture_output=True, check=False)
+
+
+def web_models_source() -> s3deploy.ISource:
+    """The preview's web models as a bundled asset (``models/`` at the root of the site), hashed by
+    its content: a deployment uploads them again only when the exported bytes change."""
+    return s3deploy.Source.asset(
+        str(PROJECT_ROOT / "stylemixer" / "neural"),
+        asset_hash_type=AssetHashType.OUTPUT,
+        bundling=BundlingOptions(
+            # Reached only if WebModelsBundler found no way; says what to do instead.
+            image=DockerImage.from_registry("public.ecr.aws/docker/library/busybox:stable"),
+            command=["sh", "-c", "echo 'Build the web models first: make setup' >&2; exit 1"],
+            local=WebModelsBundler(),
+        ),
+    )
 
 
 class Site(Construct):
@@ -34,7 +127,8 @@ class Site(Construct):
 
     Every response carries security headers; the content security policy allows the page's own
     files, the API and the data bucket, and nothing else. The stack deploys ``static_site/`` with a
-    generated ``config.json`` whose API URL CloudFormation fills in at deploy time.
+    generated ``config.json`` whose API URL CloudFormation fills in at deploy time, and the preview's
+    web models (``models/``), exported from the same weights as the worker's.
     """
 
     def __init__(
@@ -140,7 +234,9 @@ class Site(Construct):
             destination_bucket=self.bucket,
             sources=[
                 s3deploy.Source.asset(str(SITE_DIR), exclude=list(SITE_EXCLUDE)),
-                s3deploy.Source.json_data("config.json", site_config(api_url)),
+                web_models_source(),
+                # Source.data, not json_data: CDK's JSON rendering drops nulls, which the page reads.
+                s3deploy.Source.data("config.json", json.dumps(site_config(api_url))),
             ],
             distribution=self.distribution,
             distribution_paths=["/*"],

@@ -1,15 +1,17 @@
 """Render the pictures of docs/full-resolution.md from public-domain photos scikit-image ships.
 
-    PYTHONPATH=. .venv/bin/python docs/img/render.py
+    PYTHONPATH=. .venv/bin/python docs/img/render.py [stroke] [regions]
 
-- ``stroke-sizes.jpg``: one preset at the three stroke sizes on a phone-photo-sized picture (NASA's
-  astronaut portrait, public domain, upscaled to 3072 x 3072): top row the whole picture as a screen
-  shows it, bottom row a 1:1 crop.
+- ``stroke-sizes.jpg``: one preset at the three stroke sizes on a small and a large picture: SpaceX's
+  launch photo (public domain, 640 x 427, as it is) and NASA's astronaut portrait (public domain,
+  upscaled to 3072 x 3072 to stand in for a phone photo); each seen whole as a screen shows it, and
+  the large one also as a 1:1 crop.
 - ``regions.jpg``: the regions mix of two presets on the coffee photo (public domain), with its map.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,11 +19,13 @@ from PIL import Image, ImageDraw
 from skimage import data
 
 from stylemixer.neural.engine import Engine
+from stylemixer.neural.stroke import working_size
 from stylemixer.options import StylizeOptions
 from stylemixer.styles import PresetStyle
 
 HERE = Path(__file__).resolve().parent
 TILE = 360
+STROKE_TILE = 400
 
 
 def _label(img: Image.Image, text: str) -> Image.Image:
@@ -32,15 +36,27 @@ def _label(img: Image.Image, text: str) -> Image.Image:
 
 
 def stroke_sizes(engine: Engine) -> None:
-    photo = Image.fromarray(data.astronaut()).resize((3072, 3072), Image.Resampling.LANCZOS)
-    sheet = Image.new("RGB", (3 * TILE, 2 * TILE), "white")
-    crop = (1300, 760, 1300 + TILE, 760 + TILE)  # the face, 1:1
+    style = [PresetStyle("swirling-night")]
+    small = Image.fromarray(data.rocket())  # 640 x 427
+    large = Image.fromarray(data.astronaut()).resize((3072, 3072), Image.Resampling.LANCZOS)
+    crop = (1300, 760, 1300 + STROKE_TILE, 760 + STROKE_TILE)  # the face, 1:1
+    small_h = STROKE_TILE * small.height // small.width
+    sheet = Image.new("RGB", (3 * STROKE_TILE, small_h + 2 * STROKE_TILE), "white")
     for i, stroke in enumerate(("fine", "medium", "coarse")):
-        out = engine.stylize(photo, [PresetStyle("swirling-night")], StylizeOptions(stroke=stroke)).image
-        whole = out.resize((TILE, TILE), Image.Resampling.LANCZOS)
-        sheet.paste(_label(whole, f"{stroke}: whole picture"), (i * TILE, 0))
-        sheet.paste(_label(out.crop(crop), f"{stroke}: 1:1 crop"), (i * TILE, TILE))
-    sheet.save(HERE / "stroke-sizes.jpg", quality=85, optimize=True)
+        options = StylizeOptions(stroke=stroke)
+        side = max(working_size(small.size, stroke))
+        out = engine.stylize(small, style, options).image.resize(
+            (STROKE_TILE, small_h), Image.Resampling.LANCZOS
+        )
+        sheet.paste(_label(out, f"640 px, {stroke}: painted at {side}"), (i * STROKE_TILE, 0))
+        side = max(working_size(large.size, stroke))
+        out = engine.stylize(large, style, options).image
+        whole = out.resize((STROKE_TILE, STROKE_TILE), Image.Resampling.LANCZOS)
+        sheet.paste(_label(whole, f"3072 px, {stroke}: painted at {side}"), (i * STROKE_TILE, small_h))
+        sheet.paste(
+            _label(out.crop(crop), f"3072 px, {stroke}: 1:1 crop"), (i * STROKE_TILE, small_h + STROKE_TILE)
+        )
+    sheet.save(HERE / "stroke-sizes.jpg", quality=80, optimize=True)
 
 
 def regions(engine: Engine) -> None:
@@ -59,5 +75,6 @@ def regions(engine: Engine) -> None:
 
 if __name__ == "__main__":
     engine = Engine.default()
-    stroke_sizes(engine)
-    regions(engine)
+    renders = {"stroke": stroke_sizes, "regions": regions}
+    for name in sys.argv[1:] or renders:  # e.g. `render.py stroke` for one picture only
+        renders[name](engine)

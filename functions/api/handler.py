@@ -14,7 +14,7 @@ import functools
 import json
 import re
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
@@ -22,7 +22,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 
 from functions.observability import LazyTracer, make_logger, make_metrics
@@ -30,7 +30,7 @@ from stylemixer import __version__
 from stylemixer.aws.clients import Adapters, build_adapters
 from stylemixer.errors import StyleMixerError
 from stylemixer.jobs import service
-from stylemixer.jobs.model import utcnow
+from stylemixer.jobs.model import ID_PATTERN, utcnow
 from stylemixer.jobs.schemas import (
     ErrorResponse,
     HealthResponse,
@@ -42,15 +42,23 @@ from stylemixer.jobs.schemas import (
     UploadRequest,
     UploadTicket,
 )
+from stylemixer.resources import API_CLIENT_TIMEOUTS
 from stylemixer.settings import Settings
+
+if TYPE_CHECKING:
+    from boto3.session import Session
 
 #: Request bodies are small JSON documents; anything larger is refused before it is parsed.
 MAX_REQUEST_BYTES = 16 * 1024
 
 SETTINGS = Settings.from_env(require_queue=True)
 logger = make_logger()
-metrics = make_metrics()
+metrics = make_metrics(SETTINGS.stage)
 tracer = LazyTracer()
+
+#: The AWS session the adapters use: None reads the credentials Lambda gives the function's role;
+#: the local stack and the tests set the API role's own.
+session: Session | None = None
 
 _cors = (
     CORSConfig(
@@ -93,8 +101,12 @@ def _responses(ok: int, model: type, *errors: int) -> dict[int, Any]:
 
 @functools.cache
 def adapters() -> Adapters:
-    """S3, DynamoDB and SQS adapters, built on first use and kept for the life of the container."""
-    return build_adapters(SETTINGS)
+    """S3, DynamoDB and SQS adapters, built on first use and kept for the life of the container.
+
+    Their clients give up on a stalled call within the function's timeout, so the caller gets our
+    error shape rather than API Gateway's timeout.
+    """
+    return build_adapters(SETTINGS, timeouts=API_CLIENT_TIMEOUTS, session=session)
 
 
 # -- routes --------------------------------------------------------------------------------------
@@ -128,7 +140,7 @@ def create_upload(request: Annotated[UploadRequest, Body()]) -> Response[UploadT
     "/jobs",
     summary="Submit a stylization job",
     tags=["jobs"],
-    responses=_responses(202, JobAccepted, 400, 413, 415),
+    responses=_responses(202, JobAccepted, 400, 404, 410, 413, 415),
 )
 def submit_job(request: Annotated[JobRequest, Body()]) -> Response[JobAccepted]:
     deps = adapters()
@@ -153,10 +165,12 @@ def submit_job(request: Annotated[JobRequest, Body()]) -> Response[JobAccepted]:
     tags=["jobs"],
     responses=_responses(200, JobOut, 400, 404),
 )
-def get_job(job_id: str) -> Response[JobOut]:
+def get_job(
+    job_id: Annotated[str, Path(pattern=ID_PATTERN, description="A job id, from POST /jobs.")],
+) -> Response[JobOut]:
     logger.append_keys(job_id=job_id[:64])
     deps = adapters()
-    job = service.describe_job(deps.store, deps.repo, job_id, utcnow())
+    job = service.describe_job(deps.store, deps.repo, job_id, utcnow(), SETTINGS.site_url)
     return Response(
         status_code=HTTPStatus.OK,
         content_type="application/json",
@@ -218,6 +232,9 @@ def _invalid(exc: RequestValidationError) -> Response:
         return _internal_error()
     if any(e.get("type") == "json_invalid" for e in errors):
         return error_response(400, "MalformedJson", "The request body is not valid JSON.")
+    refusal = service.schema_refusal(errors)
+    if refusal is not None:
+        return _refused(refusal)
     details = "; ".join(_describe(e) for e in errors[:3])
     more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
     return error_response(422, "ValidationError", f"The request is not valid: {details}{more}.")
@@ -291,7 +308,9 @@ def check_body(event: dict[str, Any]) -> dict[str, Any] | None:
     """Refuse a body that is too large, cannot be read as JSON or is not an object, before anything parses it.
 
     Powertools would parse it too, but a body nested 5000 deep, invalid UTF-8 or broken base64 makes
-    its parser raise errors that are not JSON errors, which would come out as 500s.
+    its parser raise errors that are not JSON errors, which would come out as 500s; and it parses
+    form bodies itself (a ``multipart/form-data`` type without a boundary raises), so a body of any
+    other type is refused here.
     """
     body = event.get("body") or ""
     encoded = bool(event.get("isBase64Encoded"))
@@ -306,8 +325,10 @@ def check_body(event: dict[str, Any]) -> dict[str, Any] | None:
         )
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     content_type = (headers.get("content-type") or "").strip().lower()
-    if not body or (content_type and not content_type.startswith("application/json")):
-        return None  # no body (validation says what is missing) or not JSON (a 415 from the resolver)
+    if not body:
+        return None  # validation says what is missing
+    if content_type and not content_type.startswith("application/json"):
+        return _raw_error(event, 415, "UnsupportedMediaType", "Send the request body as application/json.")
     try:
         text = base64.b64decode(body, validate=True).decode("utf-8") if encoded else body
         parsed = json.loads(text)

@@ -1,1 +1,1 @@
-"""The worker function: the jobs queue and its dead-letter queue."""
+"""The worker function: consumes the jobs queue and stylizes each job (torch, on its first job)."""

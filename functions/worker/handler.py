@@ -1,8 +1,9 @@
 """The worker: SQS batches of job messages, each run with :func:`stylemixer.jobs.worker.process_job`.
 
-A message whose job failed for a transient reason is reported in ``batchItemFailures`` so SQS
-delivers it again; everything else is acknowledged. ``dlq_handler`` consumes the dead-letter queue
-and fails every job it sees, so none is left queued or running.
+A message whose job failed for a passing reason is handed back to the queue with a back-off and
+reported in ``batchItemFailures``, so SQS delivers it again within minutes; everything else is
+acknowledged. The queue's maxReceiveCount comes from the environment (``STYLEMIXER_MAX_RECEIVE_COUNT``,
+set from the same setting as the queue's redrive policy), so the last receive is the real last one.
 
 torch is imported when the engine is first needed, not when this module is.
 """
@@ -10,42 +11,41 @@ torch is imported when the engine is first needed, not when this module is.
 from __future__ import annotations
 
 import functools
-import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
-from functions.observability import LazyTracer, make_logger, make_metrics
+from functions.messages import PoisonMessageError, job_id_of
+from functions.observability import LazyTracer, count_failure, make_logger, make_metrics
 from stylemixer.aws.clients import Adapters, build_adapters
-from stylemixer.jobs.model import is_valid_id
 from stylemixer.jobs.usage import UsageMeter
-from stylemixer.jobs.worker import Outcome, StylizeEngine, fail_abandoned, process_job
-from stylemixer.resources import METRICS_NAMESPACE, SERVICE_NAME
+from stylemixer.jobs.worker import Outcome, StylizeEngine, process_job
+from stylemixer.resources import WORKER_CLIENT_TIMEOUTS
 from stylemixer.settings import Settings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from boto3.session import Session
 
-SETTINGS = Settings.from_env()
+SETTINGS = Settings.from_env(require_queue=True, require_max_receive_count=True)
 logger = make_logger()
-metrics = make_metrics()
+metrics = make_metrics(SETTINGS.stage)
 tracer = LazyTracer()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-dlq_processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
-
-class PoisonMessageError(ValueError):
-    """A message that names no job: nothing can ever process it."""
+#: The AWS session the adapters use: None reads the credentials Lambda gives the function's role;
+#: the local stack and the tests set the worker role's own.
+session: Session | None = None
 
 
 @functools.cache
 def adapters() -> Adapters:
-    """S3 and DynamoDB adapters, built on first use and kept for the life of the container."""
-    return build_adapters(SETTINGS)
+    """S3, DynamoDB and SQS adapters, built on first use and kept for the life of the container."""
+    return build_adapters(SETTINGS, timeouts=WORKER_CLIENT_TIMEOUTS, session=session)
 
 
 def default_engine() -> StylizeEngine:
@@ -61,17 +61,6 @@ engine_provider: Callable[[], StylizeEngine] = default_engine
 
 def _engine() -> StylizeEngine:
     return engine_provider()
-
-
-def job_id_of(record: SQSRecord) -> str:
-    """The job id a message carries, or :class:`PoisonMessageError`."""
-    try:
-        job_id = json.loads(record.body or "").get("job_id")
-    except (ValueError, AttributeError):
-        job_id = None
-    if not is_valid_id(job_id):
-        raise PoisonMessageError("the message does not name a job")
-    return str(job_id)
 
 
 def record_handler(record: SQSRecord, lambda_context: Any = None) -> None:
@@ -92,13 +81,17 @@ def record_handler(record: SQSRecord, lambda_context: Any = None) -> None:
         waited = time.time() - int(record.attributes.sent_timestamp) / 1000
         metrics.add_metric(name="QueueWaitSeconds", unit=MetricUnit.Seconds, value=max(0.0, waited))
     deps = adapters()
+    queue = deps.queue
+    assert queue is not None  # Settings.from_env(require_queue=True) refused to start without it
     try:
         outcome = process_job(
             job_id,
             store=deps.store,
             repo=deps.repo,
             engine=_engine,
+            max_receives=_max_receives(),
             receive_count=receive_count,
+            retry_later=functools.partial(queue.retry_later, record.receipt_handle),
             remaining_seconds=_remaining_seconds(lambda_context),
         )
     except Exception:
@@ -107,6 +100,12 @@ def record_handler(record: SQSRecord, lambda_context: Any = None) -> None:
     finally:
         logger.remove_keys(["receive_count"])
     _record_outcome(outcome)
+
+
+def _max_receives() -> int:
+    """The queue's maxReceiveCount: on that receive a failure is final (from_env required it)."""
+    assert SETTINGS.max_receive_count is not None
+    return SETTINGS.max_receive_count
 
 
 def _remaining_seconds(context: Any) -> Callable[[], float] | None:
@@ -123,33 +122,7 @@ def _record_outcome(outcome: Outcome) -> None:
         if outcome.input_megapixels is not None:
             metrics.add_metric(name="InputMegapixels", unit=MetricUnit.Count, value=outcome.input_megapixels)
     elif outcome.status == "failed":
-        _count_failure(outcome.reason or "Unknown")
-
-
-def _count_failure(reason: str) -> None:
-    """JobsFailed with the reason as a dimension (its own EMF blob, so other metrics keep theirs)."""
-    with single_metric(
-        name="JobsFailed",
-        unit=MetricUnit.Count,
-        value=1,
-        namespace=METRICS_NAMESPACE,
-        default_dimensions={"service": SERVICE_NAME},
-    ) as metric:
-        metric.add_dimension(name="reason", value=reason)
-
-
-def dlq_record_handler(record: SQSRecord) -> None:
-    """Fail the job of a message SQS gave up on (raises only if the table cannot be written)."""
-    try:
-        job_id = job_id_of(record)
-    except PoisonMessageError:
-        logger.error("poison message in the dead-letter queue", extra={"message_id": record.message_id})
-        return
-    logger.append_keys(job_id=job_id)
-    deps = adapters()
-    if fail_abandoned(deps.store, deps.repo, job_id):
-        logger.warning("job failed from the dead-letter queue")
-        _count_failure("ProcessingFailed")
+        count_failure(SETTINGS.stage, outcome.reason or "Unknown")
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -167,13 +140,3 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         metrics.add_metric(name="CPUUtilization", unit=MetricUnit.Percent, value=usage.cpu_percent)
         if usage.memory_percent is not None:
             metrics.add_metric(name="MemoryUtilization", unit=MetricUnit.Percent, value=usage.memory_percent)
-
-
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def dlq_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Lambda entry point for the dead-letter queue: no job is left queued or running forever."""
-    return process_partial_response(
-        event=event, record_handler=dlq_record_handler, processor=dlq_processor, context=context
-    )

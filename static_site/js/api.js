@@ -13,6 +13,7 @@ export class ApiError extends Error {
 }
 
 const NETWORK_MESSAGE = "We could not reach StyleMixer. Check your internet connection and try again.";
+const UNREADABLE_MESSAGE = "StyleMixer sent an answer this page could not read. Please try again.";
 
 /** The sentence to show when the server did not send one of its own. */
 function fallbackMessage(status) {
@@ -41,10 +42,20 @@ export async function loadConfig() {
   return response.json();
 }
 
-/** A small client for one API base URL (e.g. "/api" locally, "https://…/" when deployed). */
+/**
+ * A small client for one API base URL (e.g. "/api" locally, "https://…/" when deployed). `isId`
+ * is the API's id rule: an id that breaks it is never sent, and an answer carrying one is refused.
+ */
 export class Api {
-  constructor(baseUrl) {
+  constructor(baseUrl, isId) {
     this.baseUrl = String(baseUrl || "").replace(/\/+$/, "");
+    this.isId = isId;
+  }
+
+  /** `payload` if its `field` is a well-formed id, else an ApiError (the answer cannot be used). */
+  withId(payload, field) {
+    if (!this.isId(payload[field])) throw new ApiError(UNREADABLE_MESSAGE, { code: "BadResponse" });
+    return payload;
   }
 
   async request(method, path, body) {
@@ -59,7 +70,7 @@ export class Api {
     } catch {
       throw new ApiError(NETWORK_MESSAGE, { code: "NetworkError", retryable: true });
     }
-    let payload = null;
+    let payload;
     try {
       payload = await response.json();
     } catch {
@@ -75,7 +86,7 @@ export class Api {
       });
     }
     if (payload === null) {
-      throw new ApiError("StyleMixer sent an answer this page could not read. Please try again.", {
+      throw new ApiError(UNREADABLE_MESSAGE, {
         code: "BadResponse",
         status: response.status,
         retryable: true,
@@ -90,18 +101,24 @@ export class Api {
     return Array.isArray(payload.styles) ? payload.styles : [];
   }
 
-  /** `POST /uploads` → {upload_id, url, fields, expires_at, max_bytes}. */
-  createUpload(purpose, contentType, size) {
-    return this.request("POST", "/uploads", { purpose, content_type: contentType, size });
+  /** `POST /uploads` → {upload_id, url, fields, expires_at, max_bytes, usable_until}. */
+  async createUpload(purpose, contentType, size) {
+    const answer = await this.request("POST", "/uploads", { purpose, content_type: contentType, size });
+    return this.withId(answer, "upload_id");
   }
 
   /** `POST /jobs` → {job_id, status, links}. */
-  createJob(request) {
-    return this.request("POST", "/jobs", request);
+  async createJob(request) {
+    return this.withId(await this.request("POST", "/jobs", request), "job_id");
   }
 
-  /** `GET /jobs/{id}` → {job_id, status, stage, progress, error?, result?}. */
-  job(jobId) {
+  /** `GET /jobs/{id}` → {job_id, status, stage, progress, request, error?, result?}. */
+  async job(jobId) {
+    if (!this.isId(jobId)) {
+      throw new ApiError("That job link is not valid, so it was not looked up. Start a new job below.", {
+        code: "InvalidJobId",
+      });
+    }
     return this.request("GET", `/jobs/${encodeURIComponent(jobId)}`);
   }
 }

@@ -1,6 +1,7 @@
 // Checks a chosen file before anything is uploaded, so a person hears at once, in plain words, that
 // it is not a picture or is too large. The API and the worker check again: this only saves a wasted
-// upload. The type is decided from the file's first bytes, never from its name.
+// upload. The type is decided from the file's first bytes, never from its name; the types accepted
+// are config.json's `accepted_types`.
 
 /** A file the page refuses; `message` is the sentence shown. */
 export class FileProblem extends Error {
@@ -9,6 +10,12 @@ export class FileProblem extends Error {
     this.name = "FileProblem";
   }
 }
+
+/** ISO base media brands of AVIF pictures, and of HEIF ones (what phones write as .heic). */
+const AVIF_BRANDS = new Set(["avif", "avis"]);
+const HEIC_BRANDS = new Set(["heic", "heix", "hevc", "hevx", "heim", "heis", "mif1", "msf1", "miaf"]);
+/** Bytes read to decide the type: a HEIF/AVIF `ftyp` box lists its brands within the first few dozen. */
+const HEAD_BYTES = 256;
 
 const SIGNATURES = [
   { type: "image/jpeg", test: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
@@ -20,13 +27,48 @@ const SIGNATURES = [
     type: "image/webp",
     test: (b) => ascii(b, 0, 4) === "RIFF" && ascii(b, 8, 12) === "WEBP",
   },
+  { type: "image/avif", test: (b) => ftypBrands(b).some((brand) => AVIF_BRANDS.has(brand)) },
+  { type: "image/heic", test: (b) => ftypBrands(b).some((brand) => HEIC_BRANDS.has(brand)) },
 ];
 
 function ascii(bytes, start, end) {
   return String.fromCharCode(...bytes.slice(start, end));
 }
 
-const TYPE_NAMES = { "image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP" };
+/** The major and compatible brands of a leading `ftyp` box, or []. */
+function ftypBrands(bytes) {
+  if (bytes.length < 16 || ascii(bytes, 4, 8) !== "ftyp") return [];
+  const size = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0);
+  if (size < 16) return [];
+  const brands = [ascii(bytes, 8, 12)];
+  for (let at = 16; at + 4 <= Math.min(size, bytes.length); at += 4) brands.push(ascii(bytes, at, at + 4));
+  return brands;
+}
+
+const TYPE_NAMES = {
+  "image/jpeg": "JPEG",
+  "image/png": "PNG",
+  "image/webp": "WebP",
+  "image/heic": "HEIC",
+  "image/heif": "HEIC",
+  "image/avif": "AVIF",
+};
+/** Types a browser may be unable to show: such a file is sent unseen, and the service reads it. */
+const MAY_NOT_DECODE = new Set(["image/heic", "image/avif"]);
+/** Names for the file chooser, where systems do not know these types by name. */
+const EXTRA_EXTENSIONS = { "image/heic": ".heic", "image/heif": ".heif", "image/avif": ".avif" };
+
+/** "JPEG, PNG or WebP" for the accepted types of `config`. */
+export function acceptedNames(config) {
+  const names = [...new Set((config.accepted_types || []).map((t) => TYPE_NAMES[t] || t))];
+  return names.length > 1 ? `${names.slice(0, -1).join(", ")} or ${names.at(-1)}` : names[0] || "";
+}
+
+/** The file inputs' `accept`: the accepted types, and file name endings for those systems may not name. */
+export function acceptAttribute(config) {
+  const types = config.accepted_types || [];
+  return [...types, ...types.map((t) => EXTRA_EXTENSIONS[t]).filter(Boolean)].join(",");
+}
 
 /** "3.4 MB" for a byte count. */
 export function formatBytes(bytes) {
@@ -36,7 +78,7 @@ export function formatBytes(bytes) {
 
 /** The image type from the file's first bytes, or null. */
 export async function sniffType(file) {
-  const head = new Uint8Array(await file.slice(0, 12).arrayBuffer());
+  const head = new Uint8Array(await file.slice(0, HEAD_BYTES).arrayBuffer());
   const match = SIGNATURES.find((s) => s.test(head));
   return match ? match.type : null;
 }
@@ -51,14 +93,14 @@ function decodeSize(url) {
 }
 
 /**
- * Checks `file` against `config`'s limits. Resolves to {file, type, width, height, url} (url is an
- * object URL for previews; the caller revokes it) or rejects with a FileProblem.
+ * Checks `file` against `config`'s limits. Resolves to {file, type, url, previewable, width, height}
+ * (url is an object URL for previews, the caller revokes it; a picture this browser cannot show has
+ * `previewable` false and no size) or rejects with a FileProblem.
  * `what` names the file in messages ("photo", "painting").
  */
 export async function checkImageFile(file, config, what = "picture") {
   const name = file.name ? `“${file.name}”` : `That ${what}`;
-  const accepted = (config.accepted_types || Object.keys(TYPE_NAMES)).map((t) => TYPE_NAMES[t] || t);
-  const acceptedText = accepted.length > 1 ? `${accepted.slice(0, -1).join(", ")} or ${accepted.at(-1)}` : accepted[0];
+  const acceptedText = acceptedNames(config);
   if (file.size === 0) {
     throw new FileProblem(`${name} is empty. Choose a ${what} in ${acceptedText} format.`);
   }
@@ -77,6 +119,7 @@ export async function checkImageFile(file, config, what = "picture") {
   try {
     size = await decodeSize(url);
   } catch {
+    if (MAY_NOT_DECODE.has(type)) return { file, type, url, previewable: false, width: null, height: null };
     URL.revokeObjectURL(url);
     throw new FileProblem(`${name} looks like a ${TYPE_NAMES[type]} file but cannot be read; it may be damaged. Choose another ${what}.`);
   }
@@ -85,7 +128,7 @@ export async function checkImageFile(file, config, what = "picture") {
     URL.revokeObjectURL(url);
     throw new FileProblem(problem);
   }
-  return { file, type, url, ...size };
+  return { file, type, url, previewable: true, ...size };
 }
 
 function sizeProblem({ width, height }, config, name) {

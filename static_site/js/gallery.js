@@ -1,20 +1,6 @@
 // The preset gallery and the list of chosen styles ("your mix"). Server text (names, URLs) is only
 // ever placed with textContent or as attribute values, never parsed as HTML.
-
-/** `document.createElement` with attributes and children (strings become text nodes). */
-export function el(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name === "class") node.className = value;
-    else if (name === "text") node.textContent = value;
-    else node.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children) {
-    if (child !== null && child !== undefined) node.append(child);
-  }
-  return node;
-}
+import { el } from "./dom.js";
 
 function thumbnail(src, onMissing) {
   const img = el("img", { src, alt: "", loading: "lazy", decoding: "async", class: "thumb" });

@@ -10,8 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from stylemixer.resources import API_CLIENT_TIMEOUTS
+
 if TYPE_CHECKING:
+    from boto3.session import Session
+
     from stylemixer.jobs.ports import BlobStore, JobQueue, JobRepository
+    from stylemixer.resources import ClientTimeouts
     from stylemixer.settings import Settings
 
 
@@ -24,11 +29,17 @@ class Adapters:
     queue: JobQueue | None
 
 
-def build_adapters(settings: Settings) -> Adapters:
+def build_adapters(
+    settings: Settings, *, timeouts: ClientTimeouts = API_CLIENT_TIMEOUTS, session: Session | None = None
+) -> Adapters:
     """Real adapters for ``settings``: one boto3 session, one client per service.
 
+    ``timeouts`` bound every call (see :class:`~stylemixer.resources.ClientTimeouts`: a stalled call
+    ends inside the function's own timeout). ``session`` defaults to one that reads the credentials
+    Lambda gives the function's role; the local stack passes each function its own role's.
+
     Example:
-        >>> adapters = build_adapters(Settings.from_env())
+        >>> adapters = build_adapters(Settings.from_env(), timeouts=WORKER_CLIENT_TIMEOUTS)
         >>> adapters.repo.get("0" * 32) is None
         True
     """
@@ -39,8 +50,12 @@ def build_adapters(settings: Settings) -> Adapters:
     from stylemixer.aws.s3 import S3BlobStore
     from stylemixer.aws.sqs import SqsJobQueue
 
-    session = boto3.session.Session()
-    config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
+    session = session or boto3.session.Session()
+    config = Config(
+        retries={"mode": "standard", "max_attempts": timeouts.attempts},
+        connect_timeout=timeouts.connect,
+        read_timeout=timeouts.read,
+    )
     s3 = session.client(
         "s3",
         endpoint_url=_regional_s3_endpoint(session.region_name),

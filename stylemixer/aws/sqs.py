@@ -17,7 +17,8 @@ def message_body(job_id: str) -> str:
 
 
 class SqsJobQueue:
-    """Sends one message per job to the queue the worker consumes."""
+    """The queue the worker consumes: the API sends one message per job; the worker may hand one
+    back sooner than its visibility timeout would."""
 
     def __init__(self, client: Any, queue_url: str) -> None:
         self._sqs = client
@@ -25,3 +26,9 @@ class SqsJobQueue:
 
     def send(self, job_id: str) -> None:
         self._sqs.send_message(QueueUrl=self.queue_url, MessageBody=message_body(job_id))
+
+    def retry_later(self, receipt_handle: str, delay_seconds: int) -> None:
+        """Make a received message visible again in ``delay_seconds`` (ChangeMessageVisibility)."""
+        self._sqs.change_message_visibility(
+            QueueUrl=self.queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=delay_seconds
+        )

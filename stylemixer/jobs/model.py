@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
 from stylemixer.errors import StyleMixerError
-from stylemixer.options import DEFAULT_EDGE_SOFTNESS, DEFAULT_POSITION_WEIGHT
+from stylemixer.options import StylizeOptions
 from stylemixer.resources import RESULTS_PREFIX, UPLOADS_PREFIX
 
 
@@ -53,10 +53,19 @@ class JobNotFoundError(StyleMixerError):
 
 
 class UploadNotFoundError(StyleMixerError):
-    """A job names an upload that was never made, expired, or is of the other kind."""
+    """A job names an upload that was never completed or has expired (404, as a job id that names
+    nothing: the request is well formed, what it names is not there)."""
 
     code = "UploadNotFound"
-    status = 400
+    status = 404
+
+
+class UploadExpiredError(StyleMixerError):
+    """A job names an upload stored longer ago than new jobs may use it (410: it was there, and is
+    gone for this purpose; upload the picture again). See :data:`stylemixer.limits.UPLOAD_REUSE_SECONDS`."""
+
+    code = "UploadExpired"
+    status = 410
 
 
 def new_id() -> str:
@@ -114,68 +123,55 @@ def iso(moment: datetime) -> str:
 
 @dataclass(frozen=True, slots=True)
 class StyleRef:
-    """One style of a job: a preset id or a style upload id (exactly one is set)."""
+    """One style of a job: a preset id or a style upload id (exactly one is set); an upload may
+    carry the ``name`` the caller gave it (a file name), shown back with the job.
+
+    Example:
+        >>> StyleRef.from_dict(StyleRef(upload="0" * 32, name="muse.jpg").to_dict()).name
+        'muse.jpg'
+    """
 
     preset: str | None = None
     upload: str | None = None
+    name: str | None = None
 
     def to_dict(self) -> dict[str, str]:
-        return {"preset": self.preset} if self.preset is not None else {"upload": str(self.upload)}
+        if self.preset is not None:
+            return {"preset": self.preset}
+        return {"upload": str(self.upload)} | ({"name": self.name} if self.name is not None else {})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StyleRef:
-        return cls(preset=data.get("preset"), upload=data.get("upload"))
+        return cls(preset=data.get("preset"), upload=data.get("upload"), name=data.get("name"))
 
 
 @dataclass(frozen=True, slots=True)
 class JobParams:
-    """What the caller asked for, already validated by the API (stored with the job)."""
+    """What the caller asked for, already validated by the API (stored with the job).
+
+    Stored as one flat JSON object: ``content``, ``styles`` and the options' own keys (records
+    written before an option existed lack it and load with its default).
+
+    Example:
+        >>> params = JobParams("0" * 32, (StyleRef(preset="tapestry"),))
+        >>> JobParams.from_dict(params.to_dict()) == params
+        True
+    """
 
     content: str
     styles: tuple[StyleRef, ...]
-    weights: tuple[float, ...] | None = None
-    mix: str = "blend"
-    strength: float = 1.0
-    preserve_color: bool = False
-    max_size: int | None = None
-    stroke: str | None = None
-    format: str = "jpeg"
-    regions: int | None = None
-    position_weight: float = DEFAULT_POSITION_WEIGHT
-    edge_softness: float = DEFAULT_EDGE_SOFTNESS
+    options: StylizeOptions = field(default_factory=StylizeOptions)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "content": self.content,
-            "styles": [s.to_dict() for s in self.styles],
-            "weights": list(self.weights) if self.weights is not None else None,
-            "mix": self.mix,
-            "strength": self.strength,
-            "preserve_color": self.preserve_color,
-            "max_size": self.max_size,
-            "stroke": self.stroke,
-            "format": self.format,
-            "regions": self.regions,
-            "position_weight": self.position_weight,
-            "edge_softness": self.edge_softness,
-        }
+        styles = [s.to_dict() for s in self.styles]
+        return {"content": self.content, "styles": styles, **self.options.record()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> JobParams:
-        weights = data.get("weights")
         return cls(
             content=data["content"],
             styles=tuple(StyleRef.from_dict(s) for s in data["styles"]),
-            weights=tuple(float(w) for w in weights) if weights is not None else None,
-            mix=data.get("mix", "blend"),
-            strength=float(data.get("strength", 1.0)),
-            preserve_color=bool(data.get("preserve_color", False)),
-            max_size=data.get("max_size"),
-            stroke=data.get("stroke"),
-            format=data.get("format", "jpeg"),
-            regions=data.get("regions"),
-            position_weight=float(data.get("position_weight", DEFAULT_POSITION_WEIGHT)),
-            edge_softness=float(data.get("edge_softness", DEFAULT_EDGE_SOFTNESS)),
+            options=StylizeOptions.from_record(data),
         )
 
 

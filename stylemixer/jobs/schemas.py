@@ -1,34 +1,57 @@
 """The HTTP API's request and response bodies, as pydantic models.
 
 Requests forbid unknown fields and bound every field, so Powertools' validation refuses a malformed
-request before any code of ours runs, and the OpenAPI document it generates states the same bounds.
-Rules that need more than one field (one weight per style, regions needs two styles) are checked by
-:meth:`stylemixer.options.StylizeOptions.validate` in the service.
+request before any code of ours runs, and the OpenAPI document it generates states the same bounds:
+ids with their pattern, presets by name, sizes with their limits. A job's options are
+:class:`~stylemixer.options.StylizeOptions` itself; the rules that need more than one field (one
+weight per style, regions needs two styles) are checked by its ``validate`` in the service and stated
+in the document by :func:`~stylemixer.options.styles_rules_schema`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic_core import PydanticCustomError
 
-from stylemixer.jobs.model import ID_PATTERN
-from stylemixer.limits import MAX_OUTPUT_SIDE, MAX_STYLES, MIN_OUTPUT_SIDE
-from stylemixer.options import (
-    DEFAULT_EDGE_SOFTNESS,
-    DEFAULT_POSITION_WEIGHT,
-    MAX_POSITION_WEIGHT,
-    MAX_REGIONS,
-    MIN_REGIONS,
-)
+from stylemixer.jobs.model import ID_PATTERN, UploadPurpose
+from stylemixer.limits import MAX_STYLES, MAX_UPLOAD_BYTES, UPLOAD_CONTENT_TYPES
+from stylemixer.options import WHOLE, StylizeOptions, styles_rules_schema
+from stylemixer.presets import PRESET_IDS
 
-#: Ceiling on the size a client may *declare*; the real limit (a 413 with a sentence) is in the service.
-_MAX_DECLARED_BYTES = 1 << 40
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-UploadId = Annotated[
-    str, Field(pattern=ID_PATTERN, min_length=32, max_length=32, description="An upload id.")
+
+def _one_of(values: tuple[str, ...], expected: str) -> Callable[[str], str]:
+    """A check that a string is one of ``values`` (the document lists them as an ``enum``)."""
+    allowed = frozenset(values)
+
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise PydanticCustomError("enum", "Input should be {expected}", {"expected": expected})
+        return value
+
+    return check
+
+
+#: Longest name a caller may give an uploaded style picture (in characters).
+MAX_LABEL_LENGTH = 100
+
+#: An id we hand out (a job's or an upload's): 32 lower-case hex digits.
+Id = Annotated[str, Field(pattern=ID_PATTERN, min_length=32, max_length=32)]
+UploadId = Annotated[Id, Field(description="An upload id, from POST /uploads.")]
+ContentType = Annotated[
+    str,
+    Field(json_schema_extra={"enum": list(UPLOAD_CONTENT_TYPES)}),
+    AfterValidator(_one_of(UPLOAD_CONTENT_TYPES, "one of " + ", ".join(UPLOAD_CONTENT_TYPES))),
 ]
-ContentType = Literal["image/jpeg", "image/png", "image/webp"]
+PresetId = Annotated[
+    str,
+    Field(json_schema_extra={"enum": list(PRESET_IDS)}),
+    AfterValidator(_one_of(PRESET_IDS, "the id of a preset (see GET /styles)")),
+]
 
 
 class _Request(BaseModel):
@@ -38,61 +61,53 @@ class _Request(BaseModel):
 class UploadRequest(_Request):
     """Ask for a presigned POST for one picture."""
 
-    purpose: Literal["content", "style"] = Field(
-        description="The photo to paint, or a picture to paint it like."
+    purpose: UploadPurpose = Field(description="The photo to paint, or a picture to paint it like.")
+    content_type: ContentType = Field(description="The picture's type (its bytes are checked too).")
+    size: Annotated[int, Field(ge=1, le=MAX_UPLOAD_BYTES), WHOLE] = Field(
+        description="The file's size in bytes."
     )
-    content_type: ContentType
-    size: int = Field(ge=1, le=_MAX_DECLARED_BYTES, description="The file's size in bytes.")
 
 
 class PresetRef(_Request):
     """A preset style by id (see ``GET /styles``)."""
 
-    preset: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")
+    preset: PresetId = Field(description="A preset's id, from GET /styles.")
+
+
+#: A name a person gave a picture (its file name, say): printable, short, shown back as text.
+Label = Annotated[str, Field(min_length=1, max_length=MAX_LABEL_LENGTH, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
 class UploadRef(_Request):
     """A style picture uploaded with purpose ``style``."""
 
     upload: UploadId
+    name: Label | None = Field(
+        None, description="What to call the picture (e.g. its file name); GET /jobs/{job_id} shows it back."
+    )
 
 
-class JobRequest(_Request):
-    """One stylization: a content upload, one to four styles, and how to mix them."""
+def _style_kind(value: Any) -> str | None:
+    """Which kind of style ``value`` is, so that a refusal speaks of that kind only."""
+    if isinstance(value, dict):
+        return "upload" if "upload" in value else "preset"
+    if isinstance(value, PresetRef | UploadRef):
+        return "preset" if isinstance(value, PresetRef) else "upload"
+    return None
+
+
+StyleChoice = Annotated[
+    Annotated[PresetRef, Tag("preset")] | Annotated[UploadRef, Tag("upload")], Discriminator(_style_kind)
+]
+
+
+class JobRequest(StylizeOptions):
+    """One stylization: a content upload, one to four styles, and how to paint them."""
+
+    model_config = ConfigDict(json_schema_extra=styles_rules_schema())
 
     content: UploadId
-    styles: list[PresetRef | UploadRef] = Field(min_length=1, max_length=MAX_STYLES)
-    weights: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = Field(
-        default=None, max_length=MAX_STYLES, description="Relative weights, one per style."
-    )
-    mix: Literal["blend", "regions"] = "blend"
-    strength: float = Field(default=1.0, ge=0.0, le=1.0, allow_inf_nan=False)
-    preserve_color: bool = False
-    max_size: int | None = Field(default=None, ge=MIN_OUTPUT_SIDE, le=MAX_OUTPUT_SIDE)
-    format: Literal["jpeg", "png", "webp"] = "jpeg"
-    stroke: Literal["fine", "medium", "coarse"] | None = Field(
-        default=None, description="The scale the style is painted at (default: chosen from the photo's size)."
-    )
-    regions: int | None = Field(
-        default=None,
-        ge=MIN_REGIONS,
-        le=MAX_REGIONS,
-        description="Regions mix: how many regions the photo is cut into (default: three a style, up to 8).",
-    )
-    position_weight: float = Field(
-        default=DEFAULT_POSITION_WEIGHT,
-        ge=0.0,
-        le=MAX_POSITION_WEIGHT,
-        allow_inf_nan=False,
-        description="Regions mix: how much a pixel's position counts against its content.",
-    )
-    edge_softness: float = Field(
-        default=DEFAULT_EDGE_SOFTNESS,
-        ge=0.0,
-        le=1.0,
-        allow_inf_nan=False,
-        description="Regions mix: how far styles fade into each other at a region edge (0 sharp, 1 soft).",
-    )
+    styles: list[StyleChoice] = Field(min_length=1, max_length=MAX_STYLES)
 
 
 class ErrorBody(BaseModel):
@@ -126,8 +141,12 @@ class UploadTicket(BaseModel):
     upload_id: str
     url: str
     fields: dict[str, str]
-    expires_at: str
+    expires_at: str = Field(description="The POST must be made before then.")
     max_bytes: int
+    usable_until: str = Field(
+        description="New jobs may name the upload until then (it is deleted some hours later); "
+        "after that, upload the picture again."
+    )
 
 
 class JobLinks(BaseModel):
@@ -149,6 +168,34 @@ class ResultOut(BaseModel):
     expires_at: str
 
 
+class PictureOut(BaseModel):
+    """An uploaded picture a job names: its upload id, and a short-lived link to see it."""
+
+    upload: str
+    url: str = Field(
+        description="Presigned GET, valid one hour, fresh on every poll; it fails once the upload "
+        "itself has been deleted (a day after it was stored)."
+    )
+
+
+class StyleAsked(BaseModel):
+    """One style of a job as asked for: a preset or an upload, with a name and a picture to show."""
+
+    preset: str | None = None
+    upload: str | None = None
+    name: str = Field(description="The preset's name, or the name given to the picture when it was sent.")
+    thumbnail_url: str = Field(description="The preset's thumbnail, or a presigned GET of the picture.")
+
+
+class JobAsked(StylizeOptions):
+    """What a job asked for: the photo, the styles, and every option as the job uses it."""
+
+    model_config = ConfigDict(strict=False, frozen=False)
+
+    content: PictureOut
+    styles: list[StyleAsked]
+
+
 class JobOut(BaseModel):
     job_id: str
     status: Literal["queued", "running", "succeeded", "failed"]
@@ -156,5 +203,6 @@ class JobOut(BaseModel):
     progress: int = Field(ge=0, le=100)
     created_at: str
     updated_at: str
+    request: JobAsked = Field(description="What was asked for, with names and links to show it.")
     error: ErrorBody | None = None
     result: ResultOut | None = None

@@ -6,8 +6,9 @@ anything is signed, written or queued.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from stylemixer.errors import ImageTooLargeError, StyleMixerError
 from stylemixer.jobs.model import (
@@ -17,6 +18,7 @@ from stylemixer.jobs.model import (
     JobParams,
     JobStatus,
     StyleRef,
+    UploadExpiredError,
     UploadNotFoundError,
     UploadPurpose,
     check_job_id,
@@ -26,26 +28,36 @@ from stylemixer.jobs.model import (
 )
 from stylemixer.jobs.schemas import (
     ErrorBody,
+    JobAsked,
     JobOut,
     JobRequest,
+    PictureOut,
+    PresetRef,
     ResultOut,
+    StyleAsked,
     StyleOut,
     StylesResponse,
     UploadRequest,
     UploadTicket,
 )
-from stylemixer.limits import MAX_UPLOAD_BYTES, OUTPUT_FORMATS
-from stylemixer.options import StylizeOptions
+from stylemixer.limits import MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
+from stylemixer.options import OutputFormat
 from stylemixer.presets import PRESETS, get_preset
-from stylemixer.styles import check_blend_kinds
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
     from stylemixer.jobs.ports import BlobStore, JobQueue, JobRepository, ObjectInfo
 
 #: A presigned upload is good for this long (the page uses it at once).
 UPLOAD_URL_SECONDS = 10 * 60
-#: A result link is good for this long; every poll of the job hands out a fresh one.
+#: A result link (and a link to the pictures a job names) is good for this long; every poll of the
+#: job hands out a fresh one.
 RESULT_URL_SECONDS = 60 * 60
+#: New jobs may name an upload for this long after it was stored (see stylemixer.limits).
+UPLOAD_REUSE = timedelta(seconds=UPLOAD_REUSE_SECONDS)
+#: What an upload is called in a sentence, by purpose.
+_PICTURE_WORDS: dict[UploadPurpose, str] = {"content": "photo", "style": "style picture"}
 #: Jobs are forgotten (DynamoDB TTL) after this long.
 JOB_TTL = timedelta(days=7)
 #: Bytes read from the start of an upload to decide its type (text formats such as SVG need ~1 KB).
@@ -59,23 +71,31 @@ def list_styles(site_url: str | None) -> StylesResponse:
         >>> list_styles(None).styles[0].thumbnail_url
         '/presets/soft-pastel.jpg'
     """
-    base = site_url.rstrip("/") if site_url else ""
+    base = _site_base(site_url)
     return StylesResponse(
         styles=[StyleOut(id=p.id, name=p.name, thumbnail_url=f"{base}/{p.thumbnail}") for p in PRESETS]
     )
 
 
+def _site_base(site_url: str | None) -> str:
+    return site_url.rstrip("/") if site_url else ""
+
+
 def create_upload(store: BlobStore, request: UploadRequest, now: datetime) -> UploadTicket:
     """Sign a POST for one new upload key, with the declared size and type in its policy.
 
+    The ticket says until when new jobs may name the upload: counted from now, so never later than
+    the check of :func:`check_upload` allows (it counts from when the file was stored, after now).
+
     Example:
-        >>> create_upload(store, UploadRequest(purpose="content", content_type="image/png", size=1000), now)
+        >>> from stylemixer.aws.fakes import InMemoryBlobStore
+        >>> from stylemixer.jobs.model import utcnow
+        >>> request = UploadRequest(purpose="content", content_type="image/png", size=1000)
+        >>> ticket = create_upload(InMemoryBlobStore(), request, utcnow())
+        >>> len(ticket.upload_id), ticket.max_bytes
+        (32, 1000)
     """
-    if request.size > MAX_UPLOAD_BYTES:
-        raise ImageTooLargeError(
-            message=f"The file is {_megabytes(request.size)}; the largest picture accepted is "
-            f"{_megabytes(MAX_UPLOAD_BYTES)}."
-        )
+    check_declared_size(request.size)
     upload_id = new_id()
     post = store.presign_post(
         upload_key(request.purpose, upload_id), request.content_type, request.size, UPLOAD_URL_SECONDS
@@ -86,6 +106,7 @@ def create_upload(store: BlobStore, request: UploadRequest, now: datetime) -> Up
         fields=post.fields,
         expires_at=iso(now + timedelta(seconds=UPLOAD_URL_SECONDS)),
         max_bytes=request.size,
+        usable_until=iso(now + UPLOAD_REUSE),
     )
 
 
@@ -94,38 +115,34 @@ def submit_job(
 ) -> Job:
     """Check everything the request names, store the job as queued, and enqueue it.
 
+    A job may name uploads that earlier jobs named too (another try on the same photo), as long as
+    they were stored less than :data:`UPLOAD_REUSE` ago.
+
     Example:
-        >>> request = JobRequest(content=upload_id, styles=[PresetRef(preset="tapestry")])
-        >>> submit_job(store, repo, queue, request, now).status
+        >>> import io; from PIL import Image
+        >>> from stylemixer.aws.fakes import InMemoryBlobStore, InMemoryJobQueue, InMemoryJobRepository
+        >>> from stylemixer.jobs.model import utcnow
+        >>> store, repo, queue = InMemoryBlobStore(), InMemoryJobRepository(), InMemoryJobQueue()
+        >>> photo = io.BytesIO(); Image.new("RGB", (64, 64)).save(photo, "PNG")
+        >>> store.write(upload_key("content", "0" * 32), photo.getvalue(), "image/png")
+        >>> request = JobRequest(content="0" * 32, styles=[PresetRef(preset="tapestry")])
+        >>> submit_job(store, repo, queue, request, utcnow()).status
         <JobStatus.QUEUED: 'queued'>
     """
     params = JobParams(
         content=request.content,
         styles=tuple(
-            StyleRef(preset=getattr(s, "preset", None), upload=getattr(s, "upload", None))
+            StyleRef(preset=s.preset) if isinstance(s, PresetRef) else StyleRef(upload=s.upload, name=s.name)
             for s in request.styles
         ),
-        weights=tuple(request.weights) if request.weights is not None else None,
-        mix=request.mix,
-        strength=request.strength,
-        preserve_color=request.preserve_color,
-        max_size=request.max_size,
-        stroke=request.stroke,
-        format=request.format,
-        regions=request.regions,
-        position_weight=request.position_weight,
-        edge_softness=request.edge_softness,
+        options=request.options(),
     )
-    options_for(params).validate(len(params.styles))
     n_presets = sum(1 for s in params.styles if s.preset is not None)
-    check_blend_kinds(n_presets, len(params.styles) - n_presets, params.mix)
-    for style in params.styles:
-        if style.preset is not None:
-            get_preset(style.preset)
-    check_upload(store, "content", params.content)
+    params.options.validate(len(params.styles), n_presets=n_presets)
+    check_upload(store, "content", params.content, now)
     for style in params.styles:
         if style.upload is not None:
-            check_upload(store, "style", style.upload)
+            check_upload(store, "style", style.upload, now)
 
     job = Job(
         job_id=new_id(),
@@ -144,12 +161,20 @@ def submit_job(
     return job
 
 
-def describe_job(store: BlobStore, repo: JobRepository, job_id: str, now: datetime) -> JobOut:
-    """The job as the API shows it, with fresh presigned links to a result.
+def describe_job(
+    store: BlobStore, repo: JobRepository, job_id: str, now: datetime, site_url: str | None = None
+) -> JobOut:
+    """The job as the API shows it: what was asked (with names, and fresh links to the pictures it
+    names, so a page opened from the job's link can show the photo, the styles and the legend of a
+    region map) and, once done, fresh presigned links to the result.
 
     Example:
-        >>> describe_job(store, repo, job_id, now).status
-        'queued'
+        >>> from stylemixer.aws.fakes import InMemoryBlobStore, InMemoryJobRepository
+        >>> from stylemixer.jobs.model import utcnow
+        >>> describe_job(InMemoryBlobStore(), InMemoryJobRepository(), "0" * 32, utcnow())
+        Traceback (most recent call last):
+        ...
+        stylemixer.jobs.model.JobNotFoundError: There is no job with that id (jobs are kept for 7 days).
     """
     job = repo.get(check_job_id(job_id))
     if job is None:
@@ -161,17 +186,16 @@ def describe_job(store: BlobStore, repo: JobRepository, job_id: str, now: dateti
         progress=job.progress,
         created_at=iso(job.created_at),
         updated_at=iso(job.updated_at),
+        request=_asked(store, job, site_url),
     )
     if job.status is JobStatus.FAILED and job.error is not None:
         out.error = ErrorBody(code=job.error.code, message=job.error.message)
     if job.status is JobStatus.SUCCEEDED and job.result is not None:
         result = job.result
-        content_type = OUTPUT_FORMATS[result.format]
-        extension = "jpg" if result.format == "jpeg" else result.format
+        fmt = OutputFormat(result.format)
+        name = f"stylemixer-{job.job_id[:8]}.{fmt.extension}"
         out.result = ResultOut(
-            url=store.presign_get(
-                result.key, content_type, RESULT_URL_SECONDS, f"stylemixer-{job.job_id[:8]}.{extension}"
-            ),
+            url=store.presign_get(result.key, fmt.content_type, RESULT_URL_SECONDS, name),
             width=result.width,
             height=result.height,
             format=result.format,
@@ -190,26 +214,49 @@ def describe_job(store: BlobStore, repo: JobRepository, job_id: str, now: dateti
     return out
 
 
-def options_for(params: JobParams) -> StylizeOptions:
-    """The engine's options for a job's parameters."""
-    return StylizeOptions(
-        weights=params.weights,
-        mix=params.mix,  # type: ignore[arg-type]
-        strength=params.strength,
-        preserve_color=params.preserve_color,
-        max_size=params.max_size,
-        stroke=params.stroke,  # type: ignore[arg-type]
-        regions=params.regions,
-        position_weight=params.position_weight,
-        edge_softness=params.edge_softness,
+def _asked(store: BlobStore, job: Job, site_url: str | None) -> JobAsked:
+    """What ``job`` asked for, as :class:`JobAsked`: presets by name and thumbnail, uploads by the
+    name they were given (else "Your picture", numbered when there are several) and a presigned GET
+    scoped like a result link (one hour, this one key, served with the type it was stored with)."""
+    params = job.params
+    short = job.job_id[:8]
+    several = sum(1 for s in params.styles if s.upload is not None) > 1
+    base = _site_base(site_url)
+    styles: list[StyleAsked] = []
+    number = 0
+    for ref in params.styles:
+        if ref.preset is not None:
+            preset = get_preset(ref.preset)
+            styles.append(
+                StyleAsked(preset=preset.id, name=preset.name, thumbnail_url=f"{base}/{preset.thumbnail}")
+            )
+            continue
+        number += 1
+        fallback = f"Your picture {number}" if several else "Your picture"
+        url = _upload_url(store, "style", str(ref.upload), f"stylemixer-{short}-style-{number}")
+        styles.append(StyleAsked(upload=ref.upload, name=ref.name or fallback, thumbnail_url=url))
+    content = PictureOut(
+        upload=params.content,
+        url=_upload_url(store, "content", params.content, f"stylemixer-{short}-photo"),
     )
+    return JobAsked(**dict(params.options), content=content, styles=styles)
 
 
-def check_upload(store: BlobStore, purpose: UploadPurpose, upload_id: str) -> ObjectInfo:
-    """Refuse an upload that is missing, of the other kind, too large, or not a picture by its bytes.
+def _upload_url(store: BlobStore, purpose: UploadPurpose, upload_id: str, filename: str) -> str:
+    """A short-lived link to a job's own upload, scoped like a result's link (that key only)."""
+    return store.presign_get(upload_key(purpose, upload_id), None, RESULT_URL_SECONDS, filename)
+
+
+def check_upload(
+    store: BlobStore, purpose: UploadPurpose, upload_id: str, now: datetime | None = None
+) -> ObjectInfo:
+    """Refuse an upload that is missing, of the other kind, stored too long ago to be used again
+    (with ``now``), too large, or not a picture by its bytes.
 
     The S3 POST policy already enforces size and type in AWS; the local stand-in does not, and a
-    file's declared type can lie, so the bytes decide.
+    file's declared type can lie, so the bytes decide. The bucket deletes uploads some time after
+    they are stored, and not at once when they are due, so their age is checked here: a job is
+    accepted only while its pictures are sure to be there when the worker reads them.
     """
     from stylemixer.images import check_format  # imported on first use: keeps the cold import light
 
@@ -226,6 +273,12 @@ def check_upload(store: BlobStore, purpose: UploadPurpose, upload_id: str) -> Ob
             message=f"There is no {purpose} upload {upload_id}: it was never completed or it expired."
         )
     info, first_bytes = peeked
+    if now is not None and info.last_modified is not None and now - info.last_modified > UPLOAD_REUSE:
+        hours = UPLOAD_REUSE_SECONDS // 3600
+        raise UploadExpiredError(
+            message=f"The {_PICTURE_WORDS[purpose]} was uploaded more than {hours} hours ago and is no "
+            "longer kept for new pictures; upload it again."
+        )
     if info.size > MAX_UPLOAD_BYTES:
         raise ImageTooLargeError(
             message=f"The {purpose} picture is {_megabytes(info.size)}; "
@@ -234,6 +287,71 @@ def check_upload(store: BlobStore, purpose: UploadPurpose, upload_id: str) -> Ob
     # The same code and sentence the worker's decoder would give (EmptyImage, NotAnImage, ...).
     check_format(first_bytes)
     return info
+
+
+def check_declared_size(size: int) -> None:
+    """Refuse an upload declared larger than the largest picture accepted (413, with both sizes).
+
+    Example:
+        >>> check_declared_size(40 * 1024 * 1024)
+        Traceback (most recent call last):
+        ...
+        stylemixer.errors.ImageTooLargeError: The file is 40.0 MB; the largest picture accepted is 25.0 MB.
+    """
+    if size > MAX_UPLOAD_BYTES:
+        raise ImageTooLargeError(
+            message=f"The file is {_megabytes(size)}; the largest picture accepted is "
+            f"{_megabytes(MAX_UPLOAD_BYTES)}."
+        )
+
+
+def schema_refusal(errors: Sequence[Mapping[str, Any]]) -> StyleMixerError | None:
+    """The refusal callers have always had for a value the API's document refuses, or None.
+
+    The document bounds a job id's shape, the preset names and an upload's declared size, so these
+    are refused before any code of ours runs; callers keep the codes they always had for them
+    (``InvalidJobId``, ``UnknownStyle``, ``ImageTooLarge``) rather than a ``ValidationError``, when
+    that is all that is wrong with the request. ``errors`` are pydantic's, with ``loc`` and ``input``.
+
+    Example:
+        >>> schema_refusal([{"loc": ("path", "job_id"), "type": "string_pattern_mismatch", "input": "0"}])
+        StyleMixerError('InvalidJobId', 'That is not a job id: ids are 32 hexadecimal characters.')
+    """
+    refusals: list[StyleMixerError] = []
+    for error in errors:
+        loc = tuple(error.get("loc") or ("",))
+        check = _SCHEMA_CHECKS.get((str(loc[0]), str(loc[-1]), str(error.get("type"))))
+        check = check or _SCHEMA_CHECKS.get((str(loc[0]), str(loc[-1]), "*"))
+        try:
+            if check is not None:
+                check(error.get("input"))
+        except StyleMixerError as exc:
+            refusals.append(exc)
+            continue
+        return None
+    return refusals[0] if refusals else None
+
+
+#: A name that could be a preset's: safe to repeat in a message (any other is a ValidationError).
+_PRESET_SHAPE = re.compile(r"[a-z0-9-]{1,64}")
+
+
+def _unknown_preset(name: object) -> None:
+    if isinstance(name, str) and _PRESET_SHAPE.fullmatch(name):
+        get_preset(name)
+
+
+def _declared_size(size: object) -> None:
+    if isinstance(size, int):
+        check_declared_size(size)
+
+
+#: (where, field, pydantic error type) -> the check whose refusal callers get for that error.
+_SCHEMA_CHECKS: dict[tuple[str, str, str], Callable[[Any], object]] = {
+    ("path", "job_id", "*"): check_job_id,
+    ("body", "preset", "enum"): _unknown_preset,
+    ("body", "size", "less_than_equal"): _declared_size,
+}
 
 
 def _megabytes(size: int) -> str:

@@ -1,18 +1,37 @@
-"""The worker's memory and CPU use, in percent, since Lambda reports neither as a metric.
+"""The worker's memory and CPU use per invocation, in percent, since Lambda reports neither as a metric.
 
-Memory is the process's peak resident set over the function's configured memory; CPU is the CPU
-time spent during one invocation over its wall time times the vCPUs the process can use.
+* CPU is the CPU time this invocation used over its wall time times the vCPUs *Lambda allocates* for
+  the function's memory (one per 1,769 MB, at most six), not the CPUs the process can see: at
+  3,008 MB a function sees two CPUs but may use 1.7 of them, so a job that keeps every allocated
+  vCPU busy reads 100 %, not 85 %.
+* Memory is this invocation's peak resident set over the function's memory. Linux keeps a peak per
+  process (``VmHWM``), which a process may reset (``/proc/self/clear_refs``); it is reset when the
+  invocation starts, so a large job's peak does not follow every later invocation of the same
+  container. Where the reset is not allowed, the resident set at the end of the invocation is
+  reported instead (a current figure, never the lifetime peak).
 """
 
 from __future__ import annotations
 
+import logging
 import os
-import resource
 import time
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from stylemixer.resources import lambda_vcpus
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+logger = logging.getLogger(__name__)
 
 #: Lambda sets this to the function's memory in MB.
 MEMORY_SIZE_ENV = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
+#: Writing "5" here resets the process's peak resident set (Linux 4.0 and later).
+CLEAR_REFS = Path("/proc/self/clear_refs")
+STATUS = Path("/proc/self/status")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +43,7 @@ class Usage:
 
 
 class UsageMeter:
-    """Measure CPU use between :meth:`start` and :meth:`stop`.
+    """Measure CPU and memory use between :meth:`start` and :meth:`stop`.
 
     Example:
         >>> meter = UsageMeter.start()
@@ -33,32 +52,75 @@ class UsageMeter:
         True
     """
 
-    def __init__(self, wall: float, cpu: float) -> None:
-        self._wall = wall
-        self._cpu = cpu
+    def __init__(
+        self,
+        peak_reset: bool,
+        wall_clock: Callable[[], float] = time.perf_counter,
+        cpu_clock: Callable[[], float] = time.process_time,
+    ) -> None:
+        self._peak_reset = peak_reset
+        self._wall_clock, self._cpu_clock = wall_clock, cpu_clock
+        self._wall, self._cpu = wall_clock(), cpu_clock()
 
     @classmethod
-    def start(cls) -> UsageMeter:
-        return cls(time.perf_counter(), time.process_time())
+    def start(
+        cls,
+        wall_clock: Callable[[], float] = time.perf_counter,
+        cpu_clock: Callable[[], float] = time.process_time,
+    ) -> UsageMeter:
+        """Start measuring: reset the peak resident set where allowed, and note the clocks."""
+        return cls(reset_peak_memory(), wall_clock, cpu_clock)
 
     def stop(self) -> Usage:
-        wall = max(time.perf_counter() - self._wall, 1e-9)
-        cpu = time.process_time() - self._cpu
-        return Usage(memory_percent=memory_percent(), cpu_percent=100.0 * cpu / (wall * vcpus()))
+        """The invocation's CPU and memory percentages."""
+        wall = max(self._wall_clock() - self._wall, 1e-9)
+        cpu = self._cpu_clock() - self._cpu
+        mb = resident_mb(peak=self._peak_reset)
+        configured = configured_memory_mb()
+        memory = None if configured is None or mb is None else 100.0 * mb / configured
+        return Usage(memory_percent=memory, cpu_percent=100.0 * cpu / (wall * vcpus()))
 
 
-def vcpus() -> int:
-    """CPUs this process may run on (Lambda scales them with memory)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def memory_percent() -> float | None:
-    """Peak RSS as a percentage of the function's memory, or None when that is not configured."""
+def configured_memory_mb() -> int | None:
+    """The function's memory in MB, or None outside Lambda."""
     configured = os.environ.get(MEMORY_SIZE_ENV, "")
-    if not configured.isdigit() or int(configured) == 0:
+    return int(configured) if configured.isdigit() and int(configured) > 0 else None
+
+
+def vcpus() -> float:
+    """The vCPUs this invocation may use: Lambda's allocation for its memory, else the CPUs visible.
+
+    Example:
+        >>> vcpus()  # at 3,008 MB in Lambda (two CPUs visible)
+        1.7004...
+    """
+    configured = configured_memory_mb()
+    try:
+        visible = max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        visible = max(1, os.cpu_count() or 1)
+    if configured is None:
+        return float(visible)
+    return min(float(visible), lambda_vcpus(configured))
+
+
+def reset_peak_memory() -> bool:
+    """Reset the process's peak resident set to its current size; False where that is not allowed."""
+    try:
+        CLEAR_REFS.write_text("5")
+    except OSError:
+        logger.debug("the peak resident set cannot be reset here; reporting the current one")
+        return False
+    return True
+
+
+def resident_mb(*, peak: bool) -> float | None:
+    """The peak (since the last reset) or the current resident set in MB, or None without /proc."""
+    field = "VmHWM:" if peak else "VmRSS:"
+    try:
+        for line in STATUS.read_text().splitlines():
+            if line.startswith(field):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
         return None
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
-    return 100.0 * peak_mb / int(configured)
+    return None

@@ -4,12 +4,18 @@ Failures split in two. A problem with the caller's input (not a picture, too lar
 engine) fails the job with its reason and is *not* retried: retrying cannot fix it. Anything else
 (storage, the queue, a bug) is raised so SQS delivers the message again, except on the last allowed
 receive, where the job is failed with a reason so it never stays running forever.
+
+A retry comes after a back-off (:func:`retry_delay`: 15 s, then 30, 60, and 120 s at most), not
+after the queue's visibility timeout (six times the worker's timeout, 18 minutes): the message is
+handed back to the queue with that delay before the failure is raised. Only a worker that dies
+(killed at its timeout, out of memory) leaves its message to the visibility timeout.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import random
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -27,9 +33,7 @@ from stylemixer.jobs.model import (
     upload_key,
     utcnow,
 )
-from stylemixer.jobs.service import options_for
-from stylemixer.limits import MAX_UPLOAD_BYTES, OUTPUT_FORMATS
-from stylemixer.resources import MAX_RECEIVE_COUNT
+from stylemixer.limits import MAX_UPLOAD_BYTES
 from stylemixer.styles import ImageStyle, PresetStyle, Style
 
 if TYPE_CHECKING:
@@ -55,6 +59,12 @@ _SAVE_SHARE = 0.04
 #: A job stops this long before the function's time runs out, so that it can still be failed
 #: with a reason (capped at a tenth of the time the job started with, for short local timeouts).
 DEADLINE_MARGIN = 15.0
+
+#: A passing failure is retried after this long, doubling with each receive up to RETRY_MAX_DELAY,
+#: so a job that met a brief outage starts again within seconds to two minutes, and one that meets
+#: a longer one does not hammer it.
+RETRY_BASE_DELAY = 15
+RETRY_MAX_DELAY = 120
 
 GAVE_UP = JobError(
     "ProcessingFailed",
@@ -143,25 +153,43 @@ class ProgressWriter:
             logger.warning("progress write failed; the job goes on", exc_info=True)
 
 
+def retry_delay(receive_count: int, jitter: Callable[[], float] = random.random) -> int:
+    """Seconds before the next delivery of a message that failed on its ``receive_count``-th receive.
+
+    Doubling from RETRY_BASE_DELAY, capped at RETRY_MAX_DELAY, with up to half of it taken off at
+    random so that jobs failed by one outage do not all come back in the same second.
+
+    Example:
+        >>> [retry_delay(n, jitter=lambda: 0.0) for n in (1, 2, 3, 4, 5)]
+        [15, 30, 60, 120, 120]
+    """
+    ceiling = min(RETRY_MAX_DELAY, RETRY_BASE_DELAY * 2 ** max(0, receive_count - 1))
+    return max(1, round(ceiling * (1 - jitter() / 2)))
+
+
 def process_job(
     job_id: str,
     *,
     store: BlobStore,
     repo: JobRepository,
     engine: Callable[[], StylizeEngine],
+    max_receives: int,
     receive_count: int = 1,
-    max_receives: int = MAX_RECEIVE_COUNT,
+    retry_later: Callable[[int], None] | None = None,
     progress_interval: float = PROGRESS_INTERVAL,
     remaining_seconds: Callable[[], float] | None = None,
 ) -> Outcome:
     """Run one job to a final state, or raise to have SQS deliver it again.
 
     ``engine`` is called only when there is work (it loads the weights on first use).
+    ``max_receives`` is the queue's maxReceiveCount: on that receive a failure is final.
+    ``retry_later`` hands the message back to the queue after a delay in seconds (before raising):
+    see :func:`retry_delay`. If it fails, the message comes back after its visibility timeout.
     ``remaining_seconds`` (Lambda's context clock) lets a job that would be killed by the function's
     timeout stop in time, at its next progress report, instead of leaving the job running.
 
     Example:
-        >>> process_job(job_id, store=store, repo=repo, engine=Engine.default).status
+        >>> process_job(job_id, store=store, repo=repo, engine=Engine.default, max_receives=3).status
         'succeeded'
     """
     job = repo.start(job_id, utcnow())
@@ -184,11 +212,24 @@ def process_job(
             _fail(store, repo, job, JobError(exc.code, exc.message))
             return Outcome(job_id, "failed", reason=exc.code)
         if receive_count < max_receives:
+            _hand_back(retry_later, retry_delay(receive_count))
             raise
         logger.exception("job failed on its last allowed receive")
         error = JobError(exc.code, exc.message) if isinstance(exc, JobTimedOutError) else GAVE_UP
         _fail(store, repo, job, error)
         return Outcome(job_id, "failed", reason=error.code)
+
+
+def _hand_back(retry_later: Callable[[int], None] | None, delay: int) -> None:
+    """Ask the queue for the next delivery in ``delay`` seconds; a refusal leaves the visibility timeout."""
+    if retry_later is None:
+        return
+    try:
+        retry_later(delay)
+    except Exception:
+        logger.warning("could not shorten the wait before the retry", exc_info=True)
+    else:
+        logger.info("job will be retried in %d s", delay)
 
 
 def _deadline_check(remaining_seconds: Callable[[], float] | None) -> Callable[[], None]:
@@ -231,7 +272,7 @@ def _run(
         progress(stage, fraction)
 
     writer("fetching", 0.0)
-    options = options_for(params)
+    options = params.options
     options.validate(len(params.styles))
     content = _load_picture(store, "content", params.content)
     styles: list[Style] = []
@@ -250,9 +291,9 @@ def _run(
     seconds = time.perf_counter() - started
 
     writer("saving", 1.0 - _SAVE_SHARE)
-    fmt = params.format
-    key = result_key(job.job_id, "jpg" if fmt == "jpeg" else fmt)
-    store.write(key, encode_image(result.image, fmt), OUTPUT_FORMATS[fmt])
+    fmt = options.format
+    key = result_key(job.job_id, fmt.extension)
+    store.write(key, encode_image(result.image, fmt), fmt.content_type)
     map_key = None
     if result.regions is not None:
         map_key = regions_key(job.job_id)
@@ -261,7 +302,7 @@ def _run(
         store.write(map_key, buffer.getvalue(), "image/png")
 
     width, height = result.image.size
-    if not repo.succeed(job.job_id, JobResult(key, width, height, fmt, map_key), utcnow()):
+    if not repo.succeed(job.job_id, JobResult(key, width, height, fmt.value, map_key), utcnow()):
         current = repo.get(job.job_id)
         status = current.status.value if current else "gone"
         if status != JobStatus.SUCCEEDED.value:
@@ -299,8 +340,8 @@ def _fail(store: BlobStore, repo: JobRepository, job: Job, error: JobError) -> b
 
 
 def _delete_results(store: BlobStore, job: Job) -> None:
-    fmt = job.params.format
-    for key in (result_key(job.job_id, "jpg" if fmt == "jpeg" else fmt), regions_key(job.job_id)):
+    fmt = job.params.options.format
+    for key in (result_key(job.job_id, fmt.extension), regions_key(job.job_id)):
         try:
             store.delete(key)
         except Exception:

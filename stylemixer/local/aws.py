@@ -1,7 +1,8 @@
-"""The embedded AWS: moto's server as S3, SQS and DynamoDB, with the deployed stack's resources.
+"""The embedded AWS: moto's server as S3, SQS, DynamoDB, IAM and STS, with the deployed stack's resources.
 
 Names and settings come from :mod:`stylemixer.resources`, the module the CDK app reads too, so the
-handlers meet the same bucket, table, queue and dead-letter queue here as in AWS. moto's server
+handlers meet the same bucket, table, queue and dead-letter queue here as in AWS; each function's
+role comes from :mod:`stylemixer.permissions` (see :mod:`stylemixer.local.iam`). moto's server
 answers CORS for any origin, which lets the browser POST uploads to it directly (in AWS the data
 bucket's CORS rules allow the site's origin).
 """
@@ -19,6 +20,8 @@ from stylemixer.local.context import LOCAL_REGION
 from stylemixer.local.process import child_environment
 from stylemixer.resources import (
     DATA_BUCKET,
+    DLQ_HANDLER_TIMEOUT_SECONDS,
+    DLQ_RETENTION_SECONDS,
     JOBS_DLQ,
     JOBS_QUEUE,
     JOBS_TABLE,
@@ -27,18 +30,14 @@ from stylemixer.resources import (
     TABLE_TTL_ATTRIBUTE,
     VISIBILITY_TIMEOUT_FACTOR,
     WORKER_TIMEOUT_SECONDS,
+    queue_retention_seconds,
 )
 
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
 
-#: The worker's timeout in the deployed stack (Lambda's maximum, the CDK app's default).
-#: The dead-letter consumer only marks jobs failed; the CDK app gives it 30 s.
-DLQ_HANDLER_TIMEOUT_SECONDS = 30
-#: Message retention as deployed: a day for jobs, two weeks for dead letters.
-QUEUE_RETENTION_SECONDS = 24 * 3600
-DLQ_RETENTION_SECONDS = 14 * 24 * 3600
-
+#: Placeholder keys: the stack creates its resources with them before IAM is enforced; after that,
+#: moto refuses them as it refuses any caller it does not know.
 DUMMY_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
 
 
@@ -54,9 +53,16 @@ class LocalResources:
 
 
 def serve_moto_in_thread(host: str = "127.0.0.1") -> ThreadedMotoServer:
-    """moto's server on a free port of ``host``, in a thread of this process (see :func:`start_moto`)."""
+    """moto's server on a free port of ``host``, in a thread of this process (see :func:`start_moto`).
+
+    IAM is not enforced until :func:`stylemixer.local.iam.enforce_iam` asks; when it is, it is with
+    what :mod:`stylemixer.local.moto_iam` adds to moto.
+    """
     from moto.server import ThreadedMotoServer
 
+    from stylemixer.local.moto_iam import extend_moto
+
+    extend_moto()
     server = ThreadedMotoServer(ip_address=host, port=0, verbose=False)
     server.start()
     _answer_without_nagle(server)
@@ -216,7 +222,7 @@ def create_resources(
     queue_url = sqs.create_queue(
         QueueName=JOBS_QUEUE,
         Attributes={
-            "MessageRetentionPeriod": str(QUEUE_RETENTION_SECONDS),
+            "MessageRetentionPeriod": str(queue_retention_seconds(max_receive_count, visibility_timeout)),
             "VisibilityTimeout": str(visibility_timeout),
             "RedrivePolicy": json.dumps(
                 {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive_count}

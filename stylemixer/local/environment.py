@@ -14,8 +14,11 @@ from stylemixer.local.context import LOCAL_REGION
 from stylemixer.resources import (
     ENV_ALLOWED_ORIGINS,
     ENV_BUCKET,
+    ENV_MAX_RECEIVE_COUNT,
     ENV_QUEUE_URL,
+    ENV_STAGE,
     ENV_TABLE,
+    MAX_RECEIVE_COUNT,
     METRICS_NAMESPACE,
     SERVICE_NAME,
 )
@@ -41,6 +44,9 @@ _CLEARED = (
 )
 
 #: Powertools settings a developer may override from the shell (e.g. POWERTOOLS_LOG_LEVEL=DEBUG).
+#: The stage the local stack's metrics would carry (they are off here, as Powertools' default says).
+LOCAL_STAGE = "local"
+
 _DEFAULTS = {
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "POWERTOOLS_TRACE_DISABLED": "true",
@@ -48,11 +54,16 @@ _DEFAULTS = {
 }
 
 
-def handler_environment(resources: LocalResources, site_url: str) -> dict[str, str]:
+def handler_environment(
+    resources: LocalResources, site_url: str, max_receive_count: int = MAX_RECEIVE_COUNT
+) -> dict[str, str]:
     """The variables the deployed stack gives its functions, with local values.
 
     The site's URL is left unset: preset thumbnails then come back root-relative (``/presets/…``),
     which is right whichever name (127.0.0.1, localhost, a LAN address) the page was opened with.
+    The credentials are placeholders moto refuses once it enforces IAM: each function signs with
+    its own role's credentials instead (see :mod:`stylemixer.local.functions`). ``max_receive_count``
+    must be the one the jobs queue was created with (the worker's copy of it).
 
     Example:
         >>> handler_environment(resources, "http://127.0.0.1:8000/")["STYLEMIXER_BUCKET"]
@@ -70,6 +81,8 @@ def handler_environment(resources: LocalResources, site_url: str) -> dict[str, s
         ENV_TABLE: resources.table,
         ENV_QUEUE_URL: resources.queue_url,
         ENV_ALLOWED_ORIGINS: origin,
+        ENV_STAGE: LOCAL_STAGE,
+        ENV_MAX_RECEIVE_COUNT: str(max_receive_count),
         "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
         "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
     }

@@ -21,6 +21,10 @@ from stylemixer.local.context import LOCAL_ACCOUNT
 #: Largest request body the front door accepts; bigger bodies are refused before any event is built.
 #: The API only ever receives small JSON documents (pictures go straight to storage).
 MAX_BODY_BYTES = 1024 * 1024
+#: A body refused for its size is still read (and dropped) up to this size, so that a client that is
+#: still sending it reads the 413 rather than a reset connection; past it the door answers at once.
+#: API Gateway refuses payloads over 10 MB.
+DRAIN_BODY_BYTES = 16 * 1024 * 1024
 
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "+json", "+xml")
 _TEXT_TYPES_FORM = "application/x-www-form-urlencoded"

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 READY_LINE = re.compile(r"^StyleMixer is running at (http://\S+/)$")
+OPERATOR_LINE = re.compile(
+    r"^Embedded AWS at (http://\S+), operator keys: AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+)$"
+)
 
 
 class StackDidNotStartError(RuntimeError):
@@ -31,12 +34,15 @@ class StackDidNotStartError(RuntimeError):
 
 @dataclass
 class ServedStack:
-    """A running ``stylemixer serve``: its address, process and log."""
+    """A running ``stylemixer serve``: its address, process and log, and its embedded AWS."""
 
     url: str
     process: subprocess.Popen[str]
     log_path: Path
     startup_seconds: float
+    #: The embedded AWS's endpoint, and the operator's keys (IAM is enforced there).
+    aws_endpoint: str | None = None
+    operator_keys: tuple[str, str] | None = None
 
 
 def child_environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -86,12 +92,18 @@ def served_stack(
     )
     ready = threading.Event()
     found: list[str] = []
+    operator: list[tuple[str, str, str]] = []
 
     def pump() -> None:
         # Copies the child's output to the log, noting the ready line; runs until the child exits.
         assert process.stdout is not None
         with log_path.open("w", encoding="utf-8") as log:
-            for line in process.stdout:
+            for received in process.stdout:
+                line = received
+                keys = OPERATOR_LINE.match(line.strip())
+                if keys:  # the keys stay out of the kept log
+                    operator.append((keys.group(1), keys.group(2), keys.group(3)))
+                    line = f"Embedded AWS at {keys.group(1)}\n"
                 log.write(line)
                 log.flush()
                 match = READY_LINE.match(line.strip())
@@ -108,7 +120,15 @@ def served_stack(
                 f"`stylemixer serve` was not ready within {timeout:.0f} s; its output:\n"
                 + (log_path.read_text(encoding="utf-8") if log_path.exists() else "")
             )
-        yield ServedStack(found[0], process, log_path, time.monotonic() - started)
+        endpoint, key, secret = operator[0] if operator else (None, "", "")
+        yield ServedStack(
+            found[0],
+            process,
+            log_path,
+            time.monotonic() - started,
+            aws_endpoint=endpoint,
+            operator_keys=(key, secret) if endpoint else None,
+        )
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)

@@ -1,5 +1,10 @@
 """The local front door: ``static_site/`` at ``/``, ``/config.json``, and ``/api/...`` for the API handler.
 
+Every method reaches the API under ``/api`` (as API Gateway's ``$default`` route hands it to the
+function, which answers 405 in its own error shape); elsewhere only GET and HEAD are served. Nothing
+the door answers by itself is an HTML page: its own refusals (a malformed request, a body too large)
+use the API's JSON error shape too.
+
 Requests under ``/api`` become API Gateway HTTP API v2 events for the same handler Lambda runs,
 one at a time, as in one Lambda execution environment: Powertools' router keeps the event it is
 answering on its class (``BaseRouter.current_event``), so two invocations in one process, even of two
@@ -19,14 +24,24 @@ import logging
 import sys
 import threading
 from contextlib import contextmanager
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from stylemixer.local.context import LambdaContext
-from stylemixer.local.gateway import MAX_BODY_BYTES, HttpReply, error_reply, http_api_event, http_reply
-from stylemixer.page import content_security_policy, site_config
+from stylemixer.local.gateway import (
+    DRAIN_BODY_BYTES,
+    MAX_BODY_BYTES,
+    HttpReply,
+    error_reply,
+    http_api_event,
+    http_reply,
+)
+from stylemixer.page import SITE_TOOLING, content_security_policy, site_config
+from stylemixer.permissions import Function
+from stylemixer.resources import API_MEMORY_MB, API_TIMEOUT_SECONDS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -34,12 +49,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api"
-#: The API function's settings as deployed (its timeout bounds every request).
-API_FUNCTION_NAME = "stylemixer-api"
-API_MEMORY_MB = 1024
-API_TIMEOUT_SECONDS = 10
+#: The API function as deployed (its timeout bounds every request).
+API_FUNCTION_NAME = Function.API.local_name
 
-#: What the site may serve; anything else under static_site/ (package.json, node_modules…) is not.
+#: What the site may serve; anything else under static_site/ (and its npm tooling, SITE_TOOLING) is not.
 STATIC_TYPES: dict[str, str] = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -54,9 +67,10 @@ STATIC_TYPES: dict[str, str] = {
     ".ico": "image/x-icon",
     ".txt": "text/plain; charset=utf-8",
     ".webmanifest": "application/manifest+json",
+    ".json": "application/json",
+    ".wasm": "application/wasm",
+    ".onnx": "application/octet-stream",
 }
-_HIDDEN_PARTS = {"node_modules"}
-_HIDDEN_FILES = {"package.json", "package-lock.json"}
 
 
 def resolve_static(root: Path, url_path: str) -> Path | None:
@@ -70,7 +84,7 @@ def resolve_static(root: Path, url_path: str) -> Path | None:
     if relative == "" or relative.endswith("/"):
         relative += "index.html"
     parts = Path(relative).parts
-    if any(p.startswith(".") or p in _HIDDEN_PARTS for p in parts) or (parts and parts[-1] in _HIDDEN_FILES):
+    if any(p.startswith(".") or p in SITE_TOOLING for p in parts):
         return None
     root = root.resolve()
     candidate = (root / relative).resolve()
@@ -193,26 +207,29 @@ class FrontDoorHandler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._dispatch(head=True)
 
-    def do_POST(self) -> None:
-        self._dispatch_api_only()
-
-    def do_PUT(self) -> None:
-        self._dispatch_api_only()
-
-    def do_PATCH(self) -> None:
-        self._dispatch_api_only()
-
-    def do_DELETE(self) -> None:
-        self._dispatch_api_only()
-
-    def do_OPTIONS(self) -> None:
-        self._dispatch_api_only()
+    def __getattr__(self, name: str) -> Any:
+        """Any other method (POST, PUT, DELETE, OPTIONS, TRACE, QUERY...) goes to the API, which answers
+        405 with the methods it allows, as API Gateway's routes would refuse it: http.server looks up
+        ``do_<METHOD>`` and would answer a method it has no such attribute for with an HTML 501 page."""
+        if name.startswith("do_"):
+            return self._dispatch_api_only
+        raise AttributeError(name)
 
     def _dispatch_api_only(self) -> None:
         if self._is_api():
             self._api()
         else:
-            self._send(error_reply(405, "MethodNotAllowed", "This address only answers GET."))
+            reply = error_reply(405, "MethodNotAllowed", "This address only answers GET and HEAD.")
+            self._send(HttpReply(reply.status, [*reply.headers, ("Allow", "GET, HEAD")], reply.body))
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a malformed request line, a URI or header too long), in the
+        API's error shape instead of its HTML page, never echoing what was sent."""
+        status = HTTPStatus(code)
+        self.close_connection = True
+        if self.request_version == "HTTP/0.9":  # the request line did not parse: answer as HTTP/1.1
+            self.request_version = "HTTP/1.1"
+        self._send(error_reply(code, status.phrase.replace(" ", "").replace("-", ""), f"{status.phrase}."))
 
     def _dispatch(self, *, head: bool) -> None:
         if self._is_api():
@@ -229,9 +246,13 @@ class FrontDoorHandler(BaseHTTPRequestHandler):
             body = b"Not found. The StyleMixer page is at /."
             self._send(HttpReply(404, [("Content-Type", "text/plain; charset=utf-8")], body), head=head)
             return
-        headers = [("Content-Type", STATIC_TYPES[file.suffix.lower()]), ("Cache-Control", "no-cache")]
-        if file.suffix == ".html":
-            headers.append(("Content-Security-Policy", self.server.csp))
+        # Every file carries the policy, as CloudFront sends it: a Web Worker runs under the policy
+        # of its own script's response, not the page's.
+        headers = [
+            ("Content-Type", STATIC_TYPES[file.suffix.lower()]),
+            ("Cache-Control", "no-cache"),
+            ("Content-Security-Policy", self.server.csp),
+        ]
         self._send(HttpReply(200, headers, file.read_bytes()), head=head)
 
     def _read_body(self) -> bytes | HttpReply:
@@ -244,8 +265,12 @@ class FrontDoorHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return error_reply(400, "BadRequest", "The Content-Length header is not a number.")
         if length > MAX_BODY_BYTES:
-            # Refused unread, before any event is built; the connection cannot be reused.
+            # Refused before any event is built. A client still sending when the door answers and
+            # closes would get "broken pipe" instead of the answer: a body up to DRAIN_BODY_BYTES is
+            # read and dropped first; a larger one is answered at once (the connection closes).
             self.close_connection = True
+            if length <= DRAIN_BODY_BYTES:
+                self._drain(length)
             return error_reply(
                 413,
                 "RequestTooLarge",
@@ -253,6 +278,18 @@ class FrontDoorHandler(BaseHTTPRequestHandler):
                 "Pictures go to the upload link, not to the API.",
             )
         return self.rfile.read(length) if length > 0 else b""
+
+    def _drain(self, length: int) -> None:
+        """Read and drop ``length`` bytes of the body (the socket's timeout bounds a stalled client)."""
+        left = length
+        try:
+            while left > 0:
+                chunk = self.rfile.read(min(left, 64 * 1024))
+                if not chunk:
+                    return
+                left -= len(chunk)
+        except OSError:
+            return
 
     def _api(self) -> None:
         body = self._read_body()

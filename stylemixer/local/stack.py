@@ -1,7 +1,9 @@
 """The whole service on one machine: embedded AWS, the front door, and the queue pollers.
 
 The handlers are the ones Lambda runs (their dotted paths come from :mod:`stylemixer.resources`),
-imported only after the environment points them at the embedded AWS.
+imported only after the environment points them at the embedded AWS. Each runs with its own role's
+credentials, and moto enforces IAM from before the first request: a function can do here exactly
+what its deployed role allows (see :mod:`stylemixer.local.iam`).
 """
 
 from __future__ import annotations
@@ -17,32 +19,44 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stylemixer.errors import StyleMixerError
-from stylemixer.local.aws import (
-    DLQ_HANDLER_TIMEOUT_SECONDS,
-    WORKER_TIMEOUT_SECONDS,
-    LocalResources,
-    client,
-    create_resources,
-    start_moto,
-)
+from stylemixer.local.aws import LocalResources, client, create_resources, start_moto
 from stylemixer.local.environment import apply_environment, handler_environment
+from stylemixer.local.iam import create_operator, create_roles, enforce_iam, local_arns
 from stylemixer.local.poller import QueuePoller
 from stylemixer.local.server import FrontDoor, make_front_door
-from stylemixer.resources import API_HANDLER, DLQ_HANDLER, VISIBILITY_TIMEOUT_FACTOR, WORKER_HANDLER
+from stylemixer.permissions import GRANTS, Function
+from stylemixer.resources import (
+    API_HANDLER,
+    DLQ_HANDLER,
+    DLQ_HANDLER_TIMEOUT_SECONDS,
+    MAX_RECEIVE_COUNT,
+    VISIBILITY_TIMEOUT_FACTOR,
+    WORKER_HANDLER,
+    WORKER_MEMORY_MB,
+    WORKER_TIMEOUT_SECONDS,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from types import FrameType, TracebackType
 
+    from boto3.session import Session
+
     from stylemixer.local.aws import MotoProcess
+    from stylemixer.local.iam import Credentials
+    from stylemixer.permissions import Grant
 
 log = logging.getLogger(__name__)
 
 #: ``static_site/`` beside the package (a source checkout or an editable install).
 DEFAULT_SITE_DIR = Path(__file__).resolve().parents[2] / "static_site"
-#: The worker's memory as deployed (it only names the figure in the Lambda context here).
-WORKER_MEMORY_MB = 3008
 READY_MESSAGE = "StyleMixer is running at {url}"
+#: Printed just before the ready line: the embedded AWS (IAM enforced) and keys allowed everything
+#: in it, for the AWS CLI or a script (``aws --endpoint-url ... dynamodb scan ...``). They are
+#: keys of a throwaway moto on loopback, created anew by every start.
+OPERATOR_MESSAGE = (
+    "Embedded AWS at {endpoint}, operator keys: AWS_ACCESS_KEY_ID={key} AWS_SECRET_ACCESS_KEY={secret}"
+)
 #: How much lower the worker's CPU priority is than the API's (Linux niceness). Deployed, they are
 #: separate functions with CPUs of their own and a request never waits for a stylization; here they
 #: share the machine, so the API's requests go first.
@@ -60,6 +74,23 @@ def load_handler(dotted: str) -> Callable[[dict[str, Any], Any], Any]:
     return getattr(importlib.import_module(module_name), attribute)
 
 
+def load_function(dotted: str, session: Session) -> Callable[[dict[str, Any], Any], Any]:
+    """Import a handler as :func:`load_handler` does, with its module's AWS calls signed by ``session``.
+
+    Each handler module keeps its adapters in ``adapters()`` (built once, as in a Lambda container)
+    from its ``session``; three functions in one process share one environment, so each module is
+    given its own role's session rather than the environment's credentials.
+
+    Example:
+        >>> load_function("functions.api.handler.handler", roles[Function.API].session())  # doctest: +SKIP
+    """
+    module_name, _, attribute = dotted.rpartition(".")
+    module = importlib.import_module(module_name)
+    module.session = session  # type: ignore[attr-defined]
+    module.adapters.cache_clear()  # type: ignore[attr-defined]
+    return getattr(module, attribute)
+
+
 def _origins(host: str, port: int) -> list[str]:
     hosts = [host]
     if host in {"127.0.0.1", "0.0.0.0", "::1", "::"}:
@@ -71,8 +102,11 @@ class LocalStack:
     """Starts and stops the local service; a context manager for tests.
 
     ``port=0`` picks a free port (see :attr:`url`). ``visibility_timeout`` overrides the jobs
-    queue's (tests of redelivery shorten it). The process environment is changed for good: the
-    handlers read it at import.
+    queue's (tests of redelivery shorten it); ``max_receive_count`` is the queue's and the
+    worker's, as the one CDK setting is. ``grants`` are the deployed roles' by default; tests pass
+    fewer to see what AWS would refuse, and ``operator=True`` for an IAM user allowed everything
+    (:attr:`operator`) to inspect and change the embedded AWS with. The process environment is
+    changed for good: the handlers read it at import.
 
     Example:
         >>> with LocalStack(port=0) as stack:
@@ -87,14 +121,23 @@ class LocalStack:
         *,
         site_dir: Path = DEFAULT_SITE_DIR,
         visibility_timeout: int = VISIBILITY_TIMEOUT_FACTOR * WORKER_TIMEOUT_SECONDS,
+        max_receive_count: int = MAX_RECEIVE_COUNT,
+        grants: Mapping[Function, tuple[Grant, ...]] = GRANTS,
+        operator: bool = False,
         poll_wait_seconds: int = 1,
     ) -> None:
         self.host = host
         self.port = port
         self.site_dir = site_dir
         self.visibility_timeout = visibility_timeout
+        self.max_receive_count = max_receive_count
+        self.grants = grants
         self.poll_wait_seconds = poll_wait_seconds
         self.resources: LocalResources | None = None
+        self.endpoint_url: str | None = None
+        self.roles: dict[Function, Credentials] = {}
+        self.want_operator = operator
+        self.operator: Credentials | None = None
         self._moto: MotoProcess | None = None
         self._front_door: FrontDoor | None = None
         self._serve_thread: threading.Thread | None = None
@@ -130,11 +173,19 @@ class LocalStack:
                     "Choose another port with --port, or stop what is using it.",
                 ) from None
             port = self._front_door.server_address[1]
-            self.resources = create_resources(endpoint, visibility_timeout=self.visibility_timeout)
-            env = handler_environment(self.resources, self.url)
+            self.endpoint_url = endpoint
+            self.resources = create_resources(
+                endpoint, visibility_timeout=self.visibility_timeout, max_receive_count=self.max_receive_count
+            )
+            iam = client("iam", endpoint)
+            self.roles = create_roles(iam, client("sts", endpoint), local_arns(self.resources), self.grants)
+            if self.want_operator:
+                self.operator = create_operator(iam)
+            enforce_iam(endpoint)  # from here on, every caller needs a role's (or a user's) credentials
+            env = handler_environment(self.resources, self.url, self.max_receive_count)
             env["STYLEMIXER_ALLOWED_ORIGINS"] = ",".join(_origins(self.host, port))
             apply_environment(env)
-            self._front_door.api_handler = load_handler(API_HANDLER)
+            self._front_door.api_handler = load_function(API_HANDLER, self.roles[Function.API].session())
             self._serve_thread = threading.Thread(
                 target=self._front_door.serve_forever,
                 kwargs={"poll_interval": 0.2},
@@ -151,24 +202,26 @@ class LocalStack:
         return self.url
 
     def _start_pollers(self, endpoint: str) -> None:
+        """Lambda's event source mappings: each polls its queue with its function's role, as in AWS."""
         assert self.resources is not None
-        sqs = client("sqs", endpoint)
+        worker_session = self.roles[Function.WORKER].session()
+        dead_letters_session = self.roles[Function.DEAD_LETTERS].session()
         worker_module = WORKER_HANDLER.rpartition(".")[0]
         worker = QueuePoller(
-            sqs,
+            worker_session.client("sqs", endpoint_url=endpoint),
             self.resources.queue_url,
-            lambda: load_handler(WORKER_HANDLER),
-            function_name="stylemixer-worker",
+            lambda: load_function(WORKER_HANDLER, worker_session),
+            function_name=Function.WORKER.local_name,
             wait_seconds=self.poll_wait_seconds,
             memory_limit_in_mb=WORKER_MEMORY_MB,
             timeout_seconds=WORKER_TIMEOUT_SECONDS,
             nice=WORKER_NICE,
         )
         dead_letters = QueuePoller(
-            sqs,
+            dead_letters_session.client("sqs", endpoint_url=endpoint),
             self.resources.dlq_url,
-            lambda: load_handler(DLQ_HANDLER),
-            function_name="stylemixer-dead-letters",
+            lambda: load_function(DLQ_HANDLER, dead_letters_session),
+            function_name=Function.DEAD_LETTERS.local_name,
             wait_seconds=self.poll_wait_seconds,
             timeout_seconds=DLQ_HANDLER_TIMEOUT_SECONDS,
         )
@@ -234,9 +287,16 @@ def run(host: str = "127.0.0.1", port: int = 8000) -> None:
         stopping.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    stack = LocalStack(host, port)
+    stack = LocalStack(host, port, operator=True)
     try:
         stack.start()
+        assert stack.operator is not None
+        operator = stack.operator
+        print(
+            OPERATOR_MESSAGE.format(
+                endpoint=stack.endpoint_url, key=operator.access_key_id, secret=operator.secret_access_key
+            )
+        )
         print(READY_MESSAGE.format(url=stack.url), flush=True)
         while not stopping.wait(0.5):
             pass

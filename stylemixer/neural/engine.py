@@ -68,10 +68,10 @@ from stylemixer.neural.regions import (
 from stylemixer.neural.stroke import restore_detail, working_size
 from stylemixer.neural.tensors import SIDE_MULTIPLE, image_to_tensor, pad_to_multiple, tensor_to_image
 from stylemixer.neural.weights import Networks, default_weights_path, load_networks
-from stylemixer.options import StylizeOptions
+from stylemixer.options import Mix, StylizeOptions
 from stylemixer.presets import NUM_PRESETS, get_preset
 from stylemixer.progress import ProgressCallback, Stages
-from stylemixer.styles import ImageStyle, PresetStyle, Style, StylizeResult, check_blend_kinds
+from stylemixer.styles import ImageStyle, PresetStyle, Style, StylizeResult
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -190,22 +190,21 @@ class Engine:
         """Paint ``content`` in ``styles`` (presets and/or pictures) as ``options`` ask.
 
         The output has the content's size, or less if ``options.max_size`` asks for it. With
-        ``mix="regions"`` the styles are placed by :meth:`plan_regions` and painted by
+        ``mix=Mix.REGIONS`` the styles are placed by :meth:`plan_regions` and painted by
         :meth:`paint_regions`, and the result also carries the palette region map.
         """
         options = options or StylizeOptions()
-        options.validate(len(styles))
-        weights = options.normalized_weights(len(styles))
         presets = [s for s in styles if isinstance(s, PresetStyle)]
-        check_blend_kinds(len(presets), len(styles) - len(presets), options.mix)
-        if options.mix == "regions":
+        options.validate(len(styles), n_presets=len(presets))
+        weights = options.normalized_weights(len(styles))
+        if options.mix is Mix.REGIONS:
             stages = Stages({"prepare": 1, "style": 2, "stylize": 12 * len(styles), "finish": 1}, progress)
             photo = self._prepare(content, options, stages)
             # Planning needs no painting and the first painting no plan: they run side by side (the
             # plan's many small operations leave the cores idle much of the time on their own).
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-regions") as pool:
                 planned = pool.submit(self.plan_regions, photo, styles, options)
-                plan = lambda: planned.result().weight_map  # noqa: E731
+                plan = lambda: _as_weight_map(planned.result().weight_map, len(styles))  # noqa: E731
                 return self._paint_regions(photo, styles, plan, options, stages)
 
         stages = Stages({"prepare": 1, "style": 1, "stylize": 12, "finish": 1}, progress)

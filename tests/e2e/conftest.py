@@ -41,12 +41,14 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture(scope="session")
 def site_built() -> None:
-    """The page's vendored Bootstrap must have been copied in (`make setup` does it)."""
-    css = ROOT / "static_site" / "vendor" / "bootstrap.min.css"
-    if not css.exists():
+    """The page's vendored packages and the preview's web models must be built (`make setup` does it)."""
+    vendored = ROOT / "static_site" / "vendor"
+    if not (vendored / "bootstrap.min.css").exists() or not (vendored / "onnxruntime").is_dir():
         pytest.fail(
             "static_site/vendor/ is not built: run `make setup` (npm ci and npm run build in static_site/)."
         )
+    if not (ROOT / "static_site" / "models" / "manifest.json").exists():
+        pytest.fail("static_site/models/ is not built: run `make setup` (stylemixer weights web).")
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 from stylemixer.images import fit_within
+from tests.support import imagefiles
 from tests.support.pageflow import (
     ARTIFACTS,
     JOB_TIMEOUT_MS,
@@ -138,6 +139,43 @@ def test_a_painting_of_ones_own_is_a_style(page: Any, stack: ServedStack) -> Non
     assert_progress_monotone_to_100(page)
 
 
+@pytest.mark.parametrize(("kind", "shown"), [("heic", False), ("avif", True)])
+def test_a_phone_photo_in_heic_or_avif_is_sent_and_painted(
+    page: Any, stack: ServedStack, tmp_path: Path, kind: str, shown: bool
+) -> None:
+    source = testdata_path("photos", "brad_pitt.jpg")
+    photo = tmp_path / f"portrait.{kind}"
+    with Image.open(source) as image:
+        photo.write_bytes(imagefiles.heic(image) if kind == "heic" else imagefiles.avif(image))
+    declared: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            declared.append(json.loads(r.post_data)["content_type"])
+            if r.method == "POST" and r.url.endswith("/api/uploads")
+            else None
+        ),
+    )
+
+    # Given the photo as a phone writes it (Chromium shows AVIF but not HEIC)
+    open_site(page, stack)
+    choose_photo(page, photo)
+    caption = page.locator("#content-preview-caption").inner_text()
+    assert ("512 × 512 pixels" in caption) == shown, caption
+    assert page.locator("#content-preview-img").is_visible() == shown
+    pick_preset(page, "tapestry")
+
+    # When the job runs
+    outcome = submit_and_wait(page, JOB_TIMEOUT_MS)
+
+    # Then it was uploaded under its own type and painted at its size; a photo the browser cannot
+    # show has no before/after slider
+    assert outcome == "result", error_text(page)
+    assert declared == [f"image/{kind}"]
+    assert_result_shown(page, source)
+    assert page.locator("#compare-range").is_visible() == shown
+
+
 def test_a_regions_job_shows_the_result_and_its_region_map(page: Any, stack: ServedStack) -> None:
     photo = testdata_path("multistyle", "m1", "c.jpg")
 
@@ -162,6 +200,19 @@ def test_a_regions_job_shows_the_result_and_its_region_map(page: Any, stack: Ser
     assert natural_size(page, "regions-image") == photo_size(photo)
     # And the legend names the colour of each style, in the order chosen
     assert page.locator("#regions-legend li").all_inner_texts() == ["s1.jpg", "s2.jpg"]
+
+    # When the job's link is opened in another browser, with nothing of the visit in hand
+    other = page.context.browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        elsewhere = other.new_page()
+        elsewhere.goto(page.url)
+        assert wait_for_outcome(elsewhere, JOB_TIMEOUT_MS) == "result", error_text(elsewhere)
+        # Then the region map has its legend and the result its before/after slider there too
+        assert elsewhere.locator("#regions-legend li").all_inner_texts() == ["s1.jpg", "s2.jpg"]
+        assert elsewhere.locator("#compare-range").is_visible()
+        assert elsewhere.locator("#before-image").evaluate("img => img.naturalWidth") == photo_size(photo)[0]
+    finally:
+        other.close()
 
 
 def test_a_damaged_photo_fails_the_job_with_a_sentence(page: Any, stack: ServedStack, tmp_path: Path) -> None:
@@ -199,13 +250,21 @@ def test_a_job_resumes_after_a_reload(page: Any, stack: ServedStack) -> None:
     # When the person reloads the page before it ends
     page.reload()
 
-    # Then the same job is followed to its result, from the id in the address alone
+    # Then while it runs the panel shows what the job asked for, from the API's answer alone
+    page.wait_for_function("() => document.getElementById('asked-styles').textContent.trim() !== ''")
+    assert page.get_by_test_id("asked-styles").evaluate("el => el.textContent.trim()") == "Stained glass"
+    page.wait_for_function(
+        "() => document.getElementById('asked-photo').naturalWidth > 0", timeout=JOB_TIMEOUT_MS
+    )
+    assert natural_size(page, "asked-photo") == photo_size(photo)
+    # And the same job is followed to its result, from the id in the address alone
     assert page.url == job_url
     assert wait_for_outcome(page, JOB_TIMEOUT_MS) == "result", error_text(page)
     assert page.url == job_url
     assert_result_shown(page, photo)
-    # And with no original in hand after a reload, there is no before/after slider
-    assert page.locator("#compare-range").is_hidden()
+    # And the before/after slider is there, on the photo the API links to
+    assert page.locator("#compare-range").is_visible()
+    assert page.locator("#before-image").evaluate("img => img.naturalWidth") == photo_size(photo)[0]
     page.screenshot(path=str(ARTIFACTS / "resumed-result.png"), full_page=True)
 
     # And "Start again" clears the job from the address and shows the empty form
@@ -284,6 +343,16 @@ def test_the_chosen_options_reach_the_job_and_shape_the_result(page: Any, stack:
     assert fetch_image(page, "result-image").size == expected
     assert (page.get_by_test_id("download").get_attribute("download") or "").endswith(".png")
     assert "PNG" in page.locator("#result-caption").inner_text()
+
+    # And "Start again" puts every option back to its default
+    page.get_by_role("button", name="Start again").click()
+    assert page.get_by_test_id("strength").input_value() == "100"
+    assert page.locator("#strength-value").inner_text() == "100%"
+    assert not page.locator("#preserve-color").is_checked()
+    assert page.locator("#stroke").input_value() == ""
+    assert page.locator("#max-size").input_value() == ""
+    assert page.locator("#format").input_value() == "jpeg"
+    assert page.get_by_test_id("mix-mode").input_value() == "blend"
 
 
 def test_polling_backs_off_while_the_api_fails_and_recovers(page: Any, stack: ServedStack) -> None:

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from stylemixer.limits import MAX_STYLES, MAX_UPLOAD_BYTES
+from stylemixer.options import MIXED_KINDS_MESSAGE
+from stylemixer.page import site_config
 from stylemixer.presets import PRESETS
 from tests.support.pageflow import choose_photo, error_text, horizontal_overflow, open_site
 from tests.support.paths import testdata_path
@@ -33,6 +35,8 @@ CONTRACT = (
     "regions-image",
     "download",
     "error",
+    "try-other",
+    "strip",
 )
 STATUS_CODE = re.compile(r"\b[45]\d\d\b")
 
@@ -145,7 +149,10 @@ def huge_file(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(
     ("make_file", "expected"),
-    [(text_file, "is not a JPEG, PNG or WebP picture"), (huge_file, "the largest photo we accept is 25 MB")],
+    [
+        (text_file, "is not a JPEG, PNG, WebP, HEIC or AVIF picture"),
+        (huge_file, "the largest photo we accept is 25 MB"),
+    ],
     ids=["not-an-image", "too-large"],
 )
 def test_a_file_that_cannot_be_a_photo_is_refused_at_once(
@@ -188,8 +195,8 @@ def test_a_blend_of_a_preset_and_a_painting_is_explained_before_uploading(
     # When the person asks for a blend of the two kinds
     page.get_by_test_id("submit").click()
 
-    # Then the page explains the choice to make, and nothing was uploaded
-    assert "Choose “Regions” to combine them" in error_text(page)
+    # Then the page explains the choice to make, in the API's own words, and nothing was uploaded
+    assert error_text(page) == MIXED_KINDS_MESSAGE
     assert uploads == []
 
 
@@ -204,6 +211,102 @@ def test_an_unknown_job_link_shows_the_api_sentence_not_a_status(page: Any, stac
     assert len(message.split()) >= 4
     assert not STATUS_CODE.search(message)
     assert page.locator("#job-form").is_visible()
+
+
+@pytest.mark.parametrize(
+    "job_id",
+    [
+        "0123456789ABCDEF0123456789ABCDEF",
+        "0123456789abcdef",
+        "0123456789abcdef0123456789abcdef0",
+        "x%2F..%2Fstyles",
+    ],
+    ids=["upper-case", "short", "long", "path"],
+)
+def test_a_job_link_the_api_would_refuse_is_refused_without_asking_it(
+    page: Any, stack: ServedStack, job_id: str
+) -> None:
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/jobs" in r.url else None)
+
+    # When a person opens a link whose job id breaks the id rule of config.json
+    open_site(page, stack, f"?job={job_id}")
+
+    # Then the page says the link is not valid, offers the form, and never asked the API about it
+    assert error_text(page) == "The job link in the address bar is not valid. Start a new job below."
+    assert page.locator("#job-form").is_visible()
+    assert asked == []
+
+
+def _choices(page: Any, select_id: str) -> list[tuple[str, str]]:
+    pairs = page.locator(f"#{select_id} option").evaluate_all("os => os.map(o => [o.value, o.textContent])")
+    return [(value, label) for value, label in pairs]
+
+
+def test_the_choices_are_built_from_the_request_rules_of_config_json(page: Any, stack: ServedStack) -> None:
+    # Given a config.json whose rules differ from today's (fewer formats, other defaults and bounds)
+    config = site_config("/api")
+    options = config["request"]["options"]
+    options["format"].update(enum=["png", "webp"], default="webp")
+    options["stroke"].update(
+        enum=["fine", "coarse"], labels={"fine": "Thin", "coarse": "Thick"}, default="fine"
+    )
+    options["max_size"].update(maximum=1024)
+    options["strength"].update(default=0.75)
+    options["preserve_color"].update(default=True)
+    options["mix"]["labels"]["regions"] = "By region"
+    config["request"]["max_styles"] = 2
+    page.route("**/config.json", lambda route: route.fulfill(json=config))
+
+    # When the page loads
+    open_site(page, stack)
+
+    # Then each control offers exactly what the rules allow, under their labels, set to the defaults
+    assert _choices(page, "format") == [("png", "PNG"), ("webp", "WebP")]
+    assert page.locator("#format").input_value() == "webp"
+    assert _choices(page, "stroke") == [("fine", "Thin"), ("coarse", "Thick")]  # no null: not the default
+    assert page.locator("#stroke").input_value() == "fine"
+    assert _choices(page, "max-size") == [
+        ("", "Same as the photo"),
+        ("1024", "At most 1024 px"),
+        ("512", "At most 512 px"),
+    ]
+    assert _choices(page, "mix-mode") == [("blend", "Blend, by weight"), ("regions", "By region")]
+    strength = page.get_by_test_id("strength")
+    assert (strength.get_attribute("min"), strength.get_attribute("max"), strength.input_value()) == (
+        "0",
+        "100",
+        "75",
+    )
+    assert page.locator("#strength-value").inner_text() == "75%"
+    assert page.locator("#preserve-color").is_checked()
+    assert page.locator("[data-limit=max_styles]").inner_text() == "2"
+    # And the style limit is the rules' too
+    for index in range(3):
+        page.get_by_test_id("style-option").nth(index).click()
+    assert page.locator("[data-testid=style-option][aria-pressed=true]").count() == 2
+
+
+def test_the_page_offers_todays_choices_with_their_labels(page: Any, stack: ServedStack) -> None:
+    open_site(page, stack)
+    options = site_config("/api")["request"]["options"]
+
+    # Then each choice is an allowed value under its label, and null ("the service decides") is offered
+    # where it is the default
+    for select_id, name in (("format", "format"), ("stroke", "stroke"), ("mix-mode", "mix")):
+        offered = [(value, label) for value, label in _choices(page, select_id) if value]
+        assert offered == list(options[name]["labels"].items()), name
+    assert _choices(page, "stroke")[0] == ("", "Automatic")
+    assert _choices(page, "max-size")[0] == ("", "Same as the photo")
+    # And the controls start at the defaults
+    assert page.locator("#format").input_value() == "jpeg"
+    assert page.get_by_test_id("mix-mode").input_value() == "blend"
+    assert page.get_by_test_id("strength").input_value() == "100"
+    assert not page.locator("#preserve-color").is_checked()
+    # And the photo's help and file chooser name the accepted types of config.json
+    assert page.locator("#content-help").inner_text() == "JPEG, PNG, WebP, HEIC or AVIF, up to 25 MB."
+    accept = page.get_by_test_id("content-input").get_attribute("accept") or ""
+    assert set(accept.split(",")) >= {"image/jpeg", "image/heic", "image/avif", ".heic"}
 
 
 def test_the_form_fits_a_phone_screen(phone_page: Any, stack: ServedStack) -> None:

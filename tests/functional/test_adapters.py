@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from functions.worker import handler as worker
 from stylemixer.aws.fakes import InMemoryJobRepository
 from stylemixer.jobs.model import Job, JobError, JobParams, JobResult, JobStatus, StyleRef, new_id, utcnow
 from stylemixer.jobs.ports import ObjectInfo
+from stylemixer.options import StylizeOptions
 
 if TYPE_CHECKING:
     from stylemixer.jobs.ports import JobRepository
@@ -22,7 +22,9 @@ def _job() -> Job:
     now = utcnow()
     return Job(
         job_id=new_id(),
-        params=JobParams(content=new_id(), styles=(StyleRef(preset="tapestry"),), weights=(1.0,)),
+        params=JobParams(
+            content=new_id(), styles=(StyleRef(preset="tapestry"),), options=StylizeOptions(weights=(1.0,))
+        ),
         created_at=now,
         updated_at=now,
         expires_at_epoch=int((now + timedelta(days=7)).timestamp()),
@@ -34,8 +36,7 @@ def repo(request: pytest.FixtureRequest) -> JobRepository:
     """The real repository on moto, and the fake the unit tests use: both must obey the same rules."""
     if request.param == "memory":
         return InMemoryJobRepository()
-    request.getfixturevalue("aws")
-    return worker.adapters().repo
+    return request.getfixturevalue("aws").repo()
 
 
 def test_job_round_trips(repo: JobRepository) -> None:
@@ -163,7 +164,7 @@ def test_two_workers_racing_to_finish_one_job_leave_one_outcome(repo: JobReposit
 
 def test_peek_head_and_delete(aws: Stack) -> None:
     # Given
-    store = worker.adapters().store
+    store = aws.store()
     store.write("uploads/content/x", b"\x89PNG\r\n\x1a\n" + bytes(5000), "image/png")
     store.write("uploads/content/small", b"\xff\xd8\xff", "image/jpeg")
     store.write("uploads/content/empty", b"", "image/png")

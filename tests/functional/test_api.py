@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from stylemixer import resources
-from stylemixer.jobs.model import new_id
-from stylemixer.limits import MAX_STYLES, MAX_UPLOAD_BYTES
+from stylemixer.jobs.model import ID_PATTERN, new_id
+from stylemixer.limits import MAX_STYLES, MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
 from stylemixer.presets import PRESETS
+from tests.support import imagefiles as files
 from tests.support.aws import SITE_ORIGIN, Stack, call_api, upload_through_presigned_post
 from tests.support.paths import testdata_path
 
@@ -135,8 +136,12 @@ def test_upload_larger_than_the_limit_is_refused_before_signing(aws: Stack) -> N
     response = call_api("POST", "/uploads", body)
     # Then
     _assert_error(response, 413, "ImageTooLarge")
+    assert response.body["error"]["message"].endswith("the largest picture accepted is 25.0 MB.")
     at_limit = call_api("POST", "/uploads", {**body, "size": MAX_UPLOAD_BYTES})
     assert at_limit.status == 201
+    # And JSON's whole numbers are whole numbers, as the document's "integer" says
+    assert call_api("POST", "/uploads", {**body, "size": float(MAX_UPLOAD_BYTES)}).status == 201
+    _assert_error(call_api("POST", "/uploads", {**body, "size": 40.0 * 2**20}), 413, "ImageTooLarge")
 
 
 @pytest.mark.parametrize(
@@ -272,6 +277,20 @@ def test_upload_made_through_the_presigned_post_is_accepted() -> None:
     assert response.status == 202, response.body
 
 
+@pytest.mark.parametrize(
+    ("content_type", "encode"),
+    [("image/heic", files.heic), ("image/heif", files.heic), ("image/avif", files.avif)],
+)
+def test_a_phone_photo_is_uploaded_and_accepted_as_itself(content_type: str, encode: Any) -> None:
+    # Given a phone photo (HEIC or AVIF) uploaded with the type the phone gives it
+    data = encode(files.quadrants(96, 64), orientation=6)
+    upload_id = upload_through_presigned_post(data, content_type=content_type)
+    # When a job names it
+    response = call_api("POST", "/jobs", {"content": upload_id, "styles": [{"preset": "grey-ink"}]})
+    # Then it is queued like any photo
+    assert response.status == 202, response.body
+
+
 # -- jobs: refused -------------------------------------------------------------------------------
 
 
@@ -280,7 +299,76 @@ def test_upload_never_made_is_refused(aws: Stack) -> None:
     response = call_api(
         "POST", "/jobs", {"content": ticket.body["upload_id"], "styles": [{"preset": "tapestry"}]}
     )
-    _assert_error(response, 400, "UploadNotFound")
+    _assert_error(response, 404, "UploadNotFound")
+    assert aws.receive() == []
+
+
+def test_an_upload_is_named_again_by_a_later_job_until_its_window_ends(
+    aws: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.api import handler as api
+
+    # Given a photo uploaded as the page does, and a first job on it
+    content = upload_through_presigned_post(_photo_bytes())
+    first = call_api("POST", "/jobs", {"content": content, "styles": [{"preset": "tapestry"}]})
+    assert first.status == 202, first.body
+    # When another try names the same upload shortly before its window ends, and again after
+    stored = datetime.now(UTC)
+    for hours, status in ((UPLOAD_REUSE_SECONDS / 3600 - 0.1, 202), (UPLOAD_REUSE_SECONDS / 3600 + 0.1, 410)):
+        monkeypatch.setattr(api, "utcnow", lambda h=hours: stored + timedelta(hours=h))
+        response = call_api("POST", "/jobs", {"content": content, "styles": [{"preset": "grey-ink"}]})
+        # Then it is accepted within the window, and refused with a sentence after it
+        assert response.status == status, response.body
+    _assert_error(response, 410, "UploadExpired")
+    assert "upload it again" in response.body["error"]["message"]
+    assert len(aws.receive()) == 2
+
+
+def test_a_job_says_what_was_asked_with_names_and_a_link_to_the_photo(aws: Stack) -> None:
+    import requests
+
+    # Given a regions job of a preset and a picture sent with its file name
+    photo = _photo_bytes()
+    content = upload_through_presigned_post(photo)
+    style = upload_through_presigned_post(_photo_bytes(), purpose="style")
+    body = {
+        "content": content,
+        "styles": [{"preset": "tapestry"}, {"upload": style, "name": "harbour, 1899.jpg"}],
+        "mix": "regions",
+        "regions": 3,
+    }
+    job_id = call_api("POST", "/jobs", body).body["job_id"]
+    # When it is looked up
+    asked = call_api("GET", f"/jobs/{job_id}").body["request"]
+    # Then it names what was asked, every option included
+    assert asked["mix"] == "regions"
+    assert asked["regions"] == 3
+    assert asked["strength"] == 1.0
+    assert [(s.get("preset"), s.get("upload"), s["name"]) for s in asked["styles"]] == [
+        ("tapestry", None, "Tapestry"),
+        (None, style, "harbour, 1899.jpg"),
+    ]
+    assert asked["styles"][0]["thumbnail_url"] == "/presets/tapestry.jpg"
+    # And the photo can be seen through a presigned GET scoped like a result link
+    assert asked["content"]["upload"] == content
+    url = urlparse(asked["content"]["url"])
+    assert url.path.endswith(f"uploads/content/{content}")
+    assert int(parse_qs(url.query)["X-Amz-Expires"][0]) <= 3600
+    fetched = requests.get(asked["content"]["url"], timeout=30)
+    assert fetched.status_code == 200
+    assert fetched.content == photo
+    assert fetched.headers["Content-Type"] == "image/jpeg"
+    assert requests.get(asked["styles"][1]["thumbnail_url"], timeout=30).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "name", ["", "x" * 101, "line\nbreak", "tab\there", 42], ids=["empty", "101", "newline", "tab", "number"]
+)
+def test_a_style_picture_name_out_of_shape_is_a_422(aws: Stack, name: Any) -> None:
+    style = new_id()
+    aws.put_upload("style", style, _photo_bytes())
+    body = {"content": _content(aws), "styles": [{"upload": style, "name": name}]}
+    _assert_error(call_api("POST", "/jobs", body), 422, "ValidationError")
     assert aws.receive() == []
 
 
@@ -356,6 +444,28 @@ def test_blend_of_a_preset_and_a_picture_is_refused_before_queueing(aws: Stack) 
 def test_unknown_preset_is_refused(aws: Stack) -> None:
     response = call_api("POST", "/jobs", {"content": _content(aws), "styles": [{"preset": "mona-lisa"}]})
     _assert_error(response, 400, "UnknownStyle")
+    assert "mona-lisa" in response.body["error"]["message"]
+    assert aws.receive() == []
+
+
+@pytest.mark.parametrize(
+    "styles",
+    [
+        [{"preset": "<b>mona</b>"}],  # not the shape of an id: never repeated in a message
+        [{"preset": "mona-lisa", "upload": "0" * 32}],
+        [{"preset": 7}],
+    ],
+)
+def test_a_preset_that_cannot_be_one_is_a_422(aws: Stack, styles: list[Any]) -> None:
+    response = call_api("POST", "/jobs", {"content": _content(aws), "styles": styles})
+    _assert_error(response, 422, "ValidationError")
+    assert "<b>" not in response.body["error"]["message"]
+
+
+def test_an_unknown_preset_with_another_mistake_is_a_422(aws: Stack) -> None:
+    # Given a request with an unknown preset and a strength out of bounds, Then the schema speaks for both
+    body = {"content": _content(aws), "styles": [{"preset": "mona-lisa"}], "strength": 2}
+    _assert_error(call_api("POST", "/jobs", body), 422, "ValidationError")
 
 
 @pytest.mark.parametrize(
@@ -485,10 +595,20 @@ def test_megabyte_body_is_refused_unparsed() -> None:
     assert response.headers["access-control-allow-origin"] == SITE_ORIGIN
 
 
-def test_wrong_body_type_is_a_415() -> None:
-    response = call_api(
-        "POST", "/uploads", raw_body="purpose=content", headers={"content-type": "text/plain"}
-    )
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "multipart/form-data",
+        "multipart/form-data; boundary=x",
+        "application/x-www-form-urlencoded",
+        "text/json",
+    ],
+)
+def test_wrong_body_type_is_a_415(content_type: str) -> None:
+    # (a multipart type without its boundary was a 500: Powertools parses forms itself)
+    headers = {"content-type": content_type}
+    response = call_api("POST", "/uploads", raw_body="purpose=content", headers=headers)
     _assert_error(response, 415, "UnsupportedMediaType")
 
 
@@ -617,6 +737,25 @@ def test_openapi_document_validates_and_lists_every_route() -> None:
     job_request = document["components"]["schemas"]["JobRequest"]
     assert job_request["additionalProperties"] is False
     assert job_request["properties"]["strength"]["maximum"] == 1.0
+
+
+def test_openapi_document_states_ids_presets_and_sizes() -> None:
+    # Given the served document
+    document = call_api("GET", "/openapi.json").body
+    schemas = document["components"]["schemas"]
+    # Then the job id in the path has the pattern of our ids
+    (job_id,) = document["paths"]["/jobs/{job_id}"]["get"]["parameters"]
+    assert (job_id["in"], job_id["schema"]["pattern"]) == ("path", ID_PATTERN)
+    # And upload ids, preset ids and the declared size have theirs
+    assert schemas["JobRequest"]["properties"]["content"]["pattern"] == ID_PATTERN
+    assert schemas["UploadRef"]["properties"]["upload"]["pattern"] == ID_PATTERN
+    assert schemas["PresetRef"]["properties"]["preset"]["enum"] == [p.id for p in PRESETS]
+    size = schemas["UploadRequest"]["properties"]["size"]
+    assert (size["type"], size["minimum"], size["maximum"]) == ("integer", 1, MAX_UPLOAD_BYTES)
+    # And the options' allowed values are enums
+    assert schemas["Mix"]["enum"] == ["blend", "regions"]
+    assert schemas["OutputFormat"]["enum"] == ["jpeg", "png", "webp"]
+    assert schemas["Stroke"]["enum"] == ["fine", "medium", "coarse"]
 
 
 def test_result_links_are_presigned_with_the_right_type(aws: Stack) -> None:

@@ -20,15 +20,13 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
-HEIC_HEAD = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64)
-
 #: (case, file factory, expected outcome): an API refusal "api:<status>:<code>", a job failure
 #: "failed:<code>", or "succeeded".
 CASES: list[tuple[str, Callable[[], bytes], str]] = [
     ("empty file", lambda: b"", "api:400:EmptyImage"),
     ("text renamed .jpg", lambda: b"Dear diary, today I renamed a text file.\n" * 20, "api:415:NotAnImage"),
     ("animated GIF", lambda: files.animated("GIF"), "api:415:UnsupportedImageType"),
-    ("HEIC", lambda: HEIC_HEAD, "api:415:UnsupportedImageType"),
+    ("JPEG XL", lambda: files.JXL_HEAD, "api:415:UnsupportedImageType"),
     ("SVG", lambda: files.SVG, "api:415:UnsupportedImageType"),
     (
         "truncated JPEG",
@@ -59,6 +57,25 @@ CASES: list[tuple[str, Callable[[], bytes], str]] = [
     ("EXIF-rotated JPEG", lambda: files.exif_rotated_jpeg(6), "succeeded"),
     ("palette PNG with transparency", files.palette_alpha_png, "succeeded"),
     ("multi-picture JPEG", files.mpo, "succeeded"),
+    ("HEIC header with no picture", lambda: files.HEIC_HEAD, "failed:CorruptImage"),
+    (
+        "truncated HEIC",
+        lambda: files.truncated(files.heic(files.quadrants(128, 96))),
+        "failed:TruncatedImage",
+    ),
+    (
+        "HEIC claiming 40000 x 30000",
+        lambda: files.with_declared_size(files.heic(files.quadrants(64, 64)), 40000, 30000),
+        "failed:ImageDimensionsTooLarge",
+    ),
+    (
+        "AVIF claiming 40000 x 30000",
+        lambda: files.with_declared_size(files.avif(files.quadrants(64, 64)), 40000, 30000),
+        "failed:ImageDimensionsTooLarge",
+    ),
+    ("animated AVIF", files.animated_avif, "failed:AnimatedImage"),
+    ("EXIF-rotated HEIC", lambda: files.heic(files.quadrants(96, 64), orientation=6), "succeeded"),
+    ("EXIF-rotated AVIF", lambda: files.avif(files.quadrants(96, 64), orientation=6), "succeeded"),
 ]
 
 

@@ -11,12 +11,14 @@ import pytest
 import requests
 from PIL import Image
 
+from functions.dead_letters import handler as dead_letters
 from functions.worker import handler as worker
 from stylemixer import resources
 from stylemixer.errors import InvalidRequestError
 from stylemixer.jobs.model import new_id
 from tests.support.aws import (
     DLQ_URL,
+    QUEUE_URL,
     FakeEngine,
     LambdaContext,
     Stack,
@@ -314,7 +316,7 @@ def test_dead_letter_handler_fails_every_unfinished_job(aws: Stack, fake_engine:
     aws.sqs.send_message(QueueUrl=DLQ_URL, MessageBody="garbage")
     messages = aws.receive(DLQ_URL)
     # When
-    response = worker.dlq_handler(sqs_event(messages), LambdaContext())
+    response = dead_letters.handler(sqs_event(messages), LambdaContext())
     # Then
     assert response == {"batchItemFailures": []}
     assert _job(done)["status"] == "succeeded"
@@ -354,7 +356,11 @@ def test_worker_emits_job_and_utilisation_metrics(
     )
     failed = next(d for d in documents if "JobsFailed" in d)
     assert failed["reason"] == _job(bad)["error"]["code"]
-    assert ["reason"] in [dims[-1:] for dims in failed["_aws"]["CloudWatchMetrics"][0]["Dimensions"]]
+    assert failed["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service", "stage", "reason"]]
+    # And every metric carries the stage, so two stages in one account never share a series
+    for document in documents:
+        assert document["stage"] == "test"
+        assert all("stage" in dims for dims in document["_aws"]["CloudWatchMetrics"][0]["Dimensions"])
     main = next(d for d in documents if "MemoryUtilization" in d)
     (memory,) = main["MemoryUtilization"]  # Powertools writes each metric's values as a list
     (cpu,) = main["CPUUtilization"]
@@ -421,3 +427,51 @@ def test_a_job_whose_worker_was_killed_is_finished_by_the_redelivery(
     job = _job(job_id)
     assert (job["status"], job["progress"]) == ("succeeded", 100)
     assert aws.job_item(job_id)["attempts"]["N"] == "2"
+
+
+# -- retries: the back-off and the queue's receive count -----------------------------------------
+
+
+def test_a_passing_failure_is_handed_back_to_the_queue_for_a_retry_within_seconds(
+    aws: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a job whose first run crashes
+    monkeypatch.setattr(worker, "engine_provider", lambda: FakeEngine(error=RuntimeError("segfault-ish")))
+    _submit(aws)
+    # When the worker (with its own role) fails it on its first receive
+    response, messages = _deliver(aws)
+    assert response == {"batchItemFailures": [{"itemIdentifier": messages[0]["MessageId"]}]}
+    # Then the worker hid the message for the back-off (it was received visible again at once, as
+    # after an expired timeout): a retry comes in 8 to 15 s, not after the queue's 18 minutes
+    attributes = aws.sqs.get_queue_attributes(QueueUrl=QUEUE_URL, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"
+    assert aws.sqs.receive_message(QueueUrl=QUEUE_URL, WaitTimeSeconds=0).get("Messages") is None
+
+
+def test_the_worker_fails_a_job_on_the_receive_its_environment_names(
+    aws: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stylemixer.settings import Settings
+
+    # Given a queue that gives up after 5 receives, which the worker is told as the CDK app tells it
+    monkeypatch.setenv(resources.ENV_MAX_RECEIVE_COUNT, "5")
+    monkeypatch.setattr(
+        worker, "SETTINGS", Settings.from_env(require_queue=True, require_max_receive_count=True)
+    )
+    engine = FakeEngine(error=MemoryError("cannot allocate"))
+    monkeypatch.setattr(worker, "engine_provider", lambda: engine)
+    job_id = _submit(aws)
+    (message,) = aws.receive()
+
+    def deliver(count: int) -> dict[str, Any]:
+        attributes = {**message["Attributes"], "ApproximateReceiveCount": str(count)}
+        return worker.handler(sqs_event([dict(message, Attributes=attributes)]), LambdaContext())
+
+    # When the 3rd receive fails (the default count's last), it is retried, not failed
+    for count in (1, 2, 3, 4):
+        assert deliver(count) == {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}
+        assert _job(job_id)["status"] == "running"
+    # And only the 5th fails the job for good
+    assert deliver(5) == {"batchItemFailures": []}
+    assert _job(job_id)["error"]["code"] == "ProcessingFailed"
+    assert engine.calls == 5

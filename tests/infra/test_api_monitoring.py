@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import importlib
 import json
 from typing import TYPE_CHECKING
@@ -107,18 +108,48 @@ def test_every_alarm_notifies_the_sns_topic(synth: Synth) -> None:
         assert props["AlarmDescription"], logical_id
 
 
-def test_seed_alarms_worker_cpu_memory_over_80_percent_and_api_over_100_requests(synth: Synth) -> None:
+#: The dimensions of the service's own metrics in the dev stage.
+STAGE_DIMENSIONS = [{"Name": "service", "Value": SERVICE_NAME}, {"Name": "stage", "Value": "dev"}]
+#: An alarm's ARN, as CloudWatch presents it (aws:SourceArn) when it publishes, in template terms.
+ALARM_ARN = "arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:{}"
+
+
+def test_every_alarm_is_named_after_its_stage(synth: Synth) -> None:
+    # The topic's policy lets CloudWatch publish for alarms with this prefix only (next test);
+    # the name is also what `aws cloudwatch set-alarm-state --alarm-name` takes (docs/operators.md)
+    for alarm in synth.stack.monitoring.alarms:
+        assert synth.props(alarm)["AlarmName"] == f"StyleMixer-dev-{alarm.node.id}"
+
+
+def test_worker_cpu_alarm_wants_every_vcpu_busy_for_15_minutes(synth: Synth) -> None:
+    # CPU is of the vCPUs Lambda allocates (1.7 at 3008 MB): a busy worker reads up to about 90 %
+    props = _alarms(synth)["WorkerCpu"]
+    assert props["Namespace"] == METRICS_NAMESPACE
+    assert props["MetricName"] == "CPUUtilization"
+    assert props["Dimensions"] == [
+        {"Name": "service", "Value": SERVICE_NAME},
+        {"Name": "stage", "Value": "dev"},
+    ]
+    assert (props["Statistic"], props["Period"]) == ("Average", 300)
+    assert props["EvaluationPeriods"] == props["DatapointsToAlarm"] == 3
+    assert props["Threshold"] == 95
+    assert props["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+def test_worker_memory_alarm_watches_each_invocations_own_peak(synth: Synth) -> None:
+    # One job near the function's memory is worth an alarm: the maximum of the per-invocation peaks
+    props = _alarms(synth)["WorkerMemory"]
+    assert props["MetricName"] == "MemoryUtilization"
+    assert props["Dimensions"] == [
+        {"Name": "service", "Value": SERVICE_NAME},
+        {"Name": "stage", "Value": "dev"},
+    ]
+    assert (props["Statistic"], props["Period"], props["EvaluationPeriods"]) == ("Maximum", 300, 1)
+    assert props["Threshold"] == 85
+
+
+def test_api_requests_alarm_over_100_requests_in_5_minutes(synth: Synth) -> None:
     alarms = _alarms(synth)
-    for name, metric in (("WorkerCpu", "CPUUtilization"), ("WorkerMemory", "MemoryUtilization")):
-        props = alarms[name]
-        # The worker's EMF metric, averaged over 5 minutes, above 80 %
-        assert props["Namespace"] == METRICS_NAMESPACE
-        assert props["MetricName"] == metric
-        assert props["Dimensions"] == [{"Name": "service", "Value": SERVICE_NAME}]
-        assert props["Period"] == 300
-        assert props["Statistic"] == "Average"
-        assert props["Threshold"] == 80
-        assert props["ComparisonOperator"] == "GreaterThanThreshold"
     requests = alarms["ApiRequests"]
     assert requests["Namespace"] == "AWS/ApiGateway"
     assert requests["MetricName"] == "Count"
@@ -172,12 +203,59 @@ def test_oldest_queued_job_alarm(synth: Synth) -> None:
     assert [render(d["Value"]) for d in props["Dimensions"]] == [queue]
 
 
-def test_alarm_topic_refuses_plain_http_and_has_no_subscription_by_default(synth: Synth) -> None:
+def _topic_statements(synth: Synth) -> dict[str, dict]:
     (policy,) = synth.resources("AWS::SNS::TopicPolicy").values()
-    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert statement["Effect"] == "Deny"
-    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    topic = synth.logical_id(synth.stack.monitoring.topic)
+    assert policy["Properties"]["Topics"] == [{"Ref": topic}]
+    return {st["Effect"]: st for st in policy["Properties"]["PolicyDocument"]["Statement"]}
+
+
+def test_alarm_topic_refuses_plain_http_and_lets_this_stages_alarms_publish(synth: Synth) -> None:
+    # Given the topic's policy: one Deny, one Allow
+    deny, allow = (_topic_statements(synth)[e] for e in ("Deny", "Allow"))
+    topic = {"Ref": synth.logical_id(synth.stack.monitoring.topic)}
+    # Then plain HTTP is still refused to everyone
+    assert deny["Principal"] == "*"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    # And CloudWatch may publish, for this account's alarms named after this stage only
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert (allow["Action"], allow["Resource"]) == ("sns:Publish", topic)
+    assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    pattern = render(allow["Condition"]["ArnLike"]["aws:SourceArn"])
+    assert pattern == ALARM_ARN.format("StyleMixer-dev-*")
+
+
+def test_every_alarm_may_publish_to_the_topic_it_notifies(synth: Synth) -> None:
+    # Given each alarm's ARN as CloudWatch presents it when it publishes (aws:SourceArn), and the
+    # policy's statements evaluated for a request over TLS from this account
+    allow = _topic_statements(synth)["Allow"]
+    pattern = render(allow["Condition"]["ArnLike"]["aws:SourceArn"])
+    topic = synth.logical_id(synth.stack.monitoring.topic)
+    for alarm in synth.stack.monitoring.alarms:
+        props = synth.props(alarm)
+        source_arn = (
+            f"arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:{props['AlarmName']}"
+        )
+        # Then the Allow matches it, and the alarm notifies that topic
+        assert fnmatch.fnmatchcase(source_arn, pattern), props["AlarmName"]
+        assert props["AlarmActions"] == [{"Ref": topic}]
+    # And an alarm of another stage would not match
+    assert not fnmatch.fnmatchcase(
+        "arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:StyleMixer-prod-DeadLetters",
+        pattern,
+    )
+
+
+def test_a_dev_stage_without_alarm_email_warns_that_no_one_is_told(synth: Synth) -> None:
+    from aws_cdk.assertions import Annotations, Match
+
+    # Given cdk.json's defaults (stage dev, no alarm_email): no subscription, and a warning saying so
     assert synth.resources("AWS::SNS::Subscription") == {}
+    warnings = Annotations.from_stack(synth.stack).find_warning(
+        "*", Match.string_like_regexp(".*alarm_email.*")
+    )
+    assert len(warnings) == 1
+    assert "reach no one" in str(warnings[0].entry.data)
 
 
 def test_dashboard_shows_the_alarms_and_the_service_metrics(synth: Synth) -> None:
@@ -194,6 +272,9 @@ def test_dashboard_shows_the_alarms_and_the_service_metrics(synth: Synth) -> Non
         '"alarms"',
     ):
         assert needle in body, needle
+    # The service's own metrics are this stage's: every one names it, and the failures' search too
+    assert body.count('"stage","dev"') >= 7
+    assert 'stage=\\"dev\\"' in body
 
 
 def test_outputs_name_the_site_the_api_the_bucket_and_the_dashboard(synth: Synth) -> None:

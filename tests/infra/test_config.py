@@ -10,6 +10,8 @@ from stylemixer_cdk.config import ContextError, StackConfig
 
 from stylemixer.resources import (
     ENV_ALLOWED_ORIGINS,
+    ENV_MAX_RECEIVE_COUNT,
+    ENV_STAGE,
     RESULTS_PREFIX,
     UPLOADS_PREFIX,
     VISIBILITY_TIMEOUT_FACTOR,
@@ -86,6 +88,13 @@ def test_keys_of_cdk_itself_are_left_alone() -> None:
         ({"uploads_expire_days": 0}, ["uploads_expire_days"]),
         ({"worker_cpu_alarm_percent": 120}, ["worker_cpu_alarm_percent", "100"]),
         ({"worker_memroy_mb": 4096}, ["worker_memroy_mb", "did you mean", "worker_memory_mb"]),
+        ({"stage": "prod"}, ["alarm_email is required for stage 'prod'", "reach no one"]),
+        ({"stage": "staging", "alarm_email": ""}, ["alarm_email is required for stage 'staging'"]),
+        (
+            {"worker_memory_mb": 1024, "worker_timeout_seconds": 100},
+            ["worker_timeout_seconds", "100 s", "worker_memory_mb=1024", "about 124 s"],
+        ),
+        ({"api_timeout_seconds": 7}, ["api_timeout_seconds", "7 s", "stalled AWS call"]),
     ],
 )
 def test_bad_values_are_refused_with_a_sentence_naming_the_key(
@@ -99,6 +108,23 @@ def test_bad_values_are_refused_with_a_sentence_naming_the_key(
     for word in words:
         assert word in caught.value.message
     assert "Traceback" not in caught.value.message
+
+
+@pytest.mark.parametrize("stage", ["dev", "dev-alice"])
+def test_dev_stages_may_deploy_without_an_alarm_email(stage: str) -> None:
+    assert StackConfig.from_context({"stage": stage}).watched is False
+    assert StackConfig.from_context({"stage": "prod", "alarm_email": "ops@example.org"}).watched is True
+
+
+def test_deploying_prod_without_an_alarm_email_is_refused_in_one_line(tmp_path: Path) -> None:
+    # When `cdk deploy -c stage=prod` runs the app (cdk.json names no alarm_email)
+    run = run_cdk_entry("app.py", {**cdk_context(), "stage": "prod"}, tmp_path)
+    # Then it stops before synthesizing anything, with one line that says what to give
+    assert run.returncode == 2
+    (line,) = [line for line in run.stderr.splitlines() if line.strip() and not line.startswith("b'")]
+    assert line.startswith("error: alarm_email is required for stage 'prod'")
+    assert "-c alarm_email=" in line
+    assert not list(tmp_path.glob("*.template.json"))
 
 
 def test_the_app_refuses_bad_context_without_a_traceback(tmp_path: Path) -> None:
@@ -163,6 +189,12 @@ def test_settings_reach_the_template(custom: tuple[Any, dict[str, Any]]) -> None
     assert queue["RedrivePolicy"]["maxReceiveCount"] == 5
     assert queue["VisibilityTimeout"] == VISIBILITY_TIMEOUT_FACTOR * 600
     assert props(stack.functions.worker)["Timeout"] == 600
+    # the worker is told the same receive count, and the queue keeps messages long enough for all
+    assert props(stack.functions.worker)["Environment"]["Variables"][ENV_MAX_RECEIVE_COUNT] == "5"
+    assert queue["MessageRetentionPeriod"] >= 24 * 3600 + 5 * VISIBILITY_TIMEOUT_FACTOR * 600
+    # the stage is every function's, and the alarms are named after it
+    assert props(stack.functions.api)["Environment"]["Variables"][ENV_STAGE] == "prod"
+    assert {props(a)["AlarmName"].rsplit("-", 1)[0] for a in stack.monitoring.alarms} == {"StyleMixer-prod"}
     assert props(stack.functions.worker)["MemorySize"] == 4096
     # Throttling
     (stage,) = [r for r in res.values() if r["Type"] == "AWS::ApiGatewayV2::Stage"]

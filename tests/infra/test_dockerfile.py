@@ -134,9 +134,15 @@ def test_final_stage_installs_exactly_pyprojects_dependencies(dockerfile: str) -
     assert not {canonicalize_name(r.name) for r in installed} & {canonicalize_name(n) for n in BUILD_ONLY}
 
 
+def base_stages(text: str) -> list[list[tuple[str, str]]]:
+    """The stages built from a base image (not from another stage of the file)."""
+    names = {stage[0][1].split()[-1] for stage in stages(text) if " AS " in stage[0][1].upper()}
+    return [stage for stage in stages(text) if stage[0][1].split()[0] not in names]
+
+
 def test_torch_is_the_pinned_version_from_the_cpu_index(dockerfile: str) -> None:
     args = _arg_defaults(dockerfile)
-    for stage in stages(dockerfile):
+    for stage in base_stages(dockerfile):
         torch = [
             (reqs, opts) for reqs, opts in pip_installs(stage) if any(r.startswith("torch") for r in reqs)
         ]
@@ -153,12 +159,29 @@ def test_torch_is_the_pinned_version_from_the_cpu_index(dockerfile: str) -> None
 
 def test_both_stages_use_the_lambda_python_312_base(dockerfile: str) -> None:
     args = _arg_defaults(dockerfile)
-    bases = [_expand(stage[0][1].split()[0], args) for stage in stages(dockerfile)]
+    bases = [_expand(stage[0][1].split()[0], args) for stage in base_stages(dockerfile)]
     assert bases == [LAMBDA_BASE, LAMBDA_BASE]
 
 
+def test_web_models_are_exported_in_their_own_stage_where_the_site_deployment_takes_them(
+    dockerfile: str,
+) -> None:
+    from stylemixer_cdk.site import WEB_MODELS_IN_IMAGE, WEB_MODELS_STAGE
+
+    build, web, final = stages(dockerfile)
+    # Given the stage the CDK site deployment bundles the web models from
+    assert web[0][1].split() == [build[0][1].split()[-1], "AS", WEB_MODELS_STAGE]
+    # Then it exports them from the weights the build stage built, into the folder CDK copies
+    runs = " ".join(args for kind, args in web if kind == "RUN")
+    weights = re.search(r"stylemixer weights build --dest (\S+)", " ".join(a for k, a in build if k == "RUN"))
+    assert weights
+    assert f"stylemixer weights web --weights {weights.group(1)} --dest {WEB_MODELS_IN_IMAGE}" in runs
+    # And the Lambda image takes nothing from it
+    assert not [args for kind, args in final if kind == "COPY" and f"--from={WEB_MODELS_STAGE}" in args]
+
+
 def test_weights_are_built_in_the_build_stage_and_copied_into_the_package(dockerfile: str) -> None:
-    build, final = stages(dockerfile)
+    build, _web, final = stages(dockerfile)
     build_name = build[0][1].split()[-1]
     build_runs = " ".join(args for kind, args in build if kind == "RUN")
     # Given the build stage: it installs the [build] extra and builds the weight file

@@ -6,13 +6,17 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from stylemixer.permissions import GRANTS, Target
 from stylemixer.resources import (
     API_HANDLER,
+    BACKLOG_ALLOWANCE_SECONDS,
     DLQ_HANDLER,
     ENV_ALLOWED_ORIGINS,
     ENV_BUCKET,
+    ENV_MAX_RECEIVE_COUNT,
     ENV_QUEUE_URL,
     ENV_SITE_URL,
+    ENV_STAGE,
     ENV_TABLE,
     MAX_RECEIVE_COUNT,
     METRICS_NAMESPACE,
@@ -21,8 +25,12 @@ from stylemixer.resources import (
     TABLE_TTL_ATTRIBUTE,
     VISIBILITY_TIMEOUT_FACTOR,
     WORKER_HANDLER,
+    WORKER_MALLOC_ARENA_MAX,
+    WORKER_TIMEOUT_MARGIN,
+    WORKER_TIMEOUT_SECONDS,
+    worst_job_seconds,
 )
-from tests.support.cfn import permissions, render
+from tests.support.cfn import permissions, render, statements
 
 if TYPE_CHECKING:
     from tests.infra.conftest import Synth
@@ -52,17 +60,40 @@ def test_queue_redrives_to_the_dead_letter_queue_after_the_shared_receive_count(
     assert synth.props(synth.stack.jobs.dead_letters)["MessageRetentionPeriod"] == 14 * 24 * 3600
 
 
-def test_queue_visibility_is_at_least_six_times_the_worker_timeout(synth: Synth) -> None:
+def test_worker_timeout_is_three_times_the_slowest_job_and_at_most_five_minutes(synth: Synth) -> None:
+    # Given the worker as deployed by default
+    props = synth.props(synth.stack.functions.worker)
+    # Then its timeout is the sized default: the slowest job at its memory (about 52 s at 3008 MB),
+    # times the stated margin, in whole minutes, and no more than 300 s
+    assert props["Timeout"] == WORKER_TIMEOUT_SECONDS <= 300
+    assert props["Timeout"] >= WORKER_TIMEOUT_MARGIN * worst_job_seconds(props["MemorySize"])
+    assert props["Timeout"] - 60 < WORKER_TIMEOUT_MARGIN * worst_job_seconds(props["MemorySize"])
+
+
+def test_queue_visibility_is_six_times_the_worker_timeout(synth: Synth) -> None:
     worker_timeout = synth.props(synth.stack.functions.worker)["Timeout"]
     visibility = synth.props(synth.stack.jobs.queue)["VisibilityTimeout"]
-    assert visibility >= VISIBILITY_TIMEOUT_FACTOR * worker_timeout
-    assert worker_timeout == 900
+    assert visibility == VISIBILITY_TIMEOUT_FACTOR * worker_timeout == 1080
     # And the dead-letter queue's visibility covers its own consumer the same way
     dlq_visibility = synth.props(synth.stack.jobs.dead_letters)["VisibilityTimeout"]
     assert (
         dlq_visibility
         >= VISIBILITY_TIMEOUT_FACTOR * synth.props(synth.stack.functions.dead_letters)["Timeout"]
     )
+
+
+def test_every_message_reaches_a_worker_or_the_dead_letter_queue_before_it_expires(synth: Synth) -> None:
+    # Given the jobs queue and its dead-letter queue
+    queue = synth.props(synth.stack.jobs.queue)
+    dlq = synth.props(synth.stack.jobs.dead_letters)
+    receives = queue["RedrivePolicy"]["maxReceiveCount"]
+    # Then a message kept waiting a day still has every receive before the queue drops it
+    assert (
+        queue["MessageRetentionPeriod"] >= BACKLOG_ALLOWANCE_SECONDS + receives * queue["VisibilityTimeout"]
+    )
+    assert queue["MessageRetentionPeriod"] >= 4 * 24 * 3600
+    # And the dead-letter queue keeps it longer than that (a message keeps its first enqueue time)
+    assert dlq["MessageRetentionPeriod"] > queue["MessageRetentionPeriod"]
 
 
 def test_queues_are_encrypted_and_refuse_plain_http(synth: Synth) -> None:
@@ -97,6 +128,8 @@ def test_worker_size_is_the_configured_one(synth: Synth) -> None:
     assert props["MemorySize"] == 3008
     assert props["EphemeralStorage"] == {"Size": 1024}
     assert props["Architectures"] == ["x86_64"]
+    # Two glibc heaps: its peak memory then does not depend on the CPU's contention (test_tiling)
+    assert props["Environment"]["Variables"]["MALLOC_ARENA_MAX"] == WORKER_MALLOC_ARENA_MAX
 
 
 def test_worker_consumes_one_job_at_a_time_with_bounded_concurrency(synth: Synth) -> None:
@@ -131,8 +164,13 @@ def test_functions_get_the_environment_the_handlers_read(synth: Synth) -> None:
         assert env[ENV_BUCKET] == {"Ref": bucket}
         assert env[ENV_TABLE] == {"Ref": table}
         assert env[ENV_QUEUE_URL] == {"Ref": queue}
+        assert env[ENV_STAGE] == "dev"
         assert env["POWERTOOLS_SERVICE_NAME"] == SERVICE_NAME
         assert env["POWERTOOLS_METRICS_NAMESPACE"] == METRICS_NAMESPACE
+    # And the worker knows the queue's maxReceiveCount, from the same setting as the redrive policy
+    worker_env = synth.props(fns.worker)["Environment"]["Variables"]
+    redrive = synth.props(synth.stack.jobs.queue)["RedrivePolicy"]
+    assert worker_env[ENV_MAX_RECEIVE_COUNT] == str(redrive["maxReceiveCount"]) == str(MAX_RECEIVE_COUNT)
     # And the API knows the site's origin (for CORS and absolute thumbnail URLs)
     api_env = synth.props(fns.api)["Environment"]["Variables"]
     site = f"https://<{synth.logical_id(synth.stack.site.distribution)}.DomainName>"
@@ -146,6 +184,28 @@ def test_functions_use_their_own_roles_without_managed_policies(synth: Synth) ->
     assert len(roles) == 3
     for role in roles:
         assert "ManagedPolicyArns" not in synth.cfn["Resources"][role]["Properties"]
+
+
+def test_each_role_allows_exactly_the_grants_the_local_stack_enforces(synth: Synth) -> None:
+    # Given the targets as the template names them
+    bucket = f"<{synth.logical_id(synth.stack.storage.data)}.Arn>"
+    names = {
+        Target.UPLOADS: f"{bucket}/uploads/*",
+        Target.RESULTS: f"{bucket}/results/*",
+        Target.JOBS_TABLE: f"<{synth.logical_id(synth.stack.jobs.table)}.Arn>",
+        Target.JOBS_QUEUE: f"<{synth.logical_id(synth.stack.jobs.queue)}.Arn>",
+        Target.DEAD_LETTER_QUEUE: f"<{synth.logical_id(synth.stack.jobs.dead_letters)}.Arn>",
+    }
+    for function, fn in synth.stack.functions.by_function.items():
+        # When the role's statements are read back, Lambda's own (logs, X-Ray) set aside
+        found = {
+            (actions, resources)
+            for actions, resources in statements(synth.cfn, synth.logical_id(fn.role))
+            if not all(a.startswith(("logs:", "xray:")) for a in actions)
+        }
+        # Then they are the grants of stylemixer.permissions, one statement each, nothing more
+        expected = {(frozenset(g.actions), frozenset({names[g.target]})) for g in GRANTS[function]}
+        assert found == expected, function
 
 
 def _grants(synth: Synth, fn) -> dict[str, set[str]]:
@@ -169,15 +229,21 @@ def test_api_may_sign_uploads_check_them_write_jobs_and_enqueue_nothing_more(syn
     assert allowed["s3:PutObject"] == {f"<{bucket}.Arn>/uploads/*"}
     # And reads the head of an upload to check it, and signs result GETs (which need GetObject)
     assert allowed["s3:GetObject"] == {f"<{bucket}.Arn>/uploads/*", f"<{bucket}.Arn>/results/*"}
-    # And writes and reads jobs, and enqueues them
-    assert allowed["dynamodb:PutItem"] == allowed["dynamodb:GetItem"] == {f"<{table}.Arn>"}
+    # And writes and reads jobs (and fails one the queue refused), and enqueues them
+    assert (
+        allowed["dynamodb:PutItem"]
+        == allowed["dynamodb:GetItem"]
+        == allowed["dynamodb:UpdateItem"]
+        == {f"<{table}.Arn>"}
+    )
     assert allowed["sqs:SendMessage"] == {f"<{queue}.Arn>"}
-    # And nothing else: no delete, no list, no update, no consume
+    # And nothing else: no delete, no list, no scan, no consume
     assert set(allowed) == {
         "s3:PutObject",
         "s3:GetObject",
         "dynamodb:PutItem",
         "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
         "sqs:SendMessage",
     }
 
@@ -199,8 +265,7 @@ def test_worker_reads_uploads_writes_results_updates_jobs_and_consumes_its_queue
     }
     for action in consume:
         assert allowed.pop(action) == {f"<{queue}.Arn>"}
-    assert set(allowed) <= {"sqs:GetQueueUrl"}
-    assert allowed.get("sqs:GetQueueUrl", {f"<{queue}.Arn>"}) == {f"<{queue}.Arn>"}
+    assert allowed == {}
 
 
 def test_dead_letter_consumer_only_fails_jobs_and_cleans_their_results(synth: Synth) -> None:
@@ -210,8 +275,10 @@ def test_dead_letter_consumer_only_fails_jobs_and_cleans_their_results(synth: Sy
     dlq = synth.logical_id(synth.stack.jobs.dead_letters)
     assert allowed.pop("s3:DeleteObject") == {f"<{bucket}.Arn>/results/*"}
     assert allowed.pop("dynamodb:GetItem") == allowed.pop("dynamodb:UpdateItem") == {f"<{table}.Arn>"}
-    assert {r for resources in allowed.values() for r in resources} == {f"<{dlq}.Arn>"}
-    assert all(a.startswith("sqs:") for a in allowed)
+    assert allowed == {
+        action: {f"<{dlq}.Arn>"}
+        for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+    }
 
 
 def test_no_function_role_can_touch_the_whole_bucket(synth: Synth) -> None:

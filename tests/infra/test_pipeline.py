@@ -60,16 +60,21 @@ class PipelineSynth:
         return self.cfn["Resources"][synth_id]["Properties"]
 
 
+#: What a team deploying staging and prod commits to cdk.json: everything as is, and who hears alarms.
+COMMITTED = {**cdk_context(), "alarm_email": "ops@example.org"}
+
+
 @pytest.fixture(scope="module")
 def pipe(tmp_path_factory: pytest.TempPathFactory) -> PipelineSynth:
-    """Given the pipeline app with two stages and an approval before prod, synthesized with cdk-nag."""
+    """Given the pipeline app with two stages and an approval before prod, synthesized with cdk-nag,
+    from a cdk.json that names the alarm e-mail (stages other than dev need one)."""
     from aws_cdk import App, assertions
-    from stylemixer_cdk import build_pipeline_app
+    from stylemixer_cdk import build_pipeline_app, pipeline
 
-    app = App(
-        context={**cdk_context(), **PIPELINE_CONTEXT}, outdir=str(tmp_path_factory.mktemp("cdk.out.pipe"))
-    )
-    stack = build_pipeline_app(app, default_account="123456789012", default_region="eu-west-1")
+    app = App(context={**COMMITTED, **PIPELINE_CONTEXT}, outdir=str(tmp_path_factory.mktemp("cdk.out.pipe")))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pipeline, "committed_settings", lambda: dict(COMMITTED))
+        stack = build_pipeline_app(app, default_account="123456789012", default_region="eu-west-1")
     cfn = assertions.Template.from_stack(stack).to_json()
     stages = {s.node.id: assertions.Template.from_stack(s.service).to_json() for s in stack.stages}
     return PipelineSynth(stack=stack, cfn=cfn, stage_templates=stages)
@@ -144,11 +149,14 @@ def test_stages_deploy_the_service_stack_in_order_with_approval_where_asked(pipe
 
 
 def test_each_stage_is_the_plain_service_stack(pipe: PipelineSynth, synth: Synth) -> None:
-    # Given the plain stack (the `synth` fixture) and the pipeline's prod stage
+    # Given the plain stack (the `synth` fixture, dev: no alarm e-mail) and the pipeline's stages
     plain = {(k, v["Type"]) for k, v in synth.cfn["Resources"].items()}
     for stage, template in pipe.stage_templates.items():
-        # Then the stage holds the same resources, under the same logical ids
-        assert {(k, v["Type"]) for k, v in template["Resources"].items()} == plain, stage
+        # Then the stage holds the same resources, under the same logical ids, and the e-mail
+        # subscription its committed alarm_email adds
+        resources = {(k, v["Type"]) for k, v in template["Resources"].items()}
+        assert {t for _, t in resources - plain} == {"AWS::SNS::Subscription"}, stage
+        assert plain <= resources, stage
         assert set(template["Outputs"]) == set(synth.cfn["Outputs"])
 
 
@@ -242,6 +250,17 @@ def test_pipeline_needs_an_account_and_a_region() -> None:
         pipeline_env(config, None, "eu-west-1")
     env = pipeline_env(config, "123456789012", "eu-west-1")
     assert (env.account, env.region) == ("123456789012", "eu-west-1")
+
+
+def test_pipeline_refuses_stages_whose_alarms_would_reach_no_one(tmp_path: Path) -> None:
+    # Given the repository's cdk.json as it is (no alarm_email) and stages staging and prod
+    where = {"pipeline_account": "123456789012", "pipeline_region": "eu-west-1"}
+    run = run_cdk_entry("pipeline_app.py", {**cdk_context(), **PIPELINE_CONTEXT, **where}, tmp_path)
+    # Then the pipeline app stops with one line naming the setting and the first such stage
+    assert run.returncode == 2
+    lines = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert lines == [line for line in lines if "alarm_email is required for stage 'staging'" in line] != []
+    assert "Traceback" not in run.stderr
 
 
 def test_pipeline_app_refuses_missing_settings_without_a_traceback(tmp_path: Path) -> None:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import TYPE_CHECKING
 
 import pytest
+from stylemixer_cdk.config import StackConfig
 
+from stylemixer.limits import UPLOAD_REUSE_SECONDS
 from stylemixer.resources import RESULTS_PREFIX, UPLOADS_PREFIX
 from tests.support.cfn import render
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tests.infra.conftest import Synth
 
 pytestmark = pytest.mark.infra
@@ -63,6 +69,10 @@ def test_data_bucket_expires_uploads_after_a_day_and_results_after_a_week(synth:
     assert all(r["Status"] == "Enabled" for r in rules)
     # And unfinished multipart uploads do not linger either
     assert by_prefix[UPLOADS_PREFIX]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    # And an upload outlives the window in which new jobs may name it, by hours, even at the
+    # shortest lifetime a deployment may set (S3 deletes an object no sooner than its days are up)
+    shortest = StackConfig.model_fields["uploads_expire_days"].metadata[0].ge * 24 * 3600
+    assert shortest - UPLOAD_REUSE_SECONDS >= 3 * 3600
 
 
 def test_data_bucket_logs_access_to_the_log_bucket(synth: Synth) -> None:
@@ -149,7 +159,8 @@ def test_content_security_policy_allows_the_api_and_the_data_bucket_only(synth: 
     bucket = "stylemixer-data-dev-<AWS::AccountId>-<AWS::Region>"
     # Then nothing is allowed by default; scripts and styles come from the page's own origin
     assert directives["default-src"] == "'none'"
-    assert directives["script-src"] == "'self'"
+    assert directives["script-src"] == "'self' 'wasm-unsafe-eval'"
+    assert directives["worker-src"] == "'self'"
     assert directives["style-src"] == "'self'"
     assert directives["frame-ancestors"] == "'none'"
     # And the page may connect only to itself, the API and the data bucket
@@ -182,14 +193,15 @@ def test_site_deployment_ships_the_page_and_a_generated_config(synth: Synth) -> 
     # Given the BucketDeployment custom resource
     (deployment,) = synth.resources("Custom::CDKBucketDeployment").values()
     props = deployment["Properties"]
-    # Then it copies two sources (the page and config.json) into the site bucket, then invalidates
-    assert len(props["SourceObjectKeys"]) == 2
+    # Then it copies three sources (the page, the preview's web models and config.json) into the
+    # site bucket, then invalidates
+    assert len(props["SourceObjectKeys"]) == 3
     assert props["DestinationBucketName"] == {"Ref": synth.logical_id(synth.stack.site.bucket)}
     assert props["DistributionPaths"] == ["/*"]
     # And config.json's API URL is filled in by CloudFormation from the API's endpoint
     markers = props["SourceMarkers"]
     api_id = synth.logical_id(synth.stack.api.http_api)
-    assert any(render(v) == f'"<{api_id}.ApiEndpoint>"' for m in markers for v in m.values())
+    assert any(render(v) == f"<{api_id}.ApiEndpoint>" for m in markers for v in m.values())
 
 
 def test_site_asset_holds_the_page_but_not_npm_files(synth: Synth) -> None:
@@ -197,7 +209,55 @@ def test_site_asset_holds_the_page_but_not_npm_files(synth: Synth) -> None:
     staged = [p for p in synth.outdir.glob("asset.*") if (p / "index.html").is_file()]
     assert len(staged) == 1
     site = staged[0]
-    # Then the page is there, and npm's files and any local config.json are not
+    # Then the page is there, and npm's files, any local config.json and the web models (which come
+    # in their own asset) are not
     assert (site / "js").is_dir()
-    for absent in ("node_modules", "package.json", "package-lock.json", "config.json"):
+    npm = ("node_modules", "package.json", "package-lock.json", "eslint.config.mjs")
+    for absent in (*npm, "config.json", "models"):
         assert not (site / absent).exists(), absent
+
+
+def test_web_models_asset_holds_the_exported_models_and_their_manifest(synth: Synth) -> None:
+    # Given the staged asset bundled from the weights (a local export, or the Dockerfile's stage)
+    staged = [p for p in synth.outdir.glob("asset.*") if (p / "models" / "manifest.json").is_file()]
+    assert len(staged) == 1
+    models = staged[0] / "models"
+    manifest = json.loads((models / "manifest.json").read_text(encoding="utf-8"))
+    # Then it holds exactly the files its manifest names, with their sizes and sha256, and no more
+    assert sorted(p.name for p in models.iterdir()) == sorted(
+        ["manifest.json", *(m["file"] for m in manifest["models"].values())]
+    )
+    for entry in manifest["models"].values():
+        data = (models / entry["file"]).read_bytes()
+        assert len(data) == entry["bytes"]
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+    assert manifest["licence"]["weights"] == "Apache-2.0"
+
+
+def test_web_models_bundle_exports_them_when_make_setup_has_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stylemixer_cdk import site
+
+    # Given a checkout whose static_site/models/ was never built
+    monkeypatch.setattr(site, "MODELS_DIR", tmp_path / "absent")
+    assert not site.built_models_are_current(tmp_path / "absent")
+
+    # When CDK asks for the bundle
+    done = site.WebModelsBundler().try_bundle(str(tmp_path / "out"), None)  # type: ignore[arg-type]
+
+    # Then the models were exported from this checkout's weights, complete
+    assert done
+    assert site.built_models_are_current(tmp_path / "out" / "models")
+
+
+def test_the_deployed_config_json_is_the_shared_site_config(synth: Synth) -> None:
+    # Given the staged config.json (the API's URL is a marker BucketDeployment fills in at deploy)
+    from stylemixer.page import site_config
+
+    (staged,) = [p / "config.json" for p in synth.outdir.glob("asset.*") if (p / "config.json").is_file()]
+    text = staged.read_text()
+    marker = text.split('"api_base_url": "', 1)[1].split('"', 1)[0]
+    deployed = json.loads(text.replace(marker, "https://api.example", 1))
+    # Then it is what the local stack serves, the page's request contract included
+    assert deployed == site_config("https://api.example")

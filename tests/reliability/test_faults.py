@@ -1,7 +1,8 @@
 """Faults, survived: every job ends succeeded or failed with a reason, none stuck, none with two results.
 
-The queue is moto's, with real visibility timeouts (1 s here instead of the deployed 5400 s) and the
-stack's redrive policy (3 receives, then the dead-letter queue). :func:`drive` plays Lambda's event
+The queue is moto's, with real visibility timeouts (1 s here instead of the deployed 1080 s, and a
+retry back-off of 1 s instead of 15 s to 2 minutes) and the stack's redrive policy (3 receives, then
+the dead-letter queue). :func:`drive` plays Lambda's event
 source mapping over it: receive, invoke the worker handler, delete what it did not report as
 failed; a worker "killed" mid-job raises :class:`Killed`, so nothing is acknowledged and the message
 comes back when its visibility timeout ends, exactly as after a crash.
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.exceptions import ClientError
 
+from functions.dead_letters import handler as dead_letters
 from functions.worker import handler as worker
 from stylemixer import resources
 from stylemixer.jobs.model import new_id
@@ -40,6 +42,15 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
 VISIBILITY_SECONDS = 1
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker hands a failed message back after 1 s (deployed: 15 s, doubling up to 2 minutes)."""
+    from stylemixer.jobs import worker as steps
+
+    monkeypatch.setattr(steps, "RETRY_BASE_DELAY", VISIBILITY_SECONDS)
+    monkeypatch.setattr(steps, "RETRY_MAX_DELAY", VISIBILITY_SECONDS)
 
 
 class Killed(BaseException):
@@ -107,7 +118,7 @@ def drive(
                 continue  # the process is gone: nothing is deleted
             _settle(aws, QUEUE_URL, messages, result)
         if dead := _receive(aws, DLQ_URL):
-            _settle(aws, DLQ_URL, dead, worker.dlq_handler(sqs_event(dead), LambdaContext()))
+            _settle(aws, DLQ_URL, dead, dead_letters.handler(sqs_event(dead), LambdaContext()))
         if not messages and not dead:
             if all(_status(aws, j) in ("succeeded", "failed") for j in job_ids):
                 return invocations

@@ -28,7 +28,9 @@ def test_ten_jobs_from_three_clients_all_finish_once(weights_path: Path) -> None
     log = ROOT / "artifacts" / "reliability" / "load-serve.log"
     with served_stack(log, python=sys.executable, timeout=30, env=env) as stack:
         # When three clients upload, submit and poll ten jobs to the end
-        report = run_load(stack.url + "api", jobs=10, clients=3, timeout=120)
+        report = run_load(
+            stack.url + "api", jobs=10, clients=3, timeout=120, operator_keys=stack.operator_keys
+        )
     # Then every job succeeded once: none lost, none started twice, one result each
     assert (report["done"], report["failed"], report["lost"]) == (10, 0, 0), report
     assert report["duplicated"] == 0, report["storage"]

@@ -1,7 +1,10 @@
-"""Test harness: both handlers called in-process with real event shapes, against moto.
+"""Test harness: the three handlers called in-process with real event shapes, against moto.
 
 The environment the handlers validate at import is set here, before they are imported; each test
-gets fresh resources (same names as the CDK stack and the local stack) inside ``mock_aws``.
+gets fresh resources (same names as the CDK stack and the local stack) inside ``mock_aws``. Each
+handler signs with its own role's credentials, the roles having the deployed policies
+(:mod:`stylemixer.permissions`), and moto enforces IAM during every test: a call a role may not
+make fails here as in AWS. The tests arrange and inspect with an operator allowed everything.
 """
 
 from __future__ import annotations
@@ -12,13 +15,16 @@ import io
 import json
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from stylemixer import resources
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 REGION = "eu-west-1"
@@ -28,6 +34,8 @@ DLQ_URL = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{resources.JOBS_DLQ}"
 SITE_ORIGIN = "https://d111111abcdef8.cloudfront.net"
 
 _ENV = {
+    resources.ENV_STAGE: "test",
+    resources.ENV_MAX_RECEIVE_COUNT: str(resources.MAX_RECEIVE_COUNT),
     resources.ENV_BUCKET: resources.DATA_BUCKET,
     resources.ENV_TABLE: resources.JOBS_TABLE,
     resources.ENV_QUEUE_URL: QUEUE_URL,
@@ -39,6 +47,9 @@ _ENV = {
     "AWS_REGION": REGION,
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_DEV": "false",
+    # The harness empties the queues before every test, in-flight messages too (a retry's back-off
+    # hides one for seconds), with PurgeQueue; AWS allows one a minute, and so does moto unless told.
+    "MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR": "false",
 }
 # The handlers read these at import (cold start); moto must never reach a real endpoint.
 os.environ.update(_ENV)
@@ -46,9 +57,28 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
 from moto import mock_aws  # noqa: E402  (after the credentials are faked)
+from moto.core.authorization import enable_iam_authentication  # noqa: E402
 
 from functions.api import handler as api  # noqa: E402
+from functions.dead_letters import handler as dead_letters  # noqa: E402
 from functions.worker import handler as worker  # noqa: E402
+from stylemixer.aws.dynamodb import DynamoJobRepository  # noqa: E402
+from stylemixer.aws.s3 import S3BlobStore  # noqa: E402
+from stylemixer.local.iam import Credentials, create_operator, create_roles  # noqa: E402
+from stylemixer.local.moto_iam import extend_moto  # noqa: E402
+from stylemixer.permissions import GRANTS, Function, Grant, Target, object_arns, policy_document  # noqa: E402
+
+extend_moto()
+
+#: The handler module of each function (each keeps its own adapters, signed with its own role).
+HANDLERS = {Function.API: api, Function.WORKER: worker, Function.DEAD_LETTERS: dead_letters}
+#: The ARNs of the harness's resources, as the CDK app would resolve them.
+ARNS = {
+    **object_arns(f"arn:aws:s3:::{resources.DATA_BUCKET}"),
+    Target.JOBS_TABLE: f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{resources.JOBS_TABLE}",
+    Target.JOBS_QUEUE: f"arn:aws:sqs:{REGION}:{ACCOUNT}:{resources.JOBS_QUEUE}",
+    Target.DEAD_LETTER_QUEUE: f"arn:aws:sqs:{REGION}:{ACCOUNT}:{resources.JOBS_DLQ}",
+}
 
 
 @dataclass
@@ -73,11 +103,30 @@ class ApiResponse:
 
 @dataclass
 class Stack:
-    """Clients on the mocked resources, for arranging and inspecting."""
+    """Clients on the mocked resources, for arranging and inspecting (as the operator)."""
 
     s3: Any
     dynamodb: Any
     sqs: Any
+    iam: Any
+    roles: dict[Function, Credentials]
+    operator: Credentials
+    changed: set[Function] = field(default_factory=set)
+
+    def store(self) -> S3BlobStore:
+        """The bucket's adapter, with the operator's rights (for tests of the adapter itself)."""
+        return S3BlobStore(self.s3, resources.DATA_BUCKET)
+
+    def repo(self) -> DynamoJobRepository:
+        """The table's adapter, with the operator's rights (for tests of the adapter itself)."""
+        return DynamoJobRepository(self.dynamodb, resources.JOBS_TABLE)
+
+    def set_grants(self, function: Function, grants: tuple[Grant, ...]) -> None:
+        """Replace a function's role policy (tests of a missing permission; the fixture restores it)."""
+        name = function.local_name
+        document = json.dumps(policy_document(grants, ARNS))
+        self.iam.put_role_policy(RoleName=name, PolicyName=f"{name}-policy", PolicyDocument=document)
+        self.changed.add(function)
 
     def put_upload(self, purpose: str, upload_id: str, data: bytes, content_type: str = "image/jpeg") -> None:
         key = f"{resources.UPLOADS_PREFIX}{purpose}/{upload_id}"
@@ -106,16 +155,14 @@ class Stack:
 
 @pytest.fixture(scope="session")
 def aws_session() -> Any:
-    """moto's S3, DynamoDB and SQS with the stack's resources, created once for the session."""
+    """moto with the stack's resources and the functions' roles, created once for the session."""
     with mock_aws():
         import boto3
 
-        s3 = boto3.client("s3", region_name=REGION)
-        s3.create_bucket(
+        boto3.client("s3", region_name=REGION).create_bucket(
             Bucket=resources.DATA_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
         )
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        dynamodb.create_table(
+        boto3.client("dynamodb", region_name=REGION).create_table(
             TableName=resources.JOBS_TABLE,
             KeySchema=[{"AttributeName": resources.TABLE_PARTITION_KEY, "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": resources.TABLE_PARTITION_KEY, "AttributeType": "S"}],
@@ -123,39 +170,55 @@ def aws_session() -> Any:
         )
         sqs = boto3.client("sqs", region_name=REGION)
         sqs.create_queue(QueueName=resources.JOBS_DLQ)
-        dlq_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{resources.JOBS_DLQ}"
         sqs.create_queue(
             QueueName=resources.JOBS_QUEUE,
             Attributes={
                 "RedrivePolicy": json.dumps(
-                    {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": resources.MAX_RECEIVE_COUNT}
+                    {
+                        "deadLetterTargetArn": ARNS[Target.DEAD_LETTER_QUEUE],
+                        "maxReceiveCount": resources.MAX_RECEIVE_COUNT,
+                    }
                 )
             },
         )
-        api.adapters.cache_clear()
-        worker.adapters.cache_clear()
-        yield Stack(s3=s3, dynamodb=dynamodb, sqs=sqs)
-        api.adapters.cache_clear()
-        worker.adapters.cache_clear()
+        iam = boto3.client("iam", region_name=REGION)
+        roles = create_roles(iam, boto3.client("sts", region_name=REGION), ARNS)
+        operator = create_operator(iam)
+        for function, module in HANDLERS.items():
+            module.session = roles[function].session(REGION)
+            module.adapters.cache_clear()
+        yield Stack(
+            s3=operator.client("s3", region=REGION),
+            dynamodb=operator.client("dynamodb", region=REGION),
+            sqs=operator.client("sqs", region=REGION),
+            iam=operator.client("iam", region=REGION),
+            roles=roles,
+            operator=operator,
+        )
+        for module in HANDLERS.values():
+            module.session = None
+            module.adapters.cache_clear()
 
 
 @pytest.fixture
-def aws(aws_session: Stack, monkeypatch: pytest.MonkeyPatch) -> Stack:
-    """The session's resources, emptied: no jobs, no messages, no objects."""
+def aws(aws_session: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    """The session's resources, emptied (no jobs, no messages, no objects), with IAM enforced."""
     monkeypatch.delenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", raising=False)
     stack = aws_session
     for item in stack.dynamodb.scan(TableName=resources.JOBS_TABLE, ProjectionExpression="job_id")["Items"]:
         stack.dynamodb.delete_item(TableName=resources.JOBS_TABLE, Key=item)
-    for url in (QUEUE_URL, DLQ_URL):  # PurgeQueue is allowed once a minute; delete one by one
-        while messages := stack.receive(url):
-            for message in messages:
-                stack.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    for url in (QUEUE_URL, DLQ_URL):  # in-flight messages too (a retry's back-off hides one for seconds)
+        stack.sqs.purge_queue(QueueUrl=url)  # (AWS allows one a minute: see _ENV)
     keys = stack.keys()
     if keys:
         stack.s3.delete_objects(
             Bucket=resources.DATA_BUCKET, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True}
         )
-    return stack
+    with enable_iam_authentication():
+        yield stack
+    for function in list(stack.changed):  # a test took a permission away: give it back
+        stack.set_grants(function, GRANTS[function])
+    stack.changed.clear()
 
 
 def api_event(

@@ -169,9 +169,57 @@ SVG = (
     b'<rect width="64" height="64" fill="red"/>\n</svg>\n'
 )
 BARE_SVG = b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle r="4"/></svg>'
-#: The first box of an HEIC file (an iPhone photo). Nothing offline writes HEIC, and a refusal from
-#: the magic bytes needs nothing past this box.
+#: The first box of an HEIC file (an iPhone photo) and nothing after it: the type is accepted, the
+#: file holds no picture.
 HEIC_HEAD = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 40
+#: The signature of a JPEG XL file: a picture format we recognise and do not accept.
+JXL_HEAD = b"\xff\x0a" + b"\x00" * 62
+
+
+def heic(img: Image.Image, *, orientation: int = 1, icc: bytes | None = None, quality: int = 90) -> bytes:
+    """``img`` as an HEIC file (HEVC in HEIF, as phones write it), by libheif through pillow-heif.
+
+    With an ``orientation`` other than 1 the picture is stored as it was shot and the rotation as
+    the container's transform (libheif writes the EXIF orientation as ``irot``/``imir``, as phones
+    do), so a reader that ignores it shows the photo sideways.
+    """
+    import pillow_heif
+
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    params: dict[str, Any] = {"quality": quality, "exif": exif.tobytes()}
+    if icc is not None:
+        params["icc_profile"] = icc
+    out = io.BytesIO()
+    pillow_heif.from_pillow(img).save(out, **params)
+    return out.getvalue()
+
+
+def avif(img: Image.Image, *, orientation: int = 1, icc: bytes | None = None, quality: int = 90) -> bytes:
+    """``img`` as an AVIF file, by Pillow (libavif); the orientation is written as ``irot``/``imir``."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    params: dict[str, Any] = {"quality": quality, "exif": exif.tobytes()}
+    if icc is not None:
+        params["icc_profile"] = icc
+    return encode(img, "AVIF", **params)
+
+
+def animated_avif() -> bytes:
+    """A two-frame AVIF sequence (brand ``avis``): an animation, not a photo."""
+    frames = [quadrants(64, 64), quadrants(64, 64).transpose(Image.Transpose.ROTATE_180)]
+    return encode(frames[0], "AVIF", save_all=True, append_images=frames[1:])
+
+
+def with_declared_size(data: bytes, width: int, height: int) -> bytes:
+    """A HEIF/AVIF file whose every ``ispe`` property claims ``width`` × ``height`` (the pixels unchanged)."""
+    out = bytearray(data)
+    at = out.find(b"ispe")
+    assert at > 0, "no ispe box"
+    while at > 0:
+        struct.pack_into(">II", out, at + 8, width, height)  # after the type: version/flags, then sizes
+        at = out.find(b"ispe", at + 4)
+    return bytes(out)
 
 
 # --- a wide-gamut ICC profile ----------------------------------------------------------------

@@ -47,6 +47,12 @@ def assert_close(actual: tuple[int, ...] | np.ndarray, expected: tuple[int, ...]
     assert diff <= tolerance, f"{tuple(np.asarray(actual))} is not within {tolerance} of {expected}"
 
 
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """Peak signal-to-noise ratio of two uint8 pictures, in dB."""
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return 10 * np.log10(255.0**2 / max(mse, 1e-12))
+
+
 def refusal(data: bytes, **limits: int) -> StyleMixerError:
     with pytest.raises(StyleMixerError) as caught:
         read_image(data, **limits)
@@ -67,7 +73,9 @@ def refusal(data: bytes, **limits: int) -> StyleMixerError:
         (lambda: files.encode(files.quadrants(64, 64), "BMP"), None),
         (lambda: files.encode(files.quadrants(64, 64), "TIFF"), None),
         (lambda: files.SVG, None),
-        (lambda: files.HEIC_HEAD, None),
+        (lambda: files.heic(files.quadrants(64, 64)), "HEIF"),
+        (lambda: files.avif(files.quadrants(64, 64)), "AVIF"),
+        (lambda: files.JXL_HEAD, None),
         (lambda: b"RIFF\x24\x00\x00\x00WAVEfmt ", None),
     ],
 )
@@ -313,14 +321,18 @@ def test_multi_picture_jpeg_reads_its_first_picture() -> None:
     ("make", "code", "named"),
     [
         (lambda: b"", "EmptyImage", "empty"),
-        (lambda: b"Dear diary, today I renamed a text file to .jpg\n" * 4, "NotAnImage", "JPEG, PNG or WebP"),
+        (
+            lambda: b"Dear diary, today I renamed a text file to .jpg\n" * 4,
+            "NotAnImage",
+            "JPEG, PNG, WebP, HEIC or AVIF",
+        ),
         (lambda: files.encode(files.quadrants(64, 64), "GIF"), "UnsupportedImageType", "GIF"),
         (lambda: files.animated("GIF"), "UnsupportedImageType", "GIF"),
         (lambda: files.encode(files.quadrants(64, 64), "BMP"), "UnsupportedImageType", "BMP"),
         (lambda: files.encode(files.quadrants(64, 64), "TIFF"), "UnsupportedImageType", "TIFF"),
         (lambda: files.SVG, "UnsupportedImageType", "SVG"),
         (lambda: files.BARE_SVG, "UnsupportedImageType", "SVG"),
-        (lambda: files.HEIC_HEAD, "UnsupportedImageType", "HEIC"),
+        (lambda: files.JXL_HEAD, "UnsupportedImageType", "JPEG XL"),
         (lambda: files.animated("WEBP"), "AnimatedImage", "still"),
         (lambda: files.animated("PNG"), "AnimatedImage", "still"),
     ],
@@ -333,7 +345,7 @@ def test_multi_picture_jpeg_reads_its_first_picture() -> None:
         "tiff",
         "svg",
         "bare-svg",
-        "heic",
+        "jpeg-xl",
         "animated-webp",
         "apng",
     ],
@@ -346,7 +358,7 @@ def test_kinds_we_do_not_take_are_refused_by_name(make, code: str, named: str) -
     assert error.code == code
     assert named in error.message
     if code != "EmptyImage":
-        assert "JPEG, PNG or WebP" in error.message
+        assert "JPEG, PNG, WebP, HEIC or AVIF" in error.message
         assert error.status == 415
 
 
@@ -587,7 +599,7 @@ def test_fit_within_never_upscales_and_returns_the_same_picture() -> None:
     assert fit_within(img, 400) is img
     assert fit_within(img, 5000) is img
     assert fit_within(img, None) is img
-    with pytest.raises(ValueError, match="max_size"):
+    with pytest.raises(ValueError, match="side must be at least 1 pixel"):
         fit_within(img, 0)
 
 
@@ -762,3 +774,72 @@ def test_high_entropy_pictures_encode(fmt: str) -> None:
     data = encode_image(Image.fromarray(noise), fmt)
     with Image.open(io.BytesIO(data)) as back:
         assert back.size == (256, 256)
+
+
+# --- phone photos: HEIC and AVIF --------------------------------------------------------------
+
+PHONE_FORMATS = pytest.mark.parametrize("encode", [files.heic, files.avif], ids=["heic", "avif"])
+
+
+@PHONE_FORMATS
+def test_a_phone_photo_shot_sideways_comes_out_upright_at_its_size(encode) -> None:
+    # Given a 96 × 64 picture stored as shot, with the camera's rotation (EXIF 6) in the container
+    data = encode(files.quadrants(96, 64), orientation=6)
+    # When read
+    img = read_image(data)
+    # Then it is turned 90° clockwise, as the JPEG with the same tag is: stored top-left (red) is
+    # now top-right, stored bottom-left (blue) is now top-left, nothing turns it twice
+    assert img.size == (64, 96)
+    assert_close(img.getpixel((60, 4)), (255, 0, 0), 12)
+    assert_close(img.getpixel((4, 4)), (0, 0, 255), 12)
+    assert_close(img.getpixel((60, 92)), (0, 255, 0), 12)
+    assert img.mode == "RGB"
+    assert img.info == {}
+
+
+@PHONE_FORMATS
+def test_a_real_photo_as_heic_or_avif_reads_like_the_photo(encode) -> None:
+    # Given a real photo, and the same photo saved as HEIC / AVIF at high quality
+    photo = read_image(testdata_path("photos", "golden_gate.jpg")).resize((512, 384))
+    # When the phone format is read
+    img = read_image(encode(photo, quality=95))
+    # Then it is the same picture, to the codec's loss
+    assert img.size == photo.size
+    assert psnr(np.asarray(img), np.asarray(photo)) >= 30
+
+
+@PHONE_FORMATS
+def test_a_phone_photos_wide_gamut_profile_is_converted_to_srgb(encode) -> None:
+    # Given a colour tagged with a Display-P3-like profile, as phones tag their photos
+    colour = np.array([[200, 100, 100]], dtype=float)
+    expected = tuple(np.rint(files.p3_to_srgb_expected(colour))[0].astype(int))
+    data = encode(Image.new("RGB", (64, 64), (200, 100, 100)), icc=files.wide_gamut_profile(), quality=100)
+    # When read / Then the value is the sRGB one (within the codec's loss), not the raw one
+    assert_close(read_image(data).getpixel((30, 30)), expected, 6)
+
+
+@PHONE_FORMATS
+def test_a_phone_photo_claiming_too_many_pixels_is_refused_before_decoding(encode) -> None:
+    # Given a small HEIC / AVIF whose container claims 40000 × 30000 pixels
+    data = files.with_declared_size(encode(files.quadrants(64, 64)), 40000, 30000)
+    # When read / Then the header alone refuses it
+    error = refusal(data)
+    assert error.code == "ImageDimensionsTooLarge"
+    assert "40000 × 30000" in error.message
+
+
+@PHONE_FORMATS
+def test_a_cut_off_phone_photo_is_truncated(encode) -> None:
+    error = refusal(files.truncated(encode(files.quadrants(128, 96))))
+    assert error.code == "TruncatedImage"
+    assert "ends too early" in error.message
+
+
+def test_an_heic_header_with_no_picture_is_damaged() -> None:
+    error = refusal(files.HEIC_HEAD)
+    assert error.code == "CorruptImage"
+    assert "HEIC" in error.message
+
+
+def test_an_avif_animation_is_refused_as_animated() -> None:
+    assert refusal(files.animated_avif()).code == "AnimatedImage"

@@ -23,6 +23,7 @@ from stylemixer.jobs.model import (
     result_key,
     upload_key,
 )
+from stylemixer.options import Mix, OutputFormat, Stroke, StylizeOptions
 
 
 def test_ids_are_32_hex_digits_and_do_not_repeat() -> None:
@@ -60,15 +61,49 @@ def test_params_round_trip_through_their_stored_form() -> None:
     params = JobParams(
         content=new_id(),
         styles=(StyleRef(preset="tapestry"), StyleRef(upload=new_id())),
-        weights=(2.0, 1.0),
-        mix="regions",
-        strength=0.5,
-        preserve_color=True,
-        max_size=512,
-        stroke="coarse",
-        format="webp",
+        options=StylizeOptions.checked(
+            weights=(2.0, 1.0),
+            mix="regions",
+            strength=0.5,
+            preserve_color=True,
+            max_size=512,
+            stroke="coarse",
+            format="webp",
+        ),
     )
     assert JobParams.from_dict(params.to_dict()) == params
+
+
+def test_records_stored_before_the_options_were_described_once_still_load() -> None:
+    # Given params exactly as they were stored (the flat JSON of the params, one key per option),
+    # one record from before the regions controls existed and one with every option
+    content, upload = new_id(), new_id()
+    oldest = {
+        "content": content,
+        "styles": [{"preset": "tapestry"}],
+        "weights": None,
+        "mix": "blend",
+        "strength": 1.0,
+        "preserve_color": False,
+        "max_size": None,
+        "stroke": None,
+        "format": "jpeg",
+    }
+    latest = {"content": content, "styles": [{"preset": "tapestry"}, {"upload": upload}], "weights": [2, 1],
+              "mix": "regions", "strength": 0.5, "preserve_color": True, "max_size": 512, "stroke": "coarse",
+              "format": "webp", "regions": 3, "position_weight": 0.0, "edge_softness": 1.0}  # fmt: skip
+    # When they are loaded
+    old, new = JobParams.from_dict(oldest), JobParams.from_dict(latest)
+    # Then the old one has today's defaults, the new one its values, typed
+    assert old == JobParams(content, (StyleRef(preset="tapestry"),))
+    assert new.styles == (StyleRef(preset="tapestry"), StyleRef(upload=upload))
+    assert new.options == StylizeOptions(
+        weights=(2.0, 1.0), mix=Mix.REGIONS, strength=0.5, preserve_color=True, max_size=512,
+        stroke=Stroke.COARSE, format=OutputFormat.WEBP, regions=3, position_weight=0.0, edge_softness=1.0,
+    )  # fmt: skip
+    # And they are stored again with the same keys, now every option present
+    assert new.to_dict() == {**latest, "weights": [2.0, 1.0]}
+    assert set(old.to_dict()) == set(latest)
 
 
 @pytest.mark.parametrize("status", list(JobStatus))

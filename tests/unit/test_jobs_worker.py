@@ -9,14 +9,24 @@ from typing import Any
 import pytest
 from PIL import Image, ImageOps
 
-from stylemixer.aws.fakes import InMemoryBlobStore, InMemoryJobRepository
+from stylemixer.aws.fakes import InMemoryBlobStore, InMemoryJobQueue, InMemoryJobRepository
 from stylemixer.errors import InvalidRequestError, WeightsMissingError
 from stylemixer.jobs.model import Job, JobParams, JobStatus, StyleRef, new_id, upload_key, utcnow
 from stylemixer.jobs.ports import TransientError
-from stylemixer.jobs.worker import JobTimedOutError, ProgressWriter, fail_abandoned, process_job
-from stylemixer.resources import MAX_RECEIVE_COUNT
+from stylemixer.jobs.worker import (
+    RETRY_MAX_DELAY,
+    JobTimedOutError,
+    ProgressWriter,
+    fail_abandoned,
+    process_job,
+    retry_delay,
+)
+from stylemixer.options import StylizeOptions
 from stylemixer.styles import ImageStyle, PresetStyle, StylizeResult
 from tests.support.paths import testdata_path
+
+#: The maxReceiveCount of the queue these tests' messages come from (the worker is told it).
+MAX_RECEIVE_COUNT = 3
 
 
 class Engine:
@@ -65,7 +75,7 @@ def _queued(store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes,
     now = utcnow()
     job = Job(
         job_id=new_id(),
-        params=JobParams(content=content, styles=styles, **params),
+        params=JobParams(content=content, styles=styles, options=StylizeOptions.checked(**params)),
         created_at=now,
         updated_at=now,
         expires_at_epoch=int((now + timedelta(days=7)).timestamp()),
@@ -82,10 +92,20 @@ def _run(
     count: int = 1,
     *,
     progress_interval: float | None = None,
+    max_receives: int = MAX_RECEIVE_COUNT,
+    queue: InMemoryJobQueue | None = None,
 ) -> Any:
-    extra = {} if progress_interval is None else {"progress_interval": progress_interval}
+    extra: dict[str, Any] = {} if progress_interval is None else {"progress_interval": progress_interval}
+    if queue is not None:
+        extra["retry_later"] = lambda seconds: queue.retry_later(f"receipt-{count}", seconds)
     return process_job(
-        job.job_id, store=store, repo=repo, engine=lambda: engine, receive_count=count, **extra
+        job.job_id,
+        store=store,
+        repo=repo,
+        engine=lambda: engine,
+        receive_count=count,
+        max_receives=max_receives,
+        **extra,
     )
 
 
@@ -356,7 +376,12 @@ def test_a_job_about_to_time_out_stops_and_is_retried(
     # When
     with pytest.raises(JobTimedOutError):
         process_job(
-            job.job_id, store=store, repo=repo, engine=lambda: engine, remaining_seconds=_clock(100, 2)
+            job.job_id,
+            store=store,
+            repo=repo,
+            engine=lambda: engine,
+            max_receives=MAX_RECEIVE_COUNT,
+            remaining_seconds=_clock(100, 2),
         )
     # Then the engine was stopped part-way, nothing was written, and the job awaits its retry
     assert len(engine.calls) == 1
@@ -376,6 +401,7 @@ def test_a_job_that_times_out_on_its_last_receive_fails_with_that_reason(
         repo=repo,
         engine=Engine,
         receive_count=MAX_RECEIVE_COUNT,
+        max_receives=MAX_RECEIVE_COUNT,
         remaining_seconds=_clock(100, 2),
     )
     assert (outcome.status, outcome.reason) == ("failed", "TimedOut")
@@ -390,7 +416,12 @@ def test_a_job_with_time_to_spare_is_not_stopped(
 ) -> None:
     job = _queued(store, repo, photo)
     outcome = process_job(
-        job.job_id, store=store, repo=repo, engine=Engine, remaining_seconds=_clock(900, 0.01)
+        job.job_id,
+        store=store,
+        repo=repo,
+        engine=Engine,
+        max_receives=MAX_RECEIVE_COUNT,
+        remaining_seconds=_clock(900, 0.01),
     )
     assert outcome.status == "succeeded"
 
@@ -431,3 +462,76 @@ def test_the_same_message_twice_at_once_gives_one_result(
     stored = repo.get(job.job_id)
     assert stored is not None
     assert stored.status is JobStatus.SUCCEEDED
+
+
+# -- retries: back-off and the queue's receive count ----------------------------------------------
+
+
+def test_retry_delay_doubles_from_15_s_and_never_exceeds_two_minutes() -> None:
+    # Without jitter: 15, 30, 60, then capped at 120 s however many receives
+    assert [retry_delay(n, jitter=lambda: 0.0) for n in range(1, 8)] == [15, 30, 60, 120, 120, 120, 120]
+    # With the most jitter, half of that; never zero, never more than the cap
+    assert [retry_delay(n, jitter=lambda: 1.0) for n in range(1, 5)] == [8, 15, 30, 60]
+    assert all(1 <= retry_delay(n) <= RETRY_MAX_DELAY for n in range(1, 50))
+
+
+def test_a_passing_failure_hands_the_message_back_with_the_back_off_then_raises(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes
+) -> None:
+    # Given storage failing the first two reads of the upload
+    job = _queued(store, repo, photo)
+    queue = InMemoryJobQueue()
+    store.faults.arm("read", 2)
+    # When the first two receives fail and the third succeeds
+    for count in (1, 2):
+        with pytest.raises(TransientError):
+            _run(store, repo, job, Engine(), count, queue=queue)
+    outcome = _run(store, repo, job, Engine(), 3, queue=queue)
+    # Then each failure asked the queue for the next delivery within the back-off (not 18 minutes)
+    assert [receipt for receipt, _ in queue.retries] == ["receipt-1", "receipt-2"]
+    assert 8 <= queue.retries[0][1] <= 15
+    assert 15 <= queue.retries[1][1] <= 30
+    assert outcome.status == "succeeded"
+
+
+def test_no_early_retry_for_the_callers_mistake_or_on_the_last_receive(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes
+) -> None:
+    queue = InMemoryJobQueue()
+    # A rule of the engine fails the job at once: nothing to retry
+    refused = _queued(store, repo, photo)
+    _run(store, repo, refused, Engine(InvalidRequestError("Nope", "not like this")), 1, queue=queue)
+    # The last receive fails the job for good: nothing to retry either
+    crashing = _queued(store, repo, photo)
+    _run(store, repo, crashing, Engine(RuntimeError("bug")), MAX_RECEIVE_COUNT, queue=queue)
+    assert queue.retries == []
+
+
+def test_a_queue_that_refuses_the_early_retry_leaves_the_original_failure(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes
+) -> None:
+    # Given a queue that cannot change the message's visibility (it then returns after its timeout)
+    job = _queued(store, repo, photo)
+    queue = InMemoryJobQueue()
+    queue.faults.arm("retry_later", 1)
+    # When the job fails for a passing reason, the engine's error is what SQS is told about
+    with pytest.raises(RuntimeError, match="bug"):
+        _run(store, repo, job, Engine(RuntimeError("bug")), 1, queue=queue)
+    assert queue.retries == []
+
+
+@pytest.mark.parametrize("max_receives", [1, 3, 5])
+def test_the_queues_receive_count_decides_which_failure_is_final(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes, max_receives: int
+) -> None:
+    # Given a job whose engine always crashes, and a queue that gives up after max_receives
+    job = _queued(store, repo, photo)
+    engine = Engine(RuntimeError("bug"))
+    # When it is received that many times
+    for count in range(1, max_receives):
+        with pytest.raises(RuntimeError):
+            _run(store, repo, job, engine, count, max_receives=max_receives)
+    outcome = _run(store, repo, job, engine, max_receives, max_receives=max_receives)
+    # Then only the last receive failed the job, after exactly that many attempts
+    assert (outcome.status, outcome.reason) == ("failed", "ProcessingFailed")
+    assert len(engine.calls) == max_receives

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import threading
 import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from stylemixer.local.gateway import MAX_BODY_BYTES
+from stylemixer.local.gateway import DRAIN_BODY_BYTES, MAX_BODY_BYTES
 from stylemixer.local.server import FrontDoor, ReadsFirstLock, make_front_door, resolve_static
 from stylemixer.page import site_config
 
@@ -50,10 +51,17 @@ def site(tmp_path: Path) -> Path:
     (tmp_path / "index.html").write_text("<!doctype html><title>t</title>", encoding="utf-8")
     (tmp_path / "js" / "main.js").write_text("export {};", encoding="utf-8")
     (tmp_path / "package.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "eslint.config.mjs").write_text("export default [];", encoding="utf-8")
     (tmp_path / "node_modules").mkdir()
     (tmp_path / "node_modules" / "x.js").write_text("1", encoding="utf-8")
     (tmp_path / ".env").write_text("SECRET=1", encoding="utf-8")
     (tmp_path / "notes.py").write_text("print()", encoding="utf-8")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "manifest.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "models" / "net.onnx").write_bytes(b"\x08\x08")
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor" / "rt.wasm").write_bytes(b"\x00asm\x01\x00\x00\x00")
+    (tmp_path / "vendor" / "rt.mjs").write_text("export {};", encoding="utf-8")
     return tmp_path
 
 
@@ -120,6 +128,62 @@ def test_a_body_over_one_megabyte_is_refused_before_any_event(door: tuple[FrontD
     assert recorder.events == []
 
 
+def test_a_client_still_sending_a_large_body_reads_the_413(door: tuple[FrontDoor, Recorder]) -> None:
+    # Given a client that sends an 8 MB body in one go (more than the sockets' buffers hold) and only
+    # then reads the answer, as most clients do
+    server, recorder = door
+    body = b"x" * (8 * 1024 * 1024)
+    assert MAX_BODY_BYTES < len(body) <= DRAIN_BODY_BYTES
+    for _ in range(3):
+        # When the door refuses it for its size
+        response = request(server, "POST", "/api/jobs", body, {"Content-Type": "application/json"})
+        # Then the client gets the 413 in the API's shape, not a reset connection or a broken pipe
+        assert response.status == 413
+        assert json.loads(response.read_body)["error"]["code"] == "RequestTooLarge"  # type: ignore[attr-defined]
+    assert recorder.events == []
+
+
+def test_a_body_too_large_to_drain_is_answered_at_once(door: tuple[FrontDoor, Recorder]) -> None:
+    # Given a request declaring a 1 GB body and sending none of it
+    server, recorder = door
+    with socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=10) as conn:
+        conn.sendall(b"POST /api/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 1073741824\r\n\r\n")
+        # Then the door answers 413 without waiting for it, and closes
+        answer = conn.makefile("rb").read()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413 ")
+    assert b"Connection: close" in head
+    assert json.loads(body)["error"]["code"] == "RequestTooLarge"
+    assert recorder.events == []
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "PROPFIND", "PURGE"])
+def test_every_method_reaches_the_api_as_api_gateways_default_route_would(
+    door: tuple[FrontDoor, Recorder], method: str
+) -> None:
+    # When a method the API has no route for comes to /api/...
+    server, recorder = door
+    response = request(server, method, "/api/health")
+    # Then the API handler gets it (and answers it: 405 in its own shape, behind the real door)
+    assert response.status == 200
+    assert recorder.events[-1]["requestContext"]["http"]["method"] == method
+    assert b"<html" not in response.read_body.lower()  # type: ignore[attr-defined]
+
+
+def test_a_malformed_request_is_refused_in_the_apis_shape_not_an_html_page(
+    door: tuple[FrontDoor, Recorder],
+) -> None:
+    server, recorder = door
+    with socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=10) as conn:
+        conn.sendall(b"GET /api/health HTTP/1.1 and more words\r\n\r\n")
+        answer = conn.makefile("rb").read()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert b"Content-Type: application/json" in head
+    assert json.loads(body)["error"]["code"] == "BadRequest"
+    assert recorder.events == []
+
+
 def test_a_body_at_the_limit_is_accepted(door: tuple[FrontDoor, Recorder]) -> None:
     server, recorder = door
     response = request(server, "POST", "/api/x", b"x" * MAX_BODY_BYTES, {"Content-Type": "text/plain"})
@@ -155,9 +219,33 @@ def test_the_page_is_served_with_a_strict_content_security_policy(door: tuple[Fr
 
 
 @pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/models/manifest.json", "application/json"),
+        ("/models/net.onnx", "application/octet-stream"),
+        ("/vendor/rt.wasm", "application/wasm"),
+        ("/vendor/rt.mjs", "text/javascript; charset=utf-8"),
+        ("/js/main.js", "text/javascript; charset=utf-8"),
+    ],
+)
+def test_preview_files_are_served_with_their_types_and_the_policy(
+    door: tuple[FrontDoor, Recorder], path: str, content_type: str
+) -> None:
+    # The preview's worker, runtime and models: WebAssembly must be application/wasm to compile while
+    # it downloads, and every file carries the page's policy (a worker runs under its script's own)
+    server, _ = door
+    page = request(server, "GET", "/")
+    response = request(server, "GET", path)
+    assert response.status == 200
+    assert response.getheader("Content-Type") == content_type
+    assert response.getheader("Content-Security-Policy") == page.getheader("Content-Security-Policy")
+
+
+@pytest.mark.parametrize(
     "path",
     [
         "/package.json",
+        "/eslint.config.mjs",
         "/node_modules/x.js",
         "/.env",
         "/notes.py",
@@ -173,11 +261,25 @@ def test_only_site_files_are_served(door: tuple[FrontDoor, Recorder], path: str)
     assert recorder.events == []
 
 
-def test_other_methods_outside_the_api_are_refused(door: tuple[FrontDoor, Recorder]) -> None:
+@pytest.mark.parametrize("method", ["POST", "DELETE", "TRACE", "PROPFIND"])
+def test_other_methods_outside_the_api_are_refused(door: tuple[FrontDoor, Recorder], method: str) -> None:
     server, recorder = door
-    response = request(server, "POST", "/index.html", b"{}")
+    response = request(server, method, "/index.html", b"{}")
     assert response.status == 405
+    assert response.getheader("Allow") == "GET, HEAD"
+    assert json.loads(response.read_body)["error"]["code"] == "MethodNotAllowed"  # type: ignore[attr-defined]
     assert recorder.events == []
+
+
+@pytest.mark.parametrize("method", ["TRACE", "QUERY"])
+def test_methods_http_server_does_not_know_still_reach_the_api(
+    door: tuple[FrontDoor, Recorder], method: str
+) -> None:
+    server, recorder = door
+    response = request(server, method, "/api/health")
+    assert response.status == 200
+    assert recorder.events[-1]["requestContext"]["http"]["method"] == method
+    assert request(server, method, "/index.html").status == 405
 
 
 def test_a_handler_that_raises_becomes_a_plain_500(door: tuple[FrontDoor, Recorder]) -> None:

@@ -164,18 +164,18 @@ def test_the_map_follows_the_photos_own_edges_at_full_resolution() -> None:
 
 
 @pytest.mark.parametrize(
-    ("options", "code"),
+    ("values", "code"),
     [
-        (StylizeOptions(mix="regions", regions=1), "InvalidRegions"),
-        (StylizeOptions(mix="regions", regions=9), "InvalidRegions"),
-        (StylizeOptions(mix="regions", position_weight=-0.1), "InvalidPositionWeight"),
-        (StylizeOptions(mix="regions", position_weight=float("nan")), "InvalidPositionWeight"),
-        (StylizeOptions(mix="regions", edge_softness=1.5), "InvalidEdgeSoftness"),
+        ({"regions": 1}, "InvalidRegions"),
+        ({"regions": 9}, "InvalidRegions"),
+        ({"position_weight": -0.1}, "InvalidPositionWeight"),
+        ({"position_weight": float("nan")}, "InvalidPositionWeight"),
+        ({"edge_softness": 1.5}, "InvalidEdgeSoftness"),
     ],
 )
-def test_region_controls_out_of_range_are_refused(options: StylizeOptions, code: str) -> None:
+def test_region_controls_out_of_range_are_refused(values: dict[str, float], code: str) -> None:
     with pytest.raises(InvalidRequestError) as info:
-        options.validate(2)
+        StylizeOptions.checked(mix="regions", **values).validate(2)
     assert info.value.code == code
     assert info.value.message
 

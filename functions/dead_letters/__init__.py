@@ -1,0 +1,1 @@
+"""The dead-letter consumer: fails the job of every message SQS gave up on."""

@@ -1,0 +1,213 @@
+// One job from the button to the picture: check the form, upload the pictures straight to storage
+// (or name again the uploads an earlier try of this visit made), create the job, keep its id in the
+// address bar (?job=…, so a reload resumes it), follow it, show the result. This module owns the job
+// in flight and the answer about the job on screen.
+import { ApiError } from "./api.js";
+import { askedOfJob, showAsked } from "./asked.js";
+import { byId } from "./dom.js";
+import { followJob } from "./job.js";
+import { clearError, messageOf, showError } from "./messages.js";
+import { optionsRequest } from "./options.js";
+import { chosenPhoto, focusPhotoInput } from "./photo.js";
+import {
+  setUploadLabel,
+  setUploadProgress,
+  showJobProgress,
+  showPanel,
+  showRetry,
+  showStage,
+  showUploadBlock,
+  startProgress,
+  uploadDone,
+} from "./progress.js";
+import { showResult } from "./result.js";
+import { forgetUploads, GONE_UPLOAD_CODES, rememberUpload, reusableUpload } from "./reuse.js";
+import {
+  chosenStyles,
+  focusMixMode,
+  mixProblem,
+  paintingsToUpload,
+  styleCount,
+  stylesRequest,
+} from "./styles.js";
+import { postToStorage } from "./upload.js";
+
+const submitButton = byId("submit");
+
+let api = null;
+let pollIntervalMs = 1000;
+let follower = null;
+let busy = false;
+let hooks = { created() {}, update() {}, shown() {} };
+let shown = null; // the latest answer about the job on screen (GET /jobs/{id}): what it asked, its result
+let lastSent = null; // the id of the last job this form sent
+
+/** The job id in the address bar, or null. */
+export function jobInAddress() {
+  return new URL(window.location.href).searchParams.get("job");
+}
+
+function setJobInAddress(jobId) {
+  const url = new URL(window.location.href);
+  if (jobId) url.searchParams.set("job", jobId);
+  else url.searchParams.delete("job");
+  window.history.replaceState(null, "", url);
+}
+
+/**
+ * Uploads the photo, then each painting, except those an earlier try already sent; resolves to
+ * their upload ids in that order, and whether any was named again rather than sent.
+ */
+async function uploadAll(photo, paintings) {
+  const images = [photo, ...paintings];
+  const purposes = ["content", ...paintings.map(() => "style")];
+  const ids = images.map((image) => reusableUpload(image));
+  const toSend = images.filter((_, index) => ids[index] === null);
+  const total = toSend.reduce((sum, image) => sum + image.file.size, 0) || 1;
+  let doneBytes = 0;
+  showUploadBlock(toSend.length > 0);
+  if (toSend.length === 0) showStage("Using the pictures you already sent");
+  for (const [index, image] of images.entries()) {
+    if (ids[index] !== null) continue;
+    const position = toSend.indexOf(image) + 1;
+    const label =
+      toSend.length > 1 ? `Uploading picture ${position} of ${toSend.length}` : `Uploading your ${index ? "painting" : "photo"}`;
+    setUploadLabel(label);
+    const presigned = await api.createUpload(purposes[index], image.type, image.file.size);
+    await postToStorage(presigned, image.file, (sent) =>
+      setUploadProgress((100 * (doneBytes + sent)) / total, label),
+    );
+    doneBytes += image.file.size;
+    rememberUpload(image, presigned.upload_id, presigned.usable_until);
+    ids[index] = presigned.upload_id;
+  }
+  if (toSend.length > 0) uploadDone();
+  return { ids, reused: toSend.length < images.length };
+}
+
+function jobRequest([contentId, ...styleUploadIds]) {
+  return { content: contentId, ...stylesRequest(styleUploadIds), ...optionsRequest() };
+}
+
+/** Sends the pictures that need sending and creates the job; sends them again if the API says an earlier upload is gone. */
+async function createJob(photo, paintings) {
+  const { ids, reused } = await uploadAll(photo, paintings);
+  try {
+    return await api.createJob(jobRequest(ids));
+  } catch (error) {
+    if (!reused || !GONE_UPLOAD_CODES.has(error.code)) throw error;
+    forgetUploads([photo, ...paintings]);
+    showStage("Your pictures were sent a while ago and are no longer kept: sending them again");
+    return api.createJob(jobRequest((await uploadAll(photo, paintings)).ids));
+  }
+}
+
+/** Why the form cannot be sent as it is (and where to look), or null. */
+function formProblem() {
+  if (!chosenPhoto()) return { message: "Choose a photo first.", focus: focusPhotoInput };
+  if (styleCount() === 0) {
+    return { message: "Choose at least one style: a preset from the gallery or a painting of your own." };
+  }
+  const mix = mixProblem();
+  return mix ? { message: mix, focus: focusMixMode } : null;
+}
+
+async function submit(event) {
+  event.preventDefault();
+  if (busy) return;
+  clearError();
+  const problem = formProblem();
+  if (problem) {
+    showError(problem.message);
+    if (problem.focus) problem.focus();
+    return;
+  }
+  busy = true;
+  submitButton.disabled = true;
+  const photo = chosenPhoto();
+  startProgress();
+  showAsked({ photo: photo.previewable ? photo.url : null, styles: chosenStyles() });
+  try {
+    const created = await createJob(photo, paintingsToUpload());
+    lastSent = created.job_id;
+    setJobInAddress(created.job_id);
+    hooks.created(created.job_id);
+    await runJob(created.job_id, { originalUrl: photo.previewable ? photo.url : null, fromForm: true });
+  } catch (error) {
+    showPanel("form");
+    showError(messageOf(error));
+  } finally {
+    busy = false;
+    submitButton.disabled = false;
+  }
+}
+
+/**
+ * Follows `jobId` to its end and shows its picture; rejects with an ApiError if it failed. A job sent
+ * `fromForm` is described by the form's choices; any other by the API's first answer.
+ */
+async function runJob(jobId, { originalUrl = null, fromForm = false } = {}) {
+  showPanel("progress");
+  if (follower) follower.cancel();
+  if (!fromForm) showAsked({ photo: null, styles: [] });
+  let described = fromForm;
+  follower = followJob(api, jobId, {
+    intervalMs: pollIntervalMs,
+    onUpdate(job) {
+      shown = job;
+      showJobProgress(job);
+      if (!described && job.request) {
+        described = true;
+        showAsked(askedOfJob(job));
+      }
+      hooks.update(job);
+    },
+    onRetry: (error, delay) => showRetry(delay),
+  });
+  const job = await follower.done;
+  if (job.status === "failed") {
+    const message =
+      job.error && typeof job.error.message === "string" && job.error.message
+        ? job.error.message
+        : "The picture could not be made. Please try again, perhaps with another photo or style.";
+    throw new ApiError(message, { code: (job.error && job.error.code) || "JobFailed" });
+  }
+  await showResult(job, { api, originalUrl });
+  hooks.shown(job);
+}
+
+/**
+ * Sends the form through `client` when it is submitted; `config.poll_interval_ms` paces the polls.
+ * `on.created(jobId)`, `on.update(job)` and `on.shown(job)` hear of each job sent, each answer about
+ * it, and each picture shown.
+ */
+export function setupFlow(form, client, config, on = {}) {
+  api = client;
+  pollIntervalMs = config.poll_interval_ms || 1000;
+  hooks = { ...hooks, ...on };
+  form.addEventListener("submit", submit);
+}
+
+/** Follows a job opened from a link or the strip (no photo in hand: the API's answer shows it); errors are shown. */
+export async function resumeJob(jobId) {
+  if (busy) return;
+  clearError();
+  setJobInAddress(jobId);
+  try {
+    await runJob(jobId);
+  } catch (error) {
+    showPanel("form");
+    showError(messageOf(error));
+  }
+}
+
+/** The latest answer about the job on screen (with what it asked), and whether this form sent it. */
+export function shownJob() {
+  return { job: shown, sentHere: Boolean(shown) && shown.job_id === lastSent };
+}
+
+/** Stops following the job and takes its id out of the address bar. */
+export function forgetJob() {
+  if (follower) follower.cancel();
+  setJobInAddress(null);
+}

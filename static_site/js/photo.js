@@ -1,0 +1,92 @@
+// Step 1 of the form: the photo, chosen with the file input or dropped on the drop zone, checked
+// at once (type, size, pixels) and previewed. This module owns the chosen photo.
+import { choicesChanged } from "./changes.js";
+import { byId } from "./dom.js";
+import { acceptAttribute, checkImageFile } from "./files.js";
+import { clearError, messageOf, showError } from "./messages.js";
+
+const ui = {
+  dropzone: byId("dropzone"),
+  input: byId("content-input"),
+  preview: byId("content-preview"),
+  previewImg: byId("content-preview-img"),
+  caption: byId("content-preview-caption"),
+};
+
+let limits = null;
+let photo = null; // {file, type, url, width, height}, as checkImageFile returns it
+
+/** Checks `file` and makes it the photo (rejects with a FileProblem, leaving the photo as it was). */
+async function take(file) {
+  const checked = await checkImageFile(file, limits, "photo");
+  if (photo) URL.revokeObjectURL(photo.url);
+  photo = checked;
+  if (checked.previewable) {
+    ui.previewImg.src = checked.url;
+    ui.caption.textContent = `${file.name} · ${checked.width} × ${checked.height} pixels`;
+  } else {
+    ui.previewImg.removeAttribute("src");
+    ui.caption.textContent = `${file.name} · this browser cannot show it, but StyleMixer can read it`;
+  }
+  ui.previewImg.hidden = !checked.previewable;
+  ui.preview.hidden = false;
+  choicesChanged();
+  return checked;
+}
+
+async function choose(file) {
+  clearError();
+  if (!file) return;
+  try {
+    await take(file);
+  } catch (error) {
+    ui.input.value = "";
+    showError(messageOf(error));
+  }
+}
+
+/** Listens to the file input and the drop zone; `config` holds the limits a photo is checked against. */
+export function setupPhoto(config) {
+  limits = config;
+  ui.input.accept = acceptAttribute(config);
+  const zone = ui.dropzone;
+  zone.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    zone.classList.add("dropzone-active");
+  });
+  zone.addEventListener("dragleave", () => zone.classList.remove("dropzone-active"));
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("dropzone-active");
+    const files = event.dataTransfer && event.dataTransfer.files;
+    if (files && files.length) {
+      ui.input.files = files;
+      choose(files[0]);
+    }
+  });
+  ui.input.addEventListener("change", () => choose(ui.input.files[0]));
+}
+
+/** Makes `file` (an earlier job's photo, fetched back) the photo; resolves to it checked, or rejects. */
+export function restorePhoto(file) {
+  ui.input.value = "";
+  return take(file);
+}
+
+/** The checked photo, or null when none is chosen. */
+export function chosenPhoto() {
+  return photo;
+}
+
+export function focusPhotoInput() {
+  ui.input.focus();
+}
+
+/** Forgets the photo (the form's own reset clears the input). */
+export function resetPhoto() {
+  if (photo) URL.revokeObjectURL(photo.url);
+  photo = null;
+  ui.preview.hidden = true;
+  ui.previewImg.removeAttribute("src");
+  choicesChanged();
+}

@@ -1,0 +1,204 @@
+// The instant preview, main-thread side: turns the form's state into requests for the preview's Web
+// Worker (./worker.js) and draws what it sends back on the canvas beside the form.
+//
+// The page imports this module only once a photo and a style are both chosen, and the worker loads
+// the runtime and the models only then, so the page's first load is what it was without a preview.
+// It reads the choices from the modules that own them (photo, styles, options) after each change.
+// A browser that lacks what the worker needs (WebAssembly with SIMD, module workers, OffscreenCanvas),
+// a worker that fails, or a device too slow for the budget below, turns the preview off quietly:
+// the form works exactly as it does without it.
+
+import { byId } from "../dom.js";
+import { optionsRequest } from "../options.js";
+import { chosenPhoto } from "../photo.js";
+import { styleChoice } from "../styles.js";
+
+/** A first preview slower than this (runtime and models included) means the device is too slow. */
+const FIRST_PREVIEW_LIMIT_MS = 20_000;
+/** Later previews slower than this, twice in a row, mean the same. */
+const LATER_PREVIEW_LIMIT_MS = 4_000;
+
+// A module of one function using SIMD (i8x16.splat, i8x16.popcnt): onnxruntime-web's WASM needs SIMD.
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+]);
+
+/** Whether this browser can run the preview at all (checked without loading anything). */
+export function previewSupported() {
+  try {
+    return (
+      typeof WebAssembly === "object" &&
+      WebAssembly.validate(SIMD_PROBE) &&
+      typeof Worker === "function" &&
+      typeof OffscreenCanvas === "function" &&
+      typeof createImageBitmap === "function"
+    );
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What the preview shows for a form state: {show: "preview"} or {show: "note", text} or {show: "none"}.
+ * `state`: {photo: {previewable}, styles: [{kind: "preset"|"upload"}], mix}.
+ */
+export function previewPlan(state) {
+  if (!state.photo || state.styles.length === 0) return { show: "none" };
+  if (state.photo.previewable === false) {
+    return { show: "note", text: "This browser cannot show this photo, so there is no preview; it is painted all the same." };
+  }
+  const kinds = new Set(state.styles.map((s) => s.kind));
+  if (state.styles.length >= 2 && state.mix === "regions") {
+    return { show: "note", text: "Regions are worked out and shown after painting: press the button to see them." };
+  }
+  if (kinds.size > 1) {
+    return { show: "note", text: "A blend mixes presets with presets, or your paintings with each other: no preview for both." };
+  }
+  return { show: "preview" };
+}
+
+/**
+ * The preview beside the form. `ui`: {figure, canvas, note, caption}. Call `update(state)` after every
+ * change of the form (a state without photo or style hides it).
+ *
+ *   const preview = createPreview(ui);
+ *   preview.update({ photo: { key, file }, styles, mix, strength: 0.8, preserveColor: false });
+ */
+export function createPreview(ui) {
+  let worker = null;
+  let off = !previewSupported();
+  let nextId = 1;
+  let firstAsked = null; // when the first request was made (the first preview's clock)
+  let drawn = 0;
+  let slow = 0;
+  let showing = "none"; // what the latest form state asks the preview to show
+  const asked = new Map(); // request id -> performance.now() when asked
+
+  function turnOff(reason) {
+    off = true;
+    ui.canvas.dataset.reason = String(reason || "");
+    if (worker) worker.terminate();
+    worker = null;
+    ui.figure.hidden = true;
+    ui.canvas.dataset.state = "off";
+  }
+
+  function onMessage(event) {
+    const message = event.data || {};
+    const since = asked.get(message.id);
+    for (const id of asked.keys()) if (id <= message.id) asked.delete(id);
+    if (off) return;
+    if (message.type === "unreadable") {
+      // This picture only: the browser cannot decode it. Later choices may preview again.
+      ui.canvas.hidden = true;
+      ui.note.hidden = false;
+      ui.note.textContent = "This browser cannot read that picture, so there is no preview; it is painted all the same.";
+      ui.canvas.dataset.state = asked.size ? "working" : "ready";
+      return;
+    }
+    if (message.type === "failed") {
+      turnOff(message.reason);
+      return;
+    }
+    if (message.type !== "preview") return;
+    const now = performance.now();
+    const tookMs = since === undefined ? 0 : now - since;
+    const firstMs = drawn === 0 ? now - firstAsked : null;
+    ui.canvas.width = message.width;
+    ui.canvas.height = message.height;
+    ui.canvas.getContext("2d").putImageData(new ImageData(message.pixels, message.width, message.height), 0, 0);
+    drawn += 1;
+    ui.canvas.dataset.renders = String(drawn);
+    ui.canvas.dataset.lastMs = tookMs.toFixed(0);
+    ui.canvas.dataset.prepareMs = message.ms.prepare.toFixed(0);
+    ui.canvas.dataset.networkMs = message.ms.network.toFixed(0);
+    ui.canvas.dataset.backend = message.backend;
+    if (firstMs !== null) ui.canvas.dataset.firstMs = firstMs.toFixed(0);
+    ui.canvas.dataset.state = asked.size ? "working" : "ready";
+    ui.canvas.hidden = showing !== "preview";
+    ui.caption.textContent = message.reduced
+      ? `Preview at ${message.width} × ${message.height} pixels: the full picture is painted at the stroke size chosen, where the strokes are finer.`
+      : `Preview at the photo's own size, ${message.width} × ${message.height} pixels: with coarse strokes the full picture looks like this; fine and medium paint finer ones.`;
+    const tooSlow = firstMs !== null ? firstMs > FIRST_PREVIEW_LIMIT_MS : tookMs > LATER_PREVIEW_LIMIT_MS;
+    slow = tooSlow ? slow + 1 : 0;
+    if ((firstMs !== null && tooSlow) || slow >= 2) turnOff("too slow on this device");
+  }
+
+  function ensureWorker() {
+    if (worker || off) return worker;
+    try {
+      worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module", name: "stylemixer-preview" });
+    } catch (error) {
+      turnOff(error);
+      return null;
+    }
+    worker.addEventListener("message", onMessage);
+    worker.addEventListener("error", (event) => {
+      event.preventDefault();
+      turnOff(event.message || "the preview's worker failed");
+    });
+    return worker;
+  }
+
+  function update(state) {
+    if (off) return;
+    const plan = previewPlan(state);
+    showing = plan.show;
+    ui.figure.hidden = plan.show === "none";
+    ui.note.hidden = plan.show !== "note";
+    ui.canvas.hidden = plan.show !== "preview" || drawn === 0;
+    if (plan.show === "note") ui.note.textContent = plan.text;
+    if (plan.show !== "preview") {
+      ui.caption.textContent = "";
+      return;
+    }
+    if (drawn === 0) ui.caption.textContent = "Painting a preview…";
+    const target = ensureWorker();
+    if (!target) return;
+    const id = nextId++;
+    const now = performance.now();
+    asked.set(id, now);
+    firstAsked ??= now;
+    ui.canvas.dataset.state = "working";
+    const kind = state.styles[0].kind === "preset" ? "preset" : "painting";
+    target.postMessage({
+      type: "render",
+      id,
+      photo: { key: state.photo.key, file: state.photo.file },
+      kind,
+      styles: state.styles.map((s) =>
+        kind === "preset" ? { id: s.id, weight: s.weight } : { key: s.key, file: s.file, weight: s.weight },
+      ),
+      strength: state.strength,
+      preserveColor: state.preserveColor,
+    });
+  }
+
+  return { update };
+}
+
+/** The form's current choices, as `createPreview().update` takes them. */
+function currentState() {
+  const photo = chosenPhoto();
+  const { mix, styles } = styleChoice();
+  const { strength, preserve_color: preserveColor } = optionsRequest();
+  return {
+    // The photo's object URL is unique to one chosen file: the worker keeps its work per key.
+    photo: photo ? { key: photo.url, file: photo.file, previewable: photo.previewable } : null,
+    styles,
+    mix,
+    strength,
+    preserveColor,
+  };
+}
+
+/** The preview beside the form, bound to the page; `refresh()` after each change of a choice. */
+export function startPreview() {
+  const preview = createPreview({
+    figure: byId("style-preview"),
+    canvas: byId("style-preview-canvas"),
+    note: byId("style-preview-note"),
+    caption: byId("style-preview-caption"),
+  });
+  return { refresh: () => preview.update(currentState()) };
+}

@@ -1,0 +1,184 @@
+// The preview's Web Worker: decodes the photo and the paintings, runs the project's own networks
+// (exported to ONNX by `stylemixer weights web`) with onnxruntime-web (WebGPU where the browser has
+// an adapter, else WASM), and posts back RGBA pixels. Off the main thread, so sliders stay smooth.
+//
+// Nothing is fetched until the first request: then the runtime (vendor/onnxruntime/), the models'
+// manifest and only the models the request needs (multistyle for presets; predictor and transformer
+// for paintings), each checked against the manifest's sha256. Requests coalesce: while one preview
+// is painted, only the newest waiting request is kept. What no style changes is kept per photo: its
+// picture at the preview's size, the transformers' first layers (`*_features`, 40 % of multistyle's
+// arithmetic), the photo's own style vector. The last network output is kept too, so strength and
+// "keep colours" on presets, which apply after the network, cost no run.
+//
+// Messages in:  {type: "render", id, photo: {key, file}, kind: "preset" | "painting",
+//                styles: [{id, weight} | {key, file, weight}], strength, preserveColor}
+// Messages out: {type: "preview", id, width, height, reduced, pixels (RGBA), backend, ms: {...}}
+//               {type: "unreadable", id, reason}  (this browser cannot decode one of the pictures)
+//               {type: "failed", id, reason}  (the page then falls back to the flow without preview)
+import { decode, fromOutput, toInput, toRGBA, Unreadable } from "./pictures.js";
+import { fadeToPhoto, fitWithin, keepColors, squareCrop } from "./resample.js";
+import { loadManifest, loadRuntime, onFallback, serial, session } from "./runtime.js";
+
+/** The preview's longest side: the engine paints `--max-size 384` the same way. */
+const PREVIEW_SIDE = 384;
+
+let photo = null; // {key, image, input: {data, width, height}, features: Map, vector: Promise | null}
+const paintings = new Map(); // painting key -> Promise<Float32Array(100)>
+let painted = { key: "", image: null }; // the last network output, before strength and colour
+let pending = null;
+let busy = false;
+
+// When WebGPU hands over to WASM, tensors computed by the old runtime cannot feed the new one.
+onFallback(() => {
+  if (photo) photo.features.clear();
+});
+
+self.addEventListener("message", (event) => {
+  const message = event.data || {};
+  if (message.type === "render") {
+    pending = message;
+    pump();
+  }
+});
+
+async function pump() {
+  if (busy) return;
+  busy = true;
+  while (pending) {
+    const request = pending;
+    pending = null;
+    try {
+      const result = await render(request);
+      self.postMessage({ type: "preview", id: request.id, ...result }, [result.pixels.buffer]);
+      // With a painting, the strength slider needs the photo's own style vector: work it out while
+      // the person looks, so the slider's first move costs one transformer run, as the later ones.
+      if (!pending && request.kind !== "preset" && photo && photo.vector === null) {
+        photo.vector = styleVector(photo.image);
+        photo.vector.catch(() => {});
+      }
+    } catch (error) {
+      // A picture this browser cannot decode concerns that picture only; anything else turns the preview off.
+      const type = error instanceof Unreadable ? "unreadable" : "failed";
+      self.postMessage({ type, id: request.id, reason: String((error && error.message) || error) });
+    }
+  }
+  busy = false;
+}
+
+async function loadPhoto(request) {
+  if (photo && photo.key === request.key) return photo;
+  const decoded = await decode(request.file);
+  const image = fitWithin(decoded, PREVIEW_SIDE);
+  const reduced = image.width !== decoded.width;
+  photo = { key: request.key, image, reduced, input: toInput(image), features: new Map(), vector: null };
+  painted = { key: "", image: null };
+  return photo;
+}
+
+async function styleVector(image) {
+  const predictor = await session("predictor");
+  const { ort } = await loadRuntime(); // after the session: the runtime it was made with
+  const square = toInput(squareCrop(image, 256));
+  const output = await serial(() =>
+    predictor.run({ image: new ort.Tensor("float32", square.data, [1, 3, 256, 256]) }),
+  );
+  return Float32Array.from(output.style.data);
+}
+
+function paintingVector(style) {
+  if (!paintings.has(style.key)) {
+    const vector = decode(style.file).then(styleVector);
+    vector.catch(() => paintings.delete(style.key));
+    paintings.set(style.key, vector);
+  }
+  return paintings.get(style.key);
+}
+
+// ---- one preview ----------------------------------------------------------------------------------
+
+function normalized(styles) {
+  const total = styles.reduce((sum, s) => sum + Math.max(0, Number(s.weight) || 0), 0);
+  return styles.map((s) => (total > 0 ? Math.max(0, Number(s.weight) || 0) / total : 1 / styles.length));
+}
+
+/** The photo through a network's style-free first layers (`<name>_features`), once per photo. */
+function features(current, name) {
+  if (!current.features.has(name)) {
+    const computed = (async () => {
+      const net = await session(`${name}_features`);
+      const { ort } = await loadRuntime();
+      const { data, width, height } = current.input;
+      const output = await serial(() => net.run({ image: new ort.Tensor("float32", data, [1, 3, height, width]) }));
+      return output.features;
+    })();
+    computed.catch(() => current.features.delete(name));
+    current.features.set(name, computed);
+  }
+  return current.features.get(name);
+}
+
+async function runNetwork(current, name, style) {
+  const [net, input] = await Promise.all([session(name), features(current, name)]);
+  const { ort } = await loadRuntime();
+  const output = await serial(() =>
+    net.run({ features: input, style: new ort.Tensor("float32", style, [1, style.length]) }),
+  );
+  return output.stylized;
+}
+
+async function render(request) {
+  const started = performance.now();
+  const name = request.kind === "preset" ? "multistyle" : "transformer";
+  // Everything the first preview needs starts at once: the photo's decoding, the runtime, the models.
+  if (request.kind !== "preset") session("predictor");
+  session(`${name}_features`);
+  const [current, { presets }] = await Promise.all([
+    loadPhoto(request.photo),
+    loadManifest(),
+    loadRuntime(),
+    session(name),
+  ]);
+  const weights = normalized(request.styles);
+  const strength = Math.min(1, Math.max(0, Number(request.strength)));
+  let style;
+  if (request.kind === "preset") {
+    style = new Float32Array(presets.length);
+    request.styles.forEach((s, i) => {
+      const row = presets.indexOf(s.id);
+      if (row < 0) throw new Error(`unknown preset ${s.id}`);
+      style[row] += weights[i];
+    });
+  } else {
+    const keys = new Set(request.styles.map((s) => s.key));
+    for (const key of paintings.keys()) if (!keys.has(key)) paintings.delete(key); // out of the mix
+    const vectors = await Promise.all(request.styles.map(paintingVector));
+    style = new Float32Array(vectors[0].length);
+    vectors.forEach((v, i) => v.forEach((x, j) => (style[j] += Math.fround(weights[i] * x))));
+    if (strength < 1) {
+      current.vector ??= styleVector(current.image);
+      const own = await current.vector;
+      style = style.map((x, j) => Math.fround(strength * x) + Math.fround((1 - strength) * own[j]));
+    }
+  }
+  const key = `${name}:${current.key}:${Array.from(style).join(",")}`;
+  const prepared = performance.now();
+  if (painted.key !== key) {
+    const output = await runNetwork(current, name, style);
+    painted = { key, image: fromOutput(output, current.input, current.image.width, current.image.height) };
+  }
+  const networkDone = performance.now();
+  let image = painted.image;
+  if (request.preserveColor) image = keepColors(image, current.image);
+  if (request.kind === "preset" && strength < 1) image = fadeToPhoto(current.image, image, strength);
+  const pixels = toRGBA(image);
+  const { backend } = await loadRuntime(); // the one that ran (WebGPU may have handed over to WASM)
+  const done = performance.now();
+  return {
+    width: image.width,
+    height: image.height,
+    reduced: current.reduced,
+    pixels,
+    backend,
+    ms: { prepare: prepared - started, network: networkDone - prepared, finish: done - networkDone },
+  };
+}

@@ -1,0 +1,89 @@
+// The three panels (form, progress, result) and the two progress bars: the upload's, measured in
+// bytes sent, and the job's, as the worker reports it.
+import { byId } from "./dom.js";
+import { describeStage } from "./job.js";
+import { announce } from "./messages.js";
+
+const ui = {
+  form: byId("job-form"),
+  progressPanel: byId("progress-panel"),
+  progressHeading: byId("progress-heading"),
+  resultPanel: byId("result-panel"),
+  uploadBlock: byId("upload-block"),
+  uploadLabel: byId("upload-label"),
+  uploadPercent: byId("upload-percent"),
+  uploadProgress: byId("upload-progress"),
+  uploadBar: byId("upload-bar"),
+  stage: byId("stage"),
+  jobPercent: byId("job-percent"),
+  jobProgress: byId("job-progress"),
+  jobBar: byId("job-bar"),
+};
+
+function setBar(progressEl, barEl, percentEl, percent, text) {
+  const value = Math.max(0, Math.min(100, Math.round(percent)));
+  progressEl.setAttribute("aria-valuenow", String(value));
+  if (text) progressEl.setAttribute("aria-valuetext", `${value}%, ${text}`);
+  barEl.style.width = `${value}%`;
+  percentEl.textContent = `${value}%`;
+}
+
+/** Shows one of "form", "progress" and "result", and hides the others. */
+export function showPanel(panel) {
+  ui.form.hidden = panel !== "form";
+  ui.progressPanel.hidden = panel !== "progress";
+  ui.resultPanel.hidden = panel !== "result";
+}
+
+/** Empties both bars and shows the progress panel, its heading focused, before anything is sent. */
+export function startProgress() {
+  setUploadProgress(0);
+  showJobProgress({ status: "queued", progress: 0 });
+  ui.stage.textContent = "Waiting for the upload";
+  showPanel("progress");
+  ui.progressHeading.focus();
+}
+
+/** Shows (or hides) the upload bar, for the number of files about to be sent. */
+export function showUploadBlock(visible) {
+  ui.uploadBlock.hidden = !visible;
+}
+
+/** Says what is happening before the job's own stages start, aloud too. */
+export function showStage(words) {
+  ui.stage.textContent = words;
+  announce(words);
+}
+
+/** Names what is being uploaded, aloud too. */
+export function setUploadLabel(label) {
+  ui.uploadLabel.textContent = label;
+  announce(label);
+}
+
+export function setUploadProgress(percent, text) {
+  setBar(ui.uploadProgress, ui.uploadBar, ui.uploadPercent, percent, text);
+}
+
+/** The upload bar, full. */
+export function uploadDone() {
+  ui.uploadLabel.textContent = "Uploaded";
+  setUploadProgress(100, "uploaded");
+}
+
+/** Shows a job's stage and progress, in the bar, the page's title and the live region. */
+export function showJobProgress(job) {
+  const words = describeStage(job);
+  const percent = job.status === "succeeded" ? 100 : Number(job.progress) || 0;
+  ui.stage.textContent = words;
+  setBar(ui.jobProgress, ui.jobBar, ui.jobPercent, percent, words);
+  document.title = `${Math.round(percent)}% · StyleMixer`;
+  announce(words);
+}
+
+/** Says that polling met trouble and when it tries again. */
+export function showRetry(delayMs) {
+  const words = `Connection trouble; trying again in ${Math.round(delayMs / 1000)} s.`;
+  ui.stage.textContent = words;
+  announce(words);
+}

@@ -1,0 +1,170 @@
+"""The local stack refuses what AWS refuses, and retries a passing failure within two minutes.
+
+The stack runs in a process of its own (:mod:`tests.support.stack_child`), with its real
+queue timings (visibility 1,080 s, back-off from 15 s): a job whose worker is refused the write of
+its result, the permission then restored as after a passing outage, must start again within two
+minutes, where the queue's visibility timeout alone would make it wait 18.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import requests
+from botocore.exceptions import ClientError
+
+from stylemixer import resources
+from stylemixer.local.aws import DUMMY_CREDENTIALS, LocalResources, client
+from stylemixer.local.iam import Credentials, local_arns
+from stylemixer.local.process import child_environment
+from stylemixer.permissions import GRANTS, Function, policy_document
+from tests.support import imagefiles as files
+from tests.support.paths import ROOT
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+pytestmark = pytest.mark.slow
+
+#: The longest a passing failure may keep a job waiting for its next attempt.
+RETRY_WITHIN_SECONDS = 120
+
+
+@dataclass
+class ChildStack:
+    url: str
+    endpoint: str
+    operator: Credentials
+    lines: list[tuple[float, str]] = field(default_factory=list)
+
+    def client(self, service: str) -> Any:
+        return self.operator.client(service, self.endpoint)
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        key = {resources.TABLE_PARTITION_KEY: {"S": job_id}}
+        return self.client("dynamodb").get_item(TableName=resources.JOBS_TABLE, Key=key)["Item"]
+
+
+@contextmanager
+def child_stack(options: dict[str, Any]) -> Iterator[ChildStack]:
+    """Run the stack child with ``options`` until the block ends; its output is kept, line by line."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.stack_child", json.dumps(options)],
+        cwd=ROOT,
+        env={**child_environment(), "PYTHONUNBUFFERED": "1"},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[tuple[float, str]] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append((time.monotonic(), line))
+            if line.startswith("READY "):
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        assert ready.wait(90), "the stack did not start:\n" + "".join(line for _, line in lines)
+        ready_line = next(line for _, line in lines if line.startswith("READY "))
+        info = json.loads(ready_line.removeprefix("READY "))
+        yield ChildStack(info["url"], info["endpoint"], Credentials(*info["operator"]), lines)
+    finally:
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_for(condition: Callable[[], Any], seconds: float, what: str) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.25)
+    pytest.fail(f"{what} did not happen within {seconds:.0f} s")
+
+
+def submit(stack: ChildStack) -> str:
+    api = stack.url + "api"
+    data = files.encode(files.quadrants(96, 72), "JPEG")
+    ticket = requests.post(
+        f"{api}/uploads",
+        json={"purpose": "content", "content_type": "image/jpeg", "size": len(data)},
+        timeout=10,
+    ).json()
+    upload = requests.post(
+        ticket["url"], data=ticket["fields"], files={"file": ("p", data, "image/jpeg")}, timeout=10
+    )
+    assert upload.status_code == 204, upload.text
+    job = {"content": ticket["upload_id"], "styles": [{"preset": "tapestry"}], "max_size": 64}
+    accepted = requests.post(f"{api}/jobs", json=job, timeout=30)
+    assert accepted.status_code == 202, accepted.text
+    return accepted.json()["job_id"]
+
+
+def test_a_refused_write_fails_as_in_aws_and_the_job_is_retried_within_two_minutes() -> None:
+    # Given the local stack with the worker's role lacking s3:PutObject on results/
+    with child_stack({"without": [["Worker", "s3:PutObject", "results"]]}) as stack:
+        job_id = submit(stack)
+        # When the worker paints the job and S3 refuses its result, as AWS would
+        failed_at, line = wait_for(
+            lambda: next(((at, text) for at, text in stack.lines if "job will be retried" in text), None),
+            120,
+            "the worker's first attempt",
+        )
+        assert "AccessDenied" in line, line
+        assert "PutObject" in line, line
+        assert (stack.job(job_id)["status"]["S"], stack.job(job_id)["attempts"]["N"]) == ("running", "1")
+        # And the permission comes back (a passing outage ends)
+        sqs = stack.client("sqs")
+        local = LocalResources(
+            stack.endpoint,
+            resources.DATA_BUCKET,
+            resources.JOBS_TABLE,
+            sqs.get_queue_url(QueueName=resources.JOBS_QUEUE)["QueueUrl"],
+            sqs.get_queue_url(QueueName=resources.JOBS_DLQ)["QueueUrl"],
+        )
+        role = Function.WORKER.local_name
+        document = json.dumps(policy_document(GRANTS[Function.WORKER], local_arns(local)))
+        stack.client("iam").put_role_policy(
+            RoleName=role, PolicyName=f"{role}-policy", PolicyDocument=document
+        )
+        # Then the next attempt starts within two minutes (the back-off), not after the queue's
+        # 18-minute visibility timeout, and finishes the job
+        wait_for(lambda: stack.job(job_id)["attempts"]["N"] == "2", RETRY_WITHIN_SECONDS + 10, "the retry")
+        retried_after = time.monotonic() - failed_at
+        wait_for(lambda: stack.job(job_id)["status"]["S"] == "succeeded", 60, "the job's success")
+        queue = sqs.get_queue_attributes(QueueUrl=local.queue_url, AttributeNames=["VisibilityTimeout"])
+    assert queue["Attributes"]["VisibilityTimeout"] == str(6 * resources.WORKER_TIMEOUT_SECONDS)
+    assert retried_after <= RETRY_WITHIN_SECONDS, f"retried after {retried_after:.0f} s"
+    print(f"retried {retried_after:.1f} s after the refused write")  # the figure, with -s
+
+
+def test_an_unknown_caller_is_refused_by_the_local_stack() -> None:
+    with child_stack({}) as stack:
+        # The placeholder keys the stack created its resources with, before IAM was enforced
+        s3 = client("s3", stack.endpoint)
+        with pytest.raises(ClientError, match="InvalidAccessKeyId"):
+            s3.list_objects_v2(Bucket=resources.DATA_BUCKET)
+        assert DUMMY_CREDENTIALS["aws_access_key_id"] == "local"
+        with pytest.raises(ClientError, match="InvalidClientTokenId"):
+            client("sqs", stack.endpoint).list_queues()
+        # While the API, with its own role, works
+        assert requests.get(stack.url + "api/health", timeout=10).status_code == 200

@@ -1,0 +1,132 @@
+"""AWS clients give up inside their function's timeout: a stalled call ends as our own answer."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+from typing import TYPE_CHECKING
+
+import pytest
+
+from stylemixer import resources
+from stylemixer.resources import (
+    API_CLIENT_TIMEOUTS,
+    API_TIMEOUT_SECONDS,
+    DLQ_HANDLER_TIMEOUT_SECONDS,
+    WORKER_CLIENT_TIMEOUTS,
+    WORKER_TIMEOUT_SECONDS,
+    ClientTimeouts,
+)
+from tests.support.paths import ROOT
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+@pytest.mark.parametrize(
+    ("timeouts", "function_timeout"),
+    [
+        (API_CLIENT_TIMEOUTS, API_TIMEOUT_SECONDS),
+        (API_CLIENT_TIMEOUTS, DLQ_HANDLER_TIMEOUT_SECONDS),
+        (WORKER_CLIENT_TIMEOUTS, WORKER_TIMEOUT_SECONDS),
+    ],
+    ids=["api", "dead-letters", "worker"],
+)
+def test_one_stalled_call_ends_inside_the_functions_timeout(
+    timeouts: ClientTimeouts, function_timeout: int
+) -> None:
+    assert timeouts.worst_seconds < function_timeout
+
+
+def test_the_worst_case_counts_every_attempt_and_the_back_off_between() -> None:
+    assert ClientTimeouts(connect=1, read=2, attempts=1).worst_seconds == 3
+    assert ClientTimeouts(connect=1, read=2, attempts=3).worst_seconds == 3 * 3 + (1 + 2)
+
+
+@pytest.fixture
+def stalled_endpoint() -> Iterator[str]:
+    """An endpoint that accepts connections and never answers (an AWS service having a bad moment)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    thread.join(5)
+    for conn in held:
+        conn.close()
+    listener.close()
+
+
+_CALL_THE_API = textwrap.dedent(
+    """
+    import copy, json, sys, time
+    from pathlib import Path
+    import functions.api.handler as api
+
+    event = copy.deepcopy(json.loads(Path("tests/events/apigw_http_v2.json").read_text()))
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/jobs/" + "0" * 32
+    event["requestContext"]["http"]["method"] = "GET"
+    event.pop("body", None)
+
+    class Context:
+        function_name, memory_limit_in_mb, aws_request_id = "api", 512, "r-1"
+        invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:api"
+
+    started = time.monotonic()
+    response = api.handler(event, Context())
+    print(json.dumps({"seconds": time.monotonic() - started, "status": response["statusCode"],
+                      "body": json.loads(response["body"])}))
+    """
+)
+
+
+@pytest.mark.slow
+def test_a_stalled_aws_call_ends_as_our_json_error_inside_the_api_timeout(stalled_endpoint: str) -> None:
+    # Given the API function whose DynamoDB (every AWS service) accepts connections and never answers
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "AWS_ENDPOINT_URL": stalled_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        resources.ENV_BUCKET: resources.DATA_BUCKET,
+        resources.ENV_TABLE: resources.JOBS_TABLE,
+        resources.ENV_QUEUE_URL: f"{stalled_endpoint}/123456789012/{resources.JOBS_QUEUE}",
+    }
+    # When a caller asks for a job
+    run = subprocess.run(
+        [sys.executable, "-c", _CALL_THE_API],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+    # Then the answer is our 500, not API Gateway's timeout: the call gave up after its attempts
+    # (each waiting out its read timeout), before the function's 10 s were up
+    assert (report["status"], report["body"]["error"]["code"]) == (500, "InternalError")
+    reads = API_CLIENT_TIMEOUTS.attempts * API_CLIENT_TIMEOUTS.read
+    assert reads - 0.5 <= report["seconds"] <= API_CLIENT_TIMEOUTS.worst_seconds + 1.5 < API_TIMEOUT_SECONDS
