@@ -65,6 +65,7 @@ from stylemixer.neural.regions import (
     region_image,
     resize_long_side,
 )
+from stylemixer.neural.runtime import release_memory
 from stylemixer.neural.stroke import restore_detail, working_size
 from stylemixer.neural.tensors import SIDE_MULTIPLE, image_to_tensor, pad_to_multiple, tensor_to_image
 from stylemixer.neural.weights import Networks, default_weights_path, load_networks
@@ -200,6 +201,12 @@ class Engine:
         if options.mix is Mix.REGIONS:
             stages = Stages({"prepare": 1, "style": 2, "stylize": 12 * len(styles), "finish": 1}, progress)
             photo = self._prepare(content, options, stages)
+            width, height = self._work(photo, options).size
+            if width * height * ONE_PASS_BYTES_PER_PIXEL > self.budget:
+                # Painted in bands: the plan is a small part of the time, made first, so that its
+                # memory and threads never add to the bands' peak.
+                weight_map = _as_weight_map(self.plan_regions(photo, styles, options).weight_map, len(styles))
+                return self._paint_regions(photo, styles, lambda: weight_map, options, stages)
             # Planning needs no painting and the first painting no plan: they run side by side (the
             # plan's many small operations leave the cores idle much of the time on their own).
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-regions") as pool:
@@ -361,6 +368,7 @@ class Engine:
         dominant = np.zeros(work_rgb.shape[:2], dtype=np.uint8) if work.size == photo.size else None
         # The styles share their networks' style-independent first layers when those fit beside a pass.
         fits = work.width * work.height * (ONE_PASS_BYTES_PER_PIXEL + SHARED_BYTES_PER_PIXEL) <= self.budget
+        fits_one_pass = work.width * work.height * ONE_PASS_BYTES_PER_PIXEL <= self.budget
         with torch.inference_mode():
             shared = _SharedLayers(self.networks, work) if fits else None
             edges: EdgeMap | None = None
@@ -377,6 +385,8 @@ class Engine:
                     stages.report("style", 1.0)
                 _fold_in(composite, painted, k, edges, work_rgb, dominant=dominant if k == n - 1 else None)
                 del painted  # one painting alive at a time: a 16 MP one is 48 MB
+                if not fits_one_pass and k < n - 1:
+                    release_memory()  # the next painting in bands starts from a lean heap
             assert edges is not None
             stylized = self._finish(composite, work, photo, options)
             regions = palette_image(dominant) if dominant is not None else region_image(edges, photo)

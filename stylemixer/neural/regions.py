@@ -2,26 +2,29 @@
 
 The paper cuts the photo into regions by their deep features and position, and gives each region the
 style whose features match it best, so the sky takes the style that fits a sky. Here, with the
-networks this project has (the style predictor's MobileNetV2 trunk, Sandler et al. 2018), in four
-steps, all on the photo at :data:`FEATURE_SIDE` px:
+networks this project has (the style predictor's MobileNetV2 trunk, Sandler et al. 2018):
 
-1. **Superpixels** that follow the photo's edges: SLIC (Achanta et al. 2012), k-means on CIELAB
-   colour and position with each pixel compared only to the nearby centres, a fixed number of
-   iterations. Regions are unions of superpixels, so their borders are the photo's own borders.
-2. **Regions**: k-means on the superpixels (farthest-point seeding, fixed iterations, so
-   deterministic), each described by the trunk's stride-16 features (blocks 9 and 12, each unit
-   length per position, averaged over the superpixel), its mean colour and its position weighted by
-   ``position_weight``, as the paper weights spatial position in.
-3. **Matching, like with like**: every stride-32 cell of the photo is compared with every cell of
-   each style's picture (the trunk's last, 960-channel expanded layer, unit length; its deepest,
-   most semantic features): the cell's fit to a style is its mean cosine similarity to its
-   :data:`MATCH_SHARE` of that picture's cells nearest to it. A custom style is described by its own
-   painting; a preset, whose painting is not at hand, by its own rendering of the photo. Fits are
-   centred per style over the photo, so a style is judged by where it fits *best* rather than by
-   how photo-like its painting is, and averaged over each region. Each region then goes to its best
-   style, under the rule that every chosen style gets at least :data:`MIN_SHARE` of the picture when
-   the regions allow it (a style the person picked should be seen).
-4. **The map**: the regions' styles as per-pixel weights (one plane per style, summing to 1),
+1. **Superpixels** that follow the photo's edges (at :data:`SEGMENT_SIDE` px): SLIC (Achanta et al.
+   2012), k-means on CIELAB colour and position with each pixel compared only to the nearby
+   centres, a fixed number of rounds.
+2. **Cuts into regions**: k-means on the superpixels (farthest-point seeding, fixed iterations, so
+   deterministic), each described by the trunk's stride-16 features (blocks 9 and 12, unit length
+   per position, averaged over the superpixel), its mean colour and its position weighted by
+   ``position_weight``, as the paper weights spatial position in. Several cuts
+   (:data:`POSITION_FRACTIONS` x :data:`COLOUR_WEIGHTS`): one cut's mistakes, an object split in two
+   or joined to its background, are rarely every cut's.
+3. **Matching, like with like** (the photo at :data:`FEATURE_SIDE` px): every stride-32 cell of the
+   photo is compared with every cell of each style's picture (the trunk's last, 960-channel
+   expanded layer, unit length; its deepest, most semantic features): the cell's fit to a style
+   is its mean cosine similarity to the :data:`MATCH_SHARE` of that picture's cells nearest to it.
+   A custom style is described by its own painting; a preset, whose painting is not at hand, by
+   its own rendering of the photo. Fits are centred per style over the photo, so a style is judged
+   by where it fits *best* rather than by how photo-like its painting is.
+4. **Decision**: each cut's regions average their cells' fits; each superpixel takes the style its
+   regions favour on average over the cuts; a style left with less than :data:`MIN_SHARE` of the
+   picture gets the superpixels it loses least on, up to that share (a style the person picked
+   should be seen).
+5. **The map**: each pixel's style as per-pixel weights (one plane per style, summing to 1),
    feathered by ``softness``. Painting brings the map to any size with :class:`EdgeMap`: a fast
    guided filter (He and Sun 2015) whose linear coefficients, fitted at :data:`GUIDE_SIDE`, are
    applied to the luminance of the photo at the size painted, so the boundaries follow the
@@ -30,6 +33,7 @@ steps, all on the photo at :data:`FEATURE_SIDE` px:
 Each style is then painted alone over the whole picture and the paintings composited with the map
 (:meth:`stylemixer.neural.engine.Engine.paint_regions`): inside its region a style looks exactly as it
 does alone. The palette region map (value k where the k-th style dominates) is the output contract.
+Measured on labelled points and against each style alone: docs/regions.md.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ if TYPE_CHECKING:
 
     from stylemixer.neural.networks import StylePredictor
 
-#: Long side of the photo the regions are planned at (features, superpixels, the plan's map).
+#: Long side of the photo its features are taken at.
 FEATURE_SIDE = 384
 #: Reflect padding around a picture before its features are taken (a multiple of 32).
 FEATURE_PAD = 32
@@ -516,7 +520,7 @@ class EdgeMap:
         first = torch.addcmul(ab[:, k:], ab[:, :k], luminance(rgb_rows)[None, None]).clamp_(0.0, 1.0)
         if k > 1:  # weights over 1 in total are scaled down to 1 (two styles: never the case)
             first /= first.sum(dim=1, keepdim=True).clamp_(min=1.0)
-        return torch.cat([first, 1.0 - first.sum(dim=1, keepdim=True)], dim=1)
+        return torch.cat([first, (1.0 - first.sum(dim=1, keepdim=True)).clamp_(min=0.0)], dim=1)
 
     def bands(self, rgb: np.ndarray, rows_per_band: int = 256) -> Iterator[tuple[int, int, Tensor]]:
         """(top, bottom, weights) for each band of rows of the picture ``rgb`` (H, W, 3) uint8."""
