@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
+from PIL import Image
 from skimage.color import rgb2lab
 from skimage.filters import gaussian
 from skimage.morphology import erosion, footprint_rectangle
@@ -36,12 +36,10 @@ from stylemixer.images import read_image  # noqa: E402
 from stylemixer.neural import networks  # noqa: E402
 from stylemixer.neural.engine import Engine  # noqa: E402
 from stylemixer.neural.regions import EdgeMap  # noqa: E402
+from stylemixer.neural.stroke import restore_detail, working_size  # noqa: E402
 from stylemixer.neural.tensors import image_to_tensor, pad_to_multiple, tensor_to_image  # noqa: E402
 from stylemixer.options import StylizeOptions  # noqa: E402
 from stylemixer.styles import ImageStyle  # noqa: E402
-
-if TYPE_CHECKING:
-    from PIL import Image
 
 TESTDATA = ROOT.parent / "shared" / "testdata" / "multistyle"
 REGIONS = StylizeOptions(mix="regions")
@@ -94,8 +92,12 @@ def region_norm(
     engine: Engine, photo: Image.Image, styles: list[ImageStyle], weights: torch.Tensor
 ) -> np.ndarray:
     """One pass of the arbitrary transformer, each style normalised over its own region of ``weights``
-    (1, K, H, W) at the photo's size."""
-    x, h, w = pad_to_multiple(image_to_tensor(photo))
+    (1, K, h, w), painted at the working size the stroke asks for and brought to the photo's size as
+    a single style is (so it compares with the style alone on equal terms)."""
+    size = working_size(photo.size, REGIONS.stroke)  # as the engine resizes the photo to paint it
+    work = photo if size == photo.size else photo.resize(size, Image.Resampling.LANCZOS)
+    x, h, w = pad_to_multiple(image_to_tensor(work))
+    weights = F.interpolate(weights, size=(h, w), mode="bilinear", align_corners=False)
     weights = F.pad(weights, (0, x.shape[-1] - w, 0, x.shape[-2] - h), mode="replicate")
     vectors = torch.cat([engine.style_vector(s.image) for s in styles])
     forward = networks.StyleConvNorm.forward
@@ -105,7 +107,10 @@ def region_norm(
             out = engine.networks.transformer(x, vectors, weights)
     finally:
         networks.StyleConvNorm.forward = forward  # type: ignore[method-assign]
-    return np.asarray(tensor_to_image(out[..., :h, :w]))
+    painted = np.asarray(tensor_to_image(out[..., :h, :w]))
+    if work.size == photo.size:
+        return painted
+    return restore_detail(painted, np.asarray(work), np.asarray(photo))
 
 
 def weights_at(engine: Engine, photo: Image.Image, styles: list[ImageStyle]) -> torch.Tensor:

@@ -62,7 +62,6 @@ from stylemixer.neural.regions import (
     label_weights,
     palette_image,
     plan_regions,
-    region_image,
     resize_long_side,
 )
 from stylemixer.neural.runtime import release_memory
@@ -363,33 +362,39 @@ class Engine:
         """
         work = self._work(photo, options)
         work_rgb = np.array(work)  # writable: the bands read it as it is
+        photo_rgb = work_rgb if work.size == photo.size else np.asarray(photo)
         n = len(styles)
-        # The region map comes with the last style's compositing when painted at the photo's size.
-        dominant = np.zeros(work_rgb.shape[:2], dtype=np.uint8) if work.size == photo.size else None
         # The styles share their networks' style-independent first layers when those fit beside a pass.
         fits = work.width * work.height * (ONE_PASS_BYTES_PER_PIXEL + SHARED_BYTES_PER_PIXEL) <= self.budget
         fits_one_pass = work.width * work.height * ONE_PASS_BYTES_PER_PIXEL <= self.budget
         with torch.inference_mode():
             shared = _SharedLayers(self.networks, work) if fits else None
             edges: EdgeMap | None = None
-            composite = np.empty_like(work_rgb)
+            composite = np.empty_like(photo_rgb)
+            dominant = np.zeros(photo_rgb.shape[:2], dtype=np.uint8)  # made with the last compositing
             for k, style in enumerate(styles):
                 report = lambda _s, f, k=k: stages.report("stylize", (k + f) / n)  # noqa: E731
                 painting = self._alone(style, work, options.strength)
+                if not fits_one_pass:
+                    release_memory()  # each painting in bands starts from a lean heap
                 painted = self._paint(work, painting, report, shared, work_rgb)
+                # Each painting is brought to the photo's size as it would be alone (the detail it
+                # gets back depends on its own), then composited there.
+                if work.size != photo.size:
+                    painted = restore_detail(painted, work_rgb, photo_rgb)
                 if isinstance(style, PresetStyle) and options.strength < 1.0:
                     # as a preset alone: faded into the photo (see stylize)
-                    painted = _fade(painted, work_rgb, options.strength)
+                    faded = Image.blend(photo, Image.fromarray(painted), float(options.strength))
+                    painted = np.asarray(faded)
                 if edges is None:
                     edges = EdgeMap(weight_map(), photo)
                     stages.report("style", 1.0)
-                _fold_in(composite, painted, k, edges, work_rgb, dominant=dominant if k == n - 1 else None)
+                _fold_in(composite, painted, k, edges, photo_rgb, dominant=dominant if k == n - 1 else None)
                 del painted  # one painting alive at a time: a 16 MP one is 48 MB
-                if not fits_one_pass and k < n - 1:
-                    release_memory()  # the next painting in bands starts from a lean heap
-            assert edges is not None
-            stylized = self._finish(composite, work, photo, options)
-            regions = palette_image(dominant) if dominant is not None else region_image(edges, photo)
+            stylized = Image.fromarray(composite, "RGB")
+            if options.preserve_color:
+                stylized = keep_colors(stylized, photo)
+            regions = palette_image(dominant)
         stages.report("finish", 1.0)
         return StylizeResult(image=stylized, regions=regions)
 
@@ -465,12 +470,6 @@ def _as_weight_map(weights: torch.Tensor | np.ndarray, n_styles: int) -> torch.T
     if not bool(torch.isfinite(m).all()) or float(m.min()) < 0.0:
         raise InvalidRequestError("InvalidRegionMap", "Region weights must be finite and not negative.")
     return m / m.sum(dim=1, keepdim=True).clamp(min=1e-6)
-
-
-def _fade(painted: np.ndarray, photo: np.ndarray, strength: float) -> np.ndarray:
-    """``strength * painted + (1 - strength) * photo``, rounded, uint8."""
-    mix = strength * painted.astype(np.float32) + (1.0 - strength) * photo.astype(np.float32)
-    return np.clip(mix + 0.5, 0, 255).astype(np.uint8)
 
 
 def _fold_in(
