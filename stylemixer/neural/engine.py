@@ -82,6 +82,10 @@ PREDICTOR_SIZE = 256
 #: Bytes per pixel of the style-independent first layers kept for several styles (multistyle26's
 #: first convolution: 32 float channels; the arbitrary transformer's is at quarter resolution).
 SHARED_BYTES_PER_PIXEL = 136
+#: Share of the memory budget each painting of the regions mix may use in bands (see _paint_regions):
+#: at 16 MP two presets by region peaked at 1.35-1.57 GB with the whole budget, by the allocator's
+#: chance from run to run, and at 1.19-1.29 GB with three quarters of it (figures in docs/regions.md).
+REGIONS_BANDS_SHARE = 0.75
 
 
 def square_crop(img: Image.Image, size: int = PREDICTOR_SIZE) -> Image.Image:
@@ -367,6 +371,9 @@ class Engine:
         # The styles share their networks' style-independent first layers when those fit beside a pass.
         fits = work.width * work.height * (ONE_PASS_BYTES_PER_PIXEL + SHARED_BYTES_PER_PIXEL) <= self.budget
         fits_one_pass = work.width * work.height * ONE_PASS_BYTES_PER_PIXEL <= self.budget
+        # In bands, a share of the budget is left to what the mix keeps beside each painting (the
+        # composite, the map) and to the allocator's slack between two large paintings.
+        bands_budget = int(self.budget * REGIONS_BANDS_SHARE)
         with torch.inference_mode():
             shared = _SharedLayers(self.networks, work) if fits else None
             edges: EdgeMap | None = None
@@ -377,7 +384,9 @@ class Engine:
                 painting = self._alone(style, work, options.strength)
                 if not fits_one_pass:
                     release_memory()  # each painting in bands starts from a lean heap
-                painted = self._paint(work, painting, report, shared, work_rgb)
+                painted = self._paint(
+                    work, painting, report, shared=shared, rgb=work_rgb, budget=bands_budget
+                )
                 # Each painting is brought to the photo's size as it would be alone (the detail it
                 # gets back depends on its own), then composited there.
                 if work.size != photo.size:
@@ -403,14 +412,17 @@ class Engine:
         work: Image.Image,
         painting: _Painting,
         report: ProgressCallback,
+        *,
         shared: _SharedLayers | None = None,
         rgb: np.ndarray | None = None,
+        budget: int | None = None,
     ) -> np.ndarray:
         """One network over ``work`` -> uint8 (H, W, 3): one pass if it fits the budget, else in bands.
 
         ``shared``: the style-independent first layers of the networks over ``work``, made once for
         several styles (the regions mix, when they fit the budget beside a pass). ``rgb``: ``work``
-        as a writable uint8 array if one is at hand (the bands read it; no copy is made).
+        as a writable uint8 array if one is at hand (the bands read it; no copy is made). ``budget``:
+        the bands' memory budget, if not the engine's own.
         """
         width, height = work.size
         one_pass = (
@@ -437,7 +449,7 @@ class Engine:
         if ph or pw:
             arr = np.pad(arr, ((0, ph), (0, pw), (0, 0)), mode="reflect")
         image = torch.from_numpy(arr)
-        plan = BandPlan.for_size(height + ph, width + pw, self.budget)
+        plan = BandPlan.for_size(height + ph, width + pw, budget or self.budget)
         if painting.indices is not None:
             out = run_multistyle(
                 self.networks.multistyle, image, painting.indices, painting.cond, plan=plan, progress=report
