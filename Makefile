@@ -78,7 +78,7 @@ load: setup
 
 # Regenerates the tables of docs/reliability.md from the bad-input catalogue and the last load run.
 reliability-doc: setup
-	$(BIN)/python scripts/gen_reliability_doc.py
+	$(BIN)/python -m tests.support.reliability_doc
 
 synth: setup
 	npx --yes aws-cdk@2 synth

@@ -15,11 +15,10 @@ from PIL import Image
 
 from functions.worker import handler as worker
 from tests.support.aws import (
-    LambdaContext,
     Stack,
     call_api,
     jpeg_bytes,
-    sqs_event,
+    run_worker,
     upload_through_presigned_post,
 )
 from tests.support.paths import testdata_path
@@ -39,7 +38,7 @@ def _run(aws: Stack, body: dict[str, Any]) -> dict[str, Any]:
     response = call_api("POST", "/jobs", body)
     assert response.status == 202, response.body
     job_id = response.body["job_id"]
-    result = worker.handler(sqs_event(aws.receive()), LambdaContext())
+    result = run_worker(aws.receive())
     assert result == {"batchItemFailures": []}
     job = call_api("GET", f"/jobs/{job_id}").body
     assert job["status"] == "succeeded", job

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -18,7 +16,8 @@ from stylemixer.neural.networks import resize_map
 from stylemixer.options import StylizeOptions
 from stylemixer.resources import WORKER_MALLOC_ARENA_MAX
 from stylemixer.styles import ImageStyle, PresetStyle
-from tests.support.paths import ROOT, testdata_path
+from tests.support.environment import run_python
+from tests.support.paths import testdata_path
 
 PRESET = 16  # swirling-night
 
@@ -256,14 +255,7 @@ def test_cli_paints_16_megapixels_within_1_5_gb(tmp_path, styles: list[str]) -> 
     # the machine's load (the same run peaked at 1.35, 1.40, 1.71 and 1.75 GB as other jobs ran)
     args = ["stylize", str(src), "-o", str(dst), *styles, "--stroke", "fine"]
     env = {**os.environ, "MALLOC_ARENA_MAX": WORKER_MALLOC_ARENA_MAX}
-    proc = subprocess.run(
-        [sys.executable, "-c", _MEASURED_CLI, *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        check=False,
-    )
+    proc = run_python("-c", _MEASURED_CLI, *args, env=env)
     assert proc.returncode == 0, proc.stderr[-300:]
     (peak_kb,) = [int(line.split()[1]) for line in proc.stderr.splitlines() if line.startswith("PEAK_KB ")]
     # Then it succeeds at the input's size, and the whole process peaked under 1.5 GB

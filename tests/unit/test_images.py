@@ -749,19 +749,9 @@ def test_save_image_replaces_and_keeps_an_existing_files_mode(tmp_path: Path, ph
 
 def test_module_does_not_import_torch() -> None:
     # Given a fresh interpreter (the API function's cold start)
-    import subprocess
-    import sys
+    from tests.support.environment import run_python
 
-    code = "import sys, stylemixer.images; print('torch' in sys.modules)"
-    root = Path(__file__).resolve().parents[2]
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=root,
-        env={**os.environ, "PYTHONPATH": str(root)},
-    )
+    out = run_python("-c", "import sys, stylemixer.images; print('torch' in sys.modules)", check=True)
     # Then importing the module did not import torch
     assert out.stdout.strip() == "False"
 
