@@ -70,6 +70,7 @@ bench: setup $(STAMPS)/chromium
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.full_res
 	$(BIN)/python -m bench.cold_import
+	$(BIN)/python -m bench.batch
 	$(BIN)/python -m bench.preview
 
 # A bounded load run against the local stack on loopback (100 jobs, 10 clients); writes bench/load_results.json.

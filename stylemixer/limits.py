@@ -16,6 +16,11 @@ MAX_SIDE = 8192
 MIN_SIDE = 32
 #: Most styles in one job (a blend or a regions mix).
 MAX_STYLES = 4
+#: How long after it is stored an upload may be named by new jobs, in seconds: a visit's further
+#: tries reuse the photo instead of sending it again. The bucket deletes uploads at least a day after
+#: they are stored (the deployment's lifecycle rule, at least one day); stopping new jobs four hours
+#: sooner leaves a job accepted at the last moment time to wait in the queue and be read.
+UPLOAD_REUSE_SECONDS = 20 * 3600
 #: Smallest and largest cap on the output's longer side a caller may ask for.
 MIN_OUTPUT_SIDE = 64
 MAX_OUTPUT_SIDE = MAX_SIDE

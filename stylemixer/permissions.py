@@ -65,7 +65,14 @@ GRANTS: dict[Function, tuple[Grant, ...]] = {
             Target.UPLOADS,
             "signs each upload's POST: a presigned request carries its signer's permission",
         ),
-        Grant(("s3:GetObject",), Target.UPLOADS, "reads the first bytes of an upload to check them"),
+        Grant(
+            ("s3:GetObject",),
+            Target.UPLOADS,
+            (
+                "reads the first bytes of an upload to check them, and signs GETs of the uploads a job"
+                " named, for its answer to show the photo and style pictures"
+            ),
+        ),
         Grant(
             ("s3:GetObject",),
             Target.RESULTS,

@@ -140,7 +140,7 @@ def create_upload(request: Annotated[UploadRequest, Body()]) -> Response[UploadT
     "/jobs",
     summary="Submit a stylization job",
     tags=["jobs"],
-    responses=_responses(202, JobAccepted, 400, 404, 413, 415),
+    responses=_responses(202, JobAccepted, 400, 404, 410, 413, 415),
 )
 def submit_job(request: Annotated[JobRequest, Body()]) -> Response[JobAccepted]:
     deps = adapters()
@@ -170,7 +170,7 @@ def get_job(
 ) -> Response[JobOut]:
     logger.append_keys(job_id=job_id[:64])
     deps = adapters()
-    job = service.describe_job(deps.store, deps.repo, job_id, utcnow())
+    job = service.describe_job(deps.store, deps.repo, job_id, utcnow(), SETTINGS.site_url)
     return Response(
         status_code=HTTPStatus.OK,
         content_type="application/json",

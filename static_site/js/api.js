@@ -101,7 +101,7 @@ export class Api {
     return Array.isArray(payload.styles) ? payload.styles : [];
   }
 
-  /** `POST /uploads` → {upload_id, url, fields, expires_at, max_bytes}. */
+  /** `POST /uploads` → {upload_id, url, fields, expires_at, max_bytes, usable_until}. */
   async createUpload(purpose, contentType, size) {
     const answer = await this.request("POST", "/uploads", { purpose, content_type: contentType, size });
     return this.withId(answer, "upload_id");
@@ -112,7 +112,7 @@ export class Api {
     return this.withId(await this.request("POST", "/jobs", request), "job_id");
   }
 
-  /** `GET /jobs/{id}` → {job_id, status, stage, progress, error?, result?}. */
+  /** `GET /jobs/{id}` → {job_id, status, stage, progress, request, error?, result?}. */
   async job(jobId) {
     if (!this.isId(jobId)) {
       throw new ApiError("That job link is not valid, so it was not looked up. Start a new job below.", {

@@ -1,7 +1,9 @@
-// One job from the button to the picture: check the form, upload the pictures straight to storage,
-// create the job, keep its id in the address bar (?job=…, so a reload resumes it), follow it, show
-// the result. This module owns the job in flight.
+// One job from the button to the picture: check the form, upload the pictures straight to storage
+// (or name again the uploads an earlier try of this visit made), create the job, keep its id in the
+// address bar (?job=…, so a reload resumes it), follow it, show the result. This module owns the job
+// in flight and the answer about the job on screen.
 import { ApiError } from "./api.js";
+import { askedOfJob, showAsked } from "./asked.js";
 import { byId } from "./dom.js";
 import { followJob } from "./job.js";
 import { clearError, messageOf, showError } from "./messages.js";
@@ -13,12 +15,21 @@ import {
   showJobProgress,
   showPanel,
   showRetry,
+  showStage,
   showUploadBlock,
   startProgress,
   uploadDone,
 } from "./progress.js";
 import { showResult } from "./result.js";
-import { focusMixMode, mixProblem, paintingsToUpload, styleCount, styleNames, stylesRequest } from "./styles.js";
+import { forgetUploads, GONE_UPLOAD_CODES, rememberUpload, reusableUpload } from "./reuse.js";
+import {
+  chosenStyles,
+  focusMixMode,
+  mixProblem,
+  paintingsToUpload,
+  styleCount,
+  stylesRequest,
+} from "./styles.js";
 import { postToStorage } from "./upload.js";
 
 const submitButton = byId("submit");
@@ -27,6 +38,9 @@ let api = null;
 let pollIntervalMs = 1000;
 let follower = null;
 let busy = false;
+let hooks = { created() {}, update() {}, shown() {} };
+let shown = null; // the latest answer about the job on screen (GET /jobs/{id}): what it asked, its result
+let lastSent = null; // the id of the last job this form sent
 
 /** The job id in the address bar, or null. */
 export function jobInAddress() {
@@ -40,26 +54,52 @@ function setJobInAddress(jobId) {
   window.history.replaceState(null, "", url);
 }
 
-/** Uploads the photo, then each painting; resolves to their upload ids in that order. */
+/**
+ * Uploads the photo, then each painting, except those an earlier try already sent; resolves to
+ * their upload ids in that order, and whether any was named again rather than sent.
+ */
 async function uploadAll(photo, paintings) {
   const images = [photo, ...paintings];
   const purposes = ["content", ...paintings.map(() => "style")];
-  const total = images.reduce((sum, image) => sum + image.file.size, 0) || 1;
+  const ids = images.map((image) => reusableUpload(image));
+  const toSend = images.filter((_, index) => ids[index] === null);
+  const total = toSend.reduce((sum, image) => sum + image.file.size, 0) || 1;
   let doneBytes = 0;
-  const ids = [];
-  showUploadBlock(images.length > 0);
+  showUploadBlock(toSend.length > 0);
+  if (toSend.length === 0) showStage("Using the pictures you already sent");
   for (const [index, image] of images.entries()) {
-    const label = images.length > 1 ? `Uploading picture ${index + 1} of ${images.length}` : "Uploading your photo";
+    if (ids[index] !== null) continue;
+    const position = toSend.indexOf(image) + 1;
+    const label =
+      toSend.length > 1 ? `Uploading picture ${position} of ${toSend.length}` : `Uploading your ${index ? "painting" : "photo"}`;
     setUploadLabel(label);
     const presigned = await api.createUpload(purposes[index], image.type, image.file.size);
     await postToStorage(presigned, image.file, (sent) =>
       setUploadProgress((100 * (doneBytes + sent)) / total, label),
     );
     doneBytes += image.file.size;
-    ids.push(presigned.upload_id);
+    rememberUpload(image, presigned.upload_id, presigned.usable_until);
+    ids[index] = presigned.upload_id;
   }
-  uploadDone();
-  return ids;
+  if (toSend.length > 0) uploadDone();
+  return { ids, reused: toSend.length < images.length };
+}
+
+function jobRequest([contentId, ...styleUploadIds]) {
+  return { content: contentId, ...stylesRequest(styleUploadIds), ...optionsRequest() };
+}
+
+/** Sends the pictures that need sending and creates the job; sends them again if the API says an earlier upload is gone. */
+async function createJob(photo, paintings) {
+  const { ids, reused } = await uploadAll(photo, paintings);
+  try {
+    return await api.createJob(jobRequest(ids));
+  } catch (error) {
+    if (!reused || !GONE_UPLOAD_CODES.has(error.code)) throw error;
+    forgetUploads([photo, ...paintings]);
+    showStage("Your pictures were sent a while ago and are no longer kept: sending them again");
+    return api.createJob(jobRequest((await uploadAll(photo, paintings)).ids));
+  }
 }
 
 /** Why the form cannot be sent as it is (and where to look), or null. */
@@ -84,13 +124,15 @@ async function submit(event) {
   }
   busy = true;
   submitButton.disabled = true;
+  const photo = chosenPhoto();
   startProgress();
+  showAsked({ photo: photo.previewable ? photo.url : null, styles: chosenStyles() });
   try {
-    const photo = chosenPhoto();
-    const [contentId, ...styleUploadIds] = await uploadAll(photo, paintingsToUpload());
-    const created = await api.createJob({ content: contentId, ...stylesRequest(styleUploadIds), ...optionsRequest() });
+    const created = await createJob(photo, paintingsToUpload());
+    lastSent = created.job_id;
     setJobInAddress(created.job_id);
-    await runJob(created.job_id, photo.previewable ? photo.url : null, styleNames());
+    hooks.created(created.job_id);
+    await runJob(created.job_id, { originalUrl: photo.previewable ? photo.url : null, fromForm: true });
   } catch (error) {
     showPanel("form");
     showError(messageOf(error));
@@ -100,13 +142,26 @@ async function submit(event) {
   }
 }
 
-/** Follows `jobId` to its end and shows its picture; rejects with an ApiError if it failed. */
-async function runJob(jobId, originalUrl, names) {
+/**
+ * Follows `jobId` to its end and shows its picture; rejects with an ApiError if it failed. A job sent
+ * `fromForm` is described by the form's choices; any other by the API's first answer.
+ */
+async function runJob(jobId, { originalUrl = null, fromForm = false } = {}) {
   showPanel("progress");
   if (follower) follower.cancel();
+  if (!fromForm) showAsked({ photo: null, styles: [] });
+  let described = fromForm;
   follower = followJob(api, jobId, {
     intervalMs: pollIntervalMs,
-    onUpdate: showJobProgress,
+    onUpdate(job) {
+      shown = job;
+      showJobProgress(job);
+      if (!described && job.request) {
+        described = true;
+        showAsked(askedOfJob(job));
+      }
+      hooks.update(job);
+    },
     onRetry: (error, delay) => showRetry(delay),
   });
   const job = await follower.done;
@@ -117,24 +172,38 @@ async function runJob(jobId, originalUrl, names) {
         : "The picture could not be made. Please try again, perhaps with another photo or style.";
     throw new ApiError(message, { code: (job.error && job.error.code) || "JobFailed" });
   }
-  await showResult(job, { api, originalUrl, styleNames: names });
+  await showResult(job, { api, originalUrl });
+  hooks.shown(job);
 }
 
-/** Sends the form through `client` when it is submitted; `config.poll_interval_ms` paces the polls. */
-export function setupFlow(form, client, config) {
+/**
+ * Sends the form through `client` when it is submitted; `config.poll_interval_ms` paces the polls.
+ * `on.created(jobId)`, `on.update(job)` and `on.shown(job)` hear of each job sent, each answer about
+ * it, and each picture shown.
+ */
+export function setupFlow(form, client, config, on = {}) {
   api = client;
   pollIntervalMs = config.poll_interval_ms || 1000;
+  hooks = { ...hooks, ...on };
   form.addEventListener("submit", submit);
 }
 
-/** Follows a job opened from a link (no photo or style names known here); errors are shown. */
+/** Follows a job opened from a link or the strip (no photo in hand: the API's answer shows it); errors are shown. */
 export async function resumeJob(jobId) {
+  if (busy) return;
+  clearError();
+  setJobInAddress(jobId);
   try {
-    await runJob(jobId, null, []);
+    await runJob(jobId);
   } catch (error) {
     showPanel("form");
     showError(messageOf(error));
   }
+}
+
+/** The latest answer about the job on screen (with what it asked), and whether this form sent it. */
+export function shownJob() {
+  return { job: shown, sentHere: Boolean(shown) && shown.job_id === lastSent };
 }
 
 /** Stops following the job and takes its id out of the address bar. */

@@ -1,5 +1,6 @@
 // The StyleMixer page: choose a photo and styles, upload straight to storage, create a job, follow
 // it, show the result. This module only wires the others together: each owns its part of the page.
+import { tryOtherStyles } from "./again.js";
 import { Api, loadConfig } from "./api.js";
 import { onChoicesChanged } from "./changes.js";
 import { byId } from "./dom.js";
@@ -11,6 +12,7 @@ import { chosenPhoto, focusPhotoInput, resetPhoto, setupPhoto } from "./photo.js
 import { showPanel } from "./progress.js";
 import { resetResult } from "./result.js";
 import { readRules } from "./rules.js";
+import { markShown, rememberJob, setupStrip, updateJob } from "./strip.js";
 import { loadGallery, resetStyles, setupStyles, styleCount } from "./styles.js";
 
 const form = byId("job-form");
@@ -46,6 +48,7 @@ function startAgain() {
   resetStyles();
   resetOptions();
   resetResult();
+  markShown(null);
   document.title = "StyleMixer";
   showPanel("form");
   focusPhotoInput();
@@ -67,12 +70,26 @@ async function start() {
   const api = new Api(config.api_base_url, rules.isId);
   fillLimits(config, rules);
   setupPhoto(config);
-  setupFlow(form, api, config);
+  setupFlow(form, api, config, {
+    created: rememberJob,
+    update: updateJob,
+    shown(job) {
+      rememberJob(job.job_id);
+      updateJob(job);
+      markShown(job.job_id);
+    },
+  });
   byId("again").addEventListener("click", startAgain);
+  const tryOther = byId("try-other");
+  tryOther.addEventListener("click", () => {
+    markShown(null);
+    tryOtherStyles(tryOther);
+  });
   followChoices();
   byId("loading").hidden = true;
 
   const gallery = loadGallery(api);
+  const strip = setupStrip(api, resumeJob);
   const jobId = jobInAddress();
   if (jobId && rules.isId(jobId)) {
     await resumeJob(jobId);
@@ -80,7 +97,7 @@ async function start() {
     if (jobId) showError("The job link in the address bar is not valid. Start a new job below.");
     showPanel("form");
   }
-  await gallery;
+  await Promise.all([gallery, strip]);
 }
 
 start();

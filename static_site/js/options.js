@@ -65,6 +65,24 @@ export function optionsRequest() {
   return request;
 }
 
+/** Chooses `value` in `select` if it is one of its choices; otherwise leaves it as it is. */
+function choose(select, value) {
+  if ([...select.options].some((option) => option.value === value)) select.value = value;
+}
+
+/** Sets the controls to the options an earlier job used (a job's answer: `request`). */
+export function restoreOptions(values) {
+  if (typeof values.strength === "number") {
+    ui.strength.value = String(Math.round(values.strength * 100));
+    showStrength();
+  }
+  ui.preserveColor.checked = values.preserve_color === true;
+  choose(ui.format, String(values.format || ""));
+  choose(ui.stroke, values.stroke ? String(values.stroke) : "");
+  choose(ui.maxSize, values.max_size ? String(values.max_size) : "");
+  choicesChanged();
+}
+
 /** After the form's own reset: the labels follow the controls' reset values. */
 export function resetOptions() {
   showStrength();

@@ -16,23 +16,29 @@ const ui = {
 let limits = null;
 let photo = null; // {file, type, url, width, height}, as checkImageFile returns it
 
+/** Checks `file` and makes it the photo (rejects with a FileProblem, leaving the photo as it was). */
+async function take(file) {
+  const checked = await checkImageFile(file, limits, "photo");
+  if (photo) URL.revokeObjectURL(photo.url);
+  photo = checked;
+  if (checked.previewable) {
+    ui.previewImg.src = checked.url;
+    ui.caption.textContent = `${file.name} · ${checked.width} × ${checked.height} pixels`;
+  } else {
+    ui.previewImg.removeAttribute("src");
+    ui.caption.textContent = `${file.name} · this browser cannot show it, but StyleMixer can read it`;
+  }
+  ui.previewImg.hidden = !checked.previewable;
+  ui.preview.hidden = false;
+  choicesChanged();
+  return checked;
+}
+
 async function choose(file) {
   clearError();
   if (!file) return;
   try {
-    const checked = await checkImageFile(file, limits, "photo");
-    if (photo) URL.revokeObjectURL(photo.url);
-    photo = checked;
-    if (checked.previewable) {
-      ui.previewImg.src = checked.url;
-      ui.caption.textContent = `${file.name} · ${checked.width} × ${checked.height} pixels`;
-    } else {
-      ui.previewImg.removeAttribute("src");
-      ui.caption.textContent = `${file.name} · this browser cannot show it, but StyleMixer can read it`;
-    }
-    ui.previewImg.hidden = !checked.previewable;
-    ui.preview.hidden = false;
-    choicesChanged();
+    await take(file);
   } catch (error) {
     ui.input.value = "";
     showError(messageOf(error));
@@ -59,6 +65,12 @@ export function setupPhoto(config) {
     }
   });
   ui.input.addEventListener("change", () => choose(ui.input.files[0]));
+}
+
+/** Makes `file` (an earlier job's photo, fetched back) the photo; resolves to it checked, or rejects. */
+export function restorePhoto(file) {
+  ui.input.value = "";
+  return take(file);
 }
 
 /** The checked photo, or null when none is chosen. */

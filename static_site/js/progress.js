@@ -49,6 +49,12 @@ export function showUploadBlock(visible) {
   ui.uploadBlock.hidden = !visible;
 }
 
+/** Says what is happening before the job's own stages start, aloud too. */
+export function showStage(words) {
+  ui.stage.textContent = words;
+  announce(words);
+}
+
 /** Names what is being uploaded, aloud too. */
 export function setUploadLabel(label) {
   ui.uploadLabel.textContent = label;

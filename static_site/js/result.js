@@ -1,6 +1,9 @@
 // The finished picture: shown beside the original with the before/after slider, with the region
-// map and its legend for a regions mix, and a download link. This module owns the downloaded copy.
+// map and its legend for a regions mix, and a download link. What the job asked for (the photo, the
+// styles' names) comes from the API's answer, so a page opened from the job's link shows them too.
+// This module owns the downloaded copy.
 import { ApiError } from "./api.js";
+import { askedOfJob } from "./asked.js";
 import { setupCompare } from "./compare.js";
 import { byId, el } from "./dom.js";
 import { announce } from "./messages.js";
@@ -45,7 +48,18 @@ function loadImage(img, src) {
   });
 }
 
-/** Names the colour of each style in the region map (known only on the page that sent the job). */
+/** `url` if it loads as a picture in this browser (not a HEIC in Chromium, not a link gone), else null. */
+async function viewable(url) {
+  if (!url) return null;
+  try {
+    await loadImage(new Image(), url);
+    return url;
+  } catch {
+    return null;
+  }
+}
+
+/** Names the colour of each style in the region map. */
 function showLegend(names) {
   ui.regionsLegend.replaceChildren(
     ...names.map((name, index) => {
@@ -75,11 +89,11 @@ function prepareDownload(url, jobId, format) {
 }
 
 /**
- * Shows a succeeded job's picture. `originalUrl` (the photo, for the slider) and `styleNames` (for
- * the legend) are known only on the page that sent the job; a reloaded page passes null and [].
+ * Shows a succeeded job's picture. `originalUrl` is the photo in hand, for the slider, on the page
+ * that sent the job; elsewhere the API's link to the photo is used, when this browser can show it.
  * `api` asks once for fresh links when the picture's short-lived link has expired.
  */
-export async function showResult(job, { api, originalUrl, styleNames }, retried = false) {
+export async function showResult(job, { api, originalUrl }, retried = false) {
   const result = job.result || {};
   if (typeof result.url !== "string") {
     throw new ApiError("The job finished but its picture is missing. Please start again.", { code: "NoResult" });
@@ -89,7 +103,7 @@ export async function showResult(job, { api, originalUrl, styleNames }, retried 
   } catch {
     if (!retried) {
       const fresh = await api.job(job.job_id);
-      return showResult(fresh, { api, originalUrl, styleNames }, true);
+      return showResult(fresh, { api, originalUrl }, true);
     }
     throw new ApiError("The finished picture could not be loaded. Please reload the page to try again.", {
       code: "ResultUnavailable",
@@ -97,11 +111,12 @@ export async function showResult(job, { api, originalUrl, styleNames }, retried 
   }
   const format = String(result.format || "").toUpperCase();
   ui.caption.textContent = `${ui.image.naturalWidth} × ${ui.image.naturalHeight} pixels${format ? `, ${format}` : ""}.`;
-  compare.show(originalUrl);
+  const asked = askedOfJob(job);
+  compare.show(originalUrl || (await viewable(asked.photo)));
   if (typeof result.regions_url === "string") {
     ui.regionsFigure.hidden = false;
     ui.regionsImage.src = result.regions_url;
-    showLegend(originalUrl ? styleNames : []);
+    showLegend(asked.styles.map((style) => style.name));
   } else {
     ui.regionsFigure.hidden = true;
     ui.regionsImage.removeAttribute("src");

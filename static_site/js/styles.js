@@ -147,6 +147,11 @@ export function styleCount() {
   return chosen.length;
 }
 
+/** The chosen styles as shown while their job runs: [{name, thumb}], in order. */
+export function chosenStyles() {
+  return chosen.map((item) => ({ name: item.name, thumb: item.thumb }));
+}
+
 /**
  * The chosen styles as the instant preview paints them: presets by id, paintings by their file (and a
  * key that stays the same while the painting is in the mix), each with its weight; and the mix mode.
@@ -160,11 +165,6 @@ export function styleChoice() {
         : { kind: "upload", key: `painting-${item.key}`, file: item.image.file, weight: item.weight },
     ),
   };
-}
-
-/** The names of the chosen styles, in order (the region map's legend). */
-export function styleNames() {
-  return chosen.map((item) => item.name);
 }
 
 /**
@@ -190,13 +190,55 @@ export function paintingsToUpload() {
 export function stylesRequest(uploadIds) {
   const ids = [...uploadIds];
   const request = {
-    styles: chosen.map((item) => (item.kind === "preset" ? { preset: item.id } : { upload: ids.shift() })),
+    styles: chosen.map((item) =>
+      item.kind === "preset" ? { preset: item.id } : { upload: ids.shift(), name: pictureName(item.name) },
+    ),
   };
   if (chosen.length >= 2) {
     request.mix = ui.mixMode.value;
     if (request.mix === "blend") request.weights = chosen.map((item) => item.weight);
   }
   return request;
+}
+
+/** A painting's file name as the API takes it (printable, at most 100 characters), or "Your painting". */
+function pictureName(name) {
+  const control = (c) => c.codePointAt(0) < 32 || c.codePointAt(0) === 127;
+  const printable = Array.from(String(name || ""), (c) => (control(c) ? " " : c)).join("").trim();
+  return Array.from(printable).slice(0, 100).join("").trim() || "Your painting";
+}
+
+/** A weight from a job's answer as the slider holds it: 0 to 100, in its steps of 5. */
+function sliderWeight(value) {
+  const number = Number(value);
+  return Number.isFinite(number) ? Math.min(100, Math.max(0, Math.round(number / 5) * 5)) : DEFAULT_WEIGHT;
+}
+
+/**
+ * Makes the mix `styles`, in order (from what an earlier job asked): a preset is {preset, name,
+ * thumb}, a painting {file, name}, each with its `weight` (or null); `mix` is chosen when offered.
+ * Resolves to the checked paintings, in order; a painting that fails its checks is left out.
+ */
+export async function restoreStyles(styles, mix) {
+  resetStyles();
+  const paintings = [];
+  for (const style of styles.slice(0, maxStyles)) {
+    const weight = style.weight === null || style.weight === undefined ? DEFAULT_WEIGHT : sliderWeight(style.weight);
+    if (style.preset) {
+      chosen.push({ key: nextKey++, kind: "preset", id: style.preset, name: style.name, thumb: style.thumb, weight });
+      continue;
+    }
+    try {
+      const checked = await checkImageFile(style.file, limits, "painting");
+      chosen.push({ key: nextKey++, kind: "upload", name: style.name, thumb: checked.url, image: checked, weight });
+      paintings.push(checked);
+    } catch {
+      paintings.push(null);
+    }
+  }
+  if ([...ui.mixMode.options].some((option) => option.value === mix)) ui.mixMode.value = mix;
+  render();
+  return paintings;
 }
 
 /** Forgets every chosen style (the form's own reset puts the mix mode back). */

@@ -11,7 +11,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from stylemixer.jobs.model import FAIL_FROM, START_FROM, SUCCEED_FROM, Job, JobError, JobResult, JobStatus
+from stylemixer.jobs.model import (
+    FAIL_FROM,
+    START_FROM,
+    SUCCEED_FROM,
+    Job,
+    JobError,
+    JobResult,
+    JobStatus,
+    utcnow,
+)
 from stylemixer.jobs.ports import ObjectInfo, PresignedPost, TransientError
 
 if TYPE_CHECKING:
@@ -34,10 +43,12 @@ class _Faults:
 
 
 class InMemoryBlobStore:
-    """A bucket in a dict: key -> (bytes, content type)."""
+    """A bucket in a dict: key -> (bytes, content type); ``stored_at`` says when each was written
+    (a test may move it back to make an object old)."""
 
     def __init__(self) -> None:
         self.objects: dict[str, tuple[bytes, str]] = {}
+        self.stored_at: dict[str, datetime] = {}
         self.faults = _Faults()
 
     def presign_post(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> PresignedPost:
@@ -46,22 +57,24 @@ class InMemoryBlobStore:
             fields={"key": key, "Content-Type": content_type, "policy": f"1-{max_bytes}/{expires_in}s"},
         )
 
-    def presign_get(self, key: str, content_type: str, expires_in: int, filename: str) -> str:
-        return f"memory://bucket/{key}?type={content_type}&expires={expires_in}&name={filename}"
+    def presign_get(self, key: str, content_type: str | None, expires_in: int, filename: str) -> str:
+        stored = content_type or "stored"
+        return f"memory://bucket/{key}?type={stored}&expires={expires_in}&name={filename}"
 
     def head(self, key: str) -> ObjectInfo | None:
         self.faults.check("head")
-        if key not in self.objects:
-            return None
-        data, content_type = self.objects[key]
-        return ObjectInfo(size=len(data), content_type=content_type)
+        return self._info(key)
 
     def peek(self, key: str, length: int) -> tuple[ObjectInfo, bytes] | None:
         self.faults.check("peek")
+        info = self._info(key)
+        return None if info is None else (info, self.objects[key][0][:length])
+
+    def _info(self, key: str) -> ObjectInfo | None:
         if key not in self.objects:
             return None
         data, content_type = self.objects[key]
-        return ObjectInfo(size=len(data), content_type=content_type), data[:length]
+        return ObjectInfo(size=len(data), content_type=content_type, last_modified=self.stored_at.get(key))
 
     def read(self, key: str) -> bytes:
         self.faults.check("read")
@@ -70,9 +83,11 @@ class InMemoryBlobStore:
     def write(self, key: str, data: bytes, content_type: str) -> None:
         self.faults.check("write")
         self.objects[key] = (bytes(data), content_type)
+        self.stored_at[key] = utcnow()
 
     def delete(self, key: str) -> None:
         self.objects.pop(key, None)
+        self.stored_at.pop(key, None)
 
 
 class InMemoryJobRepository:

@@ -38,18 +38,17 @@ class S3BlobStore:
         )
         return PresignedPost(url=post["url"], fields=dict(post["fields"]))
 
-    def presign_get(self, key: str, content_type: str, expires_in: int, filename: str) -> str:
-        """A GET served with ``content_type`` and a download name, whatever the object says."""
-        return self._s3.generate_presigned_url(
-            "get_object",
-            Params={
-                "Bucket": self.bucket,
-                "Key": key,
-                "ResponseContentType": content_type,
-                "ResponseContentDisposition": f'inline; filename="{filename}"',
-            },
-            ExpiresIn=expires_in,
-        )
+    def presign_get(self, key: str, content_type: str | None, expires_in: int, filename: str) -> str:
+        """A GET served with a download name and ``content_type``, whatever the object says; with
+        None, the type it was stored with (an upload's: the POST policy held it to a picture type)."""
+        params = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "ResponseContentDisposition": f'inline; filename="{filename}"',
+        }
+        if content_type is not None:
+            params["ResponseContentType"] = content_type
+        return self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
 
     def head(self, key: str) -> ObjectInfo | None:
         try:
@@ -58,7 +57,11 @@ class S3BlobStore:
             if _error_code(exc) in _MISSING or _error_code(exc) in _MISSING_WITHOUT_LIST:
                 return None
             raise
-        return ObjectInfo(size=int(meta["ContentLength"]), content_type=meta.get("ContentType"))
+        return ObjectInfo(
+            size=int(meta["ContentLength"]),
+            content_type=meta.get("ContentType"),
+            last_modified=meta.get("LastModified"),
+        )
 
     def peek(self, key: str, length: int) -> tuple[ObjectInfo, bytes] | None:
         """Size, type and first ``length`` bytes in one ranged GET (a HEAD and a GET were two calls)."""
@@ -82,7 +85,10 @@ class S3BlobStore:
         size = (
             int(content_range.rpartition("/")[2]) if "/" in content_range else int(response["ContentLength"])
         )
-        return ObjectInfo(size=size, content_type=response.get("ContentType")), data
+        info = ObjectInfo(
+            size=size, content_type=response.get("ContentType"), last_modified=response.get("LastModified")
+        )
+        return info, data
 
     def read(self, key: str) -> bytes:
         return self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()

@@ -60,6 +60,14 @@ class UploadNotFoundError(StyleMixerError):
     status = 404
 
 
+class UploadExpiredError(StyleMixerError):
+    """A job names an upload stored longer ago than new jobs may use it (410: it was there, and is
+    gone for this purpose; upload the picture again). See :data:`stylemixer.limits.UPLOAD_REUSE_SECONDS`."""
+
+    code = "UploadExpired"
+    status = 410
+
+
 def new_id() -> str:
     """A fresh unguessable id for a job or an upload.
 
@@ -115,17 +123,26 @@ def iso(moment: datetime) -> str:
 
 @dataclass(frozen=True, slots=True)
 class StyleRef:
-    """One style of a job: a preset id or a style upload id (exactly one is set)."""
+    """One style of a job: a preset id or a style upload id (exactly one is set); an upload may
+    carry the ``name`` the caller gave it (a file name), shown back with the job.
+
+    Example:
+        >>> StyleRef.from_dict(StyleRef(upload="0" * 32, name="muse.jpg").to_dict()).name
+        'muse.jpg'
+    """
 
     preset: str | None = None
     upload: str | None = None
+    name: str | None = None
 
     def to_dict(self) -> dict[str, str]:
-        return {"preset": self.preset} if self.preset is not None else {"upload": str(self.upload)}
+        if self.preset is not None:
+            return {"preset": self.preset}
+        return {"upload": str(self.upload)} | ({"name": self.name} if self.name is not None else {})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StyleRef:
-        return cls(preset=data.get("preset"), upload=data.get("upload"))
+        return cls(preset=data.get("preset"), upload=data.get("upload"), name=data.get("name"))
 
 
 @dataclass(frozen=True, slots=True)

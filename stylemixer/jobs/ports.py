@@ -6,7 +6,7 @@ fake with the same semantics for unit tests. Nothing here knows about boto3.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -21,10 +21,11 @@ class TransientError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class ObjectInfo:
-    """What a HEAD of a stored object says."""
+    """What a HEAD of a stored object says (``last_modified``: when it was stored, if known)."""
 
     size: int
     content_type: str | None = None
+    last_modified: datetime | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +43,8 @@ class BlobStore(Protocol):
         """A presigned POST for ``key`` whose policy fixes the content type and the size range."""
         ...
 
-    def presign_get(self, key: str, content_type: str, expires_in: int, filename: str) -> str:
-        """A presigned GET for ``key`` that is served with ``content_type``."""
+    def presign_get(self, key: str, content_type: str | None, expires_in: int, filename: str) -> str:
+        """A presigned GET for ``key`` served with ``content_type`` (None: the type it was stored with)."""
         ...
 
     def head(self, key: str) -> ObjectInfo | None:

@@ -36,6 +36,9 @@ def _one_of(values: tuple[str, ...], expected: str) -> Callable[[str], str]:
     return check
 
 
+#: Longest name a caller may give an uploaded style picture (in characters).
+MAX_LABEL_LENGTH = 100
+
 #: An id we hand out (a job's or an upload's): 32 lower-case hex digits.
 Id = Annotated[str, Field(pattern=ID_PATTERN, min_length=32, max_length=32)]
 UploadId = Annotated[Id, Field(description="An upload id, from POST /uploads.")]
@@ -71,10 +74,17 @@ class PresetRef(_Request):
     preset: PresetId = Field(description="A preset's id, from GET /styles.")
 
 
+#: A name a person gave a picture (its file name, say): printable, short, shown back as text.
+Label = Annotated[str, Field(min_length=1, max_length=MAX_LABEL_LENGTH, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
 class UploadRef(_Request):
     """A style picture uploaded with purpose ``style``."""
 
     upload: UploadId
+    name: Label | None = Field(
+        None, description="What to call the picture (e.g. its file name); GET /jobs/{job_id} shows it back."
+    )
 
 
 def _style_kind(value: Any) -> str | None:
@@ -131,8 +141,12 @@ class UploadTicket(BaseModel):
     upload_id: str
     url: str
     fields: dict[str, str]
-    expires_at: str
+    expires_at: str = Field(description="The POST must be made before then.")
     max_bytes: int
+    usable_until: str = Field(
+        description="New jobs may name the upload until then (it is deleted some hours later); "
+        "after that, upload the picture again."
+    )
 
 
 class JobLinks(BaseModel):
@@ -154,6 +168,34 @@ class ResultOut(BaseModel):
     expires_at: str
 
 
+class PictureOut(BaseModel):
+    """An uploaded picture a job names: its upload id, and a short-lived link to see it."""
+
+    upload: str
+    url: str = Field(
+        description="Presigned GET, valid one hour, fresh on every poll; it fails once the upload "
+        "itself has been deleted (a day after it was stored)."
+    )
+
+
+class StyleAsked(BaseModel):
+    """One style of a job as asked for: a preset or an upload, with a name and a picture to show."""
+
+    preset: str | None = None
+    upload: str | None = None
+    name: str = Field(description="The preset's name, or the name given to the picture when it was sent.")
+    thumbnail_url: str = Field(description="The preset's thumbnail, or a presigned GET of the picture.")
+
+
+class JobAsked(StylizeOptions):
+    """What a job asked for: the photo, the styles, and every option as the job uses it."""
+
+    model_config = ConfigDict(strict=False, frozen=False)
+
+    content: PictureOut
+    styles: list[StyleAsked]
+
+
 class JobOut(BaseModel):
     job_id: str
     status: Literal["queued", "running", "succeeded", "failed"]
@@ -161,5 +203,6 @@ class JobOut(BaseModel):
     progress: int = Field(ge=0, le=100)
     created_at: str
     updated_at: str
+    request: JobAsked = Field(description="What was asked for, with names and links to show it.")
     error: ErrorBody | None = None
     result: ResultOut | None = None

@@ -18,6 +18,7 @@ from stylemixer.jobs.model import (
     JobParams,
     JobStatus,
     StyleRef,
+    UploadExpiredError,
     UploadNotFoundError,
     UploadPurpose,
     check_job_id,
@@ -27,16 +28,19 @@ from stylemixer.jobs.model import (
 )
 from stylemixer.jobs.schemas import (
     ErrorBody,
+    JobAsked,
     JobOut,
     JobRequest,
+    PictureOut,
     PresetRef,
     ResultOut,
+    StyleAsked,
     StyleOut,
     StylesResponse,
     UploadRequest,
     UploadTicket,
 )
-from stylemixer.limits import MAX_UPLOAD_BYTES
+from stylemixer.limits import MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
 from stylemixer.options import OutputFormat
 from stylemixer.presets import PRESETS, get_preset
 
@@ -47,8 +51,13 @@ if TYPE_CHECKING:
 
 #: A presigned upload is good for this long (the page uses it at once).
 UPLOAD_URL_SECONDS = 10 * 60
-#: A result link is good for this long; every poll of the job hands out a fresh one.
+#: A result link (and a link to the pictures a job names) is good for this long; every poll of the
+#: job hands out a fresh one.
 RESULT_URL_SECONDS = 60 * 60
+#: New jobs may name an upload for this long after it was stored (see stylemixer.limits).
+UPLOAD_REUSE = timedelta(seconds=UPLOAD_REUSE_SECONDS)
+#: What an upload is called in a sentence, by purpose.
+_PICTURE_WORDS: dict[UploadPurpose, str] = {"content": "photo", "style": "style picture"}
 #: Jobs are forgotten (DynamoDB TTL) after this long.
 JOB_TTL = timedelta(days=7)
 #: Bytes read from the start of an upload to decide its type (text formats such as SVG need ~1 KB).
@@ -62,14 +71,21 @@ def list_styles(site_url: str | None) -> StylesResponse:
         >>> list_styles(None).styles[0].thumbnail_url
         '/presets/soft-pastel.jpg'
     """
-    base = site_url.rstrip("/") if site_url else ""
+    base = _site_base(site_url)
     return StylesResponse(
         styles=[StyleOut(id=p.id, name=p.name, thumbnail_url=f"{base}/{p.thumbnail}") for p in PRESETS]
     )
 
 
+def _site_base(site_url: str | None) -> str:
+    return site_url.rstrip("/") if site_url else ""
+
+
 def create_upload(store: BlobStore, request: UploadRequest, now: datetime) -> UploadTicket:
     """Sign a POST for one new upload key, with the declared size and type in its policy.
+
+    The ticket says until when new jobs may name the upload: counted from now, so never later than
+    the check of :func:`check_upload` allows (it counts from when the file was stored, after now).
 
     Example:
         >>> from stylemixer.aws.fakes import InMemoryBlobStore
@@ -90,6 +106,7 @@ def create_upload(store: BlobStore, request: UploadRequest, now: datetime) -> Up
         fields=post.fields,
         expires_at=iso(now + timedelta(seconds=UPLOAD_URL_SECONDS)),
         max_bytes=request.size,
+        usable_until=iso(now + UPLOAD_REUSE),
     )
 
 
@@ -97,6 +114,9 @@ def submit_job(
     store: BlobStore, repo: JobRepository, queue: JobQueue, request: JobRequest, now: datetime
 ) -> Job:
     """Check everything the request names, store the job as queued, and enqueue it.
+
+    A job may name uploads that earlier jobs named too (another try on the same photo), as long as
+    they were stored less than :data:`UPLOAD_REUSE` ago.
 
     Example:
         >>> import io; from PIL import Image
@@ -112,17 +132,17 @@ def submit_job(
     params = JobParams(
         content=request.content,
         styles=tuple(
-            StyleRef(preset=s.preset) if isinstance(s, PresetRef) else StyleRef(upload=s.upload)
+            StyleRef(preset=s.preset) if isinstance(s, PresetRef) else StyleRef(upload=s.upload, name=s.name)
             for s in request.styles
         ),
         options=request.options(),
     )
     n_presets = sum(1 for s in params.styles if s.preset is not None)
     params.options.validate(len(params.styles), n_presets=n_presets)
-    check_upload(store, "content", params.content)
+    check_upload(store, "content", params.content, now)
     for style in params.styles:
         if style.upload is not None:
-            check_upload(store, "style", style.upload)
+            check_upload(store, "style", style.upload, now)
 
     job = Job(
         job_id=new_id(),
@@ -141,8 +161,12 @@ def submit_job(
     return job
 
 
-def describe_job(store: BlobStore, repo: JobRepository, job_id: str, now: datetime) -> JobOut:
-    """The job as the API shows it, with fresh presigned links to a result.
+def describe_job(
+    store: BlobStore, repo: JobRepository, job_id: str, now: datetime, site_url: str | None = None
+) -> JobOut:
+    """The job as the API shows it: what was asked (with names, and fresh links to the pictures it
+    names, so a page opened from the job's link can show the photo, the styles and the legend of a
+    region map) and, once done, fresh presigned links to the result.
 
     Example:
         >>> from stylemixer.aws.fakes import InMemoryBlobStore, InMemoryJobRepository
@@ -162,6 +186,7 @@ def describe_job(store: BlobStore, repo: JobRepository, job_id: str, now: dateti
         progress=job.progress,
         created_at=iso(job.created_at),
         updated_at=iso(job.updated_at),
+        request=_asked(store, job, site_url),
     )
     if job.status is JobStatus.FAILED and job.error is not None:
         out.error = ErrorBody(code=job.error.code, message=job.error.message)
@@ -189,11 +214,49 @@ def describe_job(store: BlobStore, repo: JobRepository, job_id: str, now: dateti
     return out
 
 
-def check_upload(store: BlobStore, purpose: UploadPurpose, upload_id: str) -> ObjectInfo:
-    """Refuse an upload that is missing, of the other kind, too large, or not a picture by its bytes.
+def _asked(store: BlobStore, job: Job, site_url: str | None) -> JobAsked:
+    """What ``job`` asked for, as :class:`JobAsked`: presets by name and thumbnail, uploads by the
+    name they were given (else "Your picture", numbered when there are several) and a presigned GET
+    scoped like a result link (one hour, this one key, served with the type it was stored with)."""
+    params = job.params
+    short = job.job_id[:8]
+    several = sum(1 for s in params.styles if s.upload is not None) > 1
+    base = _site_base(site_url)
+    styles: list[StyleAsked] = []
+    number = 0
+    for ref in params.styles:
+        if ref.preset is not None:
+            preset = get_preset(ref.preset)
+            styles.append(
+                StyleAsked(preset=preset.id, name=preset.name, thumbnail_url=f"{base}/{preset.thumbnail}")
+            )
+            continue
+        number += 1
+        fallback = f"Your picture {number}" if several else "Your picture"
+        url = _upload_url(store, "style", str(ref.upload), f"stylemixer-{short}-style-{number}")
+        styles.append(StyleAsked(upload=ref.upload, name=ref.name or fallback, thumbnail_url=url))
+    content = PictureOut(
+        upload=params.content,
+        url=_upload_url(store, "content", params.content, f"stylemixer-{short}-photo"),
+    )
+    return JobAsked(**dict(params.options), content=content, styles=styles)
+
+
+def _upload_url(store: BlobStore, purpose: UploadPurpose, upload_id: str, filename: str) -> str:
+    """A short-lived link to a job's own upload, scoped like a result's link (that key only)."""
+    return store.presign_get(upload_key(purpose, upload_id), None, RESULT_URL_SECONDS, filename)
+
+
+def check_upload(
+    store: BlobStore, purpose: UploadPurpose, upload_id: str, now: datetime | None = None
+) -> ObjectInfo:
+    """Refuse an upload that is missing, of the other kind, stored too long ago to be used again
+    (with ``now``), too large, or not a picture by its bytes.
 
     The S3 POST policy already enforces size and type in AWS; the local stand-in does not, and a
-    file's declared type can lie, so the bytes decide.
+    file's declared type can lie, so the bytes decide. The bucket deletes uploads some time after
+    they are stored, and not at once when they are due, so their age is checked here: a job is
+    accepted only while its pictures are sure to be there when the worker reads them.
     """
     from stylemixer.images import check_format  # imported on first use: keeps the cold import light
 
@@ -210,6 +273,12 @@ def check_upload(store: BlobStore, purpose: UploadPurpose, upload_id: str) -> Ob
             message=f"There is no {purpose} upload {upload_id}: it was never completed or it expired."
         )
     info, first_bytes = peeked
+    if now is not None and info.last_modified is not None and now - info.last_modified > UPLOAD_REUSE:
+        hours = UPLOAD_REUSE_SECONDS // 3600
+        raise UploadExpiredError(
+            message=f"The {_PICTURE_WORDS[purpose]} was uploaded more than {hours} hours ago and is no "
+            "longer kept for new pictures; upload it again."
+        )
     if info.size > MAX_UPLOAD_BYTES:
         raise ImageTooLargeError(
             message=f"The {purpose} picture is {_megabytes(info.size)}; "

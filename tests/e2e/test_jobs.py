@@ -201,6 +201,19 @@ def test_a_regions_job_shows_the_result_and_its_region_map(page: Any, stack: Ser
     # And the legend names the colour of each style, in the order chosen
     assert page.locator("#regions-legend li").all_inner_texts() == ["s1.jpg", "s2.jpg"]
 
+    # When the job's link is opened in another browser, with nothing of the visit in hand
+    other = page.context.browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        elsewhere = other.new_page()
+        elsewhere.goto(page.url)
+        assert wait_for_outcome(elsewhere, JOB_TIMEOUT_MS) == "result", error_text(elsewhere)
+        # Then the region map has its legend and the result its before/after slider there too
+        assert elsewhere.locator("#regions-legend li").all_inner_texts() == ["s1.jpg", "s2.jpg"]
+        assert elsewhere.locator("#compare-range").is_visible()
+        assert elsewhere.locator("#before-image").evaluate("img => img.naturalWidth") == photo_size(photo)[0]
+    finally:
+        other.close()
+
 
 def test_a_damaged_photo_fails_the_job_with_a_sentence(page: Any, stack: ServedStack, tmp_path: Path) -> None:
     # Given a JPEG cut off part-way (the browser still previews what it has; the worker refuses it)
@@ -237,13 +250,21 @@ def test_a_job_resumes_after_a_reload(page: Any, stack: ServedStack) -> None:
     # When the person reloads the page before it ends
     page.reload()
 
-    # Then the same job is followed to its result, from the id in the address alone
+    # Then while it runs the panel shows what the job asked for, from the API's answer alone
+    page.wait_for_function("() => document.getElementById('asked-styles').textContent.trim() !== ''")
+    assert page.get_by_test_id("asked-styles").evaluate("el => el.textContent.trim()") == "Stained glass"
+    page.wait_for_function(
+        "() => document.getElementById('asked-photo').naturalWidth > 0", timeout=JOB_TIMEOUT_MS
+    )
+    assert natural_size(page, "asked-photo") == photo_size(photo)
+    # And the same job is followed to its result, from the id in the address alone
     assert page.url == job_url
     assert wait_for_outcome(page, JOB_TIMEOUT_MS) == "result", error_text(page)
     assert page.url == job_url
     assert_result_shown(page, photo)
-    # And with no original in hand after a reload, there is no before/after slider
-    assert page.locator("#compare-range").is_hidden()
+    # And the before/after slider is there, on the photo the API links to
+    assert page.locator("#compare-range").is_visible()
+    assert page.locator("#before-image").evaluate("img => img.naturalWidth") == photo_size(photo)[0]
     page.screenshot(path=str(ARTIFACTS / "resumed-result.png"), full_page=True)
 
     # And "Start again" clears the job from the address and shows the empty form

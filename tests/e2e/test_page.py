@@ -35,6 +35,8 @@ CONTRACT = (
     "regions-image",
     "download",
     "error",
+    "try-other",
+    "strip",
 )
 STATUS_CODE = re.compile(r"\b[45]\d\d\b")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -12,7 +12,7 @@ import pytest
 
 from stylemixer import resources
 from stylemixer.jobs.model import ID_PATTERN, new_id
-from stylemixer.limits import MAX_STYLES, MAX_UPLOAD_BYTES
+from stylemixer.limits import MAX_STYLES, MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
 from stylemixer.presets import PRESETS
 from tests.support import imagefiles as files
 from tests.support.aws import (
@@ -307,6 +307,75 @@ def test_upload_never_made_is_refused(aws: Stack) -> None:
         "POST", "/jobs", {"content": ticket.body["upload_id"], "styles": [{"preset": "tapestry"}]}
     )
     _assert_error(response, 404, "UploadNotFound")
+    assert aws.receive() == []
+
+
+def test_an_upload_is_named_again_by_a_later_job_until_its_window_ends(
+    aws: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.api import handler as api
+
+    # Given a photo uploaded as the page does, and a first job on it
+    content = upload_through_presigned_post(_photo_bytes())
+    first = call_api("POST", "/jobs", {"content": content, "styles": [{"preset": "tapestry"}]})
+    assert first.status == 202, first.body
+    # When another try names the same upload shortly before its window ends, and again after
+    stored = datetime.now(UTC)
+    for hours, status in ((UPLOAD_REUSE_SECONDS / 3600 - 0.1, 202), (UPLOAD_REUSE_SECONDS / 3600 + 0.1, 410)):
+        monkeypatch.setattr(api, "utcnow", lambda h=hours: stored + timedelta(hours=h))
+        response = call_api("POST", "/jobs", {"content": content, "styles": [{"preset": "grey-ink"}]})
+        # Then it is accepted within the window, and refused with a sentence after it
+        assert response.status == status, response.body
+    _assert_error(response, 410, "UploadExpired")
+    assert "upload it again" in response.body["error"]["message"]
+    assert len(aws.receive()) == 2
+
+
+def test_a_job_says_what_was_asked_with_names_and_a_link_to_the_photo(aws: Stack) -> None:
+    import requests
+
+    # Given a regions job of a preset and a picture sent with its file name
+    photo = _photo_bytes()
+    content = upload_through_presigned_post(photo)
+    style = upload_through_presigned_post(_photo_bytes(), purpose="style")
+    body = {
+        "content": content,
+        "styles": [{"preset": "tapestry"}, {"upload": style, "name": "harbour, 1899.jpg"}],
+        "mix": "regions",
+        "regions": 3,
+    }
+    job_id = call_api("POST", "/jobs", body).body["job_id"]
+    # When it is looked up
+    asked = call_api("GET", f"/jobs/{job_id}").body["request"]
+    # Then it names what was asked, every option included
+    assert asked["mix"] == "regions"
+    assert asked["regions"] == 3
+    assert asked["strength"] == 1.0
+    assert [(s.get("preset"), s.get("upload"), s["name"]) for s in asked["styles"]] == [
+        ("tapestry", None, "Tapestry"),
+        (None, style, "harbour, 1899.jpg"),
+    ]
+    assert asked["styles"][0]["thumbnail_url"] == "/presets/tapestry.jpg"
+    # And the photo can be seen through a presigned GET scoped like a result link
+    assert asked["content"]["upload"] == content
+    url = urlparse(asked["content"]["url"])
+    assert url.path.endswith(f"uploads/content/{content}")
+    assert int(parse_qs(url.query)["X-Amz-Expires"][0]) <= 3600
+    fetched = requests.get(asked["content"]["url"], timeout=30)
+    assert fetched.status_code == 200
+    assert fetched.content == photo
+    assert fetched.headers["Content-Type"] == "image/jpeg"
+    assert requests.get(asked["styles"][1]["thumbnail_url"], timeout=30).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "name", ["", "x" * 101, "line\nbreak", "tab\there", 42], ids=["empty", "101", "newline", "tab", "number"]
+)
+def test_a_style_picture_name_out_of_shape_is_a_422(aws: Stack, name: Any) -> None:
+    style = new_id()
+    aws.put_upload("style", style, _photo_bytes())
+    body = {"content": _content(aws), "styles": [{"upload": style, "name": name}]}
+    _assert_error(call_api("POST", "/jobs", body), 422, "ValidationError")
     assert aws.receive() == []
 
 

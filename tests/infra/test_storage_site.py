@@ -7,7 +7,9 @@ import json
 from typing import TYPE_CHECKING
 
 import pytest
+from stylemixer_cdk.config import StackConfig
 
+from stylemixer.limits import UPLOAD_REUSE_SECONDS
 from stylemixer.resources import RESULTS_PREFIX, UPLOADS_PREFIX
 from tests.support.cfn import render
 
@@ -67,6 +69,10 @@ def test_data_bucket_expires_uploads_after_a_day_and_results_after_a_week(synth:
     assert all(r["Status"] == "Enabled" for r in rules)
     # And unfinished multipart uploads do not linger either
     assert by_prefix[UPLOADS_PREFIX]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    # And an upload outlives the window in which new jobs may name it, by hours, even at the
+    # shortest lifetime a deployment may set (S3 deletes an object no sooner than its days are up)
+    shortest = StackConfig.model_fields["uploads_expire_days"].metadata[0].ge * 24 * 3600
+    assert shortest - UPLOAD_REUSE_SECONDS >= 3 * 3600
 
 
 def test_data_bucket_logs_access_to_the_log_bucket(synth: Synth) -> None:

@@ -7,9 +7,10 @@ asks for a retry (a crash), and a failed job leaves no result object.
 from __future__ import annotations
 
 import pytest
-from tests.support.catalogue import FILE_CASES, REQUEST_CASES, FileCase, RequestCase, Uploads
 
+from functions.api import handler as api
 from tests.support import imagefiles as files
+from tests.support.catalogue import FILE_CASES, REQUEST_CASES, FileCase, RequestCase, Uploads
 from tests.support.aws import (
     ApiResponse,
     FakeEngine,
@@ -68,13 +69,18 @@ def test_hostile_file(aws: Stack, fake_engine: FakeEngine, case: FileCase) -> No
 
 
 @pytest.mark.parametrize("case", REQUEST_CASES, ids=[c.name for c in REQUEST_CASES])
-def test_hostile_request(aws: Stack, fake_engine: FakeEngine, case: RequestCase) -> None:
+def test_hostile_request(
+    aws: Stack, fake_engine: FakeEngine, case: RequestCase, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given a real content photo and a real style picture, uploaded as the page does
     uploads = Uploads(
         content=upload_through_presigned_post(_photo()),
         style=upload_through_presigned_post(_photo(), purpose="style"),
     )
-    # When the request is sent
+    if case.later:
+        uploaded = api.utcnow()
+        monkeypatch.setattr(api, "utcnow", lambda: uploaded + case.later)
+    # When the request is sent (as long after the uploads as the case says)
     response = _send(case, uploads)
     # Then it gets its catalogued outcome, never a 5xx
     assert_outcome(aws, response, case.expected)

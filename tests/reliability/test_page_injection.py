@@ -137,3 +137,54 @@ def test_html_in_a_job_error_and_a_style_name_shows_as_literal_text(stack: Serve
     problems = in_browser(steps, "test_html_injection.png")
     assert problems.errors == []
     assert problems.csp == []
+
+
+@pytest.mark.e2e
+def test_html_in_the_names_a_job_asked_for_shows_as_literal_text(stack: ServedStack) -> None:
+    picture = "/presets/tapestry.jpg"
+
+    def steps(page: Any) -> None:
+        # Given a finished regions job whose answer names its two styles with HTML
+        def job(route: Any) -> None:
+            _json(
+                route,
+                {
+                    "job_id": JOB_ID,
+                    "status": "succeeded",
+                    "stage": "done",
+                    "progress": 100,
+                    "created_at": "2026-01-01T00:00:00.000Z",
+                    "updated_at": "2026-01-01T00:00:01.000Z",
+                    "request": {
+                        "content": {"upload": JOB_ID, "url": picture},
+                        "styles": [
+                            {"preset": "tapestry", "name": ATTACK, "thumbnail_url": picture},
+                            {"upload": JOB_ID, "name": f"{ATTACK}.jpg", "thumbnail_url": picture},
+                        ],
+                        "mix": "regions",
+                    },
+                    "result": {
+                        "url": picture,
+                        "width": 256,
+                        "height": 256,
+                        "format": "jpeg",
+                        "regions_url": picture,
+                        "expires_at": "2026-01-01T01:00:00.000Z",
+                    },
+                },
+            )
+
+        page.route(f"**/api/jobs/{JOB_ID}", job)
+        # When the page shows that job from its link (the legend, the panel of what it asked, the strip)
+        page.goto(f"{stack.url}?job={JOB_ID}")
+        page.wait_for_selector("#result-panel:not([hidden])")
+        page.wait_for_selector("[data-testid=strip-item]")
+        # Then the names are shown as the characters they are made of, and nothing came of them
+        assert page.locator("#regions-legend li").all_inner_texts() == [ATTACK, f"{ATTACK}.jpg"]
+        assert ATTACK in page.get_by_test_id("asked-styles").evaluate("el => el.textContent")
+        assert ATTACK in (page.get_by_test_id("strip-view").get_attribute("aria-label") or "")
+        assert _injected(page) == {"ran": False, "images": 0, "bold": 0}
+
+    problems = in_browser(steps, "test_html_injection_names.png")
+    assert problems.errors == []
+    assert problems.csp == []

@@ -105,7 +105,7 @@ def test_ids_handed_out_by_the_api_never_repeat_or_follow_each_other() -> None:
     assert min(b - a for a, b in itertools.pairwise(numbers)) > 2**64
 
 
-# -- what a job reveals: its own result, never an upload ------------------------------------------
+# -- what a job reveals: its own result and its own pictures, nothing of another job -------------
 
 
 def _run_job(aws: Stack, fmt: str = "png") -> tuple[str, str, dict[str, Any]]:
@@ -117,20 +117,39 @@ def _run_job(aws: Stack, fmt: str = "png") -> tuple[str, str, dict[str, Any]]:
     return upload_id, job_id, call_api("GET", f"/jobs/{job_id}").body
 
 
-def test_a_job_shows_its_own_result_and_no_upload(aws: Stack, fake_engine: FakeEngine) -> None:
+def test_a_job_shows_its_own_pictures_and_nothing_of_another(aws: Stack, fake_engine: FakeEngine) -> None:
     # Given two finished jobs of two clients
     upload_a, job_a, body_a = _run_job(aws)
     upload_b, job_b, body_b = _run_job(aws)
-    # Then each job's answer links only its own result, and names no upload at all
-    for upload_id, job_id, body, other in (
-        (upload_a, job_a, body_a, job_b),
-        (upload_b, job_b, body_b, job_a),
+    # Then each job's answer names only its own photo and result, never the other job's
+    for upload_id, job_id, body, other_upload, other_job in (
+        (upload_a, job_a, body_a, upload_b, job_b),
+        (upload_b, job_b, body_b, upload_a, job_a),
     ):
         text = json.dumps(body)
-        assert "uploads/" not in text
-        assert upload_id not in text
-        assert other not in text
+        assert other_upload not in text
+        assert other_job not in text
         assert urlparse(body["result"]["url"]).path.endswith(f"/results/{job_id}.png")
+        # And its photo's link is a GET of exactly that upload's key, for at most an hour
+        photo = body["request"]["content"]
+        assert photo["upload"] == upload_id
+        assert urlparse(photo["url"]).path.endswith(f"/uploads/content/{upload_id}")
+        query = parse_qs(urlparse(photo["url"]).query)
+        assert int(query["X-Amz-Expires"][0]) <= 3600
+        assert query["response-content-disposition"][0].startswith("inline; filename=")
+        # (uploads are held to a picture type by their POST policy and checked by their bytes
+        # before any job names them, so the link serves the type they were stored with)
+        assert requests.get(photo["url"], timeout=10).headers["Content-Type"] == "image/jpeg"
+        links = [v for v in _strings(body) if v.startswith("http")]
+        assert len(links) == 2, links  # the photo and the result; a preset's thumbnail is the site's
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return [value] if isinstance(value, str) else []
 
 
 @pytest.mark.parametrize(("fmt", "content_type"), [("png", "image/png"), ("jpeg", "image/jpeg")])

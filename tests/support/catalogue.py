@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from stylemixer.limits import MAX_UPLOAD_BYTES
+from stylemixer.limits import MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
 from tests.support import imagefiles as files
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class FileCase:
 
 @dataclass(frozen=True)
 class RequestCase:
-    """One HTTP request to the API, built from real uploads."""
+    """One HTTP request to the API, built from real uploads, sent ``later`` after they were made."""
 
     name: str
     expected: str
@@ -62,6 +63,7 @@ class RequestCase:
     body: Callable[[Uploads], Any] | None = None
     raw: Callable[[Uploads], str] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    later: timedelta = timedelta(0)
     test: str = REQUESTS_TEST
 
 
@@ -218,6 +220,29 @@ REQUEST_CASES: list[RequestCase] = [
         "POST",
         "/jobs",
         lambda u: {"content": NOBODY, "styles": [{"preset": "tapestry"}]},
+    ),
+    RequestCase(
+        "job naming a photo uploaded 21 hours before (another try, too late)",
+        "api:410:UploadExpired",
+        "POST",
+        "/jobs",
+        _job,
+        later=timedelta(seconds=UPLOAD_REUSE_SECONDS + 3600),
+    ),
+    RequestCase(
+        "job naming a style picture uploaded 21 hours before",
+        "api:410:UploadExpired",
+        "POST",
+        "/jobs",
+        lambda u: {"content": u.content, "styles": [{"upload": u.style}]},
+        later=timedelta(seconds=UPLOAD_REUSE_SECONDS + 3600),
+    ),
+    RequestCase(
+        "style picture named with a control character",
+        "api:422:ValidationError",
+        "POST",
+        "/jobs",
+        lambda u: {"content": u.content, "styles": [{"upload": u.style, "name": "a\u0007b.jpg"}]},
     ),
     RequestCase(
         "style upload used as the content",

@@ -7,6 +7,7 @@ that have no test id), so these steps also pin that contract.
 from __future__ import annotations
 
 import io
+import urllib.parse
 import urllib.request
 from typing import TYPE_CHECKING, Any
 
@@ -98,3 +99,45 @@ def horizontal_overflow(page: Any) -> int:
 
 def error_text(page: Any) -> str:
     return page.get_by_test_id("error").inner_text().strip()
+
+
+class PostLog:
+    """The POSTs a page makes, sorted by where they go: the API's uploads and jobs, and storage.
+
+    A picture sent is one ``POST /uploads`` (the presigned POST asked for) and one POST to storage
+    (the file itself); a job is one ``POST /jobs``.
+    """
+
+    def __init__(self, page: Any, stack: ServedStack) -> None:
+        self.site = stack.url
+        self.uploads: list[str] = []
+        self.storage: list[str] = []
+        self.jobs: list[str] = []
+        page.on("request", self._seen)
+
+    def _seen(self, request: Any) -> None:
+        if request.method != "POST":
+            return
+        path = urllib.parse.urlparse(request.url).path
+        if not request.url.startswith(self.site):
+            self.storage.append(request.url)
+        elif path.endswith("/api/uploads"):
+            self.uploads.append(request.url)
+        elif path.endswith("/api/jobs"):
+            self.jobs.append(request.url)
+
+    def counts(self) -> tuple[int, int, int]:
+        """(POST /uploads, POSTs to storage, POST /jobs) so far."""
+        return len(self.uploads), len(self.storage), len(self.jobs)
+
+
+def try_other_styles(page: Any) -> None:
+    """Press "Try other styles" on a result and wait for the form."""
+    page.get_by_test_id("try-other").click()
+    page.wait_for_selector("#job-form:not([hidden])")
+
+
+def job_in_address(page: Any) -> str:
+    """The job id of ``?job=`` in the page's address."""
+    (job_id,) = urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)["job"]
+    return job_id

@@ -51,7 +51,7 @@ def test_stylize_a_real_photo_with_a_preset_and_report_json(tmp_path: Path) -> N
         assert report["size"] == {"width": img.width, "height": img.height}
     assert report["styles"] == ["swirling-night"]
     assert report["output"] == str(out)
-    assert report["seconds"] > 0
+    assert report["seconds"] > report["stylize_seconds"] > 0
     assert "stylize" in proc.stderr  # the progress bar went to stderr
 
 
@@ -68,6 +68,85 @@ def test_blend_of_two_custom_styles_with_weights(tmp_path: Path) -> None:
     with Image.open(out) as img:
         assert img.format == "PNG"
         assert max(img.size) == 256
+
+
+@pytest.mark.usefixtures("weights_path")
+def test_a_batch_paints_every_good_photo_and_reports_the_bad_one_in_one_line(tmp_path: Path) -> None:
+    # Given three real photos with a text file posing as a photo among them
+    bad = tmp_path / "notes.jpg"
+    bad.write_text("these are my holiday notes, not a photo")
+    good = [testdata_path("photos", name) for name in ("cornell.jpg", "sailboat.jpg", "chicago.jpg")]
+    photos = [good[0], bad, *good[1:]]
+    out = tmp_path / "painted"
+    # When one run paints them all into a folder, reporting JSON lines
+    proc = run_cli(
+        "stylize", *map(str, photos), "-o", f"{out}/", "--style", "tapestry", "--max-size", "160", "--json"
+    )
+    # Then it exits 2 because one failed, and says so in exactly one line naming that file
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    refusals = [line for line in proc.stderr.splitlines() if line.startswith("stylemixer:")]
+    assert len(refusals) == 1, proc.stderr
+    assert str(bad) in refusals[0]
+    assert "not a picture" in refusals[0]
+    # And every other photo is written, at the size asked, with per-file progress on stderr
+    assert sorted(p.name for p in out.iterdir()) == ["chicago.jpg", "cornell.jpg", "sailboat.jpg"]
+    for photo in good:
+        with Image.open(out / photo.name) as img:
+            assert img.format == "JPEG"
+            assert max(img.size) == 160
+    assert "[1/4] cornell.jpg" in proc.stderr
+    assert "[4/4] chicago.jpg" in proc.stderr
+    assert "painted 3 of 4 photos" in proc.stderr
+    # And stdout holds one JSON object per photo, in order, the bad one with its code
+    reports = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["input"] for r in reports] == list(map(str, photos))
+    assert reports[1]["output"] is None
+    assert reports[1]["error"]["code"] == "NotAnImage"
+    assert all(r["output"] == str(out / Path(r["input"]).name) for r in reports if r is not reports[1])
+    assert all(0 < r["stylize_seconds"] <= r["seconds"] for r in reports if r is not reports[1])
+
+
+@pytest.mark.usefixtures("weights_path")
+def test_one_photo_into_a_folder_is_named_after_it(tmp_path: Path) -> None:
+    photo = testdata_path("photos", "sailboat.jpg")
+    proc = run_cli(
+        "stylize",
+        str(photo),
+        "-o",
+        f"{tmp_path}/",
+        "--style",
+        "tapestry",
+        "--max-size",
+        "96",
+        "--format",
+        "png",
+    )
+    assert proc.returncode == 0, proc.stderr
+    with Image.open(tmp_path / "sailboat.png") as img:
+        assert (img.format, max(img.size)) == ("PNG", 96)
+
+
+def test_a_batch_refuses_results_that_would_clash_before_painting(tmp_path: Path) -> None:
+    # Given two photos of one name in two folders, and a copy of a photo in the output folder
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "x.jpg").write_bytes(testdata_path("photos", "sailboat.jpg").read_bytes())
+    a, b = tmp_path / "a" / "x.jpg", tmp_path / "b" / "x.jpg"
+    # When both would be written to one file, Then nothing is painted and one line says why
+    proc = run_cli("stylize", str(a), str(b), "-o", str(tmp_path / "out"), "--style", "tapestry")
+    assert_refused(proc, "would both be written")
+    assert not (tmp_path / "out").exists()
+    # And a result that would overwrite its own photo is refused the same way
+    proc = run_cli(
+        "stylize", str(a), str(tmp_path / "b" / "x.jpg"), "-o", str(tmp_path / "a"), "--style", "grey-ink"
+    )
+    assert_refused(proc)
+    assert a.read_bytes() == testdata_path("photos", "sailboat.jpg").read_bytes()
+    # And an output that is a file cannot take several photos
+    note = tmp_path / "note.txt"
+    note.write_text("x")
+    assert_refused(run_cli("stylize", str(a), str(b), "-o", str(note), "--style", "tapestry"), "is a file")
 
 
 def test_not_an_image_is_refused_in_one_line(tmp_path: Path) -> None:

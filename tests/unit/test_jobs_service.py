@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from stylemixer.aws.fakes import InMemoryBlobStore, InMemoryJobQueue, InMemoryJobRepository
 from stylemixer.errors import StyleMixerError
 from stylemixer.jobs import service
-from stylemixer.jobs.model import JobStatus, new_id, upload_key, utcnow
+from stylemixer.jobs.model import JobStatus, iso, new_id, upload_key, utcnow
 from stylemixer.jobs.ports import TransientError
 from stylemixer.jobs.schemas import JobRequest, PresetRef, UploadRef, UploadRequest
-from stylemixer.limits import MAX_UPLOAD_BYTES
+from stylemixer.limits import MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
+from stylemixer.options import StylizeOptions
 from tests.support.paths import testdata_path
 
 
@@ -115,3 +118,98 @@ def test_a_succeeded_job_shows_fresh_short_lived_links(
     assert out.result.regions_url is not None
     assert "type=image/png" in out.result.regions_url
     assert service.RESULT_URL_SECONDS <= 3600
+
+
+def _style(store: InMemoryBlobStore) -> str:
+    upload_id = new_id()
+    store.write(
+        upload_key("style", upload_id), testdata_path("styles", "la_muse.jpg").read_bytes(), "image/jpeg"
+    )
+    return upload_id
+
+
+def test_an_upload_says_until_when_new_jobs_may_name_it(store: InMemoryBlobStore) -> None:
+    # Given a moment, When an upload is signed then
+    now = utcnow()
+    ticket = service.create_upload(
+        store, UploadRequest(purpose="content", content_type="image/jpeg", size=999), now
+    )
+    # Then it may be named by jobs for the reuse window, counted from the signing
+    assert ticket.usable_until == iso(now + timedelta(seconds=UPLOAD_REUSE_SECONDS))
+    # And that window ends well before the bucket deletes uploads (a day at the least)
+    assert UPLOAD_REUSE_SECONDS <= 24 * 3600 - 3 * 3600
+
+
+def test_one_upload_serves_several_jobs(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, queue: InMemoryJobQueue
+) -> None:
+    # Given one content upload
+    content = _content(store)
+    # When two jobs name it, with other styles
+    first = service.submit_job(
+        store, repo, queue, JobRequest(content=content, styles=[PresetRef(preset="tapestry")]), utcnow()
+    )
+    second = service.submit_job(
+        store, repo, queue, JobRequest(content=content, styles=[PresetRef(preset="grey-ink")]), utcnow()
+    )
+    # Then both are queued with the same photo
+    assert queue.sent == [first.job_id, second.job_id]
+    assert first.params.content == second.params.content == content
+
+
+@pytest.mark.parametrize("purpose", ["content", "style"])
+@pytest.mark.parametrize("age", [UPLOAD_REUSE_SECONDS - 60, UPLOAD_REUSE_SECONDS + 60], ids=["at", "past"])
+def test_an_upload_is_named_again_until_its_reuse_window_ends(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, queue: InMemoryJobQueue, purpose: str, age: int
+) -> None:
+    # Given a photo and a style picture, one of them stored `age` seconds ago
+    content, style = _content(store), _style(store)
+    aged = upload_key(purpose, content if purpose == "content" else style)  # type: ignore[arg-type]
+    now = utcnow()
+    store.stored_at[aged] = now - timedelta(seconds=age)
+    request = JobRequest(content=content, styles=[UploadRef(upload=style)])
+    # When a job names both
+    if age < UPLOAD_REUSE_SECONDS:
+        assert service.submit_job(store, repo, queue, request, now).status is JobStatus.QUEUED
+        return
+    with pytest.raises(StyleMixerError) as refused:
+        service.submit_job(store, repo, queue, request, now)
+    # Then past the window it is a 410 that says to upload again, and nothing is stored or queued
+    assert (refused.value.code, refused.value.status) == ("UploadExpired", 410)
+    word = "photo" if purpose == "content" else "style picture"
+    assert refused.value.message.startswith(f"The {word} was uploaded more than 20 hours ago")
+    assert "upload it again" in refused.value.message
+    assert (repo.jobs, queue.sent) == ({}, [])
+
+
+def test_a_job_shows_what_was_asked_with_names_and_links(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, queue: InMemoryJobQueue
+) -> None:
+    # Given a regions job of a preset and two pictures, one sent with its file name
+    content, named, unnamed = _content(store), _style(store), _style(store)
+    request = JobRequest(
+        content=content,
+        styles=[
+            PresetRef(preset="tapestry"),
+            UploadRef(upload=named, name="la_muse.jpg"),
+            UploadRef(upload=unnamed),
+        ],
+        mix="regions",
+        strength=0.75,
+    )
+    job = service.submit_job(store, repo, queue, request, utcnow())
+    # When it is described, on a site with a known address
+    asked = service.describe_job(store, repo, job.job_id, utcnow(), "https://site.example/").request
+    # Then the photo comes back with its upload id and a short-lived link to see it
+    assert asked.content.upload == content
+    assert asked.content.url.startswith(f"memory://bucket/uploads/content/{content}?type=stored")
+    assert f"expires={service.RESULT_URL_SECONDS}" in asked.content.url
+    # And each style with a name and a picture: the preset's, the name given, a numbered default
+    preset, first, second = asked.styles
+    assert (preset.preset, preset.name) == ("tapestry", "Tapestry")
+    assert preset.thumbnail_url == "https://site.example/presets/tapestry.jpg"
+    assert (first.upload, first.name, second.name) == (named, "la_muse.jpg", "Your picture 2")
+    assert first.thumbnail_url.startswith(f"memory://bucket/uploads/style/{named}?type=stored")
+    # And every option as the job uses it
+    assert (asked.mix, asked.strength, asked.weights, asked.format) == ("regions", 0.75, None, "jpeg")
+    assert set(StylizeOptions.model_fields) <= set(asked.model_dump())
