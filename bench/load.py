@@ -35,17 +35,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `python bench/load.py` as well as `python -m bench.load`
-    sys.path.insert(0, str(ROOT))
+import requests
 
-import requests  # noqa: E402
+from bench import ROOT, TESTDATA
+from stylemixer import resources
+from stylemixer.page import site_config
+from stylemixer.presets import PRESETS
 
-from stylemixer import resources  # noqa: E402
-from stylemixer.page import site_config  # noqa: E402
-from stylemixer.presets import PRESETS  # noqa: E402
-
-PHOTOS = ROOT.parent / "shared" / "testdata" / "photos"
+PHOTOS = TESTDATA / "photos"
 RESULTS = ROOT / "bench" / "load_results.json"
 LOG = ROOT / "artifacts" / "load" / "serve.log"
 #: Goals from the reliability issue.

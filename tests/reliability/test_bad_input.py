@@ -10,7 +10,6 @@ import pytest
 
 from functions.api import handler as api
 from tests.support import imagefiles as files
-from tests.support.catalogue import FILE_CASES, REQUEST_CASES, FileCase, RequestCase, Uploads
 from tests.support.aws import (
     ApiResponse,
     FakeEngine,
@@ -21,6 +20,7 @@ from tests.support.aws import (
     invoke_api,
     upload_through_presigned_post,
 )
+from tests.support.catalogue import FILE_CASES, REQUEST_CASES, FileCase, RequestCase, Uploads
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
