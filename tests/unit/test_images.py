@@ -11,7 +11,7 @@ import os
 import stat
 import time
 import warnings
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -36,6 +36,9 @@ from stylemixer.images import (
 from stylemixer.limits import MAX_PIXELS, MAX_SIDE, MAX_UPLOAD_BYTES, MIN_SIDE
 from tests.support import imagefiles as files
 from tests.support.paths import testdata_path
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def pixels(img: Image.Image) -> np.ndarray:
