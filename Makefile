@@ -57,8 +57,9 @@ format: $(STAMPS)/venv
 test: setup $(STAMPS)/chromium lint
 	$(BIN)/pytest
 
+# The unit and functional tests, and the examples in the package's docstrings.
 unit: setup
-	$(BIN)/pytest tests/unit tests/functional
+	$(BIN)/pytest tests/unit tests/functional stylemixer functions
 
 e2e: setup $(STAMPS)/chromium
 	$(BIN)/pytest -m e2e tests/e2e

@@ -57,7 +57,8 @@ def count_failure(stage: str, reason: str) -> None:
     their two dimensions).
 
     Example:
-        >>> count_failure("prod", "ProcessingFailed")
+        >>> count_failure("prod", "ProcessingFailed")  # one EMF line on standard output
+        {"_aws":...,"stage":"prod","reason":"ProcessingFailed","JobsFailed":[1.0]}
     """
     with single_metric(
         name="JobsFailed",

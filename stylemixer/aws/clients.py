@@ -38,7 +38,9 @@ def build_adapters(
     ends inside the function's own timeout). ``session`` defaults to one that reads the credentials
     Lambda gives the function's role; the local stack passes each function its own role's.
 
-    Example:
+    Example (with the handlers' environment):
+        >>> from stylemixer.resources import WORKER_CLIENT_TIMEOUTS
+        >>> from stylemixer.settings import Settings
         >>> adapters = build_adapters(Settings.from_env(), timeouts=WORKER_CLIENT_TIMEOUTS)
         >>> adapters.repo.get("0" * 32) is None
         True

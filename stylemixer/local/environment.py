@@ -66,8 +66,11 @@ def handler_environment(
     must be the one the jobs queue was created with (the worker's copy of it).
 
     Example:
-        >>> handler_environment(resources, "http://127.0.0.1:8000/")["STYLEMIXER_BUCKET"]
+        >>> from stylemixer.local.aws import create_resources, start_moto
+        >>> server, endpoint = start_moto()
+        >>> handler_environment(create_resources(endpoint), "http://127.0.0.1:8000/")["STYLEMIXER_BUCKET"]
         'stylemixer-data'
+        >>> server.stop()
     """
     origin = site_url.rstrip("/")
     return {

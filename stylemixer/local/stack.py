@@ -66,9 +66,9 @@ WORKER_NICE = 19
 def load_handler(dotted: str) -> Callable[[dict[str, Any], Any], Any]:
     """Import ``package.module.function`` as Lambda does with a handler setting.
 
-    Example:
-        >>> load_handler("functions.api.handler.handler")  # doctest: +SKIP
-        <function handler ...>
+    Example (with the handlers' environment set):
+        >>> load_handler("functions.api.handler.handler")
+        <function handler at 0x...>
     """
     module_name, _, attribute = dotted.rpartition(".")
     return getattr(importlib.import_module(module_name), attribute)
@@ -81,7 +81,7 @@ def load_function(dotted: str, session: Session) -> Callable[[dict[str, Any], An
     from its ``session``; three functions in one process share one environment, so each module is
     given its own role's session rather than the environment's credentials.
 
-    Example:
+    Example (not run by the test suite: the functional tests' handlers would be signed anew):
         >>> load_function("functions.api.handler.handler", roles[Function.API].session())  # doctest: +SKIP
     """
     module_name, _, attribute = dotted.rpartition(".")
@@ -108,8 +108,9 @@ class LocalStack:
     (:attr:`operator`) to inspect and change the embedded AWS with. The process environment is
     changed for good: the handlers read it at import.
 
-    Example:
-        >>> with LocalStack(port=0) as stack:
+    Example (not run by the test suite: the stack changes this process's environment for good;
+    :func:`stylemixer.local.process.served_stack` runs it in a process of its own, with an example):
+        >>> with LocalStack(port=0) as stack:  # doctest: +SKIP
         ...     urllib.request.urlopen(stack.url + "api/health").status
         200
     """
@@ -271,7 +272,7 @@ class LocalStack:
 def run(host: str = "127.0.0.1", port: int = 8000) -> None:
     """``stylemixer serve``: start the stack, print one line, serve until Ctrl-C or SIGTERM.
 
-    Example:
+    Example (not run by the test suite: it serves until stopped):
         >>> run("127.0.0.1", 8000)  # doctest: +SKIP
         StyleMixer is running at http://127.0.0.1:8000/
     """

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from stylemixer import resources
-from tests.support.environment import ACCOUNT, DLQ_URL, HANDLER_ENV, QUEUE_URL, REGION
+from tests.support.environment import ACCOUNT, DLQ_URL, HANDLER_ENV, QUEUE_URL, REGION, create_stack_resources
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -145,28 +145,7 @@ def aws_session() -> Any:
     with mock_aws():
         import boto3
 
-        boto3.client("s3", region_name=REGION).create_bucket(
-            Bucket=resources.DATA_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
-        )
-        boto3.client("dynamodb", region_name=REGION).create_table(
-            TableName=resources.JOBS_TABLE,
-            KeySchema=[{"AttributeName": resources.TABLE_PARTITION_KEY, "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": resources.TABLE_PARTITION_KEY, "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        sqs = boto3.client("sqs", region_name=REGION)
-        sqs.create_queue(QueueName=resources.JOBS_DLQ)
-        sqs.create_queue(
-            QueueName=resources.JOBS_QUEUE,
-            Attributes={
-                "RedrivePolicy": json.dumps(
-                    {
-                        "deadLetterTargetArn": ARNS[Target.DEAD_LETTER_QUEUE],
-                        "maxReceiveCount": resources.MAX_RECEIVE_COUNT,
-                    }
-                )
-            },
-        )
+        create_stack_resources()
         iam = boto3.client("iam", region_name=REGION)
         roles = create_roles(iam, boto3.client("sts", region_name=REGION), ARNS)
         operator = create_operator(iam)

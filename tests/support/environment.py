@@ -6,6 +6,7 @@ test process (for the handlers called in-process), the tests of cold starts pass
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -62,3 +63,26 @@ def run_python(
         timeout=timeout,
         check=check,
     )
+
+
+def create_stack_resources() -> None:
+    """The stack's bucket, jobs table, jobs queue and dead-letter queue (its redrive policy included),
+    in moto's in-process AWS: call it inside ``moto.mock_aws()``, with :data:`HANDLER_ENV` applied."""
+    import boto3
+
+    boto3.client("s3").create_bucket(
+        Bucket=resources.DATA_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    boto3.client("dynamodb").create_table(
+        TableName=resources.JOBS_TABLE,
+        KeySchema=[{"AttributeName": resources.TABLE_PARTITION_KEY, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": resources.TABLE_PARTITION_KEY, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    sqs = boto3.client("sqs")
+    sqs.create_queue(QueueName=resources.JOBS_DLQ)
+    redrive = {
+        "deadLetterTargetArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{resources.JOBS_DLQ}",
+        "maxReceiveCount": resources.MAX_RECEIVE_COUNT,
+    }
+    sqs.create_queue(QueueName=resources.JOBS_QUEUE, Attributes={"RedrivePolicy": json.dumps(redrive)})

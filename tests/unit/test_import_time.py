@@ -56,6 +56,7 @@ _DRIVE_EVERY_ROUTE = textwrap.dedent(
     import functions.api.handler as api
     from stylemixer import resources
     from stylemixer.local.context import LambdaContext
+    from tests.support.environment import create_stack_resources
 
     template = json.loads(Path("tests/events/apigw_http_v2.json").read_text())
 
@@ -73,16 +74,8 @@ _DRIVE_EVERY_ROUTE = textwrap.dedent(
     with mock_aws():
         import boto3
 
+        create_stack_resources()
         s3 = boto3.client("s3")
-        s3.create_bucket(Bucket=resources.DATA_BUCKET,
-                         CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-        boto3.client("dynamodb").create_table(
-            TableName=resources.JOBS_TABLE,
-            KeySchema=[{"AttributeName": "job_id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "job_id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        boto3.client("sqs").create_queue(QueueName=resources.JOBS_QUEUE)
         statuses["health"] = call("GET", "/health")[0]
         statuses["styles"] = call("GET", "/styles")[0]
         statuses["openapi"] = call("GET", "/openapi.json")[0]
