@@ -248,11 +248,13 @@ def run_load(
     poll: float = POLL_SECONDS,
     max_size: int = 256,
     operator_keys: tuple[str, str] | None = None,
+    photos: list[bytes] | None = None,
 ) -> dict[str, Any]:
     """Run the load against ``api`` (``http://127.0.0.1:PORT/api``) and return the report.
 
     ``operator_keys`` (printed by ``stylemixer serve``) let the report count what the embedded AWS
-    holds (attempts, result objects); without them that part is left out.
+    holds (attempts, result objects); without them that part is left out. ``photos`` (JPEG bytes)
+    default to the real test photos (:func:`pictures`).
 
     Example:
         >>> run_load("http://127.0.0.1:8000/api", jobs=10, clients=3, timeout=120, operator_keys=keys)["done"]
@@ -261,7 +263,7 @@ def run_load(
     check_loopback(api)
     if not (0 < jobs <= MAX_JOBS and 0 < clients <= MAX_CLIENTS and 0 < timeout <= MAX_TIMEOUT_SECONDS):
         raise SystemExit(f"bounds: 1..{MAX_JOBS} jobs, 1..{MAX_CLIENTS} clients, 1..{MAX_TIMEOUT_SECONDS} s")
-    photos = pictures()
+    photos = photos or pictures()
     # One job first, not counted: the API's and the worker's cold starts (imports, weights) are not
     # what the run measures.
     warm = JobRecord()

@@ -23,7 +23,7 @@ from tests.support.aws import (
     upload_through_presigned_post,
 )
 from tests.support.environment import SITE_ORIGIN
-from tests.support.paths import testdata_path
+from tests.support.pictures import sample_jpeg
 
 pytestmark = [
     pytest.mark.usefixtures("aws"),
@@ -34,7 +34,7 @@ PNG_HEAD = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
 
 
 def _photo_bytes() -> bytes:
-    return testdata_path("photos", "sailboat.jpg").read_bytes()
+    return sample_jpeg("chelsea")
 
 
 def _content(aws: Stack, data: bytes | None = None) -> str:

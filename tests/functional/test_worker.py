@@ -20,7 +20,6 @@ from tests.support.aws import (
     FakeEngine,
     Stack,
     call_api,
-    jpeg_bytes,
     lambda_context,
     on_receive,
     raw_sqs_event,
@@ -29,13 +28,13 @@ from tests.support.aws import (
     upload_through_presigned_post,
 )
 from tests.support.environment import DLQ_URL, QUEUE_URL
-from tests.support.paths import testdata_path
+from tests.support.pictures import sample_jpeg
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
 
 def _photo(max_side: int = 320) -> bytes:
-    return jpeg_bytes(testdata_path("photos", "golden_gate.jpg"), max_side)
+    return sample_jpeg("astronaut", max_side)
 
 
 def _submit(aws: Stack, data: bytes | None = None, **options: Any) -> str:

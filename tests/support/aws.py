@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import io
 import json
 import os
 import time
@@ -274,20 +273,6 @@ def raw_sqs_event(body: str, receive_count: int = 1, message_id: str = "m-1") ->
     record["messageId"] = message_id
     record["attributes"]["ApproximateReceiveCount"] = str(receive_count)
     return event
-
-
-def jpeg_bytes(path: Path, max_side: int | None = None) -> bytes:
-    """A real photo's bytes, optionally made smaller first (keeps the fake-engine tests quick)."""
-    if max_side is None:
-        return path.read_bytes()
-    from PIL import Image
-
-    with Image.open(path) as opened:
-        img = opened.convert("RGB")
-    img.thumbnail((max_side, max_side))
-    out = io.BytesIO()
-    img.save(out, format="JPEG", quality=90)
-    return out.getvalue()
 
 
 def upload_through_presigned_post(

@@ -16,7 +16,7 @@ import sys
 import textwrap
 
 from tests.support.environment import HANDLER_ENV, run_python
-from tests.support.paths import testdata_path
+from tests.support.pictures import sample_photo_file
 
 #: Packages besides the standard library and our own that ``import functions.api.handler`` may load.
 API_COLD_PACKAGES = frozenset(
@@ -112,7 +112,7 @@ def _run(script: str, *args: str) -> dict[str, object]:
 
 def test_api_never_imports_torch_on_any_route() -> None:
     # Given a fresh interpreter that imports the API handler and drives every route
-    photo = testdata_path("photos", "sailboat.jpg")
+    photo = sample_photo_file("chelsea")
     # When
     report = _run(_DRIVE_EVERY_ROUTE, str(photo))
     # Then every route answered as expected, and torch was never imported

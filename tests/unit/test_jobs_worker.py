@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from datetime import timedelta
 from typing import Any
 
@@ -23,7 +22,7 @@ from stylemixer.jobs.worker import (
 )
 from stylemixer.options import StylizeOptions
 from stylemixer.styles import ImageStyle, PresetStyle, StylizeResult
-from tests.support.paths import testdata_path
+from tests.support.pictures import sample_jpeg, sample_painting_file
 
 #: The maxReceiveCount of the queue these tests' messages come from (the worker is told it).
 MAX_RECEIVE_COUNT = 3
@@ -50,12 +49,7 @@ class Engine:
 
 @pytest.fixture
 def photo() -> bytes:
-    with Image.open(testdata_path("photos", "cornell.jpg")) as opened:
-        img = opened.convert("RGB")
-    img.thumbnail((200, 200))
-    out = io.BytesIO()
-    img.save(out, format="JPEG")
-    return out.getvalue()
+    return sample_jpeg("rocket", max_side=200)
 
 
 @pytest.fixture
@@ -143,9 +137,7 @@ def test_style_uploads_are_decoded_and_passed_as_pictures(
     store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes
 ) -> None:
     style_id = new_id()
-    store.write(
-        upload_key("style", style_id), testdata_path("styles", "la_muse.jpg").read_bytes(), "image/jpeg"
-    )
+    store.write(upload_key("style", style_id), sample_painting_file("tapestry").read_bytes(), "image/jpeg")
     job = _queued(store, repo, photo, styles=(StyleRef(upload=style_id),))
     engine = Engine()
     assert _run(store, repo, job, engine).status == "succeeded"
