@@ -77,7 +77,11 @@ def _example_setting(
         yield
         return
     with mock_aws():
-        create_stack_resources()
+        import boto3
+
+        buckets = boto3.client("s3").list_buckets()["Buckets"]
+        if not buckets:  # (the functional tests' harness may hold them already: moto is one per process)
+            create_stack_resources()
         yield
 
 

@@ -27,6 +27,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 
+def observability(stage: str) -> tuple[Logger, Metrics, LazyTracer]:
+    """The logger, the metrics (with ``stage``) and the tracer each function builds at cold start.
+
+    Example:
+        >>> logger, metrics, tracer = observability("prod")
+    """
+    return make_logger(), make_metrics(stage), LazyTracer()
+
+
 def make_logger() -> Logger:
     """A structured JSON logger for the service, shared with the library's own loggers.
 

@@ -99,7 +99,7 @@ class QueuePoller(threading.Thread):
     Example (a handler that takes every message; ``start()`` runs :meth:`poll_once` in a loop):
         >>> import boto3
         >>> sqs = boto3.client("sqs")
-        >>> queue_url = sqs.get_queue_url(QueueName="stylemixer-jobs")["QueueUrl"]
+        >>> queue_url = sqs.create_queue(QueueName="example")["QueueUrl"]
         >>> _ = sqs.send_message(QueueUrl=queue_url, MessageBody='{"job_id": "..."}')
         >>> handler = lambda event, context: {"batchItemFailures": []}
         >>> poller = QueuePoller(sqs, queue_url, lambda: handler, function_name="stylemixer-worker")

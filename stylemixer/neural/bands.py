@@ -750,11 +750,12 @@ def run_arbitrary(
     ``styles`` (K, 100) are the style vectors ``cond`` mixes. Its contracting layers have no
     normalisation, so they stream straight from the picture to quarter resolution.
 
-    Example (one style, in bands of 32 rows):
-        >>> image = torch.from_numpy(np.array(photo.resize((96, 64))))  # uint8 (64, 96, 3)
+    Example (a float picture this time, one style, in bands of 32 rows):
         >>> vec = nets.predictor(torch.rand(1, 3, 256, 256))
-        >>> run_arbitrary(nets.transformer, image, vec, Conditioning(torch.ones(1)), plan=BandPlan(32)).shape
-        (64, 96, 3)
+        >>> one = Conditioning(weights=torch.ones(1))
+        >>> out = run_arbitrary(nets.transformer, torch.rand(1, 3, 64, 96), vec, one, plan=BandPlan(32))
+        >>> out.shape, out.dtype
+        ((64, 96, 3), dtype('uint8'))
     """
     h, w = (image.shape[0], image.shape[1]) if image.dtype == torch.uint8 else image.shape[2:]
     tables = arbitrary_tables(net, styles)

@@ -149,8 +149,7 @@ def aws_session() -> Any:
         roles = create_roles(iam, boto3.client("sts", region_name=REGION), ARNS)
         operator = create_operator(iam)
         for function, module in HANDLERS.items():
-            module.session = roles[function].session(REGION)
-            module.adapters.cache_clear()
+            module.adapters.sign_with(roles[function].session(REGION))
         yield Stack(
             s3=operator.client("s3", region=REGION),
             dynamodb=operator.client("dynamodb", region=REGION),
@@ -160,8 +159,7 @@ def aws_session() -> Any:
             operator=operator,
         )
         for module in HANDLERS.values():
-            module.session = None
-            module.adapters.cache_clear()
+            module.adapters.sign_with(None)
 
 
 @pytest.fixture
