@@ -57,8 +57,9 @@ format: $(STAMPS)/venv
 test: setup $(STAMPS)/chromium lint
 	$(BIN)/pytest
 
+# The unit and functional tests, and the examples in the package's docstrings.
 unit: setup
-	$(BIN)/pytest tests/unit tests/functional
+	$(BIN)/pytest tests/unit tests/functional stylemixer functions
 
 e2e: setup $(STAMPS)/chromium
 	$(BIN)/pytest -m e2e tests/e2e
@@ -79,7 +80,7 @@ load: setup
 
 # Regenerates the tables of docs/reliability.md from the bad-input catalogue and the last load run.
 reliability-doc: setup
-	$(BIN)/python scripts/gen_reliability_doc.py
+	$(BIN)/python -m tests.support.reliability_doc
 
 synth: setup
 	npx --yes aws-cdk@2 synth

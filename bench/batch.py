@@ -29,8 +29,9 @@ from typing import Any
 
 from PIL import Image, ImageOps
 
-ROOT = Path(__file__).resolve().parents[1]
-TESTDATA = ROOT.parent / "shared" / "testdata" / "photos"
+from bench import ROOT, TESTDATA
+
+PHOTOS = TESTDATA / "photos"
 RESULTS = ROOT / "bench" / "batch_results.json"
 SCRIPT = Path(sys.executable).with_name("stylemixer")
 #: About one megapixel, in the 4:3 shape of most cameras.
@@ -39,9 +40,9 @@ SIZE = (1152, 864)
 
 def make_photos(folder: Path, count: int) -> list[Path]:
     """``count`` different ~1 MP JPEGs cut from the test photos (crops at four places, some turned)."""
-    sources = sorted(TESTDATA.glob("*.jpg"))
+    sources = sorted(PHOTOS.glob("*.jpg"))
     if not sources:
-        raise SystemExit(f"no test photos in {TESTDATA}")
+        raise SystemExit(f"no test photos in {PHOTOS}")
     photos = []
     for number in range(count):
         with Image.open(sources[number % len(sources)]) as opened:

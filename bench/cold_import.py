@@ -13,16 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from stylemixer import resources  # noqa: E402
+from bench import ROOT
+from tests.support.environment import HANDLER_ENV, run_python
 
 #: What the import may cost, in CPU seconds, best of the runs.
 BUDGET_SECONDS = 0.3
@@ -38,26 +32,10 @@ _TIME_IMPORT = textwrap.dedent(
 
 def time_import(runs: int) -> dict[str, object]:
     """Import the API handler in ``runs`` fresh interpreters; the best and every run's figures."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        resources.ENV_BUCKET: resources.DATA_BUCKET,
-        resources.ENV_TABLE: resources.JOBS_TABLE,
-        resources.ENV_QUEUE_URL: f"https://sqs.eu-west-1.amazonaws.com/123456789012/{resources.JOBS_QUEUE}",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-    }
     load_before = os.getloadavg()[0]
     samples = []
     for _ in range(runs):
-        done = subprocess.run(
-            [sys.executable, "-c", _TIME_IMPORT],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        done = run_python("-c", _TIME_IMPORT, env={**os.environ, **HANDLER_ENV}, check=True)
         samples.append(json.loads(done.stdout.strip().splitlines()[-1]))
     return {
         "best_cpu_seconds": round(min(s["cpu"] for s in samples), 3),

@@ -12,14 +12,13 @@ Adds its figures to ``bench/results.json`` (keeping what ``bench/run.py`` wrote 
   a 4096 x 4096 JPEG at full resolution (the kernel's own count, as ``/usr/bin/time -v`` reports);
   ``regions_4096_peak_rss_mb``: the same with the two presets mixed by region.
 
-    python bench/full_res.py [--runs 5] [--threads 2] [--only regions,tiled_4096]
+    python -m bench.full_res [--runs 5] [--threads 2] [--only regions,tiled_4096]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import statistics
 import subprocess
@@ -32,21 +31,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `python bench/full_res.py` as well as `python -m bench.full_res`
-    sys.path.insert(0, str(ROOT))
+from PIL import Image
 
-TESTDATA = ROOT.parent / "shared" / "testdata"
+from bench import ROOT, TESTDATA, use_lambda_openmp
+
 PHOTO = TESTDATA / "photos" / "golden_gate.jpg"
 RESULTS = ROOT / "bench" / "results.json"
 PRESETS = ("swirling-night", "delft-engraving")
-
-from stylemixer.neural import OPENMP_ENV  # noqa: E402  (no torch import)
-
-for _key, _value in OPENMP_ENV.items():  # as the Lambda image sets them, before torch loads libgomp
-    os.environ.setdefault(_key, _value)
-
-from PIL import Image  # noqa: E402
 
 
 def square(side: int) -> Image.Image:
@@ -103,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"the benchmark photo {PHOTO} is absent", file=sys.stderr)
         return 2
     only = {s for s in args.only.split(",") if s}
+    use_lambda_openmp()
 
     import torch
 

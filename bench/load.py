@@ -35,17 +35,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `python bench/load.py` as well as `python -m bench.load`
-    sys.path.insert(0, str(ROOT))
+import requests
 
-import requests  # noqa: E402
+from bench import ROOT, TESTDATA
+from stylemixer import resources
+from stylemixer.page import site_config
+from stylemixer.presets import PRESETS
 
-from stylemixer import resources  # noqa: E402
-from stylemixer.page import site_config  # noqa: E402
-from stylemixer.presets import PRESETS  # noqa: E402
-
-PHOTOS = ROOT.parent / "shared" / "testdata" / "photos"
+PHOTOS = TESTDATA / "photos"
 RESULTS = ROOT / "bench" / "load_results.json"
 LOG = ROOT / "artifacts" / "load" / "serve.log"
 #: Goals from the reliability issue.
@@ -251,11 +248,13 @@ def run_load(
     poll: float = POLL_SECONDS,
     max_size: int = 256,
     operator_keys: tuple[str, str] | None = None,
+    photos: list[bytes] | None = None,
 ) -> dict[str, Any]:
     """Run the load against ``api`` (``http://127.0.0.1:PORT/api``) and return the report.
 
     ``operator_keys`` (printed by ``stylemixer serve``) let the report count what the embedded AWS
-    holds (attempts, result objects); without them that part is left out.
+    holds (attempts, result objects); without them that part is left out. ``photos`` (JPEG bytes)
+    default to the real test photos (:func:`pictures`).
 
     Example:
         >>> run_load("http://127.0.0.1:8000/api", jobs=10, clients=3, timeout=120, operator_keys=keys)["done"]
@@ -264,7 +263,7 @@ def run_load(
     check_loopback(api)
     if not (0 < jobs <= MAX_JOBS and 0 < clients <= MAX_CLIENTS and 0 < timeout <= MAX_TIMEOUT_SECONDS):
         raise SystemExit(f"bounds: 1..{MAX_JOBS} jobs, 1..{MAX_CLIENTS} clients, 1..{MAX_TIMEOUT_SECONDS} s")
-    photos = pictures()
+    photos = photos or pictures()
     # One job first, not counted: the API's and the worker's cold starts (imports, weights) are not
     # what the run measures.
     warm = JobRecord()

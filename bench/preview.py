@@ -26,19 +26,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `python bench/preview.py` as well as `python -m bench.preview`
-    sys.path.insert(0, str(ROOT))
+from bench import ROOT, TESTDATA
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP
+from tests.support.pageflow import add_painting, choose_photo, pick_preset
+from tests.support.previewflow import after_change
 
-TESTDATA = ROOT.parent / "shared" / "testdata"
 PHOTO = TESTDATA / "photos" / "chicago.jpg"
 PAINTING = TESTDATA / "styles" / "la_muse.jpg"
 RESULTS = ROOT / "bench" / "preview_results.json"
-CHROMIUM = Path(os.environ.get("STYLEMIXER_CHROMIUM", "/usr/bin/chromium"))
-
-from tests.e2e.conftest import CHROMIUM_ARGS, DESKTOP  # noqa: E402
-from tests.support.pageflow import add_painting, choose_photo, pick_preset  # noqa: E402
-from tests.support.previewflow import after_change  # noqa: E402
 
 
 def one_round(browser: Any, url: str) -> dict[str, float]:

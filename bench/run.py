@@ -31,24 +31,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `python bench/run.py` as well as `python -m bench.run`
-    sys.path.insert(0, str(ROOT))
+import numpy as np
+from PIL import Image
 
-TESTDATA = ROOT.parent / "shared" / "testdata"
+from bench import ROOT, TESTDATA, use_lambda_openmp
+from stylemixer.neural import OPENMP_ENV
+
 PHOTO = TESTDATA / "photos" / "golden_gate.jpg"
 STYLE = TESTDATA / "styles" / "la_muse.jpg"
 RESULTS = ROOT / "bench" / "results.json"
 PRESET_INDEX = 7
 SETTLE_SECONDS = 0.3
-
-from stylemixer.neural import OPENMP_ENV  # noqa: E402  (no torch import)
-
-for _key, _value in OPENMP_ENV.items():  # as the Lambda image sets them, before torch loads libgomp
-    os.environ.setdefault(_key, _value)
-
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
 
 
 def load_square(path: Path, side: int) -> np.ndarray:
@@ -165,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear sc
     if not (PHOTO.is_file() and STYLE.is_file()):
         print(f"bench needs the test pictures: {PHOTO} and {STYLE} are missing", file=sys.stderr)
         return 2
+    use_lambda_openmp()
     if args.rss_child:
         peak_rss_child(args.rss_child, args.threads)
         return 0

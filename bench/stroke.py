@@ -13,11 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `python bench/stroke.py` as well as `python -m bench.stroke`
-    sys.path.insert(0, str(ROOT))
 
 TYPICAL_SIZES = [(4624, 3468), (4000, 3000), (1920, 1080), (1280, 853), (1024, 683), (800, 534), (640, 427)]
 
@@ -30,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
 
+    from bench import TESTDATA
     from stylemixer.images import read_image
     from stylemixer.neural.engine import Engine
     from stylemixer.neural.stroke import working_size
@@ -37,7 +33,6 @@ def main(argv: list[str] | None = None) -> int:
     from stylemixer.options import Stroke, StylizeOptions
     from stylemixer.presets import PRESETS
     from stylemixer.styles import ImageStyle, PresetStyle, Style
-    from tests.support.paths import TESTDATA
     from tests.support.strokes import STROKE_PHOTOS, fine_detail_share
 
     engine = Engine(load_networks(threads=args.threads))

@@ -19,6 +19,7 @@ def job_id_of(record: SQSRecord) -> str:
     """The job id a message carries, or :class:`PoisonMessageError`.
 
     Example:
+        >>> from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
         >>> job_id_of(SQSRecord({"body": '{"job_id": "' + "ab" * 16 + '"}'}))
         'abababababababababababababababab'
     """

@@ -27,6 +27,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 
+def observability(stage: str) -> tuple[Logger, Metrics, LazyTracer]:
+    """The logger, the metrics (with ``stage``) and the tracer each function builds at cold start.
+
+    Example:
+        >>> logger, metrics, tracer = observability("prod")
+    """
+    return make_logger(), make_metrics(stage), LazyTracer()
+
+
 def make_logger() -> Logger:
     """A structured JSON logger for the service, shared with the library's own loggers.
 
@@ -57,7 +66,8 @@ def count_failure(stage: str, reason: str) -> None:
     their two dimensions).
 
     Example:
-        >>> count_failure("prod", "ProcessingFailed")
+        >>> count_failure("prod", "ProcessingFailed")  # one EMF line on standard output
+        {"_aws":...,"stage":"prod","reason":"ProcessingFailed","JobsFailed":[1.0]}
     """
     with single_metric(
         name="JobsFailed",

@@ -359,7 +359,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``stylemixer`` console script.
 
     Example:
-        >>> main(["styles"])  # doctest: +SKIP
+        >>> main(["styles"])  # the presets, one a line; then the exit status
+        soft-pastel        Soft pastel
+        ...
+        0
     """
     args = _build_parser().parse_args(argv)
     # Before anything imports torch (libgomp reads it once, at load): see stylemixer.neural.runtime.

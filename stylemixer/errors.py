@@ -12,7 +12,9 @@ class StyleMixerError(Exception):
     """A failure the caller can understand and act on.
 
     Example:
-        >>> raise StyleMixerError("ImageTooLarge", "The picture is 60 MB; the limit is 20 MB.")
+        >>> error = StyleMixerError("ImageTooLarge", "The picture is 60 MB; the limit is 25 MB.", status=413)
+        >>> error.status, error.to_dict()
+        (413, {'code': 'ImageTooLarge', 'message': 'The picture is 60 MB; the limit is 25 MB.'})
     """
 
     code: str = "BadRequest"

@@ -257,9 +257,10 @@ def read_image(
     and a sentence for a person; no Pillow exception escapes. The result is mode ``RGB`` with an
     empty ``info`` (no EXIF, no profile: it is sRGB now).
 
-    Example:
-        >>> read_image("photo.jpg").mode  # doctest: +SKIP
-        'RGB'
+    Example (a path or a stream reads the same):
+        >>> png = encode_image(Image.new("L", (64, 48)), "png")
+        >>> read_image(png).mode, read_image(png).size
+        ('RGB', (64, 48))
     """
     data = _read_bounded(source, max_bytes)
     fmt = check_format(data[:_TEXT_SNIFF_BYTES])
@@ -695,8 +696,10 @@ def save_image(img: Image.Image, path: str | os.PathLike[str], fmt: str | None =
     never half a picture. A new file gets mode 0644; an existing one keeps its mode.
 
     Example:
-        >>> save_image(Image.new("RGB", (64, 64)), "out.webp")  # doctest: +SKIP
-        'webp'
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     save_image(Image.new("RGB", (64, 64)), Path(folder) / "out.webp")
+        <OutputFormat.WEBP: 'webp'>
     """
     target = Path(path)
     if fmt is None:

@@ -135,8 +135,8 @@ def policy_document(grants: Iterable[Grant], arns: Mapping[Target, Any]) -> dict
     The ARNs may be strings or anything the caller's stack resolves (CDK tokens).
 
     Example:
-        >>> doc = policy_document(GRANTS[Function.API], local_arns)
-        >>> doc["Statement"][0]["Action"]
+        >>> arns = {target: f"arn:aws:::{target.value}" for target in Target}  # stand-ins
+        >>> policy_document(GRANTS[Function.API], arns)["Statement"][0]["Action"]
         ['s3:PutObject']
     """
     return {

@@ -1,8 +1,11 @@
 """Progress reporting shared by the engine, the CLI and the worker.
 
-A callback receives a stage name (``"decode"``, ``"stylize"``, ``"encode"``…) and the fraction of
-the *whole* job done so far (0..1, never decreasing). The engine owns the split between stages so
-that callers only draw or store what they are given.
+A callback receives a stage name and the fraction of the *whole* job done so far (0..1, never
+decreasing). The engine reports ``"prepare"`` (fitting the photo to its working size), ``"style"``
+(the style vectors, or where each style goes for regions), ``"stylize"`` (the networks' pass, in
+many small steps) and ``"finish"``; the worker adds ``"fetching"`` before them and ``"saving"``
+after, and the stored job also shows ``"queued"``, ``"starting"``, ``"done"`` or ``"failed"``. The
+engine owns the split between its stages so that callers only draw or store what they are given.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ class Stages:
 
     Example:
         >>> seen = []
-        >>> stages = Stages({"decode": 1, "stylize": 8, "encode": 1}, lambda s, f: seen.append((s, f)))
+        >>> stages = Stages({"prepare": 1, "stylize": 8, "finish": 1}, lambda s, f: seen.append((s, f)))
         >>> stages.report("stylize", 0.5)
         >>> seen[-1]
         ('stylize', 0.5)

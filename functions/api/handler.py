@@ -14,7 +14,7 @@ import functools
 import json
 import re
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
@@ -25,9 +25,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 
-from functions.observability import LazyTracer, make_logger, make_metrics
+from functions.observability import observability
 from stylemixer import __version__
-from stylemixer.aws.clients import Adapters, build_adapters
+from stylemixer.aws.clients import LazyAdapters
 from stylemixer.errors import StyleMixerError
 from stylemixer.jobs import service
 from stylemixer.jobs.model import ID_PATTERN, utcnow
@@ -45,20 +45,14 @@ from stylemixer.jobs.schemas import (
 from stylemixer.resources import API_CLIENT_TIMEOUTS
 from stylemixer.settings import Settings
 
-if TYPE_CHECKING:
-    from boto3.session import Session
-
 #: Request bodies are small JSON documents; anything larger is refused before it is parsed.
 MAX_REQUEST_BYTES = 16 * 1024
 
 SETTINGS = Settings.from_env(require_queue=True)
-logger = make_logger()
-metrics = make_metrics(SETTINGS.stage)
-tracer = LazyTracer()
-
-#: The AWS session the adapters use: None reads the credentials Lambda gives the function's role;
-#: the local stack and the tests set the API role's own.
-session: Session | None = None
+logger, metrics, tracer = observability(SETTINGS.stage)
+#: S3, DynamoDB and SQS. Their clients give up on a stalled call within the function's timeout, so
+#: the caller gets our error shape rather than API Gateway's timeout.
+adapters = LazyAdapters(SETTINGS, timeouts=API_CLIENT_TIMEOUTS)
 
 _cors = (
     CORSConfig(
@@ -97,16 +91,6 @@ def _responses(ok: int, model: type, *errors: int) -> dict[int, Any]:
             "content": {"application/json": {"model": ErrorResponse}},
         }
     return entries
-
-
-@functools.cache
-def adapters() -> Adapters:
-    """S3, DynamoDB and SQS adapters, built on first use and kept for the life of the container.
-
-    Their clients give up on a stalled call within the function's timeout, so the caller gets our
-    error shape rather than API Gateway's timeout.
-    """
-    return build_adapters(SETTINGS, timeouts=API_CLIENT_TIMEOUTS, session=session)
 
 
 # -- routes --------------------------------------------------------------------------------------

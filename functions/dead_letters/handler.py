@@ -7,37 +7,25 @@ role: it may only read and fail jobs and delete results.
 
 from __future__ import annotations
 
-import functools
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
 from functions.messages import PoisonMessageError, job_id_of
-from functions.observability import LazyTracer, count_failure, make_logger, make_metrics
-from stylemixer.aws.clients import Adapters, build_adapters
+from functions.observability import count_failure, observability
+from stylemixer.aws.clients import LazyAdapters
 from stylemixer.jobs.worker import fail_abandoned
 from stylemixer.resources import API_CLIENT_TIMEOUTS
 from stylemixer.settings import Settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-    from boto3.session import Session
 
 SETTINGS = Settings.from_env()
-logger = make_logger()
-metrics = make_metrics(SETTINGS.stage)
-tracer = LazyTracer()
+logger, metrics, tracer = observability(SETTINGS.stage)
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
-#: The AWS session the adapters use: None reads the credentials Lambda gives the function's role;
-#: the local stack and the tests set this function's own role's.
-session: Session | None = None
-
-
-@functools.cache
-def adapters() -> Adapters:
-    """S3 and DynamoDB adapters (small calls only), built on first use for the container's life."""
-    return build_adapters(SETTINGS, timeouts=API_CLIENT_TIMEOUTS, session=session)
+#: S3 and DynamoDB (small calls only, so the API's short timeouts).
+adapters = LazyAdapters(SETTINGS, timeouts=API_CLIENT_TIMEOUTS)
 
 
 def record_handler(record: SQSRecord) -> None:

@@ -18,8 +18,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
 from functions.messages import PoisonMessageError, job_id_of
-from functions.observability import LazyTracer, count_failure, make_logger, make_metrics
-from stylemixer.aws.clients import Adapters, build_adapters
+from functions.observability import count_failure, observability
+from stylemixer.aws.clients import LazyAdapters
 from stylemixer.jobs.usage import UsageMeter
 from stylemixer.jobs.worker import Outcome, StylizeEngine, process_job
 from stylemixer.resources import WORKER_CLIENT_TIMEOUTS
@@ -29,23 +29,12 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-    from boto3.session import Session
 
 SETTINGS = Settings.from_env(require_queue=True, require_max_receive_count=True)
-logger = make_logger()
-metrics = make_metrics(SETTINGS.stage)
-tracer = LazyTracer()
+logger, metrics, tracer = observability(SETTINGS.stage)
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
-#: The AWS session the adapters use: None reads the credentials Lambda gives the function's role;
-#: the local stack and the tests set the worker role's own.
-session: Session | None = None
-
-
-@functools.cache
-def adapters() -> Adapters:
-    """S3, DynamoDB and SQS adapters, built on first use and kept for the life of the container."""
-    return build_adapters(SETTINGS, timeouts=WORKER_CLIENT_TIMEOUTS, session=session)
+#: S3, DynamoDB and SQS, with timeouts for the worker's larger reads and writes.
+adapters = LazyAdapters(SETTINGS, timeouts=WORKER_CLIENT_TIMEOUTS)
 
 
 def default_engine() -> StylizeEngine:

@@ -4,13 +4,12 @@
 
 const MAX_DELAY_MS = 15000;
 
-/** Friendly words for the stages the worker reports; unknown stages are shown as they come. */
+/** Friendly words for the stages a job reports (stylemixer/progress.py); unknown ones are shown as they come. */
 const STAGE_WORDS = {
   queued: "Waiting for a free painter",
   fetching: "Fetching your pictures",
   prepare: "Preparing your photo",
   style: "Studying the style",
-  regions: "Finding the parts of your photo",
   stylize: "Painting",
   finish: "Finishing",
   saving: "Saving the picture",

@@ -38,7 +38,9 @@ def build_adapters(
     ends inside the function's own timeout). ``session`` defaults to one that reads the credentials
     Lambda gives the function's role; the local stack passes each function its own role's.
 
-    Example:
+    Example (with the handlers' environment):
+        >>> from stylemixer.resources import WORKER_CLIENT_TIMEOUTS
+        >>> from stylemixer.settings import Settings
         >>> adapters = build_adapters(Settings.from_env(), timeouts=WORKER_CLIENT_TIMEOUTS)
         >>> adapters.repo.get("0" * 32) is None
         True
@@ -70,6 +72,37 @@ def build_adapters(
         repo=DynamoJobRepository(dynamodb, settings.table),
         queue=queue,
     )
+
+
+class LazyAdapters:
+    """A function's adapters, built on first use and kept for the life of the container.
+
+    In Lambda they sign with the credentials Lambda gives the function's role; the local stack and
+    the tests run three functions in one process, so each handler's are given its own role's session
+    with :meth:`sign_with`.
+
+    Example (with the handlers' environment):
+        >>> from stylemixer.settings import Settings
+        >>> adapters = LazyAdapters(Settings.from_env())
+        >>> adapters() is adapters()
+        True
+    """
+
+    def __init__(self, settings: Settings, *, timeouts: ClientTimeouts = API_CLIENT_TIMEOUTS) -> None:
+        self._settings = settings
+        self._timeouts = timeouts
+        self._session: Session | None = None
+        self._built: Adapters | None = None
+
+    def __call__(self) -> Adapters:
+        if self._built is None:
+            self._built = build_adapters(self._settings, timeouts=self._timeouts, session=self._session)
+        return self._built
+
+    def sign_with(self, session: Session | None) -> None:
+        """Sign the calls with ``session`` (None: Lambda's credentials); drops adapters built before."""
+        self._session = session
+        self._built = None
 
 
 def _regional_s3_endpoint(region: str | None) -> str | None:

@@ -32,6 +32,7 @@ class DynamoJobRepository:
     """Jobs in one DynamoDB table (partition key ``job_id``, TTL on ``expires_at_epoch``).
 
     Example:
+        >>> import boto3
         >>> repo = DynamoJobRepository(boto3.client("dynamodb"), "stylemixer-jobs")
         >>> repo.get("0" * 32) is None
         True

@@ -18,8 +18,9 @@ class S3BlobStore:
     """Uploads and results in one bucket, reached with one client built at cold start.
 
     Example:
+        >>> import boto3
         >>> store = S3BlobStore(boto3.client("s3"), "stylemixer-data")
-        >>> store.head("uploads/content/0123...") is None
+        >>> store.head("uploads/content/" + "0" * 32) is None
         True
     """
 

@@ -90,9 +90,9 @@ def configured_memory_mb() -> int | None:
 def vcpus() -> float:
     """The vCPUs this invocation may use: Lambda's allocation for its memory, else the CPUs visible.
 
-    Example:
-        >>> vcpus()  # at 3,008 MB in Lambda (two CPUs visible)
-        1.7004...
+    Example (outside Lambda: the CPUs this process may run on):
+        >>> vcpus() == len(os.sched_getaffinity(0))
+        True
     """
     configured = configured_memory_mb()
     try:

@@ -116,9 +116,16 @@ class ProgressWriter:
     progress at all; its next state is its result. A failed write (throttling, a brief outage) is
     logged and skipped: progress is a courtesy, the job goes on.
 
-    Example:
-        >>> writer = ProgressWriter(repo, job_id)
-        >>> writer("stylize", 0.5)   # stores stage "stylize", progress 50
+    Example (with a clock set by hand):
+        >>> from stylemixer.aws.fakes import InMemoryJobRepository
+        >>> now = [0.0]
+        >>> writer = ProgressWriter(InMemoryJobRepository(), "0" * 32, interval=2.0, clock=lambda: now[0])
+        >>> writer("stylize", 0.1)  # 0 s after the job's start: not written
+        >>> now[0] = 3.0
+        >>> writer("stylize", 0.5), writer("stylize", 0.6)  # 50 % is written, 60 % comes too soon
+        (None, None)
+        >>> writer.writes
+        1
     """
 
     def __init__(
@@ -188,8 +195,21 @@ def process_job(
     ``remaining_seconds`` (Lambda's context clock) lets a job that would be killed by the function's
     timeout stop in time, at its next progress report, instead of leaving the job running.
 
-    Example:
-        >>> process_job(job_id, store=store, repo=repo, engine=Engine.default, max_receives=3).status
+    Example (in memory, with an engine that inverts the photo):
+        >>> from PIL import Image, ImageOps
+        >>> from stylemixer.aws.fakes import InMemoryBlobStore, InMemoryJobRepository
+        >>> from stylemixer.images import encode_image
+        >>> from stylemixer.jobs.model import JobParams, StyleRef, new_id
+        >>> from stylemixer.styles import StylizeResult
+        >>> class Inverting:
+        ...     def stylize(self, content, styles, options=None, progress=None):
+        ...         return StylizeResult(ImageOps.invert(content))
+        >>> store, repo, upload, now = InMemoryBlobStore(), InMemoryJobRepository(), new_id(), utcnow()
+        >>> photo = encode_image(Image.new("RGB", (64, 64)), "png")
+        >>> store.write(upload_key("content", upload), photo, "image/png")
+        >>> repo.create(Job(new_id(), JobParams(upload, (StyleRef(preset="tapestry"),)), now, now, 0))
+        >>> [job_id] = repo.jobs
+        >>> process_job(job_id, store=store, repo=repo, engine=Inverting, max_receives=3).status
         'succeeded'
     """
     job = repo.start(job_id, utcnow())

@@ -2,8 +2,8 @@
 
 moto's server stands in for S3, SQS and DynamoDB; a front door serves ``static_site/`` and turns
 ``/api/...`` requests into API Gateway events for the same API handler Lambda runs; pollers feed
-the jobs queue and its dead-letter queue to the worker's handlers as Lambda's event source
-mapping would.
+the jobs queue to the worker's handler and its dead-letter queue to the dead-letter consumer's, as
+Lambda's event source mappings would.
 """
 
 from __future__ import annotations

@@ -190,8 +190,10 @@ def create_resources(
     of redelivery pass a short one.
 
     Example:
-        >>> create_resources(endpoint).bucket
-        'stylemixer-data'
+        >>> server, endpoint = start_moto()
+        >>> create_resources(endpoint).queue_url == f"{endpoint}/123456789012/stylemixer-jobs"
+        True
+        >>> server.stop()
     """
     s3 = client("s3", endpoint_url)
     s3.create_bucket(Bucket=DATA_BUCKET)

@@ -62,12 +62,15 @@ def handler_environment(
     The site's URL is left unset: preset thumbnails then come back root-relative (``/presets/…``),
     which is right whichever name (127.0.0.1, localhost, a LAN address) the page was opened with.
     The credentials are placeholders moto refuses once it enforces IAM: each function signs with
-    its own role's credentials instead (see :mod:`stylemixer.local.functions`). ``max_receive_count``
-    must be the one the jobs queue was created with (the worker's copy of it).
+    its own role's credentials instead (see :func:`stylemixer.local.stack.load_function`).
+    ``max_receive_count`` must be the one the jobs queue was created with (the worker's copy of it).
 
     Example:
-        >>> handler_environment(resources, "http://127.0.0.1:8000/")["STYLEMIXER_BUCKET"]
+        >>> from stylemixer.local.aws import create_resources, start_moto
+        >>> server, endpoint = start_moto()
+        >>> handler_environment(create_resources(endpoint), "http://127.0.0.1:8000/")["STYLEMIXER_BUCKET"]
         'stylemixer-data'
+        >>> server.stop()
     """
     origin = site_url.rstrip("/")
     return {

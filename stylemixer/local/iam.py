@@ -70,8 +70,11 @@ def local_arns(
     """The ARNs of the local resources, for :func:`stylemixer.permissions.policy_document`.
 
     Example:
-        >>> local_arns(resources)[Target.JOBS_TABLE]
+        >>> from stylemixer.local.aws import create_resources, start_moto
+        >>> server, endpoint = start_moto()
+        >>> local_arns(create_resources(endpoint))[Target.JOBS_TABLE]
         'arn:aws:dynamodb:us-east-1:123456789012:table/stylemixer-jobs'
+        >>> server.stop()
     """
     queue_name = resources.queue_url.rstrip("/").rsplit("/", 1)[1]
     dlq_name = resources.dlq_url.rstrip("/").rsplit("/", 1)[1]
@@ -94,8 +97,15 @@ def create_roles(
     ``grants`` defaults to the deployed ones; tests pass fewer to see a missing permission refused.
 
     Example:
-        >>> roles = create_roles(client("iam", endpoint), client("sts", endpoint), local_arns(resources))
-        >>> roles[Function.API].session().client("s3").list_buckets()  # refused: the API may not list
+        >>> from stylemixer.local.aws import client, create_resources, start_moto
+        >>> server, endpoint = start_moto()
+        >>> arns = local_arns(create_resources(endpoint))
+        >>> roles = create_roles(client("iam", endpoint), client("sts", endpoint), arns)
+        >>> enforce_iam(endpoint)
+        >>> roles[Function.API].client("s3", endpoint).list_buckets()  # the API may not list buckets
+        Traceback (most recent call last):
+        botocore.errorfactory.AccessDenied: An error occurred (AccessDenied) when calling ...
+        >>> server.stop()
     """
     credentials: dict[Function, Credentials] = {}
     for function in Function:
@@ -125,7 +135,13 @@ def enforce_iam(endpoint_url: str) -> None:
     """From the next request on, moto's server checks every caller and every action (no exceptions).
 
     Example:
-        >>> enforce_iam("http://127.0.0.1:5000")
+        >>> from stylemixer.local.aws import client, start_moto
+        >>> server, endpoint = start_moto()
+        >>> enforce_iam(endpoint)
+        >>> client("s3", endpoint).list_buckets()  # the placeholder keys are no one's
+        Traceback (most recent call last):
+        botocore.exceptions.ClientError: An error occurred (InvalidAccessKeyId) when calling ...
+        >>> server.stop()
     """
     # (A form's content type would leave the body to werkzeug's form parser, and moto reads the body.)
     request = urllib.request.Request(

@@ -96,9 +96,15 @@ class QueuePoller(threading.Thread):
     (torch, the weights) then neither delays the front door nor runs when no job ever comes.
     ``nice`` lowers this thread's CPU priority (see :func:`lower_priority`).
 
-    Example:
+    Example (a handler that takes every message; ``start()`` runs :meth:`poll_once` in a loop):
+        >>> import boto3
+        >>> sqs = boto3.client("sqs")
+        >>> queue_url = sqs.create_queue(QueueName="example")["QueueUrl"]
+        >>> _ = sqs.send_message(QueueUrl=queue_url, MessageBody='{"job_id": "..."}')
+        >>> handler = lambda event, context: {"batchItemFailures": []}
         >>> poller = QueuePoller(sqs, queue_url, lambda: handler, function_name="stylemixer-worker")
-        >>> poller.start(); ...; poller.stop(); poller.join()
+        >>> poller.poll_once(), poller.poll_once(), poller.invocations  # one message, then none
+        (1, 0, 1)
     """
 
     def __init__(

@@ -73,7 +73,8 @@ def served_stack(
     """Run ``stylemixer serve`` until the block ends; fail if it is not ready within ``timeout``.
 
     Example:
-        >>> with served_stack(Path("artifacts/serve.log")) as stack:
+        >>> import tempfile, urllib.request
+        >>> with tempfile.TemporaryDirectory() as folder, served_stack(Path(folder) / "serve.log") as stack:
         ...     urllib.request.urlopen(stack.url + "api/health").status
         200
     """

@@ -66,9 +66,9 @@ WORKER_NICE = 19
 def load_handler(dotted: str) -> Callable[[dict[str, Any], Any], Any]:
     """Import ``package.module.function`` as Lambda does with a handler setting.
 
-    Example:
-        >>> load_handler("functions.api.handler.handler")  # doctest: +SKIP
-        <function handler ...>
+    Example (with the handlers' environment set):
+        >>> load_handler("functions.api.handler.handler")
+        <function handler at 0x...>
     """
     module_name, _, attribute = dotted.rpartition(".")
     return getattr(importlib.import_module(module_name), attribute)
@@ -77,17 +77,16 @@ def load_handler(dotted: str) -> Callable[[dict[str, Any], Any], Any]:
 def load_function(dotted: str, session: Session) -> Callable[[dict[str, Any], Any], Any]:
     """Import a handler as :func:`load_handler` does, with its module's AWS calls signed by ``session``.
 
-    Each handler module keeps its adapters in ``adapters()`` (built once, as in a Lambda container)
-    from its ``session``; three functions in one process share one environment, so each module is
-    given its own role's session rather than the environment's credentials.
+    Each handler module keeps its adapters in ``adapters`` (a :class:`~stylemixer.aws.clients.LazyAdapters`,
+    built once, as in a Lambda container); three functions in one process share one environment, so
+    each module's are signed with its own role's session rather than the environment's credentials.
 
-    Example:
+    Example (not run by the test suite: the functional tests' handlers would be signed anew):
         >>> load_function("functions.api.handler.handler", roles[Function.API].session())  # doctest: +SKIP
     """
     module_name, _, attribute = dotted.rpartition(".")
     module = importlib.import_module(module_name)
-    module.session = session  # type: ignore[attr-defined]
-    module.adapters.cache_clear()  # type: ignore[attr-defined]
+    module.adapters.sign_with(session)  # type: ignore[attr-defined]
     return getattr(module, attribute)
 
 
@@ -108,8 +107,9 @@ class LocalStack:
     (:attr:`operator`) to inspect and change the embedded AWS with. The process environment is
     changed for good: the handlers read it at import.
 
-    Example:
-        >>> with LocalStack(port=0) as stack:
+    Example (not run by the test suite: the stack changes this process's environment for good;
+    :func:`stylemixer.local.process.served_stack` runs it in a process of its own, with an example):
+        >>> with LocalStack(port=0) as stack:  # doctest: +SKIP
         ...     urllib.request.urlopen(stack.url + "api/health").status
         200
     """
@@ -204,33 +204,44 @@ class LocalStack:
     def _start_pollers(self, endpoint: str) -> None:
         """Lambda's event source mappings: each polls its queue with its function's role, as in AWS."""
         assert self.resources is not None
-        worker_session = self.roles[Function.WORKER].session()
-        dead_letters_session = self.roles[Function.DEAD_LETTERS].session()
-        worker_module = WORKER_HANDLER.rpartition(".")[0]
-        worker = QueuePoller(
-            worker_session.client("sqs", endpoint_url=endpoint),
-            self.resources.queue_url,
-            lambda: load_function(WORKER_HANDLER, worker_session),
-            function_name=Function.WORKER.local_name,
-            wait_seconds=self.poll_wait_seconds,
-            memory_limit_in_mb=WORKER_MEMORY_MB,
-            timeout_seconds=WORKER_TIMEOUT_SECONDS,
-            nice=WORKER_NICE,
-        )
-        dead_letters = QueuePoller(
-            dead_letters_session.client("sqs", endpoint_url=endpoint),
-            self.resources.dlq_url,
-            lambda: load_function(DLQ_HANDLER, dead_letters_session),
-            function_name=Function.DEAD_LETTERS.local_name,
-            wait_seconds=self.poll_wait_seconds,
-            timeout_seconds=DLQ_HANDLER_TIMEOUT_SECONDS,
-        )
-        self.pollers = [worker, dead_letters]
+        self.pollers = [
+            self._poller(
+                endpoint,
+                Function.WORKER,
+                self.resources.queue_url,
+                WORKER_HANDLER,
+                memory_limit_in_mb=WORKER_MEMORY_MB,
+                timeout_seconds=WORKER_TIMEOUT_SECONDS,
+                nice=WORKER_NICE,
+            ),
+            self._poller(
+                endpoint,
+                Function.DEAD_LETTERS,
+                self.resources.dlq_url,
+                DLQ_HANDLER,
+                timeout_seconds=DLQ_HANDLER_TIMEOUT_SECONDS,
+            ),
+        ]
         for poller in self.pollers:
             poller.start()
+        worker_module = WORKER_HANDLER.rpartition(".")[0]
         # Warm the worker in the background (its cold start imports torch), as a provisioned
         # function would be; the front door is already answering.
         threading.Thread(target=self._warm, args=(worker_module,), name="warm-worker", daemon=True).start()
+
+    def _poller(
+        self, endpoint: str, function: Function, queue_url: str, handler: str, **sizing: Any
+    ) -> QueuePoller:
+        """A poller of ``queue_url`` for ``function``, receiving and invoking with its role's session."""
+        session = self.roles[function].session()
+        return QueuePoller(
+            session.client("sqs", endpoint_url=endpoint),
+            queue_url,
+            lambda: load_function(handler, session),
+            function_name=function.local_name,
+            wait_seconds=self.poll_wait_seconds,
+            **sizing,
+        )
 
     @staticmethod
     def _warm(module_name: str) -> None:
@@ -271,7 +282,7 @@ class LocalStack:
 def run(host: str = "127.0.0.1", port: int = 8000) -> None:
     """``stylemixer serve``: start the stack, print one line, serve until Ctrl-C or SIGTERM.
 
-    Example:
+    Example (not run by the test suite: it serves until stopped):
         >>> run("127.0.0.1", 8000)  # doctest: +SKIP
         StyleMixer is running at http://127.0.0.1:8000/
     """

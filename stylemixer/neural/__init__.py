@@ -3,6 +3,10 @@
 Everything that imports torch lives in this package, and only here (ruff's banned-import rule,
 TID251, refuses ``torch`` anywhere else in the project's code): the API function, which never
 stylizes, never imports it. Importing this package itself is cheap; its modules import torch.
+
+The examples in this package's docstrings use ``nets`` (:func:`stylemixer.neural.weights.load_networks`,
+the networks with the real weights), ``photo`` (a 512 x 512 photo) and ``painting_a``,
+``painting_b`` (two style pictures), as PIL images; the test suite runs them with these defined.
 """
 
 from __future__ import annotations

@@ -93,7 +93,7 @@ class BandPlan:
 
     Example:
         >>> BandPlan.for_size(4096, 4096).rows
-        48
+        100
     """
 
     rows: int
@@ -192,8 +192,12 @@ class Conditioning:
         further style, ``m_k ((s_k - s_0) y + (b_k - b_0))``, a few passes of per-channel affine maps
         weighted by one plane each (measured 25 % less time than the scale and shift maps).
 
-        Example:
-            >>> cond.normalize(y, tables[0], whole_stats(y), (h, w), relu=True)  # doctest: +SKIP
+        Example (the first norm layer, two presets half and half everywhere):
+            >>> tables = multistyle_tables(nets.multistyle, [3, 16])[0]
+            >>> y = torch.rand(1, 32, 8, 12)
+            >>> cond = Conditioning(weight_map=torch.full((1, 2, 8, 12), 0.5))
+            >>> cond.normalize(y, tables, whole_stats(y), (8, 12), relu=True).shape
+            torch.Size([1, 32, 8, 12])
         """
         if self.weight_map is None:
             return normalize(y, *self.scale_shift(tables, stats, size, rows), relu=relu, out=out)
@@ -624,8 +628,10 @@ def run_multistyle(
     ``image`` is uint8 (H, W, 3) or float (1, 3, H, W) in 0..1, sides a multiple of 4. ``indices``
     are the K presets ``cond`` mixes.
 
-    Example:
-        >>> out = run_multistyle(net, img_u8, [16], Conditioning(weights=torch.ones(1)), plan=BandPlan(64))
+    Example (preset 16, in bands of 32 rows):
+        >>> image = torch.from_numpy(np.array(photo.resize((96, 64))))  # uint8 (64, 96, 3)
+        >>> run_multistyle(nets.multistyle, image, [16], Conditioning(torch.ones(1)), plan=BandPlan(32)).shape
+        (64, 96, 3)
     """
     h, w = (image.shape[0], image.shape[1]) if image.dtype == torch.uint8 else image.shape[2:]
     tables = multistyle_tables(net, indices)
@@ -745,8 +751,12 @@ def run_arbitrary(
     ``styles`` (K, 100) are the style vectors ``cond`` mixes. Its contracting layers have no
     normalisation, so they stream straight from the picture to quarter resolution.
 
-    Example:
-        >>> out = run_arbitrary(net, img_u8, vec, Conditioning(weights=torch.ones(1)), plan=BandPlan(64))
+    Example (a float picture this time, one style, in bands of 32 rows):
+        >>> vec = nets.predictor(torch.rand(1, 3, 256, 256))
+        >>> one = Conditioning(weights=torch.ones(1))
+        >>> out = run_arbitrary(nets.transformer, torch.rand(1, 3, 64, 96), vec, one, plan=BandPlan(32))
+        >>> out.shape, out.dtype
+        ((64, 96, 3), dtype('uint8'))
     """
     h, w = (image.shape[0], image.shape[1]) if image.dtype == torch.uint8 else image.shape[2:]
     tables = arbitrary_tables(net, styles)

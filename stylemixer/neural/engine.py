@@ -170,7 +170,8 @@ class Engine:
     Example:
         >>> engine = Engine.default()
         >>> result = engine.stylize(photo, [PresetStyle("swirling-night")], StylizeOptions(strength=0.8))
-        >>> result.image.save("out.jpg")
+        >>> result.image.size
+        (512, 512)
     """
 
     def __init__(self, networks: Networks, *, budget: int = DEFAULT_BUDGET) -> None:

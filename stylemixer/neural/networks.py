@@ -262,7 +262,8 @@ class MultiStyleNet(nn.Module):
         resized to each layer) for regions. ``first``: :meth:`encode` of ``x`` if already made.
 
         Example:
-            >>> out = net(photo, torch.eye(26)[7])  # preset 7 alone
+            >>> nets.multistyle(torch.rand(1, 3, 64, 96), torch.eye(26)[7]).shape  # preset 7 alone
+            torch.Size([1, 3, 64, 96])
         """
         w = style_weights.to(x.dtype)
         if w.dim() == 1:
@@ -405,7 +406,8 @@ class StylePredictor(nn.Module):
         """(N, 3, 256, 256) in 0..1 -> (N, 100) style vector.
 
         Example:
-            >>> vec = predictor(style_picture_256)  # (1, 100)
+            >>> nets.predictor(torch.rand(1, 3, 256, 256)).shape
+            torch.Size([1, 100])
         """
         f = self.features(x)  # (N, 1280, 8, 8)
         return self.bottleneck(f.mean(dim=(2, 3)))  # (N, 100)
@@ -513,7 +515,9 @@ class ArbitraryTransformer(nn.Module):
         :meth:`encode` of ``x`` if already made.
 
         Example:
-            >>> out = transformer(photo, predictor(style_picture))
+            >>> style = nets.predictor(torch.rand(1, 3, 256, 256))
+            >>> nets.transformer(torch.rand(1, 3, 64, 96), style).shape
+            torch.Size([1, 3, 64, 96])
         """
         if style_map is not None:
             style_map = _channels_last(style_map.to(x.dtype))

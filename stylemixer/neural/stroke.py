@@ -93,8 +93,10 @@ def restore_detail(
     that paints smoothly, whose strokes would otherwise carry the photo's edges like pen outlines.
 
     Example:
-        >>> restore_detail(painted_1024, photo_1024, photo_4000).shape  # doctest: +SKIP
-        (3000, 4000, 3)
+        >>> work = np.asarray(photo.resize((128, 128)))  # the photo at the working scale
+        >>> painted = 255 - work  # stands in for its painting
+        >>> restore_detail(painted, work, np.asarray(photo)).shape
+        (512, 512, 3)
     """
     height, width = photo.shape[:2]
     up_p = np.asarray(Image.fromarray(painted).resize((width, height), Image.Resampling.BICUBIC))

@@ -1,42 +1,27 @@
 """End-to-end fixtures: `stylemixer serve` in a child process and Debian's Chromium driven by Playwright.
 
-Playwright's own browser download cannot work here, so the browser is the system's Chromium
-(``apt-get install -y chromium``), launched by path. Every page test leaves a screenshot in
-``artifacts/e2e/`` and fails on an uncaught script error or a Content-Security-Policy violation.
+Every page test leaves a screenshot in ``artifacts/e2e/`` and fails on an uncaught script error or a
+Content-Security-Policy violation (:mod:`tests.support.browser`).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from stylemixer.local.process import served_stack
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, open_page
 from tests.support.pageflow import ARTIFACTS
 from tests.support.paths import ROOT
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from stylemixer.local.process import ServedStack
-
-CHROMIUM = Path(os.environ.get("STYLEMIXER_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="session")
@@ -72,36 +57,6 @@ def browser() -> Iterator[Any]:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield launched
         launched.close()
-
-
-class PageProblems:
-    """What the browser reported that no page should produce."""
-
-    def __init__(self) -> None:
-        self.errors: list[str] = []
-        self.csp: list[str] = []
-
-    def console(self, message: Any) -> None:
-        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
-            self.csp.append(message.text)
-
-    def page_error(self, error: Any) -> None:
-        self.errors.append(str(error))
-
-
-def open_page(browser: Any, request: pytest.FixtureRequest, viewport: dict[str, int]) -> Iterator[Any]:
-    context = browser.new_context(viewport=viewport, device_scale_factor=1)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    problems = PageProblems()
-    page.on("console", problems.console)
-    page.on("pageerror", problems.page_error)
-    yield page
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
-    assert problems.errors == [], f"uncaught errors in the page: {problems.errors}"
-    assert problems.csp == [], f"Content-Security-Policy violations: {problems.csp}"
 
 
 @pytest.fixture

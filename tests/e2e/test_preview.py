@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PageProblems
 from tests.support import imagefiles
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, open_page
 from tests.support.pageflow import (
     ARTIFACTS,
     JOB_TIMEOUT_MS,
@@ -255,17 +255,10 @@ def test_without_webassembly_the_page_works_as_before(page: Any, stack: ServedSt
 def webgpu_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A page in a second Chromium that has a WebGPU adapter (SwiftShader's, on the CPU)."""
     gpu_browser = browser.browser_type.launch(executable_path=str(CHROMIUM), args=WEBGPU_ARGS)
-    context = gpu_browser.new_context(viewport=DESKTOP, device_scale_factor=1)
-    page = context.new_page()
-    problems = PageProblems()
-    page.on("console", problems.console)
-    page.on("pageerror", problems.page_error)
-    yield page
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    gpu_browser.close()
-    assert problems.errors == []
-    assert problems.csp == []
+    try:
+        yield from open_page(gpu_browser, request, DESKTOP)
+    finally:
+        gpu_browser.close()
 
 
 def test_the_web_models_give_the_same_numbers_on_webgpu_as_on_wasm(

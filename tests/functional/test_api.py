@@ -15,8 +15,15 @@ from stylemixer.jobs.model import ID_PATTERN, new_id
 from stylemixer.limits import MAX_STYLES, MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
 from stylemixer.presets import PRESETS
 from tests.support import imagefiles as files
-from tests.support.aws import SITE_ORIGIN, Stack, call_api, upload_through_presigned_post
-from tests.support.paths import testdata_path
+from tests.support.aws import (
+    Stack,
+    api_event,
+    call_api,
+    invoke_api,
+    upload_through_presigned_post,
+)
+from tests.support.environment import SITE_ORIGIN
+from tests.support.pictures import sample_jpeg
 
 pytestmark = [
     pytest.mark.usefixtures("aws"),
@@ -27,7 +34,7 @@ PNG_HEAD = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
 
 
 def _photo_bytes() -> bytes:
-    return testdata_path("photos", "sailboat.jpg").read_bytes()
+    return sample_jpeg("chelsea")
 
 
 def _content(aws: Stack, data: bytes | None = None) -> str:
@@ -561,26 +568,19 @@ def test_malformed_json_is_a_400() -> None:
 )
 def test_unreadable_body_is_a_400_not_a_500(raw: str, encoded: bool) -> None:
     # Given a body whose parser errors are not JSON errors
-    from functions.api import handler as api
-    from tests.support.aws import LambdaContext, api_event
-
     event = api_event("POST", "/jobs", raw_body=raw)
     event["isBase64Encoded"] = encoded
     # When
-    response = api.handler(event, LambdaContext())
+    response = invoke_api(event)
     # Then
-    assert response["statusCode"] == 400
-    assert json.loads(response["body"])["error"]["code"] == "MalformedJson"
+    assert (response.status, response.body["error"]["code"]) == (400, "MalformedJson")
 
 
 def test_base64_encoded_body_is_read() -> None:
-    from functions.api import handler as api
-    from tests.support.aws import LambdaContext, api_event
-
     body = json.dumps({"purpose": "content", "content_type": "image/png", "size": 5}).encode()
     event = api_event("POST", "/uploads", raw_body=base64.b64encode(body).decode())
     event["isBase64Encoded"] = True
-    assert api.handler(event, LambdaContext())["statusCode"] == 201
+    assert invoke_api(event).status == 201
 
 
 def test_missing_body_is_a_422() -> None:

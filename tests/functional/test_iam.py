@@ -23,15 +23,13 @@ from stylemixer.jobs.model import new_id
 from stylemixer.permissions import GRANTS, Function, Grant, Target
 from tests.support import imagefiles as files
 from tests.support.aws import (
-    QUEUE_URL,
-    REGION,
     FakeEngine,
-    LambdaContext,
     Stack,
     call_api,
-    sqs_event,
+    run_worker,
     upload_through_presigned_post,
 )
+from tests.support.environment import QUEUE_URL, REGION
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -127,7 +125,7 @@ def test_a_result_link_carries_its_signers_permission(aws: Stack, fake_engine: F
     job_id = call_api("POST", "/jobs", {"content": upload_id, "styles": [{"preset": "tapestry"}]}).body[
         "job_id"
     ]
-    assert worker.handler(sqs_event(aws.receive()), LambdaContext()) == {"batchItemFailures": []}
+    assert run_worker(aws.receive()) == {"batchItemFailures": []}
     # When the API signs its result link with the deployed role, the link works
     url = call_api("GET", f"/jobs/{job_id}").body["result"]["url"]
     assert requests.get(url, timeout=10).status_code == 200

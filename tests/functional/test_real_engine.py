@@ -15,14 +15,12 @@ from PIL import Image
 
 from functions.worker import handler as worker
 from tests.support.aws import (
-    LambdaContext,
     Stack,
     call_api,
-    jpeg_bytes,
-    sqs_event,
+    run_worker,
     upload_through_presigned_post,
 )
-from tests.support.paths import testdata_path
+from tests.support.pictures import sample_jpeg, sample_painting_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:No application metrics to publish")]
 
@@ -39,7 +37,7 @@ def _run(aws: Stack, body: dict[str, Any]) -> dict[str, Any]:
     response = call_api("POST", "/jobs", body)
     assert response.status == 202, response.body
     job_id = response.body["job_id"]
-    result = worker.handler(sqs_event(aws.receive()), LambdaContext())
+    result = run_worker(aws.receive())
     assert result == {"batchItemFailures": []}
     job = call_api("GET", f"/jobs/{job_id}").body
     assert job["status"] == "succeeded", job
@@ -55,7 +53,7 @@ def _fetch(url: str) -> Image.Image:
 @pytest.mark.usefixtures("real_engine")
 def test_preset_job_with_the_real_engine(aws: Stack) -> None:
     # Given a real photo uploaded through the presigned POST
-    photo_bytes = jpeg_bytes(testdata_path("photos", "chicago.jpg"), 640)
+    photo_bytes = sample_jpeg("rocket", 640)
     content = upload_through_presigned_post(photo_bytes)
     # When a preset job runs through the worker
     job = _run(aws, {"content": content, "styles": [{"preset": "swirling-night"}], "max_size": 256})
@@ -71,10 +69,8 @@ def test_preset_job_with_the_real_engine(aws: Stack) -> None:
 @pytest.mark.usefixtures("real_engine")
 def test_custom_style_job_with_the_real_engine(aws: Stack) -> None:
     # Given a photo and a painting, both uploaded
-    content = upload_through_presigned_post(jpeg_bytes(testdata_path("photos", "sailboat.jpg"), 480))
-    style = upload_through_presigned_post(
-        jpeg_bytes(testdata_path("styles", "la_muse.jpg"), 480), purpose="style"
-    )
+    content = upload_through_presigned_post(sample_jpeg("coffee", 480))
+    style = upload_through_presigned_post(sample_painting_file("scarlet-blaze").read_bytes(), purpose="style")
     # When
     job = _run(aws, {"content": content, "styles": [{"upload": style}], "max_size": 192, "format": "webp"})
     # Then

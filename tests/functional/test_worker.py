@@ -11,30 +11,30 @@ import pytest
 import requests
 from PIL import Image
 
-from functions.dead_letters import handler as dead_letters
 from functions.worker import handler as worker
 from stylemixer import resources
 from stylemixer.errors import InvalidRequestError
 from stylemixer.jobs.model import new_id
+from stylemixer.local.context import LambdaContext
 from tests.support.aws import (
-    DLQ_URL,
-    QUEUE_URL,
     FakeEngine,
-    LambdaContext,
     Stack,
     call_api,
-    jpeg_bytes,
+    lambda_context,
+    on_receive,
     raw_sqs_event,
-    sqs_event,
+    run_dead_letters,
+    run_worker,
     upload_through_presigned_post,
 )
-from tests.support.paths import testdata_path
+from tests.support.environment import DLQ_URL, QUEUE_URL
+from tests.support.pictures import sample_jpeg
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
 
 def _photo(max_side: int = 320) -> bytes:
-    return jpeg_bytes(testdata_path("photos", "golden_gate.jpg"), max_side)
+    return sample_jpeg("astronaut", max_side)
 
 
 def _submit(aws: Stack, data: bytes | None = None, **options: Any) -> str:
@@ -50,7 +50,7 @@ def _deliver(aws: Stack) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Receive what is on the jobs queue and hand it to the worker as Lambda would."""
     messages = aws.receive()
     assert messages, "nothing was queued"
-    return worker.handler(sqs_event(messages), LambdaContext()), messages
+    return run_worker(messages), messages
 
 
 def _job(job_id: str) -> dict[str, Any]:
@@ -128,8 +128,7 @@ def test_redelivered_message_is_acknowledged_and_changes_nothing(aws: Stack, fak
     first = aws.s3.get_object(Bucket=resources.DATA_BUCKET, Key=f"results/{job_id}.jpg")["Body"].read()
     item_before = aws.job_item(job_id)
     # When SQS delivers the same message again
-    again = dict(messages[0], Attributes={**messages[0]["Attributes"], "ApproximateReceiveCount": "2"})
-    response = worker.handler(sqs_event([again]), LambdaContext())
+    response = run_worker([on_receive(messages[0], 2)])
     # Then it is acknowledged, nothing runs, nothing changes
     assert response == {"batchItemFailures": []}
     assert fake_engine.calls == 1
@@ -160,14 +159,14 @@ def test_batch_of_several_jobs_is_processed_in_one_invocation(aws: Stack, fake_e
 )
 def test_poison_message_is_acknowledged(aws: Stack, fake_engine: FakeEngine, body: str) -> None:
     # When
-    response = worker.handler(raw_sqs_event(body), LambdaContext())
+    response = worker.handler(raw_sqs_event(body), lambda_context())
     # Then it is not retried (retrying cannot help) and nothing ran
     assert response == {"batchItemFailures": []}
     assert fake_engine.calls == 0
 
 
 def test_message_for_an_unknown_job_is_acknowledged(aws: Stack, fake_engine: FakeEngine) -> None:
-    response = worker.handler(raw_sqs_event(json.dumps({"job_id": new_id()})), LambdaContext())
+    response = worker.handler(raw_sqs_event(json.dumps({"job_id": new_id()})), lambda_context())
     assert response == {"batchItemFailures": []}
     assert fake_engine.calls == 0
 
@@ -231,19 +230,12 @@ def test_transient_error_is_retried_and_fails_the_job_on_the_last_receive(
     messages = aws.receive()
     # When the first receives fail
     for count in range(1, resources.MAX_RECEIVE_COUNT):
-        delivery = dict(
-            messages[0], Attributes={**messages[0]["Attributes"], "ApproximateReceiveCount": str(count)}
-        )
-        response = worker.handler(sqs_event([delivery]), LambdaContext())
+        response = run_worker([on_receive(messages[0], count)])
         # Then SQS is asked to deliver again and the job is still in flight
         assert response == {"batchItemFailures": [{"itemIdentifier": messages[0]["MessageId"]}]}
         assert _job(job_id)["status"] == "running"
     # When the last allowed receive fails too
-    last = dict(
-        messages[0],
-        Attributes={**messages[0]["Attributes"], "ApproximateReceiveCount": str(resources.MAX_RECEIVE_COUNT)},
-    )
-    response = worker.handler(sqs_event([last]), LambdaContext())
+    response = run_worker([on_receive(messages[0], resources.MAX_RECEIVE_COUNT)])
     # Then the job fails with a reason and the message is acknowledged
     assert response == {"batchItemFailures": []}
     job = _job(job_id)
@@ -271,12 +263,7 @@ def test_storage_failure_while_saving_is_retried_and_the_retry_succeeds(
     monkeypatch.setattr(store, "write", flaky_write)
     # When the first delivery fails and SQS delivers again
     first, messages = _deliver(aws)
-    second = worker.handler(
-        sqs_event(
-            [dict(messages[0], Attributes={**messages[0]["Attributes"], "ApproximateReceiveCount": "2"})]
-        ),
-        LambdaContext(),
-    )
+    second = run_worker([on_receive(messages[0], 2)])
     # Then
     assert first == {"batchItemFailures": [{"itemIdentifier": messages[0]["MessageId"]}]}
     assert second == {"batchItemFailures": []}
@@ -298,7 +285,7 @@ def test_batch_reports_only_the_message_worth_retrying(aws: Stack, monkeypatch: 
     by_job = {json.loads(m["Body"])["job_id"]: m for m in aws.receive()}
     poison = {**by_job[good], "MessageId": "poison-1", "Body": "garbage"}
     # When
-    response = worker.handler(sqs_event([by_job[good], poison, by_job[crashing]]), LambdaContext())
+    response = run_worker([by_job[good], poison, by_job[crashing]])
     # Then
     assert response == {"batchItemFailures": [{"itemIdentifier": by_job[crashing]["MessageId"]}]}
     assert _job(good)["status"] == "succeeded"
@@ -316,7 +303,7 @@ def test_dead_letter_handler_fails_every_unfinished_job(aws: Stack, fake_engine:
     aws.sqs.send_message(QueueUrl=DLQ_URL, MessageBody="garbage")
     messages = aws.receive(DLQ_URL)
     # When
-    response = dead_letters.handler(sqs_event(messages), LambdaContext())
+    response = run_dead_letters(messages)
     # Then
     assert response == {"batchItemFailures": []}
     assert _job(done)["status"] == "succeeded"
@@ -385,12 +372,10 @@ def test_a_job_racing_the_function_timeout_stops_in_time(aws: Stack, fake_engine
 
     job_id = _submit(aws)
     messages = aws.receive()
-    last = dict(
-        messages[0],
-        Attributes={**messages[0]["Attributes"], "ApproximateReceiveCount": str(resources.MAX_RECEIVE_COUNT)},
-    )
     # When its last allowed delivery runs out of time
-    response = worker.handler(sqs_event([last]), Draining())
+    response = run_worker(
+        [on_receive(messages[0], resources.MAX_RECEIVE_COUNT)], Draining("stylemixer-worker")
+    )
     # Then the job fails saying so, rather than being killed mid-write and left running
     assert response == {"batchItemFailures": []}
     job = _job(job_id)
@@ -419,8 +404,7 @@ def test_a_job_whose_worker_was_killed_is_finished_by_the_redelivery(
 
     monkeypatch.setattr(worker, "engine_provider", lambda: Watching(steps=3, step_seconds=0.3))
     # When SQS delivers the message again after its visibility timeout
-    again = dict(messages[0], Attributes={**messages[0]["Attributes"], "ApproximateReceiveCount": "2"})
-    response = worker.handler(sqs_event([again]), LambdaContext())
+    response = run_worker([on_receive(messages[0], 2)])
     # Then the second attempt finishes it, and the progress shown never went back below 60
     assert response == {"batchItemFailures": []}
     assert seen[0] >= 60
@@ -464,8 +448,7 @@ def test_the_worker_fails_a_job_on_the_receive_its_environment_names(
     (message,) = aws.receive()
 
     def deliver(count: int) -> dict[str, Any]:
-        attributes = {**message["Attributes"], "ApproximateReceiveCount": str(count)}
-        return worker.handler(sqs_event([dict(message, Attributes=attributes)]), LambdaContext())
+        return run_worker([on_receive(message, count)])
 
     # When the 3rd receive fails (the default count's last), it is retried, not failed
     for count in (1, 2, 3, 4):

@@ -128,7 +128,7 @@ def test_worker_size_is_the_configured_one(synth: Synth) -> None:
     assert props["MemorySize"] == 3008
     assert props["EphemeralStorage"] == {"Size": 1024}
     assert props["Architectures"] == ["x86_64"]
-    # Two glibc heaps: its peak memory then does not depend on the CPU's contention (test_tiling)
+    # Two glibc heaps: its peak memory then does not depend on the CPU's contention (tests/unit/test_bands.py)
     assert props["Environment"]["Variables"]["MALLOC_ARENA_MAX"] == WORKER_MALLOC_ARENA_MAX
 
 

@@ -6,24 +6,21 @@ asks for a retry (a crash), and a failed job leaves no result object.
 
 from __future__ import annotations
 
-import base64
-import json
-
 import pytest
 
 from functions.api import handler as api
-from tests.reliability.catalogue import FILE_CASES, REQUEST_CASES, FileCase, RequestCase, Uploads
 from tests.support import imagefiles as files
 from tests.support.aws import (
     ApiResponse,
     FakeEngine,
-    LambdaContext,
     Stack,
     api_event,
     assert_outcome,
     call_api,
+    invoke_api,
     upload_through_presigned_post,
 )
+from tests.support.catalogue import FILE_CASES, REQUEST_CASES, FileCase, RequestCase, Uploads
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -41,13 +38,7 @@ def _send(case: RequestCase, uploads: Uploads) -> ApiResponse:
             event["headers"][name] = value
         else:
             event["headers"].pop(name, None)
-    response = api.handler(event, LambdaContext())
-    text = response.get("body") or ""
-    if response.get("isBase64Encoded"):
-        text = base64.b64decode(text).decode()
-    return ApiResponse(
-        response["statusCode"], json.loads(text) if text else None, response.get("headers") or {}
-    )
+    return invoke_api(event)
 
 
 @pytest.mark.parametrize("case", FILE_CASES, ids=[c.name for c in FILE_CASES])

@@ -19,22 +19,22 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.exceptions import ClientError
 
-from functions.dead_letters import handler as dead_letters
 from functions.worker import handler as worker
 from stylemixer import resources
 from stylemixer.jobs.model import new_id
-from stylemixer.local.context import LambdaContext as LocalContext
+from stylemixer.local.context import LambdaContext
 from tests.support import imagefiles as files
 from tests.support.aws import (
-    DLQ_URL,
-    QUEUE_URL,
     FakeEngine,
-    LambdaContext,
     Stack,
     call_api,
+    lambda_context,
+    run_dead_letters,
+    run_worker,
     sqs_event,
     upload_through_presigned_post,
 )
+from tests.support.environment import DLQ_URL, QUEUE_URL
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -100,7 +100,7 @@ def _receive(aws: Stack, url: str) -> list[dict[str, Any]]:
 def drive(
     aws: Stack,
     job_ids: list[str],
-    context: Callable[[], Any] = LambdaContext,
+    context: Callable[[], LambdaContext] = lambda_context,
     limit_seconds: float = 20.0,
 ) -> int:
     """Feed the jobs queue and the dead-letter queue to their handlers until every job is final.
@@ -113,12 +113,12 @@ def drive(
         if messages := _receive(aws, QUEUE_URL):
             invocations += 1
             try:
-                result = worker.handler(sqs_event(messages), context())
+                result = run_worker(messages, context())
             except Killed:
                 continue  # the process is gone: nothing is deleted
             _settle(aws, QUEUE_URL, messages, result)
         if dead := _receive(aws, DLQ_URL):
-            _settle(aws, DLQ_URL, dead, dead_letters.handler(sqs_event(dead), LambdaContext()))
+            _settle(aws, DLQ_URL, dead, run_dead_letters(dead))
         if not messages and not dead:
             if all(_status(aws, j) in ("succeeded", "failed") for j in job_ids):
                 return invocations
@@ -275,7 +275,9 @@ def test_job_whose_worker_runs_out_of_time_is_failed_with_that_reason(
     job_id = submit()
     # When every delivery runs out of time
     started = time.monotonic()
-    invocations = drive(aws, [job_id], context=lambda: LocalContext("stylemixer-worker", timeout_seconds=1.5))
+    invocations = drive(
+        aws, [job_id], context=lambda: LambdaContext("stylemixer-worker", timeout_seconds=1.5)
+    )
     # Then each attempt stopped itself in time, and the last one failed the job saying why
     jobs = assert_settled(aws, [job_id])
     assert (jobs[job_id]["status"], jobs[job_id]["error"]["code"]) == ("failed", "TimedOut")
@@ -322,7 +324,7 @@ def test_same_message_delivered_twice_at_once_gives_one_result(
 
     def deliver() -> None:
         try:
-            worker.record_handler(SQSRecord(record), LambdaContext())
+            worker.record_handler(SQSRecord(record), lambda_context())
         except BaseException as exc:
             errors.append(exc)
 

@@ -7,10 +7,7 @@ which alone broke the load goal (GET /jobs p99 <= 50 ms).
 
 from __future__ import annotations
 
-import os
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -19,6 +16,7 @@ import pytest
 import requests
 
 from stylemixer.local.server import make_front_door
+from tests.support.environment import run_python
 from tests.support.paths import ROOT
 
 if TYPE_CHECKING:
@@ -74,15 +72,7 @@ def test_the_embedded_aws_answers_with_nagle_off() -> None:
         "server.stop()\n"
     )
     # When it is asked how its connections are set
-    out = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout.split()
+    out = run_python("-c", probe, timeout=60, check=True).stdout.split()
     # Then every connection it accepts is TCP_NODELAY (each S3/DynamoDB/SQS call of the handlers
     # would otherwise wait on delayed ACKs), and it still answers
     assert out == ["True", "200"]

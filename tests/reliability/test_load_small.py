@@ -10,26 +10,28 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-import pytest
-
-from bench.load import PHOTOS, run_load
+from bench.load import run_load
 from stylemixer.local.process import served_stack
 from tests.support.paths import ROOT
+from tests.support.pictures import PHOTOS, sample_jpeg
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 
 def test_ten_jobs_from_three_clients_all_finish_once(weights_path: Path) -> None:
-    if not list(PHOTOS.glob("*.jpg")):
-        pytest.skip(f"no test photos in {PHOTOS} (the shared test data lives beside the project)")
     # Given the local stack, its worker on one torch thread as in the full run
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     log = ROOT / "artifacts" / "reliability" / "load-serve.log"
     with served_stack(log, python=sys.executable, timeout=30, env=env) as stack:
         # When three clients upload, submit and poll ten jobs to the end
         report = run_load(
-            stack.url + "api", jobs=10, clients=3, timeout=120, operator_keys=stack.operator_keys
+            stack.url + "api",
+            jobs=10,
+            clients=3,
+            timeout=120,
+            operator_keys=stack.operator_keys,
+            photos=[sample_jpeg(name, max_side=384) for name in PHOTOS],
         )
     # Then every job succeeded once: none lost, none started twice, one result each
     assert (report["done"], report["failed"], report["lost"]) == (10, 0, 0), report

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from stylemixer.local.process import served_stack
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PageProblems
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PageProblems
 from tests.support.pageflow import ARTIFACTS, open_site
 from tests.support.paths import ROOT
 

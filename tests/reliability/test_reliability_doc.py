@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from scripts.gen_reliability_doc import DOC, blocks, render
-from tests.reliability.catalogue import all_cases
+from tests.support.catalogue import all_cases
 from tests.support.paths import ROOT
+from tests.support.reliability_doc import DOC, blocks, render
 
 
 def test_the_catalogue_has_thirty_distinct_cases_or_more() -> None:
@@ -18,7 +18,7 @@ def test_the_catalogue_has_thirty_distinct_cases_or_more() -> None:
 def test_the_generated_tables_match_the_catalogue_and_the_last_load_run() -> None:
     # Given the page as committed
     text = DOC.read_text()
-    # Then regenerating its tables changes nothing (run scripts/gen_reliability_doc.py if this fails)
+    # Then regenerating its tables changes nothing (run make reliability-doc if this fails)
     assert render(text, blocks()) == text
 
 

@@ -18,20 +18,18 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
-from functions.worker import handler as worker
 from stylemixer.jobs.model import new_id
 from stylemixer.limits import MAX_UPLOAD_BYTES
 from stylemixer.page import content_security_policy
 from tests.support import imagefiles as files
 from tests.support.aws import (
-    SITE_ORIGIN,
     FakeEngine,
-    LambdaContext,
     Stack,
     call_api,
-    sqs_event,
+    run_worker,
     upload_through_presigned_post,
 )
+from tests.support.environment import SITE_ORIGIN
 from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
@@ -115,7 +113,7 @@ def _run_job(aws: Stack, fmt: str = "png") -> tuple[str, str, dict[str, Any]]:
     job_id = call_api(
         "POST", "/jobs", {"content": upload_id, "styles": [{"preset": "tapestry"}], "format": fmt}
     ).body["job_id"]
-    assert worker.handler(sqs_event(aws.receive()), LambdaContext()) == {"batchItemFailures": []}
+    assert run_worker(aws.receive()) == {"batchItemFailures": []}
     return upload_id, job_id, call_api("GET", f"/jobs/{job_id}").body
 
 

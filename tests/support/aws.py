@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import io
 import json
 import os
 import time
@@ -22,30 +21,15 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from stylemixer import resources
+from tests.support.environment import ACCOUNT, DLQ_URL, HANDLER_ENV, QUEUE_URL, REGION, create_stack_resources
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
-REGION = "eu-west-1"
-ACCOUNT = "123456789012"
-QUEUE_URL = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{resources.JOBS_QUEUE}"
-DLQ_URL = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{resources.JOBS_DLQ}"
-SITE_ORIGIN = "https://d111111abcdef8.cloudfront.net"
 
 _ENV = {
-    resources.ENV_STAGE: "test",
-    resources.ENV_MAX_RECEIVE_COUNT: str(resources.MAX_RECEIVE_COUNT),
-    resources.ENV_BUCKET: resources.DATA_BUCKET,
-    resources.ENV_TABLE: resources.JOBS_TABLE,
-    resources.ENV_QUEUE_URL: QUEUE_URL,
-    resources.ENV_ALLOWED_ORIGINS: SITE_ORIGIN,
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-    "POWERTOOLS_TRACE_DISABLED": "true",
+    **HANDLER_ENV,
     "POWERTOOLS_DEV": "false",
     # The harness empties the queues before every test, in-flight messages too (a retry's back-off
     # hides one for seconds), with PurgeQueue; AWS allows one a minute, and so does moto unless told.
@@ -64,6 +48,7 @@ from functions.dead_letters import handler as dead_letters  # noqa: E402
 from functions.worker import handler as worker  # noqa: E402
 from stylemixer.aws.dynamodb import DynamoJobRepository  # noqa: E402
 from stylemixer.aws.s3 import S3BlobStore  # noqa: E402
+from stylemixer.local.context import LambdaContext  # noqa: E402
 from stylemixer.local.iam import Credentials, create_operator, create_roles  # noqa: E402
 from stylemixer.local.moto_iam import extend_moto  # noqa: E402
 from stylemixer.permissions import GRANTS, Function, Grant, Target, object_arns, policy_document  # noqa: E402
@@ -81,17 +66,17 @@ ARNS = {
 }
 
 
-@dataclass
-class LambdaContext:
-    """The fields of Lambda's context object that Powertools reads."""
+def lambda_context(function: Function = Function.WORKER) -> LambdaContext:
+    """Lambda's context for one call of ``function``: the package's stand-in, sized as deployed."""
+    memory, timeout = _DEPLOYED[function]
+    return LambdaContext(function.local_name, memory_limit_in_mb=memory, timeout_seconds=timeout)
 
-    function_name: str = "stylemixer-test"
-    memory_limit_in_mb: int = 3008
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:stylemixer-test"
-    aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
 
-    def get_remaining_time_in_millis(self) -> int:
-        return 900_000
+_DEPLOYED = {
+    Function.API: (resources.API_MEMORY_MB, resources.API_TIMEOUT_SECONDS),
+    Function.WORKER: (resources.WORKER_MEMORY_MB, resources.WORKER_TIMEOUT_SECONDS),
+    Function.DEAD_LETTERS: (LambdaContext.memory_limit_in_mb, resources.DLQ_HANDLER_TIMEOUT_SECONDS),
+}
 
 
 @dataclass
@@ -159,34 +144,12 @@ def aws_session() -> Any:
     with mock_aws():
         import boto3
 
-        boto3.client("s3", region_name=REGION).create_bucket(
-            Bucket=resources.DATA_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
-        )
-        boto3.client("dynamodb", region_name=REGION).create_table(
-            TableName=resources.JOBS_TABLE,
-            KeySchema=[{"AttributeName": resources.TABLE_PARTITION_KEY, "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": resources.TABLE_PARTITION_KEY, "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        sqs = boto3.client("sqs", region_name=REGION)
-        sqs.create_queue(QueueName=resources.JOBS_DLQ)
-        sqs.create_queue(
-            QueueName=resources.JOBS_QUEUE,
-            Attributes={
-                "RedrivePolicy": json.dumps(
-                    {
-                        "deadLetterTargetArn": ARNS[Target.DEAD_LETTER_QUEUE],
-                        "maxReceiveCount": resources.MAX_RECEIVE_COUNT,
-                    }
-                )
-            },
-        )
+        create_stack_resources()
         iam = boto3.client("iam", region_name=REGION)
         roles = create_roles(iam, boto3.client("sts", region_name=REGION), ARNS)
         operator = create_operator(iam)
         for function, module in HANDLERS.items():
-            module.session = roles[function].session(REGION)
-            module.adapters.cache_clear()
+            module.adapters.sign_with(roles[function].session(REGION))
         yield Stack(
             s3=operator.client("s3", region=REGION),
             dynamodb=operator.client("dynamodb", region=REGION),
@@ -196,8 +159,7 @@ def aws_session() -> Any:
             operator=operator,
         )
         for module in HANDLERS.values():
-            module.session = None
-            module.adapters.cache_clear()
+            module.adapters.sign_with(None)
 
 
 @pytest.fixture
@@ -254,7 +216,12 @@ def call_api(
     raw_body: str | None = None,
 ) -> ApiResponse:
     """Call the API handler in-process and decode its answer."""
-    response = api.handler(api_event(method, path, body, headers, raw_body), LambdaContext())
+    return invoke_api(api_event(method, path, body, headers, raw_body))
+
+
+def invoke_api(event: dict[str, Any]) -> ApiResponse:
+    """The API handler on ``event`` (an API Gateway HTTP API event), its answer decoded."""
+    response = api.handler(event, lambda_context(Function.API))
     text = response.get("body") or ""
     if response.get("isBase64Encoded"):
         text = base64.b64decode(text).decode()
@@ -281,6 +248,21 @@ def sqs_event(messages: list[dict[str, Any]]) -> dict[str, Any]:
     return {"Records": records}
 
 
+def on_receive(message: dict[str, Any], count: int) -> dict[str, Any]:
+    """``message`` as SQS hands it over on its ``count``-th receive."""
+    return dict(message, Attributes={**message["Attributes"], "ApproximateReceiveCount": str(count)})
+
+
+def run_worker(messages: list[dict[str, Any]], context: LambdaContext | None = None) -> dict[str, Any]:
+    """The worker handler on ``messages`` (received from the jobs queue), as Lambda would call it."""
+    return worker.handler(sqs_event(messages), context or lambda_context(Function.WORKER))
+
+
+def run_dead_letters(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The dead-letter handler on ``messages`` (received from the dead-letter queue)."""
+    return dead_letters.handler(sqs_event(messages), lambda_context(Function.DEAD_LETTERS))
+
+
 def raw_sqs_event(body: str, receive_count: int = 1, message_id: str = "m-1") -> dict[str, Any]:
     """The recorded SQS event with its body and receive count replaced."""
     event = json.loads((EVENTS / "sqs_job.json").read_text())
@@ -289,20 +271,6 @@ def raw_sqs_event(body: str, receive_count: int = 1, message_id: str = "m-1") ->
     record["messageId"] = message_id
     record["attributes"]["ApproximateReceiveCount"] = str(receive_count)
     return event
-
-
-def jpeg_bytes(path: Path, max_side: int | None = None) -> bytes:
-    """A real photo's bytes, optionally made smaller first (keeps the fake-engine tests quick)."""
-    if max_side is None:
-        return path.read_bytes()
-    from PIL import Image
-
-    with Image.open(path) as opened:
-        img = opened.convert("RGB")
-    img.thumbnail((max_side, max_side))
-    out = io.BytesIO()
-    img.save(out, format="JPEG", quality=90)
-    return out.getvalue()
 
 
 def upload_through_presigned_post(
@@ -386,7 +354,7 @@ def assert_outcome(aws: Stack, response: ApiResponse, expected: str) -> None:
         return
     assert response.status == 202, response.body
     job_id = response.body["job_id"]
-    outcome = worker.handler(sqs_event(aws.receive()), LambdaContext())
+    outcome = run_worker(aws.receive())
     assert outcome == {"batchItemFailures": []}, "the worker must not crash or ask for a retry"
     job = call_api("GET", f"/jobs/{job_id}").body
     assert job["status"] == kind, job

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
 import textwrap
 import threading
 from typing import TYPE_CHECKING
@@ -22,7 +20,7 @@ from stylemixer.resources import (
     WORKER_TIMEOUT_SECONDS,
     ClientTimeouts,
 )
-from tests.support.paths import ROOT
+from tests.support.environment import HANDLER_ENV, run_python
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -80,18 +78,16 @@ _CALL_THE_API = textwrap.dedent(
     import copy, json, sys, time
     from pathlib import Path
     import functions.api.handler as api
+    from stylemixer.local.context import LambdaContext
 
     event = copy.deepcopy(json.loads(Path("tests/events/apigw_http_v2.json").read_text()))
     event["rawPath"] = event["requestContext"]["http"]["path"] = "/jobs/" + "0" * 32
     event["requestContext"]["http"]["method"] = "GET"
     event.pop("body", None)
 
-    class Context:
-        function_name, memory_limit_in_mb, aws_request_id = "api", 512, "r-1"
-        invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:api"
-
+    context = LambdaContext("stylemixer-api", memory_limit_in_mb=512, timeout_seconds=10)
     started = time.monotonic()
-    response = api.handler(event, Context())
+    response = api.handler(event, context)
     print(json.dumps({"seconds": time.monotonic() - started, "status": response["statusCode"],
                       "body": json.loads(response["body"])}))
     """
@@ -103,26 +99,12 @@ def test_a_stalled_aws_call_ends_as_our_json_error_inside_the_api_timeout(stalle
     # Given the API function whose DynamoDB (every AWS service) accepts connections and never answers
     env = {
         **os.environ,
-        "PYTHONPATH": str(ROOT),
+        **HANDLER_ENV,
         "AWS_ENDPOINT_URL": stalled_endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        resources.ENV_BUCKET: resources.DATA_BUCKET,
-        resources.ENV_TABLE: resources.JOBS_TABLE,
         resources.ENV_QUEUE_URL: f"{stalled_endpoint}/123456789012/{resources.JOBS_QUEUE}",
     }
     # When a caller asks for a job
-    run = subprocess.run(
-        [sys.executable, "-c", _CALL_THE_API],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    run = run_python("-c", _CALL_THE_API, env=env, timeout=60)
     assert run.returncode == 0, run.stderr[-2000:]
     report = json.loads(run.stdout.strip().splitlines()[-1])
     # Then the answer is our 500, not API Gateway's timeout: the call gave up after its attempts

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from stylemixer.images import read_image
 from stylemixer.neural.bands import BandPlan, Conditioning, map_rows, run_arbitrary, run_multistyle
 from stylemixer.neural.engine import Engine
 from stylemixer.neural.networks import resize_map
 from stylemixer.options import StylizeOptions
 from stylemixer.resources import WORKER_MALLOC_ARENA_MAX
 from stylemixer.styles import ImageStyle, PresetStyle
-from tests.support.paths import ROOT, testdata_path
+from tests.support.environment import run_python
+from tests.support.pictures import sample_painting, sample_photo
 
 PRESET = 16  # swirling-night
 
@@ -29,7 +27,7 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _photo(name: str, side: int) -> Image.Image:
-    return read_image(testdata_path("photos", name)).resize((side, side), Image.Resampling.LANCZOS)
+    return sample_photo(name).resize((side, side), Image.Resampling.LANCZOS)
 
 
 def _whole(out: torch.Tensor) -> np.ndarray:
@@ -43,7 +41,7 @@ def _as_inputs(img: Image.Image) -> tuple[torch.Tensor, torch.Tensor]:
 
 @pytest.fixture(scope="module")
 def photo_1536() -> Image.Image:
-    return _photo("golden_gate.jpg", 1536)
+    return _photo("astronaut", 1536)
 
 
 @pytest.fixture(scope="module")
@@ -109,9 +107,9 @@ def test_no_seam_in_strips_across_band_edges(preset_pair) -> None:
 
 def test_custom_style_bands_in_half_precision_match_one_pass(engine) -> None:
     # Given a photo and a painting's style vector, and bands that keep their tensors in float16
-    photo = _photo("sailboat.jpg", 512)
+    photo = _photo("chelsea", 512)
     u8, x = _as_inputs(photo)
-    vector = engine.style_vector(read_image(testdata_path("styles", "la_muse.jpg")))
+    vector = engine.style_vector(sample_painting("scarlet-blaze"))
     with torch.inference_mode():
         whole = _whole(engine.networks.transformer(x, vector))
         banded = run_arbitrary(
@@ -127,7 +125,7 @@ def test_custom_style_bands_in_half_precision_match_one_pass(engine) -> None:
 
 def test_per_pixel_style_map_bands_match_one_pass(engine) -> None:
     # Given two presets placed by a soft left/right map (as the regions mix does)
-    photo = _photo("cornell.jpg", 384)
+    photo = _photo("rocket", 384)
     u8, x = _as_inputs(photo)
     ramp = torch.linspace(0, 1, 48).expand(48, 48)
     two = torch.stack([1 - ramp, ramp]).unsqueeze(0)  # (1, 2, 48, 48)
@@ -144,7 +142,7 @@ def test_per_pixel_style_map_bands_match_one_pass(engine) -> None:
 
 def test_three_styles_by_map_bands_match_one_pass(engine) -> None:
     # Given three presets spread by a soft map over thirds of a photo (K > 2 sums further styles)
-    photo = _photo("cornell.jpg", 384)
+    photo = _photo("rocket", 384)
     u8, x = _as_inputs(photo)
     cols = torch.linspace(0, 1, 48).expand(48, 48)
     three = torch.stack([(1 - cols) ** 2, 2 * cols * (1 - cols), cols**2]).unsqueeze(0)  # sums to 1
@@ -194,7 +192,7 @@ def test_band_plan_follows_the_memory_budget() -> None:
 
 
 def test_progress_reports_every_band_and_never_goes_back(engine) -> None:
-    photo = _photo("brad_pitt.jpg", 256)
+    photo = _photo("coffee", 256)
     u8, _ = _as_inputs(photo)
     seen: list[float] = []
     with torch.inference_mode():
@@ -213,9 +211,9 @@ def test_progress_reports_every_band_and_never_goes_back(engine) -> None:
 
 def test_engine_in_bands_gives_the_one_pass_picture(engine) -> None:
     # Given the engine with a budget so small that a 640 x 480 photo runs in bands
-    photo = read_image(testdata_path("photos", "chicago.jpg")).resize((640, 480))
+    photo = sample_photo("rocket").resize((640, 480))
     tight = Engine(engine.networks, budget=24 * 2**20)
-    for style in (PresetStyle("tapestry"), ImageStyle(read_image(testdata_path("styles", "asheville.jpg")))):
+    for style in (PresetStyle("tapestry"), ImageStyle(sample_painting("tapestry"))):
         # When both engines paint it
         one_pass = engine.stylize(photo, [style], StylizeOptions(stroke="fine")).image
         banded = tight.stylize(photo, [style], StylizeOptions(stroke="fine")).image
@@ -249,21 +247,14 @@ sys.exit(main(sys.argv[1:]))
 def test_cli_paints_16_megapixels_within_1_5_gb(tmp_path, styles: list[str]) -> None:
     # Given a 4096 x 4096 JPEG of a real photo
     src, dst = tmp_path / "in.jpg", tmp_path / "out.jpg"
-    _photo("golden_gate.jpg", 4096).save(src, quality=90)
+    _photo("astronaut", 4096).save(src, quality=90)
     # When the CLI paints it at full resolution (one preset, or two by region, whose per-pixel
     # style map the bands carry too), in a fresh process with the worker's allocator setting: glibc
     # otherwise adds a heap (arena) for each thread that finds the others busy, which depends on
     # the machine's load (the same run peaked at 1.35, 1.40, 1.71 and 1.75 GB as other jobs ran)
     args = ["stylize", str(src), "-o", str(dst), *styles, "--stroke", "fine"]
     env = {**os.environ, "MALLOC_ARENA_MAX": WORKER_MALLOC_ARENA_MAX}
-    proc = subprocess.run(
-        [sys.executable, "-c", _MEASURED_CLI, *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        check=False,
-    )
+    proc = run_python("-c", _MEASURED_CLI, *args, env=env)
     assert proc.returncode == 0, proc.stderr[-300:]
     (peak_kb,) = [int(line.split()[1]) for line in proc.stderr.splitlines() if line.startswith("PEAK_KB ")]
     # Then it succeeds at the input's size, and the whole process peaked under 1.5 GB

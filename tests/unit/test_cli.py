@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.support.paths import ROOT, testdata_path
+from tests.support.paths import ROOT
+from tests.support.pictures import sample_painting_file, sample_photo_file
 
 SCRIPT = Path(sys.executable).with_name("stylemixer")
 
@@ -35,8 +36,8 @@ def assert_refused(proc: subprocess.CompletedProcess[str], *words: str) -> None:
 
 @pytest.mark.usefixtures("weights_path")
 def test_stylize_a_real_photo_with_a_preset_and_report_json(tmp_path: Path) -> None:
-    # Given a real photo
-    photo = testdata_path("photos", "cornell.jpg")
+    # Given a photo
+    photo = sample_photo_file("rocket")
     out = tmp_path / "out.webp"
     # When the CLI paints it with a preset, capped at 300 px
     proc = run_cli(
@@ -59,9 +60,9 @@ def test_stylize_a_real_photo_with_a_preset_and_report_json(tmp_path: Path) -> N
 def test_blend_of_two_custom_styles_with_weights(tmp_path: Path) -> None:
     out = tmp_path / "blend.png"
     proc = run_cli(
-        "stylize", str(testdata_path("photos", "sailboat.jpg")), "-o", str(out),
-        "--style", str(testdata_path("styles", "la_muse.jpg")),
-        "--style", str(testdata_path("styles", "asheville.jpg")),
+        "stylize", str(sample_photo_file("chelsea")), "-o", str(out),
+        "--style", str(sample_painting_file("scarlet-blaze")),
+        "--style", str(sample_painting_file("tapestry")),
         "--weight", "3", "--weight", "1", "--strength", "0.8", "--preserve-color", "--max-size", "256",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
@@ -72,10 +73,10 @@ def test_blend_of_two_custom_styles_with_weights(tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("weights_path")
 def test_a_batch_paints_every_good_photo_and_reports_the_bad_one_in_one_line(tmp_path: Path) -> None:
-    # Given three real photos with a text file posing as a photo among them
+    # Given three photos with a text file posing as a photo among them
     bad = tmp_path / "notes.jpg"
     bad.write_text("these are my holiday notes, not a photo")
-    good = [testdata_path("photos", name) for name in ("cornell.jpg", "sailboat.jpg", "chicago.jpg")]
+    good = [sample_photo_file(name) for name in ("rocket", "chelsea", "coffee")]
     photos = [good[0], bad, *good[1:]]
     out = tmp_path / "painted"
     # When one run paints them all into a folder, reporting JSON lines
@@ -90,13 +91,13 @@ def test_a_batch_paints_every_good_photo_and_reports_the_bad_one_in_one_line(tmp
     assert str(bad) in refusals[0]
     assert "not a picture" in refusals[0]
     # And every other photo is written, at the size asked, with per-file progress on stderr
-    assert sorted(p.name for p in out.iterdir()) == ["chicago.jpg", "cornell.jpg", "sailboat.jpg"]
+    assert sorted(p.name for p in out.iterdir()) == ["chelsea.jpg", "coffee.jpg", "rocket.jpg"]
     for photo in good:
         with Image.open(out / photo.name) as img:
             assert img.format == "JPEG"
             assert max(img.size) == 160
-    assert "[1/4] cornell.jpg" in proc.stderr
-    assert "[4/4] chicago.jpg" in proc.stderr
+    assert "[1/4] rocket.jpg" in proc.stderr
+    assert "[4/4] coffee.jpg" in proc.stderr
     assert "painted 3 of 4 photos" in proc.stderr
     # And stdout holds one JSON object per photo, in order, the bad one with its code
     reports = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -109,7 +110,7 @@ def test_a_batch_paints_every_good_photo_and_reports_the_bad_one_in_one_line(tmp
 
 @pytest.mark.usefixtures("weights_path")
 def test_one_photo_into_a_folder_is_named_after_it(tmp_path: Path) -> None:
-    photo = testdata_path("photos", "sailboat.jpg")
+    photo = sample_photo_file("chelsea")
     proc = run_cli(
         "stylize",
         str(photo),
@@ -123,7 +124,7 @@ def test_one_photo_into_a_folder_is_named_after_it(tmp_path: Path) -> None:
         "png",
     )
     assert proc.returncode == 0, proc.stderr
-    with Image.open(tmp_path / "sailboat.png") as img:
+    with Image.open(tmp_path / "chelsea.png") as img:
         assert (img.format, max(img.size)) == ("PNG", 96)
 
 
@@ -131,7 +132,7 @@ def test_a_batch_refuses_results_that_would_clash_before_painting(tmp_path: Path
     # Given two photos of one name in two folders, and a copy of a photo in the output folder
     for folder in ("a", "b"):
         (tmp_path / folder).mkdir()
-        (tmp_path / folder / "x.jpg").write_bytes(testdata_path("photos", "sailboat.jpg").read_bytes())
+        (tmp_path / folder / "x.jpg").write_bytes(sample_photo_file("chelsea").read_bytes())
     a, b = tmp_path / "a" / "x.jpg", tmp_path / "b" / "x.jpg"
     # When both would be written to one file, Then nothing is painted and one line says why
     proc = run_cli("stylize", str(a), str(b), "-o", str(tmp_path / "out"), "--style", "tapestry")
@@ -142,7 +143,7 @@ def test_a_batch_refuses_results_that_would_clash_before_painting(tmp_path: Path
         "stylize", str(a), str(tmp_path / "b" / "x.jpg"), "-o", str(tmp_path / "a"), "--style", "grey-ink"
     )
     assert_refused(proc)
-    assert a.read_bytes() == testdata_path("photos", "sailboat.jpg").read_bytes()
+    assert a.read_bytes() == sample_photo_file("chelsea").read_bytes()
     # And an output that is a file cannot take several photos
     note = tmp_path / "note.txt"
     note.write_text("x")
@@ -159,7 +160,7 @@ def test_not_an_image_is_refused_in_one_line(tmp_path: Path) -> None:
 
 def test_unknown_style_is_refused(tmp_path: Path) -> None:
     proc = run_cli(
-        "stylize", str(testdata_path("photos", "cornell.jpg")), "-o", str(tmp_path / "o.jpg"),
+        "stylize", str(sample_photo_file("rocket")), "-o", str(tmp_path / "o.jpg"),
         "--style", "van-gogh",
     )  # fmt: skip
     assert_refused(proc, "van-gogh", "stylemixer styles")
@@ -173,7 +174,7 @@ def test_missing_input_is_refused(tmp_path: Path) -> None:
 
 
 def test_bad_option_values_are_refused(tmp_path: Path) -> None:
-    photo = str(testdata_path("photos", "cornell.jpg"))
+    photo = str(sample_photo_file("rocket"))
     out = str(tmp_path / "o.jpg")
     assert_refused(run_cli("stylize", photo, "-o", out, "--style", "tapestry", "--strength", "2"), "strength")
     assert_refused(
@@ -186,7 +187,7 @@ def test_bad_option_values_are_refused(tmp_path: Path) -> None:
 def test_missing_weights_say_how_to_build_them(tmp_path: Path) -> None:
     env = {**os.environ, "STYLEMIXER_WEIGHTS": str(tmp_path / "absent.pt")}
     proc = run_cli(
-        "stylize", str(testdata_path("photos", "cornell.jpg")), "-o", str(tmp_path / "o.jpg"),
+        "stylize", str(sample_photo_file("rocket")), "-o", str(tmp_path / "o.jpg"),
         "--style", "tapestry", env=env,
     )  # fmt: skip
     assert_refused(proc, "stylemixer weights build")

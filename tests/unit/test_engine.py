@@ -12,6 +12,7 @@ from stylemixer.images import read_image
 from stylemixer.options import StylizeOptions
 from stylemixer.styles import ImageStyle, PresetStyle
 from tests.support.paths import testdata_path
+from tests.support.pictures import sample_painting, sample_photo
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 @pytest.fixture(scope="module")
 def photo() -> Image.Image:
     # An odd size on purpose: neither side is a multiple of 4.
-    return read_image(testdata_path("photos", "golden_gate.jpg")).resize((203, 157))
+    return sample_photo("astronaut").resize((203, 157))
 
 
 def _mean_abs(a: Image.Image, b: Image.Image) -> float:
@@ -64,7 +65,7 @@ def test_preserve_color_takes_colour_from_the_photo(engine, photo) -> None:
 
 
 def test_presets_and_custom_styles_do_not_blend(engine, photo) -> None:
-    style = ImageStyle(read_image(testdata_path("styles", "la_muse.jpg")))
+    style = ImageStyle(sample_painting("grey-ink"))
     with pytest.raises(InvalidRequestError) as info:
         engine.stylize(photo, [PresetStyle("tapestry"), style])
     assert info.value.code == "MixedStyleKinds"
@@ -80,13 +81,22 @@ def test_progress_is_monotone_and_reaches_one(engine, photo) -> None:
 
 
 def test_custom_style_runs_at_full_resolution_beyond_384(engine) -> None:
-    photo = read_image(testdata_path("photos", "sailboat.jpg")).resize((640, 480))
-    style = ImageStyle(read_image(testdata_path("styles", "asheville.jpg")))
+    photo = sample_photo("coffee").resize((640, 480))
+    style = ImageStyle(sample_painting("tapestry"))
     result = engine.stylize(photo, [style])
     assert result.image.size == (640, 480)
 
 
-PAIRS = [
+#: Photos carried with the project, each with a render of one of our presets as the style picture.
+CARRIED_PAIRS = [
+    ("astronaut", "scarlet-blaze"),
+    ("coffee", "indigo-brush"),
+    ("rocket", "delft-engraving"),
+    ("chelsea", "stained-glass"),
+    ("hubble", "swirling-night"),
+]
+#: Real photos and paintings (../shared/testdata): the test set arbitrary style-transfer papers use.
+REAL_PAIRS = [
     ("golden_gate.jpg", "la_muse.jpg"),
     ("sailboat.jpg", "asheville.jpg"),
     ("cornell.jpg", "brushstrokes.jpg"),
@@ -95,12 +105,20 @@ PAIRS = [
 ]
 
 
-@pytest.mark.parametrize(("photo_name", "style_name"), PAIRS)
-def test_style_is_really_transferred(engine, photo_name: str, style_name: str) -> None:
-    # Given a real photo and a real painting
+@pytest.mark.parametrize(("photo_name", "preset"), CARRIED_PAIRS)
+def test_style_is_really_transferred(engine, photo_name: str, preset: str) -> None:
+    _assert_transferred(engine, sample_photo(photo_name), sample_painting(preset))
+
+
+@pytest.mark.parametrize(("photo_name", "style_name"), REAL_PAIRS)
+def test_the_style_of_a_real_painting_is_really_transferred(engine, photo_name: str, style_name: str) -> None:
     photo = read_image(testdata_path("photos", photo_name))
+    _assert_transferred(engine, photo, read_image(testdata_path("styles", style_name)))
+
+
+def _assert_transferred(engine, photo: Image.Image, painting: Image.Image) -> None:
+    # Given a photo and a painting
     photo.thumbnail((512, 512))
-    painting = read_image(testdata_path("styles", style_name))
     # When the painting is used as the style
     out = engine.stylize(photo, [ImageStyle(painting)]).image
     # Then the predictor sees the output's style closer to the painting's than the photo's was
@@ -110,9 +128,9 @@ def test_style_is_really_transferred(engine, photo_name: str, style_name: str) -
 
 
 def test_custom_strength_moves_toward_the_photo(engine) -> None:
-    photo = read_image(testdata_path("photos", "cornell.jpg"))
+    photo = sample_photo("rocket")
     photo.thumbnail((320, 320))
-    style = ImageStyle(read_image(testdata_path("styles", "brushstrokes.jpg")))
+    style = ImageStyle(sample_painting("indigo-brush"))
     full = engine.stylize(photo, [style]).image
     light = engine.stylize(photo, [style], StylizeOptions(strength=0.3)).image
     assert _mean_abs(light, photo) < _mean_abs(full, photo)

@@ -11,7 +11,7 @@ import os
 import stat
 import time
 import warnings
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -35,7 +35,10 @@ from stylemixer.images import (
 )
 from stylemixer.limits import MAX_PIXELS, MAX_SIDE, MAX_UPLOAD_BYTES, MIN_SIDE
 from tests.support import imagefiles as files
-from tests.support.paths import testdata_path
+from tests.support.pictures import sample_photo, sample_photo_file
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def pixels(img: Image.Image) -> np.ndarray:
@@ -117,9 +120,9 @@ def test_check_format_gives_the_api_the_same_refusal_as_read_image() -> None:
 
 
 def test_real_photo_decodes_to_its_size_and_pixels() -> None:
-    # Given real photographs (no profile, no orientation tag)
-    for name, size in [("chicago.jpg", (712, 474)), ("brad_pitt.jpg", (512, 512))]:
-        path = testdata_path("photos", name)
+    # Given photographs (no profile, no orientation tag)
+    for name, size in [("rocket", (640, 427)), ("astronaut", (512, 512))]:
+        path = sample_photo_file(name)
         # When read
         img = read_image(path)
         # Then the size, mode and pixels are those of a plain decode
@@ -383,8 +386,7 @@ def test_missing_file_is_a_sentence_not_a_traceback(tmp_path: Path) -> None:
 @pytest.mark.parametrize("keep", [0.5, 0.97])
 def test_truncated_files_are_refused_as_cut_off(fmt: str, keep: float) -> None:
     # Given a real photo encoded as fmt and cut short, as an interrupted upload leaves it
-    with Image.open(testdata_path("photos", "chicago.jpg")) as photo:
-        data = files.encode(photo.convert("RGB"), fmt)
+    data = files.encode(sample_photo("rocket"), fmt)
     # When read
     error = refusal(files.truncated(data, keep))
     # Then the refusal says the file ends too early
@@ -402,8 +404,7 @@ def test_header_only_png_is_refused_as_cut_off() -> None:
 
 def test_damaged_png_is_refused_as_corrupt() -> None:
     # Given a complete PNG of a real photo whose compressed pixel data was overwritten in the middle
-    with Image.open(testdata_path("photos", "chicago.jpg")) as photo:
-        data = bytearray(files.encode(photo.convert("RGB"), "PNG"))
+    data = bytearray(files.encode(sample_photo("rocket"), "PNG"))
     middle = len(data) // 2
     data[middle : middle + 64] = b"\xa5" * 64
     # When read / Then it is refused as damaged, in words
@@ -617,7 +618,7 @@ def test_fit_within_keeps_the_picture_not_just_the_size() -> None:
 
 @pytest.fixture(scope="module")
 def photo() -> Image.Image:
-    return read_image(testdata_path("photos", "cornell.jpg"))
+    return sample_photo("rocket")
 
 
 def test_jpeg_output_is_444_baseline_srgb_and_bare(photo: Image.Image) -> None:
@@ -749,19 +750,9 @@ def test_save_image_replaces_and_keeps_an_existing_files_mode(tmp_path: Path, ph
 
 def test_module_does_not_import_torch() -> None:
     # Given a fresh interpreter (the API function's cold start)
-    import subprocess
-    import sys
+    from tests.support.environment import run_python
 
-    code = "import sys, stylemixer.images; print('torch' in sys.modules)"
-    root = Path(__file__).resolve().parents[2]
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=root,
-        env={**os.environ, "PYTHONPATH": str(root)},
-    )
+    out = run_python("-c", "import sys, stylemixer.images; print('torch' in sys.modules)", check=True)
     # Then importing the module did not import torch
     assert out.stdout.strip() == "False"
 
@@ -800,7 +791,7 @@ def test_a_phone_photo_shot_sideways_comes_out_upright_at_its_size(encode) -> No
 @PHONE_FORMATS
 def test_a_real_photo_as_heic_or_avif_reads_like_the_photo(encode) -> None:
     # Given a real photo, and the same photo saved as HEIC / AVIF at high quality
-    photo = read_image(testdata_path("photos", "golden_gate.jpg")).resize((512, 384))
+    photo = sample_photo("astronaut").resize((512, 384))
     # When the phone format is read
     img = read_image(encode(photo, quality=95))
     # Then it is the same picture, to the codec's loss

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import textwrap
 
-from stylemixer import resources
-from tests.support.paths import ROOT, testdata_path
+from tests.support.environment import HANDLER_ENV, run_python
+from tests.support.pictures import sample_photo_file
 
 #: Packages besides the standard library and our own that ``import functions.api.handler`` may load.
 API_COLD_PACKAGES = frozenset(
@@ -45,18 +44,7 @@ API_NEVER = (
     "aws_xray_sdk",
 )
 
-_ENV = {
-    **os.environ,
-    "PYTHONPATH": str(ROOT),
-    resources.ENV_BUCKET: resources.DATA_BUCKET,
-    resources.ENV_TABLE: resources.JOBS_TABLE,
-    resources.ENV_QUEUE_URL: f"https://sqs.eu-west-1.amazonaws.com/123456789012/{resources.JOBS_QUEUE}",
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "eu-west-1",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-}
-_ENV.pop("AWS_ENDPOINT_URL", None)
+_ENV = {k: v for k, v in {**os.environ, **HANDLER_ENV}.items() if k != "AWS_ENDPOINT_URL"}
 
 _DRIVE_EVERY_ROUTE = textwrap.dedent(
     """
@@ -67,6 +55,8 @@ _DRIVE_EVERY_ROUTE = textwrap.dedent(
 
     import functions.api.handler as api
     from stylemixer import resources
+    from stylemixer.local.context import LambdaContext
+    from tests.support.environment import create_stack_resources
 
     template = json.loads(Path("tests/events/apigw_http_v2.json").read_text())
 
@@ -77,27 +67,15 @@ _DRIVE_EVERY_ROUTE = textwrap.dedent(
         if body is not None:
             event["body"] = json.dumps(body)
 
-        class Context:
-            function_name, memory_limit_in_mb, aws_request_id = "api", 512, "r-1"
-            invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:api"
-
-        response = api.handler(event, Context())
+        response = api.handler(event, LambdaContext("stylemixer-api", memory_limit_in_mb=512))
         return response["statusCode"], json.loads(response["body"] or "null")
 
     statuses = {}
     with mock_aws():
         import boto3
 
+        create_stack_resources()
         s3 = boto3.client("s3")
-        s3.create_bucket(Bucket=resources.DATA_BUCKET,
-                         CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-        boto3.client("dynamodb").create_table(
-            TableName=resources.JOBS_TABLE,
-            KeySchema=[{"AttributeName": "job_id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "job_id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        boto3.client("sqs").create_queue(QueueName=resources.JOBS_QUEUE)
         statuses["health"] = call("GET", "/health")[0]
         statuses["styles"] = call("GET", "/styles")[0]
         statuses["openapi"] = call("GET", "/openapi.json")[0]
@@ -127,22 +105,14 @@ _LIST_IMPORTS = textwrap.dedent(
 
 
 def _run(script: str, *args: str) -> dict[str, object]:
-    completed = subprocess.run(
-        [sys.executable, "-c", script, *args],
-        cwd=ROOT,
-        env=_ENV,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    completed = run_python("-c", script, *args, env=_ENV, timeout=120)
     assert completed.returncode == 0, completed.stderr[-3000:]
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
 def test_api_never_imports_torch_on_any_route() -> None:
     # Given a fresh interpreter that imports the API handler and drives every route
-    photo = testdata_path("photos", "sailboat.jpg")
+    photo = sample_photo_file("chelsea")
     # When
     report = _run(_DRIVE_EVERY_ROUTE, str(photo))
     # Then every route answered as expected, and torch was never imported
@@ -190,6 +160,6 @@ def test_unit_tests_are_collected_without_the_aws_harness() -> None:
         "print(int(code), 'tests.support.aws' in sys.modules, 'functions.api.handler' in sys.modules)"
     )
     # When it collects
-    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    proc = run_python("-c", probe, check=True)
     # Then neither the AWS harness nor a handler was imported
     assert proc.stdout.strip().splitlines()[-1] == "0 False False", proc.stdout

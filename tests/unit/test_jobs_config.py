@@ -50,23 +50,12 @@ def test_malformed_values_are_refused_with_the_variable_named(name: str, value: 
 def test_a_handler_without_its_settings_stops_at_cold_start_saying_why(module: str) -> None:
     # Given a fresh interpreter with none of the function's variables
     import os
-    import subprocess
-    import sys
 
-    from tests.support.paths import ROOT
+    from tests.support.environment import run_python
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("STYLEMIXER_")}
-    env["PYTHONPATH"] = str(ROOT)
     # When the handler module is imported (Lambda's init phase)
-    completed = subprocess.run(
-        [sys.executable, "-c", f"import {module}"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    completed = run_python("-c", f"import {module}", env=env, timeout=60)
     # Then it fails at once with one sentence naming what to set
     assert completed.returncode != 0
     last_line = completed.stderr.strip().splitlines()[-1]

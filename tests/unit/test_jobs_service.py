@@ -14,7 +14,7 @@ from stylemixer.jobs.ports import TransientError
 from stylemixer.jobs.schemas import JobRequest, PresetRef, UploadRef, UploadRequest
 from stylemixer.limits import MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
 from stylemixer.options import StylizeOptions
-from tests.support.paths import testdata_path
+from tests.support.pictures import sample_jpeg, sample_painting_file
 
 
 @pytest.fixture
@@ -34,9 +34,7 @@ def queue() -> InMemoryJobQueue:
 
 def _content(store: InMemoryBlobStore) -> str:
     upload_id = new_id()
-    store.write(
-        upload_key("content", upload_id), testdata_path("photos", "sailboat.jpg").read_bytes(), "image/jpeg"
-    )
+    store.write(upload_key("content", upload_id), sample_jpeg("chelsea"), "image/jpeg")
     return upload_id
 
 
@@ -122,9 +120,7 @@ def test_a_succeeded_job_shows_fresh_short_lived_links(
 
 def _style(store: InMemoryBlobStore) -> str:
     upload_id = new_id()
-    store.write(
-        upload_key("style", upload_id), testdata_path("styles", "la_muse.jpg").read_bytes(), "image/jpeg"
-    )
+    store.write(upload_key("style", upload_id), sample_painting_file("tapestry").read_bytes(), "image/jpeg")
     return upload_id
 
 

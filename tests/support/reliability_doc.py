@@ -1,11 +1,12 @@
 """Write the generated parts of ``docs/reliability.md``: the bad-input catalogue and the load figures.
 
-The catalogue table comes from :mod:`tests.reliability.catalogue` (the list the tests run), the load
+The catalogue table comes from :mod:`tests.support.catalogue` (the list the tests run), the load
 table from ``bench/load_results.json`` (what ``python -m bench.load`` last measured). Text between
 ``<!-- NAME:begin -->`` and ``<!-- NAME:end -->`` is replaced; everything else is left alone.
+``tests/reliability/test_reliability_doc.py`` fails when the page is out of date.
 
-    python scripts/gen_reliability_doc.py           # rewrite the doc
-    python scripts/gen_reliability_doc.py --check   # exit 1 if the doc is out of date (CI)
+    make reliability-doc                              # rewrite the doc, or:
+    python -m tests.support.reliability_doc [--check] # --check: exit 1 if it is out of date
 """
 
 from __future__ import annotations
@@ -14,12 +15,10 @@ import argparse
 import json
 import re
 import sys
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from tests.support.catalogue import all_cases, describe, kind_of
+from tests.support.paths import ROOT
 
 DOC = ROOT / "docs" / "reliability.md"
 LOAD_RESULTS = ROOT / "bench" / "load_results.json"
@@ -27,8 +26,6 @@ LOAD_RESULTS = ROOT / "bench" / "load_results.json"
 
 def catalogue_table() -> str:
     """The catalogue as a Markdown table, one row per case, in the tests' order."""
-    from tests.reliability.catalogue import all_cases, describe, kind_of
-
     rows = ["| # | kind | case | outcome | proven by |", "|---|---|---|---|---|"]
     for number, case in enumerate(all_cases(), start=1):
         name = case.name.replace("|", "\\|")
@@ -102,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     wanted = render(current, blocks())
     if args.check:
         if wanted != current:
-            print(f"{DOC} is out of date: run python scripts/gen_reliability_doc.py", file=sys.stderr)
+            print(f"{DOC} is out of date: run make reliability-doc", file=sys.stderr)
             return 1
         return 0
     DOC.write_text(wanted)

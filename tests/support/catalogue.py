@@ -1,8 +1,9 @@
 """The bad-input catalogue: every hostile file and request tried, with the outcome it must get.
 
-One list, read three ways: the tests run it (:mod:`tests.reliability.test_bad_input`, and for the
-files already covered there, :mod:`tests.functional.test_bad_files`), and ``docs/reliability.md``
-shows it as a table that a test keeps in step (``scripts/gen_reliability_doc.py`` writes it).
+One list, read three ways: the tests run it (:mod:`tests.functional.test_bad_files` the files of
+:data:`FUNCTIONAL_FILE_CASES`, :mod:`tests.reliability.test_bad_input` the rest), and
+``docs/reliability.md`` shows it as a table that a test keeps in step (written by
+``python -m tests.support.reliability_doc``).
 
 An outcome is ``api:<status>:<code>`` (refused before anything is queued), ``failed:<code>`` (the
 job is accepted and the worker fails it with that reason, no retry), or ``succeeded``.
@@ -15,9 +16,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-import tests.support.aws  # noqa: F401  (sets the handlers' environment before test_bad_files imports them)
+import numpy as np
+
 from stylemixer.limits import MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
-from tests.functional.test_bad_files import CASES as FILE_CASES_IN_FUNCTIONAL
+from tests.support import imagefiles as files
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -79,14 +81,10 @@ def _upload(**extra: Any) -> Callable[[Uploads], dict[str, Any]]:
 
 
 def _png_declared_as_jpeg() -> bytes:
-    from tests.support import imagefiles as files
-
     return files.encode(files.quadrants(96, 96), "PNG")
 
 
 def _over_the_limit() -> bytes:
-    from tests.support import imagefiles as files
-
     head = files.encode(files.quadrants(64, 64), "JPEG")
     return head + bytes(MAX_UPLOAD_BYTES + 1 - len(head))
 
@@ -95,13 +93,71 @@ def _text() -> bytes:
     return b"<html><body>not a painting</body></html>\n" * 10
 
 
-#: Files the functional suite already runs through the whole path (reused, not repeated).
-REUSED_FILE_CASES: list[FileCase] = [
+#: Odd and hostile files the functional suite runs through the whole path.
+FUNCTIONAL_FILE_CASES: list[FileCase] = [
     FileCase(name, expected, make, test=f"{FUNCTIONAL_FILES_TEST}[{name}]")
-    for name, make, expected in FILE_CASES_IN_FUNCTIONAL
+    for name, make, expected in [
+        ("empty file", lambda: b"", "api:400:EmptyImage"),
+        (
+            "text renamed .jpg",
+            lambda: b"Dear diary, today I renamed a text file.\n" * 20,
+            "api:415:NotAnImage",
+        ),
+        ("animated GIF", lambda: files.animated("GIF"), "api:415:UnsupportedImageType"),
+        ("JPEG XL", lambda: files.JXL_HEAD, "api:415:UnsupportedImageType"),
+        ("SVG", lambda: files.SVG, "api:415:UnsupportedImageType"),
+        (
+            "truncated JPEG",
+            lambda: files.truncated(files.encode(files.quadrants(256, 256), "JPEG")),
+            "failed:TruncatedImage",
+        ),
+        (
+            "PNG claiming 50000 x 50000",
+            lambda: files.png_claiming(50000, 50000),
+            "failed:ImageDimensionsTooLarge",
+        ),
+        (
+            "JPEG claiming 50000 x 50000",
+            lambda: files.jpeg_claiming(50000, 50000),
+            "failed:ImageDimensionsTooLarge",
+        ),
+        (
+            "WebP claiming 16384 x 16384",
+            lambda: files.webp_claiming(16384, 16384),
+            "failed:ImageDimensionsTooLarge",
+        ),
+        ("20000 x 10 strip", lambda: files.png_claiming(20000, 10), "failed:ImageDimensionsTooLarge"),
+        ("1 x 1 picture", lambda: files.flat_png((1, 1)), "failed:ImageTooSmall"),
+        ("animated WebP", lambda: files.animated("WEBP"), "failed:AnimatedImage"),
+        ("animated PNG", lambda: files.animated("PNG"), "failed:AnimatedImage"),
+        ("CMYK JPEG", files.cmyk_jpeg, "succeeded"),
+        ("16-bit PNG", lambda: files.png_rgb16(np.full((48, 48, 3), 40000, dtype=np.uint16)), "succeeded"),
+        ("EXIF-rotated JPEG", lambda: files.exif_rotated_jpeg(6), "succeeded"),
+        ("palette PNG with transparency", files.palette_alpha_png, "succeeded"),
+        ("multi-picture JPEG", files.mpo, "succeeded"),
+        ("HEIC header with no picture", lambda: files.HEIC_HEAD, "failed:CorruptImage"),
+        (
+            "truncated HEIC",
+            lambda: files.truncated(files.heic(files.quadrants(128, 96))),
+            "failed:TruncatedImage",
+        ),
+        (
+            "HEIC claiming 40000 x 30000",
+            lambda: files.with_declared_size(files.heic(files.quadrants(64, 64)), 40000, 30000),
+            "failed:ImageDimensionsTooLarge",
+        ),
+        (
+            "AVIF claiming 40000 x 30000",
+            lambda: files.with_declared_size(files.avif(files.quadrants(64, 64)), 40000, 30000),
+            "failed:ImageDimensionsTooLarge",
+        ),
+        ("animated AVIF", files.animated_avif, "failed:AnimatedImage"),
+        ("EXIF-rotated HEIC", lambda: files.heic(files.quadrants(96, 64), orientation=6), "succeeded"),
+        ("EXIF-rotated AVIF", lambda: files.avif(files.quadrants(96, 64), orientation=6), "succeeded"),
+    ]
 ]
 
-#: Files run by this folder's tests.
+#: Files run by :mod:`tests.reliability.test_bad_input`.
 FILE_CASES: list[FileCase] = [
     FileCase("PNG declared as image/jpeg (the declared type lies)", "succeeded", _png_declared_as_jpeg),
     FileCase(
@@ -336,8 +392,8 @@ REQUEST_CASES: list[RequestCase] = [
 
 
 def all_cases() -> list[FileCase | RequestCase]:
-    """Every case in the order the docs list them: reused files, this folder's files, requests."""
-    return [*REUSED_FILE_CASES, *FILE_CASES, *REQUEST_CASES]
+    """Every case in the order the docs list them: the functional suite's files, the others, requests."""
+    return [*FUNCTIONAL_FILE_CASES, *FILE_CASES, *REQUEST_CASES]
 
 
 def kind_of(case: FileCase | RequestCase) -> str:
