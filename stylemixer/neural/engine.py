@@ -258,9 +258,14 @@ class Engine:
         the region controls aside).
 
         Example:
-            >>> plan = engine.plan_regions(photo, styles, StylizeOptions(mix="regions"))
-            >>> engine.paint_regions(photo, styles, plan.weight_map).regions.mode
-            'P'
+            >>> engine = Engine.default()
+            >>> styles = [PresetStyle("swirling-night"), ImageStyle(painting_b)]
+            >>> small = photo.resize((128, 128))
+            >>> engine.plan_regions(small, styles, StylizeOptions(mix="regions")).weight_map.shape[1]
+            2
+            >>> drawn = np.zeros((4, 4), dtype=np.int64); drawn[:, 2:] = 1  # right half: the picture
+            >>> engine.paint_regions(small, styles, drawn).regions.getpixel((127, 64))
+            1
         """
         options = options or StylizeOptions(mix="regions")
         weight_map = _as_weight_map(weights, len(styles))
