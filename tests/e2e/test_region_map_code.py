@@ -206,7 +206,13 @@ def test_a_click_fills_exactly_the_connected_region_skimage_finds(site: Any, see
 
     answer = site.evaluate(
         EDIT,
-        {"width": width, "height": height, "values": values.ravel().tolist(), "edit": "floodFill", "args": [x, y, new]},
+        {
+            "width": width,
+            "height": height,
+            "values": values.ravel().tolist(),
+            "edit": "floodFill",
+            "args": [x, y, new],
+        },
     )
 
     region = flood(values, (y, x), connectivity=1)  # four neighbours, as the page fills
@@ -252,7 +258,13 @@ def test_the_brush_paints_a_disc_and_a_stroke_without_gaps(site: Any) -> None:
 
     disc = site.evaluate(
         EDIT,
-        {"width": width, "height": height, "values": values.ravel().tolist(), "edit": "paintDisc", "args": [10, 12, 5, 1]},
+        {
+            "width": width,
+            "height": height,
+            "values": values.ravel().tolist(),
+            "edit": "paintDisc",
+            "args": [10, 12, 5, 1],
+        },
     )
     line = site.evaluate(
         EDIT,
