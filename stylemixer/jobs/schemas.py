@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field
 from pydantic_core import PydanticCustomError
 
 from stylemixer.jobs.model import ID_PATTERN, UploadPurpose
-from stylemixer.limits import MAX_STYLES, MAX_UPLOAD_BYTES, UPLOAD_CONTENT_TYPES
+from stylemixer.limits import MAX_MAP_BYTES, MAX_STYLES, MAX_UPLOAD_BYTES, UPLOAD_CONTENT_TYPES
 from stylemixer.options import WHOLE, StylizeOptions, styles_rules_schema
 from stylemixer.presets import PRESET_IDS
 
@@ -61,10 +61,15 @@ class _Request(BaseModel):
 class UploadRequest(_Request):
     """Ask for a presigned POST for one picture."""
 
-    purpose: UploadPurpose = Field(description="The photo to paint, or a picture to paint it like.")
-    content_type: ContentType = Field(description="The picture's type (its bytes are checked too).")
+    purpose: UploadPurpose = Field(
+        description="The photo to paint (content), a picture to paint it like (style), or a region map "
+        "for a regions mix (map: a PNG of style numbers, see POST /jobs's regions_map)."
+    )
+    content_type: ContentType = Field(
+        description="The picture's type (its bytes are checked too); a map is image/png."
+    )
     size: Annotated[int, Field(ge=1, le=MAX_UPLOAD_BYTES), WHOLE] = Field(
-        description="The file's size in bytes."
+        description=f"The file's size in bytes; a map's at most {MAX_MAP_BYTES}."
     )
 
 
@@ -108,6 +113,12 @@ class JobRequest(StylizeOptions):
 
     content: UploadId
     styles: list[StyleChoice] = Field(min_length=1, max_length=MAX_STYLES)
+    regions_map: UploadId | None = Field(
+        None,
+        description="Regions mix only: where each style goes, as drawn, instead of planned. An upload "
+        "of purpose map: a PNG of the photo's shape whose pixel value k (a palette's index, or a grey "
+        "value) is the k-th style, as a job's regions_url gives it; every value must name a style.",
+    )
 
 
 class ErrorBody(BaseModel):
@@ -194,6 +205,9 @@ class JobAsked(StylizeOptions):
 
     content: PictureOut
     styles: list[StyleAsked]
+    regions_map: PictureOut | None = Field(
+        None, description="The region map the job was given (regions mix), if it was given one."
+    )
 
 
 class JobOut(BaseModel):
