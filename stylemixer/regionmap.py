@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 from typing import IO, Final
 
 from PIL import Image
@@ -46,8 +47,10 @@ REGIONS_MAP_TOO_LARGE: Final = "RegionsMapTooLarge"
 REGIONS_MAP_STYLE_MISSING: Final = "RegionsMapStyleMissing"
 #: The map's shape is not the photo's: it was drawn for another picture.
 REGIONS_MAP_MISMATCH: Final = "RegionsMapMismatch"
-#: A map was given without the regions mix, or for several photos at once.
+#: A map was given without the regions mix.
 REGIONS_MAP_NEEDS_REGIONS: Final = "RegionsMapNeedsRegions"
+#: A map was given for several photos at once (the command line's batch): a map is one photo's.
+REGIONS_MAP_ONE_PHOTO: Final = "RegionsMapOnePhoto"
 
 #: How far a map's aspect ratio may be from the photo's (a fraction of it), beyond a pixel of rounding.
 ASPECT_TOLERANCE: Final = 0.02
@@ -108,8 +111,8 @@ def read_region_map(source: MapSource, n_styles: int, *, max_bytes: int = MAX_MA
         from PIL import PngImagePlugin
 
         im = PngImagePlugin.PngImageFile(io.BytesIO(data))
-    except Exception:
-        raise invalid(f"The region map is a damaged PNG file; {_WHAT_IT_IS}.") from None
+    except Exception as exc:
+        raise _broken(exc) from None
     _check_size(*im.size)
     if getattr(im, "is_animated", False):
         raise invalid(f"The region map is an animated PNG; {_WHAT_IT_IS}.")
@@ -118,9 +121,7 @@ def read_region_map(source: MapSource, n_styles: int, *, max_bytes: int = MAX_MA
     try:
         im.load()
     except Exception as exc:
-        truncated = isinstance(exc, EOFError | SyntaxError) or "truncated" in str(exc).lower()
-        damage = "ends too early (it was cut off)" if truncated else "is damaged"
-        raise invalid(f"The region map's PNG file {damage}; send it again.") from None
+        raise _broken(exc) from None
     numbers = Image.frombytes("L", im.size, im.tobytes())  # a palette's indices, not its colours
     check_styles(numbers, n_styles)
     return numbers
@@ -187,6 +188,14 @@ def with_palette(numbers: Image.Image) -> Image.Image:
     colours = [v for colour in PALETTE for v in colour]
     img.putpalette(colours + [0] * (768 - len(colours)))
     return img
+
+
+def _broken(exc: BaseException) -> StyleMixerError:
+    """A PNG that Pillow could not read, in words: cut short, or damaged."""
+    causes = (exc, exc.__cause__, exc.__context__)
+    if any(isinstance(c, EOFError | struct.error) for c in causes) or "truncated" in str(exc).lower():
+        return invalid("The region map's PNG file ends too early (it was cut off); send it again.")
+    return invalid(f"The region map is a damaged PNG file; {_WHAT_IT_IS}.")
 
 
 def _read_bounded(source: MapSource, limit: int) -> bytes:
