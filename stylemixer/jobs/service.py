@@ -42,7 +42,7 @@ from stylemixer.jobs.schemas import (
     UploadTicket,
 )
 from stylemixer.limits import MAX_MAP_BYTES, MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
-from stylemixer.options import Mix, OutputFormat
+from stylemixer.options import OutputFormat
 from stylemixer.presets import PRESETS, get_preset
 
 if TYPE_CHECKING:
@@ -151,11 +151,7 @@ def submit_job(
         regions_map=request.regions_map,
     )
     n_presets = sum(1 for s in params.styles if s.preset is not None)
-    params.options.validate(len(params.styles), n_presets=n_presets)
-    if params.regions_map is not None and params.options.mix is not Mix.REGIONS:
-        from stylemixer.regionmap import needs_regions
-
-        raise needs_regions('"mix": "regions"')
+    request.validate(len(params.styles), n_presets=n_presets)  # the options' rules, and the map's
     check_upload(store, "content", params.content, now)
     for style in params.styles:
         if style.upload is not None:
