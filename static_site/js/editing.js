@@ -7,7 +7,7 @@ import { clearError, messageOf, showError } from "./messages.js";
 
 const button = byId("edit-regions");
 let editor = null; // Promise of ./mapedit/editor.js, once asked for
-let context = null; // {api, optionNames}
+let context = null; // {api, optionNames, mapRules}
 
 function hasMap(job) {
   return Boolean(job && job.status === "succeeded" && job.result && typeof job.result.regions_url === "string");
@@ -29,9 +29,12 @@ async function open() {
   }
 }
 
-/** Wires the button; `api` makes the new job, `optionNames` are the options config.json describes. */
-export function setupEditing(api, optionNames) {
-  context = { api, optionNames };
+/**
+ * Wires the button. `api` makes the new job; `optionNames` are the options config.json describes,
+ * `mapRules` its `regions_map` (what a map sent must be: type, most bytes, each style's colour).
+ */
+export function setupEditing(api, optionNames, mapRules) {
+  context = { api, optionNames, mapRules: mapRules || {} };
   button.addEventListener("click", open);
 }
 

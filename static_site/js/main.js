@@ -82,7 +82,7 @@ async function start() {
       resultChanged(job);
     },
   });
-  setupEditing(api, rules.optionNames);
+  setupEditing(api, rules.optionNames, config.regions_map);
   byId("again").addEventListener("click", startAgain);
   const tryOther = byId("try-other");
   tryOther.addEventListener("click", () => {

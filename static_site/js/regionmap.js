@@ -121,9 +121,14 @@ export function restore(map, saved) {
   return rect;
 }
 
-/** `map` at most `limit` pixels on its longer side (nearest neighbour, as the API resizes a map). */
+/**
+ * `map` at most `limit` pixels on its longer side (nearest neighbour, as the API resizes a map),
+ * but its shorter side never under 64 pixels, so rounding keeps its shape within 1 % (the API takes
+ * a map of the photo's shape within 2 %).
+ */
 export function fitMap(map, limit) {
-  const scale = Math.min(1, limit / Math.max(map.width, map.height));
+  const short = Math.min(map.width, map.height);
+  const scale = Math.min(1, Math.max(limit / Math.max(map.width, map.height), 64 / short));
   if (scale === 1) return { width: map.width, height: map.height, data: map.data.slice() };
   const width = Math.max(1, Math.round(map.width * scale));
   const height = Math.max(1, Math.round(map.height * scale));

@@ -301,3 +301,32 @@ def test_a_refused_map_leaves_the_result_and_the_edit_in_place(page: Any, stack:
     assert page.get_by_test_id("paint-again").is_enabled()
     assert job_in_address(page) == first
     assert urllib.parse.urlparse(page.url).query == f"job={first}"
+
+
+def test_a_map_larger_than_the_api_takes_is_refused_before_anything_is_sent(
+    page: Any, stack: ServedStack
+) -> None:
+    # Given a page told (config.json) that a map may have at most 100 bytes
+    def small_maps(route: Any) -> None:
+        config = route.fetch().json()
+        config["regions_map"]["max_bytes"] = 100
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(config))
+
+    page.route(re.compile(r"/config\.json$"), small_maps)
+    sent = Sent(page, stack)
+    first = regions_result(page, stack)
+
+    # When the map is edited and Paint again is pressed
+    open_editor(page)
+    page.get_by_test_id("map-tool-brush").check()
+    page.mouse.click(*on_canvas(page, 40, 40))
+    page.get_by_test_id("paint-again").click()
+    page.get_by_test_id("error").wait_for(state="visible")
+
+    # Then the page says why, sends nothing, and the result and the edit are as they were
+    assert "too many small specks" in error_text(page)
+    assert [u["purpose"] for u in sent.uploads] == ["content"]
+    assert len(sent.jobs) == 1
+    assert page.get_by_test_id("map-editor").is_visible()
+    assert page.get_by_test_id("map-undo").is_enabled()
+    assert job_in_address(page) == first

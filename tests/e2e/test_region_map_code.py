@@ -290,3 +290,44 @@ def test_the_brush_paints_a_disc_and_a_stroke_without_gaps(site: Any) -> None:
     along = np.clip(offsets @ direction, 0, np.hypot(54, 25))
     distance = np.linalg.norm(offsets - along[..., None] * direction, axis=-1)
     assert not painted[distance > 2.5].any()
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [
+        ((4096, 3072), (2048, 1536)),
+        ((512, 341), (512, 341)),
+        ((8000, 33), (8000, 33)),
+        ((8190, 130), (4032, 64)),
+    ],
+    ids=["large", "small", "thin strip", "long strip"],
+)
+def test_a_large_map_is_edited_smaller_in_its_own_shape(
+    site: Any, size: tuple[int, int], expected: tuple[int, int]
+) -> None:
+    # Given a map of two halves, left and right, of a given size
+    width, height = size
+    half = np.zeros((height, width), np.uint8)
+    half[:, width // 2 :] = 1
+
+    fitted = site.evaluate(
+        """async ({ width, height, values }) => {
+          const { fitMap } = await import(new URL('js/regionmap.js', location.href));
+          const data = Uint8Array.from(atob(values), (c) => c.charCodeAt(0));
+          const map = fitMap({ width, height, data }, 2048);
+          let text = "";
+          for (let i = 0; i < map.data.length; i += 8192) {
+            text += String.fromCharCode(...map.data.subarray(i, i + 8192));
+          }
+          return { width: map.width, height: map.height, values: btoa(text) };
+        }""",
+        {"width": width, "height": height, "values": base64.b64encode(half.tobytes()).decode("ascii")},
+    )
+
+    # Then it is at most 2048 px long unless that would make it thinner than 64 px, its shape kept
+    # within 1 % (the API allows 2 %), and its halves where they were (nearest neighbour)
+    assert (fitted["width"], fitted["height"]) == expected
+    assert abs(fitted["width"] / fitted["height"] / (width / height) - 1) < 0.01
+    values = np.frombuffer(base64.b64decode(fitted["values"]), np.uint8).reshape(expected[1], expected[0])
+    assert set(np.unique(values[:, : expected[0] // 2 - 1])) == {0}
+    assert set(np.unique(values[:, expected[0] // 2 + 1 :])) == {1}

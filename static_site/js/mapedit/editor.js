@@ -10,15 +10,8 @@ import { announce, clearError, messageOf, showError } from "../messages.js";
 import { decodeMap, MapFormatError } from "../pngmap.js";
 import { fitMap, floodFill, paintDisc, paintLine, restore, snapshot, unionRect } from "../regionmap.js";
 import { paintAgain } from "./send.js";
-import { createView } from "./view.js";
+import { coloursOf, createView } from "./view.js";
 
-/** The engine's colours for styles 1 to 4 (stylemixer/neural/regions.py), when a map has no PLTE. */
-export const PALETTE = [
-  [230, 25, 75],
-  [60, 180, 75],
-  [0, 130, 200],
-  [255, 200, 25],
-];
 /** The longest side edited: a bigger map is edited at this size (the API resizes any map to the photo). */
 export const MAX_SIDE = 2048;
 const MAX_UNDO = 30;
@@ -46,7 +39,7 @@ const ui = {
   photo: byId("before-image"),
 };
 
-let session = null; // {job, api, optionNames, names, original, map, colours, view, undo, style, stroke, cross}
+let session = null; // {job, context, names, original, map, colours, view, undo, style, stroke, cross}
 
 /** The bytes of the job's map; a link gone stale is asked for afresh once. */
 async function mapBytes(job, api) {
@@ -210,10 +203,11 @@ export function closeEditor() {
 }
 
 /**
- * Opens the editor on `job` (a succeeded regions job's answer). `context`: {api, optionNames}.
- * Rejects with an ApiError (a sentence) when the map cannot be loaded or read.
+ * Opens the editor on `job` (a succeeded regions job's answer). `context`: {api, optionNames,
+ * mapRules}. Rejects with an ApiError (a sentence) when the map cannot be loaded or read.
  */
-export async function openEditor(job, { api, optionNames }) {
+export async function openEditor(job, context) {
+  const { api } = context;
   closeEditor();
   let decoded;
   try {
@@ -224,9 +218,9 @@ export async function openEditor(job, { api, optionNames }) {
   const names = askedOfJob(job).styles.map((style) => style.name);
   const original = fitMap(decoded, MAX_SIDE);
   const map = { width: original.width, height: original.height, data: original.data.slice() };
-  const colours = PALETTE.map((fallback, index) => (decoded.palette && decoded.palette[index]) || fallback);
+  const colours = coloursOf(decoded, names.length, context.mapRules);
   const view = createView(ui.canvas, map, colours);
-  session = { job, api, optionNames, names, original, map, colours, view, undo: [], style: 0, stroke: null, cross: null };
+  session = { job, context, names, original, map, colours, view, undo: [], style: 0, stroke: null, cross: null };
   styleChoices(names);
   ui.under.querySelector("option[value=photo]").disabled = ui.photo.naturalWidth === 0;
   showBackground();
@@ -244,8 +238,8 @@ async function onPaintAgain() {
   ui.paint.disabled = true;
   ui.status.textContent = "Sending your map…";
   try {
-    const { api, job, map, colours, optionNames } = session;
-    await paintAgain({ api, job, map, palette: colours, optionNames });
+    const { context, job, map, colours } = session;
+    await paintAgain({ ...context, job, map, palette: colours });
   } catch (error) {
     showError(messageOf(error));
   } finally {

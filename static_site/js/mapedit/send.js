@@ -10,6 +10,8 @@ import { GONE_UPLOAD_CODES } from "../reuse.js";
 import { postToStorage } from "../upload.js";
 
 const LABEL = "Uploading your map";
+const TOO_LARGE =
+  "Your map has too many small specks to send. Fill them into the regions around them and try again.";
 const GONE =
   "The photo or a painting of this picture is no longer kept for new jobs (they are kept for a day), " +
   'so it cannot be painted again. Press "Try other styles" to send the photo again.';
@@ -43,11 +45,17 @@ export function paintAgainRequest(asked, mapUpload, optionNames) {
   return request;
 }
 
-/** Sends `map` (coloured with `palette`) and paints `job` again along it; resolves to whether it did. */
-export function paintAgain({ api, job, map, palette, optionNames }) {
+/**
+ * Sends `map` (coloured with `palette`) and paints `job` again along it; resolves to whether it did.
+ * `mapRules` (config.json's `regions_map`) gives the most bytes a map may have.
+ */
+export function paintAgain({ api, job, map, palette, optionNames, mapRules }) {
   paintAgainRequest(job.request, null, optionNames); // refuses a job it cannot repeat before anything is sent
   return sendFromResult(async () => {
     const bytes = await encodeMap(map, palette);
+    if (Number.isFinite(mapRules.max_bytes) && bytes.length > mapRules.max_bytes) {
+      throw new ApiError(TOO_LARGE, { code: "RegionsMapTooLarge" });
+    }
     const file = new File([bytes], "regions.png", { type: "image/png" });
     showUploadBlock(true);
     setUploadLabel(LABEL);

@@ -4,6 +4,21 @@
 // changed. The picture may come from another origin: the canvas is then never read back, which is
 // why the map's values are kept apart (regionmap.js) and written out by pngmap.js.
 
+/** "#rrggbb" as [r, g, b], or null. */
+function rgb(hex) {
+  const match = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(String(hex));
+  return match ? match.slice(1).map((part) => parseInt(part, 16)) : null;
+}
+
+/** Each style's colour: the map's own PLTE entry, else config.json's palette, else a grey. */
+export function coloursOf(decoded, count, mapRules) {
+  const configured = Array.isArray(mapRules.palette) ? mapRules.palette.map(rgb) : [];
+  return Array.from({ length: Math.max(count, 1) }, (_, index) => {
+    const own = decoded.palette && decoded.palette[index];
+    return own || configured[index] || [128, 128, 128];
+  });
+}
+
 /** A view of `map` ({width, height, data}) on `canvas`, coloured with `colours` ([[r, g, b], ...]). */
 export function createView(canvas, map, colours) {
   const { width, height } = map;
