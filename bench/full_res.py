@@ -9,7 +9,8 @@ Adds its figures to ``bench/results.json`` (keeping what ``bench/run.py`` wrote 
 - ``tiled_4096_s_per_mp``: 4096 x 4096 (16 MP) in bands at full resolution (``stroke="fine"``);
 - ``default_4096_s_per_mp``: the same picture with the default stroke size (painted at 1448 px);
 - ``tiled_4096_peak_rss_mb``: peak resident memory of the whole ``stylemixer stylize`` process on
-  a 4096 x 4096 JPEG at full resolution (the kernel's own count, as ``/usr/bin/time -v`` reports).
+  a 4096 x 4096 JPEG at full resolution (the kernel's own count, as ``/usr/bin/time -v`` reports);
+  ``regions_4096_peak_rss_mb``: the same with the two presets mixed by region.
 
     python -m bench.full_res [--runs 5] [--threads 2] [--only regions,tiled_4096]
 """
@@ -64,19 +65,29 @@ def median_alternating(fns: dict[str, Callable[[], Any]], runs: int) -> dict[str
     return {name: statistics.median(values) for name, values in seen.items()}
 
 
-def peak_rss_cli(side: int) -> float:
-    """Peak RSS (MB) of one ``stylemixer stylize`` process on a ``side`` x ``side`` JPEG, full resolution."""
+def peak_rss_cli(side: int, styles: list[str] | None = None) -> float:
+    """Peak RSS (MB) of one ``stylemixer stylize`` process on a ``side`` x ``side`` JPEG, full resolution
+    (``styles``: its style arguments; by default the first preset alone)."""
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "in.jpg", Path(tmp) / "out.jpg"
         square(side).save(src, quality=92)
         command = [sys.executable, "-m", "stylemixer.cli", "stylize", str(src), "-o", str(dst)]
-        command += ["--style", PRESETS[0], "--stroke", "fine"]
+        command += [*(styles or ["--style", PRESETS[0]]), "--stroke", "fine"]
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         subprocess.run(command, check=True, cwd=ROOT, capture_output=True)
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if peak <= before:  # an earlier, larger child hides this one's figure
         raise RuntimeError("measure the peak in a fresh process: run with --only tiled_4096_rss")
     return peak / 1024
+
+
+def measure_peaks(results: dict[str, Any], want: Callable[[str], bool]) -> None:
+    """The whole CLI process's peak memory at 16 MP, one preset and two by region."""
+    if want("tiled_4096_rss"):  # first, while this process has started no other child
+        results["tiled_4096_peak_rss_mb"] = round(peak_rss_cli(4096), 1)
+    if want("regions_4096_rss"):  # two presets by region: a larger peak, so measurable after the first
+        by_region = ["--style", PRESETS[0], "--style", PRESETS[1], "--mix", "regions"]
+        results["regions_4096_peak_rss_mb"] = round(peak_rss_cli(4096, by_region), 1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,8 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     def want(name: str) -> bool:
         return not only or name in only
 
-    if want("tiled_4096_rss"):  # first, while this process has started no other child
-        results["tiled_4096_peak_rss_mb"] = round(peak_rss_cli(4096), 1)
+    measure_peaks(results, want)
     if want("regions"):
         photo = square(1024)
         regions = StylizeOptions(mix="regions", stroke="fine")

@@ -29,13 +29,14 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from stylemixer.errors import InvalidRequestError
 from stylemixer.limits import MAX_OUTPUT_SIDE, MAX_STYLES, MIN_OUTPUT_SIDE
 
-#: Regions mix: how many regions the photo is cut into (None: twice the number of styles, at most 8).
+#: Regions mix: how many regions the photo is cut into (None: three per style, at most 8).
 MIN_REGIONS, MAX_REGIONS = 2, 8
+REGIONS_PER_STYLE = 3
 #: Regions mix: how much a pixel's position counts against its content when regions are formed
 #: (0: content only, regions may be scattered; 1: crossing the picture counts about as much as a
 #: clear change of content, regions become bands and blocks).
 MAX_POSITION_WEIGHT = 2.0
-DEFAULT_POSITION_WEIGHT = 0.3
+DEFAULT_POSITION_WEIGHT = 1.0
 #: Regions mix: how far styles fade into each other at a region edge, 0 (sharp) to 1 (very soft).
 DEFAULT_EDGE_SOFTNESS = 0.25
 #: The refusal of a blend of presets and pictures: its code, and its sentence, which the page shows
@@ -204,7 +205,7 @@ class StylizeOptions(BaseModel):
         None,
         title="Number of regions",
         description="Regions mix: how many regions the photo is cut into, at least one per style "
-        f"(default: two per style, at most {MAX_REGIONS}).",
+        f"(default: {REGIONS_PER_STYLE} per style, at most {MAX_REGIONS}).",
     )
     position_weight: float = Field(
         DEFAULT_POSITION_WEIGHT,
@@ -305,15 +306,15 @@ class StylizeOptions(BaseModel):
             raise InvalidRequestError(MIXED_KINDS_CODE, MIXED_KINDS_MESSAGE)
 
     def region_count(self, n_styles: int) -> int:
-        """The number of regions asked for, or the default: twice the styles, at most the maximum.
+        """The number of regions asked for, or the default: three per style, at most the maximum.
 
         Example:
             >>> StylizeOptions(mix="regions").region_count(2)
-            4
+            6
         """
         if self.regions is not None:
             return self.regions
-        return max(MIN_REGIONS, min(2 * n_styles, MAX_REGIONS))
+        return max(MIN_REGIONS, min(REGIONS_PER_STYLE * n_styles, MAX_REGIONS))
 
     def normalized_weights(self, n_styles: int) -> tuple[float, ...]:
         """The weights scaled to sum 1, or equal weights; refuses a wrong count, or all zero.

@@ -28,7 +28,8 @@ budget; progress is reported per band.
 
 The style conditioning is the same as the networks' (:mod:`stylemixer.neural.networks`): per layer, K rows
 of instance-norm scales and shifts mixed either by one weight vector (K,) or per pixel by a weight
-map (1, K, h, w), bilinearly resized to each layer.
+map (1, K, h, w), bilinearly resized to each layer. (The regions mix does not use per-pixel maps:
+it paints each style alone and composites the paintings; see :mod:`stylemixer.neural.engine`.)
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
 ReadRows = Callable[[Tensor, int], Tensor]
 
 #: Default working-memory budget for the bands and the tensors kept between layers, in bytes.
-#: With it a 16 MP picture peaks at 1.34 GB for the whole process with one preset, 1.40 GB with two
+#: With it a 16 MP picture peaks at 1.34 GB for the whole process with one preset, 1.19-1.29 GB with two
 #: by region, 1.37 GB at 4900 x 3420 (``/usr/bin/time -v`` on the CLI; see docs/full-resolution.md):
 #: under the 1.5 GB the service promises, and the first layer is kept for 37 % of a 4096-pixel
 #: square (at 512 MB: none, 1.11 GB peak and 7 % more time).

@@ -11,9 +11,20 @@ Two networks do the painting:
   2017); a blend of custom styles is a weighted mean of their 100-number style vectors.
 
 The two spaces do not meet, so a blend that mixes presets with custom styles is refused; the regions
-mix places each kind on its own part of the picture instead (:mod:`stylemixer.neural.regions`): one pass
-per network whose normalisation parameters vary per pixel with a soft map of style weights, the
-two networks' shares composited with the same map.
+mix places each style, of either kind, on its own part of the picture instead, in two steps with a
+map between them: :meth:`Engine.plan_regions` decides where each style goes
+(:mod:`stylemixer.neural.regions`), :meth:`Engine.paint_regions` paints each style alone over the
+whole picture and composites the paintings along the map, brought to full resolution along the
+photo's edges. A map from elsewhere (one a person drew) drives the second step the same way.
+
+Why each style alone and not one pass with per-pixel normalisation parameters: that was measured
+on the Style Mixer paper's cases. The styles' statistics mix through every later layer (the
+instance norms normalise with the whole picture's statistics, which are now a mixture), and each
+style's colours and strokes change inside its own region: mean colour 5 to 23 CIELAB units away
+from the same style alone, fine texture down to a tenth of it. Normalising each style with its own
+region's statistics instead keeps the textures closer but still moves the colours (up to 11
+units: a region's statistics are not the picture's). Painted alone and composited, a style is
+exactly itself inside its region; it costs one pass per style.
 
 Full resolution: the style is painted at the scale the stroke size asks for, then brought back to
 the photo's resolution with its fine detail (:mod:`stylemixer.neural.stroke`); a picture too large
@@ -24,6 +35,7 @@ statistics, which gives the same numbers as one pass (:mod:`stylemixer.neural.ba
 from __future__ import annotations
 
 import functools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -31,24 +43,28 @@ import numpy as np
 import torch
 from PIL import Image
 
+from stylemixer.errors import InvalidRequestError
 from stylemixer.images import fit_within
 from stylemixer.neural.bands import (
     DEFAULT_BUDGET,
     ONE_PASS_BYTES_PER_PIXEL,
     BandPlan,
     Conditioning,
-    map_rows,
     run_arbitrary,
     run_multistyle,
 )
 from stylemixer.neural.regions import (
     PRESET_SIDE,
+    EdgeMap,
     RegionPlan,
     RegionSettings,
+    dominant_style,
+    label_weights,
+    palette_image,
     plan_regions,
-    region_image,
     resize_long_side,
 )
+from stylemixer.neural.runtime import release_memory
 from stylemixer.neural.stroke import restore_detail, working_size
 from stylemixer.neural.tensors import SIDE_MULTIPLE, image_to_tensor, pad_to_multiple, tensor_to_image
 from stylemixer.neural.weights import Networks, default_weights_path, load_networks
@@ -58,11 +74,18 @@ from stylemixer.progress import ProgressCallback, Stages
 from stylemixer.styles import ImageStyle, PresetStyle, Style, StylizeResult
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
 #: The predictor sees styles at this size (it was trained on 256 x 256 centre crops).
 PREDICTOR_SIZE = 256
+#: Bytes per pixel of the style-independent first layers kept for several styles (multistyle26's
+#: first convolution: 32 float channels; the arbitrary transformer's is at quarter resolution).
+SHARED_BYTES_PER_PIXEL = 136
+#: Share of the memory budget each painting of the regions mix may use in bands (see _paint_regions):
+#: at 16 MP two presets by region peaked at 1.35-1.57 GB with the whole budget, by the allocator's
+#: chance from run to run, and at 1.19-1.29 GB with three quarters of it (figures in docs/regions.md).
+REGIONS_BANDS_SHARE = 0.75
 
 
 def square_crop(img: Image.Image, size: int = PREDICTOR_SIZE) -> Image.Image:
@@ -116,6 +139,29 @@ class _Painting:
     vectors: torch.Tensor | None = None
 
 
+class _SharedLayers:
+    """A picture's input tensor and each network's layers that no style changes (multistyle26's first
+    convolution, the arbitrary transformer's contracting layers), each made once when first asked
+    for: several styles painted over one picture share them, with the very numbers a single pass
+    computes (a style painted this way is bit for bit the style alone)."""
+
+    def __init__(self, networks: Networks, work: Image.Image) -> None:
+        self.networks = networks
+        self.x, self.height, self.width = pad_to_multiple(image_to_tensor(work))
+        self._first: torch.Tensor | None = None
+        self._encoded: torch.Tensor | None = None
+
+    def first(self) -> torch.Tensor:
+        if self._first is None:
+            self._first = self.networks.multistyle.encode(self.x)
+        return self._first
+
+    def encoded(self) -> torch.Tensor:
+        if self._encoded is None:
+            self._encoded = self.networks.transformer.encode(self.x)
+        return self._encoded
+
+
 class Engine:
     """Stylizes pictures with the project's torch networks.
 
@@ -149,48 +195,83 @@ class Engine:
         """Paint ``content`` in ``styles`` (presets and/or pictures) as ``options`` ask.
 
         The output has the content's size, or less if ``options.max_size`` asks for it. With
-        ``mix=Mix.REGIONS`` the result also carries the palette region map.
+        ``mix=Mix.REGIONS`` the styles are placed by :meth:`plan_regions` and painted by
+        :meth:`paint_regions`, and the result also carries the palette region map.
         """
         options = options or StylizeOptions()
         presets = [s for s in styles if isinstance(s, PresetStyle)]
         options.validate(len(styles), n_presets=len(presets))
         weights = options.normalized_weights(len(styles))
-        regions = options.mix is Mix.REGIONS
-        stages = Stages({"prepare": 1, "style": 3 if regions else 1, "stylize": 12, "finish": 1}, progress)
-        stages.report("prepare", 0.0)
-        photo = fit_within(content if content.mode == "RGB" else content.convert("RGB"), options.max_size)
-        work_size = working_size(photo.size, options.stroke)
-        work = photo if work_size == photo.size else photo.resize(work_size, Image.Resampling.LANCZOS)
-        stages.report("prepare", 1.0)
+        if options.mix is Mix.REGIONS:
+            stages = Stages({"prepare": 1, "style": 2, "stylize": 12 * len(styles), "finish": 1}, progress)
+            photo = self._prepare(content, options, stages)
+            width, height = self._work(photo, options).size
+            if width * height * ONE_PASS_BYTES_PER_PIXEL > self.budget:
+                # Painted in bands: the plan is a small part of the time, made first, so that its
+                # memory and threads never add to the bands' peak.
+                weight_map = _as_weight_map(self.plan_regions(photo, styles, options).weight_map, len(styles))
+                return self._paint_regions(photo, styles, lambda: weight_map, options, stages)
+            # Planning needs no painting and the first painting no plan: they run side by side (the
+            # plan's many small operations leave the cores idle much of the time on their own).
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-regions") as pool:
+                planned = pool.submit(self.plan_regions, photo, styles, options)
+                plan = lambda: _as_weight_map(planned.result().weight_map, len(styles))  # noqa: E731
+                return self._paint_regions(photo, styles, plan, options, stages)
 
+        stages = Stages({"prepare": 1, "style": 1, "stylize": 12, "finish": 1}, progress)
+        photo = self._prepare(content, options, stages)
+        work = self._work(photo, options)
         with torch.inference_mode():
-            plan: RegionPlan | None = None
-            if regions:
-                plan = self.plan_regions(work, styles, options)
-                paintings = self._region_paintings(styles, plan, work, options.strength)
-            elif presets:
-                paintings = [_Painting(Conditioning(torch.tensor(weights)), indices=self._indices(presets))]
+            if presets:
+                painting = _Painting(Conditioning(torch.tensor(weights)), indices=self._indices(presets))
             else:
                 images = [s for s in styles if isinstance(s, ImageStyle)]
                 vector = self.blended_style_vector(images, weights, work, options.strength)
-                paintings = [_Painting(Conditioning(torch.ones(1)), vectors=vector)]
+                painting = _Painting(Conditioning(torch.ones(1)), vectors=vector)
             stages.report("style", 1.0)
-            painted = self._paint_all(
-                work, paintings, plan=plan, styles=styles, strength=options.strength, stages=stages
-            )
+            painted = self._paint(work, painting, lambda _s, f: stages.report("stylize", f))
 
-        stylized = Image.fromarray(painted, "RGB")
-        if work.size != photo.size:
-            stylized = Image.fromarray(restore_detail(painted, np.asarray(work), np.asarray(photo)), "RGB")
-        if options.preserve_color:
-            stylized = keep_colors(stylized, photo)
-        if presets and len(presets) == len(styles) and options.strength < 1.0:
+        stylized = self._finish(painted, work, photo, options)
+        if presets and options.strength < 1.0:
             # multistyle26 has no "no style" entry to interpolate towards, so strength fades the
             # stylization into the photo; custom styles interpolate in style space instead.
             stylized = Image.blend(photo, stylized, float(options.strength))
-        regions_img = region_image(plan.weight_map, photo.size) if plan is not None else None
         stages.report("finish", 1.0)
-        return StylizeResult(image=stylized, regions=regions_img)
+        return StylizeResult(image=stylized)
+
+    def paint_regions(
+        self,
+        content: Image.Image,
+        styles: Sequence[Style],
+        weights: torch.Tensor | np.ndarray,
+        options: StylizeOptions | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> StylizeResult:
+        """Paint each of ``styles`` where the map ``weights`` puts it: the regions mix without its planning.
+
+        ``weights`` is a map of the content's framing at any resolution: per-pixel style weights
+        (1, K, h, w) summing to 1 (a :class:`RegionPlan`'s ``weight_map``), or the index of the style
+        at each pixel (h, w) (a map a person drew). It is brought to the picture's size along the
+        photo's own edges (:class:`EdgeMap`); each style is painted alone over the whole picture and
+        the paintings are composited with it, so inside its region each style looks exactly as it does
+        alone. Presets and pictures combine freely. ``options`` as for :meth:`stylize` (``weights`` and
+        the region controls aside).
+
+        Example:
+            >>> engine = Engine.default()
+            >>> styles = [PresetStyle("swirling-night"), ImageStyle(painting_b)]
+            >>> small = photo.resize((128, 128))
+            >>> engine.plan_regions(small, styles, StylizeOptions(mix="regions")).weight_map.shape[1]
+            2
+            >>> drawn = np.zeros((4, 4), dtype=np.int64); drawn[:, 2:] = 1  # right half: the picture
+            >>> engine.paint_regions(small, styles, drawn).regions.getpixel((127, 64))
+            1
+        """
+        options = options or StylizeOptions(mix="regions")
+        weight_map = _as_weight_map(weights, len(styles))
+        stages = Stages({"prepare": 1, "style": 1, "stylize": 12 * len(styles), "finish": 1}, progress)
+        photo = self._prepare(content, options, stages)
+        return self._paint_regions(photo, styles, lambda: weight_map, options, stages)
 
     def plan_regions(
         self, photo: Image.Image, styles: Sequence[Style], options: StylizeOptions
@@ -244,82 +325,137 @@ class Engine:
     def _indices(presets: Sequence[PresetStyle]) -> list[int]:
         return [get_preset(p.preset_id).index for p in presets]
 
-    def _region_paintings(
-        self, styles: Sequence[Style], plan: RegionPlan, photo: Image.Image, strength: float
-    ) -> list[_Painting]:
-        """One painting per network present, each with its styles' channels of the map, renormalised."""
-        out = []
-        for kind in (PresetStyle, ImageStyle):
-            chosen = [i for i, s in enumerate(styles) if isinstance(s, kind)]
-            if not chosen:
-                continue
-            m = plan.weight_map[:, chosen]
-            share = m.sum(dim=1, keepdim=True)
-            m = torch.where(share > 1e-6, m / share.clamp(min=1e-6), torch.full_like(m, 1.0 / len(chosen)))
-            if kind is PresetStyle:
-                out.append(
-                    _Painting(Conditioning(weight_map=m), indices=self._indices([styles[i] for i in chosen]))
-                )
-            else:
-                vectors = torch.cat([self.style_vector(styles[i].image) for i in chosen])  # (K, 100)
-                if strength < 1.0:
-                    vectors = strength * vectors + (1.0 - strength) * self.style_vector(photo)
-                out.append(_Painting(Conditioning(weight_map=m), vectors=vectors))
-        return out
+    def _prepare(self, content: Image.Image, options: StylizeOptions, stages: Stages) -> Image.Image:
+        """The content as RGB within ``options.max_size``."""
+        stages.report("prepare", 0.0)
+        photo = fit_within(content if content.mode == "RGB" else content.convert("RGB"), options.max_size)
+        stages.report("prepare", 1.0)
+        return photo
 
-    def _paint_all(
+    @staticmethod
+    def _work(photo: Image.Image, options: StylizeOptions) -> Image.Image:
+        """The picture at the scale the stroke size asks for (see :mod:`stylemixer.neural.stroke`)."""
+        work_size = working_size(photo.size, options.stroke)
+        return photo if work_size == photo.size else photo.resize(work_size, Image.Resampling.LANCZOS)
+
+    @staticmethod
+    def _finish(
+        painted: np.ndarray, work: Image.Image, photo: Image.Image, options: StylizeOptions
+    ) -> Image.Image:
+        """A painting at the working scale brought to the photo's size, colours kept if asked."""
+        stylized = Image.fromarray(painted, "RGB")
+        if work.size != photo.size:
+            stylized = Image.fromarray(restore_detail(painted, np.asarray(work), np.asarray(photo)), "RGB")
+        if options.preserve_color:
+            stylized = keep_colors(stylized, photo)
+        return stylized
+
+    def _alone(self, style: Style, work: Image.Image, strength: float) -> _Painting:
+        """One style's painting, exactly as a single-style stylization makes it."""
+        if isinstance(style, PresetStyle):
+            return _Painting(Conditioning(torch.ones(1)), indices=self._indices([style]))
+        vector = self.blended_style_vector([style], (1.0,), work, strength)
+        return _Painting(Conditioning(torch.ones(1)), vectors=vector)
+
+    def _paint_regions(
+        self,
+        photo: Image.Image,
+        styles: Sequence[Style],
+        weight_map: Callable[[], torch.Tensor],
+        options: StylizeOptions,
+        stages: Stages,
+    ) -> StylizeResult:
+        """Each style painted alone over the working picture, composited along the map's edges.
+
+        ``weight_map()`` gives the map; it is first asked for once the first style is painted (so a
+        plan may still be in the making until then).
+        """
+        work = self._work(photo, options)
+        work_rgb = np.array(work)  # writable: the bands read it as it is
+        photo_rgb = work_rgb if work.size == photo.size else np.asarray(photo)
+        n = len(styles)
+        # The styles share their networks' style-independent first layers when those fit beside a pass.
+        fits = work.width * work.height * (ONE_PASS_BYTES_PER_PIXEL + SHARED_BYTES_PER_PIXEL) <= self.budget
+        fits_one_pass = work.width * work.height * ONE_PASS_BYTES_PER_PIXEL <= self.budget
+        # In bands, a share of the budget is left to what the mix keeps beside each painting (the
+        # composite, the map) and to the allocator's slack between two large paintings.
+        bands_budget = int(self.budget * REGIONS_BANDS_SHARE)
+        with torch.inference_mode():
+            shared = _SharedLayers(self.networks, work) if fits else None
+            edges: EdgeMap | None = None
+            composite = np.empty_like(photo_rgb)
+            dominant = np.zeros(photo_rgb.shape[:2], dtype=np.uint8)  # made with the last compositing
+            for k, style in enumerate(styles):
+                report = lambda _s, f, k=k: stages.report("stylize", (k + f) / n)  # noqa: E731
+                painting = self._alone(style, work, options.strength)
+                if not fits_one_pass:
+                    release_memory()  # each painting in bands starts from a lean heap
+                painted = self._paint(
+                    work, painting, report, shared=shared, rgb=work_rgb, budget=bands_budget
+                )
+                # Each painting is brought to the photo's size as it would be alone (the detail it
+                # gets back depends on its own), then composited there.
+                if work.size != photo.size:
+                    painted = restore_detail(painted, work_rgb, photo_rgb)
+                if isinstance(style, PresetStyle) and options.strength < 1.0:
+                    # as a preset alone: faded into the photo (see stylize)
+                    faded = Image.blend(photo, Image.fromarray(painted), float(options.strength))
+                    painted = np.asarray(faded)
+                if edges is None:
+                    edges = EdgeMap(weight_map(), photo)
+                    stages.report("style", 1.0)
+                _fold_in(composite, painted, k, edges, photo_rgb, dominant=dominant if k == n - 1 else None)
+                del painted  # one painting alive at a time: a 16 MP one is 48 MB
+            stylized = Image.fromarray(composite, "RGB")
+            if options.preserve_color:
+                stylized = keep_colors(stylized, photo)
+            regions = palette_image(dominant)
+        stages.report("finish", 1.0)
+        return StylizeResult(image=stylized, regions=regions)
+
+    def _paint(
         self,
         work: Image.Image,
-        paintings: list[_Painting],
+        painting: _Painting,
+        report: ProgressCallback,
         *,
-        plan: RegionPlan | None,
-        styles: Sequence[Style],
-        strength: float,
-        stages: Stages,
+        shared: _SharedLayers | None = None,
+        rgb: np.ndarray | None = None,
+        budget: int | None = None,
     ) -> np.ndarray:
-        """Run each painting; with two (presets and custom styles), composite them with the map."""
-        n = len(paintings)
-        outs = []
-        for i, painting in enumerate(paintings):
-            report = lambda _s, f, i=i: stages.report("stylize", (i + f) / n)  # noqa: E731
-            outs.append(self._paint(work, painting, report))
-        if n == 1:
-            return outs[0]
-        assert plan is not None
-        chosen = [i for i, s in enumerate(styles) if isinstance(s, PresetStyle)]
-        photo = np.asarray(work)
-        preset_out = outs[0]
-        if strength < 1.0:  # presets fade toward the photo, as in a blend of presets
-            preset_out = (strength * preset_out + (1.0 - strength) * photo.astype(np.float32)).astype(
-                np.float32
-            )
-        return _composite(plan.weight_map[:, chosen].sum(dim=1, keepdim=True), preset_out, outs[1])
+        """One network over ``work`` -> uint8 (H, W, 3): one pass if it fits the budget, else in bands.
 
-    def _paint(self, work: Image.Image, painting: _Painting, report: ProgressCallback) -> np.ndarray:
-        """One network over ``work`` -> uint8 (H, W, 3): one pass if it fits the budget, else in bands."""
+        ``shared``: the style-independent first layers of the networks over ``work``, made once for
+        several styles (the regions mix, when they fit the budget beside a pass). ``rgb``: ``work``
+        as a writable uint8 array if one is at hand (the bands read it; no copy is made). ``budget``:
+        the bands' memory budget, if not the engine's own.
+        """
         width, height = work.size
         one_pass = (
             painting.cond.weight_map is None and width * height * ONE_PASS_BYTES_PER_PIXEL <= self.budget
         )
         if one_pass:
-            x, h, w = pad_to_multiple(image_to_tensor(work))
+            if shared is None:
+                shared = _SharedLayers(self.networks, work)
+            x, h, w = shared.x, shared.height, shared.width
             weights = painting.cond.weights
             assert weights is not None
             if painting.indices is not None:
                 table = torch.zeros(NUM_PRESETS).index_add_(0, torch.tensor(painting.indices), weights)
                 with _LayerProgress(self.networks.multistyle, report):
-                    out = self.networks.multistyle(x, table)
+                    out = self.networks.multistyle(x, table, first=shared.first())
             else:
                 assert painting.vectors is not None
+                style = (weights @ painting.vectors).unsqueeze(0)
                 with _LayerProgress(self.networks.transformer, report):
-                    out = self.networks.transformer(x, (weights @ painting.vectors).unsqueeze(0))
+                    out = self.networks.transformer(x, style, encoded=shared.encoded())
             return np.asarray(tensor_to_image(out[..., :h, :w]))
-        arr = np.array(work)  # one writable copy (torch wants one), (H, W, 3) uint8
+        arr = np.array(work) if rgb is None else rgb  # writable (torch wants it so), (H, W, 3) uint8
         ph, pw = (-height) % SIDE_MULTIPLE, (-width) % SIDE_MULTIPLE
         if ph or pw:
             arr = np.pad(arr, ((0, ph), (0, pw), (0, 0)), mode="reflect")
         image = torch.from_numpy(arr)
-        plan = BandPlan.for_size(height + ph, width + pw, self.budget)
+        plan = BandPlan.for_size(height + ph, width + pw, budget or self.budget)
         if painting.indices is not None:
             out = run_multistyle(
                 self.networks.multistyle, image, painting.indices, painting.cond, plan=plan, progress=report
@@ -332,16 +468,59 @@ class Engine:
         return np.ascontiguousarray(out[:height, :width])
 
 
-def _composite(share: torch.Tensor, a: np.ndarray, b: np.ndarray, rows_per_band: int = 256) -> np.ndarray:
-    """``share * a + (1 - share) * b`` with ``share`` (1, 1, h, w) resized to the pictures, in bands."""
-    height, width = a.shape[:2]
-    out = np.empty((height, width, 3), dtype=np.uint8)
-    for r0 in range(0, height, rows_per_band):
-        r1 = min(r0 + rows_per_band, height)
-        s = map_rows(share, (height, width), torch.arange(r0, r1))[0, 0].numpy()[..., None]
-        band = s * a[r0:r1].astype(np.float32) + (1.0 - s) * b[r0:r1].astype(np.float32)
-        out[r0:r1] = np.clip(band + 0.5, 0, 255).astype(np.uint8)
-    return out
+def _as_weight_map(weights: torch.Tensor | np.ndarray, n_styles: int) -> torch.Tensor:
+    """A (1, K, h, w) weight map or an (h, w) map of style indices as weights (1, K, h, w)."""
+    if isinstance(weights, np.ndarray) and weights.ndim == 2:
+        if weights.size == 0 or not np.issubdtype(weights.dtype, np.integer):
+            raise InvalidRequestError(
+                "InvalidRegionMap", "A region map gives a whole style number per pixel."
+            )
+        if weights.min() < 0 or weights.max() >= n_styles:
+            raise InvalidRequestError(
+                "InvalidRegionMap", f"A region map's style numbers must be from 0 to {n_styles - 1}."
+            )
+        return label_weights(weights, n_styles)
+    m = torch.as_tensor(weights, dtype=torch.float32)
+    if m.dim() != 4 or m.shape[0] != 1 or m.shape[1] != n_styles or min(m.shape[2:]) < 1:
+        raise InvalidRequestError(
+            "InvalidRegionMap", f"A region map has one plane of weights per style: {n_styles} here."
+        )
+    if not bool(torch.isfinite(m).all()) or float(m.min()) < 0.0:
+        raise InvalidRequestError("InvalidRegionMap", "Region weights must be finite and not negative.")
+    return m / m.sum(dim=1, keepdim=True).clamp(min=1e-6)
+
+
+def _fold_in(
+    out: np.ndarray,
+    painted: np.ndarray,
+    k: int,
+    edges: EdgeMap,
+    guide: np.ndarray,
+    *,
+    dominant: np.ndarray | None = None,
+) -> None:
+    """Fold the k-th style's painting into the composite ``out`` (uint8, in place), band by band.
+
+    A running weighted mean over the styles so far: ``out += w_k / (w_0 + .. + w_k) * (painted -
+    out)``, so one composite is kept however many styles there are, and wherever style k's weight
+    is 1 (and the others' 0) the composite is exactly its painting. With ``dominant`` (H, W) uint8,
+    the index of each pixel's strongest style is written there too, from the same weights.
+    """
+    if k == 0 and dominant is None:
+        out[:] = painted
+        return
+    for r0, r1, m in edges.bands(guide):
+        w = m[0]  # (K, rows, W)
+        if dominant is not None:
+            dominant[r0:r1] = dominant_style(w)
+        if k == 0:
+            out[r0:r1] = painted[r0:r1]
+            continue
+        upto = w[: k + 1].sum(dim=0)
+        t = torch.where(upto > 1e-6, w[k] / upto.clamp(min=1e-6), torch.zeros_like(upto))
+        band = torch.from_numpy(out[r0:r1])  # a view: written in place below
+        mixed = torch.lerp(band.float(), torch.tensor(painted[r0:r1], dtype=torch.float32), t[..., None])
+        band.copy_(mixed.add_(0.5).clamp_(0.0, 255.0).to(torch.uint8))
 
 
 @functools.cache

@@ -15,9 +15,12 @@ All three networks are fully convolutional, so they take any picture size (sides
 the transformers); nothing here caps the output at the 384 pixels of the ONNX export.
 
 The normalisation layer, :class:`InstanceNorm`, also takes per-pixel scales and shifts: style
-weights / style vectors may be maps ``(N, K, H, W)``, resized to each layer, so one pass paints
-different styles in different regions. Pictures too large for one pass run layer by layer in bands
-(:mod:`stylemixer.neural.bands`), with the same weights and the same statistics.
+weights / style vectors may be maps ``(N, K, H, W)``, resized to each layer, so one pass can paint
+different styles in different regions (the regions mix paints each style alone instead, since the
+styles' statistics mix through such a pass; see :mod:`stylemixer.neural.engine`). Each transformer
+splits off the layers no style changes (``encode``), which several styles over one picture share.
+Pictures too large for one pass run layer by layer in bands (:mod:`stylemixer.neural.bands`), with
+the same weights and the same statistics.
 
 Speed (measured against onnxruntime in ``bench/run.py``): tensors run channels-last, which is the
 layout oneDNN convolves in without reordering; the normalisation takes its statistics in one pass
@@ -198,7 +201,10 @@ class ConvNorm(nn.Module):
 
     def forward(self, x: Tensor, weights: Tensor, pad_out: int = 0) -> Tensor:
         """``x`` is already padded by ``self.pad``; the result is padded by ``pad_out`` for the next layer."""
-        y = self.conv(x)  # (N, C_out, H', W')
+        return self.normalize(self.conv(x), weights, pad_out)
+
+    def normalize(self, y: Tensor, weights: Tensor, pad_out: int = 0) -> Tensor:
+        """The layer after its convolution: ``y`` (N, C_out, H', W') normalised, styled, ReLU, padded."""
         gamma, beta = self.style.params(weights, (y.shape[2], y.shape[3]))
         return self.style.norm(y, gamma, beta, relu=self.relu, pad=pad_out)
 
@@ -242,11 +248,18 @@ class MultiStyleNet(nn.Module):
         # Expand: nearest x2 + 3x3 32->8, nearest x2 + 3x3 8->4, 9x9 4->3 (norm, no ReLU) -> sigmoid.
         self.expand = nn.ModuleList([ConvNorm(32, 8, 3), ConvNorm(8, 4, 3), ConvNorm(4, 3, 9, relu=False)])
 
-    def forward(self, x: Tensor, style_weights: Tensor) -> Tensor:
+    def encode(self, x: Tensor) -> Tensor:
+        """The first convolution of ``x`` (N, 3, H, W): all of a pass that no style changes, (N, 32, H, W).
+
+        Several presets painted over one picture compute it once (``forward(..., first=...)``).
+        """
+        return self.contract[0].conv(reflect_pad(_channels_last(x), 4))
+
+    def forward(self, x: Tensor, style_weights: Tensor, *, first: Tensor | None = None) -> Tensor:
         """Stylize ``x`` (N, 3, H, W) in 0..1 with ``style_weights`` -> (N, 3, H, W) in 0..1.
 
         ``style_weights``: (26,) or (N, 26) summing to 1, or a per-pixel map (N, 26, h, w) (any h, w;
-        resized to each layer) for regions.
+        resized to each layer) for regions. ``first``: :meth:`encode` of ``x`` if already made.
 
         Example:
             >>> nets.multistyle(torch.rand(1, 3, 64, 96), torch.eye(26)[7]).shape  # preset 7 alone
@@ -257,9 +270,8 @@ class MultiStyleNet(nn.Module):
             w = w.expand(x.shape[0], NUM_STYLES)  # (N, 26)
         elif w.dim() == 4:
             w = _channels_last(w)
-        x = reflect_pad(_channels_last(x), 4)  # (N, 3, H+8, W+8)
         c0, c1, c2 = self.contract
-        x = c0(x, w, pad_out=1)  # (N, 32, H+2, W+2)
+        x = c0.normalize(self.encode(x) if first is None else first, w, pad_out=1)  # (N, 32, H+2, W+2)
         x = c1(x, w, pad_out=1)  # (N, 32, H/2+2, W/2+2)
         x = c2(x, w, pad_out=1)  # (N, 32, H/4+2, W/4+2)
         for i, block in enumerate(self.residual):
@@ -481,11 +493,26 @@ class ArbitraryTransformer(nn.Module):
             [StyleConvNorm(32, 16, 3), StyleConvNorm(16, 8, 3), StyleConvNorm(8, 3, 9, relu=False)]
         )
 
-    def forward(self, x: Tensor, style: Tensor, style_map: Tensor | None = None) -> Tensor:
+    def encode(self, x: Tensor) -> Tensor:
+        """The contracting layers over ``x`` (N, 3, H, W): all of a pass that no style changes,
+        (N, 32, H/4 + 2, W/4 + 2) padded for the residual blocks.
+
+        Several custom styles painted over one picture compute it once (``forward(..., encoded=...)``).
+        """
+        x = reflect_pad(_channels_last(x), 4)  # (N, 3, H+8, W+8)
+        c0, c1, c2 = self.contract
+        x = relu_padded(c0(x), 1)  # (N, 8, H+2, W+2)
+        x = relu_padded(c1(x), 1)  # (N, 16, H/2+2, W/2+2)
+        return relu_padded(c2(x), 1)  # (N, 32, H/4+2, W/4+2)
+
+    def forward(
+        self, x: Tensor, style: Tensor, style_map: Tensor | None = None, *, encoded: Tensor | None = None
+    ) -> Tensor:
         """Stylize ``x`` (N, 3, H, W) in 0..1 with ``style`` (N, 100) -> (N, 3, H, W) in 0..1.
 
         For regions, pass K style vectors ``style`` (K, 100) and ``style_map`` (N, K, h, w) of
-        per-pixel weights (any h, w); the norm parameters then blend per pixel.
+        per-pixel weights (any h, w); the norm parameters then blend per pixel. ``encoded``:
+        :meth:`encode` of ``x`` if already made.
 
         Example:
             >>> style = nets.predictor(torch.rand(1, 3, 256, 256))
@@ -494,11 +521,7 @@ class ArbitraryTransformer(nn.Module):
         """
         if style_map is not None:
             style_map = _channels_last(style_map.to(x.dtype))
-        x = reflect_pad(_channels_last(x), 4)  # (N, 3, H+8, W+8)
-        c0, c1, c2 = self.contract
-        x = relu_padded(c0(x), 1)  # (N, 8, H+2, W+2)
-        x = relu_padded(c1(x), 1)  # (N, 16, H/2+2, W/2+2)
-        x = relu_padded(c2(x), 1)  # (N, 32, H/4+2, W/4+2)
+        x = self.encode(x) if encoded is None else encoded
         last = len(self.residual) - 1
         for i, block in enumerate(self.residual):
             x = block(x, style, style_map, pad_out=0 if i == last else 1)  # (N, 32, H/4, W/4)

@@ -1,34 +1,43 @@
 """Style Mixer regions: which style goes where (after Huang, Zhang and Liao, "Style Mixer", CGF 2019).
 
-The paper matches content regions to the style whose deep features fit them best, so the sky takes
-the style that fits a sky. Here, with the networks this project has:
+The paper cuts the photo into regions by their deep features and position, and gives each region the
+style whose features match it best, so the sky takes the style that fits a sky. Here, with the
+networks this project has (the style predictor's MobileNetV2 trunk, Sandler et al. 2018):
 
-1. **Content features** from the style predictor's MobileNetV2 trunk (Sandler et al. 2018), the
-   stride-16 (96 channels) and stride-32 (1280 channels, upsampled) maps of the photo at
-   :data:`FEATURE_SIDE` px, each L2-normalised per position and concatenated.
-2. **Regions**: k-means on those feature vectors with the position (row, column in 0..1) appended
-   and scaled by ``position_weight``, as the paper weights spatial position in, so regions stay in
-   one piece. Deterministic: farthest-point seeding from the point nearest the mean, a fixed number
-   of iterations (float32: on the test pictures the labels equal float64's).
-3. **Matching**: each style is described by the same (stride-16) features of a picture: a custom style by its
-   own painting; a preset, whose painting is not at hand, by its own rendering of the photo. A
-   region's fit to a style is the mean, over the region's positions, of the best cosine similarity
-   to any position of the style's picture (nearest-neighbour patch matching). Fits are centred per
-   style over the picture, so a style is judged by where it fits *best*, not by how photo-like its
-   picture is; then each region goes to its best style, under the rule that every chosen style gets
-   at least :data:`MIN_SHARE` of the picture when the regions allow it (a style the person picked
+1. **Superpixels** that follow the photo's edges (at :data:`SEGMENT_SIDE` px): SLIC (Achanta et al.
+   2012), k-means on CIELAB colour and position with each pixel compared only to the nearby
+   centres, a fixed number of rounds.
+2. **Cuts into regions**: k-means on the superpixels (farthest-point seeding, fixed iterations, so
+   deterministic), each described by the trunk's stride-16 features (blocks 9 and 12, unit length
+   per position, averaged over the superpixel), its mean colour and its position weighted by
+   ``position_weight``, as the paper weights spatial position in. Several cuts
+   (:data:`POSITION_FRACTIONS` x :data:`COLOUR_WEIGHTS`): one cut's mistakes, an object split in two
+   or joined to its background, are rarely every cut's.
+3. **Matching, like with like** (the photo at :data:`FEATURE_SIDE` px): every stride-32 cell of the
+   photo is compared with every cell of each style's picture (the trunk's last, 960-channel
+   expanded layer, unit length; its deepest, most semantic features): the cell's fit to a style
+   is its mean cosine similarity to the :data:`MATCH_SHARE` of that picture's cells nearest to it.
+   A custom style is described by its own painting; a preset, whose painting is not at hand, by
+   its own rendering of the photo. Fits are centred per style over the photo, so a style is judged
+   by where it fits *best* rather than by how photo-like its painting is.
+4. **Decision**: each cut's regions average their cells' fits; each superpixel takes the style its
+   regions favour on average over the cuts; a style left with less than :data:`MIN_SHARE` of the
+   picture gets the superpixels it loses least on, up to that share (a style the person picked
    should be seen).
-4. **A soft map**: the regions' one-hot map snapped to the photo's edges by a guided filter (He et
-   al. 2013) and blurred by ``softness``, so styles meet along the picture's own boundaries and fade
-   into each other over a short distance. The networks take it as per-pixel weights of their
-   normalisation parameters (one pass for presets, one for custom styles).
+5. **The map**: each pixel's style as per-pixel weights (one plane per style, summing to 1),
+   feathered by ``softness``. Painting brings the map to any size with :class:`EdgeMap`: a fast
+   guided filter (He and Sun 2015) whose linear coefficients, fitted at :data:`GUIDE_SIDE`, are
+   applied to the luminance of the photo at the size painted, so the boundaries follow the
+   full-resolution photo's edges rather than the map's pixels.
 
-The palette region map (value k where the k-th style dominates) is the argmax of that soft map.
+Each style is then painted alone over the whole picture and the paintings composited with the map
+(:meth:`stylemixer.neural.engine.Engine.paint_regions`): inside its region a style looks exactly as it
+does alone. The palette region map (value k where the k-th style dominates) is the output contract.
+Measured on labelled points and against each style alone: docs/regions.md.
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -38,34 +47,57 @@ import torch.nn.functional as F  # noqa: N812
 from PIL import Image
 from torch import Tensor
 
+from stylemixer.neural.bands import map_rows
 from stylemixer.neural.tensors import image_to_tensor
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     from stylemixer.neural.networks import StylePredictor
 
-#: Long side of the photo the content features and the region map are computed at.
+#: Long side of the photo its features are taken at.
 FEATURE_SIDE = 384
 #: Reflect padding around a picture before its features are taken (a multiple of 32).
 FEATURE_PAD = 32
-#: MobileNetV2 blocks up to the stride-16, 96-channel map (as ``StylePredictor.stages`` takes it).
-STRIDE16_BLOCKS = 13
-#: Channels of the descriptor used for matching: the stride-16 map (96 channels).
-MATCH_CHANNELS = 96
-#: Long side a style picture is described at (smaller pictures are described as they are).
+#: Trunk blocks whose outputs describe a superpixel (stride 16: 64 and 96 channels).
+SEGMENT_BLOCKS = (9, 12)
+#: The trunk block whose expanded (960-channel, stride-32) features are matched.
+MATCH_BLOCK = 16
+#: A cell's fit to a style: mean cosine similarity to this share of the style picture's cells, its
+#: nearest (the least similar rest of the painting does not count against it).
+MATCH_SHARE = 0.8
+#: Long side a style picture is described at (the predictor was trained on 256-pixel pictures).
 STYLE_SIDE = 256
-#: Long side a preset paints the photo at to be described (see :func:`style_features`). Measured
-#: on 9 photos x 4 preset pairs: the maps agree with those from 256-pixel renderings on 88 % of the
-#: pixels on average (where not, whole regions went to the other style), at less than half the cost
-#: of rendering and describing the presets.
+#: Long side a preset paints the photo at to be described (see :func:`style_features`).
 PRESET_SIDE = 160
+#: Long side of the photo its superpixels, regions and the plan's map are made at (the map is brought
+#: to full resolution along the photo's edges by :class:`EdgeMap`).
+SEGMENT_SIDE = 256
+#: Superpixels per photo, their compactness (colour against position, SLIC's ``m``) and iterations.
+SUPERPIXELS = 250
+SUPERPIXEL_COMPACTNESS = 10.0
+SUPERPIXEL_ITERATIONS = 10
+#: The cuts of the photo into regions, whose verdicts each superpixel averages: every pairing of a
+#: position weight (these fractions of the control's) with a weight of a superpixel's mean colour
+#: (CIELAB / 100) beside its deep features. Several cuts, because one cut's mistakes (an object split
+#: in two, or joined to its background) are rarely every cut's.
+POSITION_FRACTIONS = (1.0, 0.5, 0.25)
+COLOUR_WEIGHTS = (0.5, 1.0)
 #: Every chosen style gets at least this share of the picture when the regions allow it.
 MIN_SHARE = 0.1
 #: k-means iterations (fixed, for determinism and bounded time).
 KMEANS_ITERATIONS = 25
+#: Feathering of the map: Gaussian sigma at ``softness`` 1, as a fraction of the long side.
+SOFTNESS_SCALE = 0.01
+#: Long side the edge-following coefficients are fitted at, and their window radius and
+#: regularisation there (luminance in 0..1: edges of contrast above about sqrt(eps) are followed).
+GUIDE_SIDE = 512
+GUIDE_RADIUS = 4
+GUIDE_EPS = 1e-3
 #: Colours of the palette region map, one per style (distinct, readable on screen and in print).
 PALETTE: tuple[tuple[int, int, int], ...] = ((230, 25, 75), (60, 180, 75), (0, 130, 200), (255, 200, 25))
+#: Luminance weights (ITU-R BT.601) of the guide.
+LUMA = (0.299, 0.587, 0.114)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,15 +118,19 @@ class RegionSettings:
 class RegionPlan:
     """Where each style goes.
 
-    ``weight_map`` (1, K, h, w) per-pixel style weights summing to 1 (at the feature picture's size);
-    ``labels`` (gh, gw) the region of each feature-grid cell; ``assignment`` the style of each region;
-    ``fit`` (regions, styles) the centred fits the assignment was made from.
+    ``weight_map`` (1, K, h, w): per-pixel style weights summing to 1, at the planned picture's size
+    (:data:`SEGMENT_SIDE`); any (1, K, h, w) map of that kind can drive the painting, this one or one
+    drawn by a person. ``labels`` (h, w): the region of each pixel in the cut made with the
+    controls' own settings; ``superpixels`` (h, w): the superpixel of each pixel; ``fit``
+    (superpixels, styles): each superpixel's centred fit to each style, averaged over the cuts;
+    ``choice``: the style of each superpixel.
     """
 
     weight_map: Tensor
     labels: np.ndarray
-    assignment: tuple[int, ...]
+    superpixels: np.ndarray
     fit: np.ndarray
+    choice: tuple[int, ...]
 
     def shares(self) -> list[float]:
         """Fraction of the picture each style dominates."""
@@ -110,58 +146,175 @@ def resize_long_side(img: Image.Image, side: int) -> Image.Image:
     return img.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
 
 
-def feature_map(predictor: StylePredictor, x: Tensor, *, deep: bool = True) -> Tensor:
-    """Unit-length descriptors (D, gh, gw) on the stride-16 grid of ``x`` (1, 3, H, W).
+# -- features ---------------------------------------------------------------------------------------
 
-    The picture is reflect-padded by :data:`FEATURE_PAD` px first and the grid cropped back: the
+
+def _crop(f: Tensor, stride: int, size: tuple[int, int]) -> Tensor:
+    """The cells of a padded picture's feature map ``f`` (N, C, ., .) that cover the picture itself."""
+    cut = FEATURE_PAD // stride
+    gh, gw = -(-size[0] // stride), -(-size[1] // stride)
+    return f[:, :, cut : cut + gh, cut : cut + gw].float()
+
+
+def _trunk(predictor: StylePredictor, x: Tensor, *, segment: bool) -> tuple[Tensor | None, Tensor]:
+    """Stride-16 segment features (N, 160, ., .) if asked, and the match features (N, 960, ., .).
+
+    The picture is reflect-padded by :data:`FEATURE_PAD` px first and the grids cropped back: the
     trunk zero-pads at its borders, which otherwise gives the outermost cells features of their own
-    (a frame that clustering would take for a region). ``deep=False`` stops at the stride-16 map
-    (what matching uses; a style picture needs no more).
+    (a frame that clustering would take for a region).
+    """
+    size = (x.shape[2], x.shape[3])
+    padded = F.pad(x, (FEATURE_PAD,) * 4, mode="reflect")
+    h = predictor.stem(padded.contiguous(memory_format=torch.channels_last))
+    parts = []
+    for i, block in enumerate(predictor.blocks[:MATCH_BLOCK]):
+        h = block(h)
+        if segment and i in SEGMENT_BLOCKS:
+            parts.append(F.normalize(_crop(h, 16, size), dim=1))
+    last = predictor.blocks[MATCH_BLOCK]
+    assert last.expand is not None
+    match = F.normalize(_crop(last.depthwise(last.expand(h)), 32, size), dim=1)
+    seg = torch.cat(parts, dim=1) / np.sqrt(len(parts)) if segment else None
+    return seg, match
+
+
+def photo_features(predictor: StylePredictor, x: Tensor) -> tuple[Tensor, Tensor]:
+    """The photo ``x`` (1, 3, H, W)'s descriptors: segment (160, ceil(H/16), ceil(W/16)), both stride-16
+    blocks unit length per position; match (960, ceil(H/32), ceil(W/32)), unit length per position.
 
     Example:
-        >>> feature_map(nets.predictor, image_to_tensor(photo)).shape  # doctest: +SKIP
-        torch.Size([1376, 24, 32])
+        >>> seg, match = photo_features(nets.predictor, image_to_tensor(photo))  # doctest: +SKIP
+        >>> seg.shape[0], match.shape[0]  # doctest: +SKIP
+        (160, 960)
     """
-    h, w = x.shape[-2:]
-    padded = F.pad(x, (FEATURE_PAD,) * 4, mode="reflect").contiguous(memory_format=torch.channels_last)
-    if deep:
-        _, _, f16, f32 = predictor.stages(padded)
-        maps = [f16, F.interpolate(f32, size=f16.shape[-2:], mode="bilinear", align_corners=False)]
-    else:
-        maps = [predictor.blocks[:STRIDE16_BLOCKS](predictor.stem(padded))]
-    cut = FEATURE_PAD // 16
-    gh, gw = -(-h // 16), -(-w // 16)
-    parts = [F.normalize(f[0, :, cut : cut + gh, cut : cut + gw].float(), dim=0) for f in maps]
-    return torch.cat(parts, dim=0) / np.sqrt(len(parts))  # (D, gh, gw), unit length per position
+    seg, match = _trunk(predictor, x, segment=True)
+    assert seg is not None
+    return seg[0], match[0]
 
 
 def style_features(predictor: StylePredictor, pictures: Sequence[Image.Image]) -> list[Tensor]:
-    """Stride-16 descriptors (96, gh, gw) of each style picture at :data:`STYLE_SIDE` (smaller ones
-    as they are: a preset's rendering is made at :data:`PRESET_SIDE`), as :func:`feature_map` with
-    ``deep=False`` gives them; pictures of one size go through the trunk as one batch (a preset's
-    renderings of the photo all share its size).
+    """Match descriptors (960, gh, gw) of each style picture at :data:`STYLE_SIDE` (smaller ones as
+    they are); pictures of one size go through the trunk as one batch (a preset's renderings of
+    the photo all share its size).
 
     Example:
         >>> [s.shape[0] for s in style_features(nets.predictor, [painting_a, painting_b])]  # doctest: +SKIP
-        [96, 96]
+        [960, 960]
     """
     sized = [resize_long_side(p, STYLE_SIDE) if max(p.size) > STYLE_SIDE else p for p in pictures]
     tensors = [image_to_tensor(p) for p in sized]
     out: list[Tensor | None] = [None] * len(tensors)
     by_size: dict[tuple[int, int], list[int]] = {}
     for i, t in enumerate(tensors):
-        by_size.setdefault(tuple(t.shape[-2:]), []).append(i)
-    for (h, w), members in by_size.items():
-        batch = torch.cat([tensors[i] for i in members])
-        padded = F.pad(batch, (FEATURE_PAD,) * 4, mode="reflect").contiguous(
-            memory_format=torch.channels_last
-        )
-        f16 = predictor.blocks[:STRIDE16_BLOCKS](predictor.stem(padded))
-        cut = FEATURE_PAD // 16
-        gh, gw = -(-h // 16), -(-w // 16)
+        by_size.setdefault((t.shape[2], t.shape[3]), []).append(i)
+    for members in by_size.values():
+        _, match = _trunk(predictor, torch.cat([tensors[i] for i in members]), segment=False)
         for j, i in enumerate(members):
-            out[i] = F.normalize(f16[j, :, cut : cut + gh, cut : cut + gw].float(), dim=0)
+            out[i] = match[j]
     return [t for t in out if t is not None]
+
+
+def cell_fit(match: Tensor, style_sets: Sequence[Tensor], share: float = MATCH_SHARE) -> Tensor:
+    """Fit (K, gh, gw) of each photo cell to each style: mean cosine to its nearest ``share`` of the
+    style picture's cells, centred per style over the photo and scaled by the spread of all fits.
+
+    Example:
+        >>> cell_fit(match, [style_a, style_b]).shape  # doctest: +SKIP
+        torch.Size([2, 12, 9])
+    """
+    d, gh, gw = match.shape
+    pts = match.reshape(d, -1).T  # (N, D)
+    fits = []
+    for style in style_sets:
+        sims = pts @ style.reshape(d, -1)  # (N, M)
+        fits.append(sims.topk(max(1, round(share * sims.shape[1])), dim=1).values.mean(dim=1))
+    fit = torch.stack(fits)  # (K, N)
+    fit = fit - fit.mean(dim=1, keepdim=True)
+    return (fit / fit.std().clamp(min=1e-6)).reshape(len(style_sets), gh, gw)
+
+
+# -- superpixels and regions ------------------------------------------------------------------------
+
+
+def to_lab(x: Tensor) -> Tensor:
+    """sRGB (1, 3, H, W) in 0..1 to CIELAB (3, H, W) (D65 white).
+
+    Example:
+        >>> [round(v) for v in to_lab(torch.ones(1, 3, 1, 1)).flatten().tolist()]
+        [100, 0, 0]
+    """
+    lin = torch.where(x[0] <= 0.04045, x[0] / 12.92, ((x[0] + 0.055) / 1.055) ** 2.4)
+    m = torch.tensor([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+    xyz = torch.einsum("ij,jhw->ihw", m, lin) / torch.tensor([0.95047, 1.0, 1.08883]).reshape(3, 1, 1)
+    f = torch.where(xyz > 0.008856, xyz.clamp(min=1e-8) ** (1 / 3), 7.787 * xyz + 16 / 116)
+    return torch.stack([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def superpixels(
+    lab: Tensor,
+    n_segments: int = SUPERPIXELS,
+    compactness: float = SUPERPIXEL_COMPACTNESS,
+    iterations: int = SUPERPIXEL_ITERATIONS,
+) -> Tensor:
+    """SLIC superpixels (Achanta et al. 2012) of a CIELAB picture (3, H, W) -> labels (H, W), 0..n-1.
+
+    Centres start at the middles of a grid of blocks of about S x S pixels; each pixel joins the
+    nearest of the 3 x 3 centres around its block by colour distance plus ``compactness / S``-scaled
+    position distance; centres move to their pixels' means; a fixed number of rounds. The pixels are
+    held block by block, so each round is one batched product of every block's pixels with its nine
+    candidate centres (no per-pixel gathers). Deterministic; labels numbered compactly.
+
+    Example:
+        >>> superpixels(torch.zeros(3, 40, 40), n_segments=4).unique().numel()
+        4
+    """
+    _, h, w = lab.shape
+    step = max(2, round((h * w / n_segments) ** 0.5))
+    gh, gw = max(1, round(h / step)), max(1, round(w / step))
+    sy, sx = -(-h // gh), -(-w // gw)  # block size; the picture is padded to whole blocks
+    s = compactness / step
+    rows = torch.arange(h, dtype=torch.float32)[:, None].expand(h, w) * s
+    cols = torch.arange(w, dtype=torch.float32)[None, :].expand(h, w) * s
+    pad = (0, gw * sx - w, 0, gh * sy - h)
+    feat = F.pad(torch.cat([lab, rows[None], cols[None]])[None], pad, mode="replicate")[0]  # (5, H', W')
+    valid = F.pad(torch.ones(1, 1, h, w), pad)[0, 0]  # padding pixels move no centre
+    blocks = feat.reshape(5, gh, sy, gw, sx).permute(1, 3, 2, 4, 0).reshape(gh, gw, sy * sx, 5)
+    weight = valid.reshape(gh, sy, gw, sx).permute(0, 2, 1, 3).reshape(-1)
+    norms = (blocks**2).sum(dim=-1, keepdim=True)  # (gh, gw, P, 1)
+    mid_y = (torch.arange(gh) * sy + sy // 2).clamp(max=h - 1)
+    mid_x = (torch.arange(gw) * sx + sx // 2).clamp(max=w - 1)
+    centres = feat[:, mid_y][:, :, mid_x].permute(1, 2, 0).reshape(gh * gw, 5).clone()
+    ids = F.pad(torch.arange(gh * gw, dtype=torch.float32).reshape(1, 1, gh, gw), (1, 1, 1, 1), value=-1.0)
+    around = F.unfold(ids, 3).reshape(9, gh, gw).permute(1, 2, 0).long()  # (gh, gw, 9), -1 outside
+    outside = (around < 0)[:, :, None, :]
+    around = around.clamp(min=0)
+    flat = blocks.reshape(-1, 5) * weight[:, None]
+    label = around[:, :, 4:5].expand(gh, gw, sy * sx)
+    for _ in range(iterations):
+        c = centres[around]  # (gh, gw, 9, 5)
+        d = norms - 2 * torch.matmul(blocks, c.transpose(-1, -2)) + (c**2).sum(dim=-1)[:, :, None, :]
+        label = around.gather(2, d.masked_fill_(outside, float("inf")).argmin(dim=-1))  # (gh, gw, P)
+        sums = torch.zeros(gh * gw, 5).index_add_(0, label.reshape(-1), flat)
+        count = torch.zeros(gh * gw).index_add_(0, label.reshape(-1), weight)
+        centres = torch.where(count[:, None] > 0, sums / count.clamp(min=1)[:, None], centres)
+    image = label.reshape(gh, gw, sy, sx).permute(0, 2, 1, 3).reshape(gh * sy, gw * sx)[:h, :w]
+    return torch.unique(image, return_inverse=True)[1]
+
+
+def _pool(labels: Tensor, n: int, values: Tensor) -> Tensor:
+    """Mean of ``values`` (C, H, W) over each of the ``n`` labels of ``labels`` (H, W) -> (n, C)."""
+    flat = labels.reshape(-1)
+    sums = torch.zeros(values.shape[0], n).index_add_(1, flat, values.reshape(values.shape[0], -1))
+    count = torch.bincount(flat, minlength=n).clamp(min=1)
+    return (sums / count).T
+
+
+def _pool_cells(labels: Tensor, n: int, cells: Tensor, step: int = 2) -> Tensor:
+    """Mean over each label of ``labels`` (H, W) of the grid ``cells`` (C, gh, gw) covering the picture,
+    bilinearly interpolated: sampled at every ``step``-th pixel, not as C full-size maps."""
+    sampled = labels[step // 2 :: step, step // 2 :: step]
+    grid = F.interpolate(cells[None], size=sampled.shape, mode="bilinear", align_corners=False)[0]
+    return _pool(sampled, n, grid)
 
 
 def kmeans(points: np.ndarray, k: int, iterations: int = KMEANS_ITERATIONS) -> np.ndarray:
@@ -195,86 +348,98 @@ def kmeans(points: np.ndarray, k: int, iterations: int = KMEANS_ITERATIONS) -> n
         counts = members.sum(dim=1)
         sums = members @ pts  # one matrix product, not N scattered row additions
         centres = torch.where(counts[:, None] > 0, sums / counts.clamp(min=1)[:, None], centres)
-    # Number regions by first appearance (row-major) so labels do not depend on seeding order.
+    # Number regions by first appearance so labels do not depend on seeding order.
     order = {old: new for new, old in enumerate(dict.fromkeys(labels.tolist()))}
     return np.array([order[v] for v in labels.tolist()], dtype=np.int64)
 
 
-def cluster(features: Tensor, n_regions: int, position_weight: float) -> np.ndarray:
-    """Region labels (gh, gw) of a feature map (D, gh, gw), position weighted in."""
-    d, gh, gw = features.shape
-    pts = features.reshape(d, -1).T.float().numpy()  # (N, D), unit rows
-    rows, cols = np.meshgrid(np.linspace(0, 1, gh), np.linspace(0, 1, gw), indexing="ij")
-    aspect = np.array([gh, gw], dtype=np.float32) / max(gh, gw)  # position in units of the long side
-    pos = np.stack([rows.ravel() * aspect[0], cols.ravel() * aspect[1]], axis=1) * position_weight
-    return kmeans(np.concatenate([pts, pos.astype(np.float32)], axis=1), n_regions).reshape(gh, gw)
+@dataclass(frozen=True, slots=True)
+class Superpixels:
+    """A photo's superpixels and what regions are cut from: ``labels`` (h, w); per superpixel its mean
+    deep features ``deep`` (n, D), colour ``colour`` (n, 3, CIELAB / 100), centroid ``centre`` (n, 2,
+    in units of the long side) and ``area`` (n,) in pixels."""
+
+    labels: Tensor
+    deep: Tensor
+    colour: Tensor
+    centre: Tensor
+    area: Tensor
+
+    @classmethod
+    def of(cls, lab: Tensor, segment: Tensor) -> Superpixels:
+        """The superpixels of a CIELAB picture (3, h, w), described with the deep features ``segment``."""
+        labels = superpixels(lab)
+        h, w = labels.shape
+        n = int(labels.max()) + 1
+        rows = torch.arange(h, dtype=torch.float32)[:, None].expand(h, w) / max(h, w)
+        cols = torch.arange(w, dtype=torch.float32)[None, :].expand(h, w) / max(h, w)
+        pooled = _pool(labels, n, torch.cat([lab / 100.0, torch.stack([rows, cols])]))  # (n, 5)
+        area = torch.bincount(labels.reshape(-1), minlength=n).float()
+        return cls(labels, _pool_cells(labels, n, segment), pooled[:, :3], pooled[:, 3:], area)
+
+    def cut(self, n_regions: int, position_weight: float, colour_weight: float) -> np.ndarray:
+        """The region of each superpixel: k-means on its deep features, colour (weighted
+        ``colour_weight``) and position (weighted ``position_weight``), as the paper weights spatial
+        position in; regions numbered by first appearance."""
+        points = torch.cat([self.deep, self.colour * colour_weight, self.centre * position_weight], dim=1)
+        return kmeans(points.numpy(), n_regions)
 
 
-def region_fit(features: Tensor, labels: np.ndarray, style_sets: Sequence[Tensor]) -> np.ndarray:
-    """Fit (regions, styles): mean over a region of the best cosine match in each style's set.
-
-    Matched on the stride-16 part of the descriptors (:data:`MATCH_CHANNELS`): on the paper's own
-    cases (../shared/testdata/multistyle) it put the field, sky and horse where a person would more
-    often than the 1280-channel part or both. Centred per style (area-weighted mean over the picture
-    subtracted), so each style is compared by where it fits best.
-    """
-    features = F.normalize(features[:MATCH_CHANNELS], dim=0)
-    style_sets = [F.normalize(s[:MATCH_CHANNELS], dim=0) for s in style_sets]
-    d = features.shape[0]
-    pts = features.reshape(d, -1).T  # (N, D)
-    flat = labels.reshape(-1)
-    n_regions = int(flat.max()) + 1
-    area = np.bincount(flat, minlength=n_regions).astype(np.float64)
-    fit = np.zeros((n_regions, len(style_sets)))
-    for s, style in enumerate(style_sets):
-        best = (pts @ style.reshape(d, -1)).max(dim=1).values.double().numpy()  # (N,)
-        per_region = np.bincount(flat, weights=best, minlength=n_regions) / np.maximum(area, 1)
-        fit[:, s] = per_region - (per_region * area).sum() / area.sum()
-    return fit
-
-
-def assign(fit: np.ndarray, area: np.ndarray, min_share: float = MIN_SHARE) -> tuple[int, ...]:
-    """The style of each region: most total fit, every style given ``min_share`` of the area if possible.
-
-    Exhaustive over the at most 4**8 assignments, so the answer is the true best and deterministic.
+def choose(fit: Tensor, area: Tensor, min_share: float = MIN_SHARE) -> Tensor:
+    """The style of each superpixel from its fits (n, K): the best, then every style that holds less
+    than ``min_share`` of the ``area`` (n,) favoured by the least constant that gives it that share
+    (a style the person picked should be seen), styles taken in order. Deterministic.
 
     Example:
-        >>> assign(np.array([[1.0, 0.0], [0.9, 0.1]]), np.array([0.5, 0.5]))
-        (0, 1)
+        >>> fit = torch.tensor([[0.3, 0.0], [0.2, 0.0], [0.1, 0.05]])
+        >>> choose(fit, torch.tensor([5.0, 3.0, 2.0])).tolist()
+        [0, 0, 1]
     """
-    n_regions, n_styles = fit.shape
-    combos = np.array(list(itertools.product(range(n_styles), repeat=n_regions)), dtype=np.int64)
-    score = (fit[np.arange(n_regions)[None, :], combos] * area[None, :]).sum(axis=1)
-    shares = np.stack([((combos == s) * area[None, :]).sum(axis=1) for s in range(n_styles)], axis=1)
-    shares /= area.sum()
-    for floor in (min_share, 1e-9):  # all styles visibly present; else all present at all
-        ok = (shares >= floor).all(axis=1)
-        if ok.any():
-            best = int(np.flatnonzero(ok)[np.argmax(score[ok])])
-            return tuple(int(v) for v in combos[best])
-    return tuple(int(v) for v in fit.argmax(axis=1))
+    fit = fit.clone()
+    total = float(area.sum())
+    for k in range(fit.shape[1]):
+        style = fit.argmax(dim=1)
+        if float(area[style == k].sum()) >= min_share * total:
+            continue
+        others = torch.cat([fit[:, :k], fit[:, k + 1 :]], dim=1).max(dim=1).values
+        margin = fit[:, k] - others  # how much style k loses on each superpixel (< 0 where it does)
+        order = torch.argsort(margin, descending=True, stable=True)
+        reached = torch.cumsum(area[order], dim=0) >= min_share * total
+        last = order[int(torch.nonzero(reached)[0])] if bool(reached.any()) else order[-1]
+        fit[:, k] += float(-margin[last]) + 1e-6  # style k now wins exactly its best share
+    return fit.argmax(dim=1)
 
 
-def guided_filter(guide: Tensor, src: Tensor, radius: int, eps: float = 1e-3) -> Tensor:
-    """He et al.'s guided filter: ``src`` (1, K, H, W) made to follow the edges of ``guide`` (1, 1, H, W)."""
+# -- the map ----------------------------------------------------------------------------------------
 
+
+def box_mean(t: Tensor, radius: int) -> Tensor:
+    """Mean of (N, K, H, W) over (2 radius + 1)^2 windows, edges replicated, by running sums (cost
+    independent of the radius; float32 sums of values in 0..1 over a few hundred thousand pixels keep
+    about 1e-5 of precision, far inside the guided filter's eps).
+
+    Example:
+        >>> box_mean(torch.ones(1, 1, 5, 5), 1).flatten()[:3].tolist()
+        [1.0, 1.0, 1.0]
+    """
     k = 2 * radius + 1
+    c = F.pad(t, (radius + 1, radius, radius + 1, radius), mode="replicate")
+    c = c.cumsum(dim=3)
+    c = c[..., k:] - c[..., :-k]
+    c = c.cumsum(dim=2)
+    return (c[:, :, k:] - c[:, :, :-k]) / (k * k)
 
-    def box(t: Tensor) -> Tensor:  # mean over a k x k window, by running sums (cost independent of k)
-        # Running sums in float32: a 384-pixel map's sums stay below 2**18, so a window's mean keeps
-        # about 1e-5 of absolute precision, far inside the filter's eps (1e-3).
-        c = F.pad(t, (radius + 1, radius, radius + 1, radius), mode="replicate")
-        c = c.cumsum(dim=3)
-        c = c[..., k:] - c[..., :-k]
-        c = c.cumsum(dim=2)
-        return (c[:, :, k:] - c[:, :, :-k]) / (k * k)
 
-    mean_i, mean_p = box(guide), box(src)
-    cov = box(guide * src) - mean_i * mean_p
-    var = box(guide * guide) - mean_i * mean_i
+def guided_coefficients(guide: Tensor, src: Tensor, radius: int, eps: float) -> tuple[Tensor, Tensor]:
+    """He et al.'s guided filter of ``src`` (1, K, H, W) by ``guide`` (1, 1, H, W), as its window-mean
+    coefficients: the filtered map is ``a * guide + b`` (and stays so for the guide at another size:
+    the fast guided filter)."""
+    mean_i, mean_p = box_mean(guide, radius), box_mean(src, radius)
+    cov = box_mean(guide * src, radius) - mean_i * mean_p
+    var = box_mean(guide * guide, radius) - mean_i * mean_i
     a = cov / (var + eps)
     b = mean_p - a * mean_i
-    return box(a) * guide + box(b)
+    return box_mean(a, radius), box_mean(b, radius)
 
 
 def gaussian_blur(x: Tensor, sigma: float) -> Tensor:
@@ -294,19 +459,119 @@ def gaussian_blur(x: Tensor, sigma: float) -> Tensor:
     )
 
 
-def soft_map(
-    labels: np.ndarray, assignment: Sequence[int], n_styles: int, photo: Tensor, softness: float
-) -> Tensor:
-    """Per-pixel style weights (1, K, H, W) at ``photo``'s size: one-hot, edge-snapped, blurred, sum 1."""
-    h, w = photo.shape[-2:]
-    style_of_cell = torch.as_tensor(np.asarray(assignment)[labels])  # (gh, gw)
-    onehot = F.one_hot(style_of_cell, n_styles).permute(2, 0, 1).unsqueeze(0).float()  # (1, K, gh, gw)
-    m = F.interpolate(onehot, size=(h, w), mode="bilinear", align_corners=False)
-    gray = (photo * torch.tensor([0.299, 0.587, 0.114]).reshape(1, 3, 1, 1)).sum(dim=1, keepdim=True)
-    cell = max(h, w) / max(labels.shape)  # feature-grid cell in pixels
-    m = guided_filter(gray, m, radius=max(2, round(cell)), eps=1e-3).clamp(0.0, 1.0)
-    m = gaussian_blur(m, sigma=softness * 0.04 * max(h, w))
+def soft_map(styles: Tensor, n_styles: int, softness: float) -> Tensor:
+    """Per-pixel weights (1, K, h, w) from each pixel's style (h, w): one-hot, feathered by ``softness``
+    (a Gaussian of ``softness`` x :data:`SOFTNESS_SCALE` of the long side), summing to 1."""
+    m = F.one_hot(styles, n_styles).permute(2, 0, 1).unsqueeze(0).float()
+    m = gaussian_blur(m, sigma=softness * SOFTNESS_SCALE * max(styles.shape))
     return m / m.sum(dim=1, keepdim=True).clamp(min=1e-6)
+
+
+def label_weights(labels: np.ndarray, n_styles: int) -> Tensor:
+    """A map of style indices (h, w) as one-hot weights (1, K, h, w): how a drawn map drives painting.
+
+    Example:
+        >>> label_weights(np.array([[0, 1]]), 2)[0, :, 0, 1].tolist()
+        [0.0, 1.0]
+    """
+    onehot = F.one_hot(torch.as_tensor(labels, dtype=torch.int64), n_styles)  # (h, w, K)
+    return onehot.permute(2, 0, 1).unsqueeze(0).float()
+
+
+def luminance(rgb: np.ndarray) -> Tensor:
+    """Luminance (H, W) in 0..1 of a uint8 (H, W, 3) picture."""
+    return torch.from_numpy(rgb.astype(np.float32) @ np.array(LUMA, dtype=np.float32) / 255.0)
+
+
+class EdgeMap:
+    """A style map brought to any size along the photo's own edges (the output contract's geometry).
+
+    Built once from a weight map (1, K, h, w) and the photo: the map is resized to the photo at
+    :data:`GUIDE_SIDE` and guided-filtered by its luminance there; the filter's coefficients ``a``,
+    ``b`` (1, K - 1, hg, wg each) are kept (the filter is linear and keeps constants, so the last style's
+    weight is one minus the others'). :meth:`rows` resizes them (bilinearly) to any picture of the
+    same framing and applies them to that picture's own luminance, ``a * I + b``: so the weights
+    change where the full-resolution photo has an edge, row band by row band in bounded memory.
+
+    Example:
+        >>> edges = EdgeMap(plan.weight_map, photo)  # doctest: +SKIP
+        >>> edges.rows(np.asarray(photo)[:64], 0, photo.size[::-1]).shape  # doctest: +SKIP
+        torch.Size([1, 2, 64, 1024])
+    """
+
+    def __init__(self, weight_map: Tensor, photo: Image.Image) -> None:
+        side = min(GUIDE_SIDE, max(photo.size))
+        guide = luminance(np.asarray(resize_long_side(photo, side)))[None, None]  # (1, 1, hg, wg)
+        self.n_styles = weight_map.shape[1]
+        first = weight_map[:, :-1].float()
+        if self.n_styles > 1:
+            src = F.interpolate(first, size=guide.shape[-2:], mode="bilinear", align_corners=False)
+            a, b = guided_coefficients(guide, src, GUIDE_RADIUS, GUIDE_EPS)
+            self.ab = torch.cat([a, b], dim=1)  # (1, 2 (K - 1), hg, wg): resized together
+        else:  # one style: weight 1 everywhere
+            self.ab = torch.zeros(1, 0, *guide.shape[-2:])
+
+    def rows(self, rgb_rows: np.ndarray, top: int, size: tuple[int, int]) -> Tensor:
+        """Weights (1, K, len, W) of rows ``top``.. of a picture of ``size`` (H, W) whose rows these are
+        (``rgb_rows`` uint8 (len, W, 3)), summing to 1 at every pixel."""
+        idx = torch.arange(top, top + rgb_rows.shape[0])
+        k = self.n_styles - 1
+        ab = map_rows(self.ab, size, idx)
+        first = torch.addcmul(ab[:, k:], ab[:, :k], luminance(rgb_rows)[None, None]).clamp_(0.0, 1.0)
+        if k > 1:  # weights over 1 in total are scaled down to 1 (two styles: never the case)
+            first /= first.sum(dim=1, keepdim=True).clamp_(min=1.0)
+        return torch.cat([first, (1.0 - first.sum(dim=1, keepdim=True)).clamp_(min=0.0)], dim=1)
+
+    def bands(self, rgb: np.ndarray, rows_per_band: int = 256) -> Iterator[tuple[int, int, Tensor]]:
+        """(top, bottom, weights) for each band of rows of the picture ``rgb`` (H, W, 3) uint8."""
+        height = rgb.shape[0]
+        for r0 in range(0, height, rows_per_band):
+            r1 = min(r0 + rows_per_band, height)
+            yield r0, r1, self.rows(rgb[r0:r1], r0, rgb.shape[:2])
+
+
+def region_image(edges: EdgeMap, photo: Image.Image) -> Image.Image:
+    """The palette ("P") region map of ``photo``'s size: pixel k where the k-th style dominates, along
+    the photo's edges (computed band by band: a 16 MP map needs no full-size float planes).
+
+    Example:
+        >>> region_image(EdgeMap(plan.weight_map, photo), photo).mode  # doctest: +SKIP
+        'P'
+    """
+    rgb = np.asarray(photo.convert("RGB"))
+    out = np.empty(rgb.shape[:2], dtype=np.uint8)
+    for r0, r1, m in edges.bands(rgb):
+        out[r0:r1] = dominant_style(m[0])
+    return palette_image(out)
+
+
+def dominant_style(weights: Tensor) -> np.ndarray:
+    """The index (uint8) of the largest of K weight planes (K, H, W), the first on ties.
+
+    Plane by plane: ``argmax`` over the outer dimension is many times slower on the CPU.
+
+    Example:
+        >>> dominant_style(torch.tensor([[[0.2, 0.6]], [[0.8, 0.4]]])).tolist()
+        [[1, 0]]
+    """
+    best = weights[0].clone()
+    index = torch.zeros(best.shape, dtype=torch.uint8)
+    for k in range(1, weights.shape[0]):
+        better = weights[k] > best
+        index.masked_fill_(better, k)
+        torch.maximum(best, weights[k], out=best)
+    return index.numpy()
+
+
+def palette_image(styles: np.ndarray) -> Image.Image:
+    """The index of the dominant style at each pixel (H, W) uint8 as the palette ("P") region map."""
+    img = Image.fromarray(styles, "P")
+    palette = [v for colour in PALETTE for v in colour]
+    img.putpalette(palette + [0] * (768 - len(palette)))
+    return img
+
+
+# -- planning ---------------------------------------------------------------------------------------
 
 
 def plan_regions(
@@ -315,56 +580,38 @@ def plan_regions(
     style_pictures: Sequence[Image.Image],
     settings: RegionSettings,
 ) -> RegionPlan:
-    """Regions of ``photo`` and the style each takes, from the styles' pictures (in the order given).
+    """Where each style goes on ``photo``, from the styles' pictures (in the order given).
 
     For a preset, pass its own rendering of the photo as its picture.
 
     Example:
-        >>> plan = plan_regions(nets.predictor, photo, [painting_a, painting_b], RegionSettings(4, 1.0, 0.3))
-        >>> plan.assignment  # doctest: +SKIP
-        (0, 1, 1, 0)
+        >>> plan = plan_regions(nets.predictor, photo, [painting_a, painting_b], RegionSettings(6, 1.0, 0.25))
+        >>> plan.shares()  # doctest: +SKIP
+        [0.62, 0.38]
     """
     with torch.inference_mode():
-        x = image_to_tensor(resize_long_side(photo, FEATURE_SIDE))
-        features = feature_map(predictor, x)
-        labels = cluster(features, settings.n_regions, settings.position_weight)
-        sets = style_features(predictor, style_pictures)
-        fit = region_fit(features, labels, sets)
-        area = np.bincount(labels.reshape(-1), minlength=fit.shape[0]).astype(np.float64)
-        assignment = assign(fit, area)
-        weight_map = soft_map(labels, assignment, len(style_pictures), x, settings.softness)
-    return RegionPlan(weight_map=weight_map, labels=labels, assignment=assignment, fit=fit)
-
-
-def region_image(weight_map: Tensor, size: tuple[int, int]) -> Image.Image:
-    """The palette ("P") region map of ``size`` (W, H): pixel k where the k-th style dominates.
-
-    Each style's weight is resized bilinearly to the output (in Pillow, one float plane at a
-    time, so a 16 MP map needs a few 64 MB planes, not K float maps at once), then the largest wins.
-
-    Example:
-        >>> region_image(plan.weight_map, (4000, 3000)).mode  # doctest: +SKIP
-        'P'
-    """
-    width, height = size
-    k = weight_map.shape[1]
-    planes = weight_map[0].float()
-    # The weights sum to 1 at every pixel, and so do their bilinear resizes: the last style's plane
-    # is 1 minus the others', which saves resizing it.
-    best = np.zeros((height, width), dtype=np.float32)
-    rest = np.ones((height, width), dtype=np.float32)
-    out = np.zeros((height, width), dtype=np.uint8)
-    for i in range(k - 1):
-        values = np.asarray(Image.fromarray(planes[i].numpy(), "F").resize(size, Image.Resampling.BILINEAR))
-        rest -= values
-        if i == 0:
-            best[:] = values
-            continue
-        better = values > best
-        out[better] = i
-        np.maximum(best, values, out=best)
-    out[rest > best] = k - 1
-    img = Image.fromarray(out, "P")
-    palette = [v for colour in PALETTE for v in colour]
-    img.putpalette(palette + [0] * (768 - len(palette)))
-    return img
+        segment, match = photo_features(predictor, image_to_tensor(resize_long_side(photo, FEATURE_SIDE)))
+        lab = to_lab(image_to_tensor(resize_long_side(photo, SEGMENT_SIDE)))
+        h, w = lab.shape[1], lab.shape[2]
+        spx = Superpixels.of(lab, segment)
+        fit_map = cell_fit(match, style_features(predictor, style_pictures))  # (K, gh, gw)
+        fit_px = F.interpolate(fit_map[None], size=(h, w), mode="bilinear", align_corners=False)[0]
+        # Each cut's regions average their cells' fits; each superpixel takes the mean over the cuts.
+        fit = torch.zeros(len(spx.area), len(style_pictures))
+        cuts = []
+        for position_weight in (settings.position_weight * f for f in POSITION_FRACTIONS):
+            for colour_weight in COLOUR_WEIGHTS:
+                region_of = torch.as_tensor(spx.cut(settings.n_regions, position_weight, colour_weight))
+                fit += _pool(region_of[spx.labels], int(region_of.max()) + 1, fit_px)[region_of]
+                cuts.append(region_of)
+        fit /= len(cuts)
+        choice = choose(fit, spx.area)
+        weight_map = soft_map(choice[spx.labels], len(style_pictures), settings.softness)
+        main = cuts[0]  # the cut at the controls' own settings
+    return RegionPlan(
+        weight_map=weight_map,
+        labels=main[spx.labels].numpy(),
+        superpixels=spx.labels.numpy(),
+        fit=fit.numpy(),
+        choice=tuple(int(v) for v in choice),
+    )

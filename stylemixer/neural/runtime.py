@@ -50,6 +50,30 @@ def tune_allocator() -> bool:
         return _state["allocator"]
 
 
+def release_memory() -> bool:
+    """Give the heap's free pages back to the system (glibc ``malloc_trim``); True if it could.
+
+    For a job that paints several large pictures one after another (the regions mix at 16 MP):
+    the heap is never trimmed (:func:`tune_allocator`) and glibc keeps two arenas, and when the
+    next picture's buffers come from the arena the last one did not use, the kept free pages of the
+    other add to the peak (measured 1.40 or 1.71 GB for the same job, by chance). Trimming between
+    the pictures costs their page faults once more, a few percent of a 16 MP painting.
+
+    Example:
+        >>> release_memory() in (True, False)
+        True
+    """
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    trim(0)
+    return True
+
+
 def _mallopt(param: int, value: int) -> bool:
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")

@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from stylemixer.errors import InvalidRequestError
 from stylemixer.images import read_image
-from stylemixer.neural.regions import PALETTE, assign, kmeans
+from stylemixer.neural.regions import PALETTE, EdgeMap, choose, kmeans, region_image, superpixels, to_lab
+from stylemixer.neural.tensors import image_to_tensor
 from stylemixer.options import StylizeOptions
 from stylemixer.styles import ImageStyle, PresetStyle
 from tests.support.paths import ROOT, testdata_path
@@ -96,10 +98,10 @@ def test_more_regions_and_less_position_change_the_map(engine) -> None:
     styles = [PresetStyle("tapestry"), PresetStyle("indigo-brush")]
     plain = engine.plan_regions(content, styles, REGIONS)
     finer = engine.plan_regions(
-        content, styles, StylizeOptions(mix="regions", regions=6, position_weight=0.0)
+        content, styles, StylizeOptions(mix="regions", regions=8, position_weight=0.0)
     )
-    assert int(plain.labels.max()) + 1 == 4  # default: two regions per style
-    assert int(finer.labels.max()) + 1 == 6
+    assert int(plain.labels.max()) + 1 == 6  # default: three regions per style
+    assert int(finer.labels.max()) + 1 == 8
     sharp = engine.plan_regions(content, styles, StylizeOptions(mix="regions", edge_softness=0.0))
     soft = engine.plan_regions(content, styles, StylizeOptions(mix="regions", edge_softness=1.0))
 
@@ -117,12 +119,48 @@ def test_kmeans_is_deterministic_and_numbers_regions_in_reading_order() -> None:
     assert np.array_equal(kmeans(points, 2), labels)
 
 
-def test_assign_gives_every_style_a_tenth_when_it_can() -> None:
-    # Given three regions that all fit style 0 best, the last one least
-    fit = np.array([[0.3, 0.0], [0.2, 0.0], [0.1, 0.05]])
-    area = np.array([0.5, 0.3, 0.2])
-    # Then style 1 still gets a region of at least a tenth of the picture: the one it loses least on
-    assert assign(fit, area) == (0, 0, 1)
+def test_every_style_gets_a_tenth_when_it_can() -> None:
+    # Given three superpixels that all fit style 0 best, the last one least
+    fit = torch.tensor([[0.3, 0.0], [0.2, 0.0], [0.1, 0.05]])
+    area = torch.tensor([5.0, 3.0, 2.0])
+    # Then style 1 still gets at least a tenth of the picture: the superpixel it loses least on
+    assert choose(fit, area).tolist() == [0, 0, 1]
+    # and a style that already holds a tenth keeps what it wins
+    assert choose(torch.tensor([[1.0, 0.0], [0.0, 1.0]]), torch.tensor([1.0, 1.0])).tolist() == [0, 1]
+
+
+def test_superpixels_follow_the_edges_of_the_picture() -> None:
+    # Given a picture of two flat colours meeting along a slanted edge, and noise on top
+    h, w = 120, 160
+    rows, cols = np.mgrid[0:h, 0:w]
+    left = cols < 40 + 0.6 * rows
+    rgb = np.where(left[..., None], [200, 60, 40], [40, 90, 200]).astype(np.float32)
+    rgb += np.random.default_rng(0).normal(0, 6, rgb.shape)
+    picture = Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8))
+    # When it is cut into superpixels
+    labels = superpixels(to_lab(image_to_tensor(picture)), n_segments=60).numpy()
+    # Then about that many come out, and each lies on one side of the edge
+    n = labels.max() + 1
+    assert 40 <= n <= 80
+    for k in range(n):
+        side = left[labels == k]
+        assert min(side.mean(), 1 - side.mean()) < 0.02
+
+
+def test_the_map_follows_the_photos_own_edges_at_full_resolution() -> None:
+    # Given a photo whose bright left part ends at column 301 (of 800), and a map at a quarter of its
+    # resolution whose boundary is a map pixel off, at column 304 (as a plan's map may be)
+    photo = np.full((400, 800, 3), 40, dtype=np.uint8)
+    photo[:, :301] = 220
+    coarse = torch.zeros(1, 2, 100, 200)
+    coarse[:, 0, :, :76] = 1.0
+    coarse[:, 1] = 1.0 - coarse[:, 0]
+    # When the map is brought to the photo's size along its edges
+    picture = Image.fromarray(photo)
+    regions = np.asarray(region_image(EdgeMap(coarse, picture), picture))
+    # Then the styles change where the photo changes, not where the coarse map did
+    boundary = (regions[:, 1:] != regions[:, :-1]).any(axis=0).nonzero()[0] + 1
+    assert boundary.tolist() == [301]
 
 
 @pytest.mark.parametrize(
@@ -188,3 +226,57 @@ def test_cli_refuses_a_bad_region_count(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "regions" in proc.stderr.lower()
+
+
+def test_a_drawn_map_drives_the_painting_and_each_style_is_itself_inside(engine) -> None:
+    # Given a photo, a preset and a painting, and a map a person drew: the left half for the preset
+    photo = read_image(testdata_path("photos", "golden_gate.jpg")).resize((320, 240))
+    styles = [PresetStyle("swirling-night"), ImageStyle(read_image(testdata_path("styles", "la_muse.jpg")))]
+    drawn = np.zeros((60, 80), dtype=np.int64)
+    drawn[:, 40:] = 1
+    # When the engine paints from that map
+    result = engine.paint_regions(photo, styles, drawn)
+    # Then the region map is the drawn one at the photo's size (its edge may move onto the photo's)
+    assert result.regions is not None
+    regions = np.asarray(result.regions)
+    assert regions.shape == (240, 320)
+    assert (regions[:, :150] == 0).all()
+    assert (regions[:, 170:] == 1).all()
+    # and away from the edge each half is exactly its style painted alone
+    picture = np.asarray(result.image)
+    for k, style in enumerate(styles):
+        alone = np.asarray(engine.stylize(photo, [style]).image)
+        inside = slice(0, 140) if k == 0 else slice(180, 320)
+        assert np.array_equal(picture[:, inside], alone[:, inside])
+
+
+def test_the_plan_is_the_painting_step_s_input(engine) -> None:
+    # Given a plan made for two paintings on the paper's first case
+    content = read_image(testdata_path("multistyle", "m1", "c.jpg"))
+    styles = [ImageStyle(read_image(testdata_path("multistyle", "m1", f"s{i}.jpg"))) for i in (1, 2)]
+    plan = engine.plan_regions(content, styles, REGIONS)
+    # When the painting step is given that plan's map
+    painted = engine.paint_regions(content, styles, plan.weight_map)
+    # Then it paints what the regions mix paints
+    whole = engine.stylize(content, styles, REGIONS)
+    assert np.array_equal(np.asarray(painted.image), np.asarray(whole.image))
+    assert np.array_equal(np.asarray(painted.regions), np.asarray(whole.regions))
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [
+        torch.ones(1, 3, 8, 8) / 3,  # three planes for two styles
+        -torch.ones(1, 2, 8, 8),  # negative weights
+        torch.full((1, 2, 8, 8), float("nan")),
+        np.full((8, 8), 2, dtype=np.int64),  # a style number past the last style
+        np.zeros((8, 8), dtype=np.float32),  # not whole style numbers
+    ],
+    ids=["planes", "negative", "nan", "index", "float-labels"],
+)
+def test_a_bad_map_is_refused_with_a_reason(engine, weights) -> None:
+    photo = Image.new("RGB", (64, 48), (90, 120, 150))
+    with pytest.raises(InvalidRequestError) as info:
+        engine.paint_regions(photo, [PresetStyle("tapestry"), PresetStyle("grey-ink")], weights)
+    assert info.value.code == "InvalidRegionMap"
+    assert info.value.message
