@@ -12,7 +12,7 @@ is a 4xx, not a failed job), and the engine checks them again before it runs.
 
 Example:
     >>> options = StylizeOptions.checked(mix="regions", strength=0.8)
-    >>> options.mix is Mix.REGIONS, options.region_count(3)
+    >>> options.mix is Mix.REGIONS, options.region_count(2)
     (True, 6)
 """
 
