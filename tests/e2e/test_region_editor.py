@@ -318,6 +318,8 @@ def test_a_map_larger_than_the_api_takes_is_refused_before_anything_is_sent(
 
     # When the map is edited and Paint again is pressed
     open_editor(page)
+    painted = read_map(page.get_by_test_id("regions-image").get_attribute("src"))
+    choose_style(page, 1 - int(painted[40, 40]))  # the style that is not there yet
     page.get_by_test_id("map-tool-brush").check()
     page.mouse.click(*on_canvas(page, 40, 40))
     page.get_by_test_id("paint-again").click()
