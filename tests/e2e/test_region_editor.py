@@ -19,10 +19,12 @@ from PIL import Image
 from scipy import ndimage
 from skimage.measure import label
 
+from tests.support.browser import PHONE
 from tests.support.pageflow import (
     JOB_TIMEOUT_MS,
     choose_photo,
     error_text,
+    horizontal_overflow,
     job_in_address,
     open_site,
     pick_preset,
@@ -197,11 +199,13 @@ def test_a_region_reassigned_and_a_brush_stroke_are_painted_again_without_sendin
     assert strip[:2] == [second, first]
 
 
-def test_the_editor_opens_from_a_jobs_link_and_works_by_keyboard(page: Any, stack: ServedStack) -> None:
-    # Given a regions result opened from its link in another browser (with a touch screen), nothing
-    # of the visit in hand
+def test_the_editor_opens_from_a_jobs_link_on_a_phone_and_works_by_touch_and_keyboard(
+    page: Any, stack: ServedStack
+) -> None:
+    # Given a regions result opened from its link on a phone (a touch screen), nothing of the visit
+    # in hand
     first = regions_result(page, stack)
-    other = page.context.browser.new_context(viewport={"width": 1280, "height": 900}, has_touch=True)
+    other = page.context.browser.new_context(viewport=PHONE, has_touch=True)
     try:
         elsewhere = other.new_page()
         elsewhere.goto(f"{stack.url}?job={first}")
@@ -210,7 +214,8 @@ def test_the_editor_opens_from_a_jobs_link_and_works_by_keyboard(page: Any, stac
         # When Edit regions is opened there
         size = open_editor(elsewhere)
 
-        # Then the map is there with the styles' names, nothing to undo yet
+        # Then the map is there with the styles' names, within the phone's width, nothing to undo yet
+        assert horizontal_overflow(elsewhere) == 0
         assert size == tuple(
             elsewhere.get_by_test_id("regions-image").evaluate("i => [i.naturalWidth, i.naturalHeight]")
         )
