@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 from stylemixer.batch import BatchItem, BatchRun, ReadAhead, exit_status, is_folder, plan_batch
 from stylemixer.errors import InvalidRequestError, StyleMixerError
 from stylemixer.neural import OPENMP_ENV
-from stylemixer.options import OptionSpec, StylizeOptions, check_output_format, option_spec, option_specs
+from stylemixer.options import Mix, OptionSpec, StylizeOptions, check_output_format, option_spec, option_specs
 from stylemixer.presets import PRESETS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    import numpy as np
     from PIL import Image
 
     from stylemixer.neural.engine import Engine
@@ -94,6 +95,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "--regions-out",
         metavar="PATH",
         help="write the region map (regions mix); with several photos, a folder (<name>.regions.png)",
+    )
+    stylize.add_argument(
+        "--regions-in",
+        metavar="PATH",
+        help="paint the regions mix along this map instead of planning one: a PNG of the photo's shape "
+        "whose pixel value k is the k-th style, as --regions-out writes it (one photo only)",
     )
     stylize.add_argument(
         "--json", action="store_true", help="print one JSON object about the result (one line per photo)"
@@ -199,21 +206,42 @@ def _options(args: argparse.Namespace, batch: bool = False) -> StylizeOptions:
 
 def cmd_stylize(args: argparse.Namespace) -> int:
     from stylemixer.images import read_image
+    from stylemixer.regionmap import REGIONS_MAP_ONE_PHOTO, needs_regions
 
+    if args.regions_in and (len(args.input) > 1 or is_folder(args.output)):
+        raise InvalidRequestError(
+            REGIONS_MAP_ONE_PHOTO,
+            "A region map is drawn for one photo; --regions-in paints one photo (give one photo and an "
+            "output file).",
+        )
     if len(args.input) > 1 or is_folder(args.output):
         return _stylize_batch(args)
     started = time.perf_counter()
     options = _options(args)
     options.validate(len(args.style))
+    if args.regions_in and options.mix is not Mix.REGIONS:
+        raise needs_regions("--mix regions")
     item = BatchItem(Path(args.input[0]), Path(args.output), _regions_path(args))
     if not item.input.is_file():
         raise InvalidRequestError("InputNotFound", f"There is no file at {item.input}.")
     content = read_image(item.input)
+    drawn = _drawn_map(Path(args.regions_in), content, len(args.style)) if args.regions_in else None
     styles = _resolve_styles(args.style)
-    report = _paint(item, content, styles, options, bar=ProgressBar(), started=started)
+    report = _paint(item, content, styles, options, bar=ProgressBar(), started=started, drawn=drawn)
     if args.json:
         print(json.dumps(report))
     return EXIT_OK
+
+
+def _drawn_map(path: Path, content: Image.Image, n_styles: int) -> np.ndarray:
+    """The region map at ``path``, checked for ``n_styles`` styles and the photo's shape, at its size."""
+    import numpy as np
+
+    from stylemixer.regionmap import REGIONS_MAP_INVALID, fit_to_photo, read_region_map
+
+    if not path.is_file():
+        raise InvalidRequestError(REGIONS_MAP_INVALID, f"There is no region map at {path}.")
+    return np.asarray(fit_to_photo(read_region_map(path, n_styles), content.size))
 
 
 def _regions_path(args: argparse.Namespace) -> Path | None:
@@ -280,9 +308,11 @@ def _paint(
     *,
     bar: ProgressBar,
     started: float,
+    drawn: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Paint one photo, write it (and its region map), and return ``--json``'s object about it.
 
+    ``drawn``: a region map of style numbers at the photo's size to paint along instead of planning.
     ``stylize_seconds`` is the engine's time alone; ``seconds`` counts from ``started`` (for one
     photo, the command's start: reading the weights and the photo included).
     """
@@ -291,7 +321,10 @@ def _paint(
     engine = _engine()
     painting = time.perf_counter()
     try:
-        result = engine.stylize(content, styles, options, progress=bar)
+        if drawn is not None:
+            result = engine.paint_regions(content, styles, drawn, options, progress=bar)
+        else:
+            result = engine.stylize(content, styles, options, progress=bar)
     finally:
         bar.close()
     stylize_seconds = time.perf_counter() - painting

@@ -72,6 +72,7 @@ __all__ = [
     "content_type_for",
     "encode_image",
     "fit_within",
+    "header_size",
     "read_image",
     "save_image",
     "sniff_format",
@@ -233,6 +234,43 @@ def content_type_for(fmt: str) -> str:
     if key not in ALLOWED_FORMATS:
         raise ValueError(f"unknown image format {fmt!r}")
     return ALLOWED_FORMATS[key]
+
+
+def header_size(head: bytes) -> tuple[int, int, bool] | None:
+    """The width and height a picture's first bytes declare, and whether that is its upright shape,
+    or None when they do not say (cut short before the size, or not a picture we read).
+
+    Nothing is decoded: the API uses it to compare a region map's shape with the photo's. A JPEG's
+    header holds its orientation (EXIF and XMP come before the picture), so its upright shape is
+    known; other formats may keep theirs after the picture, so theirs may be turned a quarter.
+
+    Example:
+        >>> header_size(encode_image(Image.new("RGB", (64, 48)), "png")[:100])
+        (64, 48, False)
+        >>> header_size(encode_image(Image.new("RGB", (64, 48)), "jpeg"))
+        (64, 48, True)
+        >>> header_size(b"not a picture") is None
+        True
+    """
+    fmt = sniff_format(head)
+    try:
+        if fmt == "WEBP":
+            size = _webp_size(head)
+        elif fmt in ("HEIF", "AVIF"):
+            size = _bmff_size(head)
+        elif fmt == "PNG" and head[12:16] == b"IHDR":  # the first chunk, always
+            size = struct.unpack_from(">II", head, 16)
+        elif fmt == "JPEG":  # the header's segments, up to the first scan
+            im = _plugin(fmt)(io.BytesIO(head))
+            width, height = im.size
+            if _orientation(im) in (5, 6, 7, 8):  # turned a quarter to stand upright
+                width, height = height, width
+            return width, height, True
+        else:
+            return None
+    except Exception:
+        return None
+    return (size[0], size[1], False) if size is not None else None
 
 
 # --- reading ---------------------------------------------------------------------------------

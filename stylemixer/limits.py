@@ -12,6 +12,9 @@ MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 4096 * 4096
 #: Longest side accepted, in pixels; stops 20000 x 10 strips that pass the pixel limit.
 MAX_SIDE = 8192
+#: Largest region map accepted, in bytes: a map is one style number per pixel, which PNG packs tightly
+#: (a 16 MP map of four regions is well under 1 MB; only noise comes near this).
+MAX_MAP_BYTES = 4 * 1024 * 1024
 #: Shortest side accepted, in pixels; the networks downsample by 4 and pad by 4 at each level.
 MIN_SIDE = 32
 #: Most styles in one job (a blend or a regions mix).

@@ -2,6 +2,7 @@
 
 The page reads it once at start; it carries the API's base URL, the limits the page checks before
 uploading (the API checks them again; the page only saves the user a wasted upload), and under
+``regions_map`` what a region map sent back must be (type, size, the palette's colours), under
 ``request`` what a job may ask for: the id pattern, the most styles, and every option's type,
 allowed values with their labels, bounds, default and help, read from
 :class:`~stylemixer.options.StylizeOptions`, so the page offers exactly what the API accepts and has
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from stylemixer.jobs.model import ID_PATTERN
 from stylemixer.limits import (
+    MAX_MAP_BYTES,
     MAX_PIXELS,
     MAX_SIDE,
     MAX_STYLES,
@@ -48,8 +50,26 @@ def site_config(api_base_url: str) -> dict[str, Any]:
         "accepted_types": list(UPLOAD_CONTENT_TYPES),
         "poll_interval_ms": 1000,
         "request": request_description(),
+        "regions_map": regions_map_description(),
         # Refusals the page can foresee, with the API's own words, keyed by the API's error code.
         "messages": {MIXED_KINDS_CODE: MIXED_KINDS_MESSAGE},
+    }
+
+
+def regions_map_description() -> dict[str, Any]:
+    """What a region map the page sends must be (see :mod:`stylemixer.regionmap`): its type, its
+    largest size in bytes, and the palette's colours by style number (how the page draws one).
+
+    Example:
+        >>> regions_map_description()["palette"][:2]
+        ['#e6194b', '#3cb44b']
+    """
+    from stylemixer.regionmap import PALETTE
+
+    return {
+        "content_type": "image/png",
+        "max_bytes": MAX_MAP_BYTES,
+        "palette": ["#{:02x}{:02x}{:02x}".format(*colour) for colour in PALETTE],
     }
 
 

@@ -69,8 +69,9 @@ GRANTS: dict[Function, tuple[Grant, ...]] = {
             ("s3:GetObject",),
             Target.UPLOADS,
             (
-                "reads the first bytes of an upload to check them, and signs GETs of the uploads a job"
-                " named, for its answer to show the photo and style pictures"
+                "reads the first bytes of an upload to check them (a region map whole, and a photo's"
+                " header for its shape), and signs GETs of the uploads a job named, for its answer to"
+                " show the photo, the style pictures and the region map"
             ),
         ),
         Grant(
@@ -86,7 +87,7 @@ GRANTS: dict[Function, tuple[Grant, ...]] = {
         Grant(("sqs:SendMessage",), Target.JOBS_QUEUE, "queues each new job for the worker"),
     ),
     Function.WORKER: (
-        Grant(("s3:GetObject",), Target.UPLOADS, "reads the pictures a job names"),
+        Grant(("s3:GetObject",), Target.UPLOADS, "reads the pictures and the region map a job names"),
         Grant(
             ("s3:PutObject", "s3:DeleteObject"),
             Target.RESULTS,

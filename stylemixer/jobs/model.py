@@ -37,8 +37,10 @@ SUCCEED_FROM: frozenset[JobStatus] = frozenset({JobStatus.RUNNING})
 #: Any job that has not finished can fail (the dead-letter handler fails queued ones too).
 FAIL_FROM: frozenset[JobStatus] = frozenset({JobStatus.QUEUED, JobStatus.RUNNING})
 
-UploadPurpose = Literal["content", "style"]
-UPLOAD_PURPOSES: tuple[UploadPurpose, ...] = ("content", "style")
+#: What an upload is for: the photo, a style picture, or a region map (regions mix; see
+#: :mod:`stylemixer.regionmap`). Each has its own key prefix, so one cannot pose as another.
+UploadPurpose = Literal["content", "style", "map"]
+UPLOAD_PURPOSES: tuple[UploadPurpose, ...] = ("content", "style", "map")
 
 #: Ids are 32 lower-case hex digits (a uuid4: 122 random bits, unguessable).
 _ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
@@ -149,22 +151,28 @@ class StyleRef:
 class JobParams:
     """What the caller asked for, already validated by the API (stored with the job).
 
-    Stored as one flat JSON object: ``content``, ``styles`` and the options' own keys (records
-    written before an option existed lack it and load with its default).
+    Stored as one flat JSON object: ``content``, ``styles``, ``regions_map`` when a map was given
+    (the upload id of a region map that replaces the planning of a regions mix), and the options'
+    own keys (records written before an option existed lack it and load with its default).
 
     Example:
         >>> params = JobParams("0" * 32, (StyleRef(preset="tapestry"),))
         >>> JobParams.from_dict(params.to_dict()) == params
         True
+        >>> drawn = JobParams("0" * 32, params.styles * 2, regions_map="1" * 32)
+        >>> "regions_map" in params.to_dict(), JobParams.from_dict(drawn.to_dict()) == drawn
+        (False, True)
     """
 
     content: str
     styles: tuple[StyleRef, ...]
     options: StylizeOptions = field(default_factory=StylizeOptions)
+    regions_map: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         styles = [s.to_dict() for s in self.styles]
-        return {"content": self.content, "styles": styles, **self.options.record()}
+        given = {"regions_map": self.regions_map} if self.regions_map is not None else {}
+        return {"content": self.content, "styles": styles, **given, **self.options.record()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> JobParams:
@@ -172,6 +180,7 @@ class JobParams:
             content=data["content"],
             styles=tuple(StyleRef.from_dict(s) for s in data["styles"]),
             options=StylizeOptions.from_record(data),
+            regions_map=data.get("regions_map"),
         )
 
 

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
 from pydantic_core import PydanticCustomError
 
-from stylemixer.jobs.model import ID_PATTERN, UploadPurpose
-from stylemixer.limits import MAX_STYLES, MAX_UPLOAD_BYTES, UPLOAD_CONTENT_TYPES
-from stylemixer.options import WHOLE, StylizeOptions, styles_rules_schema
+from stylemixer.jobs.model import ID_PATTERN, UPLOAD_PURPOSES, UploadPurpose
+from stylemixer.limits import MAX_MAP_BYTES, MAX_STYLES, MAX_UPLOAD_BYTES, UPLOAD_CONTENT_TYPES
+from stylemixer.options import WHOLE, Mix, StylizeOptions, styles_rules_schema
 from stylemixer.presets import PRESET_IDS
 
 if TYPE_CHECKING:
@@ -58,13 +58,58 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class UploadRequest(_Request):
-    """Ask for a presigned POST for one picture."""
+def map_upload_rule() -> dict[str, Any]:
+    """As JSON Schema, what the service requires of an upload of purpose ``map``: a PNG, no larger
+    than a map may be (the model takes any picture type and size; the service refuses with its codes).
 
-    purpose: UploadPurpose = Field(description="The photo to paint, or a picture to paint it like.")
-    content_type: ContentType = Field(description="The picture's type (its bytes are checked too).")
+    Example:
+        >>> map_upload_rule()["anyOf"][1]["properties"]["content_type"]
+        {'const': 'image/png'}
+    """
+    pictures = [p for p in UPLOAD_PURPOSES if p != "map"]
+    return {
+        "anyOf": [
+            {"properties": {"purpose": {"enum": pictures}}},
+            {
+                "properties": {
+                    "purpose": {"const": "map"},
+                    "content_type": {"const": "image/png"},
+                    "size": {"maximum": MAX_MAP_BYTES},
+                }
+            },
+        ]
+    }
+
+
+def regions_map_rule() -> dict[str, Any]:
+    """As JSON Schema, :meth:`JobRequest.validate`'s rule for a region map: only with the regions mix.
+
+    Example:
+        >>> regions_map_rule()["anyOf"][1]["properties"]["mix"]
+        {'const': 'regions'}
+    """
+    return {
+        "anyOf": [
+            {"properties": {"regions_map": {"type": "null"}}},  # absent or null
+            {"required": ["mix"], "properties": {"mix": {"const": Mix.REGIONS.value}}},
+        ]
+    }
+
+
+class UploadRequest(_Request):
+    """Ask for a presigned POST for one picture (or one region map)."""
+
+    model_config = ConfigDict(json_schema_extra=map_upload_rule())
+
+    purpose: UploadPurpose = Field(
+        description="The photo to paint (content), a picture to paint it like (style), or a region map "
+        "for a regions mix (map: a PNG of style numbers, see POST /jobs's regions_map)."
+    )
+    content_type: ContentType = Field(
+        description="The picture's type (its bytes are checked too); a map is image/png."
+    )
     size: Annotated[int, Field(ge=1, le=MAX_UPLOAD_BYTES), WHOLE] = Field(
-        description="The file's size in bytes."
+        description=f"The file's size in bytes; a map's at most {MAX_MAP_BYTES}."
     )
 
 
@@ -104,10 +149,33 @@ StyleChoice = Annotated[
 class JobRequest(StylizeOptions):
     """One stylization: a content upload, one to four styles, and how to paint them."""
 
-    model_config = ConfigDict(json_schema_extra=styles_rules_schema())
+    model_config = ConfigDict(json_schema_extra={**styles_rules_schema(), "allOf": [regions_map_rule()]})
 
     content: UploadId
     styles: list[StyleChoice] = Field(min_length=1, max_length=MAX_STYLES)
+    regions_map: UploadId | None = Field(
+        None,
+        description="Regions mix only: where each style goes, as drawn, instead of planned. An upload "
+        "of purpose map: a PNG of the photo's shape whose pixel value k (a palette's index, or a grey "
+        "value) is the k-th style, as a job's regions_url gives it; every value must name a style.",
+    )
+
+    def validate(self, n_styles: int, n_presets: int | None = None) -> None:
+        """The options' rules (:meth:`StylizeOptions.validate`), and a region map only with the regions mix.
+
+        Example:
+            >>> request = JobRequest(content="0" * 32, styles=[PresetRef(preset="tapestry")] * 2,
+            ...                      regions_map="1" * 32)
+            >>> request.validate(2)
+            Traceback (most recent call last):
+            ...
+            stylemixer.errors.InvalidRequestError: A region map places the styles of the regions mix; ask ...
+        """
+        super().validate(n_styles, n_presets)
+        if self.regions_map is not None and self.mix is not Mix.REGIONS:
+            from stylemixer.regionmap import needs_regions
+
+            raise needs_regions('"mix": "regions"')
 
 
 class ErrorBody(BaseModel):
@@ -194,6 +262,9 @@ class JobAsked(StylizeOptions):
 
     content: PictureOut
     styles: list[StyleAsked]
+    regions_map: PictureOut | None = Field(
+        None, description="The region map the job was given (regions mix), if it was given one."
+    )
 
 
 class JobOut(BaseModel):

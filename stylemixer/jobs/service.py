@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from stylemixer.errors import ImageTooLargeError, StyleMixerError
 from stylemixer.jobs.model import (
+    UPLOAD_PURPOSES,
     Job,
     JobError,
     JobNotFoundError,
@@ -57,11 +58,20 @@ RESULT_URL_SECONDS = 60 * 60
 #: New jobs may name an upload for this long after it was stored (see stylemixer.limits).
 UPLOAD_REUSE = timedelta(seconds=UPLOAD_REUSE_SECONDS)
 #: What an upload is called in a sentence, by purpose.
-_PICTURE_WORDS: dict[UploadPurpose, str] = {"content": "photo", "style": "style picture"}
+_PICTURE_WORDS: dict[UploadPurpose, str] = {"content": "photo", "style": "style picture", "map": "region map"}
+#: What an upload is called when its kind is named, by purpose.
+_UPLOAD_WORDS: dict[UploadPurpose, str] = {
+    "content": "content picture",
+    "style": "style picture",
+    "map": "region map (purpose map)",
+}
 #: Jobs are forgotten (DynamoDB TTL) after this long.
 JOB_TTL = timedelta(days=7)
 #: Bytes read from the start of an upload to decide its type (text formats such as SVG need ~1 KB).
 SNIFF_BYTES = 1024
+#: Bytes read from the start of a photo for the size its header declares, when a job gives a region
+#: map (a JPEG's size comes after its metadata segments; a phone's are well within this).
+HEADER_BYTES = 256 * 1024
 
 
 def list_styles(site_url: str | None) -> StylesResponse:
@@ -96,6 +106,8 @@ def create_upload(store: BlobStore, request: UploadRequest, now: datetime) -> Up
         (32, 1000)
     """
     check_declared_size(request.size)
+    if request.purpose == "map":
+        check_map_upload(request.content_type, request.size)
     upload_id = new_id()
     post = store.presign_post(
         upload_key(request.purpose, upload_id), request.content_type, request.size, UPLOAD_URL_SECONDS
@@ -136,13 +148,16 @@ def submit_job(
             for s in request.styles
         ),
         options=request.options(),
+        regions_map=request.regions_map,
     )
     n_presets = sum(1 for s in params.styles if s.preset is not None)
-    params.options.validate(len(params.styles), n_presets=n_presets)
+    request.validate(len(params.styles), n_presets=n_presets)  # the options' rules, and the map's
     check_upload(store, "content", params.content, now)
     for style in params.styles:
         if style.upload is not None:
             check_upload(store, "style", style.upload, now)
+    if params.regions_map is not None:
+        check_regions_map(store, params, now)
 
     job = Job(
         job_id=new_id(),
@@ -239,7 +254,11 @@ def _asked(store: BlobStore, job: Job, site_url: str | None) -> JobAsked:
         upload=params.content,
         url=_upload_url(store, "content", params.content, f"stylemixer-{short}-photo"),
     )
-    return JobAsked(**dict(params.options), content=content, styles=styles)
+    regions_map = None
+    if params.regions_map is not None:
+        url = _upload_url(store, "map", params.regions_map, f"stylemixer-{short}-map.png")
+        regions_map = PictureOut(upload=params.regions_map, url=url)
+    return JobAsked(**dict(params.options), content=content, styles=styles, regions_map=regions_map)
 
 
 def _upload_url(store: BlobStore, purpose: UploadPurpose, upload_id: str, filename: str) -> str:
@@ -263,12 +282,13 @@ def check_upload(
     key = upload_key(purpose, upload_id)
     peeked = store.peek(key, SNIFF_BYTES)
     if peeked is None:
-        other: UploadPurpose = "style" if purpose == "content" else "content"
-        if store.head(upload_key(other, upload_id)) is not None:
-            raise StyleMixerError(
-                "WrongUploadKind",
-                f"Upload {upload_id} was made as a {other} picture; upload it again as a {purpose} picture.",
-            )
+        for other in (p for p in UPLOAD_PURPOSES if p != purpose):
+            if store.head(upload_key(other, upload_id)) is not None:
+                raise StyleMixerError(
+                    "WrongUploadKind",
+                    f"Upload {upload_id} was made as a {_UPLOAD_WORDS[other]}; upload it again as a "
+                    f"{_UPLOAD_WORDS[purpose]}.",
+                )
         raise UploadNotFoundError(
             message=f"There is no {purpose} upload {upload_id}: it was never completed or it expired."
         )
@@ -279,6 +299,9 @@ def check_upload(
             message=f"The {_PICTURE_WORDS[purpose]} was uploaded more than {hours} hours ago and is no "
             "longer kept for new pictures; upload it again."
         )
+    if purpose == "map":
+        check_map_upload(None, info.size, first_bytes)
+        return info
     if info.size > MAX_UPLOAD_BYTES:
         raise ImageTooLargeError(
             message=f"The {purpose} picture is {_megabytes(info.size)}; "
@@ -287,6 +310,53 @@ def check_upload(
     # The same code and sentence the worker's decoder would give (EmptyImage, NotAnImage, ...).
     check_format(first_bytes)
     return info
+
+
+def check_map_upload(content_type: str | None, size: int, first_bytes: bytes | None = None) -> None:
+    """Refuse a region map upload that is not a PNG (by its declared type or its first bytes) or
+    larger than a map may be (:data:`~stylemixer.limits.MAX_MAP_BYTES`).
+
+    Example:
+        >>> check_map_upload("image/jpeg", 1000)
+        Traceback (most recent call last):
+        ...
+        stylemixer.errors.InvalidRequestError: A region map is a PNG file (image/png), not image/jpeg.
+    """
+    from stylemixer import regionmap
+
+    if content_type is not None and content_type != "image/png":
+        raise regionmap.invalid(f"A region map is a PNG file (image/png), not {content_type}.")
+    regionmap.check_map_bytes(size)
+    if first_bytes is not None and not first_bytes.startswith(regionmap.PNG_SIGNATURE):
+        raise regionmap.invalid("The region map is not a PNG file; upload the map as a PNG.")
+
+
+def check_regions_map(store: BlobStore, params: JobParams, now: datetime | None = None) -> None:
+    """Refuse the region map a job gives (``params.regions_map``) unless it is an upload of purpose
+    map, still usable, a PNG of style numbers each naming one of the job's styles, drawn for a
+    picture of the photo's shape.
+
+    The map is read whole (it is small); the photo only as far as its header's size. Where the
+    header does not say how the photo stands upright (only a JPEG's always does), a map may match
+    it either way round here; the worker checks against the upright photo again before painting.
+    """
+    from stylemixer import regionmap
+    from stylemixer.images import header_size
+
+    map_id = str(params.regions_map)
+    check_upload(store, "map", map_id, now)
+    numbers = regionmap.read_region_map(store.read(upload_key("map", map_id)), len(params.styles))
+    peeked = store.peek(upload_key("content", params.content), HEADER_BYTES)
+    photo = header_size(peeked[1]) if peeked is not None else None
+    if photo is None:
+        return
+    width, height, upright = photo
+    try:
+        regionmap.check_aspect(numbers.size, (width, height))
+    except StyleMixerError:
+        if upright:
+            raise
+        regionmap.check_aspect(numbers.size, (height, width))
 
 
 def check_declared_size(size: int) -> None:

@@ -18,7 +18,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from stylemixer.errors import ImageTooLargeError, StyleMixerError
 from stylemixer.jobs.model import (
@@ -34,6 +34,7 @@ from stylemixer.jobs.model import (
     utcnow,
 )
 from stylemixer.limits import MAX_UPLOAD_BYTES
+from stylemixer.options import Mix
 from stylemixer.styles import ImageStyle, PresetStyle, Style
 
 if TYPE_CHECKING:
@@ -92,6 +93,15 @@ class StylizeEngine(Protocol):
         self,
         content: Image.Image,
         styles: Sequence[Style],
+        options: StylizeOptions | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> StylizeResult: ...
+
+    def paint_regions(
+        self,
+        content: Image.Image,
+        styles: Sequence[Style],
+        weights: Any,
         options: StylizeOptions | None = None,
         progress: ProgressCallback | None = None,
     ) -> StylizeResult: ...
@@ -294,6 +304,10 @@ def _run(
     writer("fetching", 0.0)
     options = params.options
     options.validate(len(params.styles))
+    if params.regions_map is not None and options.mix is not Mix.REGIONS:
+        from stylemixer.regionmap import needs_regions
+
+        raise needs_regions('"mix": "regions"')
     content = _load_picture(store, "content", params.content)
     styles: list[Style] = []
     for number, ref in enumerate(params.styles, start=1):
@@ -301,13 +315,19 @@ def _run(
             styles.append(PresetStyle(ref.preset))
         else:
             styles.append(ImageStyle(_load_picture(store, "style", str(ref.upload)), name=f"style {number}"))
+    drawn = _load_map(store, str(params.regions_map), content, len(styles)) if params.regions_map else None
     writer("fetching", _FETCH_SHARE)
 
     span = 1.0 - _FETCH_SHARE - _SAVE_SHARE
     started = time.perf_counter()
-    result = engine().stylize(
-        content, styles, options, lambda stage, fraction: writer(stage, _FETCH_SHARE + span * fraction)
-    )
+
+    def report(stage: str, fraction: float) -> None:
+        writer(stage, _FETCH_SHARE + span * fraction)
+
+    if drawn is not None:  # the map given replaces the planning
+        result = engine().paint_regions(content, styles, drawn, options, report)
+    else:
+        result = engine().stylize(content, styles, options, report)
     seconds = time.perf_counter() - started
 
     writer("saving", 1.0 - _SAVE_SHARE)
@@ -349,6 +369,21 @@ def _load_picture(store: BlobStore, purpose: UploadPurpose, upload_id: str) -> I
             message=f"The {purpose} picture is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
         )
     return read_image(store.read(key), max_bytes=MAX_UPLOAD_BYTES)
+
+
+def _load_map(store: BlobStore, upload_id: str, content: Image.Image, n_styles: int) -> Any:
+    """The region map a job gives, checked again (the API checked it when the job was posted) and at
+    the upright photo's size: style numbers (H, W) uint8, for the engine's ``paint_regions``."""
+    import numpy as np
+
+    from stylemixer.regionmap import check_map_bytes, fit_to_photo, read_region_map
+
+    key = upload_key("map", upload_id)
+    info = store.head(key)
+    if info is None:
+        raise UploadNotFoundError(message="The region map is no longer available; upload it again.")
+    check_map_bytes(info.size)  # before it is read
+    return np.asarray(fit_to_photo(read_region_map(store.read(key), n_styles), content.size))
 
 
 def _fail(store: BlobStore, repo: JobRepository, job: Job, error: JobError) -> bool:

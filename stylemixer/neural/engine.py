@@ -59,7 +59,7 @@ from stylemixer.neural.regions import (
     RegionPlan,
     RegionSettings,
     dominant_style,
-    label_weights,
+    drawn_weights,
     palette_image,
     plan_regions,
     resize_long_side,
@@ -251,7 +251,8 @@ class Engine:
 
         ``weights`` is a map of the content's framing at any resolution: per-pixel style weights
         (1, K, h, w) summing to 1 (a :class:`RegionPlan`'s ``weight_map``), or the index of the style
-        at each pixel (h, w) (a map a person drew). It is brought to the picture's size along the
+        at each pixel (h, w) (a map a person drew, or :mod:`stylemixer.regionmap`'s numbers), feathered
+        by ``options.edge_softness`` as a planned map is. It is brought to the picture's size along the
         photo's own edges (:class:`EdgeMap`); each style is painted alone over the whole picture and
         the paintings are composited with it, so inside its region each style looks exactly as it does
         alone. Presets and pictures combine freely. ``options`` as for :meth:`stylize` (``weights`` and
@@ -268,7 +269,7 @@ class Engine:
             1
         """
         options = options or StylizeOptions(mix="regions")
-        weight_map = _as_weight_map(weights, len(styles))
+        weight_map = _as_weight_map(weights, len(styles), options.edge_softness)
         stages = Stages({"prepare": 1, "style": 1, "stylize": 12 * len(styles), "finish": 1}, progress)
         photo = self._prepare(content, options, stages)
         return self._paint_regions(photo, styles, lambda: weight_map, options, stages)
@@ -468,8 +469,9 @@ class Engine:
         return np.ascontiguousarray(out[:height, :width])
 
 
-def _as_weight_map(weights: torch.Tensor | np.ndarray, n_styles: int) -> torch.Tensor:
-    """A (1, K, h, w) weight map or an (h, w) map of style indices as weights (1, K, h, w)."""
+def _as_weight_map(weights: torch.Tensor | np.ndarray, n_styles: int, softness: float = 0.0) -> torch.Tensor:
+    """A (1, K, h, w) weight map, or an (h, w) map of style indices as weights (1, K, h', w') feathered
+    by ``softness`` as a planned map is (see :func:`drawn_weights`)."""
     if isinstance(weights, np.ndarray) and weights.ndim == 2:
         if weights.size == 0 or not np.issubdtype(weights.dtype, np.integer):
             raise InvalidRequestError(
@@ -479,7 +481,7 @@ def _as_weight_map(weights: torch.Tensor | np.ndarray, n_styles: int) -> torch.T
             raise InvalidRequestError(
                 "InvalidRegionMap", f"A region map's style numbers must be from 0 to {n_styles - 1}."
             )
-        return label_weights(weights, n_styles)
+        return drawn_weights(weights, n_styles, softness)
     m = torch.as_tensor(weights, dtype=torch.float32)
     if m.dim() != 4 or m.shape[0] != 1 or m.shape[1] != n_styles or min(m.shape[2:]) < 1:
         raise InvalidRequestError(

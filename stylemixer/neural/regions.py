@@ -49,6 +49,7 @@ from torch import Tensor
 
 from stylemixer.neural.bands import map_rows
 from stylemixer.neural.tensors import image_to_tensor
+from stylemixer.regionmap import PALETTE
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -94,8 +95,6 @@ SOFTNESS_SCALE = 0.01
 GUIDE_SIDE = 512
 GUIDE_RADIUS = 4
 GUIDE_EPS = 1e-3
-#: Colours of the palette region map, one per style (distinct, readable on screen and in print).
-PALETTE: tuple[tuple[int, int, int], ...] = ((230, 25, 75), (60, 180, 75), (0, 130, 200), (255, 200, 25))
 #: Luminance weights (ITU-R BT.601) of the guide.
 LUMA = (0.299, 0.587, 0.114)
 
@@ -467,15 +466,26 @@ def soft_map(styles: Tensor, n_styles: int, softness: float) -> Tensor:
     return m / m.sum(dim=1, keepdim=True).clamp(min=1e-6)
 
 
-def label_weights(labels: np.ndarray, n_styles: int) -> Tensor:
-    """A map of style indices (h, w) as one-hot weights (1, K, h, w): how a drawn map drives painting.
+def drawn_weights(numbers: np.ndarray, n_styles: int, softness: float) -> Tensor:
+    """A map of style numbers (h, w) as per-pixel weights (1, K, h', w'), treated as a planned map is:
+    brought down (nearest neighbour) to at most :data:`GUIDE_SIDE` on its long side, the size
+    :class:`EdgeMap` fits its edges at (so a 16 MP map costs no full-size planes), and feathered by
+    ``softness`` (:func:`soft_map`, a fraction of the long side, so it does not depend on the size).
 
     Example:
-        >>> label_weights(np.array([[0, 1]]), 2)[0, :, 0, 1].tolist()
-        [0.0, 1.0]
+        >>> numbers = np.zeros((1200, 1600), dtype=np.uint8); numbers[:, 800:] = 1
+        >>> weights = drawn_weights(numbers, 2, 0.25)
+        >>> tuple(weights.shape), [round(float(v), 2) for v in weights[0, :, 0, 0]]
+        ((1, 2, 384, 512), [1.0, 0.0])
     """
-    onehot = F.one_hot(torch.as_tensor(labels, dtype=torch.int64), n_styles)  # (h, w, K)
-    return onehot.permute(2, 0, 1).unsqueeze(0).float()
+    h, w = numbers.shape
+    scale = min(1.0, GUIDE_SIDE / max(h, w))
+    if scale < 1.0:
+        th, tw = max(1, round(h * scale)), max(1, round(w * scale))
+        rows = ((np.arange(th) + 0.5) * h / th).astype(np.int64)
+        cols = ((np.arange(tw) + 0.5) * w / tw).astype(np.int64)
+        numbers = numbers[rows[:, None], cols[None, :]]
+    return soft_map(torch.as_tensor(np.asarray(numbers, dtype=np.int64)), n_styles, softness)
 
 
 def luminance(rgb: np.ndarray) -> Tensor:

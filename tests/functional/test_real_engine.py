@@ -77,3 +77,28 @@ def test_custom_style_job_with_the_real_engine(aws: Stack) -> None:
     picture = _fetch(job["result"]["url"])
     assert max(picture.size) == 192
     assert job["result"]["format"] == "webp"
+
+
+@pytest.mark.usefixtures("real_engine")
+def test_regions_job_given_back_its_own_map_with_the_real_engine(aws: Stack) -> None:
+    # Given a photo painted with the regions mix, and the map that job gives
+    content = upload_through_presigned_post(sample_jpeg("coffee", 480))
+    body = {
+        "content": content,
+        "styles": [{"preset": "grey-ink"}, {"preset": "swirling-night"}],
+        "mix": "regions",
+        "max_size": 240,
+        "format": "png",
+    }
+    planned = requests.get(_run(aws, body)["result"]["regions_url"], timeout=30).content
+    # When the map is uploaded as the page does and a new job is given it (another try, other strength)
+    map_id = upload_through_presigned_post(planned, purpose="map", content_type="image/png")
+    job = _run(aws, {**body, "regions_map": map_id, "strength": 0.8})
+    # Then the new job shows the map it was given, and paints along it
+    assert job["request"]["regions_map"]["upload"] == map_id
+    given = np.asarray(Image.open(io.BytesIO(planned)))
+    followed = np.asarray(
+        Image.open(io.BytesIO(requests.get(job["result"]["regions_url"], timeout=30).content))
+    )
+    assert followed.shape == given.shape
+    assert (followed == given).mean() >= 0.99

@@ -20,7 +20,7 @@ from tests.support.aws import (
     invoke_api,
     upload_through_presigned_post,
 )
-from tests.support.catalogue import FILE_CASES, REQUEST_CASES, FileCase, RequestCase, Uploads
+from tests.support.catalogue import FILE_CASES, REQUEST_CASES, FileCase, RequestCase, Uploads, region_map
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -59,6 +59,10 @@ def test_hostile_file(aws: Stack, fake_engine: FakeEngine, case: FileCase) -> No
         upload_id = upload_through_presigned_post(data, case.purpose, case.declared_type)
     if case.purpose == "content":
         body = {"content": upload_id, "styles": [{"preset": "tapestry"}]}
+    elif case.purpose == "map":
+        photo = upload_through_presigned_post(_photo())
+        presets = [{"preset": "tapestry"}, {"preset": "swirling-night"}]
+        body = {"content": photo, "styles": presets, "mix": "regions", "regions_map": upload_id}
     else:
         photo = upload_through_presigned_post(_photo())
         body = {"content": photo, "styles": [{"upload": upload_id}]}
@@ -76,6 +80,7 @@ def test_hostile_request(
     uploads = Uploads(
         content=upload_through_presigned_post(_photo()),
         style=upload_through_presigned_post(_photo(), purpose="style"),
+        map=upload_through_presigned_post(region_map((96, 72)), purpose="map", content_type="image/png"),
     )
     if case.later:
         uploaded = api.utcnow()

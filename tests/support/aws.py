@@ -302,6 +302,7 @@ class FakeEngine:
 
     def __init__(self, error: Exception | None = None, steps: int = 50, step_seconds: float = 0.0) -> None:
         self.calls = 0
+        self.maps: list[Any] = []
         self.error = error
         self.steps = steps
         self.step_seconds = step_seconds
@@ -322,6 +323,21 @@ class FakeEngine:
                 time.sleep(self.step_seconds)
         photo = fit_within(content, options.max_size if options else None)
         return StylizeResult(image=ImageOps.invert(photo.convert("RGB")))
+
+    def paint_regions(
+        self, content: Any, styles: Any, weights: Any, options: Any = None, progress: Any = None
+    ) -> Any:
+        """As :meth:`stylize`, keeping the map it was given (``maps``) and giving it back as the result's."""
+        from PIL import Image
+
+        from stylemixer.regionmap import with_palette
+
+        self.maps.append(weights)
+        result = self.stylize(content, styles, options, progress)
+        result.regions = with_palette(
+            Image.fromarray(weights).resize(result.image.size, Image.Resampling.NEAREST)
+        )
+        return result
 
 
 @pytest.fixture
@@ -363,4 +379,5 @@ def assert_outcome(aws: Stack, response: ApiResponse, expected: str) -> None:
         assert len(job["error"]["message"]) > 15
         assert aws.keys("results/") == []
     else:
-        assert aws.keys("results/") == [f"results/{job_id}.jpg"]
+        regions = [f"results/{job_id}.regions.png"] if job["result"].get("regions_url") else []
+        assert aws.keys("results/") == [f"results/{job_id}.jpg", *regions]

@@ -34,10 +34,12 @@ NOBODY = "0123456789abcdef0123456789abcdef"
 
 @dataclass(frozen=True)
 class Uploads:
-    """Real uploads a request case may name: a content photo and a style picture."""
+    """Real uploads a request case may name: a content photo, a style picture and a region map
+    drawn for the photo (for a two-style regions mix)."""
 
     content: str
     style: str
+    map: str
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,40 @@ def _two(u: Uploads, **extra: Any) -> dict[str, Any]:
 def _upload(**extra: Any) -> Callable[[Uploads], dict[str, Any]]:
     base = {"purpose": "content", "content_type": "image/jpeg", "size": 1000}
     return lambda _u: {**base, **extra}
+
+
+def _regions(u: Uploads, **extra: Any) -> dict[str, Any]:
+    """A two-style regions mix of ``u``'s photo placed by ``u``'s map."""
+    return _two(u, mix="regions", regions_map=u.map, **extra)
+
+
+def _map_upload(**extra: Any) -> Callable[[Uploads], dict[str, Any]]:
+    base = {"purpose": "map", "content_type": "image/png", "size": 1000}
+    return lambda _u: {**base, **extra}
+
+
+def region_map(size: tuple[int, int], mode: str = "P", right: int = 1) -> bytes:
+    """A map of ``size`` as a person might draw it: style 0 on the left half, ``right`` on the right.
+
+    ``mode`` "P" is how the regions mix writes maps; "L" a grey PNG of the same numbers; "RGB" its
+    colours, which are no numbers.
+    """
+    from PIL import Image
+
+    from stylemixer.regionmap import with_palette
+
+    numbers = Image.new("L", size, 0)
+    numbers.paste(right, (size[0] // 2, 0, size[0], size[1]))
+    picture = {"P": with_palette(numbers), "L": numbers}.get(mode) or with_palette(numbers).convert(mode)
+    return files.encode(picture, "PNG")
+
+
+def _noisy_map_over_the_limit() -> bytes:
+    """A grey PNG map of random numbers (incompressible) larger than the map limit."""
+    from PIL import Image
+
+    noise = np.random.default_rng(0).integers(0, 256, (2200, 2200), dtype=np.uint8)
+    return files.encode(Image.fromarray(noise, "L"), "PNG")
 
 
 def _png_declared_as_jpeg() -> bytes:
@@ -166,6 +202,70 @@ FILE_CASES: list[FileCase] = [
         _over_the_limit,
     ),
     FileCase("HTML page uploaded as a style picture", "api:415:NotAnImage", _text, purpose="style"),
+    # -- region maps (a two-style regions mix of a 96 x 72 photo) ---------------------------------
+    FileCase(
+        "region map as the regions mix writes it (palette PNG, half the size)",
+        "succeeded",
+        lambda: region_map((48, 36)),
+        declared_type="image/png",
+        purpose="map",
+    ),
+    FileCase(
+        "region map as a grey PNG of style numbers",
+        "succeeded",
+        lambda: region_map((96, 72), "L"),
+        declared_type="image/png",
+        purpose="map",
+    ),
+    FileCase(
+        "region map that is a JPEG",
+        "api:400:RegionsMapInvalid",
+        lambda: files.encode(files.quadrants(96, 72), "JPEG"),
+        declared_type="image/png",
+        purpose="map",
+    ),
+    FileCase(
+        "region map PNG cut short",
+        "api:400:RegionsMapInvalid",
+        lambda: files.truncated(region_map((960, 720))),
+        declared_type="image/png",
+        purpose="map",
+    ),
+    FileCase(
+        "region map in colour (RGB PNG of the palette's colours)",
+        "api:400:RegionsMapInvalid",
+        lambda: region_map((96, 72), "RGB"),
+        declared_type="image/png",
+        purpose="map",
+    ),
+    FileCase(
+        "region map naming style 2 of a two-style mix",
+        "api:400:RegionsMapStyleMissing",
+        lambda: region_map((96, 72), right=2),
+        declared_type="image/png",
+        purpose="map",
+    ),
+    FileCase(
+        "region map drawn for a portrait picture (the photo is landscape)",
+        "api:400:RegionsMapMismatch",
+        lambda: region_map((72, 96)),
+        declared_type="image/png",
+        purpose="map",
+    ),
+    FileCase(
+        "region map larger than 4 MB (the stand-in bucket took it)",
+        "api:413:RegionsMapTooLarge",
+        _noisy_map_over_the_limit,
+        declared_type="image/png",
+        purpose="map",
+    ),
+    FileCase(
+        "region map claiming 50000 x 50000 pixels",
+        "api:413:RegionsMapTooLarge",
+        lambda: files.png_claiming(50000, 50000),
+        declared_type="image/png",
+        purpose="map",
+    ),
 ]
 
 REQUEST_CASES: list[RequestCase] = [
@@ -213,6 +313,20 @@ REQUEST_CASES: list[RequestCase] = [
         "/uploads",
         _upload(purpose="../results"),
     ),
+    RequestCase(
+        "map upload declaring image/jpeg",
+        "api:400:RegionsMapInvalid",
+        "POST",
+        "/uploads",
+        _map_upload(content_type="image/jpeg"),
+    ),
+    RequestCase(
+        "map upload of 5 MB declared",
+        "api:413:RegionsMapTooLarge",
+        "POST",
+        "/uploads",
+        _map_upload(size=5 * 1024 * 1024),
+    ),
     # -- jobs: what they name ------------------------------------------------------------------
     RequestCase(
         "job naming an upload that was never made",
@@ -258,6 +372,36 @@ REQUEST_CASES: list[RequestCase] = [
         "/jobs",
         lambda u: {"content": u.content, "styles": [{"upload": u.content}]},
     ),
+    RequestCase(
+        "region map without the regions mix",
+        "api:400:RegionsMapNeedsRegions",
+        "POST",
+        "/jobs",
+        lambda u: _two(u, regions_map=u.map),
+    ),
+    RequestCase(
+        "region map upload that was never made",
+        "api:404:UploadNotFound",
+        "POST",
+        "/jobs",
+        lambda u: _two(u, mix="regions", regions_map=NOBODY),
+    ),
+    RequestCase(
+        "photo upload named as the region map",
+        "api:400:WrongUploadKind",
+        "POST",
+        "/jobs",
+        lambda u: _two(u, mix="regions", regions_map=u.content),
+    ),
+    RequestCase(
+        "region map uploaded 21 hours before",
+        "api:410:UploadExpired",
+        "POST",
+        "/jobs",
+        _regions,
+        later=timedelta(seconds=UPLOAD_REUSE_SECONDS + 3600),
+    ),
+    RequestCase("region map given back for a regions mix", "succeeded", "POST", "/jobs", _regions),
     RequestCase(
         "unknown preset",
         "api:400:UnknownStyle",

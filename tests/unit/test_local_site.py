@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from stylemixer.neural.regions import PALETTE
+from stylemixer.regionmap import PALETTE
 from tests.support.paths import ROOT
 
 CSS = ROOT / "static_site" / "css" / "app.css"

@@ -23,7 +23,7 @@ from stylemixer.page import request_description, site_config
 
 UPLOAD = "0123456789abcdef0123456789abcdef"
 #: The fields of a request that are not options (the pictures and their weights).
-NOT_OPTIONS = {"content", "styles", "weights"}
+NOT_OPTIONS = {"content", "styles", "weights", "regions_map"}
 #: The options config.json describes, in the order the page may rely on.
 OPTIONS = [
     "mix",
@@ -67,6 +67,7 @@ def test_config_keeps_its_keys_and_is_plain_json() -> None:
         "accepted_types",
         "poll_interval_ms",
         "request",
+        "regions_map",
         "messages",
     }
     # And it survives a JSON round trip unchanged (no enum or tuple leaks into it)
@@ -168,3 +169,13 @@ def test_each_call_returns_its_own_copy() -> None:
     first["options"]["stroke"]["enum"].append("huge")
 
     assert request_description()["options"]["stroke"]["enum"] == ["fine", "medium", "coarse"]
+
+
+def test_config_tells_the_page_what_a_region_map_must_be() -> None:
+    from stylemixer.limits import MAX_MAP_BYTES
+    from stylemixer.regionmap import PALETTE
+
+    described = site_config("/api")["regions_map"]
+    assert described["content_type"] == "image/png"
+    assert described["max_bytes"] == MAX_MAP_BYTES
+    assert [tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in described["palette"]] == list(PALETTE)

@@ -15,7 +15,8 @@ from pydantic import ValidationError
 from stylemixer.errors import StyleMixerError
 from stylemixer.jobs.model import new_id
 from stylemixer.jobs.schemas import JobRequest, PresetRef, UploadRequest
-from stylemixer.limits import MAX_STYLES, MAX_UPLOAD_BYTES
+from stylemixer.jobs.service import check_declared_size, check_map_upload
+from stylemixer.limits import MAX_MAP_BYTES, MAX_STYLES, MAX_UPLOAD_BYTES
 from stylemixer.options import MAX_REGIONS
 from stylemixer.presets import PRESET_IDS
 
@@ -49,6 +50,7 @@ _requests = st.fixed_dictionaries(
         "regions": st.one_of(st.none(), st.integers(0, MAX_REGIONS + 1), st.just(3.0)),
         "strength": st.sampled_from([0, 1, 0.5, 1.5]),
         "max_size": st.sampled_from([None, 64, 64.0, 63, 100.5]),
+        "regions_map": st.sampled_from([None, "2" * 32]),
     },
 )
 
@@ -89,3 +91,32 @@ def test_ids_presets_and_sizes_are_stated_with_their_bounds() -> None:
 def test_a_size_the_schema_calls_a_whole_number_is_one(size: float) -> None:
     request = UploadRequest.model_validate({"purpose": "content", "content_type": "image/png", "size": size})
     assert request.size == int(size)
+
+
+UPLOAD_SCHEMA = jsonschema.Draft202012Validator(UploadRequest.model_json_schema())
+
+
+def _upload_accepted(body: dict[str, Any]) -> bool:
+    """What the API does with an upload request before it signs anything: accept it, or refuse it."""
+    try:
+        request = UploadRequest.model_validate(body)
+        check_declared_size(request.size)
+        if request.purpose == "map":
+            check_map_upload(request.content_type, request.size)
+    except (ValidationError, StyleMixerError):
+        return False
+    return True
+
+
+@hypothesis.given(
+    body=st.fixed_dictionaries(
+        {
+            "purpose": st.sampled_from(["content", "style", "map", "avatar"]),
+            "content_type": st.sampled_from(["image/png", "image/jpeg", "image/heic", "image/gif"]),
+            "size": st.sampled_from([0, 1, 5000, MAX_MAP_BYTES, MAX_MAP_BYTES + 1, MAX_UPLOAD_BYTES]),
+        }
+    )
+)
+@hypothesis.settings(max_examples=300, deadline=None, derandomize=True)
+def test_the_upload_schema_accepts_exactly_what_the_api_accepts(body: dict[str, Any]) -> None:
+    assert UPLOAD_SCHEMA.is_valid(body) == _upload_accepted(body), body
