@@ -205,23 +205,32 @@ def _read_bounded(source: MapSource, limit: int) -> bytes:
     elif isinstance(source, str | os.PathLike):
         try:
             with open(source, "rb") as stream:
-                _check_bytes(os.fstat(stream.fileno()).st_size, limit)
+                check_map_bytes(os.fstat(stream.fileno()).st_size, limit)
                 data = stream.read(limit + 1)
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
             raise invalid(f"Cannot read the region map {os.fspath(source)}: {reason}.") from None
     else:
         data = source.read(limit + 1)
-    _check_bytes(len(data), limit)
+    check_map_bytes(len(data), limit)
     return data
 
 
-def _check_bytes(size: int, limit: int) -> None:
+def check_map_bytes(size: int, limit: int = MAX_MAP_BYTES) -> None:
+    """Refuse a map of ``size`` bytes over ``limit`` (413, with both sizes), before it is read.
+
+    Example:
+        >>> check_map_bytes(MAX_MAP_BYTES)
+        >>> check_map_bytes(MAX_MAP_BYTES + 1)
+        Traceback (most recent call last):
+        ...
+        stylemixer.errors.ImageTooLargeError: The region map is 4,194,305 bytes; the largest accepted is ...
+    """
     if size > limit:
         raise ImageTooLargeError(
             REGIONS_MAP_TOO_LARGE,
-            f"The region map is {size / 2**20:.1f} MB; the largest accepted is {limit / 2**20:.1f} MB "
-            "(a map saved as a palette or grey PNG is far smaller).",
+            f"The region map is {size:,} bytes; the largest accepted is {limit:,} bytes "
+            f"({limit / 2**20:.0f} MB; a map saved as a palette or grey PNG is far smaller).",
         )
 
 

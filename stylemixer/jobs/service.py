@@ -41,7 +41,7 @@ from stylemixer.jobs.schemas import (
     UploadRequest,
     UploadTicket,
 )
-from stylemixer.limits import MAX_MAP_BYTES, MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
+from stylemixer.limits import MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
 from stylemixer.options import OutputFormat
 from stylemixer.presets import PRESETS, get_preset
 
@@ -326,12 +326,7 @@ def check_map_upload(content_type: str | None, size: int, first_bytes: bytes | N
 
     if content_type is not None and content_type != "image/png":
         raise regionmap.invalid(f"A region map is a PNG file (image/png), not {content_type}.")
-    if size > MAX_MAP_BYTES:
-        raise ImageTooLargeError(
-            regionmap.REGIONS_MAP_TOO_LARGE,
-            f"The region map is {_megabytes(size)}; the largest accepted is {_megabytes(MAX_MAP_BYTES)} "
-            "(a map saved as a palette or grey PNG is far smaller).",
-        )
+    regionmap.check_map_bytes(size)
     if first_bytes is not None and not first_bytes.startswith(regionmap.PNG_SIGNATURE):
         raise regionmap.invalid("The region map is not a PNG file; upload the map as a PNG.")
 

@@ -376,11 +376,13 @@ def _load_map(store: BlobStore, upload_id: str, content: Image.Image, n_styles: 
     the upright photo's size: style numbers (H, W) uint8, for the engine's ``paint_regions``."""
     import numpy as np
 
-    from stylemixer.regionmap import fit_to_photo, read_region_map
+    from stylemixer.regionmap import check_map_bytes, fit_to_photo, read_region_map
 
     key = upload_key("map", upload_id)
-    if store.head(key) is None:
+    info = store.head(key)
+    if info is None:
         raise UploadNotFoundError(message="The region map is no longer available; upload it again.")
+    check_map_bytes(info.size)  # before it is read
     return np.asarray(fit_to_photo(read_region_map(store.read(key), n_styles), content.size))
 
 

@@ -13,14 +13,25 @@ import requests
 from PIL import Image
 
 from stylemixer import resources
-from stylemixer.jobs.model import new_id
+from stylemixer.aws.sqs import message_body
+from stylemixer.jobs.model import Job, JobParams, StyleRef, new_id, utcnow
 from stylemixer.limits import MAX_MAP_BYTES
 from tests.support import imagefiles as files
-from tests.support.aws import FakeEngine, Stack, call_api, run_worker, upload_through_presigned_post
+from tests.support.aws import (
+    FakeEngine,
+    Stack,
+    call_api,
+    run_worker,
+    upload_through_presigned_post,
+)
 from tests.support.catalogue import region_map
+from tests.support.environment import QUEUE_URL
 from tests.support.pictures import sample_jpeg
 
-pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
+pytestmark = [
+    pytest.mark.usefixtures("aws"),
+    pytest.mark.filterwarnings("ignore:No application metrics to publish"),
+]
 
 TWO = [{"preset": "tapestry"}, {"preset": "swirling-night"}]
 
@@ -170,3 +181,21 @@ def test_an_unknown_map_is_not_found() -> None:
     photo = upload_through_presigned_post(sample_jpeg("chelsea"))
     response = _post(photo, new_id())
     assert (response.status, response.body["error"]["code"]) == (404, "UploadNotFound")
+
+
+def test_the_worker_refuses_a_stored_map_without_the_regions_mix(aws: Stack, fake_engine: FakeEngine) -> None:
+    # Given a job stored with a map but a blend (never accepted by the API: the worker checks again)
+    photo = upload_through_presigned_post(sample_jpeg("chelsea"))
+    map_id = _map_upload(region_map((90, 60)))
+    now = utcnow()
+    params = JobParams(photo, (StyleRef(preset="tapestry"), StyleRef(preset="grey-ink")), regions_map=map_id)
+    job = Job(new_id(), params, now, now, int(now.timestamp()) + 3600)
+    aws.repo().create(job)
+    aws.sqs.send_message(QueueUrl=QUEUE_URL, MessageBody=message_body(job.job_id))
+    # When the worker runs it
+    assert run_worker(aws.receive()) == {"batchItemFailures": []}
+    # Then it fails with the map's reason, nothing painted, nothing left
+    answer = call_api("GET", f"/jobs/{job.job_id}").body
+    assert (answer["status"], answer["error"]["code"]) == ("failed", "RegionsMapNeedsRegions")
+    assert fake_engine.calls == 0
+    assert aws.keys("results/") == []
