@@ -228,7 +228,7 @@ def test_a_click_fills_exactly_the_connected_region_skimage_finds(site: Any, see
     }
 
 
-def test_a_region_of_a_million_pixels_fills_without_running_out_of_stack(site: Any) -> None:
+def test_a_region_winding_through_a_million_pixel_map_fills_without_running_out_of_stack(site: Any) -> None:
     # One corridor a pixel wide winding through the whole map: the even rows, joined at alternate ends
     height, width = 1001, 1000
     values = np.ones((height, width), np.uint8)
