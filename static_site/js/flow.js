@@ -41,6 +41,7 @@ let busy = false;
 let hooks = { created() {}, update() {}, shown() {} };
 let shown = null; // the latest answer about the job on screen (GET /jobs/{id}): what it asked, its result
 let lastSent = null; // the id of the last job this form sent
+let shownOriginal = null; // the photo in hand the result on screen is compared with, or null
 
 /** The job id in the address bar, or null. */
 export function jobInAddress() {
@@ -173,6 +174,7 @@ async function runJob(jobId, { originalUrl = null, fromForm = false } = {}) {
     throw new ApiError(message, { code: (job.error && job.error.code) || "JobFailed" });
   }
   await showResult(job, { api, originalUrl });
+  shownOriginal = originalUrl;
   hooks.shown(job);
 }
 
@@ -198,6 +200,39 @@ export async function resumeJob(jobId) {
   } catch (error) {
     showPanel("form");
     showError(messageOf(error));
+  }
+}
+
+/**
+ * Sends another job from the result on screen: `create()` uploads what it needs and answers
+ * POST /jobs. It is followed and shown as any other (the strip hears of it). If it is refused or
+ * fails, the result on screen comes back as it was, with the reason; resolves to whether it worked.
+ */
+export async function sendFromResult(create) {
+  if (busy || !shown) return false;
+  const before = { job: shown, sent: lastSent, original: shownOriginal };
+  busy = true;
+  clearError();
+  startProgress();
+  showAsked({ ...askedOfJob(before.job), photo: before.original || askedOfJob(before.job).photo });
+  try {
+    const created = await create();
+    lastSent = created.job_id;
+    setJobInAddress(created.job_id);
+    hooks.created(created.job_id);
+    await runJob(created.job_id, { originalUrl: before.original, fromForm: true });
+    return true;
+  } catch (error) {
+    if (follower) follower.cancel();
+    shown = before.job;
+    lastSent = before.sent;
+    setJobInAddress(before.job.job_id);
+    document.title = "Done · StyleMixer";
+    showPanel("result");
+    showError(messageOf(error));
+    return false;
+  } finally {
+    busy = false;
   }
 }
 

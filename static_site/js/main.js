@@ -4,6 +4,7 @@ import { tryOtherStyles } from "./again.js";
 import { Api, loadConfig } from "./api.js";
 import { onChoicesChanged } from "./changes.js";
 import { byId } from "./dom.js";
+import { resultChanged, setupEditing } from "./editing.js";
 import { acceptedNames } from "./files.js";
 import { forgetJob, jobInAddress, resumeJob, setupFlow } from "./flow.js";
 import { clearError, messageOf, showError } from "./messages.js";
@@ -48,6 +49,7 @@ function startAgain() {
   resetStyles();
   resetOptions();
   resetResult();
+  resultChanged(null);
   markShown(null);
   document.title = "StyleMixer";
   showPanel("form");
@@ -77,12 +79,15 @@ async function start() {
       rememberJob(job.job_id);
       updateJob(job);
       markShown(job.job_id);
+      resultChanged(job);
     },
   });
+  setupEditing(api, rules.optionNames, config.regions_map);
   byId("again").addEventListener("click", startAgain);
   const tryOther = byId("try-other");
   tryOther.addEventListener("click", () => {
     markShown(null);
+    resultChanged(null);
     tryOtherStyles(tryOther);
   });
   followChoices();

@@ -23,6 +23,8 @@ export function readRules(config) {
   const messages = config.messages || {};
   return {
     maxStyles: request.max_styles,
+    /** The names of the options a job may set (each described by `option`). */
+    optionNames: Object.keys(request.options),
     /** True for an id of the shape the API hands out (a job's or an upload's). */
     isId: (value) => typeof value === "string" && idPattern.test(value),
     /** The description of option `name`; throws if config.json does not describe it. */
