@@ -37,6 +37,18 @@ CONTRACT = (
     "error",
     "try-other",
     "strip",
+    "preview",
+    "edit-regions",
+    "map-editor",
+    "map-canvas",
+    "map-styles",
+    "map-tool-fill",
+    "map-tool-brush",
+    "map-brush",
+    "map-undo",
+    "map-reset",
+    "paint-again",
+    "map-close",
 )
 STATUS_CODE = re.compile(r"\b[45]\d\d\b")
 
