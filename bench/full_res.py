@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -65,6 +64,14 @@ def median_alternating(fns: dict[str, Callable[[], Any]], runs: int) -> dict[str
     return {name: statistics.median(values) for name, values in seen.items()}
 
 
+#: Runs the command in its arguments and prints its peak RSS (KiB): a fresh parent per measurement,
+#: since RUSAGE_CHILDREN keeps the largest child a process ever waited for.
+_PEAK_OF_ONE_CHILD = (
+    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, capture_output=True); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
 def peak_rss_cli(side: int, styles: list[str] | None = None) -> float:
     """Peak RSS (MB) of one ``stylemixer stylize`` process on a ``side`` x ``side`` JPEG, full resolution
     (``styles``: its style arguments; by default the first preset alone)."""
@@ -73,19 +80,16 @@ def peak_rss_cli(side: int, styles: list[str] | None = None) -> float:
         square(side).save(src, quality=92)
         command = [sys.executable, "-m", "stylemixer.cli", "stylize", str(src), "-o", str(dst)]
         command += [*(styles or ["--style", PRESETS[0]]), "--stroke", "fine"]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        subprocess.run(command, check=True, cwd=ROOT, capture_output=True)
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if peak <= before:  # an earlier, larger child hides this one's figure
-        raise RuntimeError("measure the peak in a fresh process: run with --only tiled_4096_rss")
-    return peak / 1024
+        wrapped = [sys.executable, "-c", _PEAK_OF_ONE_CHILD, *command]
+        out = subprocess.run(wrapped, check=True, cwd=ROOT, capture_output=True, text=True).stdout
+    return int(out.split()[-1]) / 1024
 
 
 def measure_peaks(results: dict[str, Any], want: Callable[[str], bool]) -> None:
     """The whole CLI process's peak memory at 16 MP, one preset and two by region."""
-    if want("tiled_4096_rss"):  # first, while this process has started no other child
+    if want("tiled_4096_rss"):
         results["tiled_4096_peak_rss_mb"] = round(peak_rss_cli(4096), 1)
-    if want("regions_4096_rss"):  # two presets by region: a larger peak, so measurable after the first
+    if want("regions_4096_rss"):  # two presets by region
         by_region = ["--style", PRESETS[0], "--style", PRESETS[1], "--mix", "regions"]
         results["regions_4096_peak_rss_mb"] = round(peak_rss_cli(4096, by_region), 1)
 
