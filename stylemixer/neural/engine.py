@@ -210,6 +210,7 @@ class Engine:
                 # Painted in bands: the plan is a small part of the time, made first, so that its
                 # memory and threads never add to the bands' peak.
                 weight_map = _as_weight_map(self.plan_regions(photo, styles, options).weight_map, len(styles))
+                stages.report("style", 1.0)
                 return self._paint_regions(photo, styles, lambda: weight_map, options, stages)
             # Planning needs no painting and the first painting no plan: they run side by side (the
             # plan's many small operations leave the cores idle much of the time on their own).
@@ -402,9 +403,8 @@ class Engine:
                     # as a preset alone: faded into the photo (see stylize)
                     faded = Image.blend(photo, Image.fromarray(painted), float(options.strength))
                     painted = np.asarray(faded)
-                if edges is None:
+                if edges is None:  # (a plan made beside the first painting is not a stage of its own)
                     edges = EdgeMap(weight_map(), photo)
-                    stages.report("style", 1.0)
                 _fold_in(composite, painted, k, edges, photo_rgb, dominant=dominant if k == n - 1 else None)
                 del painted  # one painting alive at a time: a 16 MP one is 48 MB
             stylized = Image.fromarray(composite, "RGB")

@@ -76,6 +76,31 @@ def test_the_same_inputs_give_the_same_map_twice(engine) -> None:
     assert np.array_equal(np.asarray(first.image), np.asarray(second.image))
 
 
+@pytest.mark.parametrize("budget", [None, 1 << 20], ids=["plan beside the painting", "in bands"])
+def test_the_progress_never_returns_to_an_earlier_stage(engine, budget: int | None) -> None:
+    # Given a regions mix, painted in one pass (the plan made beside it) or in bands (the plan first)
+    from stylemixer.neural.engine import Engine
+    from tests.support.pictures import sample_photo
+
+    painter = engine if budget is None else Engine(engine.networks, budget=budget)
+    seen: list[tuple[str, float]] = []
+    # When it reports its progress
+    painter.stylize(
+        sample_photo("astronaut").resize((256, 256)),
+        [PresetStyle("swirling-night"), PresetStyle("grey-ink")],
+        REGIONS,
+        progress=lambda stage, fraction: seen.append((stage, fraction)),
+    )
+    # Then the stages come in their order, each once, and the figure never falls
+    order = ["prepare", "style", "stylize", "finish"]
+    stages = [stage for i, (stage, _) in enumerate(seen) if i == 0 or seen[i - 1][0] != stage]
+    assert stages == sorted(set(stages), key=order.index)
+    assert stages[0] == "prepare"
+    assert stages[-1] == "finish"
+    fractions = [fraction for _, fraction in seen]
+    assert fractions == sorted(fractions)
+
+
 def test_presets_and_custom_styles_combine_by_region(engine) -> None:
     # Given a photo, a preset and a painting (a blend of the two kinds is refused)
     photo = read_image(testdata_path("photos", "golden_gate.jpg")).resize((320, 240))
