@@ -99,8 +99,10 @@ def open_editor(page: Any) -> tuple[int, int]:
 
 
 def on_canvas(page: Any, x: float, y: float) -> tuple[float, float]:
-    """Where map pixel (x, y) is on the screen."""
+    """Where map pixel (x, y) is on the screen, the canvas scrolled into view first (a click or a tap
+    outside the viewport reaches nothing, and the page's height changes as its pictures load)."""
     canvas = page.get_by_test_id("map-canvas")
+    canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     width, height = canvas.evaluate("c => [c.width, c.height]")
     return box["x"] + (x + 0.5) * box["width"] / width, box["y"] + (y + 0.5) * box["height"] / height
@@ -108,6 +110,13 @@ def on_canvas(page: Any, x: float, y: float) -> tuple[float, float]:
 
 def choose_style(page: Any, index: int) -> None:
     page.get_by_test_id("map-style").nth(index).check()
+
+
+def becomes_enabled(control: Any) -> None:
+    """Wait (up to 5 s) for ``control`` to be enabled: an edit is applied on the pointer event's turn."""
+    from playwright.sync_api import expect
+
+    expect(control).to_be_enabled(timeout=5000)
 
 
 def deepest_point(mask: np.ndarray) -> tuple[int, int, float]:
@@ -139,7 +148,7 @@ def test_a_region_reassigned_and_a_brush_stroke_are_painted_again_without_sendin
     choose_style(page, 1)
     page.get_by_test_id("map-tool-fill").check()
     page.mouse.click(*on_canvas(page, fill_x, fill_y))
-    assert page.get_by_test_id("map-undo").is_enabled()
+    becomes_enabled(page.get_by_test_id("map-undo"))
 
     # And a brush stroke of the first style is drawn inside the second style's area, away from it
     after_fill = before.copy()
@@ -248,8 +257,8 @@ def test_the_editor_opens_from_a_jobs_link_on_a_phone_and_works_by_touch_and_key
         elsewhere.keyboard.press("Enter")
 
         # Then there is something to undo and to reset; undo takes it back
-        assert elsewhere.get_by_test_id("map-undo").is_enabled()
-        assert elsewhere.get_by_test_id("map-reset").is_enabled()
+        becomes_enabled(elsewhere.get_by_test_id("map-undo"))
+        becomes_enabled(elsewhere.get_by_test_id("map-reset"))
         elsewhere.get_by_test_id("map-undo").click()
         assert elsewhere.get_by_test_id("map-undo").is_disabled()
         assert elsewhere.get_by_test_id("map-reset").is_disabled()
@@ -257,7 +266,7 @@ def test_the_editor_opens_from_a_jobs_link_on_a_phone_and_works_by_touch_and_key
         # And a finger's tap on a region of the first style fills it too (pointer events from touch)
         tap_x, tap_y, _ = deepest_point(centre == 0)
         elsewhere.touchscreen.tap(*on_canvas(elsewhere, tap_x, tap_y))
-        assert elsewhere.get_by_test_id("map-undo").is_enabled()
+        becomes_enabled(elsewhere.get_by_test_id("map-undo"))
 
         # And every control of the editor has a label, and Close puts the button back in focus
         unlabelled = elsewhere.locator("#map-editor").evaluate(
@@ -302,7 +311,7 @@ def test_a_refused_map_leaves_the_result_and_the_edit_in_place(page: Any, stack:
     assert error_text(page) == refusal["error"]["message"]
     assert page.locator("#result-panel").is_visible()
     assert page.get_by_test_id("map-editor").is_visible()
-    assert page.get_by_test_id("map-undo").is_enabled()
+    becomes_enabled(page.get_by_test_id("map-undo"))
     assert page.get_by_test_id("paint-again").is_enabled()
     assert job_in_address(page) == first
     assert urllib.parse.urlparse(page.url).query == f"job={first}"
@@ -335,5 +344,5 @@ def test_a_map_larger_than_the_api_takes_is_refused_before_anything_is_sent(
     assert [u["purpose"] for u in sent.uploads] == ["content"]
     assert len(sent.jobs) == 1
     assert page.get_by_test_id("map-editor").is_visible()
-    assert page.get_by_test_id("map-undo").is_enabled()
+    becomes_enabled(page.get_by_test_id("map-undo"))
     assert job_in_address(page) == first
