@@ -13,7 +13,7 @@ import { paintAgain } from "./send.js";
 import { coloursOf, createView } from "./view.js";
 
 /** The longest side edited: a bigger map is edited at this size (the API resizes any map to the photo). */
-export const MAX_SIDE = 2048;
+const MAX_SIDE = 2048;
 const MAX_UNDO = 30;
 const UNREADABLE = "The region map of this picture could not be read, so it cannot be edited here.";
 const UNAVAILABLE = "The region map of this picture could not be loaded. Please reload the page to try again.";

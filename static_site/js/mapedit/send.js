@@ -21,7 +21,7 @@ const GONE =
  * uploaded as `mapUpload`. `optionNames` are the options config.json describes: those the job set
  * are asked again as they were; anything else it shows (its own map, say) is left out.
  */
-export function paintAgainRequest(asked, mapUpload, optionNames) {
+function paintAgainRequest(asked, mapUpload, optionNames) {
   const content = asked && asked.content;
   const styles = asked && Array.isArray(asked.styles) ? asked.styles : [];
   const named = styles.every((style) => style && (typeof style.preset === "string" || typeof style.upload === "string"));
