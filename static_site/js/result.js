@@ -70,16 +70,28 @@ function showLegend(names) {
   ui.regionsLegend.hidden = names.length === 0;
 }
 
+/** The name a job's picture is saved under: `stylemixer-<job id>.<its format's suffix>`. */
+export function downloadName(jobId, format) {
+  return `stylemixer-${jobId}.${EXTENSIONS[String(format || "").toLowerCase()] || "jpg"}`;
+}
+
+/**
+ * An object URL of a local copy of the picture at `url` (a cross-origin link ignores `download`; a
+ * local copy saves the file instead of opening it); rejects when the bytes cannot be fetched.
+ */
+export async function localCopy(url) {
+  const response = await fetch(url, { mode: "cors" });
+  if (!response.ok) throw new Error("download");
+  return URL.createObjectURL(await response.blob());
+}
+
 function prepareDownload(url, jobId, format) {
-  const ext = EXTENSIONS[String(format || "").toLowerCase()] || "jpg";
   ui.download.href = url;
-  ui.download.setAttribute("download", `stylemixer-${jobId}.${ext}`);
-  // A cross-origin link ignores `download`; a local copy of the bytes saves the file instead of opening it.
-  fetch(url, { mode: "cors" })
-    .then((response) => (response.ok ? response.blob() : Promise.reject(new Error("download"))))
-    .then((blob) => {
+  ui.download.setAttribute("download", downloadName(jobId, format));
+  localCopy(url)
+    .then((copy) => {
       if (downloadUrl) URL.revokeObjectURL(downloadUrl);
-      downloadUrl = URL.createObjectURL(blob);
+      downloadUrl = copy;
       ui.download.href = downloadUrl;
     })
     .catch(() => {
