@@ -8,6 +8,7 @@ import { setupCompare } from "./compare.js";
 import { byId, el } from "./dom.js";
 import { announce } from "./messages.js";
 import { showPanel } from "./progress.js";
+import { fetchStored } from "./upload.js";
 
 const EXTENSIONS = { jpeg: "jpg", png: "png", webp: "webp" };
 
@@ -80,9 +81,7 @@ export function downloadName(jobId, format) {
  * local copy saves the file instead of opening it); rejects when the bytes cannot be fetched.
  */
 export async function localCopy(url) {
-  const response = await fetch(url, { mode: "cors" });
-  if (!response.ok) throw new Error("download");
-  return URL.createObjectURL(await response.blob());
+  return URL.createObjectURL(await fetchStored(url));
 }
 
 function prepareDownload(url, jobId, format) {
