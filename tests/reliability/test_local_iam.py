@@ -9,6 +9,7 @@ minutes, where the queue's visibility timeout alone would make it wait 18.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -36,6 +37,9 @@ pytestmark = pytest.mark.slow
 
 #: The longest a passing failure may keep a job waiting for its next attempt.
 RETRY_WITHIN_SECONDS = 120
+#: How long a wait gives what it expects before the test fails: generous for a busy machine, and
+#: still far under the 18-minute visibility timeout a retry without the back-off would wait.
+PATIENCE_SECONDS = 300
 
 
 @dataclass
@@ -124,9 +128,9 @@ def test_a_refused_write_fails_as_in_aws_and_the_job_is_retried_within_two_minut
     with child_stack({"without": [["Worker", "s3:PutObject", "results"]]}) as stack:
         job_id = submit(stack)
         # When the worker paints the job and S3 refuses its result, as AWS would
-        failed_at, line = wait_for(
-            lambda: next(((at, text) for at, text in stack.lines if "job will be retried" in text), None),
-            120,
+        line = wait_for(
+            lambda: next((text for _, text in stack.lines if "job will be retried" in text), None),
+            PATIENCE_SECONDS,
             "the worker's first attempt",
         )
         assert "AccessDenied" in line, line
@@ -146,15 +150,15 @@ def test_a_refused_write_fails_as_in_aws_and_the_job_is_retried_within_two_minut
         stack.client("iam").put_role_policy(
             RoleName=role, PolicyName=f"{role}-policy", PolicyDocument=document
         )
-        # Then the next attempt starts within two minutes (the back-off), not after the queue's
-        # 18-minute visibility timeout, and finishes the job
-        wait_for(lambda: stack.job(job_id)["attempts"]["N"] == "2", RETRY_WITHIN_SECONDS + 10, "the retry")
-        retried_after = time.monotonic() - failed_at
-        wait_for(lambda: stack.job(job_id)["status"]["S"] == "succeeded", 60, "the job's success")
+        # Then the worker handed the message back for a retry within two minutes (the back-off it
+        # asked the queue for, read from its log: a figure no machine's load changes), not after the
+        # queue's 18-minute visibility timeout, and the next attempt comes and finishes the job
+        delay = int(re.search(r"job will be retried in (\d+) s", line).group(1))  # type: ignore[union-attr]
+        assert 0 < delay <= RETRY_WITHIN_SECONDS, line
+        wait_for(lambda: stack.job(job_id)["attempts"]["N"] == "2", delay + PATIENCE_SECONDS, "the retry")
+        wait_for(lambda: stack.job(job_id)["status"]["S"] == "succeeded", PATIENCE_SECONDS, "the job's success")
         queue = sqs.get_queue_attributes(QueueUrl=local.queue_url, AttributeNames=["VisibilityTimeout"])
     assert queue["Attributes"]["VisibilityTimeout"] == str(6 * resources.WORKER_TIMEOUT_SECONDS)
-    assert retried_after <= RETRY_WITHIN_SECONDS, f"retried after {retried_after:.0f} s"
-    print(f"retried {retried_after:.1f} s after the refused write")  # the figure, with -s
 
 
 def test_an_unknown_caller_is_refused_by_the_local_stack() -> None:
