@@ -156,7 +156,7 @@ def test_a_refused_write_fails_as_in_aws_and_the_job_is_retried_within_two_minut
         delay = int(re.search(r"job will be retried in (\d+) s", line).group(1))  # type: ignore[union-attr]
         assert 0 < delay <= RETRY_WITHIN_SECONDS, line
         wait_for(lambda: stack.job(job_id)["attempts"]["N"] == "2", delay + PATIENCE_SECONDS, "the retry")
-        wait_for(lambda: stack.job(job_id)["status"]["S"] == "succeeded", PATIENCE_SECONDS, "the job's success")
+        wait_for(lambda: stack.job(job_id)["status"]["S"] == "succeeded", PATIENCE_SECONDS, "the success")
         queue = sqs.get_queue_attributes(QueueUrl=local.queue_url, AttributeNames=["VisibilityTimeout"])
     assert queue["Attributes"]["VisibilityTimeout"] == str(6 * resources.WORKER_TIMEOUT_SECONDS)
 

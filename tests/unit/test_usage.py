@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import itertools
 import os
-import pathlib
+from typing import TYPE_CHECKING
 
 import pytest
 
 from stylemixer.jobs import usage
 from stylemixer.jobs.usage import MEMORY_SIZE_ENV, UsageMeter, resident_mb, vcpus
+
+if TYPE_CHECKING:
+    import pathlib
 
 
 @pytest.fixture
