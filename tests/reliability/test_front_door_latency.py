@@ -44,7 +44,7 @@ def door() -> Iterator[FrontDoor]:
     thread.join(5)
 
 
-def test_kept_alive_requests_are_answered_on_connections_with_nagle_off(door: FrontDoor) -> None:
+def test_kept_alive_requests_are_answered_without_a_delayed_ack_stall(door: FrontDoor) -> None:
     # Given one kept-alive connection, as a polling page or client has, to a front door whose
     # handler notes how each connection it accepts is set
     seen: list[int] = []
