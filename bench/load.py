@@ -410,6 +410,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with ExitStack() as stack:
         operator_keys = tuple(args.operator_keys) if args.operator_keys else None
+        startup_seconds = None
         if args.url:
             base = args.url.rstrip("/") + "/"
         else:
@@ -420,6 +421,7 @@ def main(argv: list[str] | None = None) -> int:
                 env["OMP_NUM_THREADS"] = str(args.worker_threads)
             served = stack.enter_context(served_stack(LOG, python=sys.executable, timeout=60, env=env))
             base, operator_keys = served.url, served.operator_keys
+            startup_seconds = round(served.startup_seconds, 2)
         check_loopback(base)
         print(f"load: {args.jobs} jobs from {args.clients} clients against {base}", flush=True)
         report = run_load(
@@ -432,6 +434,8 @@ def main(argv: list[str] | None = None) -> int:
             operator_keys=operator_keys,  # type: ignore[arg-type]
         )
         report["worker_threads"] = args.worker_threads if not args.url else None
+        # How long `stylemixer serve` took to print its ready line (the README promises 10 s)
+        report["serve_startup_seconds"] = startup_seconds
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     busy = report["latency"]["GET /jobs/{id} while busy"]

@@ -17,6 +17,7 @@ sigma 2) as a ratio.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -122,7 +123,10 @@ def weights_at(engine: Engine, photo: Image.Image, styles: list[ImageStyle]) -> 
         return torch.cat([m for _, _, m in edges.bands(rgb)], dim=2)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args(argv)
     engine = Engine.default()
     print("| case | style | composite ΔE76 | composite texture | region norm ΔE76 | region norm texture |")
     print("|---|---|---|---|---|---|")

@@ -10,6 +10,7 @@ pixels on which ``followed.png`` equals ``planned.png``. The real photos come fr
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import tempfile
@@ -73,7 +74,10 @@ def round_trip(photo: Path, styles: list[str], folder: Path) -> float:
         return float((np.asarray(given) == np.asarray(got)).mean())
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args(argv)
     for name, photo, styles in cases():
         with tempfile.TemporaryDirectory() as folder:
             agreement = round_trip(photo, styles, Path(folder))

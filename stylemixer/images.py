@@ -54,6 +54,8 @@ from stylemixer.limits import (
 from stylemixer.options import OutputFormat, check_output_format
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from PIL import ImageCms
 
 __all__ = [
@@ -73,6 +75,7 @@ __all__ = [
     "encode_image",
     "fit_within",
     "header_size",
+    "read_bounded",
     "read_image",
     "save_image",
     "sniff_format",
@@ -300,7 +303,7 @@ def read_image(
         >>> read_image(png).mode, read_image(png).size
         ('RGB', (64, 48))
     """
-    data = _read_bounded(source, max_bytes)
+    data = read_bounded(source, max_bytes)
     fmt = check_format(data[:_TEXT_SNIFF_BYTES])
     try:
         im = _open_checked(data, fmt, max_pixels=max_pixels, max_side=max_side, min_side=min_side)
@@ -320,24 +323,47 @@ def read_image(
         raise _decode_error(exc, fmt) from None
 
 
-def _read_bounded(source: ImageSource, limit: int) -> bytes:
-    """The source's bytes, refusing (before reading it all) anything longer than ``limit``."""
+def read_bounded(
+    source: ImageSource,
+    limit: int,
+    *,
+    check_size: Callable[[int, int], None] | None = None,
+    unreadable: Callable[[str, str], StyleMixerError] | None = None,
+) -> bytes:
+    """The source's bytes, refusing (before reading it all) anything longer than ``limit``.
+
+    A path is measured with ``stat`` first and a stream is read at most one byte past the limit.
+    ``check_size(size, limit)`` refuses a size over the limit and ``unreadable(path, reason)`` is the
+    refusal of a path that cannot be read; by default a picture's (``ImageTooLarge``,
+    ``FileNotReadable``), and a region map passes its own.
+
+    Example:
+        >>> read_bounded(io.BytesIO(b"12345"), 5)
+        b'12345'
+        >>> read_bounded(io.BytesIO(b"123456"), 5)
+        Traceback (most recent call last):
+        ...
+        stylemixer.errors.ImageTooLargeError: The file is 6 bytes; the largest accepted is 5 bytes (...).
+    """
+    check = check_size or _check_byte_size
     if isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
     elif isinstance(source, str | os.PathLike):
         try:
             with open(source, "rb") as stream:
-                _check_byte_size(os.fstat(stream.fileno()).st_size, limit)
+                check(os.fstat(stream.fileno()).st_size, limit)
                 data = _read_stream(stream, limit)
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
-            raise InvalidImageError(
-                FILE_NOT_READABLE, f"Cannot read {os.fspath(source)}: {reason}."
-            ) from None
+            raise (unreadable or _file_not_readable)(os.fspath(source), reason) from None
     else:
         data = _read_stream(source, limit)
-    _check_byte_size(len(data), limit)
+    check(len(data), limit)
     return data
+
+
+def _file_not_readable(path: str, reason: str) -> StyleMixerError:
+    return InvalidImageError(FILE_NOT_READABLE, f"Cannot read {path}: {reason}.")
 
 
 def _read_stream(stream: IO[bytes], limit: int) -> bytes:

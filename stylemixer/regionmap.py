@@ -28,6 +28,7 @@ from typing import IO, Final
 from PIL import Image
 
 from stylemixer.errors import ImageTooLargeError, InvalidRequestError, StyleMixerError
+from stylemixer.images import read_bounded
 from stylemixer.limits import MAX_MAP_BYTES, MAX_PIXELS, MAX_SIDE
 
 #: Colours of the palette region map, one per style (distinct, readable on screen and in print).
@@ -103,7 +104,7 @@ def read_region_map(source: MapSource, n_styles: int, *, max_bytes: int = MAX_MA
         ...     print(error.code, error.message)
         RegionsMapStyleMissing The region map gives style number 1 to some pixels, but there is only ...
     """
-    data = _read_bounded(source, max_bytes)
+    data = read_bounded(source, max_bytes, check_size=check_map_bytes, unreadable=_unreadable)
     if not data.startswith(PNG_SIGNATURE):
         kind = "empty" if not data else "not a PNG file"
         raise invalid(f"The region map is {kind}; {_WHAT_IT_IS}.")
@@ -198,22 +199,8 @@ def _broken(exc: BaseException) -> StyleMixerError:
     return invalid(f"The region map is a damaged PNG file; {_WHAT_IT_IS}.")
 
 
-def _read_bounded(source: MapSource, limit: int) -> bytes:
-    """The source's bytes, refusing (before reading it all) anything longer than ``limit``."""
-    if isinstance(source, bytes | bytearray | memoryview):
-        data = bytes(source)
-    elif isinstance(source, str | os.PathLike):
-        try:
-            with open(source, "rb") as stream:
-                check_map_bytes(os.fstat(stream.fileno()).st_size, limit)
-                data = stream.read(limit + 1)
-        except OSError as exc:
-            reason = exc.strerror or type(exc).__name__
-            raise invalid(f"Cannot read the region map {os.fspath(source)}: {reason}.") from None
-    else:
-        data = source.read(limit + 1)
-    check_map_bytes(len(data), limit)
-    return data
+def _unreadable(path: str, reason: str) -> StyleMixerError:
+    return invalid(f"Cannot read the region map {path}: {reason}.")
 
 
 def check_map_bytes(size: int, limit: int = MAX_MAP_BYTES) -> None:

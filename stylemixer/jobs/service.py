@@ -41,7 +41,7 @@ from stylemixer.jobs.schemas import (
     UploadRequest,
     UploadTicket,
 )
-from stylemixer.limits import MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
+from stylemixer.limits import MAX_MAP_BYTES, MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
 from stylemixer.options import OutputFormat
 from stylemixer.presets import PRESETS, get_preset
 
@@ -152,12 +152,14 @@ def submit_job(
     )
     n_presets = sum(1 for s in params.styles if s.preset is not None)
     request.validate(len(params.styles), n_presets=n_presets)  # the options' rules, and the map's
-    check_upload(store, "content", params.content, now)
+    # With a map, the photo's first bytes read here are enough for its header's size too.
+    head_bytes = SNIFF_BYTES if params.regions_map is None else HEADER_BYTES
+    _, photo_head = check_upload(store, "content", params.content, now, length=head_bytes)
     for style in params.styles:
         if style.upload is not None:
             check_upload(store, "style", style.upload, now)
     if params.regions_map is not None:
-        check_regions_map(store, params, now)
+        check_regions_map(store, params, photo_head, now)
 
     job = Job(
         job_id=new_id(),
@@ -267,10 +269,16 @@ def _upload_url(store: BlobStore, purpose: UploadPurpose, upload_id: str, filena
 
 
 def check_upload(
-    store: BlobStore, purpose: UploadPurpose, upload_id: str, now: datetime | None = None
-) -> ObjectInfo:
+    store: BlobStore,
+    purpose: UploadPurpose,
+    upload_id: str,
+    now: datetime | None = None,
+    *,
+    length: int = SNIFF_BYTES,
+) -> tuple[ObjectInfo, bytes]:
     """Refuse an upload that is missing, of the other kind, stored too long ago to be used again
-    (with ``now``), too large, or not a picture by its bytes.
+    (with ``now``), too large, or not a picture by its bytes; else its size and type, and its first
+    ``length`` bytes (one ranged GET: a caller that needs more of the file asks for it here).
 
     The S3 POST policy already enforces size and type in AWS; the local stand-in does not, and a
     file's declared type can lie, so the bytes decide. The bucket deletes uploads some time after
@@ -280,7 +288,7 @@ def check_upload(
     from stylemixer.images import check_format  # imported on first use: keeps the cold import light
 
     key = upload_key(purpose, upload_id)
-    peeked = store.peek(key, SNIFF_BYTES)
+    peeked = store.peek(key, max(length, SNIFF_BYTES))
     if peeked is None:
         for other in (p for p in UPLOAD_PURPOSES if p != purpose):
             if store.head(upload_key(other, upload_id)) is not None:
@@ -301,7 +309,7 @@ def check_upload(
         )
     if purpose == "map":
         check_map_upload(None, info.size, first_bytes)
-        return info
+        return peeked
     if info.size > MAX_UPLOAD_BYTES:
         raise ImageTooLargeError(
             message=f"The {purpose} picture is {_megabytes(info.size)}; "
@@ -309,7 +317,7 @@ def check_upload(
         )
     # The same code and sentence the worker's decoder would give (EmptyImage, NotAnImage, ...).
     check_format(first_bytes)
-    return info
+    return peeked
 
 
 def check_map_upload(content_type: str | None, size: int, first_bytes: bytes | None = None) -> None:
@@ -331,12 +339,15 @@ def check_map_upload(content_type: str | None, size: int, first_bytes: bytes | N
         raise regionmap.invalid("The region map is not a PNG file; upload the map as a PNG.")
 
 
-def check_regions_map(store: BlobStore, params: JobParams, now: datetime | None = None) -> None:
+def check_regions_map(
+    store: BlobStore, params: JobParams, photo_head: bytes, now: datetime | None = None
+) -> None:
     """Refuse the region map a job gives (``params.regions_map``) unless it is an upload of purpose
     map, still usable, a PNG of style numbers each naming one of the job's styles, drawn for a
     picture of the photo's shape.
 
-    The map is read whole (it is small); the photo only as far as its header's size. Where the
+    The map is read whole, in the one GET that checks it (it is small); the photo only as far as its
+    header's size, from ``photo_head`` (its first :data:`HEADER_BYTES`, read when it was checked). Where the
     header does not say how the photo stands upright (only a JPEG's always does), a map may match
     it either way round here; the worker checks against the upright photo again before painting.
     """
@@ -344,10 +355,9 @@ def check_regions_map(store: BlobStore, params: JobParams, now: datetime | None 
     from stylemixer.images import header_size
 
     map_id = str(params.regions_map)
-    check_upload(store, "map", map_id, now)
-    numbers = regionmap.read_region_map(store.read(upload_key("map", map_id)), len(params.styles))
-    peeked = store.peek(upload_key("content", params.content), HEADER_BYTES)
-    photo = header_size(peeked[1]) if peeked is not None else None
+    _, data = check_upload(store, "map", map_id, now, length=MAX_MAP_BYTES)  # all of a map accepted
+    numbers = regionmap.read_region_map(data, len(params.styles))
+    photo = header_size(photo_head)
     if photo is None:
         return
     width, height, upright = photo

@@ -60,7 +60,6 @@ from stylemixer.neural.regions import (
     RegionSettings,
     dominant_style,
     drawn_weights,
-    palette_image,
     plan_regions,
     resize_long_side,
 )
@@ -71,6 +70,7 @@ from stylemixer.neural.weights import Networks, default_weights_path, load_netwo
 from stylemixer.options import Mix, StylizeOptions
 from stylemixer.presets import NUM_PRESETS, get_preset
 from stylemixer.progress import ProgressCallback, Stages
+from stylemixer.regionmap import with_palette
 from stylemixer.styles import ImageStyle, PresetStyle, Style, StylizeResult
 
 if TYPE_CHECKING:
@@ -410,7 +410,7 @@ class Engine:
             stylized = Image.fromarray(composite, "RGB")
             if options.preserve_color:
                 stylized = keep_colors(stylized, photo)
-            regions = palette_image(dominant)
+            regions = with_palette(Image.fromarray(dominant))
         stages.report("finish", 1.0)
         return StylizeResult(image=stylized, regions=regions)
 

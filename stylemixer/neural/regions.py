@@ -49,7 +49,7 @@ from torch import Tensor
 
 from stylemixer.neural.bands import map_rows
 from stylemixer.neural.tensors import image_to_tensor
-from stylemixer.regionmap import PALETTE
+from stylemixer.regionmap import with_palette
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -120,16 +120,11 @@ class RegionPlan:
     ``weight_map`` (1, K, h, w): per-pixel style weights summing to 1, at the planned picture's size
     (:data:`SEGMENT_SIDE`); any (1, K, h, w) map of that kind can drive the painting, this one or one
     drawn by a person. ``labels`` (h, w): the region of each pixel in the cut made with the
-    controls' own settings; ``superpixels`` (h, w): the superpixel of each pixel; ``fit``
-    (superpixels, styles): each superpixel's centred fit to each style, averaged over the cuts;
-    ``choice``: the style of each superpixel.
+    controls' own settings.
     """
 
     weight_map: Tensor
     labels: np.ndarray
-    superpixels: np.ndarray
-    fit: np.ndarray
-    choice: tuple[int, ...]
 
     def shares(self) -> list[float]:
         """Fraction of the picture each style dominates."""
@@ -552,7 +547,7 @@ def region_image(edges: EdgeMap, photo: Image.Image) -> Image.Image:
     out = np.empty(rgb.shape[:2], dtype=np.uint8)
     for r0, r1, m in edges.bands(rgb):
         out[r0:r1] = dominant_style(m[0])
-    return palette_image(out)
+    return with_palette(Image.fromarray(out))
 
 
 def dominant_style(weights: Tensor) -> np.ndarray:
@@ -571,14 +566,6 @@ def dominant_style(weights: Tensor) -> np.ndarray:
         index.masked_fill_(better, k)
         torch.maximum(best, weights[k], out=best)
     return index.numpy()
-
-
-def palette_image(styles: np.ndarray) -> Image.Image:
-    """The index of the dominant style at each pixel (H, W) uint8 as the palette ("P") region map."""
-    img = Image.fromarray(styles, "P")
-    palette = [v for colour in PALETTE for v in colour]
-    img.putpalette(palette + [0] * (768 - len(palette)))
-    return img
 
 
 # -- planning ---------------------------------------------------------------------------------------
@@ -618,10 +605,4 @@ def plan_regions(
         choice = choose(fit, spx.area)
         weight_map = soft_map(choice[spx.labels], len(style_pictures), settings.softness)
         main = cuts[0]  # the cut at the controls' own settings
-    return RegionPlan(
-        weight_map=weight_map,
-        labels=main[spx.labels].numpy(),
-        superpixels=spx.labels.numpy(),
-        fit=fit.numpy(),
-        choice=tuple(int(v) for v in choice),
-    )
+    return RegionPlan(weight_map=weight_map, labels=main[spx.labels].numpy())

@@ -51,8 +51,11 @@ def stack(weights_path: Path, site_built: None) -> Iterator[ServedStack]:
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists() and not shutil.which("chromium"):
         pytest.skip(f"Chromium is not installed at {CHROMIUM}: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # A check that waits (``expect``) gives the page as long as its actions get (30 s, where
+    # Playwright's default is 5 s): on a busy machine a page's turn can take seconds
+    expect.set_options(timeout=30_000)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield launched

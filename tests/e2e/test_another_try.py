@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.pageflow import (
     JOB_TIMEOUT_MS,
@@ -45,7 +46,7 @@ WATCH_STAGE = """() => {
 def toggle_preset(page: Any, preset_id: str, pressed: bool) -> None:
     option = page.locator(f"[data-testid=style-option][data-style-id='{preset_id}']")
     option.click()
-    assert option.get_attribute("aria-pressed") == str(pressed).lower()
+    expect(option).to_have_attribute("aria-pressed", str(pressed).lower())
 
 
 def pressed_presets(page: Any) -> list[str]:
@@ -90,7 +91,7 @@ def test_another_try_paints_the_same_photo_without_uploading_it_again(page: Any,
     try_other_styles(page)
 
     # Then the form is back with the photo and every choice as they were
-    assert page.locator("#content-preview-img").is_visible()
+    expect(page.locator("#content-preview-img")).to_be_visible()
     assert pressed_presets(page) == ["swirling-night"]
     assert page.locator("#max-size").input_value() == "512"
     assert "job=" not in page.url
@@ -100,8 +101,8 @@ def test_another_try_paints_the_same_photo_without_uploading_it_again(page: Any,
     toggle_preset(page, "grey-ink", pressed=True)
     page.get_by_test_id("submit").click()
     # Then while it runs, the panel shows the photo and the style chosen
-    assert page.get_by_test_id("asked-photo").is_visible()
-    assert page.get_by_test_id("asked-styles").inner_text().strip() == "Grey ink"
+    expect(page.get_by_test_id("asked-photo")).to_be_visible()
+    expect(page.get_by_test_id("asked-styles")).to_have_text("Grey ink")
     assert page.wait_for_function(
         "() => !document.getElementById('result-panel').hidden", timeout=JOB_TIMEOUT_MS
     )

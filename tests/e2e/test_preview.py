@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from tests.support import imagefiles
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, open_page
@@ -200,15 +201,14 @@ def test_regions_and_mixed_blends_say_why_there_is_no_preview(page: Any, stack: 
     page.get_by_test_id("mix-mode").select_option("regions")
 
     # Then the preview says the regions are shown after painting, and shows no stale picture
-    note.wait_for(state="visible")
-    assert "after painting" in note.inner_text()
-    assert page.get_by_test_id("preview").is_hidden()
+    expect(note).to_contain_text("after painting")
+    expect(page.get_by_test_id("preview")).to_be_hidden()
 
     # And a blend of a preset with a painting (which the job refuses) says so instead
     page.get_by_test_id("mix-mode").select_option("blend")
     add_painting(page, testdata_path("styles", "sketch.png"))
-    assert "presets with presets" in note.inner_text()
-    assert page.get_by_test_id("preview").is_hidden()
+    expect(note).to_contain_text("presets with presets")
+    expect(page.get_by_test_id("preview")).to_be_hidden()
 
 
 def test_a_photo_the_browser_cannot_show_gets_a_note_not_a_preview(
@@ -225,9 +225,8 @@ def test_a_photo_the_browser_cannot_show_gets_a_note_not_a_preview(
 
     # Then the preview says why there is none, and fetched no model for it
     note = page.locator("#style-preview-note")
-    note.wait_for(state="visible")
-    assert "cannot show this photo" in note.inner_text()
-    assert page.get_by_test_id("preview").is_hidden()
+    expect(note).to_contain_text("cannot show this photo")
+    expect(page.get_by_test_id("preview")).to_be_hidden()
     assert not any(u.endswith((".onnx", ".wasm")) for u in urls)
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 from scipy import ndimage
 from skimage.measure import label
 
@@ -113,10 +114,8 @@ def choose_style(page: Any, index: int) -> None:
 
 
 def becomes_enabled(control: Any) -> None:
-    """Wait (up to 5 s) for ``control`` to be enabled: an edit is applied on the pointer event's turn."""
-    from playwright.sync_api import expect
-
-    expect(control).to_be_enabled(timeout=5000)
+    """Wait for ``control`` to be enabled: an edit is applied on the pointer event's turn."""
+    expect(control).to_be_enabled()
 
 
 def deepest_point(mask: np.ndarray) -> tuple[int, int, float]:
@@ -229,13 +228,13 @@ def test_the_editor_opens_from_a_jobs_link_on_a_phone_and_works_by_touch_and_key
             elsewhere.get_by_test_id("regions-image").evaluate("i => [i.naturalWidth, i.naturalHeight]")
         )
         assert elsewhere.locator("#map-styles label").all_inner_texts() == NAMES
-        assert elsewhere.get_by_test_id("map-undo").is_disabled()
-        assert elsewhere.get_by_test_id("map-reset").is_disabled()
+        expect(elsewhere.get_by_test_id("map-undo")).to_be_disabled()
+        expect(elsewhere.get_by_test_id("map-reset")).to_be_disabled()
 
         # When the other style is chosen and the keyboard fills the region under the cross
         elsewhere.get_by_test_id("map-style").nth(0).focus()
         elsewhere.keyboard.press("ArrowDown")  # a radio group: the arrow chooses the next style
-        assert elsewhere.get_by_test_id("map-style").nth(1).is_checked()
+        expect(elsewhere.get_by_test_id("map-style").nth(1)).to_be_checked()
         centre = read_map(elsewhere.get_by_test_id("regions-image").get_attribute("src"))
         under_cross = int(centre[size[1] // 2, size[0] // 2])
         elsewhere.get_by_test_id("map-canvas").focus()
@@ -260,8 +259,8 @@ def test_the_editor_opens_from_a_jobs_link_on_a_phone_and_works_by_touch_and_key
         becomes_enabled(elsewhere.get_by_test_id("map-undo"))
         becomes_enabled(elsewhere.get_by_test_id("map-reset"))
         elsewhere.get_by_test_id("map-undo").click()
-        assert elsewhere.get_by_test_id("map-undo").is_disabled()
-        assert elsewhere.get_by_test_id("map-reset").is_disabled()
+        expect(elsewhere.get_by_test_id("map-undo")).to_be_disabled()
+        expect(elsewhere.get_by_test_id("map-reset")).to_be_disabled()
 
         # And a finger's tap on a region of the first style fills it too (pointer events from touch)
         tap_x, tap_y, _ = deepest_point(centre == 0)
@@ -277,8 +276,8 @@ def test_the_editor_opens_from_a_jobs_link_on_a_phone_and_works_by_touch_and_key
         )
         assert unlabelled == []
         elsewhere.get_by_test_id("map-close").click()
-        assert elsewhere.get_by_test_id("map-editor").is_hidden()
-        assert elsewhere.evaluate("() => document.activeElement.id") == "edit-regions"
+        expect(elsewhere.get_by_test_id("map-editor")).to_be_hidden()
+        expect(elsewhere.locator("#edit-regions")).to_be_focused()
     finally:
         other.close()
 
@@ -309,10 +308,10 @@ def test_a_refused_map_leaves_the_result_and_the_edit_in_place(page: Any, stack:
     # Then the API's sentence is shown as the page shows refusals, and the result is back as it was,
     # with the editor open on the edited map and the job's link in the address bar
     assert error_text(page) == refusal["error"]["message"]
-    assert page.locator("#result-panel").is_visible()
-    assert page.get_by_test_id("map-editor").is_visible()
+    expect(page.locator("#result-panel")).to_be_visible()
+    expect(page.get_by_test_id("map-editor")).to_be_visible()
     becomes_enabled(page.get_by_test_id("map-undo"))
-    assert page.get_by_test_id("paint-again").is_enabled()
+    becomes_enabled(page.get_by_test_id("paint-again"))
     assert job_in_address(page) == first
     assert urllib.parse.urlparse(page.url).query == f"job={first}"
 
@@ -343,6 +342,6 @@ def test_a_map_larger_than_the_api_takes_is_refused_before_anything_is_sent(
     assert "too many small specks" in error_text(page)
     assert [u["purpose"] for u in sent.uploads] == ["content"]
     assert len(sent.jobs) == 1
-    assert page.get_by_test_id("map-editor").is_visible()
+    expect(page.get_by_test_id("map-editor")).to_be_visible()
     becomes_enabled(page.get_by_test_id("map-undo"))
     assert job_in_address(page) == first

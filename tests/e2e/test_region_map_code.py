@@ -51,6 +51,22 @@ EDIT = """async ({ width, height, values, edit, args }) => {
 }"""
 
 
+def edit(site: Any, values: np.ndarray, name: str, *args: Any) -> tuple[np.ndarray, dict[str, int]]:
+    """Run the map edit ``name`` of js/regionmap.js on ``values``: the edited map and the rect it reports."""
+    height, width = values.shape
+    answer = site.evaluate(
+        EDIT,
+        {
+            "width": width,
+            "height": height,
+            "values": values.ravel().tolist(),
+            "edit": name,
+            "args": list(args),
+        },
+    )
+    return np.asarray(answer["values"]).reshape(height, width), answer["rect"]
+
+
 def blocky_map(seed: int, shape: tuple[int, int] = (61, 83), styles: int = 3) -> np.ndarray:
     """A map of patches (some touching only at corners), like a painted map but harder to fill."""
     rng = np.random.default_rng(seed)
@@ -204,23 +220,14 @@ def test_a_click_fills_exactly_the_connected_region_skimage_finds(site: Any, see
     y, x = int(rng.integers(height)), int(rng.integers(width))
     new = (int(values[y, x]) + 1) % 3
 
-    answer = site.evaluate(
-        EDIT,
-        {
-            "width": width,
-            "height": height,
-            "values": values.ravel().tolist(),
-            "edit": "floodFill",
-            "args": [x, y, new],
-        },
-    )
+    filled, rect = edit(site, values, "floodFill", x, y, new)
 
     region = flood(values, (y, x), connectivity=1)  # four neighbours, as the page fills
     expected = values.copy()
     expected[region] = new
-    np.testing.assert_array_equal(np.asarray(answer["values"]).reshape(height, width), expected)
+    np.testing.assert_array_equal(filled, expected)
     rows, cols = np.nonzero(region)
-    assert answer["rect"] == {
+    assert rect == {
         "x": int(cols.min()),
         "y": int(rows.min()),
         "width": int(cols.max() - cols.min() + 1),
@@ -256,32 +263,14 @@ def test_the_brush_paints_a_disc_and_a_stroke_without_gaps(site: Any) -> None:
     height, width = 40, 60
     values = np.zeros((height, width), np.uint8)
 
-    disc = site.evaluate(
-        EDIT,
-        {
-            "width": width,
-            "height": height,
-            "values": values.ravel().tolist(),
-            "edit": "paintDisc",
-            "args": [10, 12, 5, 1],
-        },
-    )
-    line = site.evaluate(
-        EDIT,
-        {
-            "width": width,
-            "height": height,
-            "values": values.ravel().tolist(),
-            "edit": "paintLine",
-            "args": [{"x": 3, "y": 30}, {"x": 57, "y": 5}, 2, 3],
-        },
-    )
+    disc, disc_rect = edit(site, values, "paintDisc", 10, 12, 5, 1)
+    line, _ = edit(site, values, "paintLine", {"x": 3, "y": 30}, {"x": 57, "y": 5}, 2, 3)
 
     yy, xx = np.mgrid[:height, :width]
     expected = ((xx - 10) ** 2 + (yy - 12) ** 2 <= 25).astype(np.uint8)
-    np.testing.assert_array_equal(np.asarray(disc["values"]).reshape(height, width), expected)
-    assert disc["rect"] == {"x": 5, "y": 7, "width": 11, "height": 11}
-    painted = np.asarray(line["values"]).reshape(height, width) == 3
+    np.testing.assert_array_equal(disc, expected)
+    assert disc_rect == {"x": 5, "y": 7, "width": 11, "height": 11}
+    painted = line == 3
     # every point of the segment lies in the stroke, and nothing farther than the radius from it
     for t in np.linspace(0, 1, 200):
         assert painted[round(30 - 25 * t), round(3 + 54 * t)]

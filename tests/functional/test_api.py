@@ -12,6 +12,7 @@ import pytest
 
 from stylemixer import resources
 from stylemixer.jobs.model import ID_PATTERN, new_id
+from stylemixer.jobs.service import UPLOAD_URL_SECONDS
 from stylemixer.limits import MAX_STYLES, MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
 from stylemixer.presets import PRESETS
 from tests.support import imagefiles as files
@@ -110,6 +111,7 @@ def test_upload_returns_a_presigned_post_scoped_to_one_key_with_size_and_type_in
     # When
     before = datetime.now(UTC)
     response = call_api("POST", "/uploads", {"purpose": "style", "content_type": "image/png", "size": 12345})
+    after = datetime.now(UTC)
     # Then
     assert response.status == 201, response.body
     ticket = response.body
@@ -121,10 +123,15 @@ def test_upload_returns_a_presigned_post_scoped_to_one_key_with_size_and_type_in
     assert ["content-length-range", 1, 12345] in policy["conditions"]
     assert {"Content-Type": "image/png"} in policy["conditions"]
     assert {"key": ticket["fields"]["key"]} in policy["conditions"]
+    # And the signed expiry and the stated one are both the upload window from the moment of the
+    # call (bounded by clocks read before and after it, so however long the call takes; one second
+    # either side for the whole seconds the two are written in)
     expires = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
-    assert 0 < (expires - before).total_seconds() <= 15 * 60
     stated = datetime.fromisoformat(ticket["expires_at"].replace("Z", "+00:00"))
-    assert abs((stated - expires).total_seconds()) <= 2
+    window = timedelta(seconds=UPLOAD_URL_SECONDS)
+    for moment in (expires, stated):
+        assert before + window - timedelta(seconds=1) <= moment <= after + window + timedelta(seconds=1)
+    assert window <= timedelta(minutes=15)
 
 
 def test_upload_ids_differ_every_time() -> None:

@@ -2,14 +2,15 @@
 
 It writes the headers and the body of an answer in two sends; with Nagle's algorithm on, the body
 waits for the client's delayed ACK (40 ms on Linux) on every request of a kept-alive connection,
-which alone broke the load goal (GET /jobs p99 <= 50 ms).
+which alone broke the load goal (GET /jobs p99 <= 50 ms). What is guarded here is the setting
+(every accepted connection is TCP_NODELAY), which no machine's load can change; the latency itself
+is measured by ``python -m bench.load`` (``make bench``), where a busy machine shows in the figures.
 """
 
 from __future__ import annotations
 
-import statistics
+import socket
 import threading
-import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -44,18 +45,25 @@ def door() -> Iterator[FrontDoor]:
 
 
 def test_kept_alive_requests_are_answered_without_a_delayed_ack_stall(door: FrontDoor) -> None:
-    # Given one kept-alive connection, as a polling page or client has
+    # Given one kept-alive connection, as a polling page or client has, to a front door whose
+    # handler notes how each connection it accepts is set
+    seen: list[int] = []
+
+    class Noting(door.RequestHandlerClass):  # type: ignore[name-defined,misc]
+        def setup(self) -> None:
+            super().setup()
+            seen.append(self.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+    door.RequestHandlerClass = Noting
     session = requests.Session()
     url = f"http://127.0.0.1:{door.server_address[1]}/api/health"
-    session.get(url, timeout=10)
     # When it asks thirty times in a row
-    times = []
-    for _ in range(30):
-        started = time.perf_counter()
-        assert session.get(url, timeout=10).status_code == 200
-        times.append((time.perf_counter() - started) * 1000)
-    # Then the typical answer takes a few milliseconds, not the 40 ms of a delayed ACK
-    assert statistics.median(times) < 20, f"median {statistics.median(times):.1f} ms"
+    answers = [session.get(url, timeout=10).status_code for _ in range(30)]
+    # Then every answer comes, all on the one connection, and that connection is TCP_NODELAY (the
+    # body's send never waits on the client's delayed ACK)
+    assert answers == [200] * 30
+    assert len(seen) == 1
+    assert seen[0] != 0
 
 
 def test_the_embedded_aws_answers_with_nagle_off() -> None:

@@ -86,10 +86,10 @@ def in_browser(steps: Callable[[Any], None], screenshot: str) -> PageProblems:
 
     thread = threading.Thread(target=run, name="browser")
     thread.start()
-    thread.join(120)
+    thread.join(300)
     if failure:
         raise failure[0]
-    assert not thread.is_alive(), "the browser did not finish within 120 s"
+    assert not thread.is_alive(), "the browser did not finish within 300 s"
     return problems
 
 

@@ -193,6 +193,12 @@ FUNCTIONAL_FILE_CASES: list[FileCase] = [
     ]
 ]
 
+
+def map_case(name: str, expected: str, make: Callable[[], bytes]) -> FileCase:
+    """A region map (a PNG as the page sends it) for the two-style regions mix of a 96 x 72 photo."""
+    return FileCase(name, expected, make, declared_type="image/png", purpose="map")
+
+
 #: Files run by :mod:`tests.reliability.test_bad_input`.
 FILE_CASES: list[FileCase] = [
     FileCase("PNG declared as image/jpeg (the declared type lies)", "succeeded", _png_declared_as_jpeg),
@@ -203,68 +209,50 @@ FILE_CASES: list[FileCase] = [
     ),
     FileCase("HTML page uploaded as a style picture", "api:415:NotAnImage", _text, purpose="style"),
     # -- region maps (a two-style regions mix of a 96 x 72 photo) ---------------------------------
-    FileCase(
+    map_case(
         "region map as the regions mix writes it (palette PNG, half the size)",
         "succeeded",
         lambda: region_map((48, 36)),
-        declared_type="image/png",
-        purpose="map",
     ),
-    FileCase(
+    map_case(
         "region map as a grey PNG of style numbers",
         "succeeded",
         lambda: region_map((96, 72), "L"),
-        declared_type="image/png",
-        purpose="map",
     ),
-    FileCase(
+    map_case(
         "region map that is a JPEG",
         "api:400:RegionsMapInvalid",
         lambda: files.encode(files.quadrants(96, 72), "JPEG"),
-        declared_type="image/png",
-        purpose="map",
     ),
-    FileCase(
+    map_case(
         "region map PNG cut short",
         "api:400:RegionsMapInvalid",
         lambda: files.truncated(region_map((960, 720))),
-        declared_type="image/png",
-        purpose="map",
     ),
-    FileCase(
+    map_case(
         "region map in colour (RGB PNG of the palette's colours)",
         "api:400:RegionsMapInvalid",
         lambda: region_map((96, 72), "RGB"),
-        declared_type="image/png",
-        purpose="map",
     ),
-    FileCase(
+    map_case(
         "region map naming style 2 of a two-style mix",
         "api:400:RegionsMapStyleMissing",
         lambda: region_map((96, 72), right=2),
-        declared_type="image/png",
-        purpose="map",
     ),
-    FileCase(
+    map_case(
         "region map drawn for a portrait picture (the photo is landscape)",
         "api:400:RegionsMapMismatch",
         lambda: region_map((72, 96)),
-        declared_type="image/png",
-        purpose="map",
     ),
-    FileCase(
+    map_case(
         "region map larger than 4 MB (the stand-in bucket took it)",
         "api:413:RegionsMapTooLarge",
         _noisy_map_over_the_limit,
-        declared_type="image/png",
-        purpose="map",
     ),
-    FileCase(
+    map_case(
         "region map claiming 50000 x 50000 pixels",
         "api:413:RegionsMapTooLarge",
         lambda: files.png_claiming(50000, 50000),
-        declared_type="image/png",
-        purpose="map",
     ),
 ]
 

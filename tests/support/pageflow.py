@@ -12,6 +12,7 @@ import urllib.request
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image
+from playwright.sync_api import expect
 
 from tests.support.paths import ROOT
 
@@ -61,7 +62,7 @@ def add_painting(page: Any, path: Path) -> None:
 def pick_preset(page: Any, preset_id: str) -> None:
     option = page.locator(f"[data-testid=style-option][data-style-id='{preset_id}']")
     option.click()
-    assert option.get_attribute("aria-pressed") == "true"
+    expect(option).to_have_attribute("aria-pressed", "true")
 
 
 def submit_and_wait(page: Any, timeout_ms: int) -> str:

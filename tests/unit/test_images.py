@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import os
 import stat
-import time
 import warnings
 from typing import TYPE_CHECKING
 
@@ -468,14 +467,12 @@ def test_png_claiming_50000_by_50000_is_refused_from_the_header_without_allocati
     # Given a PNG whose header claims 50000 × 50000 (7.5 GB of pixels) over a few bytes of data
     data = files.png_claiming(50000, 50000)
     before = Image.core.get_stats()
-    started = time.perf_counter()
     # When read
     error = refusal(data)
-    # Then it is refused for its dimensions, quickly, and Pillow allocated no image memory
+    # Then it is refused for its dimensions, and Pillow allocated no image memory (so decoded nothing)
     assert isinstance(error, ImageTooLargeError)
     assert error.code == "ImageDimensionsTooLarge"
     assert "50000 × 50000" in error.message
-    assert time.perf_counter() - started < 2.0  # decoding 7.5 GB could not be this quick
     after = Image.core.get_stats()
     assert after["new_count"] == before["new_count"]
     assert after["allocated_blocks"] == before["allocated_blocks"]

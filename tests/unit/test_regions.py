@@ -14,9 +14,10 @@ from PIL import Image
 
 from stylemixer.errors import InvalidRequestError
 from stylemixer.images import read_image
-from stylemixer.neural.regions import PALETTE, EdgeMap, choose, kmeans, region_image, superpixels, to_lab
+from stylemixer.neural.regions import EdgeMap, choose, kmeans, region_image, superpixels, to_lab
 from stylemixer.neural.tensors import image_to_tensor
 from stylemixer.options import StylizeOptions
+from stylemixer.regionmap import PALETTE
 from stylemixer.styles import ImageStyle, PresetStyle
 from tests.support.paths import ROOT, testdata_path
 

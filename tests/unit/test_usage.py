@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import itertools
-import json
 import os
-import subprocess
-import sys
+from typing import TYPE_CHECKING
 
 import pytest
 
 from stylemixer.jobs import usage
 from stylemixer.jobs.usage import MEMORY_SIZE_ENV, UsageMeter, resident_mb, vcpus
+
+if TYPE_CHECKING:
+    import pathlib
 
 
 @pytest.fixture
@@ -52,45 +53,56 @@ def test_a_job_that_keeps_every_allocated_vcpu_busy_reads_100_percent(
     assert meter.stop().cpu_percent == pytest.approx(100.0)
 
 
-_TWO_INVOCATIONS = """
-import json, os
-from stylemixer.jobs import usage
-os.environ[usage.MEMORY_SIZE_ENV] = "4096"
-if not usage.reset_peak_memory():
-    print(json.dumps(None)); raise SystemExit
-first = usage.UsageMeter.start()
-block = b"x" * (300 * 1024 * 1024)  # written, so resident; freed at once (a large block goes back)
-del block
-big = first.stop().memory_percent
-second = usage.UsageMeter.start()
-small = second.stop().memory_percent
-print(json.dumps([big, small]))
-"""
+def _status(path: pathlib.Path, *, peak_mb: int, current_mb: int) -> None:
+    """Write a ``/proc/self/status`` with these resident sets (the kernel's kB)."""
+    path.write_text(f"Name:\tpython\nVmHWM:\t{peak_mb * 1024} kB\nVmRSS:\t{current_mb * 1024} kB\n")
 
 
-def test_memory_is_this_invocations_peak_not_the_processs() -> None:
-    # Given a 4 GB function (a fresh process, as a new Lambda container) whose first invocation
-    # allocates and frees 300 MB, and whose second allocates little
-    run = subprocess.run([sys.executable, "-c", _TWO_INVOCATIONS], capture_output=True, text=True, check=True)
-    figures = json.loads(run.stdout)
-    if figures is None:
-        pytest.skip("this kernel does not let a process reset its peak resident set")
-    big, small = figures
-    # Then the second reports its own peak, not the first one's (which stays the process's peak)
-    assert big - small >= 100 * 250 / 4096, figures  # at least 250 of the 300 MB
+def test_memory_is_this_invocations_peak_not_the_processs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+) -> None:
+    # Given a 4 GB function whose process once peaked at 3,000 MB (an earlier, large invocation),
+    # on a kernel that lets it reset its peak (the files are the test's: the figures are its own,
+    # which neither the allocator nor the machine's load can move)
+    clear_refs, status = tmp_path / "clear_refs", tmp_path / "status"
+    monkeypatch.setattr(usage, "CLEAR_REFS", clear_refs)
+    monkeypatch.setattr(usage, "STATUS", status)
+    monkeypatch.setenv(MEMORY_SIZE_ENV, "4096")
+    _status(status, peak_mb=3000, current_mb=200)
+    # When an invocation starts, it asks the kernel to reset the peak to the current resident set
+    meter = UsageMeter.start()
+    assert clear_refs.read_text() == "5"
+    # And this invocation then peaks at 300 MB and ends at 250 MB
+    _status(status, peak_mb=300, current_mb=250)
+    # Then it reports its own peak, not the process's lifetime one, nor where it ended
+    assert meter.stop().memory_percent == pytest.approx(100 * 300 / 4096)
 
 
 def test_memory_is_the_current_resident_set_where_the_peak_cannot_be_reset(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
 ) -> None:
+    # Given a 4 GB function whose kernel refuses the reset, and a process that once peaked at 3,000 MB
+    status = tmp_path / "status"
+    monkeypatch.setattr(usage, "CLEAR_REFS", tmp_path / "absent" / "clear_refs")
+    monkeypatch.setattr(usage, "STATUS", status)
     monkeypatch.setenv(MEMORY_SIZE_ENV, "4096")
-    monkeypatch.setattr(usage, "CLEAR_REFS", usage.Path("/nonexistent/clear_refs"))
-    meter = UsageMeter.start()
-    percent = meter.stop().memory_percent
-    current = resident_mb(peak=False)
-    assert percent is not None
+    _status(status, peak_mb=3000, current_mb=250)
+    # When an invocation is measured
+    percent = UsageMeter.start().stop().memory_percent
+    # Then it reports the current resident set, never the lifetime peak
+    assert percent == pytest.approx(100 * 250 / 4096)
+    assert resident_mb(peak=False) == 250
+
+
+def test_the_real_kernel_figures_are_read() -> None:
+    # Given this process's own /proc (Linux), Then both fields the meter reads are there, in MB
+    if not usage.STATUS.exists():
+        pytest.skip("no /proc/self/status here")
+    peak, current = resident_mb(peak=True), resident_mb(peak=False)
+    assert peak is not None
     assert current is not None
-    assert percent == pytest.approx(100 * current / 4096, rel=0.05)
+    assert peak > 0
+    assert current > 0
 
 
 def test_memory_is_not_reported_outside_lambda(monkeypatch: pytest.MonkeyPatch) -> None:
