@@ -10,6 +10,7 @@ import { chosenPhoto, resetPhoto, restorePhoto } from "./photo.js";
 import { showPanel } from "./progress.js";
 import { rememberUpload, uploadOf } from "./reuse.js";
 import { restoreStyles } from "./styles.js";
+import { fetchStored } from "./upload.js";
 
 const PHOTO_GONE = "The photo of that picture is no longer kept (photos are kept for a day). Choose it again below.";
 const PAINTING_GONE = "A painting of that picture is no longer kept. Add it again if you want it in the mix.";
@@ -17,9 +18,7 @@ const EXTENSIONS = { "image/jpeg": "jpg", "image/png": "png", "image/webp": "web
 
 /** The picture at `url` as a File called `name` (with its type's suffix when it has none). */
 async function fetchFile(url, name) {
-  const response = await fetch(url, { mode: "cors" });
-  if (!response.ok) throw new Error("gone");
-  const blob = await response.blob();
+  const blob = await fetchStored(url);
   const ext = EXTENSIONS[blob.type];
   const fileName = /\.[a-z0-9]+$/i.test(name) || !ext ? name : `${name}.${ext}`;
   return new File([blob], fileName, { type: blob.type });

@@ -3,6 +3,7 @@
 // job's link (or the strip) shows what the API says the job asked for. Server text (names, URLs) is
 // only placed as text or attribute values.
 import { byId, el } from "./dom.js";
+import { thumbnail } from "./gallery.js";
 
 const ui = {
   block: byId("asked"),
@@ -17,11 +18,7 @@ ui.photo.addEventListener("error", () => {
 
 function styleItem({ name, thumb }) {
   const item = el("li", { class: "asked-style" });
-  if (thumb) {
-    const img = el("img", { src: thumb, alt: "", class: "thumb", decoding: "async" });
-    img.addEventListener("error", () => img.remove(), { once: true });
-    item.append(img);
-  }
+  if (thumb) item.append(thumbnail(thumb, (broken) => broken.remove()));
   item.append(el("span", { class: "asked-name", text: name }));
   return item;
 }

@@ -56,33 +56,51 @@ function setJobInAddress(jobId) {
 }
 
 /**
+ * Sends `items` ([{purpose, type, file, label, sent?}]) to storage one after another, the progress
+ * bar counting their bytes together; `sent(answer)` hears of each as soon as storage has it.
+ * Resolves to POST /uploads' answers ({upload_id, usable_until, ...}), in order.
+ */
+export async function sendFiles(items) {
+  const total = items.reduce((sum, item) => sum + item.file.size, 0) || 1;
+  let doneBytes = 0;
+  const answers = [];
+  showUploadBlock(items.length > 0);
+  for (const { purpose, type, file, label, sent } of items) {
+    setUploadLabel(label);
+    const presigned = await api.createUpload(purpose, type, file.size);
+    await postToStorage(presigned, file, (bytes) => setUploadProgress((100 * (doneBytes + bytes)) / total, label));
+    doneBytes += file.size;
+    if (sent) sent(presigned);
+    answers.push(presigned);
+  }
+  if (items.length > 0) uploadDone();
+  return answers;
+}
+
+/**
  * Uploads the photo, then each painting, except those an earlier try already sent; resolves to
  * their upload ids in that order, and whether any was named again rather than sent.
  */
 async function uploadAll(photo, paintings) {
   const images = [photo, ...paintings];
-  const purposes = ["content", ...paintings.map(() => "style")];
   const ids = images.map((image) => reusableUpload(image));
-  const toSend = images.filter((_, index) => ids[index] === null);
-  const total = toSend.reduce((sum, image) => sum + image.file.size, 0) || 1;
-  let doneBytes = 0;
-  showUploadBlock(toSend.length > 0);
+  const toSend = images.map((_, index) => index).filter((index) => ids[index] === null);
   if (toSend.length === 0) showStage("Using the pictures you already sent");
-  for (const [index, image] of images.entries()) {
-    if (ids[index] !== null) continue;
-    const position = toSend.indexOf(image) + 1;
-    const label =
-      toSend.length > 1 ? `Uploading picture ${position} of ${toSend.length}` : `Uploading your ${index ? "painting" : "photo"}`;
-    setUploadLabel(label);
-    const presigned = await api.createUpload(purposes[index], image.type, image.file.size);
-    await postToStorage(presigned, image.file, (sent) =>
-      setUploadProgress((100 * (doneBytes + sent)) / total, label),
-    );
-    doneBytes += image.file.size;
-    rememberUpload(image, presigned.upload_id, presigned.usable_until);
-    ids[index] = presigned.upload_id;
-  }
-  if (toSend.length > 0) uploadDone();
+  await sendFiles(
+    toSend.map((index, position) => ({
+      purpose: index ? "style" : "content",
+      type: images[index].type,
+      file: images[index].file,
+      label:
+        toSend.length > 1
+          ? `Uploading picture ${position + 1} of ${toSend.length}`
+          : `Uploading your ${index ? "painting" : "photo"}`,
+      sent(presigned) {
+        rememberUpload(images[index], presigned.upload_id, presigned.usable_until);
+        ids[index] = presigned.upload_id;
+      },
+    })),
+  );
   return { ids, reused: toSend.length < images.length };
 }
 

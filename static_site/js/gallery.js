@@ -2,7 +2,8 @@
 // ever placed with textContent or as attribute values, never parsed as HTML.
 import { el } from "./dom.js";
 
-function thumbnail(src, onMissing) {
+/** A style's thumbnail; `onMissing(img)` when it cannot be shown (a link gone, a picture unreadable). */
+export function thumbnail(src, onMissing) {
   const img = el("img", { src, alt: "", loading: "lazy", decoding: "async", class: "thumb" });
   img.addEventListener("error", () => onMissing(img), { once: true });
   return img;

@@ -2,7 +2,7 @@
 // from the request rules of config.json (allowed values, labels, bounds, defaults).
 import { choicesChanged } from "./changes.js";
 import { byId } from "./dom.js";
-import { fillChoices } from "./rules.js";
+import { chooseOffered, fillChoices } from "./rules.js";
 
 /** The output sizes offered, in pixels; those outside the API's bounds for `max_size` are left out. */
 const OFFERED_SIZES = [2048, 1024, 512];
@@ -65,11 +65,6 @@ export function optionsRequest() {
   return request;
 }
 
-/** Chooses `value` in `select` if it is one of its choices; otherwise leaves it as it is. */
-function choose(select, value) {
-  if ([...select.options].some((option) => option.value === value)) select.value = value;
-}
-
 /** Sets the controls to the options an earlier job used (a job's answer: `request`). */
 export function restoreOptions(values) {
   if (typeof values.strength === "number") {
@@ -77,9 +72,9 @@ export function restoreOptions(values) {
     showStrength();
   }
   ui.preserveColor.checked = values.preserve_color === true;
-  choose(ui.format, String(values.format || ""));
-  choose(ui.stroke, values.stroke ? String(values.stroke) : "");
-  choose(ui.maxSize, values.max_size ? String(values.max_size) : "");
+  chooseOffered(ui.format, String(values.format || ""));
+  chooseOffered(ui.stroke, values.stroke ? String(values.stroke) : "");
+  chooseOffered(ui.maxSize, values.max_size ? String(values.max_size) : "");
   choicesChanged();
 }
 

@@ -19,7 +19,7 @@ const GREY_TYPE = 0;
 let crcTable = null;
 
 /** CRC-32 (ISO-HDLC, as PNG's chunks use it) of `bytes`. */
-export function crc32(bytes) {
+function crc32(bytes) {
   if (!crcTable) {
     crcTable = new Uint32Array(256);
     for (let n = 0; n < 256; n += 1) {

@@ -8,6 +8,7 @@ import { setupCompare } from "./compare.js";
 import { byId, el } from "./dom.js";
 import { announce } from "./messages.js";
 import { showPanel } from "./progress.js";
+import { fetchStored } from "./upload.js";
 
 const EXTENSIONS = { jpeg: "jpg", png: "png", webp: "webp" };
 
@@ -70,16 +71,26 @@ function showLegend(names) {
   ui.regionsLegend.hidden = names.length === 0;
 }
 
+/** The name a job's picture is saved under: `stylemixer-<job id>.<its format's suffix>`. */
+export function downloadName(jobId, format) {
+  return `stylemixer-${jobId}.${EXTENSIONS[String(format || "").toLowerCase()] || "jpg"}`;
+}
+
+/**
+ * An object URL of a local copy of the picture at `url` (a cross-origin link ignores `download`; a
+ * local copy saves the file instead of opening it); rejects when the bytes cannot be fetched.
+ */
+export async function localCopy(url) {
+  return URL.createObjectURL(await fetchStored(url));
+}
+
 function prepareDownload(url, jobId, format) {
-  const ext = EXTENSIONS[String(format || "").toLowerCase()] || "jpg";
   ui.download.href = url;
-  ui.download.setAttribute("download", `stylemixer-${jobId}.${ext}`);
-  // A cross-origin link ignores `download`; a local copy of the bytes saves the file instead of opening it.
-  fetch(url, { mode: "cors" })
-    .then((response) => (response.ok ? response.blob() : Promise.reject(new Error("download"))))
-    .then((blob) => {
+  ui.download.setAttribute("download", downloadName(jobId, format));
+  localCopy(url)
+    .then((copy) => {
       if (downloadUrl) URL.revokeObjectURL(downloadUrl);
-      downloadUrl = URL.createObjectURL(blob);
+      downloadUrl = copy;
       ui.download.href = downloadUrl;
     })
     .catch(() => {

@@ -55,3 +55,8 @@ export function fillChoices(select, option) {
   for (const node of select.options) node.defaultSelected = node.value === chosen;
   select.value = chosen;
 }
+
+/** Chooses `value` in `select` if it is one of its choices; otherwise leaves it as it is. */
+export function chooseOffered(select, value) {
+  if ([...select.options].some((option) => option.value === value)) select.value = value;
+}

@@ -3,11 +3,12 @@
 // (localStorage); everything shown is asked of the API again (GET /jobs/{id}), which also hands out
 // fresh links, since a picture's link lasts an hour. Jobs the API no longer has (kept 7 days), or
 // that failed, leave the strip. Server text is only placed as text or attribute values.
+import { askedOfJob } from "./asked.js";
 import { byId, el } from "./dom.js";
+import { downloadName, localCopy } from "./result.js";
 
 const STORE_KEY = "stylemixer.visit";
 const MAX_ITEMS = 12;
-const EXTENSIONS = { jpeg: "jpg", png: "png", webp: "webp" };
 
 const ui = { panel: byId("strip-panel"), list: byId("strip") };
 
@@ -48,8 +49,7 @@ function finished(job) {
 
 /** What the tile says about a job: its styles' names, from what the job asked. */
 function describe(job, number) {
-  const styles = job.request && Array.isArray(job.request.styles) ? job.request.styles : [];
-  const names = styles.map((style) => (style && typeof style.name === "string" ? style.name : "")).filter(Boolean);
+  const names = askedOfJob(job).styles.map((style) => style.name).filter(Boolean);
   return `Picture ${number}${names.length ? `: ${names.join(" + ")}` : ""}`;
 }
 
@@ -72,12 +72,9 @@ async function download(jobId) {
     render();
     return;
   }
-  const ext = EXTENSIONS[String(job.result.format || "").toLowerCase()] || "jpg";
   try {
-    const response = await fetch(job.result.url, { mode: "cors" });
-    if (!response.ok) throw new Error("download");
-    const href = URL.createObjectURL(await response.blob());
-    const link = el("a", { href, download: `stylemixer-${jobId}.${ext}`, hidden: true });
+    const href = await localCopy(job.result.url);
+    const link = el("a", { href, download: downloadName(jobId, job.result.format), hidden: true });
     document.body.append(link);
     link.click();
     link.remove();

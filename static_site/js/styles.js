@@ -6,7 +6,7 @@ import { byId, el } from "./dom.js";
 import { acceptAttribute, checkImageFile } from "./files.js";
 import { renderChosen, renderGallery, updateShares } from "./gallery.js";
 import { clearError, messageOf, showError } from "./messages.js";
-import { fillChoices } from "./rules.js";
+import { chooseOffered, fillChoices } from "./rules.js";
 
 const DEFAULT_WEIGHT = 50;
 
@@ -236,7 +236,7 @@ export async function restoreStyles(styles, mix) {
       paintings.push(null);
     }
   }
-  if ([...ui.mixMode.options].some((option) => option.value === mix)) ui.mixMode.value = mix;
+  chooseOffered(ui.mixMode, mix);
   render();
   return paintings;
 }

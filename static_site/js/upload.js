@@ -1,5 +1,6 @@
 // Sends a file straight to the storage bucket with the presigned POST the API signed, so the API
-// never carries image bytes. XHR rather than fetch because only XHR reports upload progress.
+// never carries image bytes (XHR rather than fetch, because only XHR reports upload progress), and
+// reads a stored object back through the short-lived link the API gave for it.
 import { ApiError } from "./api.js";
 
 const UPLOAD_FAILED = "The upload did not go through. Check your internet connection and try again.";
@@ -41,4 +42,11 @@ export function postToStorage(presigned, file, onProgress) {
     xhr.addEventListener("abort", () => reject(new ApiError("The upload was cancelled.", { code: "UploadAborted" })));
     xhr.send(form);
   });
+}
+
+/** The stored object at `url` (a picture, a region map) as a Blob; rejects when the link is gone or the network fails. */
+export async function fetchStored(url, init = {}) {
+  const response = await fetch(url, { mode: "cors", ...init });
+  if (!response.ok) throw new Error(`storage answered ${response.status}`);
+  return response.blob();
 }

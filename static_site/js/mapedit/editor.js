@@ -9,11 +9,12 @@ import { byId, el } from "../dom.js";
 import { announce, clearError, messageOf, showError } from "../messages.js";
 import { decodeMap, MapFormatError } from "../pngmap.js";
 import { fitMap, floodFill, paintDisc, paintLine, restore, snapshot, unionRect } from "../regionmap.js";
+import { fetchStored } from "../upload.js";
 import { paintAgain } from "./send.js";
 import { coloursOf, createView } from "./view.js";
 
 /** The longest side edited: a bigger map is edited at this size (the API resizes any map to the photo). */
-export const MAX_SIDE = 2048;
+const MAX_SIDE = 2048;
 const MAX_UNDO = 30;
 const UNREADABLE = "The region map of this picture could not be read, so it cannot be edited here.";
 const UNAVAILABLE = "The region map of this picture could not be loaded. Please reload the page to try again.";
@@ -47,8 +48,7 @@ async function mapBytes(job, api) {
   for (let attempt = 0; attempt < 2; attempt += 1) {
     const url = answer.result && answer.result.regions_url;
     try {
-      const response = await fetch(url, { mode: "cors", cache: "no-store" });
-      if (response.ok) return new Uint8Array(await response.arrayBuffer());
+      return new Uint8Array(await (await fetchStored(url, { cache: "no-store" })).arrayBuffer());
     } catch {
       // A network failure or an expired link: ask the API for a fresh one below.
     }

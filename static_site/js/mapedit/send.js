@@ -3,11 +3,9 @@
 // same styles in the same order (value k is the k-th style) and the same options as the job on
 // screen. Nothing else is uploaded again. The job is then followed and shown as any other (flow.js).
 import { ApiError } from "../api.js";
-import { sendFromResult } from "../flow.js";
+import { sendFiles, sendFromResult } from "../flow.js";
 import { encodeMap } from "../pngmap.js";
-import { setUploadLabel, setUploadProgress, showUploadBlock, uploadDone } from "../progress.js";
 import { GONE_UPLOAD_CODES } from "../reuse.js";
-import { postToStorage } from "../upload.js";
 
 const LABEL = "Uploading your map";
 const TOO_LARGE =
@@ -21,7 +19,7 @@ const GONE =
  * uploaded as `mapUpload`. `optionNames` are the options config.json describes: those the job set
  * are asked again as they were; anything else it shows (its own map, say) is left out.
  */
-export function paintAgainRequest(asked, mapUpload, optionNames) {
+function paintAgainRequest(asked, mapUpload, optionNames) {
   const content = asked && asked.content;
   const styles = asked && Array.isArray(asked.styles) ? asked.styles : [];
   const named = styles.every((style) => style && (typeof style.preset === "string" || typeof style.upload === "string"));
@@ -57,11 +55,7 @@ export function paintAgain({ api, job, map, palette, optionNames, mapRules }) {
       throw new ApiError(TOO_LARGE, { code: "RegionsMapTooLarge" });
     }
     const file = new File([bytes], "regions.png", { type: "image/png" });
-    showUploadBlock(true);
-    setUploadLabel(LABEL);
-    const presigned = await api.createUpload("map", "image/png", file.size);
-    await postToStorage(presigned, file, (sent) => setUploadProgress((100 * sent) / file.size, LABEL));
-    uploadDone();
+    const [presigned] = await sendFiles([{ purpose: "map", type: "image/png", file, label: LABEL }]);
     try {
       return await api.createJob(paintAgainRequest(job.request, presigned.upload_id, optionNames));
     } catch (error) {
