@@ -76,6 +76,10 @@ KEPT_BYTES_PER_PIXEL = 48
 #: Bytes per pixel of multistyle's first-layer output kept in half precision (32 channels), so
 #: that layer runs once rather than twice (once for its statistics, once for the bands).
 FIRST_LAYER_BYTES_PER_PIXEL = 64
+#: Bytes per full-resolution pixel of the quarter-resolution residual stage run on the whole map
+#: (three 32-channel float maps at 1/16 of the pixels). Past half the budget (over 22 MP at the
+#: default) the stage runs in bands too (:func:`_residual_bands`): 1.2 GB at 50 MP, 0.8 GB in bands.
+QUARTER_BYTES_PER_PIXEL = 24
 #: Smallest band, in full-resolution rows (a multiple of 4: the networks downsample twice).
 MIN_BAND_ROWS = 16
 #: A per-pixel weight map resized to a layer's size is kept for the next layer of that size when
@@ -89,7 +93,9 @@ class BandPlan:
     """How a picture is cut: ``rows`` full-resolution rows per band, kept tensors in ``store_dtype``;
     ``keep_rows``: multistyle's first-layer output of the picture's first ``keep_rows`` rows is kept
     (half precision) between its statistics sweep and the bands, so that layer runs once there
-    instead of twice (the rest of the picture computes it again).
+    instead of twice (the rest of the picture computes it again). ``residual_rows``: quarter-resolution
+    rows per band of the residual stage, and of the quarter-resolution map kept before it (in
+    half precision); 0 runs the stage on the whole map at once.
 
     Example:
         >>> BandPlan.for_size(4096, 4096).rows
@@ -99,6 +105,7 @@ class BandPlan:
     rows: int
     store_dtype: torch.dtype = torch.float32
     keep_rows: int = 0
+    residual_rows: int = 0
 
     @classmethod
     def for_size(cls, height: int, width: int, budget: int = DEFAULT_BUDGET) -> BandPlan:
@@ -114,9 +121,15 @@ class BandPlan:
         # default budget, part of a larger one.
         room = budget * (1 - BAND_SHARE) - KEPT_BYTES_PER_PIXEL // 2 * height * width
         keep = max(0, int(room) // (FIRST_LAYER_BYTES_PER_PIXEL * width)) // rows * rows
+        residual = 0
+        if QUARTER_BYTES_PER_PIXEL * height * width > budget // 2:
+            # A band of the quarter-resolution stage gets the same share of the budget as a band.
+            residual = max(MIN_BAND_ROWS, int(budget * BAND_SHARE) // (BAND_BYTES_PER_PIXEL * (width // 4)))
         if keep > 0:
-            return cls(rows=rows, store_dtype=torch.float16, keep_rows=min(keep, height))
-        return cls(rows=rows, store_dtype=store)
+            return cls(
+                rows=rows, store_dtype=torch.float16, keep_rows=min(keep, height), residual_rows=residual
+            )
+        return cls(rows=rows, store_dtype=store, residual_rows=residual)
 
 
 @dataclass(frozen=True, slots=True)
@@ -529,29 +542,110 @@ def _residual_stage(
     return a_inner
 
 
+def _residual_bands(
+    a: Tensor,
+    blocks: list[tuple[nn.Conv2d, tuple[Tensor, Tensor], nn.Conv2d, tuple[Tensor, Tensor]]],
+    cond: Conditioning,
+    rows: int,
+    progress: _Progress,
+) -> Tensor:
+    """:func:`_residual_stage` band by band, ``rows`` quarter-resolution rows at a time, for a picture
+    whose whole quarter-resolution maps would crowd the budget (:data:`QUARTER_BYTES_PER_PIXEL`).
+
+    Each block's two convolution outputs are kept before their norm in half precision, their
+    statistics taken over the bands (from the float band, as the whole stage takes them), and the
+    block's output is added into ``a`` band by band: one float map and two half ones alive instead of
+    three float maps (0.8 GB instead of 1.2 GB at 50 MP). Returns the last block's output, unpadded.
+    """
+    hq, wq = a.shape[2] - 2, a.shape[3] - 2
+    size = (hq, wq)
+    cut = _bands(hq, rows)
+    a_rows = a[:, :, 1:-1]  # the picture's rows, columns already reflect-padded by 1
+    read_a: ReadRows = lambda idx, _pad: take_rows(a_rows, idx)  # noqa: E731
+    a_inner = a[:, :, 1:-1, 1:-1]
+    quiet = _Progress({"block": 1.0}, None)  # the stage reports per block, as on the whole map
+    for conv1, t1, conv2, t2 in blocks:
+        m1 = Moments()
+        h = _fill(
+            (1, conv1.out_channels, hq, wq),
+            cut,
+            lambda o0, o1, conv=conv1: conv_band(read_a, hq, conv, o0, o1, pad=1),
+            dtype=torch.float16,
+            moments=m1,
+            progress=quiet,
+            stage="block",
+        )
+        read_h = _stored_reader(h, m1.stats(), t1, cond, relu=True)
+        m2 = Moments()
+        y = _fill(
+            (1, conv2.out_channels, hq, wq),
+            cut,
+            lambda o0, o1, conv=conv2, read=read_h: conv_band(read, hq, conv, o0, o1, pad=1),
+            dtype=torch.float16,
+            moments=m2,
+            progress=quiet,
+            stage="block",
+        )
+        del h, read_h  # the reader holds the tensor
+        stats2 = m2.stats()
+        for o0, o1 in cut:  # the block's output: input + F(input)
+            part = cond.normalize(y[:, :, o0:o1], t2, stats2, size, torch.arange(o0, o1), relu=False)
+            a_inner[:, :, o0:o1].add_(part)
+        del y
+        reflect_borders(a, 1, 1)
+        progress.band("residual", len(blocks))
+    return a_inner
+
+
+def _quarter_input(
+    y2: Tensor, stats: tuple[Tensor, Tensor], tables: tuple[Tensor, Tensor], cond: Conditioning, rows: int
+) -> Tensor:
+    """The residual stage's padded input from the kept quarter-resolution pre-norm map ``y2``:
+    normalised and ReLU'd band by band (``rows`` at a time; 0: at once) into a padded float buffer."""
+    size = (y2.shape[2], y2.shape[3])
+    a, a_inner = padded_buffer(tuple(y2.shape), 1, 1)
+    if rows == 0:
+        cond.normalize(y2, tables, stats, size, relu=True, out=a_inner)
+    for o0, o1 in _bands(size[0], rows) if rows else ():
+        part = y2[:, :, o0:o1]
+        cond.normalize(part, tables, stats, size, torch.arange(o0, o1), relu=True, out=a_inner[:, :, o0:o1])
+    return reflect_borders(a, 1, 1)
+
+
+def _tensor_reader(t: Tensor) -> ReadRows:
+    """Rows of a kept tensor as they are (columns reflect-padded when asked)."""
+    return lambda idx, pad: take_rows(t, idx) if pad == 0 else pad_cols(take_rows(t, idx), pad)
+
+
 def _expand_and_finish(
-    r: Tensor,
+    handed: list[Tensor],
     layers: list[tuple[nn.Conv2d, tuple[Tensor, Tensor]]],
     cond: Conditioning,
     plan: BandPlan,
     progress: _Progress,
 ) -> np.ndarray:
-    """The expanding half shared by both networks: up x2 + 3x3, up x2 + 3x3, 9x9, norm, sigmoid."""
+    """The expanding half shared by both networks: up x2 + 3x3, up x2 + 3x3, 9x9, norm, sigmoid.
+
+    ``handed`` holds the residual stage's output and nothing else does (the caller hands it over
+    in the list): it is freed once the first expanding layer has read it, before the full-resolution
+    layers are kept (400 MB at 50 MP)."""
     (conv_a, tab_a), (conv_b, tab_b), (conv_c, tab_c) = layers
+    r = handed.pop()
     hq, wq = r.shape[2], r.shape[3]
     hh, hf = hq * 2, hq * 4
-    ident = lambda idx, pad: take_rows(r, idx) if pad == 0 else pad_cols(take_rows(r, idx), pad)  # noqa: E731
+    ident = _tensor_reader(r)
     # Half resolution: up x2 + 3x3 (+ norm, ReLU).
     ma = Moments()
     ya = _fill(
         (1, conv_a.out_channels, hh, wq * 2),
         _bands(hh, plan.rows // 2),
-        lambda o0, o1: conv_band(ident, hq, conv_a, o0, o1, pad=1, up=True),
+        lambda o0, o1, read=ident: conv_band(read, hq, conv_a, o0, o1, pad=1, up=True),
         dtype=plan.store_dtype,
         moments=ma,
         progress=progress,
         stage="expand_a",
     )
+    del ident, r  # the residual output is read: freed here
     read_a = _stored_reader(ya, ma.stats(), tab_a, cond, relu=True)
     # Full resolution: up x2 + 3x3 (+ norm, ReLU), kept padded by the 9x9's reach.
     mb = Moments()
@@ -679,22 +773,24 @@ def run_multistyle(
 
         return y, activate
 
-    y2 = _half_to_quarter(
+    y2, stats2 = _half_to_quarter(
         activation_read(a0_rows), (h, w), (c1.conv, tables[1], c2.conv), cond, plan=plan, prog=prog
     )
     first = None  # read by a0_rows only: freed before the residual stage, where the peak is
-    size_q = (h // 4, w // 4)
-    a, a_inner = padded_buffer(tuple(y2.shape), 1, 1)
-    cond.normalize(y2, tables[2], whole_stats(y2), size_q, relu=True, out=a_inner)
-    reflect_borders(a, 1, 1)
+    a = _quarter_input(y2, stats2, tables[2], cond, plan.residual_rows)
     del y2
     blocks = [
         (b.conv1.conv, tables[3 + 2 * i], b.conv2.conv, tables[4 + 2 * i]) for i, b in enumerate(net.residual)
     ]
-    r = _residual_stage(a, blocks, cond, prog)
+    if plan.residual_rows:
+        r = _residual_bands(a, blocks, cond, plan.residual_rows, prog)
+    else:
+        r = _residual_stage(a, blocks, cond, prog)
     e0, e1, e2 = net.expand
+    handed = [r]  # the only reference left to the residual output (and to ``a``, whose view it is)
+    del a, r
     return _expand_and_finish(
-        r, [(e0.conv, tables[15]), (e1.conv, tables[16]), (e2.conv, tables[17])], cond, plan, prog
+        handed, [(e0.conv, tables[15]), (e1.conv, tables[16]), (e2.conv, tables[17])], cond, plan, prog
     )
 
 
@@ -706,9 +802,10 @@ def _half_to_quarter(
     *,
     plan: BandPlan,
     prog: _Progress,
-) -> Tensor:
+) -> tuple[Tensor, tuple[Tensor, Tensor]]:
     """multistyle's second and third layers: the half-resolution output kept (its statistics taken
-    over the bands), then the quarter-resolution pre-norm output of the third, returned whole."""
+    over the bands), then the quarter-resolution pre-norm output of the third, returned whole with
+    its statistics (kept in half precision when the residual stage runs in bands)."""
     (h, w), (conv1, tab1, conv2) = size, layers
     m1 = Moments()
     y1 = _fill(
@@ -721,15 +818,17 @@ def _half_to_quarter(
         stage="contract",
     )
     read_a1 = _stored_reader(y1, m1.stats(), tab1, cond, relu=True)
+    m2 = Moments() if plan.residual_rows else None
     y2 = _fill(
         (1, 32, h // 4, w // 4),
         _bands(h // 4, plan.rows // 4),
         lambda o0, o1: conv_band(read_a1, h // 2, conv2, o0, o1, pad=1),
-        moments=None,
+        dtype=torch.float16 if plan.residual_rows else torch.float32,
+        moments=m2,
         progress=prog,
         stage="quarter",
     )
-    return y2
+    return y2, (m2.stats() if m2 is not None else whole_stats(y2))
 
 
 def arbitrary_tables(net: ArbitraryTransformer, styles: Tensor) -> list[tuple[Tensor, Tensor]]:
@@ -779,8 +878,13 @@ def run_arbitrary(
     blocks = [
         (b.conv1.conv, tables[2 * i], b.conv2.conv, tables[2 * i + 1]) for i, b in enumerate(net.residual)
     ]
-    r = _residual_stage(a, blocks, cond, prog)
+    if plan.residual_rows:
+        r = _residual_bands(a, blocks, cond, plan.residual_rows, prog)
+    else:
+        r = _residual_stage(a, blocks, cond, prog)
     e0, e1, e2 = net.expand
+    handed = [r]  # the only reference left to the residual output (and to ``a``, whose view it is)
+    del a, r
     return _expand_and_finish(
-        r, [(e0.conv, tables[10]), (e1.conv, tables[11]), (e2.conv, tables[12])], cond, plan, prog
+        handed, [(e0.conv, tables[10]), (e1.conv, tables[11]), (e2.conv, tables[12])], cond, plan, prog
     )
