@@ -6,12 +6,23 @@ limit in AWS, but the local stand-in does not, and a file can lie about its type
 
 from __future__ import annotations
 
-#: Largest upload accepted, in bytes (a 16 MP phone JPEG is 4-8 MB; PNGs of that size are bigger).
-MAX_UPLOAD_BYTES = 25 * 1024 * 1024
-#: Largest picture decoded, in pixels: 16 megapixels (4096 x 4096 and other shapes of that area).
-MAX_PIXELS = 4096 * 4096
-#: Longest side accepted, in pixels; stops 20000 x 10 strips that pass the pixel limit.
+#: Largest upload accepted, in bytes. Phones save a 50 MP photo (the largest painted at its own size)
+#: as a 15-30 MB JPEG or an 8-15 MB HEIC, and their 108-200 MP modes (brought down to 50 MP) as
+#: 20-60 MB; a PNG of that many pixels is bigger and is sent saved as JPEG instead.
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+#: Largest picture painted at its own size, in pixels: 50 megapixels, the largest mode phones save
+#: (8160 x 6120 = 49.9 MP on Samsung, Xiaomi and Pixel phones; 8064 x 6048 on iPhones). A larger
+#: picture, up to :data:`MAX_DECODED_PIXELS`, is brought down to this size and painted there.
+MAX_PIXELS = 50_000_000
+#: Longest side painted, in pixels; stops 20000 x 10 strips that pass the pixel limit (a longer
+#: picture is brought down to it, as a larger one is to :data:`MAX_PIXELS`).
 MAX_SIDE = 8192
+#: Largest picture decoded at all, in pixels: the 200 MP modes of phones (16320 x 12240 = 199.8 MP)
+#: with room to spare. A header that claims more is refused before a pixel is decoded (a
+#: decompression bomb); decoding this many takes 750 MB, and JPEGs are decoded at a half or less.
+MAX_DECODED_PIXELS = 250_000_000
+#: Longest side decoded at all, in pixels (four times :data:`MAX_SIDE`: a phone's panorama).
+MAX_DECODED_SIDE = 4 * MAX_SIDE
 #: Largest region map accepted, in bytes: a map is one style number per pixel, which PNG packs tightly
 #: (a 16 MP map of four regions is well under 1 MB; only noise comes near this).
 MAX_MAP_BYTES = 4 * 1024 * 1024

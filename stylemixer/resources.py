@@ -63,7 +63,7 @@ def lambda_vcpus(memory_mb: int) -> float:
 #: before it is worth redesigning, 31.5 s for K = 4 styles: sized for that, in CPU-core seconds.
 WORST_JOB_CORE_SECONDS = 2 * 31.5
 #: What every large job pays besides painting: a cold start (torch and the weights), reading and
-#: decoding a 25 MB upload, encoding and writing a 16 MP result.
+#: decoding a 64 MB upload, encoding and writing a 50 MP result.
 WORST_JOB_FIXED_SECONDS = 15
 #: The painting runs on torch's two threads: more vCPUs than that do not make it faster.
 PAINTING_THREADS = 2
@@ -159,7 +159,7 @@ class ClientTimeouts:
 #: The API and the dead-letter consumer make small calls (a 1 KB ranged GET, single items, one
 #: message), answered in milliseconds: 7 s at worst, inside the API's 10 s.
 API_CLIENT_TIMEOUTS = ClientTimeouts(connect=1, read=2, attempts=2)
-#: The worker reads and writes pictures of up to 25 MB: more patience, well inside its timeout.
+#: The worker reads and writes pictures of up to 64 MB: more patience, well inside its timeout.
 WORKER_CLIENT_TIMEOUTS = ClientTimeouts(connect=2, read=10, attempts=3)
 
 #: Environment variables read by the handlers (validated at cold start).

@@ -29,9 +29,12 @@ from stylemixer.jobs.model import (
 )
 from stylemixer.jobs.schemas import (
     ErrorBody,
+    JobAccepted,
     JobAsked,
+    JobLinks,
     JobOut,
     JobRequest,
+    PaintingOut,
     PictureOut,
     PresetRef,
     ResultOut,
@@ -41,7 +44,13 @@ from stylemixer.jobs.schemas import (
     UploadRequest,
     UploadTicket,
 )
-from stylemixer.limits import MAX_MAP_BYTES, MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
+from stylemixer.limits import (
+    MAX_DECODED_PIXELS,
+    MAX_DECODED_SIDE,
+    MAX_MAP_BYTES,
+    MAX_UPLOAD_BYTES,
+    UPLOAD_REUSE_SECONDS,
+)
 from stylemixer.options import OutputFormat
 from stylemixer.presets import PRESETS, get_preset
 
@@ -69,8 +78,9 @@ _UPLOAD_WORDS: dict[UploadPurpose, str] = {
 JOB_TTL = timedelta(days=7)
 #: Bytes read from the start of an upload to decide its type (text formats such as SVG need ~1 KB).
 SNIFF_BYTES = 1024
-#: Bytes read from the start of a photo for the size its header declares, when a job gives a region
-#: map (a JPEG's size comes after its metadata segments; a phone's are well within this).
+#: Bytes read from the start of a photo for the size its header declares: the size a job paints at,
+#: a decompression bomb refused, a region map's shape checked (a JPEG's size comes after its metadata
+#: segments, a HEIC's in the item properties before its pictures; a phone's are well within this).
 HEADER_BYTES = 256 * 1024
 
 
@@ -122,6 +132,55 @@ def create_upload(store: BlobStore, request: UploadRequest, now: datetime) -> Up
     )
 
 
+def accept_job(
+    store: BlobStore, repo: JobRepository, queue: JobQueue, request: JobRequest, now: datetime
+) -> JobAccepted:
+    """:func:`submit_job`, answered as ``POST /jobs`` answers: the job's id and link, and the size it
+    will paint at (:func:`painting_of` the photo's header).
+
+    Example:
+        >>> import io; from PIL import Image
+        >>> from stylemixer.aws.fakes import InMemoryBlobStore, InMemoryJobQueue, InMemoryJobRepository
+        >>> from stylemixer.jobs.model import utcnow
+        >>> store, repo, queue = InMemoryBlobStore(), InMemoryJobRepository(), InMemoryJobQueue()
+        >>> photo = io.BytesIO(); Image.new("RGB", (9600, 7200)).save(photo, "JPEG")
+        >>> store.write(upload_key("content", "0" * 32), photo.getvalue(), "image/jpeg")
+        >>> request = JobRequest(content="0" * 32, styles=[PresetRef(preset="tapestry")])
+        >>> accept_job(store, repo, queue, request, utcnow()).painting.model_dump()
+        {'width': 8164, 'height': 6123, 'reduced': True, 'photo_width': 9600, 'photo_height': 7200}
+    """
+    job, painting = _submit(store, repo, queue, request, now)
+    return JobAccepted(job_id=job.job_id, links=JobLinks(self=f"/jobs/{job.job_id}"), painting=painting)
+
+
+def painting_of(photo_head: bytes, max_size: int | None = None) -> PaintingOut | None:
+    """The size a photo whose first bytes are ``photo_head`` is painted at (see
+    :func:`stylemixer.photosize.painted_size`), within ``max_size``; None when the header does not say.
+
+    Example:
+        >>> import io; from PIL import Image
+        >>> photo = io.BytesIO(); Image.new("RGB", (4000, 3000)).save(photo, "PNG")
+        >>> painting_of(photo.getvalue()[:64], max_size=1000).model_dump()
+        {'width': 1000, 'height': 750, 'reduced': False, 'photo_width': 4000, 'photo_height': 3000}
+    """
+    from stylemixer.images import fitted_size, header_size
+    from stylemixer.photosize import painted_size
+
+    declared = header_size(photo_head)
+    if declared is None:
+        return None
+    width, height, _ = declared
+    capped = painted_size(width, height)
+    painted = capped if max_size is None else fitted_size(capped, max_size)
+    return PaintingOut(
+        width=painted[0],
+        height=painted[1],
+        reduced=capped != (width, height),
+        photo_width=width,
+        photo_height=height,
+    )
+
+
 def submit_job(
     store: BlobStore, repo: JobRepository, queue: JobQueue, request: JobRequest, now: datetime
 ) -> Job:
@@ -141,6 +200,15 @@ def submit_job(
         >>> submit_job(store, repo, queue, request, utcnow()).status
         <JobStatus.QUEUED: 'queued'>
     """
+    return _submit(store, repo, queue, request, now)[0]
+
+
+def _submit(
+    store: BlobStore, repo: JobRepository, queue: JobQueue, request: JobRequest, now: datetime
+) -> tuple[Job, PaintingOut | None]:
+    """:func:`submit_job`, and the size it paints at (from the photo's header, read in the one
+    ranged GET that checks the photo; a photo that cannot be painted is refused before the job is
+    stored)."""
     params = JobParams(
         content=request.content,
         styles=tuple(
@@ -152,9 +220,10 @@ def submit_job(
     )
     n_presets = sum(1 for s in params.styles if s.preset is not None)
     request.validate(len(params.styles), n_presets=n_presets)  # the options' rules, and the map's
-    # With a map, the photo's first bytes read here are enough for its header's size too.
-    head_bytes = SNIFF_BYTES if params.regions_map is None else HEADER_BYTES
-    _, photo_head = check_upload(store, "content", params.content, now, length=head_bytes)
+    # The photo's first bytes read here hold its header's size too: a bomb is refused now.
+    _, photo_head = check_upload(store, "content", params.content, now, length=HEADER_BYTES)
+    check_declared_pixels(photo_head)
+    painting = painting_of(photo_head, params.options.max_size)  # refuses a strip too thin to paint
     for style in params.styles:
         if style.upload is not None:
             check_upload(store, "style", style.upload, now)
@@ -175,7 +244,36 @@ def submit_job(
         # Never leave a job queued that no worker will see.
         repo.fail(job.job_id, JobError("QueueUnavailable", "The job could not be queued; try again."), now)
         raise
-    return job
+    return job, painting
+
+
+def check_declared_pixels(photo_head: bytes) -> None:
+    """Refuse a photo whose header claims more pixels than are ever decoded (413, before any work):
+    a decompression bomb, or a picture far past any camera's. A header that does not say is left to
+    the worker's decoder, which checks the same limits before decoding.
+
+    Example:
+        >>> import struct, zlib
+        >>> ihdr = struct.pack(">IIBBBBB", 40000, 40000, 8, 2, 0, 0, 0)
+        >>> head = b"\\x89PNG\\r\\n\\x1a\\n" + struct.pack(">I", 13) + b"IHDR" + ihdr
+        >>> check_declared_pixels(head)
+        Traceback (most recent call last):
+        ...
+        stylemixer.errors.ImageTooLargeError: The picture is 40000 × 40000 pixels (1600.0 megapixels); ...
+    """
+    from stylemixer.images import IMAGE_DIMENSIONS_TOO_LARGE, header_size
+
+    declared = header_size(photo_head)
+    if declared is None:
+        return
+    width, height, _ = declared
+    if width * height > MAX_DECODED_PIXELS or max(width, height) > MAX_DECODED_SIDE:
+        raise ImageTooLargeError(
+            IMAGE_DIMENSIONS_TOO_LARGE,
+            f"The picture is {width} × {height} pixels ({width * height / 1e6:.1f} megapixels); the largest "
+            f"read is {MAX_DECODED_PIXELS / 1e6:g} megapixels and {MAX_DECODED_SIDE} pixels on a side "
+            "(larger photos up to that are painted at 50 megapixels).",
+        )
 
 
 def describe_job(
@@ -373,10 +471,10 @@ def check_declared_size(size: int) -> None:
     """Refuse an upload declared larger than the largest picture accepted (413, with both sizes).
 
     Example:
-        >>> check_declared_size(40 * 1024 * 1024)
+        >>> check_declared_size(80 * 1024 * 1024)
         Traceback (most recent call last):
         ...
-        stylemixer.errors.ImageTooLargeError: The file is 40.0 MB; the largest picture accepted is 25.0 MB.
+        stylemixer.errors.ImageTooLargeError: The file is 80.0 MB; the largest picture accepted is 64.0 MB.
     """
     if size > MAX_UPLOAD_BYTES:
         raise ImageTooLargeError(
