@@ -5,6 +5,7 @@
 import { ApiError } from "./api.js";
 import { askedOfJob, showAsked } from "./asked.js";
 import { byId } from "./dom.js";
+import { showPaintingNote } from "./downsize.js";
 import { followJob } from "./job.js";
 import { clearError, messageOf, showError } from "./messages.js";
 import { optionsRequest } from "./options.js";
@@ -148,6 +149,7 @@ async function submit(event) {
   showAsked({ photo: photo.previewable ? photo.url : null, styles: chosenStyles() });
   try {
     const created = await createJob(photo, paintingsToUpload());
+    showPaintingNote(created, photo);
     lastSent = created.job_id;
     setJobInAddress(created.job_id);
     hooks.created(created.job_id);

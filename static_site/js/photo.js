@@ -2,6 +2,7 @@
 // at once (type, size, pixels) and previewed. This module owns the chosen photo.
 import { choicesChanged } from "./changes.js";
 import { byId } from "./dom.js";
+import { downsize } from "./downsize.js";
 import { acceptAttribute, checkImageFile } from "./files.js";
 import { clearError, messageOf, showError } from "./messages.js";
 
@@ -14,16 +15,28 @@ const ui = {
 };
 
 let limits = null;
-let photo = null; // {file, type, url, width, height}, as checkImageFile returns it
+let photo = null; // {file, type, url, width, height, reducedFrom?}, as checkImageFile (and downsize) return it
+
+/** A photo past the largest size painted, brought down to it here; as it is if this browser cannot (the job will). */
+async function withinTheCap(checked) {
+  try {
+    return await downsize(checked, limits);
+  } catch {
+    return checked;
+  }
+}
 
 /** Checks `file` and makes it the photo (rejects with a FileProblem, leaving the photo as it was). */
 async function take(file) {
-  const checked = await checkImageFile(file, limits, "photo");
+  const checked = await withinTheCap(await checkImageFile(file, limits, "photo"));
   if (photo) URL.revokeObjectURL(photo.url);
   photo = checked;
   if (checked.previewable) {
     ui.previewImg.src = checked.url;
-    ui.caption.textContent = `${file.name} · ${checked.width} × ${checked.height} pixels`;
+    const from = checked.reducedFrom;
+    ui.caption.textContent = from
+      ? `${file.name} · ${from.width} × ${from.height} pixels, brought down to ${checked.width} × ${checked.height}, the largest size painted`
+      : `${file.name} · ${checked.width} × ${checked.height} pixels`;
   } else {
     ui.previewImg.removeAttribute("src");
     ui.caption.textContent = `${file.name} · this browser cannot show it, but StyleMixer can read it`;
