@@ -60,6 +60,7 @@ PRESETS: tuple[Preset, ...] = tuple(
     )
 )
 
+#: How many presets, and rows in each of multistyle26's normalisation tables.
 NUM_PRESETS = len(PRESETS)
 PRESET_IDS: tuple[str, ...] = tuple(p.id for p in PRESETS)
 _BY_ID = {p.id: p for p in PRESETS}

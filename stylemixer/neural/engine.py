@@ -45,14 +45,8 @@ from PIL import Image
 
 from stylemixer.errors import InvalidRequestError
 from stylemixer.images import fit_within
-from stylemixer.neural.bands import (
-    DEFAULT_BUDGET,
-    ONE_PASS_BYTES_PER_PIXEL,
-    BandPlan,
-    Conditioning,
-    run_arbitrary,
-    run_multistyle,
-)
+from stylemixer.neural.bands import DEFAULT_BUDGET, ONE_PASS_BYTES_PER_PIXEL, BandPlan, paint_in_bands
+from stylemixer.neural.networks import PREDICTOR_SIZE, STYLE_DIM, StyleTransformer
 from stylemixer.neural.regions import (
     PRESET_SIDE,
     EdgeMap,
@@ -77,8 +71,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from pathlib import Path
 
-#: The predictor sees styles at this size (it was trained on 256 x 256 centre crops).
-PREDICTOR_SIZE = 256
 #: Bytes per pixel of the style-independent first layers kept for several styles (multistyle26's
 #: first convolution: 32 float channels; the arbitrary transformer's is at quarter resolution).
 SHARED_BYTES_PER_PIXEL = 136
@@ -89,7 +81,8 @@ REGIONS_BANDS_SHARE = 0.75
 
 
 def square_crop(img: Image.Image, size: int = PREDICTOR_SIZE) -> Image.Image:
-    """The centre square of ``img`` resized to ``size``: what the style predictor was trained on."""
+    """The centre square of ``img`` resized to ``size``: what the style predictor was trained on
+    (256 x 256 centre crops)."""
     side = min(img.size)
     left, top = (img.width - side) // 2, (img.height - side) // 2
     return img.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.LANCZOS)
@@ -132,34 +125,32 @@ class _LayerProgress:
 
 @dataclass(frozen=True, slots=True)
 class _Painting:
-    """One network's pass: presets ``indices`` or custom ``vectors`` (K, 100), mixed by ``cond``."""
+    """One network's pass: K ``styles`` (K, D) in the network's own terms (presets as one-hot rows
+    of preset weights, pictures as style vectors) mixed by ``weights`` (K,)."""
 
-    cond: Conditioning
-    indices: list[int] | None = None
-    vectors: torch.Tensor | None = None
+    network: StyleTransformer
+    styles: torch.Tensor
+    weights: torch.Tensor
+
+    def style(self) -> torch.Tensor:
+        """The mix as one style, (1, D): what a whole pass takes."""
+        return (self.weights @ self.styles).unsqueeze(0)
 
 
 class _SharedLayers:
-    """A picture's input tensor and each network's layers that no style changes (multistyle26's first
-    convolution, the arbitrary transformer's contracting layers), each made once when first asked
+    """A picture's input tensor and each network's layers that no style changes
+    (:meth:`~stylemixer.neural.networks.StyleTransformer.encode`), each made once when first asked
     for: several styles painted over one picture share them, with the very numbers a single pass
     computes (a style painted this way is bit for bit the style alone)."""
 
-    def __init__(self, networks: Networks, work: Image.Image) -> None:
-        self.networks = networks
+    def __init__(self, work: Image.Image) -> None:
         self.x, self.height, self.width = pad_to_multiple(image_to_tensor(work))
-        self._first: torch.Tensor | None = None
-        self._encoded: torch.Tensor | None = None
+        self._encoded: dict[StyleTransformer, torch.Tensor] = {}
 
-    def first(self) -> torch.Tensor:
-        if self._first is None:
-            self._first = self.networks.multistyle.encode(self.x)
-        return self._first
-
-    def encoded(self) -> torch.Tensor:
-        if self._encoded is None:
-            self._encoded = self.networks.transformer.encode(self.x)
-        return self._encoded
+    def encoded(self, network: StyleTransformer) -> torch.Tensor:
+        if network not in self._encoded:
+            self._encoded[network] = network.encode(self.x)
+        return self._encoded[network]
 
 
 class Engine:
@@ -224,11 +215,11 @@ class Engine:
         work = self._work(photo, options)
         with torch.inference_mode():
             if presets:
-                painting = _Painting(Conditioning(torch.tensor(weights)), indices=self._indices(presets))
+                painting = self._presets(presets, weights)
             else:
                 images = [s for s in styles if isinstance(s, ImageStyle)]
                 vector = self.blended_style_vector(images, weights, work, options.strength)
-                painting = _Painting(Conditioning(torch.ones(1)), vectors=vector)
+                painting = _Painting(self.networks.transformer, vector, torch.ones(1))
             stages.report("style", 1.0)
             painted = self._paint(work, painting, lambda _s, f: stages.report("stylize", f))
 
@@ -315,7 +306,7 @@ class Engine:
         """Weighted mean of the styles' vectors, moved toward the photo's own by ``1 - strength``."""
         vector = sum(
             (w * self.style_vector(s.image) for s, w in zip(styles, weights, strict=True)),
-            start=torch.zeros(1, 100),
+            start=torch.zeros(1, STYLE_DIM),
         )
         if strength < 1.0:
             vector = strength * vector + (1.0 - strength) * self.style_vector(photo)
@@ -323,9 +314,11 @@ class Engine:
 
     # -- painting -------------------------------------------------------------------------------
 
-    @staticmethod
-    def _indices(presets: Sequence[PresetStyle]) -> list[int]:
-        return [get_preset(p.preset_id).index for p in presets]
+    def _presets(self, presets: Sequence[PresetStyle], weights: Sequence[float]) -> _Painting:
+        """multistyle26's painting of a blend of ``presets`` (one-hot rows of its preset weights)."""
+        indices = torch.tensor([get_preset(p.preset_id).index for p in presets])
+        one_hot = torch.nn.functional.one_hot(indices, NUM_PRESETS).float()
+        return _Painting(self.networks.multistyle, one_hot, torch.tensor(weights, dtype=torch.float32))
 
     def _prepare(self, content: Image.Image, options: StylizeOptions, stages: Stages) -> Image.Image:
         """The content as RGB within ``options.max_size``."""
@@ -355,9 +348,9 @@ class Engine:
     def _alone(self, style: Style, work: Image.Image, strength: float) -> _Painting:
         """One style's painting, exactly as a single-style stylization makes it."""
         if isinstance(style, PresetStyle):
-            return _Painting(Conditioning(torch.ones(1)), indices=self._indices([style]))
+            return self._presets([style], (1.0,))
         vector = self.blended_style_vector([style], (1.0,), work, strength)
-        return _Painting(Conditioning(torch.ones(1)), vectors=vector)
+        return _Painting(self.networks.transformer, vector, torch.ones(1))
 
     def _paint_regions(
         self,
@@ -383,7 +376,7 @@ class Engine:
         # composite, the map) and to the allocator's slack between two large paintings.
         bands_budget = int(self.budget * REGIONS_BANDS_SHARE)
         with torch.inference_mode():
-            shared = _SharedLayers(self.networks, work) if fits else None
+            shared = _SharedLayers(work) if fits else None
             edges: EdgeMap | None = None
             composite = np.empty_like(photo_rgb)
             dominant = np.zeros(photo_rgb.shape[:2], dtype=np.uint8)  # made with the last compositing
@@ -432,40 +425,26 @@ class Engine:
         the bands' memory budget, if not the engine's own.
         """
         width, height = work.size
-        one_pass = (
-            painting.cond.weight_map is None and width * height * ONE_PASS_BYTES_PER_PIXEL <= self.budget
-        )
-        if one_pass:
+        if width * height * ONE_PASS_BYTES_PER_PIXEL <= self.budget:
             if shared is None:
-                shared = _SharedLayers(self.networks, work)
-            x, h, w = shared.x, shared.height, shared.width
-            weights = painting.cond.weights
-            assert weights is not None
-            if painting.indices is not None:
-                table = torch.zeros(NUM_PRESETS).index_add_(0, torch.tensor(painting.indices), weights)
-                with _LayerProgress(self.networks.multistyle, report):
-                    out = self.networks.multistyle(x, table, first=shared.first())
-            else:
-                assert painting.vectors is not None
-                style = (weights @ painting.vectors).unsqueeze(0)
-                with _LayerProgress(self.networks.transformer, report):
-                    out = self.networks.transformer(x, style, encoded=shared.encoded())
-            return np.asarray(tensor_to_image(out[..., :h, :w]))
+                shared = _SharedLayers(work)
+            network = painting.network
+            with _LayerProgress(network, report):
+                out = network(shared.x, painting.style(), encoded=shared.encoded(network))
+            return np.asarray(tensor_to_image(out[..., : shared.height, : shared.width]))
         arr = np.array(work) if rgb is None else rgb  # writable (torch wants it so), (H, W, 3) uint8
         ph, pw = (-height) % SIDE_MULTIPLE, (-width) % SIDE_MULTIPLE
         if ph or pw:
             arr = np.pad(arr, ((0, ph), (0, pw), (0, 0)), mode="reflect")
-        image = torch.from_numpy(arr)
         plan = BandPlan.for_size(height + ph, width + pw, budget or self.budget)
-        if painting.indices is not None:
-            out = run_multistyle(
-                self.networks.multistyle, image, painting.indices, painting.cond, plan=plan, progress=report
-            )
-        else:
-            assert painting.vectors is not None
-            out = run_arbitrary(
-                self.networks.transformer, image, painting.vectors, painting.cond, plan=plan, progress=report
-            )
+        out = paint_in_bands(
+            painting.network,
+            torch.from_numpy(arr),
+            painting.styles,
+            painting.weights,
+            plan=plan,
+            progress=report,
+        )
         return np.ascontiguousarray(out[:height, :width])
 
 

