@@ -38,8 +38,17 @@ from typing import IO, TYPE_CHECKING, Final
 from PIL import Image, ImageFile
 
 from stylemixer.errors import (
+    ANIMATED_IMAGE,
+    CORRUPT_IMAGE,
+    EMPTY_IMAGE,
+    FILE_NOT_READABLE,
+    IMAGE_DIMENSIONS_TOO_LARGE,
+    IMAGE_TOO_LARGE,
+    IMAGE_TOO_SMALL,
+    NOT_AN_IMAGE,
+    TRUNCATED_IMAGE,
+    UNSUPPORTED_IMAGE_TYPE,
     ImageTooLargeError,
-    ImageTooSmallError,
     InvalidImageError,
     InvalidRequestError,
     StyleMixerError,
@@ -50,8 +59,9 @@ from stylemixer.limits import (
     MAX_SIDE,
     MAX_UPLOAD_BYTES,
     MIN_SIDE,
+    megabytes,
 )
-from stylemixer.options import OutputFormat, check_output_format
+from stylemixer.options import OutputFormat, check_output_format, option_spec
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -59,17 +69,8 @@ if TYPE_CHECKING:
     from PIL import ImageCms
 
 __all__ = [
-    "ANIMATED_IMAGE",
-    "CORRUPT_IMAGE",
-    "EMPTY_IMAGE",
-    "FILE_NOT_READABLE",
-    "IMAGE_DIMENSIONS_TOO_LARGE",
-    "IMAGE_TOO_LARGE",
-    "IMAGE_TOO_SMALL",
-    "NOT_AN_IMAGE",
-    "TRUNCATED_IMAGE",
-    "UNSUPPORTED_IMAGE_TYPE",
     "ImageSource",
+    "ImageTooSmallError",
     "check_format",
     "content_type_for",
     "encode_image",
@@ -80,18 +81,6 @@ __all__ = [
     "save_image",
     "sniff_format",
 ]
-
-# Stable error codes (what programs match on). The classes come from stylemixer.errors.
-EMPTY_IMAGE: Final = "EmptyImage"
-NOT_AN_IMAGE: Final = "NotAnImage"
-UNSUPPORTED_IMAGE_TYPE: Final = "UnsupportedImageType"
-ANIMATED_IMAGE: Final = "AnimatedImage"
-TRUNCATED_IMAGE: Final = "TruncatedImage"
-CORRUPT_IMAGE: Final = "CorruptImage"
-FILE_NOT_READABLE: Final = "FileNotReadable"
-IMAGE_TOO_LARGE: Final = "ImageTooLarge"
-IMAGE_DIMENSIONS_TOO_LARGE: Final = "ImageDimensionsTooLarge"
-IMAGE_TOO_SMALL: Final = "ImageTooSmall"
 
 #: 415 Unsupported Media Type: the bytes are fine, the kind is not one we take.
 _UNSUPPORTED_STATUS: Final = 415
@@ -124,6 +113,12 @@ _FTYP_MAX: Final = 256
 _BMFF_SCAN_BYTES: Final = 1 << 20
 #: Display names of the accepted formats, for sentences.
 _NAMES: Final = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "HEIF": "HEIC", "AVIF": "AVIF"}
+
+
+class ImageTooSmallError(StyleMixerError):
+    """The picture is too small to stylize."""
+
+    code = IMAGE_TOO_SMALL
 
 
 # --- types, from the bytes -------------------------------------------------------------------
@@ -383,7 +378,7 @@ def _check_byte_size(size: int, limit: int) -> None:
     if size > limit:
         raise ImageTooLargeError(
             IMAGE_TOO_LARGE,
-            f"The file is {size:,} bytes; the largest accepted is {limit:,} bytes ({_megabytes(limit)}).",
+            f"The file is {size:,} bytes; the largest accepted is {limit:,} bytes ({megabytes(limit)}).",
         )
 
 
@@ -770,7 +765,9 @@ def save_image(img: Image.Image, path: str | os.PathLike[str], fmt: str | None =
         suffix = target.suffix.lower()
         if suffix not in _SUFFIXES:
             allowed = ", ".join(_SUFFIXES)
-            raise InvalidRequestError("InvalidFormat", f"The output file name must end in one of {allowed}.")
+            raise InvalidRequestError(
+                option_spec("format").code, f"The output file name must end in one of {allowed}."
+            )
         kind = _SUFFIXES[suffix]
     else:
         kind = check_output_format(fmt)
@@ -788,10 +785,6 @@ def save_image(img: Image.Image, path: str | os.PathLike[str], fmt: str | None =
         Path(temp).unlink(missing_ok=True)
         raise
     return kind
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):g} MB"
 
 
 def _megapixels(pixels: int) -> str:

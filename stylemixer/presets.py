@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stylemixer.errors import UnknownStyleError
+from stylemixer.errors import UNKNOWN_STYLE, StyleMixerError
+
+
+class UnknownStyleError(StyleMixerError):
+    """A preset id that does not exist."""
+
+    code = UNKNOWN_STYLE
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,6 @@ import numpy as np
 import torch
 from PIL import Image
 
-from stylemixer.errors import InvalidRequestError
 from stylemixer.images import fit_within
 from stylemixer.neural.bands import DEFAULT_BUDGET, ONE_PASS_BYTES_PER_PIXEL, BandPlan, paint_in_bands
 from stylemixer.neural.networks import PREDICTOR_SIZE, STYLE_DIM, StyleTransformer
@@ -64,7 +63,7 @@ from stylemixer.neural.weights import Networks, default_weights_path, load_netwo
 from stylemixer.options import Mix, StylizeOptions
 from stylemixer.presets import NUM_PRESETS, get_preset
 from stylemixer.progress import ProgressCallback, Stages
-from stylemixer.regionmap import with_palette
+from stylemixer.regionmap import invalid, style_missing, with_palette
 from stylemixer.styles import ImageStyle, PresetStyle, Style, StylizeResult
 
 if TYPE_CHECKING:
@@ -453,21 +452,15 @@ def _as_weight_map(weights: torch.Tensor | np.ndarray, n_styles: int, softness: 
     by ``softness`` as a planned map is (see :func:`drawn_weights`)."""
     if isinstance(weights, np.ndarray) and weights.ndim == 2:
         if weights.size == 0 or not np.issubdtype(weights.dtype, np.integer):
-            raise InvalidRequestError(
-                "InvalidRegionMap", "A region map gives a whole style number per pixel."
-            )
+            raise invalid("A region map gives a whole style number per pixel.")
         if weights.min() < 0 or weights.max() >= n_styles:
-            raise InvalidRequestError(
-                "InvalidRegionMap", f"A region map's style numbers must be from 0 to {n_styles - 1}."
-            )
+            raise style_missing(int(weights.min() if weights.min() < 0 else weights.max()), n_styles)
         return drawn_weights(weights, n_styles, softness)
     m = torch.as_tensor(weights, dtype=torch.float32)
     if m.dim() != 4 or m.shape[0] != 1 or m.shape[1] != n_styles or min(m.shape[2:]) < 1:
-        raise InvalidRequestError(
-            "InvalidRegionMap", f"A region map has one plane of weights per style: {n_styles} here."
-        )
+        raise invalid(f"A region map has one plane of weights per style: {n_styles} here.")
     if not bool(torch.isfinite(m).all()) or float(m.min()) < 0.0:
-        raise InvalidRequestError("InvalidRegionMap", "Region weights must be finite and not negative.")
+        raise invalid("Region weights must be finite and not negative.")
     return m / m.sum(dim=1, keepdim=True).clamp(min=1e-6)
 
 

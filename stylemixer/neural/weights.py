@@ -25,7 +25,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stylemixer.errors import WeightsMissingError
+from stylemixer.errors import WEIGHTS_MISSING, StyleMixerError
 from stylemixer.resources import ENV_WEIGHTS
 
 if TYPE_CHECKING:
@@ -51,6 +51,12 @@ LICENCE = {
     "weights": "Apache-2.0 (TensorFlow / Magenta: Dumoulin et al. 2017, Ghiasi et al. 2017)",
 }
 BUILD_HINT = "build it with `stylemixer weights build` (or `make setup`)"
+
+
+class WeightsMissingError(StyleMixerError):
+    """The converted weight file has not been built on this machine (an operator's problem)."""
+
+    code = WEIGHTS_MISSING
 
 
 @dataclass(frozen=True)

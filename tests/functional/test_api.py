@@ -150,7 +150,7 @@ def test_upload_larger_than_the_limit_is_refused_before_signing(aws: Stack) -> N
     response = call_api("POST", "/uploads", body)
     # Then
     _assert_error(response, 413, "ImageTooLarge")
-    assert response.body["error"]["message"].endswith("the largest picture accepted is 25.0 MB.")
+    assert response.body["error"]["message"].endswith("the largest picture accepted is 25 MB.")
     at_limit = call_api("POST", "/uploads", {**body, "size": MAX_UPLOAD_BYTES})
     assert at_limit.status == 201
     # And JSON's whole numbers are whole numbers, as the document's "integer" says

@@ -19,12 +19,12 @@ from PIL import Image, ImageCms, JpegImagePlugin
 from stylemixer import images
 from stylemixer.errors import (
     ImageTooLargeError,
-    ImageTooSmallError,
     InvalidImageError,
     InvalidRequestError,
     StyleMixerError,
 )
 from stylemixer.images import (
+    ImageTooSmallError,
     content_type_for,
     encode_image,
     fit_within,

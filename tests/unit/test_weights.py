@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import torch
 
-from stylemixer.errors import WeightsMissingError
 from stylemixer.neural import weights as wmod
 from stylemixer.neural.weights import (
     MANIFEST_FILENAME,
     ONNX_FILES,
+    WeightsMissingError,
     build_weights,
     convert,
     default_weights_path,
