@@ -26,10 +26,7 @@ from tests.support.aws import (
 from tests.support.environment import SITE_ORIGIN
 from tests.support.pictures import sample_jpeg
 
-pytestmark = [
-    pytest.mark.usefixtures("aws"),
-    pytest.mark.filterwarnings("ignore:No application metrics to publish"),
-]
+pytestmark = pytest.mark.usefixtures("aws")
 
 PNG_HEAD = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
 

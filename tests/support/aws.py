@@ -138,6 +138,13 @@ class Stack:
         return messages
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The API's requests that emit no metric make Powertools warn (``functions/observability.py``
+    silences it in the functions; pytest resets the warning filters around each test), so every test
+    of the harness ignores that warning."""
+    config.addinivalue_line("filterwarnings", "ignore:No application metrics to publish:UserWarning")
+
+
 @pytest.fixture(scope="session")
 def aws_session() -> Any:
     """moto with the stack's resources and the functions' roles, created once for the session."""
