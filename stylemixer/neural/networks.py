@@ -352,6 +352,32 @@ class StyleTransformer(nn.Module):
 # ---------------------------------------------------------------------------------------------------
 
 
+def contraction(widths: tuple[int, int, int, int], style: Conditioning | None) -> nn.ModuleList:
+    """The contracting half both transformers keep from Johnson et al. (2016): a 9x9 convolution,
+    then two 3x3 of stride 2 (x4 down), channels ``widths[0] -> .. -> widths[3]``."""
+    a, b, c, d = widths
+    return nn.ModuleList(
+        [
+            ConvLayer(a, b, 9, style=style),
+            ConvLayer(b, c, 3, 2, style=style),
+            ConvLayer(c, d, 3, 2, style=style),
+        ]
+    )
+
+
+def expansion(widths: tuple[int, int, int, int], style: Conditioning) -> nn.ModuleList:
+    """The expanding half: two nearest x2 upsamplings each with a 3x3 convolution (x4 up), then a 9x9
+    to RGB, normalised, without ReLU (a sigmoid follows); channels ``widths[0] -> .. -> widths[3]``."""
+    a, b, c, d = widths
+    return nn.ModuleList(
+        [
+            ConvLayer(a, b, 3, style=style, upsample=True),
+            ConvLayer(b, c, 3, style=style, upsample=True),
+            ConvLayer(c, d, 9, style=style, relu=False),
+        ]
+    )
+
+
 class MultiStyleNet(StyleTransformer):
     """multistyle26: every layer normalised by a row of its table per preset (a blend of presets
     blends the rows). Its first convolution is all that no style changes."""
@@ -360,25 +386,12 @@ class MultiStyleNet(StyleTransformer):
 
     def __init__(self) -> None:
         super().__init__()
-        table = StyleTable
-        # Contract: 9x9 3->32, then two 3x3 stride-2 32->32.
-        self.contract = nn.ModuleList(
-            [
-                ConvLayer(3, 32, 9, style=table),
-                ConvLayer(32, 32, 3, 2, style=table),
-                ConvLayer(32, 32, 3, 2, style=table),
-            ]
-        )
+        # Contract: 9x9 3->32, then two 3x3 stride-2 32->32, each normalised by the table.
+        self.contract = contraction((3, 32, 32, 32), StyleTable)
         # Six residual blocks at 32 channels, quarter resolution.
-        self.residual = nn.ModuleList([Residual(32, table) for _ in range(6)])
+        self.residual = nn.ModuleList([Residual(32, StyleTable) for _ in range(6)])
         # Expand: nearest x2 + 3x3 32->8, nearest x2 + 3x3 8->4, 9x9 4->3 (norm, no ReLU).
-        self.expand = nn.ModuleList(
-            [
-                ConvLayer(32, 8, 3, style=table, upsample=True),
-                ConvLayer(8, 4, 3, style=table, upsample=True),
-                ConvLayer(4, 3, 9, style=table, relu=False),
-            ]
-        )
+        self.expand = expansion((32, 8, 4, 3), StyleTable)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -513,22 +526,9 @@ class ArbitraryTransformer(StyleTransformer):
 
     def __init__(self) -> None:
         super().__init__()
-        projection = StyleProjection
         # Contract: 9x9 3->8, 3x3 stride-2 8->16, 3x3 stride-2 16->32; bias and ReLU, no norm.
-        self.contract = nn.ModuleList(
-            [
-                ConvLayer(3, 8, 9, style=None),
-                ConvLayer(8, 16, 3, 2, style=None),
-                ConvLayer(16, 32, 3, 2, style=None),
-            ]
-        )
+        self.contract = contraction((3, 8, 16, 32), None)
         # Five residual blocks at 32 channels with style-conditioned instance norm.
-        self.residual = nn.ModuleList([Residual(32, projection) for _ in range(5)])
+        self.residual = nn.ModuleList([Residual(32, StyleProjection) for _ in range(5)])
         # Expand: nearest x2 + 3x3 32->16, nearest x2 + 3x3 16->8, 9x9 8->3 (norm, no ReLU).
-        self.expand = nn.ModuleList(
-            [
-                ConvLayer(32, 16, 3, style=projection, upsample=True),
-                ConvLayer(16, 8, 3, style=projection, upsample=True),
-                ConvLayer(8, 3, 9, style=projection, relu=False),
-            ]
-        )
+        self.expand = expansion((32, 16, 8, 3), StyleProjection)
