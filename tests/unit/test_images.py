@@ -441,19 +441,7 @@ def test_upload_of_exactly_the_byte_limit_is_accepted_and_one_more_byte_refused(
 
 def test_a_stream_is_not_read_past_the_limit() -> None:
     # Given an endless stream of bytes
-    class Endless(io.RawIOBase):
-        served = 0
-
-        def readable(self) -> bool:
-            return True
-
-        def readinto(self, buffer) -> int:  # type: ignore[override]
-            n = min(len(buffer), 65536)
-            buffer[:n] = b"\xff" * n
-            self.served += n
-            return n
-
-    stream = Endless()
+    stream = files.EndlessStream()
     # When read with a 1 MB limit / Then it is refused after limit + 1 bytes, not read forever
     with pytest.raises(ImageTooLargeError):
         read_image(stream, max_bytes=1_000_000)
