@@ -215,15 +215,10 @@ def api_event(
     return event
 
 
-def call_api(
-    method: str,
-    path: str,
-    body: Any = None,
-    headers: dict[str, str] | None = None,
-    raw_body: str | None = None,
-) -> ApiResponse:
-    """Call the API handler in-process and decode its answer."""
-    return invoke_api(api_event(method, path, body, headers, raw_body))
+def call_api(method: str, path: str, body: Any = None, **request: Any) -> ApiResponse:
+    """Call the API handler in-process and decode its answer (``request``: :func:`api_event`'s
+    ``headers`` and ``raw_body``)."""
+    return invoke_api(api_event(method, path, body, **request))
 
 
 def invoke_api(event: dict[str, Any]) -> ApiResponse:

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stylemixer.permissions import Target
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: The IAM action AWS checks for each boto3 operation the adapters use (a presigned request is
 #: authorized as its signer's call of the operation it names; HeadObject needs s3:GetObject).
