@@ -18,6 +18,7 @@ import pytest
 
 from stylemixer.local.process import served_stack
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PageProblems
+from tests.support.environment import STARTUP_PATIENCE_SECONDS
 from tests.support.pageflow import ARTIFACTS, open_site
 from tests.support.paths import ROOT
 
@@ -49,7 +50,7 @@ def stack() -> Iterator[ServedStack]:
     if not (ROOT / "static_site" / "vendor" / "bootstrap.min.css").exists():
         pytest.fail("static_site/vendor/ is not built: run `make setup`.")
     log = ARTIFACTS / "injection-serve.log"
-    with served_stack(log, python=sys.executable, timeout=30) as served:
+    with served_stack(log, python=sys.executable, timeout=STARTUP_PATIENCE_SECONDS) as served:
         yield served
     assert "Traceback" not in log.read_text(encoding="utf-8")
 
