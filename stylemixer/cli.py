@@ -28,7 +28,7 @@ from stylemixer.errors import (
     StyleMixerError,
 )
 from stylemixer.neural import OPENMP_ENV
-from stylemixer.options import Mix, OptionSpec, StylizeOptions, check_output_format, option_spec, option_specs
+from stylemixer.options import OptionSpec, StylizeOptions, check_output_format, option_spec, option_specs
 from stylemixer.presets import PRESETS, UnknownStyleError
 
 if TYPE_CHECKING:
@@ -214,7 +214,6 @@ def _options(args: argparse.Namespace, batch: bool = False) -> StylizeOptions:
 
 def cmd_stylize(args: argparse.Namespace) -> int:
     from stylemixer.images import read_image
-    from stylemixer.regionmap import needs_regions
 
     if args.regions_in and (len(args.input) > 1 or is_folder(args.output)):
         raise InvalidRequestError(
@@ -226,9 +225,7 @@ def cmd_stylize(args: argparse.Namespace) -> int:
         return _stylize_batch(args)
     started = time.perf_counter()
     options = _options(args)
-    options.validate(len(args.style))
-    if args.regions_in and options.mix is not Mix.REGIONS:
-        raise needs_regions("--mix regions")
+    options.validate(len(args.style), with_map=bool(args.regions_in))
     item = BatchItem(Path(args.input[0]), Path(args.output), _regions_path(args))
     if not item.input.is_file():
         raise InvalidRequestError(INPUT_NOT_FOUND, f"There is no file at {item.input}.")

@@ -29,6 +29,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from stylemixer.errors import (
     MIXED_STYLE_KINDS,
     NO_STYLE,
+    REGIONS_MAP_NEEDS_REGIONS,
     TOO_MANY_STYLES,
     UNKNOWN_OPTION,
     InvalidRequestError,
@@ -279,11 +280,15 @@ class StylizeOptions(BaseModel):
         """
         return self.options().model_dump(mode="json")
 
-    def validate(self, n_styles: int, n_presets: int | None = None) -> None:
+    def validate(self, n_styles: int, n_presets: int | None = None, *, with_map: bool = False) -> None:
         """Refuse what no option can judge alone: how many styles, one weight each, what regions and
-        a blend need. ``n_presets`` (how many of the styles are presets) checks what a blend combines.
+        a blend need. ``n_presets`` (how many of the styles are presets) checks what a blend combines;
+        ``with_map``, that a region map given to place the styles comes with the regions mix.
 
-        :func:`styles_rules_schema` states the same rules as JSON Schema; change both together.
+        Every entry asks these rules before it paints: the engine (``Engine.stylize`` and
+        ``Engine.paint_regions``), and, before they read a picture, the API, the worker and the CLI.
+        :func:`styles_rules_schema` and :func:`regions_map_rule` state the same rules as JSON Schema;
+        change both together.
 
         Example:
             >>> StylizeOptions(mix="regions").validate(1)
@@ -311,6 +316,12 @@ class StylizeOptions(BaseModel):
         if self.mix is Mix.BLEND and n_presets is not None and 0 < n_presets < n_styles:
             # Presets are points of one network's style space and pictures of another's.
             raise InvalidRequestError(MIXED_STYLE_KINDS, MIXED_KINDS_MESSAGE)
+        if with_map and self.mix is not Mix.REGIONS:
+            raise InvalidRequestError(
+                REGIONS_MAP_NEEDS_REGIONS,
+                "A region map places the styles of the regions mix (mix: regions); ask for that mix "
+                "with the map, or leave the map out.",
+            )
 
     def region_count(self, n_styles: int) -> int:
         """The number of regions asked for, or the default: three per style, at most the maximum.
@@ -484,6 +495,22 @@ def check_output_format(fmt: str) -> OutputFormat:
         return OutputFormat("jpeg" if lowered == "jpg" else lowered)
     except ValueError:
         raise option_spec("format").refusal() from None
+
+
+def regions_map_rule(regions_map: str = "regions_map") -> dict[str, Any]:
+    """:meth:`StylizeOptions.validate`'s rule for a region map (only with the regions mix) as JSON
+    Schema, for a request whose map is ``regions_map``.
+
+    Example:
+        >>> regions_map_rule()["anyOf"][1]["properties"]["mix"]
+        {'const': 'regions'}
+    """
+    return {
+        "anyOf": [
+            {"properties": {regions_map: {"type": "null"}}},  # absent or null
+            {"required": ["mix"], "properties": {"mix": {"const": Mix.REGIONS.value}}},
+        ]
+    }
 
 
 def _resolve(schema: dict[str, Any], prop: dict[str, Any]) -> dict[str, Any]:

@@ -30,7 +30,6 @@ from PIL import Image
 from stylemixer.errors import (
     REGIONS_MAP_INVALID,
     REGIONS_MAP_MISMATCH,
-    REGIONS_MAP_NEEDS_REGIONS,
     REGIONS_MAP_STYLE_MISSING,
     REGIONS_MAP_TOO_LARGE,
     ImageTooLargeError,
@@ -67,19 +66,6 @@ MapSource = bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes]
 def invalid(message: str) -> StyleMixerError:
     """The refusal of a map that is not one (400, :data:`REGIONS_MAP_INVALID`)."""
     return InvalidRequestError(REGIONS_MAP_INVALID, message)
-
-
-def needs_regions(how: str) -> StyleMixerError:
-    """The refusal of a map given without the regions mix (``how``: how the caller asks for it).
-
-    Example:
-        >>> print(needs_regions("--mix regions").message)
-        A region map places the styles of the regions mix; ask for --mix regions with it, or leave the ...
-    """
-    return InvalidRequestError(
-        REGIONS_MAP_NEEDS_REGIONS,
-        f"A region map places the styles of the regions mix; ask for {how} with it, or leave the map out.",
-    )
 
 
 def read_region_map(source: MapSource, n_styles: int, *, max_bytes: int = MAX_MAP_BYTES) -> Image.Image:

@@ -34,7 +34,6 @@ from stylemixer.jobs.model import (
     utcnow,
 )
 from stylemixer.limits import MAX_UPLOAD_BYTES, megabytes
-from stylemixer.options import Mix
 from stylemixer.styles import ImageStyle, PresetStyle, Style
 
 if TYPE_CHECKING:
@@ -302,11 +301,7 @@ def _run(
 
     writer("fetching", 0.0)
     options = params.options
-    options.validate(len(params.styles))
-    if params.regions_map is not None and options.mix is not Mix.REGIONS:
-        from stylemixer.regionmap import needs_regions
-
-        raise needs_regions('"mix": "regions"')
+    options.validate(len(params.styles), with_map=params.regions_map is not None)
     content = _load_picture(store, "content", params.content)
     styles: list[Style] = []
     for number, ref in enumerate(params.styles, start=1):

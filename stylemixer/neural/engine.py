@@ -46,16 +46,8 @@ from PIL import Image
 from stylemixer.images import fit_within
 from stylemixer.neural.bands import DEFAULT_BUDGET, ONE_PASS_BYTES_PER_PIXEL, BandPlan, paint_in_bands
 from stylemixer.neural.networks import PREDICTOR_SIZE, STYLE_DIM, StyleTransformer
-from stylemixer.neural.regions import (
-    PRESET_SIDE,
-    EdgeMap,
-    RegionPlan,
-    RegionSettings,
-    dominant_style,
-    drawn_weights,
-    plan_regions,
-    resize_long_side,
-)
+from stylemixer.neural.regions import RegionPlan, as_weight_map, composite
+from stylemixer.neural.regions.plan import plan_for_styles
 from stylemixer.neural.runtime import release_memory
 from stylemixer.neural.stroke import restore_detail, working_size
 from stylemixer.neural.tensors import SIDE_MULTIPLE, image_to_tensor, pad_to_multiple, tensor_to_image
@@ -63,7 +55,6 @@ from stylemixer.neural.weights import Networks, default_weights_path, load_netwo
 from stylemixer.options import Mix, StylizeOptions
 from stylemixer.presets import NUM_PRESETS, get_preset
 from stylemixer.progress import ProgressCallback, Stages
-from stylemixer.regionmap import invalid, style_missing, with_palette
 from stylemixer.styles import ImageStyle, PresetStyle, Style, StylizeResult
 
 if TYPE_CHECKING:
@@ -199,14 +190,14 @@ class Engine:
             if width * height * ONE_PASS_BYTES_PER_PIXEL > self.budget:
                 # Painted in bands: the plan is a small part of the time, made first, so that its
                 # memory and threads never add to the bands' peak.
-                weight_map = _as_weight_map(self.plan_regions(photo, styles, options).weight_map, len(styles))
+                weight_map = as_weight_map(self.plan_regions(photo, styles, options).weight_map, len(styles))
                 stages.report("style", 1.0)
                 return self._paint_regions(photo, styles, lambda: weight_map, options, stages)
             # Planning needs no painting and the first painting no plan: they run side by side (the
             # plan's many small operations leave the cores idle much of the time on their own).
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-regions") as pool:
                 planned = pool.submit(self.plan_regions, photo, styles, options)
-                plan = lambda: _as_weight_map(planned.result().weight_map, len(styles))  # noqa: E731
+                plan = lambda: as_weight_map(planned.result().weight_map, len(styles))  # noqa: E731
                 return self._paint_regions(photo, styles, plan, options, stages)
 
         stages = Stages({"prepare": 1, "style": 1, "stylize": 12, "finish": 1}, progress)
@@ -244,10 +235,12 @@ class Engine:
         (1, K, h, w) summing to 1 (a :class:`RegionPlan`'s ``weight_map``), or the index of the style
         at each pixel (h, w) (a map a person drew, or :mod:`stylemixer.regionmap`'s numbers), feathered
         by ``options.edge_softness`` as a planned map is. It is brought to the picture's size along the
-        photo's own edges (:class:`EdgeMap`); each style is painted alone over the whole picture and
-        the paintings are composited with it, so inside its region each style looks exactly as it does
-        alone. Presets and pictures combine freely. ``options`` as for :meth:`stylize` (``weights`` and
-        the region controls aside).
+        photo's own edges (:class:`~stylemixer.neural.regions.EdgeMap`); each style is painted alone
+        over the whole picture and the paintings are composited with it, so inside its region each
+        style looks exactly as it does alone. Presets and pictures combine freely. ``options`` as for
+        :meth:`stylize` (``weights`` and the region controls aside); a map is refused without the
+        regions mix (the rule every entry asks: :meth:`~stylemixer.options.StylizeOptions.validate`,
+        ``with_map``).
 
         Example:
             >>> engine = Engine.default()
@@ -260,7 +253,8 @@ class Engine:
             1
         """
         options = options or StylizeOptions(mix="regions")
-        weight_map = _as_weight_map(weights, len(styles), options.edge_softness)
+        options.validate(len(styles), with_map=True)
+        weight_map = as_weight_map(weights, len(styles), options.edge_softness)
         stages = Stages({"prepare": 1, "style": 1, "stylize": 12 * len(styles), "finish": 1}, progress)
         photo = self._prepare(content, options, stages)
         return self._paint_regions(photo, styles, lambda: weight_map, options, stages)
@@ -268,31 +262,9 @@ class Engine:
     def plan_regions(
         self, photo: Image.Image, styles: Sequence[Style], options: StylizeOptions
     ) -> RegionPlan:
-        """Where each style goes on ``photo``: regions, their styles, the soft per-pixel map."""
-        rendered = iter(
-            self.preset_renderings(photo, [s.preset_id for s in styles if isinstance(s, PresetStyle)])
-        )
-        pictures = [s.image if isinstance(s, ImageStyle) else next(rendered) for s in styles]
-        settings = RegionSettings(
-            options.region_count(len(styles)), options.position_weight, options.edge_softness
-        )
-        return plan_regions(self.networks.predictor, photo, pictures, settings)
-
-    def preset_renderings(
-        self, photo: Image.Image, preset_ids: Sequence[str], side: int = PRESET_SIDE
-    ) -> list[Image.Image]:
-        """The photo painted in each preset at ``side`` px, in one batched pass: how presets are
-        described for matching (their own painting is not at hand)."""
-        if not preset_ids:
-            return []
-        small = resize_long_side(photo, side)
-        x, h, w = pad_to_multiple(image_to_tensor(small))
-        table = torch.zeros(len(preset_ids), NUM_PRESETS)
-        for row, preset_id in enumerate(preset_ids):
-            table[row, get_preset(preset_id).index] = 1.0
-        with torch.inference_mode():
-            out = self.networks.multistyle(x.expand(len(preset_ids), -1, -1, -1).contiguous(), table)
-            return [tensor_to_image(out[i : i + 1, :, :h, :w]) for i in range(len(preset_ids))]
+        """Where each style goes on ``photo``: regions, their styles, the soft per-pixel map
+        (:func:`~stylemixer.neural.regions.plan.plan_for_styles`)."""
+        return plan_for_styles(self.networks, photo, styles, options)
 
     def style_vector(self, image: Image.Image) -> torch.Tensor:
         """The predictor's 100-number description of a picture's style, shape (1, 100)."""
@@ -359,7 +331,8 @@ class Engine:
         options: StylizeOptions,
         stages: Stages,
     ) -> StylizeResult:
-        """Each style painted alone over the working picture, composited along the map's edges.
+        """Each style painted alone over the working picture and brought to the photo's size as it
+        would be alone, the paintings composited along the map (:func:`composite`).
 
         ``weight_map()`` gives the map; it is first asked for once the first style is painted (so a
         plan may still be in the making until then).
@@ -374,35 +347,34 @@ class Engine:
         # In bands, a share of the budget is left to what the mix keeps beside each painting (the
         # composite, the map) and to the allocator's slack between two large paintings.
         bands_budget = int(self.budget * REGIONS_BANDS_SHARE)
+
+        def painted(k: int, style: Style, shared: _SharedLayers | None) -> np.ndarray:
+            report = lambda _s, f: stages.report("stylize", (k + f) / n)  # noqa: E731
+            if not fits_one_pass:
+                release_memory()  # each painting in bands starts from a lean heap
+            out = self._paint(
+                work,
+                self._alone(style, work, options.strength),
+                report,
+                shared=shared,
+                rgb=work_rgb,
+                budget=bands_budget,
+            )
+            # Brought to the photo's size as it would be alone (the detail it gets back depends on
+            # its own), and a preset faded into the photo as alone (see stylize).
+            if work.size != photo.size:
+                out = restore_detail(out, work_rgb, photo_rgb)
+            if isinstance(style, PresetStyle) and options.strength < 1.0:
+                out = np.asarray(Image.blend(photo, Image.fromarray(out), float(options.strength)))
+            return out
+
         with torch.inference_mode():
             shared = _SharedLayers(work) if fits else None
-            edges: EdgeMap | None = None
-            composite = np.empty_like(photo_rgb)
-            dominant = np.zeros(photo_rgb.shape[:2], dtype=np.uint8)  # made with the last compositing
-            for k, style in enumerate(styles):
-                report = lambda _s, f, k=k: stages.report("stylize", (k + f) / n)  # noqa: E731
-                painting = self._alone(style, work, options.strength)
-                if not fits_one_pass:
-                    release_memory()  # each painting in bands starts from a lean heap
-                painted = self._paint(
-                    work, painting, report, shared=shared, rgb=work_rgb, budget=bands_budget
-                )
-                # Each painting is brought to the photo's size as it would be alone (the detail it
-                # gets back depends on its own), then composited there.
-                if work.size != photo.size:
-                    painted = restore_detail(painted, work_rgb, photo_rgb)
-                if isinstance(style, PresetStyle) and options.strength < 1.0:
-                    # as a preset alone: faded into the photo (see stylize)
-                    faded = Image.blend(photo, Image.fromarray(painted), float(options.strength))
-                    painted = np.asarray(faded)
-                if edges is None:  # (a plan made beside the first painting is not a stage of its own)
-                    edges = EdgeMap(weight_map(), photo)
-                _fold_in(composite, painted, k, edges, photo_rgb, dominant=dominant if k == n - 1 else None)
-                del painted  # one painting alive at a time: a 16 MP one is 48 MB
-            stylized = Image.fromarray(composite, "RGB")
+            paintings = (painted(k, style, shared) for k, style in enumerate(styles))
+            image, regions = composite(photo, photo_rgb, paintings, weight_map)
+            stylized = Image.fromarray(image, "RGB")
             if options.preserve_color:
                 stylized = keep_colors(stylized, photo)
-            regions = with_palette(Image.fromarray(dominant))
         stages.report("finish", 1.0)
         return StylizeResult(image=stylized, regions=regions)
 
@@ -445,56 +417,6 @@ class Engine:
             progress=report,
         )
         return np.ascontiguousarray(out[:height, :width])
-
-
-def _as_weight_map(weights: torch.Tensor | np.ndarray, n_styles: int, softness: float = 0.0) -> torch.Tensor:
-    """A (1, K, h, w) weight map, or an (h, w) map of style indices as weights (1, K, h', w') feathered
-    by ``softness`` as a planned map is (see :func:`drawn_weights`)."""
-    if isinstance(weights, np.ndarray) and weights.ndim == 2:
-        if weights.size == 0 or not np.issubdtype(weights.dtype, np.integer):
-            raise invalid("A region map gives a whole style number per pixel.")
-        if weights.min() < 0 or weights.max() >= n_styles:
-            raise style_missing(int(weights.min() if weights.min() < 0 else weights.max()), n_styles)
-        return drawn_weights(weights, n_styles, softness)
-    m = torch.as_tensor(weights, dtype=torch.float32)
-    if m.dim() != 4 or m.shape[0] != 1 or m.shape[1] != n_styles or min(m.shape[2:]) < 1:
-        raise invalid(f"A region map has one plane of weights per style: {n_styles} here.")
-    if not bool(torch.isfinite(m).all()) or float(m.min()) < 0.0:
-        raise invalid("Region weights must be finite and not negative.")
-    return m / m.sum(dim=1, keepdim=True).clamp(min=1e-6)
-
-
-def _fold_in(
-    out: np.ndarray,
-    painted: np.ndarray,
-    k: int,
-    edges: EdgeMap,
-    guide: np.ndarray,
-    *,
-    dominant: np.ndarray | None = None,
-) -> None:
-    """Fold the k-th style's painting into the composite ``out`` (uint8, in place), band by band.
-
-    A running weighted mean over the styles so far: ``out += w_k / (w_0 + .. + w_k) * (painted -
-    out)``, so one composite is kept however many styles there are, and wherever style k's weight
-    is 1 (and the others' 0) the composite is exactly its painting. With ``dominant`` (H, W) uint8,
-    the index of each pixel's strongest style is written there too, from the same weights.
-    """
-    if k == 0 and dominant is None:
-        out[:] = painted
-        return
-    for r0, r1, m in edges.bands(guide):
-        w = m[0]  # (K, rows, W)
-        if dominant is not None:
-            dominant[r0:r1] = dominant_style(w)
-        if k == 0:
-            out[r0:r1] = painted[r0:r1]
-            continue
-        upto = w[: k + 1].sum(dim=0)
-        t = torch.where(upto > 1e-6, w[k] / upto.clamp(min=1e-6), torch.zeros_like(upto))
-        band = torch.from_numpy(out[r0:r1])  # a view: written in place below
-        mixed = torch.lerp(band.float(), torch.tensor(painted[r0:r1], dtype=torch.float32), t[..., None])
-        band.copy_(mixed.add_(0.5).clamp_(0.0, 255.0).to(torch.uint8))
 
 
 @functools.cache

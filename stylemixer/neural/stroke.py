@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from stylemixer.limits import MIN_SIDE
+from stylemixer.neural.tensors import LUMA
 from stylemixer.options import Stroke
 
 #: Working long side of ``coarse``: about the scale the networks learned their strokes at.
@@ -101,7 +102,7 @@ def restore_detail(
     height, width = photo.shape[:2]
     up_p = np.asarray(Image.fromarray(painted).resize((width, height), Image.Resampling.BICUBIC))
     up_w = np.asarray(Image.fromarray(work).resize((width, height), Image.Resampling.BICUBIC))
-    luma = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    luma = np.array(LUMA, dtype=np.float32)
     gain = detail_gain(painted, work)
     out = np.empty_like(photo)
     for r0 in range(0, height, rows_per_band):
