@@ -31,6 +31,7 @@ from stylemixer.images import (
     read_image,
     save_image,
     sniff_format,
+    writing,
 )
 from stylemixer.limits import MAX_PIXELS, MAX_SIDE, MAX_UPLOAD_BYTES, MIN_SIDE
 from tests.support import imagefiles as files
@@ -715,7 +716,7 @@ def test_save_image_keeps_the_old_file_when_writing_fails(
     def disk_full(fd: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(images.os, "fsync", disk_full)
+    monkeypatch.setattr(writing.os, "fsync", disk_full)
     # When saving fails
     with pytest.raises(OSError, match="No space"):
         save_image(photo, target)
