@@ -1,8 +1,9 @@
 // The instant preview, main-thread side: turns the form's state into requests for the preview's Web
 // Worker (./worker.js) and draws what it sends back on the canvas beside the form.
 //
-// The page imports this module only once a photo and a style are both chosen, and the worker loads
-// the runtime and the models only then, so the page's first load is what it was without a preview.
+// The page imports this module only once a photo is chosen, and the worker loads the runtime and the
+// preset network only then (to paint the gallery's thumbnails with the person's photo, and the
+// preview once a style is chosen), so the page's first load is what it was without a preview.
 // It reads the choices from the modules that own them (photo, styles, options) after each change.
 // A browser that lacks what the worker needs (WebAssembly with SIMD, module workers, OffscreenCanvas),
 // a worker that fails, or a device too slow for the budget below, turns the preview off quietly:
@@ -57,14 +58,21 @@ export function previewPlan(state) {
   return { show: "preview" };
 }
 
+/** The caption under a preview: what it shows, in plain words. */
+export function previewCaption({ reduced, photo }) {
+  const size = photo && photo.width ? ` Your picture is painted at ${photo.width} × ${photo.height} pixels, with finer detail.` : "";
+  return reduced ? `A quick, smaller preview.${size}` : "A quick preview.";
+}
+
 /**
  * The preview beside the form. `ui`: {figure, canvas, note, caption}. Call `update(state)` after every
- * change of the form (a state without photo or style hides it).
+ * change of the form (a state without photo or style hides it). `thumbnails.paint(presetId, url)`
+ * hears of each preset painted on the photo, `thumbnails.unpaint()` when there is no photo any more.
  *
- *   const preview = createPreview(ui);
+ *   const preview = createPreview(ui, { paint() {}, unpaint() {} });
  *   preview.update({ photo: { key, file }, styles, mix, strength: 0.8, preserveColor: false });
  */
-export function createPreview(ui) {
+export function createPreview(ui, thumbnails = { paint() {}, unpaint() {} }) {
   let worker = null;
   let off = !previewSupported();
   let nextId = 1;
@@ -72,10 +80,32 @@ export function createPreview(ui) {
   let drawn = 0;
   let slow = 0;
   let showing = "none"; // what the latest form state asks the preview to show
+  let photoShown = null; // the latest state's photo
+  let thumbsFor = null; // the photo key the gallery's thumbnails are being painted for
+  let thumbsId = 0;
+  const thumbUrls = [];
   const asked = new Map(); // request id -> performance.now() when asked
+
+  function dropThumbnails() {
+    for (const url of thumbUrls.splice(0)) URL.revokeObjectURL(url);
+    thumbnails.unpaint();
+  }
+
+  /** The gallery's thumbnails follow the photo: painted on it once it is chosen, put back without one. */
+  function followPhoto(photo) {
+    const key = photo && photo.previewable !== false ? photo.key : null;
+    if (key === thumbsFor) return;
+    thumbsFor = key;
+    dropThumbnails();
+    const target = key ? ensureWorker() : null;
+    if (!target) return;
+    thumbsId = nextId++;
+    target.postMessage({ type: "thumbnails", id: thumbsId, photo: { key, file: photo.file } });
+  }
 
   function turnOff(reason) {
     off = true;
+    dropThumbnails();
     ui.canvas.dataset.reason = String(reason || "");
     if (worker) worker.terminate();
     worker = null;
@@ -88,6 +118,13 @@ export function createPreview(ui) {
     const since = asked.get(message.id);
     for (const id of asked.keys()) if (id <= message.id) asked.delete(id);
     if (off) return;
+    if (message.type === "thumbnail") {
+      if (message.id !== thumbsId || !thumbsFor) return;
+      const url = URL.createObjectURL(message.blob);
+      thumbUrls.push(url);
+      thumbnails.paint(message.preset, url);
+      return;
+    }
     if (message.type === "unreadable") {
       // This picture only: the browser cannot decode it. Later choices may preview again.
       ui.canvas.hidden = true;
@@ -116,9 +153,7 @@ export function createPreview(ui) {
     if (firstMs !== null) ui.canvas.dataset.firstMs = firstMs.toFixed(0);
     ui.canvas.dataset.state = asked.size ? "working" : "ready";
     ui.canvas.hidden = showing !== "preview";
-    ui.caption.textContent = message.reduced
-      ? `Preview at ${message.width} × ${message.height} pixels: the full picture is painted at the stroke size chosen, where the strokes are finer.`
-      : `Preview at the photo's own size, ${message.width} × ${message.height} pixels: with coarse strokes the full picture looks like this; fine and medium paint finer ones.`;
+    ui.caption.textContent = previewCaption({ reduced: message.reduced, photo: photoShown });
     const tooSlow = firstMs !== null ? firstMs > FIRST_PREVIEW_LIMIT_MS : tookMs > LATER_PREVIEW_LIMIT_MS;
     slow = tooSlow ? slow + 1 : 0;
     if ((firstMs !== null && tooSlow) || slow >= 2) turnOff("too slow on this device");
@@ -142,6 +177,8 @@ export function createPreview(ui) {
 
   function update(state) {
     if (off) return;
+    photoShown = state.photo;
+    followPhoto(state.photo);
     const plan = previewPlan(state);
     showing = plan.show;
     ui.figure.hidden = plan.show === "none";
@@ -152,7 +189,7 @@ export function createPreview(ui) {
       ui.caption.textContent = "";
       return;
     }
-    if (drawn === 0) ui.caption.textContent = "Painting a preview…";
+    if (drawn === 0) ui.caption.textContent = "Painting a quick preview…";
     const target = ensureWorker();
     if (!target) return;
     const id = nextId++;
@@ -183,8 +220,11 @@ function currentState() {
   const { mix, styles } = styleChoice();
   const { strength, preserve_color: preserveColor } = optionsRequest();
   return {
-    // The photo's object URL is unique to one chosen file: the worker keeps its work per key.
-    photo: photo ? { key: photo.url, file: photo.file, previewable: photo.previewable } : null,
+    // The photo's object URL is unique to one chosen file: the worker keeps its work per key. What it
+    // paints is what the page shows (a HEIC's rendition made by the page; the upload is the original).
+    photo: photo
+      ? { key: photo.url, file: photo.shown, previewable: photo.previewable, width: photo.width, height: photo.height }
+      : null,
     styles,
     mix,
     strength,
@@ -192,13 +232,19 @@ function currentState() {
   };
 }
 
-/** The preview beside the form, bound to the page; `refresh()` after each change of a choice. */
-export function startPreview() {
-  const preview = createPreview({
-    figure: byId("style-preview"),
-    canvas: byId("style-preview-canvas"),
-    note: byId("style-preview-note"),
-    caption: byId("style-preview-caption"),
-  });
+/**
+ * The preview beside the form, bound to the page; `refresh()` after each change of a choice.
+ * `thumbnails` ({paint, unpaint}) shows the gallery's presets painted on the photo.
+ */
+export function startPreview(thumbnails) {
+  const preview = createPreview(
+    {
+      figure: byId("style-preview"),
+      canvas: byId("style-preview-canvas"),
+      note: byId("style-preview-note"),
+      caption: byId("style-preview-caption"),
+    },
+    thumbnails,
+  );
   return { refresh: () => preview.update(currentState()) };
 }

@@ -10,9 +10,15 @@
 // arithmetic), the photo's own style vector. The last network output is kept too, so strength and
 // "keep colours" on presets, which apply after the network, cost no run.
 //
+// The gallery's thumbnails are painted here too, after the preview and whenever it leaves time: the
+// person's photo (its centre square, small) in each preset, one at a time, so a new preview request
+// never waits for more than one thumbnail.
+//
 // Messages in:  {type: "render", id, photo: {key, file}, kind: "preset" | "painting",
 //                styles: [{id, weight} | {key, file, weight}], strength, preserveColor}
+//               {type: "thumbnails", id, photo: {key, file}}  (the presets' thumbnails of this photo)
 // Messages out: {type: "preview", id, width, height, reduced, pixels (RGBA), backend, ms: {...}}
+//               {type: "thumbnail", id, preset, blob}  (one preset's thumbnail, a JPEG)
 //               {type: "unreadable", id, reason}  (this browser cannot decode one of the pictures)
 //               {type: "failed", id, reason}  (the page then falls back to the flow without preview)
 import { decode, fromOutput, toInput, toRGBA, Unreadable } from "./pictures.js";
@@ -21,11 +27,14 @@ import { loadManifest, loadRuntime, onFallback, serial, session } from "./runtim
 
 /** The preview's longest side: the engine paints `--max-size 384` the same way. */
 const PREVIEW_SIDE = 384;
+/** The gallery's thumbnails: a square this many pixels across (shown about 100 CSS pixels wide). */
+const THUMB_SIDE = 160;
 
 let photo = null; // {key, image, input: {data, width, height}, features: Map, vector: Promise | null}
 const paintings = new Map(); // painting key -> Promise<Float32Array(100)>
 let painted = { key: "", image: null }; // the last network output, before strength and colour
 let pending = null;
+let thumbnails = null; // {id, key, input, features: Map, presets: [ids still to paint]}
 let busy = false;
 
 // When WebGPU hands over to WASM, tensors computed by the old runtime cannot feed the new one.
@@ -38,13 +47,20 @@ self.addEventListener("message", (event) => {
   if (message.type === "render") {
     pending = message;
     pump();
+  } else if (message.type === "thumbnails") {
+    thumbnails = { id: message.id, photo: message.photo, ready: null, presets: null };
+    pump();
   }
 });
 
 async function pump() {
   if (busy) return;
   busy = true;
-  while (pending) {
+  while (pending || thumbnails) {
+    if (!pending) {
+      await nextThumbnail();
+      continue;
+    }
     const request = pending;
     pending = null;
     try {
@@ -63,6 +79,36 @@ async function pump() {
     }
   }
   busy = false;
+}
+
+/** Paints the next preset's thumbnail of the photo asked for, and posts it; stops quietly on failure. */
+async function nextThumbnail() {
+  const job = thumbnails;
+  try {
+    job.ready ??= (async () => {
+      const [decoded, { presets }] = await Promise.all([decode(job.photo.file), loadManifest()]);
+      const image = squareCrop(decoded, THUMB_SIDE);
+      job.presets ??= [...presets];
+      return { image, input: toInput(image), features: new Map(), all: presets };
+    })();
+    const square = await job.ready;
+    const preset = job.presets.shift();
+    if (preset === undefined) {
+      if (thumbnails === job) thumbnails = null;
+      return;
+    }
+    const style = new Float32Array(square.all.length);
+    style[square.all.indexOf(preset)] = 1;
+    const output = await runNetwork(square, "multistyle", style);
+    const pixels = toRGBA(fromOutput(output, square.input, THUMB_SIDE, THUMB_SIDE));
+    const canvas = new OffscreenCanvas(THUMB_SIDE, THUMB_SIDE);
+    canvas.getContext("2d").putImageData(new ImageData(pixels, THUMB_SIDE, THUMB_SIDE), 0, 0);
+    const blob = await canvas.convertToBlob({ type: "image/jpeg", quality: 0.85 });
+    if (thumbnails === job) self.postMessage({ type: "thumbnail", id: job.id, preset, blob });
+  } catch {
+    // The thumbnails are a nicety: the presets' own stay.
+    if (thumbnails === job) thumbnails = null;
+  }
 }
 
 async function loadPhoto(request) {
