@@ -27,11 +27,11 @@ let preview = null; // Promise of ./preview/preview.js's preview, loaded once a 
  * The instant preview follows every change; its code and models load only once there is a photo to
  * paint (the gallery's thumbnails of it first, the preview once a style is chosen).
  */
-function followChoices() {
+function followChoices(strokeRule) {
   onChoicesChanged(() => {
     if (!preview && !chosenPhoto()) return;
     preview ??= import("./preview/preview.js")
-      .then((module) => module.startPreview(presetThumbnails))
+      .then((module) => module.startPreview(presetThumbnails, strokeRule))
       .catch(() => null);
     preview.then((shown) => shown && shown.refresh());
   });
@@ -105,7 +105,7 @@ async function start() {
     resultChanged(null);
     tryOtherStyles(tryOther);
   });
-  followChoices();
+  followChoices(config.stroke || null);
   byId("loading").hidden = true;
 
   const gallery = loadGallery(api);

@@ -128,7 +128,8 @@ def test_a_preset_preview_is_the_clis_picture_and_follows_every_change(
     assert page.get_by_test_id("preview").is_visible()
     assert first["backend"] == "wasm"
 
-    # Then it is the CLI's picture for the same photo, style and size
+    # Then it is the CLI's picture for the same photo and style (painted at the photo's 712 px, as the
+    # default stroke size paints it), shown at 384 px
     shown = preview_image(page)
     assert shown.size == (384, 256)
     reference = cli_picture(photo, tmp_path / "preset.png", "--style", "swirling-night")
@@ -151,6 +152,18 @@ def test_a_preset_preview_is_the_clis_picture_and_follows_every_change(
     )  # fmt: skip
     blend_db = psnr(shown, reference)
     assert blend_db >= MIN_PSNR_DB
+
+    # And it follows the stroke size: coarse strokes are painted at 512 px, as the job paints them
+    later["coarse strokes"] = after_change(page, lambda: page.locator("#stroke").select_option("coarse"))
+    coarse = preview_image(page)
+    reference = cli_picture(
+        photo, tmp_path / "coarse.png",
+        "--style", "swirling-night", "--style", "grey-ink", "--weight", "80", "--weight", "20",
+        "--strength", "0.55", "--preserve-color", "--stroke", "coarse", "--max-size", "512",
+    )  # fmt: skip
+    coarse_db = psnr(coarse, reference)
+    assert coarse_db >= MIN_PSNR_DB
+    assert psnr(coarse, shown) < coarse_db, "the coarse preview looks like the medium one"
     record(
         request,
         {
@@ -161,6 +174,7 @@ def test_a_preset_preview_is_the_clis_picture_and_follows_every_change(
             "psnr_db": {
                 "preset": round(preset_db, 2),
                 "blend, strength 0.55, keep colours": round(blend_db, 2),
+                "the same, coarse strokes": round(coarse_db, 2),
             },
         },
     )
@@ -219,10 +233,13 @@ def test_regions_and_mixed_blends_say_why_there_is_no_preview(page: Any, stack: 
     expect(note).to_contain_text("after painting")
     expect(page.get_by_test_id("preview")).to_be_hidden()
 
-    # And a blend of a preset with a painting (which the job refuses) says so instead
+    # And a painting added to a blend of presets (which cannot be blended with them) makes the mix go
+    # by regions, with the same note
     page.get_by_test_id("mix-mode").select_option("blend")
+    expect(page.get_by_test_id("preview")).to_be_visible()
     add_painting(page, testdata_path("styles", "sketch.png"))
-    expect(note).to_contain_text("presets with presets")
+    expect(page.get_by_test_id("mix-mode")).to_have_value("regions")
+    expect(note).to_contain_text("after painting")
     expect(page.get_by_test_id("preview")).to_be_hidden()
 
 
@@ -318,3 +335,28 @@ def test_a_software_gpu_is_not_used_for_the_preview(webgpu_page: Any, stack: Ser
     # Then the preview ran on WASM, which is far faster than a GPU emulated on the CPU
     assert first["backend"] == "wasm"
     assert not any(u.endswith("/ort-wasm-simd-threaded.asyncify.wasm") for u in urls)
+
+
+def test_the_preview_paints_at_the_scale_the_job_paints_at(page: Any, stack: ServedStack) -> None:
+    from stylemixer.neural.stroke import working_size
+    from stylemixer.options import Stroke
+
+    sizes = [(712, 474), (512, 512), (640, 427), (1050, 1680), (4032, 3024), (8000, 40), (300, 200)]
+    strokes = [None, "fine", "medium", "coarse"]
+    open_site(page, stack)
+
+    # When the page's stroke rule (config.json's numbers, js/preview/stroke.js) sizes pictures
+    found = page.evaluate(
+        """async ([sizes, strokes]) => {
+            const { workingSize } = await import(new URL('js/preview/stroke.js', location.href).href);
+            const rule = (await (await fetch('config.json')).json()).stroke;
+            return sizes.map(([w, h]) => strokes.map((s) => workingSize(w, h, s, rule)));
+        }""",
+        [sizes, strokes],
+    )
+
+    # Then it gives each the size the engine paints it at, for every stroke size
+    expected = [
+        [list(working_size(size, Stroke(stroke) if stroke else None)) for stroke in strokes] for size in sizes
+    ]
+    assert found == expected

@@ -13,6 +13,7 @@ import { byId } from "../dom.js";
 import { optionsRequest } from "../options.js";
 import { chosenPhoto } from "../photo.js";
 import { styleChoice } from "../styles.js";
+import { fittedSize } from "./resample.js";
 
 /** A first preview slower than this (runtime and models included) means the device is too slow. */
 const FIRST_PREVIEW_LIMIT_MS = 20_000;
@@ -58,10 +59,15 @@ export function previewPlan(state) {
   return { show: "preview" };
 }
 
-/** The caption under a preview: what it shows, in plain words. */
-export function previewCaption({ reduced, photo }) {
-  const size = photo && photo.width ? ` Your picture is painted at ${photo.width} × ${photo.height} pixels, with finer detail.` : "";
-  return reduced ? `A quick, smaller preview.${size}` : "A quick preview.";
+/**
+ * The caption under a preview: what it shows, in plain words. `finer`: the job paints finer strokes
+ * than the preview shows; `output`: the picture's [width, height], or null.
+ */
+export function previewCaption({ reduced, finer, output }) {
+  const size = output ? ` (${output[0]} × ${output[1]} pixels)` : "";
+  if (finer) return `A quick preview: your picture${size} is painted with finer strokes and detail than here.`;
+  if (!reduced) return "A preview of your picture, at its own size.";
+  return `A smaller preview: your picture${size} has these strokes, with finer detail.`;
 }
 
 /**
@@ -72,7 +78,7 @@ export function previewCaption({ reduced, photo }) {
  *   const preview = createPreview(ui, { paint() {}, unpaint() {} });
  *   preview.update({ photo: { key, file }, styles, mix, strength: 0.8, preserveColor: false });
  */
-export function createPreview(ui, thumbnails = { paint() {}, unpaint() {} }) {
+export function createPreview(ui, thumbnails = { paint() {}, unpaint() {} }, rule = null) {
   let worker = null;
   let off = !previewSupported();
   let nextId = 1;
@@ -116,7 +122,8 @@ export function createPreview(ui, thumbnails = { paint() {}, unpaint() {} }) {
   function onMessage(event) {
     const message = event.data || {};
     const since = asked.get(message.id);
-    for (const id of asked.keys()) if (id <= message.id) asked.delete(id);
+    // A request is answered once its last picture came (a quick one may come first: see worker.js).
+    if (message.final !== false) for (const id of asked.keys()) if (id <= message.id) asked.delete(id);
     if (off) return;
     if (message.type === "thumbnail") {
       if (message.id !== thumbsId || !thumbsFor) return;
@@ -146,14 +153,19 @@ export function createPreview(ui, thumbnails = { paint() {}, unpaint() {} }) {
     ui.canvas.getContext("2d").putImageData(new ImageData(message.pixels, message.width, message.height), 0, 0);
     drawn += 1;
     ui.canvas.dataset.renders = String(drawn);
+    ui.canvas.dataset.backend = message.backend;
+    ui.canvas.dataset.state = asked.size ? "working" : "ready";
+    ui.canvas.hidden = showing !== "preview";
+    ui.caption.textContent = previewCaption({ ...message, output: outputSize(photoShown) });
+    if (message.refined) {
+      // The true-scale step: its time from the change, apart; the device's speed is judged on the quick one.
+      ui.canvas.dataset.refinedMs = tookMs.toFixed(0);
+      return;
+    }
     ui.canvas.dataset.lastMs = tookMs.toFixed(0);
     ui.canvas.dataset.prepareMs = message.ms.prepare.toFixed(0);
     ui.canvas.dataset.networkMs = message.ms.network.toFixed(0);
-    ui.canvas.dataset.backend = message.backend;
     if (firstMs !== null) ui.canvas.dataset.firstMs = firstMs.toFixed(0);
-    ui.canvas.dataset.state = asked.size ? "working" : "ready";
-    ui.canvas.hidden = showing !== "preview";
-    ui.caption.textContent = previewCaption({ reduced: message.reduced, photo: photoShown });
     const tooSlow = firstMs !== null ? firstMs > FIRST_PREVIEW_LIMIT_MS : tookMs > LATER_PREVIEW_LIMIT_MS;
     slow = tooSlow ? slow + 1 : 0;
     if ((firstMs !== null && tooSlow) || slow >= 2) turnOff("too slow on this device");
@@ -201,6 +213,9 @@ export function createPreview(ui, thumbnails = { paint() {}, unpaint() {} }) {
     target.postMessage({
       type: "render",
       id,
+      stroke: state.stroke || null,
+      maxSize: state.maxSize || null,
+      rule,
       photo: { key: state.photo.key, file: state.photo.file },
       kind,
       styles: state.styles.map((s) =>
@@ -214,29 +229,45 @@ export function createPreview(ui, thumbnails = { paint() {}, unpaint() {} }) {
   return { update };
 }
 
+/** The size the job will give the photo `{width, height, maxSize}`, as [width, height], or null. */
+function outputSize(photo) {
+  if (!photo || !photo.width) return null;
+  return fittedSize(photo.width, photo.height, Number(photo.maxSize) || Infinity);
+}
+
 /** The form's current choices, as `createPreview().update` takes them. */
 function currentState() {
   const photo = chosenPhoto();
   const { mix, styles } = styleChoice();
-  const { strength, preserve_color: preserveColor } = optionsRequest();
+  const { strength, preserve_color: preserveColor, stroke, max_size: maxSize } = optionsRequest();
   return {
     // The photo's object URL is unique to one chosen file: the worker keeps its work per key. What it
     // paints is what the page shows (a HEIC's rendition made by the page; the upload is the original).
     photo: photo
-      ? { key: photo.url, file: photo.shown, previewable: photo.previewable, width: photo.width, height: photo.height }
+      ? {
+          key: photo.url,
+          file: photo.shown,
+          previewable: photo.previewable,
+          width: photo.width,
+          height: photo.height,
+          maxSize,
+        }
       : null,
     styles,
     mix,
     strength,
     preserveColor,
+    stroke,
+    maxSize,
   };
 }
 
 /**
  * The preview beside the form, bound to the page; `refresh()` after each change of a choice.
- * `thumbnails` ({paint, unpaint}) shows the gallery's presets painted on the photo.
+ * `thumbnails` ({paint, unpaint}) shows the gallery's presets painted on the photo; `rule` is
+ * config.json's `stroke` (without it the preview paints at its own size, whatever the stroke).
  */
-export function startPreview(thumbnails) {
+export function startPreview(thumbnails, rule = null) {
   const preview = createPreview(
     {
       figure: byId("style-preview"),
@@ -245,6 +276,7 @@ export function startPreview(thumbnails) {
       caption: byId("style-preview-caption"),
     },
     thumbnails,
+    rule,
   );
   return { refresh: () => preview.update(currentState()) };
 }
