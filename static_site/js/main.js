@@ -109,7 +109,11 @@ async function start() {
   byId("loading").hidden = true;
 
   const gallery = loadGallery(api);
-  const strip = setupStrip(api, resumeJob);
+  // A picture chosen from the strip: a form waiting for the connection to send itself stops waiting.
+  const strip = setupStrip(api, (jobId) => {
+    stopWaiting();
+    return resumeJob(jobId);
+  });
   const jobId = jobInAddress();
   if (jobId && rules.isId(jobId)) {
     await resumeJob(jobId);
