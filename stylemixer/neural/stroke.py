@@ -26,7 +26,6 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from stylemixer.limits import MIN_SIDE
-from stylemixer.neural.tensors import LUMA
 from stylemixer.options import Stroke
 
 #: Working long side of ``coarse``: about the scale the networks learned their strokes at.
@@ -39,6 +38,9 @@ MAX_UPSCALE = 2.0
 SNAP = 1.0625
 #: The default for any picture: the best-looking choice on web pictures and phone photos alike.
 DEFAULT_STROKE = Stroke.MEDIUM
+#: Luminance weights of R, G and B (ITU-R BT.601): the photo's detail brought back to a painting
+#: here, and the guide a region map follows the photo's edges along (regions.paint).
+LUMA = (0.299, 0.587, 0.114)
 
 
 def working_side(long_side: int, stroke: Stroke | None) -> int:

@@ -18,9 +18,6 @@ from torch import Tensor
 
 #: Both transformers halve the picture twice, so sides are padded to a multiple of this.
 SIDE_MULTIPLE = 4
-#: Luminance weights of R, G and B (ITU-R BT.601): the photo's detail brought back to a painting
-#: (:mod:`stylemixer.neural.stroke`) and the guide a region map follows the photo's edges along.
-LUMA = (0.299, 0.587, 0.114)
 
 
 def image_to_tensor(img: Image.Image) -> Tensor:

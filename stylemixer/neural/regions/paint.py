@@ -23,7 +23,8 @@ from PIL import Image
 from torch import Tensor
 
 from stylemixer.neural.regions.plan import resize_long_side, soft_map
-from stylemixer.neural.tensors import LUMA, map_rows
+from stylemixer.neural.stroke import LUMA
+from stylemixer.neural.tensors import map_rows
 from stylemixer.regionmap import invalid, style_missing, with_palette
 
 if TYPE_CHECKING:
