@@ -162,6 +162,11 @@ class StyleTable(nn.Module):
         self.gamma = nn.Parameter(torch.ones(NUM_PRESETS, channels))  # (26, C)
         self.beta = nn.Parameter(torch.zeros(NUM_PRESETS, channels))  # (26, C)
 
+    @property
+    def style_dim(self) -> int:
+        """The length of one style: a weight per preset."""
+        return self.gamma.shape[0]
+
     def params(self, style: Tensor) -> tuple[Tensor, Tensor]:
         """``style`` (N, 26) preset weights -> the scales and shifts (N, C)."""
         return style @ self.gamma, style @ self.beta
@@ -176,6 +181,11 @@ class StyleProjection(nn.Module):
         self.norm = InstanceNorm(channels)
         self.gamma = nn.Linear(STYLE_DIM, channels)  # ONNX: 1x1 conv "StyleNorm/Conv_1"
         self.beta = nn.Linear(STYLE_DIM, channels)  # ONNX: 1x1 conv "StyleNorm/Conv"
+
+    @property
+    def style_dim(self) -> int:
+        """The length of one style: the style vector's."""
+        return self.gamma.in_features
 
     def params(self, style: Tensor) -> tuple[Tensor, Tensor]:
         """``style`` (N, 100) style vectors -> the scales and shifts (N, C)."""
@@ -290,12 +300,19 @@ class StyleTransformer(nn.Module):
     contract: nn.ModuleList
     residual: nn.ModuleList
     expand: nn.ModuleList
-    #: The length of one style: a weight per preset, or a style vector.
-    style_dim: int
 
     def layers(self) -> list[Layer]:
         """Every layer in the order a pass runs them."""
         return [*self.contract, *self.residual, *self.expand]  # type: ignore[list-item]
+
+    @property
+    def style_dim(self) -> int:
+        """The length of one style, as its normalisation tables take it: a weight per preset, or a
+        style vector."""
+        last = self.expand[-1]
+        assert isinstance(last, ConvLayer)
+        assert last.style is not None
+        return last.style.style_dim
 
     def style_free(self) -> int:
         """How many leading layers no style conditions (:meth:`encode` runs them)."""
@@ -381,8 +398,6 @@ def expansion(widths: tuple[int, int, int, int], style: Conditioning) -> nn.Modu
 class MultiStyleNet(StyleTransformer):
     """multistyle26: every layer normalised by a row of its table per preset (a blend of presets
     blends the rows). Its first convolution is all that no style changes."""
-
-    style_dim = NUM_PRESETS
 
     def __init__(self) -> None:
         super().__init__()
@@ -521,8 +536,6 @@ class StylePredictor(nn.Module):
 class ArbitraryTransformer(StyleTransformer):
     """Ghiasi et al.'s transformer: a contraction with biases and no normalisation (no style changes
     it), five style-normed residual blocks, the expansion."""
-
-    style_dim = STYLE_DIM
 
     def __init__(self) -> None:
         super().__init__()
