@@ -52,6 +52,9 @@ METHOD_NOT_ALLOWED: Final = _code("MethodNotAllowed", 405, "the route exists wit
 LENGTH_REQUIRED: Final = _code("LengthRequired", 411, "a chunked body sent to the local stack")
 INTERNAL_ERROR: Final = _code("InternalError", 500, "anything unexpected (the message says nothing more)")
 STARTING: Final = _code("Starting", 503, "the local stack is still starting")
+EMBEDDED_AWS_CHANGED: Final = _code(
+    "EmbeddedAwsChanged", 500, "the local stack's embedded AWS (moto) no longer behaves as it relies on"
+)
 
 # -- pictures ------------------------------------------------------------------------------------
 INVALID_IMAGE: Final = _code("InvalidImage", 400, "bytes that are not a picture we can read")

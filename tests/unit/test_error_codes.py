@@ -16,6 +16,7 @@ import pytest
 from stylemixer import errors, images, presets  # noqa: F401 - they define error classes too
 from stylemixer.errors import CODES, StyleMixerError
 from stylemixer.jobs import worker  # noqa: F401 - defines error classes of its own
+from stylemixer.local import moto_iam  # noqa: F401 - likewise
 from stylemixer.neural import weights  # noqa: F401 - likewise
 from stylemixer.options import option_specs
 from tests.support.paths import ROOT
@@ -51,13 +52,24 @@ def _docstrings(tree: ast.Module) -> set[int]:
 
 
 def _error_classes() -> dict[str, type[StyleMixerError]]:
-    """StyleMixerError and every subclass of it, by name."""
+    """StyleMixerError and every subclass of it the library and the functions define, by name."""
     classes, todo = {}, [StyleMixerError]
     while todo:
         cls = todo.pop()
-        classes[cls.__name__] = cls
+        if cls.__module__.split(".")[0] in SOURCES:
+            classes[cls.__name__] = cls
         todo.extend(cls.__subclasses__())
     return classes
+
+
+def _default_code(node: ast.AST) -> ast.expr | None:
+    """The value of ``code = ...`` in a class body (an error class's default code), if ``node`` is one."""
+    if isinstance(node, ast.ClassDef):
+        for statement in node.body:
+            targets = statement.targets if isinstance(statement, ast.Assign) else []
+            if any(isinstance(t, ast.Name) and t.id == "code" for t in targets):
+                return statement.value  # type: ignore[union-attr]
+    return None
 
 
 def _code_argument(call: ast.Call, makers: dict[str, int]) -> ast.expr | None:
@@ -91,15 +103,15 @@ def test_each_code_is_written_out_once_in_the_library_and_the_functions() -> Non
 
 
 def test_every_refusal_names_its_code_by_its_constant() -> None:
-    # Given every call that makes a refusal: an error class of ours, a job's error, an error answer
+    # Given every call that makes a refusal (an error class of ours, a job's error, an error answer)
+    # and every error class's default code
     makers = {name: 0 for name in _error_classes()} | ANSWERS
     literal = []
     for path, tree in _trees():
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call):
-                code = _code_argument(node, makers)
-                if isinstance(code, ast.Constant) and isinstance(code.value, str):
-                    literal.append(f"{path.relative_to(ROOT)}:{node.lineno} {code.value!r}")
+            code = _code_argument(node, makers) if isinstance(node, ast.Call) else _default_code(node)
+            if isinstance(code, ast.Constant) and isinstance(code.value, str):
+                literal.append(f"{path.relative_to(ROOT)}:{node.lineno} {code.value!r}")
     # Then none writes its code out: each names a constant of stylemixer.errors (or a derived code)
     assert not literal, f"refusals with a code written out: {literal}"
 
