@@ -155,7 +155,7 @@ def bands_vs_one_pass(nets: Any, photo: Image.Image) -> float:
     import numpy as np
     import torch
 
-    from stylemixer.neural.bands import BandPlan, Conditioning, run_multistyle
+    from stylemixer.neural.bands import BandPlan, paint_in_bands
     from stylemixer.presets import get_preset
 
     index = get_preset(PRESETS[0]).index
@@ -166,7 +166,8 @@ def bands_vs_one_pass(nets: Any, photo: Image.Image) -> float:
         whole = nets.multistyle(u8.permute(2, 0, 1).unsqueeze(0).float().div(255.0), weights)
         whole_rgb = whole[0].clamp(0, 1).mul(255).add(0.5).to(torch.uint8).permute(1, 2, 0).numpy()
         plan = BandPlan(rows=48, store_dtype=torch.float16, residual_rows=64)
-        banded = run_multistyle(nets.multistyle, u8, [index], Conditioning(torch.ones(1)), plan=plan)
+        preset = torch.eye(26)[[index]]
+        banded = paint_in_bands(nets.multistyle, u8, preset, torch.ones(1), plan=plan)
     mse = float(np.mean((banded.astype(np.float64) - whole_rgb.astype(np.float64)) ** 2))
     return float("inf") if mse == 0 else 10 * float(np.log10(255.0**2 / mse))
 

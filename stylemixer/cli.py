@@ -19,10 +19,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from stylemixer.batch import BatchItem, BatchRun, ReadAhead, exit_status, is_folder, plan_batch
-from stylemixer.errors import InvalidRequestError, StyleMixerError
+from stylemixer.errors import (
+    CANNOT_WRITE,
+    INPUT_NOT_FOUND,
+    REGIONS_MAP_INVALID,
+    REGIONS_MAP_ONE_PHOTO,
+    InvalidRequestError,
+    StyleMixerError,
+)
 from stylemixer.neural import OPENMP_ENV
-from stylemixer.options import Mix, OptionSpec, StylizeOptions, check_output_format, option_spec, option_specs
-from stylemixer.presets import PRESETS
+from stylemixer.options import OptionSpec, StylizeOptions, check_output_format, option_spec, option_specs
+from stylemixer.presets import PRESETS, UnknownStyleError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -37,6 +44,8 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_USAGE = 2
+#: The reader of the output went away (a pipe's end closed): what a process ended by SIGPIPE returns.
+EXIT_BROKEN_PIPE = 128 + 13
 SITE_DIR = Path(__file__).resolve().parent.parent / "static_site"
 
 
@@ -181,9 +190,8 @@ def _resolve_styles(specs: Sequence[str]) -> list[Style]:
         elif any(p.id == spec for p in PRESETS):
             styles.append(PresetStyle(get_preset(spec).id))
         else:
-            raise InvalidRequestError(
-                "UnknownStyle",
-                f"{spec!r} is neither a preset id nor a picture on disk; "
+            raise UnknownStyleError(
+                message=f"{spec!r} is neither a preset id nor a picture on disk; "
                 "run `stylemixer styles` to list the presets.",
             )
     return styles
@@ -199,7 +207,7 @@ def _options(args: argparse.Namespace, batch: bool = False) -> StylizeOptions:
         suffix = Path(args.output).suffix.lstrip(".")
         if not suffix:
             raise InvalidRequestError(
-                "InvalidFormat", "Give the output a suffix (.jpg, .png, .webp) or --format."
+                option_spec("format").code, "Give the output a suffix (.jpg, .png, .webp) or --format."
             )
         values["format"] = check_output_format(suffix)
     return StylizeOptions.checked(**values)
@@ -207,7 +215,6 @@ def _options(args: argparse.Namespace, batch: bool = False) -> StylizeOptions:
 
 def cmd_stylize(args: argparse.Namespace) -> int:
     from stylemixer.photosize import read_photo
-    from stylemixer.regionmap import REGIONS_MAP_ONE_PHOTO, needs_regions
 
     if args.regions_in and (len(args.input) > 1 or is_folder(args.output)):
         raise InvalidRequestError(
@@ -219,12 +226,10 @@ def cmd_stylize(args: argparse.Namespace) -> int:
         return _stylize_batch(args)
     started = time.perf_counter()
     options = _options(args)
-    options.validate(len(args.style))
-    if args.regions_in and options.mix is not Mix.REGIONS:
-        raise needs_regions("--mix regions")
+    options.validate(len(args.style), with_map=bool(args.regions_in))
     item = BatchItem(Path(args.input[0]), Path(args.output), _regions_path(args))
     if not item.input.is_file():
-        raise InvalidRequestError("InputNotFound", f"There is no file at {item.input}.")
+        raise InvalidRequestError(INPUT_NOT_FOUND, f"There is no file at {item.input}.")
     photo = read_photo(item.input)
     drawn = _drawn_map(Path(args.regions_in), photo.image, len(args.style)) if args.regions_in else None
     styles = _resolve_styles(args.style)
@@ -238,7 +243,7 @@ def _drawn_map(path: Path, content: Image.Image, n_styles: int) -> np.ndarray:
     """The region map at ``path``, checked for ``n_styles`` styles and the photo's shape, at its size."""
     import numpy as np
 
-    from stylemixer.regionmap import REGIONS_MAP_INVALID, fit_to_photo, read_region_map
+    from stylemixer.regionmap import fit_to_photo, read_region_map
 
     if not path.is_file():
         raise InvalidRequestError(REGIONS_MAP_INVALID, f"There is no region map at {path}.")
@@ -263,11 +268,11 @@ def _stylize_batch(args: argparse.Namespace) -> int:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             message = f"Could not make the folder {folder}: {exc.strerror}."
-            raise InvalidRequestError("CannotWrite", message) from None
+            raise InvalidRequestError(CANNOT_WRITE, message) from None
 
     def read(item: BatchItem) -> Photo:
         if not item.input.is_file():
-            raise InvalidRequestError("InputNotFound", f"There is no file at {item.input}.")
+            raise InvalidRequestError(INPUT_NOT_FOUND, f"There is no file at {item.input}.")
         return read_photo(item.input)
 
     with ReadAhead(items, read) as photos:  # the first photo is read while torch is imported
@@ -342,7 +347,7 @@ def _paint(
             result.regions.save(item.regions, format="PNG")  # palette kept (save_image writes RGB)
     except OSError as exc:
         raise InvalidRequestError(
-            "CannotWrite", f"Could not write {exc.filename or item.output}: {exc.strerror}."
+            CANNOT_WRITE, f"Could not write {exc.filename or item.output}: {exc.strerror}."
         ) from None
     return {
         "input": str(item.input),
@@ -413,6 +418,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.setdefault(name, value)
     try:
         return COMMANDS[args.command](args)
+    except BrokenPipeError:
+        return _reader_gone()
     except StyleMixerError as exc:
         print(f"stylemixer: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
@@ -427,6 +434,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+def _reader_gone() -> int:
+    """The reader of standard output went away (``stylemixer styles | head -3``): stop quietly.
+
+    As a Unix tool does on SIGPIPE (Python turns the signal into ``BrokenPipeError``): no message,
+    and standard output pointed at ``/dev/null`` so the interpreter's last flush cannot fail again.
+    The status is a process's ended by SIGPIPE, 128 + 13.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
+
+
 def run() -> NoReturn:
     """The console script: :func:`main` on the command line's arguments, then exit.
 
@@ -438,8 +457,11 @@ def run() -> NoReturn:
     """
     argv = sys.argv[1:]
     code = main(argv)
+    try:
+        sys.stdout.flush()  # what is still buffered for a pipe goes now, where a closed reader is caught
+    except BrokenPipeError:
+        code = _reader_gone()
     if argv[:1] == ["stylize"]:
-        sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
     sys.exit(code)

@@ -50,3 +50,13 @@ ALLOWED_FORMATS: dict[str, str] = {
 #: Content types an upload may declare (the S3 POST policy holds the client to it): the formats'
 #: own, and ``image/heif``, which some systems give the same .heic files.
 UPLOAD_CONTENT_TYPES: tuple[str, ...] = (*ALLOWED_FORMATS.values(), "image/heif")
+
+
+def megabytes(size: int) -> str:
+    """A byte count in megabytes for a sentence: ``64 MB``, ``40.5 MB``.
+
+    Example:
+        >>> megabytes(MAX_UPLOAD_BYTES), megabytes(42_467_328)
+        ('64 MB', '40.5 MB')
+    """
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"

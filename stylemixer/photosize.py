@@ -19,15 +19,16 @@ from typing import TYPE_CHECKING
 
 from PIL import Image
 
-from stylemixer.errors import ImageTooSmallError
+from stylemixer.errors import IMAGE_TOO_SMALL
 from stylemixer.images import (
-    IMAGE_TOO_SMALL,
     ImageSource,
+    ImageTooSmallError,
     check_format,
     header_size,
     read_bounded,
     read_image,
 )
+from stylemixer.images.formats import TEXT_SNIFF_BYTES
 from stylemixer.limits import (
     MAX_DECODED_PIXELS,
     MAX_DECODED_SIDE,
@@ -115,7 +116,7 @@ def read_photo(source: ImageSource, *, max_bytes: int = MAX_UPLOAD_BYTES) -> Pho
     """
     data = read_bounded(source, max_bytes)
     scale = None
-    declared = header_size(data) if check_format(data[:1024]) == "JPEG" else None
+    declared = header_size(data) if check_format(data[:TEXT_SNIFF_BYTES]) == "JPEG" else None
     if declared is not None:  # a JPEG's header gives its upright size: decoded at a reduction if it can
         target = painted_size(declared[0], declared[1])
         scale = target[0] / declared[0]

@@ -57,6 +57,7 @@ export async function downsize(checked, config) {
       file,
       type: "image/jpeg",
       url: URL.createObjectURL(file),
+      shown: file,
       width: size.width,
       height: size.height,
       reducedFrom: { width: checked.width, height: checked.height },

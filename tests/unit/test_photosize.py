@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from stylemixer.errors import ImageTooLargeError, ImageTooSmallError, StyleMixerError
-from stylemixer.images import IMAGE_DIMENSIONS_TOO_LARGE, encode_image, read_image
+from stylemixer.errors import IMAGE_DIMENSIONS_TOO_LARGE, ImageTooLargeError, StyleMixerError
+from stylemixer.images import ImageTooSmallError, encode_image, read_image
 from stylemixer.limits import MAX_DECODED_PIXELS, MAX_PIXELS, MAX_SIDE, MIN_SIDE
 from stylemixer.photosize import painted_size, read_photo, reduction_note
 from tests.support import imagefiles as files
