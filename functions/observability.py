@@ -69,8 +69,23 @@ def count_failure(stage: str, reason: str) -> None:
         >>> count_failure("prod", "ProcessingFailed")  # one EMF line on standard output
         {"_aws":...,"stage":"prod","reason":"ProcessingFailed","JobsFailed":[1.0]}
     """
+    _count_with_reason("JobsFailed", stage, reason)
+
+
+def count_refusal(stage: str, reason: str) -> None:
+    """``RequestsRefused`` (a client's limit, or a busy queue: 429 or 503) with the refusal's code as
+    its ``reason`` dimension, as :func:`count_failure` does.
+
+    Example:
+        >>> count_refusal("prod", "Busy")
+        {"_aws":...,"stage":"prod","reason":"Busy","RequestsRefused":[1.0]}
+    """
+    _count_with_reason("RequestsRefused", stage, reason)
+
+
+def _count_with_reason(name: str, stage: str, reason: str) -> None:
     with single_metric(
-        name="JobsFailed",
+        name=name,
         unit=MetricUnit.Count,
         value=1,
         namespace=METRICS_NAMESPACE,

@@ -22,6 +22,9 @@ DATA_BUCKET = "stylemixer-data"
 JOBS_TABLE = "stylemixer-jobs"
 JOBS_QUEUE = "stylemixer-jobs"
 JOBS_DLQ = "stylemixer-jobs-dlq"
+#: The per-client counters (jobs, jobs in flight, upload bytes, jobs per upload): a table of their
+#: own, so nothing but the API reads or writes them and their items expire on their own clock.
+QUOTAS_TABLE = "stylemixer-quotas"
 
 #: Key prefixes in the data bucket; lifecycle rules expire each on its own schedule.
 UPLOADS_PREFIX = "uploads/"
@@ -30,6 +33,14 @@ RESULTS_PREFIX = "results/"
 #: Jobs table: partition key and the TTL attribute (epoch seconds).
 TABLE_PARTITION_KEY = "job_id"
 TABLE_TTL_ATTRIBUTE = "expires_at_epoch"
+#: A sparse index of the jobs still queued, oldest first: only a queued job carries its key
+#: attribute (removed when it starts or ends), so the sweeper reads the waiting jobs, not the table.
+QUEUED_INDEX = "queued-by-age"
+QUEUED_INDEX_KEY = "waiting"
+QUEUED_INDEX_SORT = "created_at"
+#: Quotas table: partition key and the TTL attribute (epoch seconds).
+QUOTA_PARTITION_KEY = "pk"
+QUOTA_TTL_ATTRIBUTE = "expires_at_epoch"
 
 #: Queue: receives of a job's message before it moves to the dead-letter queue. The default of the
 #: ``max_receive_count`` setting; the worker reads the deployed value from ENV_MAX_RECEIVE_COUNT,
@@ -94,6 +105,11 @@ WORKER_TIMEOUT_SECONDS = 60 * math.ceil(WORKER_TIMEOUT_MARGIN * worst_job_second
 
 #: The dead-letter consumer only marks jobs failed (a few small calls per message).
 DLQ_HANDLER_TIMEOUT_SECONDS = 30
+#: The sweeper fails jobs that waited longer than the queue keeps messages, a page of them at a time.
+SWEEPER_TIMEOUT_SECONDS = 60
+#: How often the sweeper runs: a job whose message the queue dropped is failed within this long of
+#: the queue's retention (four days or more), so an hour is soon enough and costs 24 runs a day.
+SWEEP_EVERY_MINUTES = 60
 #: The API function: small, no torch; API Gateway waits at most 30 s for it.
 API_MEMORY_MB = 512
 API_TIMEOUT_SECONDS = 10
@@ -174,12 +190,33 @@ ENV_SITE_URL = "STYLEMIXER_SITE_URL"
 ENV_STAGE = "STYLEMIXER_STAGE"
 #: The worker's copy of the queue's maxReceiveCount (set from the same setting as the queue's).
 ENV_MAX_RECEIVE_COUNT = "STYLEMIXER_MAX_RECEIVE_COUNT"
+#: The API's limits per client (see stylemixer.limits) and the table that counts them.
+ENV_QUOTA_TABLE = "STYLEMIXER_QUOTA_TABLE"
+ENV_CLIENT_JOBS_PER_HOUR = "STYLEMIXER_CLIENT_JOBS_PER_HOUR"
+ENV_CLIENT_JOBS_IN_FLIGHT = "STYLEMIXER_CLIENT_JOBS_IN_FLIGHT"
+ENV_CLIENT_UPLOAD_BYTES_PER_HOUR = "STYLEMIXER_CLIENT_UPLOAD_BYTES_PER_HOUR"
+ENV_JOBS_PER_UPLOAD = "STYLEMIXER_JOBS_PER_UPLOAD"
+#: Admission control: how many workers run at once, how many jobs each finishes a minute, and how
+#: many minutes of their work the queue may hold before POST /jobs answers busy.
+ENV_WORKERS = "STYLEMIXER_WORKERS"
+ENV_WORKER_JOBS_PER_MINUTE = "STYLEMIXER_WORKER_JOBS_PER_MINUTE"
+ENV_BACKLOG_MINUTES = "STYLEMIXER_BACKLOG_MINUTES"
+#: The sweeper's copy of how long the jobs queue keeps a message (set from the queue's own setting).
+ENV_QUEUE_RETENTION_SECONDS = "STYLEMIXER_QUEUE_RETENTION_SECONDS"
+#: With the API behind the site's CloudFront: the value CloudFront sends in ORIGIN_VERIFY_HEADER.
+#: Only a request carrying it is taken to come from CloudFront, and only then is the viewer's
+#: address in VIEWER_ADDRESS_HEADER believed (anyone can send that header to the API's own URL).
+ENV_ORIGIN_VERIFY = "STYLEMIXER_ORIGIN_VERIFY"
+ORIGIN_VERIFY_HEADER = "x-stylemixer-origin-verify"
+VIEWER_ADDRESS_HEADER = "cloudfront-viewer-address"
 
 #: Handler entry points inside the one container image.
 API_HANDLER = "functions.api.handler.handler"
 WORKER_HANDLER = "functions.worker.handler.handler"
 #: Consumes the dead-letter queue: marks every job it sees failed, so none stays queued or running.
 DLQ_HANDLER = "functions.dead_letters.handler.handler"
+#: Run on a schedule: fails the jobs whose message the queue has dropped, so none stays queued.
+SWEEPER_HANDLER = "functions.sweeper.handler.handler"
 
 #: CloudFormation output keys.
 OUTPUT_SITE_URL = "SiteUrl"

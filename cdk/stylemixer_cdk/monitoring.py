@@ -69,6 +69,7 @@ class Watched:
     api: lambda_.IFunction
     worker: lambda_.IFunction
     dead_letters: lambda_.IFunction
+    sweeper: lambda_.IFunction
     jobs: Jobs
 
 
@@ -141,11 +142,27 @@ class Monitoring(Construct):
             "A worker invocation peaked above {t} % of its memory: the largest pictures come close "
             "to the limit; raise worker_memory_mb before jobs fail for lack of memory.",
         )
+        # Requests: most are the page's polls of GET /jobs/{job_id}; near that route's throttle,
+        # people's polls are about to be refused (429), which a raised api_read_rate_limit cures.
+        near_throttle = config.api_requests_alarm_percent / 100 * config.api_read_rate_limit * 300
         self.api_requests = self._alarm(
-            "ApiRequests",
+            "ApiNearThrottle",
             w.http_api.metric_count(period=FIVE_MINUTES, statistic="Sum"),
-            config.api_requests_alarm_threshold,
-            "More than {t} API requests in 5 minutes: unusual traffic.",
+            round(near_throttle),
+            "More than {t} API requests in 5 minutes, "
+            f"{config.api_requests_alarm_percent:g} % of what GET /jobs/{{{{job_id}}}} is throttled to: "
+            "the page's polls will soon be refused; raise api_read_rate_limit, or see the access "
+            "logs for one address sending most of them (then consider waf_enabled).",
+        )
+        # Jobs: more submitted than the workers finish in the same 5 minutes grows the queue, and
+        # admission control soon answers busy: a rush of people, or someone at their limits.
+        self.jobs_submitted = self._alarm(
+            "JobsSubmitted",
+            service_metric("JobsSubmitted", stage, "Sum"),
+            config.jobs_submitted_alarm,
+            "More than {t} jobs submitted in 5 minutes, more than the workers finish in that time: "
+            "the queue is growing and POST /jobs will answer busy; see RequestsRefused on the "
+            "dashboard, and raise worker_max_concurrency if the demand is real.",
         )
         # Failures.
         self.api_5xx = self._alarm(
@@ -154,7 +171,13 @@ class Monitoring(Construct):
             0,
             "The API answered with a server error (5xx): a bug or an outage; see the API function's logs.",
         )
-        for name, fn in (("Api", w.api), ("Worker", w.worker), ("DeadLetters", w.dead_letters)):
+        functions = (
+            ("Api", w.api),
+            ("Worker", w.worker),
+            ("DeadLetters", w.dead_letters),
+            ("Sweeper", w.sweeper),
+        )
+        for name, fn in functions:
             self._alarm(
                 f"{name}Errors",
                 fn.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
@@ -283,6 +306,19 @@ class Monitoring(Construct):
                 w.http_api.metric_count(period=FIVE_MINUTES, statistic="Sum"),
                 w.http_api.metric_client_error(period=FIVE_MINUTES, statistic="Sum"),
                 w.http_api.metric_server_error(period=FIVE_MINUTES, statistic="Sum"),
+                # Refusals of a client's limits or of a busy queue (429, 503), every reason summed.
+                right=[
+                    cw.MathExpression(
+                        expression=(
+                            "SUM(SEARCH('"
+                            f"{{{METRICS_NAMESPACE},reason,service,stage}} "
+                            f'MetricName="RequestsRefused" stage="{stage}"'
+                            "', 'Sum', 300))"
+                        ),
+                        label="RequestsRefused",
+                        period=FIVE_MINUTES,
+                    )
+                ],
             ),
             graph("API latency (ms)", w.http_api.metric_latency(period=FIVE_MINUTES, statistic="p99")),
             graph(
@@ -301,6 +337,11 @@ class Monitoring(Construct):
                     fn.metric_throttles(period=FIVE_MINUTES),
                     right=[fn.metric_duration(period=FIVE_MINUTES, statistic="Maximum")],
                 )
-                for name, fn in (("API", w.api), ("Worker", w.worker), ("Dead-letter", w.dead_letters))
+                for name, fn in (
+                    ("API", w.api),
+                    ("Worker", w.worker),
+                    ("Dead-letter", w.dead_letters),
+                    ("Sweeper", w.sweeper),
+                )
             )
         )
