@@ -35,7 +35,7 @@ import { postToStorage } from "./upload.js";
 const submitButton = byId("submit");
 
 let api = null;
-let pollIntervalMs = 1000;
+let pollConfig = {};
 let follower = null;
 let busy = false;
 let hooks = { created() {}, update() {}, shown() {} };
@@ -150,7 +150,7 @@ async function submit(event) {
     const created = await createJob(photo, paintingsToUpload());
     lastSent = created.job_id;
     setJobInAddress(created.job_id);
-    hooks.created(created.job_id);
+    hooks.created(created.job_id, created.owner_token);
     await runJob(created.job_id, { originalUrl: photo.previewable ? photo.url : null, fromForm: true });
   } catch (error) {
     showPanel("form");
@@ -171,7 +171,7 @@ async function runJob(jobId, { originalUrl = null, fromForm = false } = {}) {
   if (!fromForm) showAsked({ photo: null, styles: [] });
   let described = fromForm;
   follower = followJob(api, jobId, {
-    intervalMs: pollIntervalMs,
+    config: pollConfig,
     onUpdate(job) {
       shown = job;
       showJobProgress(job);
@@ -181,7 +181,7 @@ async function runJob(jobId, { originalUrl = null, fromForm = false } = {}) {
       }
       hooks.update(job);
     },
-    onRetry: (error, delay) => showRetry(delay),
+    onRetry: (error, delay) => showRetry(delay, error),
   });
   const job = await follower.done;
   if (job.status === "failed") {
@@ -197,13 +197,13 @@ async function runJob(jobId, { originalUrl = null, fromForm = false } = {}) {
 }
 
 /**
- * Sends the form through `client` when it is submitted; `config.poll_interval_ms` paces the polls.
- * `on.created(jobId)`, `on.update(job)` and `on.shown(job)` hear of each job sent, each answer about
- * it, and each picture shown.
+ * Sends the form through `client` when it is submitted; `config`'s `poll_*` pace the polls.
+ * `on.created(jobId, ownerToken)`, `on.update(job)` and `on.shown(job)` hear of each job sent, each
+ * answer about it, and each picture shown.
  */
 export function setupFlow(form, client, config, on = {}) {
   api = client;
-  pollIntervalMs = config.poll_interval_ms || 1000;
+  pollConfig = config;
   hooks = { ...hooks, ...on };
   form.addEventListener("submit", submit);
 }
@@ -237,7 +237,7 @@ export async function sendFromResult(create) {
     const created = await create();
     lastSent = created.job_id;
     setJobInAddress(created.job_id);
-    hooks.created(created.job_id);
+    hooks.created(created.job_id, created.owner_token);
     await runJob(created.job_id, { originalUrl: before.original, fromForm: true });
     return true;
   } catch (error) {
@@ -257,6 +257,22 @@ export async function sendFromResult(create) {
 /** The latest answer about the job on screen (with what it asked), and whether this form sent it. */
 export function shownJob() {
   return { job: shown, sentHere: Boolean(shown) && shown.job_id === lastSent };
+}
+
+/** A minute's margin before an answer's links lapse (they live 15 minutes). */
+const LINK_MARGIN_MS = 60 * 1000;
+
+/** As shownJob(), asking the API again first when the answer's links have lapsed (or are about to). */
+export async function freshShownJob() {
+  const lapses = shown && Date.parse(shown.links_expire_at);
+  if (shown && Number.isFinite(lapses) && Date.now() > lapses - LINK_MARGIN_MS) {
+    try {
+      shown = await api.job(shown.job_id);
+    } catch {
+      // Keep the answer we have: its links may still work, and the caller says if they do not.
+    }
+  }
+  return shownJob();
 }
 
 /** Stops following the job and takes its id out of the address bar. */

@@ -3,17 +3,20 @@
 import { tryOtherStyles } from "./again.js";
 import { Api, loadConfig } from "./api.js";
 import { onChoicesChanged } from "./changes.js";
+import { deletableShown, deleteJob, setupDeleting } from "./deleting.js";
 import { byId } from "./dom.js";
 import { resultChanged, setupEditing } from "./editing.js";
 import { acceptedNames } from "./files.js";
 import { forgetJob, jobInAddress, resumeJob, setupFlow } from "./flow.js";
+import { showKept } from "./kept.js";
 import { clearError, messageOf, showError } from "./messages.js";
 import { resetOptions, setupOptions } from "./options.js";
+import { ownerToken, rememberOwner } from "./owners.js";
 import { chosenPhoto, focusPhotoInput, resetPhoto, setupPhoto } from "./photo.js";
 import { showPanel } from "./progress.js";
 import { resetResult } from "./result.js";
 import { readRules } from "./rules.js";
-import { markShown, rememberJob, setupStrip, updateJob } from "./strip.js";
+import { forgetJobOfStrip, markShown, rememberJob, setupStrip, updateJob } from "./strip.js";
 import { loadGallery, resetStyles, setupStyles, styleCount } from "./styles.js";
 
 const form = byId("job-form");
@@ -50,6 +53,7 @@ function startAgain() {
   resetOptions();
   resetResult();
   resultChanged(null);
+  deletableShown(null);
   markShown(null);
   document.title = "StyleMixer";
   showPanel("form");
@@ -69,18 +73,27 @@ async function start() {
     showError(messageOf(error));
     return;
   }
-  const api = new Api(config.api_base_url, rules.isId);
+  const api = new Api(config.api_base_url, rules.isId, ownerToken);
   fillLimits(config, rules);
+  showKept(config);
   setupPhoto(config);
   setupFlow(form, api, config, {
-    created: rememberJob,
+    created(jobId, token) {
+      rememberOwner(jobId, token);
+      rememberJob(jobId);
+    },
     update: updateJob,
     shown(job) {
       rememberJob(job.job_id);
       updateJob(job);
       markShown(job.job_id);
       resultChanged(job);
+      deletableShown(job);
     },
+  });
+  setupDeleting(api, (jobId) => {
+    forgetJobOfStrip(jobId);
+    if (jobInAddress() === jobId) startAgain();
   });
   setupEditing(api, rules.optionNames, config.regions_map);
   byId("again").addEventListener("click", startAgain);
@@ -88,13 +101,14 @@ async function start() {
   tryOther.addEventListener("click", () => {
     markShown(null);
     resultChanged(null);
+    deletableShown(null);
     tryOtherStyles(tryOther);
   });
   followChoices();
   byId("loading").hidden = true;
 
   const gallery = loadGallery(api);
-  const strip = setupStrip(api, resumeJob);
+  const strip = setupStrip(api, resumeJob, deleteJob);
   const jobId = jobInAddress();
   if (jobId && rules.isId(jobId)) {
     await resumeJob(jobId);

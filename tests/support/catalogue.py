@@ -517,7 +517,8 @@ REQUEST_CASES: list[RequestCase] = [
     RequestCase("path-like job id (%2e%2e%2f)", "api:400:InvalidJobId", "GET", "/jobs/%2e%2e%2fuploads"),
     RequestCase("path through ../ to another route", "api:404:NotFound", "GET", "/jobs/../uploads/x"),
     RequestCase("job that does not exist", "api:404:JobNotFound", "GET", f"/jobs/{NOBODY}"),
-    RequestCase("wrong HTTP method (DELETE a job)", "api:405:MethodNotAllowed", "DELETE", f"/jobs/{NOBODY}"),
+    RequestCase("wrong HTTP method (PATCH a job)", "api:405:MethodNotAllowed", "PATCH", f"/jobs/{NOBODY}"),
+    RequestCase("delete a job without its owner token", "api:404:JobNotFound", "DELETE", f"/jobs/{NOBODY}"),
     RequestCase("wrong HTTP method (PUT /uploads)", "api:405:MethodNotAllowed", "PUT", "/uploads"),
     RequestCase("unknown route", "api:404:NotFound", "GET", "/admin"),
 ]
