@@ -169,10 +169,10 @@ def test_result_is_served_with_its_own_content_type(
     _upload, _job_id, body = _run_job(aws, fmt)
     url = body["result"]["url"]
     query = parse_qs(urlparse(url).query)
-    # Then its link fixes the type and an inline file name, and lives at most an hour
+    # Then its link fixes the type and an inline file name, and lives at most 15 minutes
     assert query["response-content-type"] == [content_type]
     assert query["response-content-disposition"][0].startswith("inline; filename=")
-    assert int(query["X-Amz-Expires"][0]) <= 3600
+    assert int(query["X-Amz-Expires"][0]) <= 15 * 60
     # And fetching it gives that type and the picture's own bytes
     fetched = requests.get(url, timeout=10)
     assert fetched.status_code == 200
