@@ -5,6 +5,10 @@
 // module builds for the WASM backend and for WebGPU, each with the one WebAssembly binary it loads
 // (served as application/wasm, so the browser compiles it while it downloads and caches the compiled
 // code). The preview's worker fetches one pair, only once a photo and a style are chosen.
+//
+// libheif-js (libheif and libde265 compiled to WebAssembly, LGPL-3.0, unmodified) goes to
+// vendor/libheif/ with its licence: the page decodes a HEIC photo with it where the browser cannot
+// (every browser but Safari), fetched only when such a photo is chosen.
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,10 +28,15 @@ const files = [
   // The WebGPU build, for browsers that have a GPU adapter: its own script and binary.
   ["onnxruntime-web/dist/ort.webgpu.bundle.min.mjs", "onnxruntime/ort.webgpu.bundle.min.mjs"],
   ["onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.wasm", "onnxruntime/ort-wasm-simd-threaded.asyncify.wasm"],
+  // One ES module with its WebAssembly inside: a module worker imports it (js/heic/worker.js).
+  ["libheif-js/libheif-wasm/libheif-bundle.mjs", "libheif/libheif-bundle.mjs"],
+  ["libheif-js/libheif-wasm/LICENSE", "libheif/LICENSE.txt"],
 ];
 
-rmSync(join(vendor, "onnxruntime"), { recursive: true, force: true });
-mkdirSync(join(vendor, "onnxruntime"), { recursive: true });
+for (const folder of ["onnxruntime", "libheif"]) {
+  rmSync(join(vendor, folder), { recursive: true, force: true });
+  mkdirSync(join(vendor, folder), { recursive: true });
+}
 for (const [from, to] of files) {
   copyFileSync(join(modules, from), join(vendor, to));
 }

@@ -1,15 +1,17 @@
 """Render the preset thumbnails committed under ``static_site/presets/``.
 
-Each preset is painted on the same public-domain photograph (NASA's portrait of astronaut Eileen
-Collins, shipped inside scikit-image as ``skimage.data.astronaut``), so the gallery compares styles,
-not photos. Run with ``make thumbnails`` after changing the networks or the preset list.
+Each preset is painted on the same soft field of colours (made here, from a fixed seed) rather than
+on someone's photograph: what a thumbnail shows is the style's own look, its palette and its strokes,
+until the person chooses a photo and the page repaints the gallery with it (the preview's networks,
+in the browser). Run with ``make thumbnails`` after changing the networks or the preset list.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PIL import Image
+import numpy as np
+from PIL import Image, ImageFilter
 
 from stylemixer.images import encode_image
 from stylemixer.neural.engine import Engine
@@ -21,11 +23,21 @@ SIZE = 256
 OUT_DIR = Path(__file__).resolve().parent.parent / "static_site"
 
 
-def source_photo() -> Image.Image:
-    """The astronaut photo, square, at twice the thumbnail size (strokes read well at that scale)."""
-    from skimage.data import astronaut
+#: The field's seed: the same thumbnails on every run.
+SEED = 7
 
-    return Image.fromarray(astronaut()).resize((SIZE * 2, SIZE * 2), Image.Resampling.LANCZOS)
+
+def source_photo() -> Image.Image:
+    """A soft field of colours, square, at twice the thumbnail size (strokes read well at that scale):
+    large patches of a few tones for the palette, a finer grain for the strokes to catch on."""
+    rng = np.random.default_rng(SEED)
+    side = SIZE * 2
+
+    def noise(cells: int) -> Image.Image:
+        values = (rng.random((cells, cells, 3)) * 255).astype(np.uint8)
+        return Image.fromarray(values).resize((side, side), Image.Resampling.BICUBIC)
+
+    return Image.blend(noise(8), noise(side // 8), 0.25).filter(ImageFilter.GaussianBlur(2))
 
 
 def main() -> None:

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_USAGE = 2
+#: The reader of the output went away (a pipe's end closed): what a process ended by SIGPIPE returns.
+EXIT_BROKEN_PIPE = 128 + 13
 SITE_DIR = Path(__file__).resolve().parent.parent / "static_site"
 
 
@@ -403,6 +405,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.setdefault(name, value)
     try:
         return COMMANDS[args.command](args)
+    except BrokenPipeError:
+        return _reader_gone()
     except StyleMixerError as exc:
         print(f"stylemixer: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
@@ -417,6 +421,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+def _reader_gone() -> int:
+    """The reader of standard output went away (``stylemixer styles | head -3``): stop quietly.
+
+    As a Unix tool does on SIGPIPE (Python turns the signal into ``BrokenPipeError``): no message,
+    and standard output pointed at ``/dev/null`` so the interpreter's last flush cannot fail again.
+    The status is a process's ended by SIGPIPE, 128 + 13.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
+
+
 def run() -> NoReturn:
     """The console script: :func:`main` on the command line's arguments, then exit.
 
@@ -428,8 +444,11 @@ def run() -> NoReturn:
     """
     argv = sys.argv[1:]
     code = main(argv)
+    try:
+        sys.stdout.flush()  # what is still buffered for a pipe goes now, where a closed reader is caught
+    except BrokenPipeError:
+        code = _reader_gone()
     if argv[:1] == ["stylize"]:
-        sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
     sys.exit(code)

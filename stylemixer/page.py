@@ -6,7 +6,8 @@ uploading (the API checks them again; the page only saves the user a wasted uplo
 ``request`` what a job may ask for: the id pattern, the most styles, and every option's type,
 allowed values with their labels, bounds, default and help, read from
 :class:`~stylemixer.options.StylizeOptions`, so the page offers exactly what the API accepts and has
-no copy of its own.
+no copy of its own; under ``stroke`` the rule that turns a stroke size into the scale a picture is
+painted at, so the in-browser preview paints at the scale the job will.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def site_config(api_base_url: str, *, uploads_days: int = 1, results_days: int =
         },
         "request": request_description(),
         "regions_map": regions_map_description(),
+        "stroke": stroke_description(),
         # Refusals the page can foresee, with the API's own words, keyed by the API's error code.
         "messages": {MIXED_KINDS_CODE: MIXED_KINDS_MESSAGE},
     }
@@ -90,6 +92,26 @@ def regions_map_description() -> dict[str, Any]:
         "content_type": "image/png",
         "max_bytes": MAX_MAP_BYTES,
         "palette": ["#{:02x}{:02x}{:02x}".format(*colour) for colour in PALETTE],
+    }
+
+
+def stroke_description() -> dict[str, Any]:
+    """The stroke-size rule of :func:`stylemixer.neural.stroke.working_size`, as numbers the page's
+    preview applies the same way: each stroke size names a working long side for a picture's size.
+
+    Example:
+        >>> stroke_description()["coarse_side"], stroke_description()["default"]
+        (512, 'medium')
+    """
+    from stylemixer.neural import stroke  # numbers and Pillow only: the API imports no torch
+
+    return {
+        "coarse_side": stroke.COARSE_SIDE,
+        "fine_min_side": stroke.FINE_MIN_SIDE,
+        "max_upscale": stroke.MAX_UPSCALE,
+        "snap": stroke.SNAP,
+        "min_side": MIN_SIDE,
+        "default": stroke.DEFAULT_STROKE.value,
     }
 
 

@@ -69,7 +69,8 @@ if TYPE_CHECKING:
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 #: What the image's build context leaves out (``.dockerignore`` says the same, for plain
-#: ``docker build``): the image needs the two packages, ``pyproject.toml`` and the README it names.
+#: ``docker build``): the image needs the two packages, ``pyproject.toml``, the README it names and
+#: the lock in ``requirements/``.
 IMAGE_EXCLUDE = (
     ".git",
     ".venv",

@@ -1,7 +1,9 @@
 // Checks a chosen file before anything is uploaded, so a person hears at once, in plain words, that
 // it is not a picture or is too large. The API and the worker check again: this only saves a wasted
 // upload. The type is decided from the file's first bytes, never from its name; the types accepted
-// are config.json's `accepted_types`.
+// are config.json's `accepted_types`. A HEIC picture the browser cannot show is decoded by the page
+// (heic.js), so it is seen, previewed and compared like any other.
+import { heicRendition } from "./heic.js";
 
 /** A file the page refuses; `message` is the sentence shown. */
 export class FileProblem extends Error {
@@ -55,6 +57,8 @@ const TYPE_NAMES = {
 };
 /** Types a browser may be unable to show: such a file is sent unseen, and the service reads it. */
 const MAY_NOT_DECODE = new Set(["image/heic", "image/avif"]);
+/** Types the page decodes itself when the browser cannot (heic.js). */
+const DECODED_HERE = new Set(["image/heic", "image/heif"]);
 /** Names for the file chooser, where systems do not know these types by name. */
 const EXTRA_EXTENSIONS = { "image/heic": ".heic", "image/heif": ".heif", "image/avif": ".avif" };
 
@@ -83,6 +87,34 @@ export async function sniffType(file) {
   return match ? match.type : null;
 }
 
+/**
+ * A picture this browser cannot show, made showable: for HEIC, the page's own JPEG rendition as
+ * {url, shown, width, height}; null when there is none (AVIF in an old browser, a damaged HEIC).
+ */
+async function renditionOf(file, type) {
+  if (!DECODED_HERE.has(type)) return null;
+  try {
+    const { blob, width, height } = await heicRendition(file);
+    return { url: URL.createObjectURL(blob), shown: blob, width, height };
+  } catch {
+    return null;
+  }
+}
+
+/** An object URL of `blob` as this browser can show it (a HEIC decoded by the page), or null. */
+export async function showableUrl(blob) {
+  const type = await sniffType(blob);
+  const url = URL.createObjectURL(blob);
+  try {
+    await decodeSize(url);
+    return url;
+  } catch {
+    URL.revokeObjectURL(url);
+  }
+  const rendition = await renditionOf(blob, type);
+  return rendition ? rendition.url : null;
+}
+
 function decodeSize(url) {
   return new Promise((resolve, reject) => {
     const img = new Image();
@@ -93,9 +125,10 @@ function decodeSize(url) {
 }
 
 /**
- * Checks `file` against `config`'s limits. Resolves to {file, type, url, previewable, width, height}
- * (url is an object URL for previews, the caller revokes it; a picture this browser cannot show has
- * `previewable` false and no size) or rejects with a FileProblem.
+ * Checks `file` against `config`'s limits. Resolves to {file, type, url, shown, previewable, width,
+ * height} or rejects with a FileProblem. `file` is what is uploaded; `shown` what the page shows and
+ * previews (the file itself, or the page's rendition of a HEIC) and `url` its object URL (the caller
+ * revokes it). A picture this browser cannot show at all has `previewable` false and no size.
  * `what` names the file in messages ("photo", "painting").
  */
 export async function checkImageFile(file, config, what = "picture") {
@@ -114,21 +147,25 @@ export async function checkImageFile(file, config, what = "picture") {
   if (!type || !(config.accepted_types || []).includes(type)) {
     throw new FileProblem(`${name} is not a ${acceptedText} picture. Choose a ${what} in one of those formats.`);
   }
-  const url = URL.createObjectURL(file);
-  let size;
+  let view = { url: URL.createObjectURL(file), shown: file };
   try {
-    size = await decodeSize(url);
+    Object.assign(view, await decodeSize(view.url));
   } catch {
-    if (MAY_NOT_DECODE.has(type)) return { file, type, url, previewable: false, width: null, height: null };
-    URL.revokeObjectURL(url);
-    throw new FileProblem(`${name} looks like a ${TYPE_NAMES[type]} file but cannot be read; it may be damaged. Choose another ${what}.`);
+    URL.revokeObjectURL(view.url);
+    view = await renditionOf(file, type);
+    if (!view && MAY_NOT_DECODE.has(type)) {
+      return { file, type, url: URL.createObjectURL(file), shown: file, previewable: false, width: null, height: null };
+    }
+    if (!view) {
+      throw new FileProblem(`${name} looks like a ${TYPE_NAMES[type]} file but cannot be read; it may be damaged. Choose another ${what}.`);
+    }
   }
-  const problem = sizeProblem(size, config, name);
+  const problem = sizeProblem(view, config, name);
   if (problem) {
-    URL.revokeObjectURL(url);
+    URL.revokeObjectURL(view.url);
     throw new FileProblem(problem);
   }
-  return { file, type, url, previewable: true, ...size };
+  return { file, type, previewable: true, ...view };
 }
 
 function sizeProblem({ width, height }, config, name) {

@@ -1,47 +1,38 @@
-// One job from the button to the picture: check the form, upload the pictures straight to storage
-// (or name again the uploads an earlier try of this visit made), create the job, keep its id in the
+// One job from its sending to the picture: send the files straight to storage, create the job (what
+// to send is the caller's: the form, sendform.js; "Paint again", mapedit/send.js), keep its id in the
 // address bar (?job=…, so a reload resumes it), follow it, show the result. This module owns the job
-// in flight and the answer about the job on screen.
+// in flight and the answer about the job on screen. Cancel stops an upload (nothing is queued) or,
+// once the job is sent, stops waiting for it.
 import { ApiError } from "./api.js";
 import { askedOfJob, showAsked } from "./asked.js";
-import { byId } from "./dom.js";
 import { followJob } from "./job.js";
 import { clearError, messageOf, showError } from "./messages.js";
-import { optionsRequest } from "./options.js";
-import { chosenPhoto, focusPhotoInput } from "./photo.js";
 import {
+  finishProgress,
   setUploadLabel,
   setUploadProgress,
   showJobProgress,
   showPanel,
   showRetry,
-  showStage,
   showUploadBlock,
   startProgress,
   uploadDone,
 } from "./progress.js";
 import { showResult } from "./result.js";
-import { forgetUploads, GONE_UPLOAD_CODES, rememberUpload, reusableUpload } from "./reuse.js";
-import {
-  chosenStyles,
-  focusMixMode,
-  mixProblem,
-  paintingsToUpload,
-  styleCount,
-  stylesRequest,
-} from "./styles.js";
 import { postToStorage } from "./upload.js";
 
-const submitButton = byId("submit");
+const STOPPED_WAITING =
+  "Stopped waiting. The picture is still being painted: it will be in your pictures below when it is ready.";
 
 let api = null;
 let pollConfig = {};
 let follower = null;
 let busy = false;
-let hooks = { created() {}, update() {}, shown() {} };
+let hooks = { created() {}, update() {}, shown() {}, own: () => false };
 let shown = null; // the latest answer about the job on screen (GET /jobs/{id}): what it asked, its result
 let lastSent = null; // the id of the last job this form sent
 let shownOriginal = null; // the photo in hand the result on screen is compared with, or null
+let sending = null; // the job being sent: {abort: AbortController, created: boolean}
 
 /** The job id in the address bar, or null. */
 export function jobInAddress() {
@@ -60,7 +51,7 @@ function setJobInAddress(jobId) {
  * bar counting their bytes together; `sent(answer)` hears of each as soon as storage has it.
  * Resolves to POST /uploads' answers ({upload_id, usable_until, ...}), in order.
  */
-export async function sendFiles(items) {
+export async function sendFiles(items, signal = null) {
   const total = items.reduce((sum, item) => sum + item.file.size, 0) || 1;
   let doneBytes = 0;
   const answers = [];
@@ -68,7 +59,8 @@ export async function sendFiles(items) {
   for (const { purpose, type, file, label, sent } of items) {
     setUploadLabel(label);
     const presigned = await api.createUpload(purpose, type, file.size);
-    await postToStorage(presigned, file, (bytes) => setUploadProgress((100 * (doneBytes + bytes)) / total, label));
+    const progress = (bytes) => setUploadProgress((100 * (doneBytes + bytes)) / total, label);
+    await postToStorage(presigned, file, progress, signal);
     doneBytes += file.size;
     if (sent) sent(presigned);
     answers.push(presigned);
@@ -78,87 +70,53 @@ export async function sendFiles(items) {
 }
 
 /**
- * Uploads the photo, then each painting, except those an earlier try already sent; resolves to
- * their upload ids in that order, and whether any was named again rather than sent.
+ * Sends a new job from the form: `create(signal)` uploads what it needs and answers POST /jobs (it
+ * stops when `signal` is aborted); the job is followed and shown with `originalUrl` as its before
+ * picture. Rejects with an ApiError: what went wrong, or "StoppedWaiting" (see `stoppedWaiting`).
+ * Resolves to false, sending nothing, while another job is being sent.
  */
-async function uploadAll(photo, paintings) {
-  const images = [photo, ...paintings];
-  const ids = images.map((image) => reusableUpload(image));
-  const toSend = images.map((_, index) => index).filter((index) => ids[index] === null);
-  if (toSend.length === 0) showStage("Using the pictures you already sent");
-  await sendFiles(
-    toSend.map((index, position) => ({
-      purpose: index ? "style" : "content",
-      type: images[index].type,
-      file: images[index].file,
-      label:
-        toSend.length > 1
-          ? `Uploading picture ${position + 1} of ${toSend.length}`
-          : `Uploading your ${index ? "painting" : "photo"}`,
-      sent(presigned) {
-        rememberUpload(images[index], presigned.upload_id, presigned.usable_until);
-        ids[index] = presigned.upload_id;
-      },
-    })),
-  );
-  return { ids, reused: toSend.length < images.length };
-}
-
-function jobRequest([contentId, ...styleUploadIds]) {
-  return { content: contentId, ...stylesRequest(styleUploadIds), ...optionsRequest() };
-}
-
-/** Sends the pictures that need sending and creates the job; sends them again if the API says an earlier upload is gone. */
-async function createJob(photo, paintings) {
-  const { ids, reused } = await uploadAll(photo, paintings);
-  try {
-    return await api.createJob(jobRequest(ids));
-  } catch (error) {
-    if (!reused || !GONE_UPLOAD_CODES.has(error.code)) throw error;
-    forgetUploads([photo, ...paintings]);
-    showStage("Your pictures were sent a while ago and are no longer kept: sending them again");
-    return api.createJob(jobRequest((await uploadAll(photo, paintings)).ids));
-  }
-}
-
-/** Why the form cannot be sent as it is (and where to look), or null. */
-function formProblem() {
-  if (!chosenPhoto()) return { message: "Choose a photo first.", focus: focusPhotoInput };
-  if (styleCount() === 0) {
-    return { message: "Choose at least one style: a preset from the gallery or a painting of your own." };
-  }
-  const mix = mixProblem();
-  return mix ? { message: mix, focus: focusMixMode } : null;
-}
-
-async function submit(event) {
-  event.preventDefault();
-  if (busy) return;
-  clearError();
-  const problem = formProblem();
-  if (problem) {
-    showError(problem.message);
-    if (problem.focus) problem.focus();
-    return;
-  }
+export async function sendNew(create, { originalUrl = null, asked }) {
+  if (busy) return false;
   busy = true;
-  submitButton.disabled = true;
-  const photo = chosenPhoto();
+  sending = { abort: new AbortController(), created: false };
+  const { signal } = sending.abort;
   startProgress();
-  showAsked({ photo: photo.previewable ? photo.url : null, styles: chosenStyles() });
+  showAsked(asked);
   try {
-    const created = await createJob(photo, paintingsToUpload());
+    const created = await create(signal);
+    sending.created = true;
     lastSent = created.job_id;
     setJobInAddress(created.job_id);
     hooks.created(created.job_id, created.owner_token);
-    await runJob(created.job_id, { originalUrl: photo.previewable ? photo.url : null, fromForm: true });
-  } catch (error) {
-    showPanel("form");
-    showError(messageOf(error));
+    if (signal.aborted) throw new ApiError(STOPPED_WAITING, { code: "StoppedWaiting" });
+    await runJob(created.job_id, { originalUrl, fromForm: true });
+    return true;
   } finally {
     busy = false;
-    submitButton.disabled = false;
+    sending = null;
   }
+}
+
+/** Back at the form after Cancel once the job was sent: it goes on, and will be in the strip. */
+export function stoppedWaiting() {
+  setJobInAddress(null);
+  showPanel("form");
+  showError(STOPPED_WAITING, { near: "action" });
+}
+
+function stopFollowing() {
+  if (!follower) return;
+  follower.cancel();
+  follower.stop(new ApiError(STOPPED_WAITING, { code: "StoppedWaiting" }));
+}
+
+/**
+ * Cancel on the progress panel: an upload in flight is stopped and nothing is queued; a job already
+ * sent goes on, and the page stops waiting for it (it stays in the visit's pictures).
+ */
+export function cancelSending() {
+  if (sending) sending.abort.abort();
+  if (!sending || sending.created) stopFollowing();
 }
 
 /**
@@ -169,20 +127,23 @@ async function runJob(jobId, { originalUrl = null, fromForm = false } = {}) {
   showPanel("progress");
   if (follower) follower.cancel();
   if (!fromForm) showAsked({ photo: null, styles: [] });
+  const own = fromForm || hooks.own(jobId);
   let described = fromForm;
-  follower = followJob(api, jobId, {
+  const following = followJob(api, jobId, {
     config: pollConfig,
     onUpdate(job) {
       shown = job;
       showJobProgress(job);
       if (!described && job.request) {
         described = true;
-        showAsked(askedOfJob(job));
+        const asked = askedOfJob(job);
+        showAsked(own ? asked : { ...asked, photo: null }); // someone else's photo is not shown
       }
       hooks.update(job);
     },
     onRetry: (error, delay) => showRetry(delay, error),
   });
+  follower = stoppable(following);
   const job = await follower.done;
   if (job.status === "failed") {
     const message =
@@ -191,21 +152,36 @@ async function runJob(jobId, { originalUrl = null, fromForm = false } = {}) {
         : "The picture could not be made. Please try again, perhaps with another photo or style.";
     throw new ApiError(message, { code: (job.error && job.error.code) || "JobFailed" });
   }
-  await showResult(job, { api, originalUrl });
+  await finishProgress(job);
+  await showResult(job, { api, originalUrl, own });
   shownOriginal = originalUrl;
   hooks.shown(job);
 }
 
+/** `following` ({done, cancel}) with `stop(error)`, which makes `done` reject with `error` at once. */
+function stoppable(following) {
+  let stop = () => {};
+  const stopped = new Promise((_, reject) => {
+    stop = reject;
+  });
+  return { ...following, done: Promise.race([following.done, stopped]), stop };
+}
+
 /**
- * Sends the form through `client` when it is submitted; `config`'s `poll_*` pace the polls.
+ * Sends and follows jobs through `client`; `config`'s `poll_*` pace the polls (polling.js).
  * `on.created(jobId, ownerToken)`, `on.update(job)` and `on.shown(job)` hear of each job sent, each
- * answer about it, and each picture shown.
+ * answer about it, and each picture shown; `on.own(jobId)` says whether a job is one of this
+ * browser's visit (its photo is shown only then).
  */
-export function setupFlow(form, client, config, on = {}) {
+export function setupFlow(client, config, on = {}) {
   api = client;
   pollConfig = config;
   hooks = { ...hooks, ...on };
-  form.addEventListener("submit", submit);
+}
+
+/** The API client jobs are sent through. */
+export function flowApi() {
+  return api;
 }
 
 /** Follows a job opened from a link or the strip (no photo in hand: the API's answer shows it); errors are shown. */
@@ -216,6 +192,10 @@ export async function resumeJob(jobId) {
   try {
     await runJob(jobId);
   } catch (error) {
+    if (error.code === "StoppedWaiting") {
+      stoppedWaiting();
+      return;
+    }
     showPanel("form");
     showError(messageOf(error));
   }
@@ -226,7 +206,7 @@ export async function resumeJob(jobId) {
  * POST /jobs. It is followed and shown as any other (the strip hears of it). If it is refused or
  * fails, the result on screen comes back as it was, with the reason; resolves to whether it worked.
  */
-export async function sendFromResult(create) {
+export async function sendFromResult(create, { near = "result" } = {}) {
   if (busy || !shown) return false;
   const before = { job: shown, sent: lastSent, original: shownOriginal };
   busy = true;
@@ -247,7 +227,7 @@ export async function sendFromResult(create) {
     setJobInAddress(before.job.job_id);
     document.title = "Done · StyleMixer";
     showPanel("result");
-    showError(messageOf(error));
+    showError(messageOf(error), { near });
     return false;
   } finally {
     busy = false;

@@ -7,26 +7,35 @@ import { deletableShown, deleteJob, setupDeleting } from "./deleting.js";
 import { byId } from "./dom.js";
 import { resultChanged, setupEditing } from "./editing.js";
 import { acceptedNames } from "./files.js";
-import { forgetJob, jobInAddress, resumeJob, setupFlow } from "./flow.js";
+import { cancelSending, forgetJob, jobInAddress, resumeJob, setupFlow } from "./flow.js";
 import { showKept } from "./kept.js";
+import { setupLayout } from "./layout.js";
 import { clearError, messageOf, showError } from "./messages.js";
 import { resetOptions, setupOptions } from "./options.js";
 import { ownerToken, rememberOwner } from "./owners.js";
 import { chosenPhoto, focusPhotoInput, resetPhoto, setupPhoto } from "./photo.js";
 import { showPanel } from "./progress.js";
 import { resetResult } from "./result.js";
+import { stopWaiting } from "./resend.js";
 import { readRules } from "./rules.js";
-import { forgetJobOfStrip, markShown, rememberJob, setupStrip, updateJob } from "./strip.js";
-import { loadGallery, resetStyles, setupStyles, styleCount } from "./styles.js";
+import { setupSendForm } from "./sendform.js";
+import { forgetJobOfStrip, isVisitJob, markShown, rememberJob, setupStrip, updateJob } from "./strip.js";
+import { loadGallery, presetThumbnails, resetStyles, setupStyles } from "./styles.js";
+import { setupSummary } from "./summary.js";
 
 const form = byId("job-form");
 let preview = null; // Promise of ./preview/preview.js's preview, loaded once a photo and a style are chosen
 
-/** The instant preview follows every change; its code and models load only when there is something to show. */
-function followChoices() {
+/**
+ * The instant preview follows every change; its code and models load only once there is a photo to
+ * paint (the gallery's thumbnails of it first, the preview once a style is chosen).
+ */
+function followChoices(strokeRule) {
   onChoicesChanged(() => {
-    if (!preview && !(chosenPhoto() && styleCount() > 0)) return;
-    preview ??= import("./preview/preview.js").then((module) => module.startPreview()).catch(() => null);
+    if (!preview && !chosenPhoto()) return;
+    preview ??= import("./preview/preview.js")
+      .then((module) => module.startPreview(presetThumbnails, strokeRule))
+      .catch(() => null);
     preview.then((shown) => shown && shown.refresh());
   });
 }
@@ -45,6 +54,7 @@ function fillLimits(config, rules) {
 }
 
 function startAgain() {
+  stopWaiting();
   forgetJob();
   clearError();
   form.reset();
@@ -76,15 +86,19 @@ async function start() {
   const api = new Api(config.api_base_url, rules.isId, ownerToken);
   fillLimits(config, rules);
   showKept(config);
+  setupLayout();
   setupPhoto(config);
-  setupFlow(form, api, config, {
+  setupSummary();
+  // Only the jobs this browser sent join its strip, with their owner tokens; a link someone shared
+  // is shown, not kept as ours.
+  setupFlow(api, config, {
     created(jobId, token) {
       rememberOwner(jobId, token);
       rememberJob(jobId);
     },
     update: updateJob,
+    own: isVisitJob,
     shown(job) {
-      rememberJob(job.job_id);
       updateJob(job);
       markShown(job.job_id);
       resultChanged(job);
@@ -95,6 +109,8 @@ async function start() {
     forgetJobOfStrip(jobId);
     if (jobInAddress() === jobId) startAgain();
   });
+  setupSendForm(form);
+  byId("cancel").addEventListener("click", cancelSending);
   setupEditing(api, rules.optionNames, config.regions_map);
   byId("again").addEventListener("click", startAgain);
   const tryOther = byId("try-other");
@@ -104,11 +120,19 @@ async function start() {
     deletableShown(null);
     tryOtherStyles(tryOther);
   });
-  followChoices();
+  followChoices(config.stroke || null);
   byId("loading").hidden = true;
 
   const gallery = loadGallery(api);
-  const strip = setupStrip(api, resumeJob, deleteJob);
+  // A picture chosen from the strip: a form waiting for the connection to send itself stops waiting.
+  const strip = setupStrip(
+    api,
+    (jobId) => {
+      stopWaiting();
+      return resumeJob(jobId);
+    },
+    deleteJob,
+  );
   const jobId = jobInAddress();
   if (jobId && rules.isId(jobId)) {
     await resumeJob(jobId);

@@ -47,6 +47,9 @@ export function setupOptions(rules) {
   setupStrength(rules.option("strength"));
   fillChoices(ui.stroke, rules.option("stroke"));
   setupMaxSize(rules.option("max_size"));
+  // The preview paints at the scale these give the picture.
+  ui.stroke.addEventListener("change", choicesChanged);
+  ui.maxSize.addEventListener("change", choicesChanged);
   fillChoices(ui.format, rules.option("format"));
   ui.preserveColor.defaultChecked = rules.option("preserve_color").default === true;
   ui.preserveColor.checked = ui.preserveColor.defaultChecked;

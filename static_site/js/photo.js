@@ -1,12 +1,16 @@
-// Step 1 of the form: the photo, chosen with the file input or dropped on the drop zone, checked
-// at once (type, size, pixels) and previewed. This module owns the chosen photo.
+// Step 1 of the form: the photo, chosen with the file input or dropped on the photo's column, checked
+// at once (type, size, pixels) and shown; once chosen, the drop zone folds into a small chip so the
+// preview beside the styles gets the room. This module owns the chosen photo.
 import { choicesChanged } from "./changes.js";
 import { byId } from "./dom.js";
 import { acceptAttribute, checkImageFile } from "./files.js";
 import { clearError, messageOf, showError } from "./messages.js";
 
 const ui = {
+  form: byId("job-form"),
+  stage: byId("photo-stage"),
   dropzone: byId("dropzone"),
+  label: document.querySelector("label[for=content-input]"),
   input: byId("content-input"),
   preview: byId("content-preview"),
   previewImg: byId("content-preview-img"),
@@ -14,7 +18,15 @@ const ui = {
 };
 
 let limits = null;
-let photo = null; // {file, type, url, width, height}, as checkImageFile returns it
+let photo = null; // {file, type, url, shown, previewable, width, height}, as checkImageFile returns it
+
+const EMPTY_LABEL = "Drop a photo here, or choose one";
+
+function showChosen(chosen) {
+  ui.form.classList.toggle("has-photo", chosen);
+  ui.label.textContent = chosen ? "Another photo? Drop it here, or choose one" : EMPTY_LABEL;
+  ui.preview.hidden = !chosen;
+}
 
 /** Checks `file` and makes it the photo (rejects with a FileProblem, leaving the photo as it was). */
 async function take(file) {
@@ -29,7 +41,7 @@ async function take(file) {
     ui.caption.textContent = `${file.name} · this browser cannot show it, but StyleMixer can read it`;
   }
   ui.previewImg.hidden = !checked.previewable;
-  ui.preview.hidden = false;
+  showChosen(true);
   choicesChanged();
   return checked;
 }
@@ -41,7 +53,7 @@ async function choose(file) {
     await take(file);
   } catch (error) {
     ui.input.value = "";
-    showError(messageOf(error));
+    showError(messageOf(error), { near: "photo" });
   }
 }
 
@@ -49,15 +61,15 @@ async function choose(file) {
 export function setupPhoto(config) {
   limits = config;
   ui.input.accept = acceptAttribute(config);
-  const zone = ui.dropzone;
+  const zone = ui.stage; // the whole column takes a dropped photo, chip and preview included
   zone.addEventListener("dragover", (event) => {
     event.preventDefault();
-    zone.classList.add("dropzone-active");
+    ui.dropzone.classList.add("dropzone-active");
   });
-  zone.addEventListener("dragleave", () => zone.classList.remove("dropzone-active"));
+  zone.addEventListener("dragleave", () => ui.dropzone.classList.remove("dropzone-active"));
   zone.addEventListener("drop", (event) => {
     event.preventDefault();
-    zone.classList.remove("dropzone-active");
+    ui.dropzone.classList.remove("dropzone-active");
     const files = event.dataTransfer && event.dataTransfer.files;
     if (files && files.length) {
       ui.input.files = files;
@@ -86,7 +98,7 @@ export function focusPhotoInput() {
 export function resetPhoto() {
   if (photo) URL.revokeObjectURL(photo.url);
   photo = null;
-  ui.preview.hidden = true;
+  showChosen(false);
   ui.previewImg.removeAttribute("src");
   choicesChanged();
 }

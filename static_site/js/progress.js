@@ -1,5 +1,7 @@
 // The three panels (form, progress, result) and the two progress bars: the upload's, measured in
-// bytes sent, and the job's, as the worker reports it.
+// bytes sent, and the job's, as the worker reports it. Before the job reports any progress its bar
+// moves without a figure (not a stuck "0%"), and a job that ends between two polls is seen to reach
+// 100% before its picture replaces the panel.
 import { byId } from "./dom.js";
 import { describeStage } from "./job.js";
 import { announce } from "./messages.js";
@@ -71,14 +73,31 @@ export function uploadDone() {
   setUploadProgress(100, "uploaded");
 }
 
+/** How long a bar that jumped to 100% is left to be seen full. */
+const FULL_BAR_MS = 450;
+let shownPercent = 0;
+
 /** Shows a job's stage and progress, in the bar, the page's title and the live region. */
 export function showJobProgress(job) {
   const words = describeStage(job);
   const percent = job.status === "succeeded" ? 100 : Number(job.progress) || 0;
+  const waiting = percent <= 0 && job.status !== "failed";
   ui.stage.textContent = words;
   setBar(ui.jobProgress, ui.jobBar, ui.jobPercent, percent, words);
-  document.title = `${Math.round(percent)}% · StyleMixer`;
+  ui.jobProgress.classList.toggle("progress-waiting", waiting);
+  if (waiting) ui.jobPercent.textContent = "";
+  document.title = waiting ? "Working · StyleMixer" : `${Math.round(percent)}% · StyleMixer`;
   announce(words);
+  shownPercent = percent;
+}
+
+/** Before a finished job's picture is shown: its bar full, seen for a moment if it was far from it. */
+export function finishProgress(job) {
+  const jumped = shownPercent < 90;
+  showJobProgress({ ...job, status: "succeeded", progress: 100 });
+  return new Promise((resolve) => {
+    setTimeout(resolve, jumped ? FULL_BAR_MS : 0);
+  });
 }
 
 /** Says that polling met trouble (or was told to wait: `error.status` 429 or 503) and when it asks again. */

@@ -1,11 +1,14 @@
-// The finished picture: shown beside the original with the before/after slider, with the region
-// map and its legend for a regions mix, and a download link. What the job asked for (the photo, the
-// styles' names) comes from the API's answer, so a page opened from the job's link shows them too.
-// This module owns the downloaded copy.
+// The finished picture: as large as the screen allows, compared with the original on the picture
+// itself (compare.js), its actions (Download, Try other styles, ...) beside it on a wide screen and
+// under it on a phone, so they are in view with it; the region map and its legend for a regions mix.
+// The styles' names come from the API's answer. The original is shown only on the page that sent the
+// job, or for a job of this browser's visit; a link someone shared shows the result alone. This
+// module owns the downloaded copy and the original's shown copy.
 import { ApiError } from "./api.js";
 import { askedOfJob } from "./asked.js";
 import { setupCompare } from "./compare.js";
 import { byId, el } from "./dom.js";
+import { showableUrl } from "./files.js";
 import { announce } from "./messages.js";
 import { showPanel } from "./progress.js";
 import { fetchStored } from "./upload.js";
@@ -13,6 +16,7 @@ import { fetchStored } from "./upload.js";
 const EXTENSIONS = { jpeg: "jpg", png: "png", webp: "webp" };
 
 const ui = {
+  panel: byId("result-panel"),
   heading: byId("result-heading"),
   image: byId("result-image"),
   caption: byId("result-caption"),
@@ -23,15 +27,15 @@ const ui = {
 };
 
 const compare = setupCompare({
-  container: byId("compare"),
+  frame: byId("compare"),
   before: byId("before-image"),
   divider: byId("compare-divider"),
-  control: byId("compare-control"),
-  range: byId("compare-range"),
   tag: byId("compare-tag-before"),
+  help: byId("compare-help"),
 });
 
 let downloadUrl = null;
+let originalCopy = null; // an object URL made here for the original (a HEIC decoded by the page)
 
 function loadImage(img, src) {
   return new Promise((resolve, reject) => {
@@ -49,12 +53,22 @@ function loadImage(img, src) {
   });
 }
 
-/** `url` if it loads as a picture in this browser (not a HEIC in Chromium, not a link gone), else null. */
+/**
+ * `url` if it loads as a picture in this browser; else a copy this browser can show (a HEIC decoded
+ * by the page); null when there is none (a link gone).
+ */
 async function viewable(url) {
   if (!url) return null;
   try {
     await loadImage(new Image(), url);
     return url;
+  } catch {
+    // Not a picture this browser decodes: fetched once and decoded here, if it is a HEIC.
+  }
+  try {
+    const copy = await showableUrl(await fetchStored(url));
+    if (copy) originalCopy = copy;
+    return copy;
   } catch {
     return null;
   }
@@ -100,11 +114,12 @@ function prepareDownload(url, jobId, format) {
 }
 
 /**
- * Shows a succeeded job's picture. `originalUrl` is the photo in hand, for the slider, on the page
- * that sent the job; elsewhere the API's link to the photo is used, when this browser can show it.
- * `api` asks once for fresh links when the picture's short-lived link has expired.
+ * Shows a succeeded job's picture. `originalUrl` is the photo in hand, for the comparison, on the page
+ * that sent the job; for another job of this visit (`own`) the API's link to the photo is used; a job
+ * opened from someone else's link is shown without its original. `api` asks once for fresh links
+ * when the picture's short-lived link has expired.
  */
-export async function showResult(job, { api, originalUrl }, retried = false) {
+export async function showResult(job, { api, originalUrl, own = false }, retried = false) {
   const result = job.result || {};
   if (typeof result.url !== "string") {
     throw new ApiError("The job finished but its picture is missing. Please start again.", { code: "NoResult" });
@@ -114,7 +129,7 @@ export async function showResult(job, { api, originalUrl }, retried = false) {
   } catch {
     if (!retried) {
       const fresh = await api.job(job.job_id);
-      return showResult(fresh, { api, originalUrl }, true);
+      return showResult(fresh, { api, originalUrl, own }, true);
     }
     throw new ApiError("The finished picture could not be loaded. Please reload the page to try again.", {
       code: "ResultUnavailable",
@@ -123,7 +138,10 @@ export async function showResult(job, { api, originalUrl }, retried = false) {
   const format = String(result.format || "").toUpperCase();
   ui.caption.textContent = `${ui.image.naturalWidth} × ${ui.image.naturalHeight} pixels${format ? `, ${format}` : ""}.`;
   const asked = askedOfJob(job);
-  compare.show(originalUrl || (await viewable(asked.photo)));
+  if (originalCopy) URL.revokeObjectURL(originalCopy);
+  originalCopy = null;
+  const original = originalUrl || (own ? await viewable(asked.photo) : null);
+  compare.show(original, ui.image.naturalWidth / Math.max(1, ui.image.naturalHeight));
   if (typeof result.regions_url === "string") {
     ui.regionsFigure.hidden = false;
     ui.regionsImage.src = result.regions_url;
@@ -136,7 +154,9 @@ export async function showResult(job, { api, originalUrl }, retried = false) {
   document.title = "Done · StyleMixer";
   showPanel("result");
   announce("Your picture is ready.");
-  ui.heading.focus();
+  // The picture and its actions fill the screen from the panel's top.
+  ui.panel.scrollIntoView({ block: "start" });
+  ui.heading.focus({ preventScroll: true });
 }
 
 /** Takes the picture off the page before a new job. */

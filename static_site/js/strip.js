@@ -1,9 +1,11 @@
 // The pictures of this visit: a strip of thumbnails, newest first, each to view again or download,
 // that stays through a reload. The browser keeps only each job's id and when it was sent
 // (localStorage); everything shown is asked of the API again (GET /jobs/{id}), which also hands out
-// fresh links, since a picture's link lasts an hour. Jobs the API no longer has (kept 7 days), or
-// that failed, leave the strip. The jobs this browser sent have their owner tokens kept beside
-// (owners.js) and a Delete button. Server text is only placed as text or attribute values.
+// fresh links, since a picture's link lasts 15 minutes. Jobs the API no longer has (kept 7 days), or
+// that failed, leave the strip. Only jobs this browser sent are kept: a link someone shared shows
+// their picture but never joins the strip. Their owner tokens are kept beside (owners.js). Each item
+// has its label under the thumbnail and a row of actions (`.strip-actions`: Download, and Delete for
+// a job whose token this browser holds). Server text is only placed as text or attribute values.
 import { askedOfJob } from "./asked.js";
 import { byId, el } from "./dom.js";
 import { keepOwners, ownerToken } from "./owners.js";
@@ -91,19 +93,27 @@ async function download(jobId) {
 function tile(entry, number) {
   const job = answers.get(entry.id);
   const label = describe(job, number);
+  const labelId = `strip-label-${entry.id}`;
   const show = el("button", {
     type: "button",
     class: "strip-view",
     "data-testid": "strip-view",
-    title: label,
     "aria-label": `Show ${label}`,
     "aria-current": entry.id === current ? "true" : null,
   });
   show.addEventListener("click", () => view(entry.id));
-  const item = el("li", { class: "strip-item", "data-testid": "strip-item", "data-job-id": entry.id }, show);
+  const caption = el("span", { id: labelId, class: "strip-label", "data-testid": "strip-label", text: label });
+  const actions = el("div", { class: "strip-actions", "data-testid": "strip-actions" });
+  const item = el(
+    "li",
+    { class: "strip-item", "data-testid": "strip-item", "data-job-id": entry.id },
+    show,
+    caption,
+    actions,
+  );
   if (!finished(job)) {
     show.append(el("span", { class: "strip-thumb strip-pending", text: "Painting…" }));
-    if (ownerToken(entry.id)) item.append(deleteButton(entry.id, label));
+    if (ownerToken(entry.id)) actions.append(deleteButton(entry.id, label));
     return item;
   }
   const img = el("img", { src: job.result.url, alt: "", class: "strip-thumb", decoding: "async" });
@@ -125,8 +135,8 @@ function tile(entry, number) {
     text: "Download",
   });
   save.addEventListener("click", () => download(entry.id));
-  item.append(save);
-  if (ownerToken(entry.id)) item.append(deleteButton(entry.id, label));
+  actions.append(save);
+  if (ownerToken(entry.id)) actions.append(deleteButton(entry.id, label));
   return item;
 }
 
@@ -167,7 +177,12 @@ export async function setupStrip(client, onView, onDelete = async () => false) {
   render();
 }
 
-/** Keeps `jobId` in the strip (a job just sent, or one opened from its link). */
+/** Whether `jobId` is one of the jobs this browser sent (its photo is then the person's own). */
+export function isVisitJob(jobId) {
+  return entries.some((entry) => entry.id === jobId);
+}
+
+/** Keeps `jobId` in the strip (a job this browser just sent). */
 export function rememberJob(jobId) {
   if (entries.some((entry) => entry.id === jobId)) return;
   entries = [{ id: jobId, at: Date.now() }, ...entries].slice(0, MAX_ITEMS);

@@ -1,14 +1,17 @@
 // Step 2 of the form: the styles. Presets are toggled in the gallery, paintings of one's own are
-// added with a file input; together they make "your mix", up to the limit, with a weight each when
-// blended. This module owns the chosen styles and the mix-mode control.
+// added with a file input; together they make "your mix", up to the limit, with a share each when
+// blended (the shares always add up to 100%, so a slider's place is its share). A mix the API would
+// refuse is not left for the button to find: presets and paintings of one's own cannot be blended,
+// so such a mix is made by regions, and the note under the mix control says why, where it happens.
+// This module owns the chosen styles and the mix-mode control.
 import { choicesChanged } from "./changes.js";
 import { byId, el } from "./dom.js";
 import { acceptAttribute, checkImageFile } from "./files.js";
 import { renderChosen, renderGallery, updateShares } from "./gallery.js";
 import { clearError, messageOf, showError } from "./messages.js";
 import { chooseOffered, fillChoices } from "./rules.js";
+import { rebalance, setShare, withNewcomer } from "./shares.js";
 
-const DEFAULT_WEIGHT = 50;
 
 const ui = {
   gallery: byId("gallery"),
@@ -18,12 +21,13 @@ const ui = {
   chosenEmpty: byId("chosen-empty"),
   mixMode: byId("mix-mode"),
   mixHelp: byId("mix-help"),
+  mixRule: byId("mix-rule"),
 };
 
 let limits = null; // config.json's file limits
 let maxStyles = 1;
 let mixedKindsMessage = null; // the API's sentence for a blend of presets and paintings
-let chosen = []; // [{key, kind: "preset"|"upload", id?, name, thumb, image?, weight}]
+let chosen = []; // [{key, kind: "preset"|"upload", id?, name, thumb, image?, weight}]: weights add up to 100
 let nextKey = 1;
 let gallery = null;
 
@@ -41,15 +45,15 @@ function togglePreset(style) {
     refuseMoreStyles();
     return;
   } else {
-    chosen.push({
+    withNewcomer(chosen, {
       key: nextKey++,
       kind: "preset",
       id: style.id,
       name: style.name,
       thumb: String(style.thumbnail_url || ""),
-      weight: DEFAULT_WEIGHT,
     });
   }
+  rebalance(chosen);
   render();
 }
 
@@ -63,17 +67,10 @@ async function addPainting(file) {
       return;
     }
     const checked = await checkImageFile(file, limits, "painting");
-    chosen.push({
-      key: nextKey++,
-      kind: "upload",
-      name: file.name || "Your painting",
-      thumb: checked.url,
-      image: checked,
-      weight: DEFAULT_WEIGHT,
-    });
+    withNewcomer(chosen, { key: nextKey++, kind: "upload", name: file.name || "Your painting", thumb: checked.url, image: checked });
     render();
   } catch (error) {
-    showError(messageOf(error));
+    showError(messageOf(error), { near: "styles" });
   } finally {
     ui.customInput.value = "";
   }
@@ -85,12 +82,40 @@ function remove(key) {
   const [item] = chosen.splice(index, 1);
   if (item.kind === "upload") URL.revokeObjectURL(item.image.url);
   ui.status.textContent = "";
+  rebalance(chosen);
   render();
+}
+
+/** True when the mix holds presets and paintings of one's own, which are never blended together. */
+function mixedKinds() {
+  return new Set(chosen.map((item) => item.kind)).size > 1;
+}
+
+function offers(select, value) {
+  return [...select.options].some((option) => option.value === value);
+}
+
+/**
+ * The rule of mixed kinds, applied where the mix is made: blending is not offered for them, the mix
+ * goes by regions (when the API offers regions), and the note says so in the API's own words.
+ */
+function applyMixRules() {
+  const mixed = mixedKinds();
+  const blend = [...ui.mixMode.options].find((option) => option.value === "blend");
+  if (blend) blend.disabled = mixed && offers(ui.mixMode, "regions");
+  if (mixed && ui.mixMode.value === "blend" && offers(ui.mixMode, "regions")) ui.mixMode.value = "regions";
+  ui.mixRule.hidden = !mixed;
+  if (!mixed) return;
+  const why = mixedKindsMessage || "Presets and paintings of your own cannot be blended together.";
+  ui.mixRule.textContent = offers(ui.mixMode, "regions")
+    ? `${why} So they are mixed by regions: each part of your photo gets the style that fits it best.`
+    : why;
 }
 
 function render() {
   const several = chosen.length >= 2;
   ui.mixMode.disabled = !several;
+  applyMixRules();
   ui.mixHelp.textContent = several
     ? "Blend mixes the looks everywhere; Regions gives each part of the photo the style that fits it best."
     : "Choose two or more styles to mix them.";
@@ -98,9 +123,8 @@ function render() {
   renderChosen(ui.chosen, chosen, {
     showWeights,
     onWeight(key, value) {
-      const item = chosen.find((c) => c.key === key);
-      if (item) item.weight = value;
-      updateShares(ui.chosen, chosen);
+      setShare(chosen, key, value);
+      updateShares(ui.chosen, chosen, key);
       choicesChanged();
     },
     onRemove: remove,
@@ -138,9 +162,15 @@ export async function loadGallery(api) {
         text: "The preset styles could not be loaded. You can still use a painting of your own.",
       }),
     );
-    showError(messageOf(error));
+    showError(messageOf(error), { near: "styles" });
   }
 }
+
+/** The gallery's thumbnails as the preview paints them on the person's photo: {paint(id, url), unpaint()}. */
+export const presetThumbnails = {
+  paint: (id, url) => gallery && gallery.paint(id, url),
+  unpaint: () => gallery && gallery.unpaint(),
+};
 
 /** How many styles are chosen. */
 export function styleCount() {
@@ -162,19 +192,18 @@ export function styleChoice() {
     styles: chosen.map((item) =>
       item.kind === "preset"
         ? { kind: "preset", id: item.id, weight: item.weight }
-        : { kind: "upload", key: `painting-${item.key}`, file: item.image.file, weight: item.weight },
+        : { kind: "upload", key: `painting-${item.key}`, file: item.image.shown, weight: item.weight },
     ),
   };
 }
 
 /**
- * Why the chosen mix cannot be sent, or null. Presets and one's own paintings cannot be blended
- * together; saying so (in the API's words, from config.json) before anything is uploaded saves the
- * person a wasted upload. Without those words the API's refusal says it instead.
+ * Why the chosen mix cannot be sent, or null. A mix of presets and paintings goes by regions as it
+ * is made (see applyMixRules); only where the API offers no regions is it still refused here, before
+ * anything is uploaded, in the API's words. Without those words the API's refusal says it instead.
  */
 export function mixProblem() {
-  const kinds = new Set(chosen.map((item) => item.kind));
-  return kinds.size > 1 && ui.mixMode.value === "blend" ? mixedKindsMessage : null;
+  return mixedKinds() && ui.mixMode.value === "blend" ? mixedKindsMessage : null;
 }
 
 export function focusMixMode() {
@@ -208,10 +237,10 @@ function pictureName(name) {
   return Array.from(printable).slice(0, 100).join("").trim() || "Your painting";
 }
 
-/** A weight from a job's answer as the slider holds it: 0 to 100, in its steps of 5. */
-function sliderWeight(value) {
+/** A weight from a job's answer, before the shares are made from them (a missing one: an equal part). */
+function askedWeight(value) {
   const number = Number(value);
-  return Number.isFinite(number) ? Math.min(100, Math.max(0, Math.round(number / 5) * 5)) : DEFAULT_WEIGHT;
+  return Number.isFinite(number) && number >= 0 ? number : null;
 }
 
 /**
@@ -222,8 +251,11 @@ function sliderWeight(value) {
 export async function restoreStyles(styles, mix) {
   resetStyles();
   const paintings = [];
-  for (const style of styles.slice(0, maxStyles)) {
-    const weight = style.weight === null || style.weight === undefined ? DEFAULT_WEIGHT : sliderWeight(style.weight);
+  const asked = styles.slice(0, maxStyles);
+  const given = asked.map((style) => askedWeight(style.weight));
+  const mean = given.filter((w) => w !== null).reduce((sum, w, _, all) => sum + w / all.length, 0) || 1;
+  for (const [index, style] of asked.entries()) {
+    const weight = given[index] ?? mean;
     if (style.preset) {
       chosen.push({ key: nextKey++, kind: "preset", id: style.preset, name: style.name, thumb: style.thumb, weight });
       continue;
@@ -237,6 +269,7 @@ export async function restoreStyles(styles, mix) {
     }
   }
   chooseOffered(ui.mixMode, mix);
+  rebalance(chosen);
   render();
   return paintings;
 }

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from stylemixer.local.context import LOCAL_REGION
+from stylemixer.local.moto_iam import EmulatorChangedError
 from stylemixer.local.process import child_environment
 from stylemixer.resources import (
     DATA_BUCKET,
@@ -96,6 +97,9 @@ class MotoProcess:
         reader.start()
         reader.join(timeout)
         line = ready[0].strip() if ready else ""
+        if line.startswith("error "):
+            self.stop()
+            raise EmulatorChangedError(message=line.removeprefix("error "))
         if not line.startswith("port "):
             self.stop()
             raise RuntimeError(f"the embedded AWS did not start within {timeout:.0f} s")

@@ -14,6 +14,7 @@ import pytest
 
 from stylemixer.local.process import served_stack
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, open_page
+from tests.support.environment import STARTUP_PATIENCE_SECONDS
 from tests.support.pageflow import ARTIFACTS
 from tests.support.paths import ROOT
 
@@ -40,7 +41,7 @@ def site_built() -> None:
 def stack(weights_path: Path, site_built: None) -> Iterator[ServedStack]:
     """One `stylemixer serve` for the whole session, with the real weights built beforehand."""
     log = ARTIFACTS / "serve.log"
-    with served_stack(log, python=sys.executable, timeout=30) as served:
+    with served_stack(log, python=sys.executable, timeout=STARTUP_PATIENCE_SECONDS) as served:
         yield served
     # Nothing the tests do should make the service itself fail (a refused file is not a failure).
     output = log.read_text(encoding="utf-8")

@@ -12,7 +12,8 @@ from stylemixer.limits import MAX_STYLES, MAX_UPLOAD_BYTES
 from stylemixer.options import MIXED_KINDS_MESSAGE
 from stylemixer.page import site_config
 from stylemixer.presets import PRESETS
-from tests.support.pageflow import choose_photo, error_text, horizontal_overflow, open_site
+from tests.support.accessibility import axe_violations
+from tests.support.pageflow import choose_photo, error_text, horizontal_overflow, in_viewport, open_site
 from tests.support.paths import testdata_path
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ CONTRACT = (
     "submit",
     "progress",
     "result-image",
+    "compare",
+    "before-image",
     "regions-image",
     "download",
     "error",
@@ -193,7 +196,7 @@ def test_a_file_that_cannot_be_a_photo_is_refused_at_once(
     assert api_calls == []
 
 
-def test_a_blend_of_a_preset_and_a_painting_is_explained_before_uploading(
+def test_a_painting_added_to_a_preset_is_mixed_by_regions_and_the_page_says_why_there(
     page: Any, stack: ServedStack
 ) -> None:
     open_site(page, stack)
@@ -201,15 +204,27 @@ def test_a_blend_of_a_preset_and_a_painting_is_explained_before_uploading(
     page.on("request", lambda r: uploads.append(r.url) if "/api/uploads" in r.url else None)
     choose_photo(page, testdata_path("photos", "sailboat.jpg"))
     page.locator("[data-style-id='tapestry']").click()
+    mix = page.get_by_test_id("mix-mode")
+
+    # When a painting of the person's own joins the preset (the two cannot be blended)
     page.get_by_test_id("custom-style-input").set_input_files(str(testdata_path("styles", "sketch.png")))
     page.wait_for_function("() => document.querySelectorAll('#chosen li').length === 2")
 
-    # When the person asks for a blend of the two kinds
-    page.get_by_test_id("submit").click()
-
-    # Then the page explains the choice to make, in the API's own words, and nothing was uploaded
-    assert error_text(page) == MIXED_KINDS_MESSAGE
+    # Then the mix goes by regions, blending is not offered, and the note beside the choice says why
+    # in the API's own words, before anything is pressed or uploaded
+    assert mix.input_value() == "regions"
+    assert mix.locator("option[value=blend]").is_disabled()
+    rule = page.get_by_test_id("mix-rule")
+    assert rule.is_visible()
+    assert MIXED_KINDS_MESSAGE in rule.inner_text()
+    assert "regions" in rule.inner_text()
+    assert page.get_by_test_id("error").is_hidden()
     assert uploads == []
+
+    # And once the painting is removed, blending is offered again and the note goes
+    page.get_by_role("button", name="Remove sketch.png").click()
+    assert not mix.locator("option[value=blend]").is_disabled()
+    assert rule.is_hidden()
 
 
 def test_an_unknown_job_link_shows_the_api_sentence_not_a_status(page: Any, stack: ServedStack) -> None:
@@ -328,8 +343,24 @@ def test_the_form_fits_a_phone_screen(phone_page: Any, stack: ServedStack) -> No
     phone_page.locator("[data-style-id='tapestry']").click()
     phone_page.locator("[data-style-id='grey-ink']").click()
 
-    # Then nothing scrolls sideways and the button is full width
+    # Then nothing scrolls sideways and the button is in view, a thumb's size at least
     assert horizontal_overflow(phone_page) == 0
+    assert in_viewport(phone_page, "submit")
     box = phone_page.get_by_test_id("submit").bounding_box()
     assert box is not None
-    assert box["width"] >= 300
+    assert box["width"] >= 150
+    assert box["height"] >= 44
+
+
+def test_the_accessibility_check_finds_a_control_without_a_label(page: Any, stack: ServedStack) -> None:
+    # Given the page, to which an input without any label is added
+    open_site(page, stack)
+    assert axe_violations(page) == []
+    page.evaluate(
+        "() => document.getElementById('styles-help').after(Object.assign(document.createElement('input'),"
+        " { type: 'text', id: 'unlabelled' }))"
+    )
+
+    # Then axe-core, as the suite runs it, reports it
+    found = axe_violations(page)
+    assert any(line.startswith("label") and "#unlabelled" in line for line in found), found

@@ -2,7 +2,8 @@
 
 What a person sees beside the form once a photo and a style are chosen, checked against the CLI's
 picture for the same photo, style and size (PSNR), and what the page fetches and when: nothing of
-the preview before a photo and a style are chosen, then only the model the choice needs.
+the preview before a photo is chosen, then the preset network (the gallery's thumbnails are painted
+on the photo), and a painting's networks only once a painting is chosen.
 
 Speed is measured, not asserted (the machine is shared): each test that times the preview writes
 its figures to ``artifacts/e2e/preview-<test>.json`` and prints them; ``make bench`` measures the
@@ -30,7 +31,14 @@ from tests.support.pageflow import (
     submit_and_wait,
 )
 from tests.support.paths import testdata_path
-from tests.support.previewflow import after_change, cli_picture, preview_image, preview_requests, psnr
+from tests.support.previewflow import (
+    PREVIEW_TIMEOUT_MS,
+    after_change,
+    cli_picture,
+    preview_image,
+    preview_requests,
+    psnr,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -98,21 +106,30 @@ def test_a_preset_preview_is_the_clis_picture_and_follows_every_change(
     urls = watch_requests(page)
     open_site(page, stack)
 
-    # Given a photo, nothing of the preview has been fetched yet
-    choose_photo(page, photo)
+    # Given the page, nothing of the preview has been fetched yet
     assert preview_requests(urls) == []
-    assert page.get_by_test_id("preview").is_hidden()
 
-    # When a preset is chosen, the preview appears: runtime and the preset network only
-    first = after_change(page, lambda: pick_preset(page, "swirling-night"))
+    # When a photo is chosen, the gallery's thumbnails become that photo in each preset (painted by
+    # the runtime and the preset network only), and no preview shows before a style is chosen
+    choose_photo(page, photo)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=style-option] img')]"
+        ".every(img => img.src.startsWith('blob:') && img.complete && img.naturalWidth > 0)",
+        timeout=PREVIEW_TIMEOUT_MS,
+    )
     fetched = preview_requests(urls)
     assert any(u.endswith("/models/multistyle.onnx") for u in fetched)
     assert any(u.endswith("/vendor/onnxruntime/ort-wasm-simd-threaded.wasm") for u in fetched)
     assert not any(u.endswith(("/predictor.onnx", "/transformer.onnx")) for u in fetched)
+    assert page.get_by_test_id("preview").is_hidden()
+
+    # When a preset is chosen, the preview appears
+    first = after_change(page, lambda: pick_preset(page, "swirling-night"))
     assert page.get_by_test_id("preview").is_visible()
     assert first["backend"] == "wasm"
 
-    # Then it is the CLI's picture for the same photo, style and size
+    # Then it is the CLI's picture for the same photo and style (painted at the photo's 712 px, as the
+    # default stroke size paints it), shown at 384 px
     shown = preview_image(page)
     assert shown.size == (384, 256)
     reference = cli_picture(photo, tmp_path / "preset.png", "--style", "swirling-night")
@@ -130,11 +147,23 @@ def test_a_preset_preview_is_the_clis_picture_and_follows_every_change(
     shown = preview_image(page)
     reference = cli_picture(
         photo, tmp_path / "blend.png",
-        "--style", "swirling-night", "--style", "grey-ink", "--weight", "80", "--weight", "50",
+        "--style", "swirling-night", "--style", "grey-ink", "--weight", "80", "--weight", "20",
         "--strength", "0.55", "--preserve-color",
     )  # fmt: skip
     blend_db = psnr(shown, reference)
     assert blend_db >= MIN_PSNR_DB
+
+    # And it follows the stroke size: coarse strokes are painted at 512 px, as the job paints them
+    later["coarse strokes"] = after_change(page, lambda: page.locator("#stroke").select_option("coarse"))
+    coarse = preview_image(page)
+    reference = cli_picture(
+        photo, tmp_path / "coarse.png",
+        "--style", "swirling-night", "--style", "grey-ink", "--weight", "80", "--weight", "20",
+        "--strength", "0.55", "--preserve-color", "--stroke", "coarse", "--max-size", "512",
+    )  # fmt: skip
+    coarse_db = psnr(coarse, reference)
+    assert coarse_db >= MIN_PSNR_DB
+    assert psnr(coarse, shown) < coarse_db, "the coarse preview looks like the medium one"
     record(
         request,
         {
@@ -145,6 +174,7 @@ def test_a_preset_preview_is_the_clis_picture_and_follows_every_change(
             "psnr_db": {
                 "preset": round(preset_db, 2),
                 "blend, strength 0.55, keep colours": round(blend_db, 2),
+                "the same, coarse strokes": round(coarse_db, 2),
             },
         },
     )
@@ -162,11 +192,10 @@ def test_a_painting_preview_is_the_clis_picture(
     # When a painting of the person's own is the style
     first = after_change(page, lambda: add_painting(page, painting))
 
-    # Then the predictor and the arbitrary transformer were fetched, not the preset network
+    # Then the predictor and the arbitrary transformer were fetched for it
     fetched = preview_requests(urls)
     assert any(u.endswith("/models/predictor.onnx") for u in fetched)
     assert any(u.endswith("/models/transformer.onnx") for u in fetched)
-    assert not any(u.endswith("/multistyle.onnx") for u in fetched)
     # And the preview is the CLI's picture
     reference = cli_picture(photo, tmp_path / "painting.png", "--style", str(painting))
     painting_db = psnr(preview_image(page), reference)
@@ -204,30 +233,39 @@ def test_regions_and_mixed_blends_say_why_there_is_no_preview(page: Any, stack: 
     expect(note).to_contain_text("after painting")
     expect(page.get_by_test_id("preview")).to_be_hidden()
 
-    # And a blend of a preset with a painting (which the job refuses) says so instead
+    # And a painting added to a blend of presets (which cannot be blended with them) makes the mix go
+    # by regions, with the same note
     page.get_by_test_id("mix-mode").select_option("blend")
+    expect(page.get_by_test_id("preview")).to_be_visible()
     add_painting(page, testdata_path("styles", "sketch.png"))
-    expect(note).to_contain_text("presets with presets")
+    expect(page.get_by_test_id("mix-mode")).to_have_value("regions")
+    expect(note).to_contain_text("after painting")
     expect(page.get_by_test_id("preview")).to_be_hidden()
 
 
-def test_a_photo_the_browser_cannot_show_gets_a_note_not_a_preview(
+def test_a_heic_photo_is_decoded_by_the_page_and_previewed(
     page: Any, stack: ServedStack, tmp_path: Path
 ) -> None:
-    # Given an iPhone photo (HEIC), which Chromium cannot decode, and a preset
-    photo = tmp_path / "portrait.heic"
-    with Image.open(testdata_path("photos", "sailboat.jpg")) as image:
-        photo.write_bytes(imagefiles.heic(image))
-    urls = watch_requests(page)
+    # Given an iPhone photo (HEIC, stored sideways with its rotation in the container), which
+    # Chromium cannot decode itself, and a preset
+    source = testdata_path("photos", "cornell.jpg")  # landscape: a sideways decoding shows as portrait
+    photo = tmp_path / "cornell.heic"
+    with Image.open(source) as image:
+        upright = image.convert("RGB")
+        photo.write_bytes(imagefiles.heic(upright.transpose(Image.Transpose.ROTATE_90), orientation=6))
     open_site(page, stack)
     choose_photo(page, photo)
-    pick_preset(page, "tapestry")
 
-    # Then the preview says why there is none, and fetched no model for it
-    note = page.locator("#style-preview-note")
-    expect(note).to_contain_text("cannot show this photo")
-    expect(page.get_by_test_id("preview")).to_be_hidden()
-    assert not any(u.endswith((".onnx", ".wasm")) for u in urls)
+    # When a preset is chosen
+    first = after_change(page, lambda: pick_preset(page, "tapestry"))
+
+    # Then the page shows the photo upright, decoded by its own decoder, and previews it like any other
+    assert page.locator("#content-preview-img").evaluate("i => [i.naturalWidth, i.naturalHeight]") == list(
+        upright.size
+    )
+    assert page.get_by_test_id("preview").is_visible()
+    assert int(first["width"]) == 384
+    assert int(first["height"]) < 384
 
 
 def test_without_webassembly_the_page_works_as_before(page: Any, stack: ServedStack) -> None:
@@ -297,3 +335,28 @@ def test_a_software_gpu_is_not_used_for_the_preview(webgpu_page: Any, stack: Ser
     # Then the preview ran on WASM, which is far faster than a GPU emulated on the CPU
     assert first["backend"] == "wasm"
     assert not any(u.endswith("/ort-wasm-simd-threaded.asyncify.wasm") for u in urls)
+
+
+def test_the_preview_paints_at_the_scale_the_job_paints_at(page: Any, stack: ServedStack) -> None:
+    from stylemixer.neural.stroke import working_size
+    from stylemixer.options import Stroke
+
+    sizes = [(712, 474), (512, 512), (640, 427), (1050, 1680), (4032, 3024), (8000, 40), (300, 200)]
+    strokes = [None, "fine", "medium", "coarse"]
+    open_site(page, stack)
+
+    # When the page's stroke rule (config.json's numbers, js/preview/stroke.js) sizes pictures
+    found = page.evaluate(
+        """async ([sizes, strokes]) => {
+            const { workingSize } = await import(new URL('js/preview/stroke.js', location.href).href);
+            const rule = (await (await fetch('config.json')).json()).stroke;
+            return sizes.map(([w, h]) => strokes.map((s) => workingSize(w, h, s, rule)));
+        }""",
+        [sizes, strokes],
+    )
+
+    # Then it gives each the size the engine paints it at, for every stroke size
+    expected = [
+        [list(working_size(size, Stroke(stroke) if stroke else None)) for stroke in strokes] for size in sizes
+    ]
+    assert found == expected

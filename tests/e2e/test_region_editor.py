@@ -20,12 +20,14 @@ from playwright.sync_api import expect
 from scipy import ndimage
 from skimage.measure import label
 
+from tests.support.accessibility import assert_accessible
 from tests.support.browser import PHONE
 from tests.support.pageflow import (
     JOB_TIMEOUT_MS,
     choose_photo,
     error_text,
     horizontal_overflow,
+    in_viewport,
     job_in_address,
     open_site,
     pick_preset,
@@ -139,6 +141,8 @@ def test_a_region_reassigned_and_a_brush_stroke_are_painted_again_without_sendin
     # When Edit regions is opened, the map is shown at its own size with one choice per style
     assert open_editor(page) == (before.shape[1], before.shape[0])
     assert page.locator("#map-styles label").all_inner_texts() == NAMES
+    # And the page, editor open, has no accessibility violation
+    assert_accessible(page)
 
     # And the largest region of the first style is clicked with the second style chosen
     parts = label(before == 0, connectivity=1)
@@ -222,8 +226,20 @@ def test_the_editor_opens_from_a_jobs_link_on_a_phone_and_works_by_touch_and_key
         # When Edit regions is opened there
         size = open_editor(elsewhere)
 
-        # Then the map is there with the styles' names, within the phone's width, nothing to undo yet
+        # Then the editor fills the screen, the map and "Paint again" in view, nothing to undo yet
+        assert elsewhere.get_by_test_id("map-editor").bounding_box() == {
+            "x": 0,
+            "y": 0,
+            "width": PHONE["width"],
+            "height": PHONE["height"],
+        }
+        assert in_viewport(elsewhere, "map-canvas")
+        assert in_viewport(elsewhere, "paint-again")
+        tools = elsewhere.locator(".map-tools").bounding_box()
+        canvas = elsewhere.get_by_test_id("map-canvas").bounding_box()
+        assert canvas["y"] + canvas["height"] <= tools["y"] + 1, (canvas, tools)  # the tools hide no map
         assert horizontal_overflow(elsewhere) == 0
+        assert_accessible(elsewhere)
         assert size == tuple(
             elsewhere.get_by_test_id("regions-image").evaluate("i => [i.naturalWidth, i.naturalHeight]")
         )

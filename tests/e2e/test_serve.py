@@ -15,12 +15,10 @@ import urllib.request
 import pytest
 
 from stylemixer.local.process import READY_LINE, served_stack
+from tests.support.environment import STARTUP_PATIENCE_SECONDS
 from tests.support.pageflow import ARTIFACTS
 
 pytestmark = pytest.mark.e2e
-
-#: How long the test waits for the ready line before it fails: generous, for a busy machine.
-STARTUP_PATIENCE_SECONDS = 120.0
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "ctrl-c"])

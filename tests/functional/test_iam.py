@@ -178,16 +178,17 @@ def test_an_expired_or_forged_upload_form_is_refused(aws: Stack) -> None:
 
 
 def test_an_expired_link_is_refused(aws: Stack) -> None:
-    # Given a link signed (SigV4, as the API signs, by the operator) to be good for one second
+    # Given links signed (SigV4, as the API signs, by the operator): one good for an hour, which
+    # works, and one good for one second (two links, so a slow machine cannot race the first use)
     aws.s3.put_object(Bucket=resources.DATA_BUCKET, Key="results/x.jpg", Body=b"x")
     signer = aws.operator.session(REGION).client("s3", config=Config(signature_version="s3v4"))
-    url = signer.generate_presigned_url(
-        "get_object", Params={"Bucket": resources.DATA_BUCKET, "Key": "results/x.jpg"}, ExpiresIn=1
-    )
-    assert requests.get(url, timeout=10).status_code == 200
-    # When it is used after that
+    params = {"Bucket": resources.DATA_BUCKET, "Key": "results/x.jpg"}
+    good = signer.generate_presigned_url("get_object", Params=params, ExpiresIn=3600)
+    short = signer.generate_presigned_url("get_object", Params=params, ExpiresIn=1)
+    assert requests.get(good, timeout=10).status_code == 200
+    # When the short one is used after its second
     time.sleep(1.5)
-    response = requests.get(url, timeout=10)
+    response = requests.get(short, timeout=10)
     # Then S3 refuses it as AWS does
     assert response.status_code == 403
     assert "Request has expired" in response.text

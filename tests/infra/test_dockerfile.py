@@ -1,9 +1,9 @@
 """The Lambda image's wiring, since no Docker engine runs here to build it.
 
-The final stage installs exactly pyproject.toml's run-path dependencies (torch from the CPU index),
-no build-time package, the weights built in the build stage; every handler the Dockerfile and the
-template name imports and is callable, without pulling in a build-time package; the staged build
-context holds what the Dockerfile copies and nothing heavy.
+Every stage installs from the lock in requirements/ by hash (torch by the lock's version from the
+CPU index), the final stage only the run path's layer, with the weights built in the build stage;
+every handler the Dockerfile and the template name imports and is callable, without pulling in a
+build-time package; the staged build context holds what the Dockerfile copies and nothing heavy.
 """
 
 from __future__ import annotations
@@ -118,21 +118,10 @@ def dockerfile() -> str:
     return (ROOT / "Dockerfile").read_text(encoding="utf-8")
 
 
-def _key(requirement: Requirement) -> tuple[str, frozenset[str], str]:
-    return canonicalize_name(requirement.name), frozenset(requirement.extras), str(requirement.specifier)
-
-
-def test_final_stage_installs_exactly_pyprojects_dependencies(dockerfile: str) -> None:
-    # Given pyproject's run-path dependencies and the final stage's pip installs
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    wanted = {_key(Requirement(r)) for r in project["dependencies"]}
-    final = stages(dockerfile)[-1]
-    installed = [Requirement(r) for reqs, _ in pip_installs(final) for r in reqs]
-    # Then they are the same set: same names, same extras, same version specifiers
-    assert {_key(r) for r in installed} == wanted
-    assert len(installed) == len(wanted)
-    # And nothing build-time sneaks in
-    assert not {canonicalize_name(r.name) for r in installed} & {canonicalize_name(n) for n in BUILD_ONLY}
+def lock_pins(name: str) -> dict[str, str]:
+    """``{package: version}`` of one lock file under requirements/."""
+    text = (ROOT / "requirements" / name).read_text(encoding="utf-8")
+    return {canonicalize_name(n): v for n, v in re.findall(r"^([A-Za-z0-9._-]+)==(\S+) \\$", text, re.M)}
 
 
 def base_stages(text: str) -> list[list[tuple[str, str]]]:
@@ -141,27 +130,79 @@ def base_stages(text: str) -> list[list[tuple[str, str]]]:
     return [stage for stage in stages(text) if stage[0][1].split()[0] not in names]
 
 
-def test_torch_is_the_pinned_version_from_the_cpu_index(dockerfile: str) -> None:
-    args = _arg_defaults(dockerfile)
-    for stage in base_stages(dockerfile):
-        torch = [
-            (reqs, opts) for reqs, opts in pip_installs(stage) if any(r.startswith("torch") for r in reqs)
-        ]
-        # Then each stage installs torch alone, pinned exactly, from PyTorch's CPU index only
-        assert len(torch) == 1
-        reqs, opts = torch[0]
-        assert reqs == ["torch==2.13.0"]
-        assert _expand(opts[opts.index("--index-url") + 1], args) == TORCH_CPU_INDEX
-        assert "--extra-index-url" not in opts
-    # And the pin is pyproject's
+def stage_named(text: str, name: str) -> list[tuple[str, str]]:
+    (stage,) = [s for s in stages(text) if s[0][1].split()[-1] == name and " AS " in s[0][1].upper()]
+    return stage
+
+
+def test_the_final_stage_installs_the_runtime_lock_by_hash_and_nothing_else(dockerfile: str) -> None:
+    # Given the final stage's pip installs
+    final = stages(dockerfile)[-1]
+    installs = pip_installs(final)
+    # Then it installs one file, the runtime layer of the lock, in hash-checking mode
+    assert installs == [
+        (["/tmp/requirements/runtime-requirements.txt"], ["--no-cache-dir", "--require-hashes", "-r"])
+    ]
+    # And it is built on the torch stage (torch is the one package installed by version alone)
+    assert final[0][1].split() == ["torch"]
+    # And the runtime lock holds pyproject's run-path packages and no build-time one
+    runtime = lock_pins("runtime-requirements.txt")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    assert "torch==2.13.0" in project["dependencies"]
+    for requirement in map(Requirement, project["dependencies"]):
+        name = canonicalize_name(requirement.name)
+        assert name in runtime, f"{name} is not in the runtime lock"
+        assert requirement.specifier.contains(runtime[name], prereleases=True), (name, runtime[name])
+    assert not set(runtime) & {canonicalize_name(n) for n in BUILD_ONLY}
 
 
-def test_both_stages_use_the_lambda_python_312_base(dockerfile: str) -> None:
+def test_the_build_stage_installs_the_build_lock_by_hash_and_the_project_without_resolving(
+    dockerfile: str,
+) -> None:
+    build = stage_named(dockerfile, "weights")
+    installs = pip_installs(build)
+    # Then: the build layer of the lock by hash, then the project itself with no dependency resolved
+    assert installs == [
+        (["requirements/build-requirements.txt"], ["--no-cache-dir", "--require-hashes", "-r"]),
+        (["."], ["--no-cache-dir", "--no-deps", "--no-build-isolation"]),
+    ]
+    # And the layers agree: every package of the runtime layer has one version in all three
+    runtime, build_pins, dev = (lock_pins(f"{n}-requirements.txt") for n in ("runtime", "build", "dev"))
+    for name, version in runtime.items():
+        assert build_pins[name] == version == dev[name], name
+    for name, version in build_pins.items():
+        assert dev[name] == version, name
+
+
+def test_torch_is_the_locked_version_from_the_cpu_index_alone(dockerfile: str) -> None:
+    args = _arg_defaults(dockerfile)
+    torch_stage = stage_named(dockerfile, "torch")
+    ((reqs, opts),) = pip_installs(torch_stage)
+    # Then the torch stage installs one requirement, read from the lock's torch entry
+    assert reqs == ["$(grep -o '^torch==[^ ]*' /tmp/requirements/torch-requirements.txt)"]
+    assert opts[:2] == ["--no-cache-dir", "--no-deps"]
+    # From PyTorch's CPU index only
+    assert _expand(opts[opts.index("--index-url") + 1], args) == TORCH_CPU_INDEX
+    assert "--extra-index-url" not in opts
+    # And the lock's torch entry is the CPU build of pyproject's pin, the same in every layer
+    entry = (ROOT / "requirements" / "torch-requirements.txt").read_text(encoding="utf-8")
+    (pinned,) = re.findall(r"^torch==(\S+) \\$", entry, re.M)
+    assert (
+        pinned == lock_pins("runtime-requirements.txt")["torch"] == lock_pins("dev-requirements.txt")["torch"]
+    )
+    assert pinned.endswith("+cpu")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    (torch,) = [Requirement(r) for r in project["dependencies"] if r.startswith("torch")]
+    assert torch.specifier.contains(pinned)
+
+
+def test_the_lambda_python_312_base_is_pinned_by_digest(dockerfile: str) -> None:
     args = _arg_defaults(dockerfile)
     bases = [_expand(stage[0][1].split()[0], args) for stage in base_stages(dockerfile)]
-    assert bases == [LAMBDA_BASE, LAMBDA_BASE]
+    # Then one stage starts from the base, and the base names the image by its digest
+    assert len(bases) == 1
+    name, _, digest = bases[0].partition("@")
+    assert name == LAMBDA_BASE
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", digest)
 
 
 def test_web_models_are_exported_in_their_own_stage_where_the_site_deployment_takes_them(
@@ -169,7 +210,7 @@ def test_web_models_are_exported_in_their_own_stage_where_the_site_deployment_ta
 ) -> None:
     from stylemixer_cdk.site import WEB_MODELS_IN_IMAGE, WEB_MODELS_STAGE
 
-    build, web, final = stages(dockerfile)
+    _torch, build, web, final = stages(dockerfile)
     # Given the stage the CDK site deployment bundles the web models from
     assert web[0][1].split() == [build[0][1].split()[-1], "AS", WEB_MODELS_STAGE]
     # Then it exports them from the weights the build stage built, into the folder CDK copies
@@ -182,11 +223,10 @@ def test_web_models_are_exported_in_their_own_stage_where_the_site_deployment_ta
 
 
 def test_weights_are_built_in_the_build_stage_and_copied_into_the_package(dockerfile: str) -> None:
-    build, _web, final = stages(dockerfile)
+    _torch, build, _web, final = stages(dockerfile)
     build_name = build[0][1].split()[-1]
     build_runs = " ".join(args for kind, args in build if kind == "RUN")
-    # Given the build stage: it installs the [build] extra and builds the weight file
-    assert '".[build]"' in build_runs or "'.[build]'" in build_runs or ".[build]" in build_runs
+    # Given the build stage: it builds the weight file
     match = re.search(r"stylemixer weights build --dest (\S+)", build_runs)
     assert match, "the build stage does not build the weights"
     weights_dir = str(Path(match.group(1)).parent)
@@ -294,6 +334,14 @@ def test_image_build_context_is_small_and_holds_what_the_dockerfile_copies(
                 assert (context / source).exists(), source
     # And nothing the image does not need
     top = {p.relative_to(context).parts[0] for p in files}
-    assert top <= {"Dockerfile", ".dockerignore", "pyproject.toml", "README.md", "stylemixer", "functions"}
+    assert top <= {
+        "Dockerfile",
+        ".dockerignore",
+        "pyproject.toml",
+        "README.md",
+        "requirements",
+        "stylemixer",
+        "functions",
+    }
     assert not (context / "stylemixer" / "data").exists()
     assert not [p for p in files if "__pycache__" in p.parts or p.suffix == ".pyc"]

@@ -30,6 +30,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 
 from functions.api import handler as api  # noqa: E402  (the harness, via conftest, set its environment)
 from stylemixer.local.process import served_stack  # noqa: E402
+from tests.support.environment import STARTUP_PATIENCE_SECONDS  # noqa: E402
 from tests.support.paths import ROOT  # noqa: E402
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def subnormal_floats() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def fuzz_stack() -> Iterator[ServedStack]:
-    with served_stack(LOG, python=sys.executable, timeout=30) as served:
+    with served_stack(LOG, python=sys.executable, timeout=STARTUP_PATIENCE_SECONDS) as served:
         yield served
     output = LOG.read_text(encoding="utf-8")
     assert "Traceback" not in output, f"the stack logged a failure while being fuzzed; see {LOG}"

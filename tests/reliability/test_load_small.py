@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from bench.load import run_load
 from stylemixer.local.process import served_stack
+from tests.support.environment import STARTUP_PATIENCE_SECONDS
 from tests.support.paths import ROOT
 from tests.support.pictures import PHOTOS, sample_jpeg
 
@@ -23,7 +24,7 @@ def test_ten_jobs_from_three_clients_all_finish_once(weights_path: Path) -> None
     # Given the local stack, its worker on one torch thread as in the full run
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     log = ROOT / "artifacts" / "reliability" / "load-serve.log"
-    with served_stack(log, python=sys.executable, timeout=30, env=env) as stack:
+    with served_stack(log, python=sys.executable, timeout=STARTUP_PATIENCE_SECONDS, env=env) as stack:
         # When three clients upload, submit and poll ten jobs to the end
         report = run_load(
             stack.url + "api",

@@ -18,6 +18,7 @@ import pytest
 
 from stylemixer.local.process import served_stack
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PageProblems
+from tests.support.environment import STARTUP_PATIENCE_SECONDS
 from tests.support.pageflow import ARTIFACTS, open_site
 from tests.support.paths import ROOT
 
@@ -49,7 +50,7 @@ def stack() -> Iterator[ServedStack]:
     if not (ROOT / "static_site" / "vendor" / "bootstrap.min.css").exists():
         pytest.fail("static_site/vendor/ is not built: run `make setup`.")
     log = ARTIFACTS / "injection-serve.log"
-    with served_stack(log, python=sys.executable, timeout=30) as served:
+    with served_stack(log, python=sys.executable, timeout=STARTUP_PATIENCE_SECONDS) as served:
         yield served
     assert "Traceback" not in log.read_text(encoding="utf-8")
 
@@ -175,6 +176,10 @@ def test_html_in_the_names_a_job_asked_for_shows_as_literal_text(stack: ServedSt
             )
 
         page.route(f"**/api/jobs/{JOB_ID}", job)
+        # (a job of this browser's visit: only those join its strip)
+        page.add_init_script(
+            f"localStorage.setItem('stylemixer.visit', JSON.stringify([{{id: '{JOB_ID}', at: Date.now()}}]))"
+        )
         # When the page shows that job from its link (the legend, the panel of what it asked, the strip)
         page.goto(f"{stack.url}?job={JOB_ID}")
         page.wait_for_selector("#result-panel:not([hidden])")
@@ -183,6 +188,7 @@ def test_html_in_the_names_a_job_asked_for_shows_as_literal_text(stack: ServedSt
         assert page.locator("#regions-legend li").all_inner_texts() == [ATTACK, f"{ATTACK}.jpg"]
         assert ATTACK in page.get_by_test_id("asked-styles").evaluate("el => el.textContent")
         assert ATTACK in (page.get_by_test_id("strip-view").get_attribute("aria-label") or "")
+        assert ATTACK in page.get_by_test_id("strip-label").inner_text()
         assert _injected(page) == {"ran": False, "images": 0, "bold": 0}
 
     problems = in_browser(steps, "test_html_injection_names.png")

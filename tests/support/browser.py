@@ -49,9 +49,14 @@ class PageProblems:
         self.errors.append(str(error))
 
 
-def open_page(browser: Any, request: pytest.FixtureRequest, viewport: dict[str, int]) -> Iterator[Any]:
-    """A page of ``browser`` for one test; its screenshot is saved as artifacts/e2e/<test>.png at the end."""
-    context = browser.new_context(viewport=viewport, device_scale_factor=1)
+def open_page(
+    browser: Any, request: pytest.FixtureRequest, viewport: dict[str, int], **options: Any
+) -> Iterator[Any]:
+    """A page of ``browser`` for one test; its screenshot is saved as artifacts/e2e/<test>.png at the end.
+
+    ``options`` go to the browser context (``has_touch=True`` for a touch screen).
+    """
+    context = browser.new_context(viewport=viewport, device_scale_factor=1, **options)
     page = context.new_page()
     page.set_default_timeout(30_000)
     problems = PageProblems()

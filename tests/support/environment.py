@@ -23,6 +23,9 @@ ACCOUNT = "123456789012"
 QUEUE_URL = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{resources.JOBS_QUEUE}"
 DLQ_URL = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{resources.JOBS_DLQ}"
 SITE_ORIGIN = "https://d111111abcdef8.cloudfront.net"
+#: How long a test waits for `stylemixer serve`'s ready line: generous, for a busy machine (alone it
+#: is up in a few seconds; `python -m bench.load` reports the figure, ``serve_startup_seconds``).
+STARTUP_PATIENCE_SECONDS = 120.0
 
 #: What the CDK stack sets on the functions, with test values, and placeholder AWS credentials.
 HANDLER_ENV = {

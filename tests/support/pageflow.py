@@ -99,7 +99,47 @@ def horizontal_overflow(page: Any) -> int:
 
 
 def error_text(page: Any) -> str:
-    return page.get_by_test_id("error").inner_text().strip()
+    """The sentence in the page's message box (without its "Send again" button)."""
+    return page.locator("#error-text").inner_text().strip()
+
+
+SCROLL_SETTLED = """() => new Promise((resolve) => {
+  let last = -1, still = 0;
+  const look = () => {
+    still = scrollY === last ? still + 1 : 0;
+    last = scrollY;
+    if (still >= 3) resolve(true); else requestAnimationFrame(look);
+  };
+  look();
+})"""
+
+
+def settle(page: Any) -> None:
+    """Wait until the page has stopped scrolling (Bootstrap scrolls smoothly where motion is welcome)."""
+    page.evaluate(SCROLL_SETTLED)
+
+
+def in_viewport(page: Any, test_id: str) -> bool:
+    """Whether the element is shown whole inside the viewport, once the page stands still."""
+    settle(page)
+    return page.get_by_test_id(test_id).evaluate(
+        """el => { const b = el.getBoundingClientRect();
+                   return b.width > 0 && b.height > 0 && b.top >= 0 && b.left >= 0
+                       && b.bottom <= innerHeight && b.right <= innerWidth; }"""
+    )
+
+
+def boxes(page: Any, *test_ids: str) -> dict[str, dict[str, float]]:
+    """The on-screen boxes ({x, y, width, height}) of elements, by test id, read together once the
+    page stands still."""
+    settle(page)
+    return page.evaluate(
+        """(ids) => Object.fromEntries(ids.map((id) => {
+            const b = document.querySelector(`[data-testid="${id}"]`).getBoundingClientRect();
+            return [id, { x: b.x, y: b.y, width: b.width, height: b.height }];
+        }))""",
+        list(test_ids),
+    )
 
 
 class PostLog:
@@ -142,3 +182,29 @@ def job_in_address(page: Any) -> str:
     """The job id of ``?job=`` in the page's address."""
     (job_id,) = urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)["job"]
     return job_id
+
+
+def touch_drag(page: Any, start: tuple[float, float], end: tuple[float, float], steps: int = 8) -> None:
+    """A finger's swipe from ``start`` to ``end`` (CSS pixels), as the touch screen sends it.
+
+    Playwright's touch screen only taps; the swipe goes through the browser's own input protocol, on
+    a page whose context was opened with ``has_touch=True``.
+    """
+    session = page.context.new_cdp_session(page)
+    try:
+
+        def touch(kind: str, x: float, y: float) -> None:
+            points = [] if kind == "touchEnd" else [{"x": x, "y": y, "id": 1}]
+            session.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+        touch("touchStart", *start)
+        for step in range(1, steps + 1):
+            fraction = step / steps
+            touch(
+                "touchMove",
+                start[0] + (end[0] - start[0]) * fraction,
+                start[1] + (end[1] - start[1]) * fraction,
+            )
+        touch("touchEnd", *end)
+    finally:
+        session.detach()

@@ -64,19 +64,26 @@ def preview_image(page: Any) -> Image.Image:
 
 
 def cli_picture(photo: Path, out: Path, *args: str) -> Image.Image:
-    """What ``stylemixer stylize photo --max-size 384 --stroke coarse ...`` paints, through the installed
-    console script: the coarse stroke paints a picture of 512 px or less as it is, as the preview does
-    (the other stroke sizes paint it upscaled, with finer strokes)."""
+    """What ``stylemixer stylize photo ...`` paints, through the installed console script, brought to
+    the preview's 384 px as the preview shows it (``fit_within``).
+
+    The preview paints at the scale the job paints at (the stroke size and the output size), so the
+    same choice given to the CLI, then reduced, is the picture it should be. Choices whose working
+    scale is larger than the preview paints at (see ``js/preview/stroke.js``), or that bring the
+    photo's finer detail back at a larger size, differ by design.
+    """
+    from stylemixer.images import fit_within
+
     script = Path(sys.executable).with_name("stylemixer")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "stylemixer.cli"]
     subprocess.run(
-        [*command, "stylize", str(photo), "-o", str(out), "--max-size", "384", "--stroke", "coarse", *args],
+        [*command, "stylize", str(photo), "-o", str(out), *args],
         check=True,
         capture_output=True,
         timeout=300,
     )
     with Image.open(out) as image:
-        return image.convert("RGB")
+        return fit_within(image.convert("RGB"), 384)
 
 
 def psnr(a: Image.Image, b: Image.Image) -> float:

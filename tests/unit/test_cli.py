@@ -222,3 +222,45 @@ def test_weights_web_without_weights_says_how_to_build_them(tmp_path: Path) -> N
     proc = run_cli("weights", "web", "--dest", str(tmp_path / "models"), "--weights", str(tmp_path / "no.pt"))
     assert_refused(proc, "stylemixer weights build")
     assert not (tmp_path / "models").exists()
+
+
+def read_then_close(args: list[str], keep_lines: int) -> tuple[list[bytes], int, str]:
+    """What ``stylemixer ARGS | head -KEEP`` sees: read ``keep_lines`` lines, then close the pipe.
+
+    Returns the lines read, the CLI's exit status and its standard error. With ``keep_lines=0`` the
+    pipe is closed before the CLI writes anything, so the refused write is certain, not a race.
+    """
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "stylemixer.cli"]
+    proc = subprocess.Popen([*command, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    lines = [proc.stdout.readline() for _ in range(keep_lines)]
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    return lines, proc.wait(timeout=300), stderr
+
+
+@pytest.mark.parametrize("keep_lines", [0, 3])
+def test_styles_into_a_pipe_that_closes_early_stops_quietly(keep_lines: int) -> None:
+    # Given `stylemixer styles | head -N`
+    # When the reader keeps N lines and closes its end
+    lines, status, stderr = read_then_close(["styles"], keep_lines)
+    # Then it got N presets, and the CLI stopped without a word: no error, no traceback
+    assert len(lines) == keep_lines
+    assert all(line.strip() for line in lines)
+    assert stderr == ""
+    # And its status is a process's ended by SIGPIPE, or success if everything fitted in the pipe
+    assert status in (0, 128 + 13)
+
+
+@pytest.mark.usefixtures("weights_path")
+def test_stylize_json_into_a_pipe_that_closes_early_stops_quietly(tmp_path: Path) -> None:
+    # Given two photos painted with --json into a reader that closes before reading anything
+    photos = [sample_photo_file("rocket"), sample_photo_file("coffee")]
+    args = ["stylize", *map(str, photos), "-o", str(tmp_path), "--style", "tapestry", "--max-size", "64"]
+    # When the reader goes away
+    _lines, status, stderr = read_then_close([*args, "--json"], keep_lines=0)
+    # Then the CLI says nothing on its way out (no progress is owed to a reader that left)
+    assert "error" not in stderr.lower()
+    assert "Traceback" not in stderr
+    assert status == 128 + 13

@@ -71,6 +71,7 @@ def test_config_keeps_its_keys_and_is_plain_json() -> None:
         "kept",
         "request",
         "regions_map",
+        "stroke",
         "messages",
     }
     # And it survives a JSON round trip unchanged (no enum or tuple leaks into it)

@@ -2,7 +2,8 @@
 // over the picture (or the photo); a click gives the clicked region (the connected pixels of one
 // style) the chosen style, the brush paints it; undo and reset; "Paint again" sends the map as it is
 // (send.js). Pointer events, so mouse, pen and touch all work; the canvas also takes the keyboard
-// (arrows move a cross, Enter uses the tool there). Loaded on first use by editing.js.
+// (arrows move a cross, Enter uses the tool there). On a phone it fills the screen, its tools floating
+// over the map's lower edge and "Paint again" among them. Loaded on first use by editing.js.
 import { ApiError } from "../api.js";
 import { askedOfJob } from "../asked.js";
 import { byId, el } from "../dom.js";
@@ -198,6 +199,7 @@ export function closeEditor() {
   if (session) session.view.stop();
   session = null;
   ui.panel.hidden = true;
+  document.documentElement.classList.remove("editor-open");
   ui.opener.setAttribute("aria-expanded", "false");
   ui.status.textContent = "";
 }
@@ -227,6 +229,8 @@ export async function openEditor(job, context) {
   showOpacity();
   refreshButtons();
   ui.panel.hidden = false;
+  // On a phone the editor fills the screen (css: .map-editor); the page under it must not scroll.
+  document.documentElement.classList.add("editor-open");
   ui.opener.setAttribute("aria-expanded", "true");
   ui.panel.scrollIntoView({ block: "nearest" });
   ui.heading.focus({ preventScroll: true });

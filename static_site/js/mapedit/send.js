@@ -62,5 +62,5 @@ export function paintAgain({ api, job, map, palette, optionNames, mapRules }) {
       if (GONE_UPLOAD_CODES.has(error.code)) throw new ApiError(GONE, { code: error.code, status: error.status });
       throw error;
     }
-  });
+  }, { near: "editor" });
 }

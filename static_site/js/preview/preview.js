@@ -1,8 +1,9 @@
 // The instant preview, main-thread side: turns the form's state into requests for the preview's Web
 // Worker (./worker.js) and draws what it sends back on the canvas beside the form.
 //
-// The page imports this module only once a photo and a style are both chosen, and the worker loads
-// the runtime and the models only then, so the page's first load is what it was without a preview.
+// The page imports this module only once a photo is chosen, and the worker loads the runtime and the
+// preset network only then (to paint the gallery's thumbnails with the person's photo, and the
+// preview once a style is chosen), so the page's first load is what it was without a preview.
 // It reads the choices from the modules that own them (photo, styles, options) after each change.
 // A browser that lacks what the worker needs (WebAssembly with SIMD, module workers, OffscreenCanvas),
 // a worker that fails, or a device too slow for the budget below, turns the preview off quietly:
@@ -12,6 +13,7 @@ import { byId } from "../dom.js";
 import { optionsRequest } from "../options.js";
 import { chosenPhoto } from "../photo.js";
 import { styleChoice } from "../styles.js";
+import { fittedSize } from "./resample.js";
 
 /** A first preview slower than this (runtime and models included) means the device is too slow. */
 const FIRST_PREVIEW_LIMIT_MS = 20_000;
@@ -58,13 +60,25 @@ export function previewPlan(state) {
 }
 
 /**
+ * The caption under a preview: what it shows, in plain words. `finer`: the job paints finer strokes
+ * than the preview shows; `output`: the picture's [width, height], or null.
+ */
+export function previewCaption({ reduced, finer, output }) {
+  const size = output ? ` (${output[0]} × ${output[1]} pixels)` : "";
+  if (finer) return `A quick preview: your picture${size} is painted with finer strokes and detail than here.`;
+  if (!reduced) return "A preview of your picture, at its own size.";
+  return `A smaller preview: your picture${size} has these strokes, with finer detail.`;
+}
+
+/**
  * The preview beside the form. `ui`: {figure, canvas, note, caption}. Call `update(state)` after every
- * change of the form (a state without photo or style hides it).
+ * change of the form (a state without photo or style hides it). `thumbnails.paint(presetId, url)`
+ * hears of each preset painted on the photo, `thumbnails.unpaint()` when there is no photo any more.
  *
- *   const preview = createPreview(ui);
+ *   const preview = createPreview(ui, { paint() {}, unpaint() {} });
  *   preview.update({ photo: { key, file }, styles, mix, strength: 0.8, preserveColor: false });
  */
-export function createPreview(ui) {
+export function createPreview(ui, thumbnails = { paint() {}, unpaint() {} }, rule = null) {
   let worker = null;
   let off = !previewSupported();
   let nextId = 1;
@@ -72,10 +86,32 @@ export function createPreview(ui) {
   let drawn = 0;
   let slow = 0;
   let showing = "none"; // what the latest form state asks the preview to show
+  let photoShown = null; // the latest state's photo
+  let thumbsFor = null; // the photo key the gallery's thumbnails are being painted for
+  let thumbsId = 0;
+  const thumbUrls = [];
   const asked = new Map(); // request id -> performance.now() when asked
+
+  function dropThumbnails() {
+    for (const url of thumbUrls.splice(0)) URL.revokeObjectURL(url);
+    thumbnails.unpaint();
+  }
+
+  /** The gallery's thumbnails follow the photo: painted on it once it is chosen, put back without one. */
+  function followPhoto(photo) {
+    const key = photo && photo.previewable !== false ? photo.key : null;
+    if (key === thumbsFor) return;
+    thumbsFor = key;
+    dropThumbnails();
+    const target = key ? ensureWorker() : null;
+    if (!target) return;
+    thumbsId = nextId++;
+    target.postMessage({ type: "thumbnails", id: thumbsId, photo: { key, file: photo.file } });
+  }
 
   function turnOff(reason) {
     off = true;
+    dropThumbnails();
     ui.canvas.dataset.reason = String(reason || "");
     if (worker) worker.terminate();
     worker = null;
@@ -86,8 +122,16 @@ export function createPreview(ui) {
   function onMessage(event) {
     const message = event.data || {};
     const since = asked.get(message.id);
-    for (const id of asked.keys()) if (id <= message.id) asked.delete(id);
+    // A request is answered once its last picture came (a quick one may come first: see worker.js).
+    if (message.final !== false) for (const id of asked.keys()) if (id <= message.id) asked.delete(id);
     if (off) return;
+    if (message.type === "thumbnail") {
+      if (message.id !== thumbsId || !thumbsFor) return;
+      const url = URL.createObjectURL(message.blob);
+      thumbUrls.push(url);
+      thumbnails.paint(message.preset, url);
+      return;
+    }
     if (message.type === "unreadable") {
       // This picture only: the browser cannot decode it. Later choices may preview again.
       ui.canvas.hidden = true;
@@ -109,16 +153,19 @@ export function createPreview(ui) {
     ui.canvas.getContext("2d").putImageData(new ImageData(message.pixels, message.width, message.height), 0, 0);
     drawn += 1;
     ui.canvas.dataset.renders = String(drawn);
+    ui.canvas.dataset.backend = message.backend;
+    ui.canvas.dataset.state = asked.size ? "working" : "ready";
+    ui.canvas.hidden = showing !== "preview";
+    ui.caption.textContent = previewCaption({ ...message, output: outputSize(photoShown) });
+    if (message.refined) {
+      // The true-scale step: its time from the change, apart; the device's speed is judged on the quick one.
+      ui.canvas.dataset.refinedMs = tookMs.toFixed(0);
+      return;
+    }
     ui.canvas.dataset.lastMs = tookMs.toFixed(0);
     ui.canvas.dataset.prepareMs = message.ms.prepare.toFixed(0);
     ui.canvas.dataset.networkMs = message.ms.network.toFixed(0);
-    ui.canvas.dataset.backend = message.backend;
     if (firstMs !== null) ui.canvas.dataset.firstMs = firstMs.toFixed(0);
-    ui.canvas.dataset.state = asked.size ? "working" : "ready";
-    ui.canvas.hidden = showing !== "preview";
-    ui.caption.textContent = message.reduced
-      ? `Preview at ${message.width} × ${message.height} pixels: the full picture is painted at the stroke size chosen, where the strokes are finer.`
-      : `Preview at the photo's own size, ${message.width} × ${message.height} pixels: with coarse strokes the full picture looks like this; fine and medium paint finer ones.`;
     const tooSlow = firstMs !== null ? firstMs > FIRST_PREVIEW_LIMIT_MS : tookMs > LATER_PREVIEW_LIMIT_MS;
     slow = tooSlow ? slow + 1 : 0;
     if ((firstMs !== null && tooSlow) || slow >= 2) turnOff("too slow on this device");
@@ -142,6 +189,8 @@ export function createPreview(ui) {
 
   function update(state) {
     if (off) return;
+    photoShown = state.photo;
+    followPhoto(state.photo);
     const plan = previewPlan(state);
     showing = plan.show;
     ui.figure.hidden = plan.show === "none";
@@ -152,7 +201,7 @@ export function createPreview(ui) {
       ui.caption.textContent = "";
       return;
     }
-    if (drawn === 0) ui.caption.textContent = "Painting a preview…";
+    if (drawn === 0) ui.caption.textContent = "Painting a quick preview…";
     const target = ensureWorker();
     if (!target) return;
     const id = nextId++;
@@ -164,6 +213,9 @@ export function createPreview(ui) {
     target.postMessage({
       type: "render",
       id,
+      stroke: state.stroke || null,
+      maxSize: state.maxSize || null,
+      rule,
       photo: { key: state.photo.key, file: state.photo.file },
       kind,
       styles: state.styles.map((s) =>
@@ -177,28 +229,54 @@ export function createPreview(ui) {
   return { update };
 }
 
+/** The size the job will give the photo `{width, height, maxSize}`, as [width, height], or null. */
+function outputSize(photo) {
+  if (!photo || !photo.width) return null;
+  return fittedSize(photo.width, photo.height, Number(photo.maxSize) || Infinity);
+}
+
 /** The form's current choices, as `createPreview().update` takes them. */
 function currentState() {
   const photo = chosenPhoto();
   const { mix, styles } = styleChoice();
-  const { strength, preserve_color: preserveColor } = optionsRequest();
+  const { strength, preserve_color: preserveColor, stroke, max_size: maxSize } = optionsRequest();
   return {
-    // The photo's object URL is unique to one chosen file: the worker keeps its work per key.
-    photo: photo ? { key: photo.url, file: photo.file, previewable: photo.previewable } : null,
+    // The photo's object URL is unique to one chosen file: the worker keeps its work per key. What it
+    // paints is what the page shows (a HEIC's rendition made by the page; the upload is the original).
+    photo: photo
+      ? {
+          key: photo.url,
+          file: photo.shown,
+          previewable: photo.previewable,
+          width: photo.width,
+          height: photo.height,
+          maxSize,
+        }
+      : null,
     styles,
     mix,
     strength,
     preserveColor,
+    stroke,
+    maxSize,
   };
 }
 
-/** The preview beside the form, bound to the page; `refresh()` after each change of a choice. */
-export function startPreview() {
-  const preview = createPreview({
-    figure: byId("style-preview"),
-    canvas: byId("style-preview-canvas"),
-    note: byId("style-preview-note"),
-    caption: byId("style-preview-caption"),
-  });
+/**
+ * The preview beside the form, bound to the page; `refresh()` after each change of a choice.
+ * `thumbnails` ({paint, unpaint}) shows the gallery's presets painted on the photo; `rule` is
+ * config.json's `stroke` (without it the preview paints at its own size, whatever the stroke).
+ */
+export function startPreview(thumbnails, rule = null) {
+  const preview = createPreview(
+    {
+      figure: byId("style-preview"),
+      canvas: byId("style-preview-canvas"),
+      note: byId("style-preview-note"),
+      caption: byId("style-preview-caption"),
+    },
+    thumbnails,
+    rule,
+  );
   return { refresh: () => preview.update(currentState()) };
 }

@@ -10,27 +10,52 @@
 // arithmetic), the photo's own style vector. The last network output is kept too, so strength and
 // "keep colours" on presets, which apply after the network, cost no run.
 //
+// The gallery's thumbnails are painted here too, after the preview and whenever it leaves time: the
+// person's photo (its centre square, small) in each preset, one at a time, so a new preview request
+// never waits for more than one thumbnail.
+//
+// Each preview comes in two steps. First a quick one, the photo painted at the size it is shown
+// (up to 384 px), in a fraction of a second. Then, unless another change came meanwhile, the true
+// one: painted at the scale the job will paint at (the stroke size and the output size applied as
+// the engine applies them, ./stroke.js; up to PREVIEW_WORK_SIDE) and shown at up to 384 px, so a
+// finer stroke size shows finer strokes here too. A device too slow for the second step keeps the first.
+//
 // Messages in:  {type: "render", id, photo: {key, file}, kind: "preset" | "painting",
-//                styles: [{id, weight} | {key, file, weight}], strength, preserveColor}
-// Messages out: {type: "preview", id, width, height, reduced, pixels (RGBA), backend, ms: {...}}
+//                styles: [{id, weight} | {key, file, weight}], strength, preserveColor,
+//                stroke, maxSize, rule (config.json's `stroke`)}
+//               {type: "thumbnails", id, photo: {key, file}}  (the presets' thumbnails of this photo)
+// Messages out: {type: "preview", id, width, height, reduced, finer, refined, final, pixels (RGBA),
+//                backend, ms: {...}}  (final: no other picture follows for this request)
+//               {type: "thumbnail", id, preset, blob}  (one preset's thumbnail, a JPEG)
 //               {type: "unreadable", id, reason}  (this browser cannot decode one of the pictures)
 //               {type: "failed", id, reason}  (the page then falls back to the flow without preview)
 import { decode, fromOutput, toInput, toRGBA, Unreadable } from "./pictures.js";
-import { fadeToPhoto, fitWithin, keepColors, squareCrop } from "./resample.js";
+import { fadeToPhoto, fitWithin, fittedSize, keepColors, resize, squareCrop } from "./resample.js";
 import { loadManifest, loadRuntime, onFallback, serial, session } from "./runtime.js";
+import { jobScale } from "./stroke.js";
 
 /** The preview's longest side: the engine paints `--max-size 384` the same way. */
 const PREVIEW_SIDE = 384;
+/** The gallery's thumbnails: a square this many pixels across (shown about 100 CSS pixels wide). */
+const THUMB_SIDE = 160;
 
-let photo = null; // {key, image, input: {data, width, height}, features: Map, vector: Promise | null}
+/** A true-scale step slower than this means the device is too slow for it: the quick step stays. */
+const REFINE_LIMIT_MS = 6_000;
+/** The true-scale step waits this long for the person to pause: a slider being moved gets quick ones. */
+const REFINE_PAUSE_MS = 300;
+
+let photo = null; // the photo at the scale last painted: {key, work, image, input, features, vector}
+let decodedPhoto = { key: "", image: null, scales: new Map() }; // the last photo decoded, and its scales
+let refining = true;
 const paintings = new Map(); // painting key -> Promise<Float32Array(100)>
-let painted = { key: "", image: null }; // the last network output, before strength and colour
+const painted = new Map(); // scale -> {key, image}: the last network output at it, before strength and colour
 let pending = null;
+let thumbnails = null; // {id, key, input, features: Map, presets: [ids still to paint]}
 let busy = false;
 
 // When WebGPU hands over to WASM, tensors computed by the old runtime cannot feed the new one.
 onFallback(() => {
-  if (photo) photo.features.clear();
+  for (const scaled of decodedPhoto.scales.values()) scaled.features.clear();
 });
 
 self.addEventListener("message", (event) => {
@@ -38,22 +63,39 @@ self.addEventListener("message", (event) => {
   if (message.type === "render") {
     pending = message;
     pump();
+  } else if (message.type === "thumbnails") {
+    thumbnails = { id: message.id, photo: message.photo, ready: null, presets: null };
+    pump();
   }
 });
 
 async function pump() {
   if (busy) return;
   busy = true;
-  while (pending) {
+  while (pending || thumbnails) {
+    if (!pending) {
+      await nextThumbnail();
+      continue;
+    }
     const request = pending;
     pending = null;
     try {
-      const result = await render(request);
-      self.postMessage({ type: "preview", id: request.id, ...result }, [result.pixels.buffer]);
+      const quick = await render(request, "quick");
+      const refine = quick.finer && refining;
+      self.postMessage({ type: "preview", id: request.id, ...quick, final: !refine }, [quick.pixels.buffer]);
+      if (refine) await pause();
+      if (refine && !pending) {
+        const started = performance.now();
+        const exact = await render(request, "work");
+        if (performance.now() - started > REFINE_LIMIT_MS) refining = false;
+        self.postMessage({ type: "preview", id: request.id, ...exact, refined: true, final: true }, [
+          exact.pixels.buffer,
+        ]);
+      }
       // With a painting, the strength slider needs the photo's own style vector: work it out while
       // the person looks, so the slider's first move costs one transformer run, as the later ones.
       if (!pending && request.kind !== "preset" && photo && photo.vector === null) {
-        photo.vector = styleVector(photo.image);
+        photo.vector = styleVector(photo.work);
         photo.vector.catch(() => {});
       }
     } catch (error) {
@@ -65,14 +107,73 @@ async function pump() {
   busy = false;
 }
 
-async function loadPhoto(request) {
-  if (photo && photo.key === request.key) return photo;
-  const decoded = await decode(request.file);
-  const image = fitWithin(decoded, PREVIEW_SIDE);
-  const reduced = image.width !== decoded.width;
-  photo = { key: request.key, image, reduced, input: toInput(image), features: new Map(), vector: null };
-  painted = { key: "", image: null };
-  return photo;
+/** Paints the next preset's thumbnail of the photo asked for, and posts it; stops quietly on failure. */
+async function nextThumbnail() {
+  const job = thumbnails;
+  try {
+    job.ready ??= (async () => {
+      const [decoded, { presets }] = await Promise.all([decode(job.photo.file), loadManifest()]);
+      const image = squareCrop(decoded, THUMB_SIDE);
+      job.presets ??= [...presets];
+      return { image, input: toInput(image), features: new Map(), all: presets };
+    })();
+    const square = await job.ready;
+    const preset = job.presets.shift();
+    if (preset === undefined) {
+      if (thumbnails === job) thumbnails = null;
+      return;
+    }
+    const style = new Float32Array(square.all.length);
+    style[square.all.indexOf(preset)] = 1;
+    const output = await runNetwork(square, "multistyle", style);
+    const pixels = toRGBA(fromOutput(output, square.input, THUMB_SIDE, THUMB_SIDE));
+    const canvas = new OffscreenCanvas(THUMB_SIDE, THUMB_SIDE);
+    canvas.getContext("2d").putImageData(new ImageData(pixels, THUMB_SIDE, THUMB_SIDE), 0, 0);
+    const blob = await canvas.convertToBlob({ type: "image/jpeg", quality: 0.85 });
+    if (thumbnails === job) self.postMessage({ type: "thumbnail", id: job.id, preset, blob });
+  } catch {
+    // The thumbnails are a nicety: the presets' own stay.
+    if (thumbnails === job) thumbnails = null;
+  }
+}
+
+/** Resolves after REFINE_PAUSE_MS, or as soon as a new request comes. */
+function pause() {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const look = () => {
+      if (pending || performance.now() - started >= REFINE_PAUSE_MS) resolve();
+      else setTimeout(look, 25);
+    };
+    look();
+  });
+}
+
+/**
+ * The photo of `request` at `scale`: "quick" (the size it is shown at) or "work" (the job's scale),
+ * kept per photo and size. `finer`: whether the job paints finer strokes than this scale shows.
+ */
+async function loadPhoto(request, scale) {
+  if (decodedPhoto.key !== request.photo.key) {
+    decodedPhoto = { key: "", image: await decode(request.photo.file), scales: new Map() };
+    decodedPhoto.key = request.photo.key;
+    painted.clear();
+  }
+  const decoded = decodedPhoto.image;
+  const job = jobScale(decoded, request, PREVIEW_SIDE);
+  const quick = fittedSize(decoded.width, decoded.height, PREVIEW_SIDE);
+  const size = scale === "quick" ? quick : job.size;
+  const finer = scale === "quick" ? job.size[0] > quick[0] || job.capped : job.capped;
+  const key = `${request.photo.key}@${size.join("x")}`;
+  if (!decodedPhoto.scales.has(key)) {
+    const work =
+      size[0] > decoded.width ? resize(decoded, size[0], size[1]) : fitWithin(decoded, Math.max(...size));
+    const image = fitWithin(work, PREVIEW_SIDE); // the photo as the preview shows it
+    const reduced = image.width !== decoded.width;
+    decodedPhoto.scales.set(key, { key, work, image, reduced, input: toInput(work), features: new Map(), vector: null });
+  }
+  photo = decodedPhoto.scales.get(key);
+  return { ...photo, finer, self: photo };
 }
 
 async function styleVector(image) {
@@ -126,18 +227,19 @@ async function runNetwork(current, name, style) {
   return output.stylized;
 }
 
-async function render(request) {
+async function render(request, scale) {
   const started = performance.now();
   const name = request.kind === "preset" ? "multistyle" : "transformer";
   // Everything the first preview needs starts at once: the photo's decoding, the runtime, the models.
   if (request.kind !== "preset") session("predictor");
   session(`${name}_features`);
-  const [current, { presets }] = await Promise.all([
-    loadPhoto(request.photo),
+  const [loaded, { presets }] = await Promise.all([
+    loadPhoto(request, scale),
     loadManifest(),
     loadRuntime(),
     session(name),
   ]);
+  const current = loaded.self; // the cached photo at this scale (its features and vector are kept on it)
   const weights = normalized(request.styles);
   const strength = Math.min(1, Math.max(0, Number(request.strength)));
   let style;
@@ -155,19 +257,20 @@ async function render(request) {
     style = new Float32Array(vectors[0].length);
     vectors.forEach((v, i) => v.forEach((x, j) => (style[j] += Math.fround(weights[i] * x))));
     if (strength < 1) {
-      current.vector ??= styleVector(current.image);
+      current.vector ??= styleVector(current.work);
       const own = await current.vector;
       style = style.map((x, j) => Math.fround(strength * x) + Math.fround((1 - strength) * own[j]));
     }
   }
   const key = `${name}:${current.key}:${Array.from(style).join(",")}`;
   const prepared = performance.now();
-  if (painted.key !== key) {
+  if (!painted.has(scale) || painted.get(scale).key !== key) {
     const output = await runNetwork(current, name, style);
-    painted = { key, image: fromOutput(output, current.input, current.image.width, current.image.height) };
+    const atWork = fromOutput(output, current.input, current.work.width, current.work.height);
+    painted.set(scale, { key, image: fitWithin(atWork, PREVIEW_SIDE) });
   }
   const networkDone = performance.now();
-  let image = painted.image;
+  let image = painted.get(scale).image;
   if (request.preserveColor) image = keepColors(image, current.image);
   if (request.kind === "preset" && strength < 1) image = fadeToPhoto(current.image, image, strength);
   const pixels = toRGBA(image);
@@ -177,6 +280,7 @@ async function render(request) {
     width: image.width,
     height: image.height,
     reduced: current.reduced,
+    finer: loaded.finer,
     pixels,
     backend,
     ms: { prepare: prepared - started, network: networkDone - prepared, finish: done - networkDone },
