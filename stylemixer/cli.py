@@ -19,10 +19,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from stylemixer.batch import BatchItem, BatchRun, ReadAhead, exit_status, is_folder, plan_batch
-from stylemixer.errors import InvalidRequestError, StyleMixerError
+from stylemixer.errors import (
+    CANNOT_WRITE,
+    INPUT_NOT_FOUND,
+    REGIONS_MAP_INVALID,
+    REGIONS_MAP_ONE_PHOTO,
+    InvalidRequestError,
+    StyleMixerError,
+)
 from stylemixer.neural import OPENMP_ENV
-from stylemixer.options import Mix, OptionSpec, StylizeOptions, check_output_format, option_spec, option_specs
-from stylemixer.presets import PRESETS
+from stylemixer.options import OptionSpec, StylizeOptions, check_output_format, option_spec, option_specs
+from stylemixer.presets import PRESETS, UnknownStyleError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -182,9 +189,8 @@ def _resolve_styles(specs: Sequence[str]) -> list[Style]:
         elif any(p.id == spec for p in PRESETS):
             styles.append(PresetStyle(get_preset(spec).id))
         else:
-            raise InvalidRequestError(
-                "UnknownStyle",
-                f"{spec!r} is neither a preset id nor a picture on disk; "
+            raise UnknownStyleError(
+                message=f"{spec!r} is neither a preset id nor a picture on disk; "
                 "run `stylemixer styles` to list the presets.",
             )
     return styles
@@ -200,7 +206,7 @@ def _options(args: argparse.Namespace, batch: bool = False) -> StylizeOptions:
         suffix = Path(args.output).suffix.lstrip(".")
         if not suffix:
             raise InvalidRequestError(
-                "InvalidFormat", "Give the output a suffix (.jpg, .png, .webp) or --format."
+                option_spec("format").code, "Give the output a suffix (.jpg, .png, .webp) or --format."
             )
         values["format"] = check_output_format(suffix)
     return StylizeOptions.checked(**values)
@@ -208,7 +214,6 @@ def _options(args: argparse.Namespace, batch: bool = False) -> StylizeOptions:
 
 def cmd_stylize(args: argparse.Namespace) -> int:
     from stylemixer.images import read_image
-    from stylemixer.regionmap import REGIONS_MAP_ONE_PHOTO, needs_regions
 
     if args.regions_in and (len(args.input) > 1 or is_folder(args.output)):
         raise InvalidRequestError(
@@ -220,12 +225,10 @@ def cmd_stylize(args: argparse.Namespace) -> int:
         return _stylize_batch(args)
     started = time.perf_counter()
     options = _options(args)
-    options.validate(len(args.style))
-    if args.regions_in and options.mix is not Mix.REGIONS:
-        raise needs_regions("--mix regions")
+    options.validate(len(args.style), with_map=bool(args.regions_in))
     item = BatchItem(Path(args.input[0]), Path(args.output), _regions_path(args))
     if not item.input.is_file():
-        raise InvalidRequestError("InputNotFound", f"There is no file at {item.input}.")
+        raise InvalidRequestError(INPUT_NOT_FOUND, f"There is no file at {item.input}.")
     content = read_image(item.input)
     drawn = _drawn_map(Path(args.regions_in), content, len(args.style)) if args.regions_in else None
     styles = _resolve_styles(args.style)
@@ -239,7 +242,7 @@ def _drawn_map(path: Path, content: Image.Image, n_styles: int) -> np.ndarray:
     """The region map at ``path``, checked for ``n_styles`` styles and the photo's shape, at its size."""
     import numpy as np
 
-    from stylemixer.regionmap import REGIONS_MAP_INVALID, fit_to_photo, read_region_map
+    from stylemixer.regionmap import fit_to_photo, read_region_map
 
     if not path.is_file():
         raise InvalidRequestError(REGIONS_MAP_INVALID, f"There is no region map at {path}.")
@@ -264,11 +267,11 @@ def _stylize_batch(args: argparse.Namespace) -> int:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             message = f"Could not make the folder {folder}: {exc.strerror}."
-            raise InvalidRequestError("CannotWrite", message) from None
+            raise InvalidRequestError(CANNOT_WRITE, message) from None
 
     def read(item: BatchItem) -> Image.Image:
         if not item.input.is_file():
-            raise InvalidRequestError("InputNotFound", f"There is no file at {item.input}.")
+            raise InvalidRequestError(INPUT_NOT_FOUND, f"There is no file at {item.input}.")
         return read_image(item.input)
 
     with ReadAhead(items, read) as photos:  # the first photo is read while torch is imported
@@ -337,7 +340,7 @@ def _paint(
             result.regions.save(item.regions, format="PNG")  # palette kept (save_image writes RGB)
     except OSError as exc:
         raise InvalidRequestError(
-            "CannotWrite", f"Could not write {exc.filename or item.output}: {exc.strerror}."
+            CANNOT_WRITE, f"Could not write {exc.filename or item.output}: {exc.strerror}."
         ) from None
     return {
         "input": str(item.input),

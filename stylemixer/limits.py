@@ -40,6 +40,17 @@ ALLOWED_FORMATS: dict[str, str] = {
 #: own, and ``image/heif``, which some systems give the same .heic files.
 UPLOAD_CONTENT_TYPES: tuple[str, ...] = (*ALLOWED_FORMATS.values(), "image/heif")
 
+
+def megabytes(size: int) -> str:
+    """A byte count in megabytes for a sentence: ``25 MB``, ``40.5 MB``.
+
+    Example:
+        >>> megabytes(MAX_UPLOAD_BYTES), megabytes(42_467_328)
+        ('25 MB', '40.5 MB')
+    """
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
+
+
 # -- a public page: what one client may cost, and what the workers can take ------------------------
 # A client is the address a request comes from (API Gateway's source address, or the viewer's
 # address CloudFront forwards when the API is served behind the site's distribution). Many people

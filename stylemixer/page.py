@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from stylemixer.errors import MIXED_STYLE_KINDS
 from stylemixer.jobs.model import ID_PATTERN
 from stylemixer.limits import (
     LINK_SECONDS,
@@ -25,7 +26,7 @@ from stylemixer.limits import (
     MIN_SIDE,
     UPLOAD_CONTENT_TYPES,
 )
-from stylemixer.options import MIXED_KINDS_CODE, MIXED_KINDS_MESSAGE, option_specs
+from stylemixer.options import MIXED_KINDS_MESSAGE, option_specs
 
 if TYPE_CHECKING:
     from stylemixer.options import OptionSpec
@@ -74,7 +75,7 @@ def site_config(api_base_url: str, *, uploads_days: int = 1, results_days: int =
         "regions_map": regions_map_description(),
         "stroke": stroke_description(),
         # Refusals the page can foresee, with the API's own words, keyed by the API's error code.
-        "messages": {MIXED_KINDS_CODE: MIXED_KINDS_MESSAGE},
+        "messages": {MIXED_STYLE_KINDS: MIXED_KINDS_MESSAGE},
     }
 
 

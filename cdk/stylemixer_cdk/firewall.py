@@ -19,6 +19,8 @@ from aws_cdk import Aws, CfnRule, CfnRuleAssertion, Fn
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from stylemixer.errors import TOO_MANY_REQUESTS
+
 if TYPE_CHECKING:
     from stylemixer_cdk.config import StackConfig
 
@@ -31,7 +33,7 @@ WINDOW_SECONDS = 300
 #: The refusal's body, in the API's error shape.
 REFUSAL = {
     "error": {
-        "code": "TooManyRequests",
+        "code": TOO_MANY_REQUESTS,
         "message": "Too many requests from your address; wait a minute and try again.",
     }
 }
@@ -76,7 +78,7 @@ class Firewall(Construct):
             "block": {
                 "customResponse": {
                     "responseCode": 429,
-                    "customResponseBodyKey": "TooManyRequests",
+                    "customResponseBodyKey": TOO_MANY_REQUESTS,
                     "responseHeaders": [{"name": "Retry-After", "value": str(BLOCKED_RETRY_SECONDS)}],
                 }
             }
@@ -95,7 +97,7 @@ class Firewall(Construct):
             scope="CLOUDFRONT",
             default_action={"allow": {}},
             custom_response_bodies={
-                "TooManyRequests": {"contentType": "APPLICATION_JSON", "content": json.dumps(REFUSAL)}
+                TOO_MANY_REQUESTS: {"contentType": "APPLICATION_JSON", "content": json.dumps(REFUSAL)}
             },
             visibility_config=_visibility(prefix),
             rules=rules,

@@ -20,7 +20,18 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from stylemixer.resources import METRICS_NAMESPACE, SERVICE_NAME
+from stylemixer.resources import (
+    METRIC_CPU_UTILIZATION,
+    METRIC_JOBS_FAILED,
+    METRIC_JOBS_SUBMITTED,
+    METRIC_JOBS_SUCCEEDED,
+    METRIC_MEMORY_UTILIZATION,
+    METRIC_QUEUE_WAIT_SECONDS,
+    METRIC_REQUESTS_REFUSED,
+    METRIC_STYLIZE_SECONDS,
+    METRICS_NAMESPACE,
+    SERVICE_NAME,
+)
 from stylemixer_cdk.nag import suppress
 
 if TYPE_CHECKING:
@@ -43,7 +54,7 @@ def service_metric(
     """A metric the functions emit as EMF, with its ``service`` and ``stage`` dimensions.
 
     Example:
-        >>> service_metric("JobsSucceeded", "prod", "Sum").dimensions
+        >>> service_metric(METRIC_JOBS_SUCCEEDED, "prod", "Sum").dimensions
         {'service': 'stylemixer', 'stage': 'prod'}
     """
     return cw.Metric(
@@ -53,6 +64,21 @@ def service_metric(
         statistic=statistic,
         period=FIVE_MINUTES,
         unit=unit,
+    )
+
+
+def summed_over_reasons(name: str, stage: str) -> cw.MathExpression:
+    """A metric the functions emit with a ``reason`` as a third dimension (``JobsFailed``,
+    ``RequestsRefused``), summed over every reason, per 5 minutes."""
+    return cw.MathExpression(
+        expression=(
+            "SUM(SEARCH('"
+            f"{{{METRICS_NAMESPACE},reason,service,stage}} "
+            f'MetricName="{name}" stage="{stage}"'
+            "', 'Sum', 300))"
+        ),
+        label=name,
+        period=FIVE_MINUTES,
     )
 
 
@@ -128,7 +154,7 @@ class Monitoring(Construct):
         # worker keeps them busy while it paints, so only all of them busy for 15 minutes fires.
         self.worker_cpu = self._alarm(
             "WorkerCpu",
-            service_metric("CPUUtilization", stage),
+            service_metric(METRIC_CPU_UTILIZATION, stage),
             config.worker_cpu_alarm_percent,
             "Worker CPU above {t} % of its vCPUs for 15 minutes: jobs are limited by the CPU they are "
             "given; if jobs take too long, raise worker_memory_mb (Lambda gives CPU in proportion).",
@@ -137,7 +163,7 @@ class Monitoring(Construct):
         # Memory is each invocation's own peak: one job near the limit is worth knowing about.
         self.worker_memory = self._alarm(
             "WorkerMemory",
-            service_metric("MemoryUtilization", stage, "Maximum"),
+            service_metric(METRIC_MEMORY_UTILIZATION, stage, "Maximum"),
             config.worker_memory_alarm_percent,
             "A worker invocation peaked above {t} % of its memory: the largest pictures come close "
             "to the limit; raise worker_memory_mb before jobs fail for lack of memory.",
@@ -158,7 +184,7 @@ class Monitoring(Construct):
         # admission control soon answers busy: a rush of people, or someone at their limits.
         self.jobs_submitted = self._alarm(
             "JobsSubmitted",
-            service_metric("JobsSubmitted", stage, "Sum"),
+            service_metric(METRIC_JOBS_SUBMITTED, stage, "Sum"),
             config.jobs_submitted_alarm,
             "More than {t} jobs submitted in 5 minutes, more than the workers finish in that time: "
             "the queue is growing and POST /jobs will answer busy; see RequestsRefused on the "
@@ -274,30 +300,20 @@ class Monitoring(Construct):
         self.dashboard.add_widgets(
             graph(
                 "Jobs",
-                service_metric("JobsSubmitted", stage, "Sum"),
-                service_metric("JobsSucceeded", stage, "Sum"),
-                # JobsFailed carries the reason as a third dimension: sum over every reason.
-                cw.MathExpression(
-                    expression=(
-                        "SUM(SEARCH('"
-                        f"{{{METRICS_NAMESPACE},reason,service,stage}} "
-                        f'MetricName="JobsFailed" stage="{stage}"'
-                        "', 'Sum', 300))"
-                    ),
-                    label="JobsFailed",
-                    period=FIVE_MINUTES,
-                ),
+                service_metric(METRIC_JOBS_SUBMITTED, stage, "Sum"),
+                service_metric(METRIC_JOBS_SUCCEEDED, stage, "Sum"),
+                summed_over_reasons(METRIC_JOBS_FAILED, stage),
             ),
             graph(
                 "Job time (s)",
-                service_metric("StylizeSeconds", stage, "p50"),
-                service_metric("StylizeSeconds", stage, "p99"),
-                service_metric("QueueWaitSeconds", stage, "p99"),
+                service_metric(METRIC_STYLIZE_SECONDS, stage, "p50"),
+                service_metric(METRIC_STYLIZE_SECONDS, stage, "p99"),
+                service_metric(METRIC_QUEUE_WAIT_SECONDS, stage, "p99"),
             ),
             graph(
                 "Worker CPU and memory (%)",
-                service_metric("CPUUtilization", stage, "Maximum"),
-                service_metric("MemoryUtilization", stage, "Maximum"),
+                service_metric(METRIC_CPU_UTILIZATION, stage, "Maximum"),
+                service_metric(METRIC_MEMORY_UTILIZATION, stage, "Maximum"),
             ),
         )
         self.dashboard.add_widgets(
@@ -307,18 +323,7 @@ class Monitoring(Construct):
                 w.http_api.metric_client_error(period=FIVE_MINUTES, statistic="Sum"),
                 w.http_api.metric_server_error(period=FIVE_MINUTES, statistic="Sum"),
                 # Refusals of a client's limits or of a busy queue (429, 503), every reason summed.
-                right=[
-                    cw.MathExpression(
-                        expression=(
-                            "SUM(SEARCH('"
-                            f"{{{METRICS_NAMESPACE},reason,service,stage}} "
-                            f'MetricName="RequestsRefused" stage="{stage}"'
-                            "', 'Sum', 300))"
-                        ),
-                        label="RequestsRefused",
-                        period=FIVE_MINUTES,
-                    )
-                ],
+                right=[summed_over_reasons(METRIC_REQUESTS_REFUSED, stage)],
             ),
             graph("API latency (ms)", w.http_api.metric_latency(period=FIVE_MINUTES, statistic="p99")),
             graph(

@@ -10,6 +10,7 @@ from typing import Any
 
 from functions.observability import count_failure, observability
 from stylemixer.aws.clients import LazyAdapters
+from stylemixer.errors import QUEUE_EXPIRED
 from stylemixer.jobs.model import utcnow
 from stylemixer.jobs.sweeper import sweep
 from stylemixer.resources import API_CLIENT_TIMEOUTS, ENV_QUEUE_RETENTION_SECONDS
@@ -36,7 +37,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     remaining = (lambda: clock() / 1000) if callable(clock) else None
     failed = sweep(adapters().repo, utcnow(), MAX_WAIT_SECONDS, remaining_seconds=remaining)
     for _ in range(failed):
-        count_failure(SETTINGS.stage, "QueueExpired")
+        count_failure(SETTINGS.stage, QUEUE_EXPIRED)
     if failed:
         logger.warning(
             "jobs failed: they waited longer than the queue keeps messages", extra={"count": failed}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from stylemixer.errors import StyleMixerError
+from stylemixer.errors import BUSY, TOO_MANY_JOBS, UPLOAD_USED_UP, StyleMixerError
 
 
 class RetryLaterError(StyleMixerError):
@@ -18,8 +18,7 @@ class RetryLaterError(StyleMixerError):
         (503, 'Busy', 150)
     """
 
-    code = "RetryLater"
-    status = 429
+    code = TOO_MANY_JOBS  # each kind below names its own; a limit's refusal names which limit
 
     def __init__(self, code: str | None = None, message: str = "", *, retry_after: int) -> None:
         super().__init__(code, message)
@@ -27,17 +26,16 @@ class RetryLaterError(StyleMixerError):
 
 
 class QuotaExceededError(RetryLaterError):
-    """One client has used up a limit of its own (jobs, jobs in flight, upload bytes): 429."""
+    """One client has used up a limit of its own (jobs, jobs in flight, upload bytes): 429, with the
+    limit's code (``TooManyJobs``, ``TooManyJobsInFlight``, ``UploadQuotaExceeded``)."""
 
-    code = "QuotaExceeded"
-    status = 429
+    code = TOO_MANY_JOBS
 
 
 class BusyError(RetryLaterError):
     """The queue holds more work than the workers finish in the allowed minutes: 503, for everyone."""
 
-    code = "Busy"
-    status = 503
+    code = BUSY
 
     def __init__(self, *, retry_after: int) -> None:
         super().__init__(
@@ -48,8 +46,7 @@ class BusyError(RetryLaterError):
 class UploadUsedUpError(StyleMixerError):
     """An upload was named by as many jobs as one upload may be (410: send the picture again)."""
 
-    code = "UploadUsedUp"
-    status = 410
+    code = UPLOAD_USED_UP
 
 
 def in_words(seconds: int) -> str:

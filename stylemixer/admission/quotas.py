@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from stylemixer.admission.exceptions import QuotaExceededError, UploadUsedUpError, in_words
+from stylemixer.errors import TOO_MANY_JOBS, TOO_MANY_JOBS_IN_FLIGHT, UPLOAD_QUOTA_EXCEEDED
 from stylemixer.jobs.model import FINAL_STATUSES
 from stylemixer.limits import (
     CLIENT_JOBS_IN_FLIGHT,
@@ -104,7 +105,7 @@ class ClientGate:
         if not self._quotas.add_within(key, size, self.limits.upload_bytes_per_hour, _counter_expiry(window)):
             limit = _amount(self.limits.upload_bytes_per_hour)
             raise QuotaExceededError(
-                "UploadQuotaExceeded",
+                UPLOAD_QUOTA_EXCEEDED,
                 f"You have uploaded {limit} of pictures this hour, the most one address may; "
                 f"try again in {in_words(retry_after)}.",
                 retry_after=retry_after,
@@ -124,7 +125,7 @@ class ClientGate:
         if not self._quotas.add_within(hour, 1, self.limits.jobs_per_hour, _counter_expiry(window)):
             self._quotas.leave(flight, [member])
             raise QuotaExceededError(
-                "TooManyJobs",
+                TOO_MANY_JOBS,
                 f"You have sent {self.limits.jobs_per_hour} pictures this hour, the most one address "
                 f"may; try again in {in_words(retry_after)}.",
                 retry_after=retry_after,
@@ -160,7 +161,7 @@ class ClientGate:
                 return
         pictures = "picture" if limit == 1 else "pictures"
         raise QuotaExceededError(
-            "TooManyJobsInFlight",
+            TOO_MANY_JOBS_IN_FLIGHT,
             f"You already have {limit} {pictures} being painted; send the next one when one of them is done.",
             retry_after=IN_FLIGHT_RETRY_SECONDS,
         )

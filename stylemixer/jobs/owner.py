@@ -14,7 +14,7 @@ import re
 import secrets
 from typing import TYPE_CHECKING
 
-from stylemixer.errors import StyleMixerError
+from stylemixer.errors import NOT_OWNER, StyleMixerError
 
 if TYPE_CHECKING:
     from stylemixer.jobs.model import Job
@@ -28,8 +28,7 @@ _BEARER = re.compile(r"^\s*Bearer\s+(\S+)\s*$", re.IGNORECASE)
 class NotOwnerError(StyleMixerError):
     """The request needs the job's owner token and did not send it (or sent another): 403."""
 
-    code = "NotOwner"
-    status = 403
+    code = NOT_OWNER
 
     def __init__(self) -> None:
         super().__init__(

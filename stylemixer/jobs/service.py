@@ -10,7 +10,7 @@ import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from stylemixer.errors import ImageTooLargeError, StyleMixerError
+from stylemixer.errors import QUEUE_UNAVAILABLE, WRONG_UPLOAD_KIND, ImageTooLargeError, StyleMixerError
 from stylemixer.jobs.model import (
     UPLOAD_PURPOSES,
     Job,
@@ -43,7 +43,7 @@ from stylemixer.jobs.schemas import (
     UploadRequest,
     UploadTicket,
 )
-from stylemixer.limits import LINK_SECONDS, MAX_MAP_BYTES, MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
+from stylemixer.limits import LINK_SECONDS, MAX_MAP_BYTES, MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS, megabytes
 from stylemixer.options import OutputFormat
 from stylemixer.presets import PRESETS, get_preset
 
@@ -194,7 +194,7 @@ def submit_job(
         queue.send(job.job_id)
     except Exception:
         # Never leave a job queued that no worker will see.
-        repo.fail(job.job_id, JobError("QueueUnavailable", "The job could not be queued; try again."), now)
+        repo.fail(job.job_id, JobError(QUEUE_UNAVAILABLE, "The job could not be queued; try again."), now)
         raise
     return job
 
@@ -355,7 +355,7 @@ def check_upload(
         for other in (p for p in UPLOAD_PURPOSES if p != purpose):
             if store.head(upload_key(other, upload_id)) is not None:
                 raise StyleMixerError(
-                    "WrongUploadKind",
+                    WRONG_UPLOAD_KIND,
                     f"Upload {upload_id} was made as a {_UPLOAD_WORDS[other]}; upload it again as a "
                     f"{_UPLOAD_WORDS[purpose]}.",
                 )
@@ -374,8 +374,8 @@ def check_upload(
         return peeked
     if info.size > MAX_UPLOAD_BYTES:
         raise ImageTooLargeError(
-            message=f"The {purpose} picture is {_megabytes(info.size)}; "
-            f"the largest accepted is {_megabytes(MAX_UPLOAD_BYTES)}."
+            message=f"The {purpose} picture is {megabytes(info.size)}; "
+            f"the largest accepted is {megabytes(MAX_UPLOAD_BYTES)}."
         )
     # The same code and sentence the worker's decoder would give (EmptyImage, NotAnImage, ...).
     check_format(first_bytes)
@@ -438,12 +438,12 @@ def check_declared_size(size: int) -> None:
         >>> check_declared_size(40 * 1024 * 1024)
         Traceback (most recent call last):
         ...
-        stylemixer.errors.ImageTooLargeError: The file is 40.0 MB; the largest picture accepted is 25.0 MB.
+        stylemixer.errors.ImageTooLargeError: The file is 40 MB; the largest picture accepted is 25 MB.
     """
     if size > MAX_UPLOAD_BYTES:
         raise ImageTooLargeError(
-            message=f"The file is {_megabytes(size)}; the largest picture accepted is "
-            f"{_megabytes(MAX_UPLOAD_BYTES)}."
+            message=f"The file is {megabytes(size)}; the largest picture accepted is "
+            f"{megabytes(MAX_UPLOAD_BYTES)}."
         )
 
 
@@ -494,7 +494,3 @@ _SCHEMA_CHECKS: dict[tuple[str, str, str], Callable[[Any], object]] = {
     ("body", "preset", "enum"): _unknown_preset,
     ("body", "size", "less_than_equal"): _declared_size,
 }
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"

@@ -13,6 +13,7 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from stylemixer.errors import QUEUE_EXPIRED
 from stylemixer.jobs.model import JobError
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def queue_expired(max_wait_seconds: int) -> JobError:
     days = max_wait_seconds / 86400
     wait = f"{days:g} days" if days >= 1 else f"{max_wait_seconds // 3600} hours"
     return JobError(
-        "QueueExpired",
+        QUEUE_EXPIRED,
         f"Your picture waited longer than StyleMixer keeps a job waiting ({wait}) and was not painted. "
         "Please send it again.",
     )

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from stylemixer.errors import ImageTooLargeError, StyleMixerError
+from stylemixer.errors import PROCESSING_FAILED, TIMED_OUT, ImageTooLargeError, StyleMixerError
 from stylemixer.jobs.model import (
     Job,
     JobError,
@@ -34,8 +34,7 @@ from stylemixer.jobs.model import (
     utcnow,
 )
 from stylemixer.jobs.removal import delete_results
-from stylemixer.limits import MAX_UPLOAD_BYTES
-from stylemixer.options import Mix
+from stylemixer.limits import MAX_UPLOAD_BYTES, megabytes
 from stylemixer.styles import ImageStyle, PresetStyle, Style
 
 if TYPE_CHECKING:
@@ -69,7 +68,7 @@ RETRY_BASE_DELAY = 15
 RETRY_MAX_DELAY = 120
 
 GAVE_UP = JobError(
-    "ProcessingFailed",
+    PROCESSING_FAILED,
     "Your picture could not be processed after several attempts. Please try again in a few minutes.",
 )
 
@@ -77,8 +76,7 @@ GAVE_UP = JobError(
 class JobTimedOutError(StyleMixerError):
     """The function's time is nearly up. Retried like any outage; on the last receive it is the reason."""
 
-    code = "TimedOut"
-    status = 503
+    code = TIMED_OUT
 
     def __init__(self) -> None:
         super().__init__(
@@ -304,11 +302,7 @@ def _run(
 
     writer("fetching", 0.0)
     options = params.options
-    options.validate(len(params.styles))
-    if params.regions_map is not None and options.mix is not Mix.REGIONS:
-        from stylemixer.regionmap import needs_regions
-
-        raise needs_regions('"mix": "regions"')
+    options.validate(len(params.styles), with_map=params.regions_map is not None)
     content = _load_picture(store, "content", params.content)
     styles: list[Style] = []
     for number, ref in enumerate(params.styles, start=1):
@@ -367,7 +361,7 @@ def _load_picture(store: BlobStore, purpose: UploadPurpose, upload_id: str) -> I
         raise UploadNotFoundError(message=f"The {purpose} picture is no longer available; upload it again.")
     if info.size > MAX_UPLOAD_BYTES:
         raise ImageTooLargeError(
-            message=f"The {purpose} picture is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
+            message=f"The {purpose} picture is larger than {megabytes(MAX_UPLOAD_BYTES)}."
         )
     return read_image(store.read(key), max_bytes=MAX_UPLOAD_BYTES)
 
