@@ -10,7 +10,6 @@ import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
-from stylemixer_cdk.api import READ_ROUTES, WRITE_ROUTES
 from stylemixer_cdk.site import STRIP_API_PREFIX
 
 from stylemixer.limits import (
@@ -34,7 +33,9 @@ from stylemixer.resources import (
     QUEUED_INDEX_KEY,
     QUEUED_INDEX_SORT,
     QUOTA_TTL_ATTRIBUTE,
+    READ_ROUTES,
     VIEWER_ADDRESS_HEADER,
+    WRITE_ROUTES,
 )
 from tests.support.cfn import permissions, render
 
@@ -56,7 +57,7 @@ def test_routes_that_cost_money_are_throttled_far_below_the_one_the_page_polls(s
     # Then reading a job has its own throttle, and uploads, jobs and deletes a far lower one
     assert (
         set(settings)
-        == {*READ_ROUTES, *WRITE_ROUTES}
+        == {route.key for route in (*READ_ROUTES, *WRITE_ROUTES)}
         == {
             "GET /jobs/{job_id}",
             "POST /uploads",
@@ -67,7 +68,7 @@ def test_routes_that_cost_money_are_throttled_far_below_the_one_the_page_polls(s
     read = settings["GET /jobs/{job_id}"]
     assert (read["ThrottlingRateLimit"], read["ThrottlingBurstLimit"]) == (100, 200)
     for route in WRITE_ROUTES:
-        write = settings[route]
+        write = settings[route.key]
         assert (write["ThrottlingRateLimit"], write["ThrottlingBurstLimit"]) == (5, 10)
         assert write["ThrottlingRateLimit"] * 10 <= read["ThrottlingRateLimit"]
     # And every other route has the stage's default
