@@ -36,25 +36,32 @@ export function describeStage(job) {
 export function followJob(api, jobId, { config = {}, onUpdate = () => {}, onRetry = () => {} } = {}) {
   const pace = pacing(config);
   const stop = new AbortController();
+  // The pace of answers and the back-off of failures are kept apart: once the API answers again,
+  // polling goes back to its own pace instead of growing from the last back-off.
   let delay = pace.interval;
+  let troubled = pace.interval;
   let before = null;
 
   const done = (async () => {
     for (;;) {
+      let wait;
       try {
         const job = await api.job(jobId);
         if (stop.signal.aborted) return new Promise(() => {});
         onUpdate(job);
         if (job.status === "succeeded" || job.status === "failed") return job;
         delay = nextDelay(pace, job, before, delay);
+        troubled = pace.interval;
         before = job;
+        wait = delay;
       } catch (error) {
         if (stop.signal.aborted) return new Promise(() => {});
         if (!error.retryable) throw error;
-        delay = troubleDelay(pace, error, delay);
-        onRetry(error, delay);
+        troubled = troubleDelay(pace, error, troubled);
+        onRetry(error, troubled);
+        wait = troubled;
       }
-      await waitVisible(delay, stop.signal);
+      await waitVisible(wait, stop.signal);
       if (stop.signal.aborted) return new Promise(() => {});
     }
   })();

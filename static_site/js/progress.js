@@ -103,7 +103,7 @@ export function finishProgress(job) {
 /** Says that polling met trouble (or was told to wait: `error.status` 429 or 503) and when it asks again. */
 export function showRetry(delayMs, error) {
   const busy = error && (error.status === 429 || error.status === 503);
-  const words = `${busy ? "StyleMixer is busy" : "Connection trouble"}; asking again in ${Math.round(delayMs / 1000)} s.`;
+  const words = `${busy ? "StyleMixer is busy" : "Connection trouble"}; trying again in ${Math.round(delayMs / 1000)} s.`;
   ui.stage.textContent = words;
   announce(words);
 }

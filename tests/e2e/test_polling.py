@@ -136,4 +136,4 @@ def test_a_busy_answer_is_obeyed_and_said(page: Any, stack: ServedStack) -> None
     )
     page.goto(f"{stack.url}?job={JOB_ID}")
     # Then the page says it is busy and when it asks again: the server's figure, not its own
-    expect(page.locator("#stage")).to_have_text("StyleMixer is busy; asking again in 4 s.")
+    expect(page.locator("#stage")).to_have_text("StyleMixer is busy; trying again in 4 s.")
