@@ -271,8 +271,8 @@ def function_calls(handler_module: str) -> set[PortCall]:
     """Every port method the code of one function may use, from its handler module on.
 
     Example:
-        >>> {c.method for c in function_calls("functions.api.handler") if c.port == "queue"}
-        {'send'}
+        >>> sorted(c.method for c in function_calls("functions.api.handler") if c.port == "queue")
+        ['depth', 'send']
     """
     walker = _Walker()
     walker.walk_module(handler_module)
