@@ -48,7 +48,7 @@ from stylemixer.neural.bands import DEFAULT_BUDGET, ONE_PASS_BYTES_PER_PIXEL, Ba
 from stylemixer.neural.networks import PREDICTOR_SIZE, STYLE_DIM, StyleTransformer
 from stylemixer.neural.regions import RegionPlan, as_weight_map, composite
 from stylemixer.neural.regions.plan import plan_for_styles
-from stylemixer.neural.runtime import release_memory
+from stylemixer.neural.runtime import release_memory, tune_runtime
 from stylemixer.neural.stroke import restore_detail, working_size
 from stylemixer.neural.tensors import SIDE_MULTIPLE, image_to_tensor, pad_to_multiple, tensor_to_image
 from stylemixer.neural.weights import Networks, default_weights_path, load_networks
@@ -160,8 +160,13 @@ class Engine:
         self.budget = budget
 
     @classmethod
-    def default(cls, weights_path: Path | None = None) -> Engine:
-        """The process-wide engine: weights are read once, however often this is called."""
+    def default(cls, weights_path: Path | None = None, *, threads: int | None = None) -> Engine:
+        """The process-wide engine: weights are read once, however often this is called.
+
+        ``threads``: torch's intra-op threads from now on (``None`` keeps torch's choice, one per
+        CPU it sees); the worker passes the vCPUs its memory buys.
+        """
+        tune_runtime(threads)
         return _default_engine(weights_path or default_weights_path())
 
     # -- public ---------------------------------------------------------------------------------

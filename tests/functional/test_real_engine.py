@@ -103,3 +103,24 @@ def test_regions_job_given_back_its_own_map_with_the_real_engine(aws: Stack) -> 
     )
     assert followed.shape == given.shape
     assert (followed == given).mean() >= 0.99
+
+
+def test_the_worker_paints_on_the_threads_its_memory_buys(
+    monkeypatch: pytest.MonkeyPatch, weights_path: Any
+) -> None:
+    # Given a worker of 1,769 MB (one vCPU) on a host that shows it two CPUs or more
+    import torch
+
+    from stylemixer.neural import engine
+
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1769")
+    monkeypatch.setattr(engine, "default_weights_path", lambda: weights_path)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        # When the worker loads its own engine for a job
+        worker.default_engine()
+        # Then torch paints on one thread, not one per CPU it sees
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
