@@ -99,6 +99,25 @@ PROCESSING_FAILED: Final = _code("ProcessingFailed", None, "the worker failed on
 QUEUE_UNAVAILABLE: Final = _code("QueueUnavailable", None, "the job could not be queued")
 WEIGHTS_MISSING: Final = _code("WeightsMissing", 500, "the weight file is not built (an operator's problem)")
 
+# -- a public page: limits per client, admission, owners (stylemixer.admission, stylemixer.jobs) ---
+TOO_MANY_JOBS: Final = _code("TooManyJobs", 429, "a client sent as many jobs as it may in a clock hour")
+TOO_MANY_JOBS_IN_FLIGHT: Final = _code(
+    "TooManyJobsInFlight", 429, "a client has as many jobs queued or running as it may"
+)
+UPLOAD_QUOTA_EXCEEDED: Final = _code(
+    "UploadQuotaExceeded", 429, "a client declared as many upload bytes as it may in a clock hour"
+)
+BUSY: Final = _code("Busy", 503, "the queue holds more work than the workers finish in the allowed minutes")
+UPLOAD_USED_UP: Final = _code("UploadUsedUp", 410, "an upload named by as many jobs as one may be")
+NOT_OWNER: Final = _code("NotOwner", 403, "a request that needs the job's owner token without it")
+USE_THE_SITE: Final = _code(
+    "UseTheSite", 403, "behind the site's CloudFront, a request sent to the API's own address"
+)
+TOO_MANY_REQUESTS: Final = _code(
+    "TooManyRequests", 429, "behind the site's CloudFront, an address over the firewall's rate"
+)
+QUEUE_EXPIRED: Final = _code("QueueExpired", None, "the job waited longer than the queue keeps a message")
+
 # -- the command line and the local stack (stylemixer.cli, stylemixer.batch, stylemixer.local) ---
 INPUT_NOT_FOUND: Final = _code("InputNotFound", 400, "no file at a photo's path")
 CANNOT_WRITE: Final = _code("CannotWrite", 400, "an output that cannot be written")

@@ -49,3 +49,42 @@ def megabytes(size: int) -> str:
         ('25 MB', '40.5 MB')
     """
     return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
+
+
+# -- a public page: what one client may cost, and what the workers can take ------------------------
+# A client is the address a request comes from (API Gateway's source address, or the viewer's
+# address CloudFront forwards when the API is served behind the site's distribution). Many people
+# can share one address (a campus, a mobile carrier's NAT), so each limit is sized for several
+# people behind one address, not for one: a script at one address still gets no more than that.
+
+#: Jobs one client may submit in one hour (a fixed window, so at most twice this across a window's
+#: edge). A person trying styles sends one every minute or two while the page shows each result; a
+#: class of twenty behind one address sending six each is 120.
+CLIENT_JOBS_PER_HOUR = 120
+#: Jobs of one client not yet finished (queued or running). The page sends one job at a time and
+#: waits for it, so three is three people behind one address painting at once; a script holds no
+#: more of the workers than that, and every other client's job waits behind at most three of its.
+CLIENT_JOBS_IN_FLIGHT = 3
+#: Bytes one client may declare for uploads in one hour (counted when the upload is signed: the POST
+#: policy holds the file to its declared size). 40 photos at the 25 MB limit: far more than a visit
+#: sends (a photo is sent once and named again by its further tries), while one address cannot
+#: use the bucket as free storage (it keeps uploads a day: at most 24 GB, about 0.02 USD a day).
+CLIENT_UPLOAD_BYTES_PER_HOUR = 1024 * 1024 * 1024
+#: Jobs that may name one upload: a visit's further tries on one photo (the page sends it again
+#: after this, which the upload bytes above then count). Without a bound one upload could be named
+#: by any number of jobs for 20 hours.
+MAX_JOBS_PER_UPLOAD = 20
+#: How many jobs one worker finishes per minute, measured: five workers finished 350 to 900 of the
+#: page's jobs an hour (1.2 to 3 a minute each, full-size phone photos and regions mixes among
+#: small ones); the estimate is their middle. Admission control counts the queue in minutes of work
+#: with it, so an estimate too low refuses early and one too high lets the wait grow past the limit.
+WORKER_JOBS_PER_MINUTE = 2.0
+#: ``POST /jobs`` answers "busy" (503) while the queue holds more than this many minutes of the
+#: workers' work: a job accepted waits at most about this long, instead of hours behind a flood.
+ADMISSION_BACKLOG_MINUTES = 10.0
+#: The API reads the queue's depth (SQS ApproximateNumberOfMessages) at most this often per
+#: container, and counts the jobs it queued since: SQS's own figure lags by about a minute anyway.
+QUEUE_DEPTH_CACHE_SECONDS = 5.0
+#: A link to a picture (a result, or the photo for its owner) works this long; the page asks for
+#: fresh ones when they lapse, so a link that leaks is soon useless and downloads are not for ever.
+LINK_SECONDS = 15 * 60

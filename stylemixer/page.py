@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from stylemixer.errors import MIXED_STYLE_KINDS
 from stylemixer.jobs.model import ID_PATTERN
 from stylemixer.limits import (
+    LINK_SECONDS,
     MAX_MAP_BYTES,
     MAX_PIXELS,
     MAX_SIDE,
@@ -34,13 +35,25 @@ if TYPE_CHECKING:
 #: not part of the page: the local front door never serves it and the CDK deployment leaves it out.
 SITE_TOOLING: tuple[str, ...] = ("node_modules", "package.json", "package-lock.json", "eslint.config.mjs")
 
+#: How the page polls a job (see static_site/js/polling.js): every second while its progress moves,
+#: backing off to POLL_SLOW_MS while it does not and to POLL_QUEUED_MS while it waits in the queue
+#: (a queued job moves only when a worker takes it), never while the tab is hidden. 50 people
+#: watching queued jobs then ask 5 to 10 times a second in all, not 50.
+POLL_INTERVAL_MS = 1000
+POLL_SLOW_MS = 4000
+POLL_QUEUED_MS = 10_000
+#: Jobs (and their results) are kept this long; the deployment may keep uploads and results for
+#: other periods (its lifecycle rules), which the page's footer says.
+JOB_DAYS = 7
 
-def site_config(api_base_url: str) -> dict[str, Any]:
-    """The JSON object served as ``/config.json``.
+
+def site_config(api_base_url: str, *, uploads_days: int = 1, results_days: int = JOB_DAYS) -> dict[str, Any]:
+    """The JSON object served as ``/config.json``; ``uploads_days`` and ``results_days`` are how long
+    the deployment keeps photos and pictures (the page's footer says so).
 
     Example:
-        >>> site_config("/api")["api_base_url"]
-        '/api'
+        >>> site_config("/api")["api_base_url"], site_config("/api")["kept"]
+        ('/api', {'photos_days': 1, 'pictures_days': 7, 'link_minutes': 15})
     """
     return {
         "api_base_url": api_base_url.rstrip("/"),
@@ -50,7 +63,14 @@ def site_config(api_base_url: str) -> dict[str, Any]:
         "min_side": MIN_SIDE,
         "max_styles": MAX_STYLES,
         "accepted_types": list(UPLOAD_CONTENT_TYPES),
-        "poll_interval_ms": 1000,
+        "poll_interval_ms": POLL_INTERVAL_MS,
+        "poll_slow_ms": POLL_SLOW_MS,
+        "poll_queued_ms": POLL_QUEUED_MS,
+        "kept": {
+            "photos_days": uploads_days,
+            "pictures_days": min(results_days, JOB_DAYS),
+            "link_minutes": LINK_SECONDS // 60,
+        },
         "request": request_description(),
         "regions_map": regions_map_description(),
         "stroke": stroke_description(),
@@ -149,7 +169,7 @@ def content_security_policy(api_origin: str, data_origins: tuple[str, ...] | lis
         >>> "connect-src 'self' https://api.example" in content_security_policy("https://api.example")
         True
     """
-    others = " ".join([api_origin, *data_origins])
+    others = " ".join(origin for origin in (api_origin, *data_origins) if origin)  # "": the page's own
     data = " ".join(data_origins)
     directives = [
         "default-src 'none'",
@@ -158,7 +178,7 @@ def content_security_policy(api_origin: str, data_origins: tuple[str, ...] | lis
         "style-src 'self'",
         f"img-src 'self' data: blob: {data}".rstrip(),
         "font-src 'self'",
-        f"connect-src 'self' {others}",
+        f"connect-src 'self' {others}".rstrip(),
         "manifest-src 'self'",
         "base-uri 'none'",
         "form-action 'none'",

@@ -215,6 +215,9 @@ class Job:
     attempts: int = 0
     error: JobError | None = None
     result: JobResult | None = None
+    #: The SHA-256 of the owner token POST /jobs handed out (the token itself is never stored); None
+    #: for a job made before jobs had owners, which no one can then delete or see the photo of.
+    owner_hash: str | None = None
 
     def with_changes(self, **changes: Any) -> Job:
         """A copy with ``changes`` applied (jobs are immutable values)."""

@@ -206,6 +206,10 @@ class JobAccepted(BaseModel):
     job_id: str
     status: Literal["queued"] = "queued"
     links: JobLinks
+    owner_token: str = Field(
+        description="Given once, here, and never again: sent as `Authorization: Bearer <owner_token>`, it "
+        "shows the job's photo and deletes the job. Keep it; the job's link alone shows the result."
+    )
 
 
 class ResultOut(BaseModel):
@@ -222,8 +226,8 @@ class PictureOut(BaseModel):
 
     upload: str
     url: str = Field(
-        description="Presigned GET, valid one hour, fresh on every poll; it fails once the upload "
-        "itself has been deleted (a day after it was stored)."
+        description="Presigned GET, valid 15 minutes, fresh on every poll; it fails once the upload "
+        "itself has been deleted (a day after it was stored, or when the job is deleted)."
     )
 
 
@@ -241,10 +245,14 @@ class JobAsked(StylizeOptions):
 
     model_config = ConfigDict(strict=False, frozen=False)
 
-    content: PictureOut
+    content: PictureOut | None = Field(
+        description="The photo: for the job's owner only (the request carries its owner token), else null."
+    )
     styles: list[StyleAsked]
     regions_map: PictureOut | None = Field(
-        None, description="The region map the job was given (regions mix), if it was given one."
+        None,
+        description="The region map the job was given (regions mix), if it was given one; for the "
+        "owner only.",
     )
 
 
@@ -256,5 +264,9 @@ class JobOut(BaseModel):
     created_at: str
     updated_at: str
     request: JobAsked = Field(description="What was asked for, with names and links to show it.")
+    owner: bool = Field(
+        description="Whether the request carried the job's owner token (then the photo is shown too)."
+    )
+    links_expire_at: str = Field(description="When the links in this answer stop working: ask again.")
     error: ErrorBody | None = None
     result: ResultOut | None = None

@@ -27,6 +27,8 @@ from stylemixer.jobs.model import (
     new_id,
     upload_key,
 )
+from stylemixer.jobs.owner import NotOwnerError, is_owner, owner_hash
+from stylemixer.jobs.removal import delete_results, delete_uploads, uploads_of
 from stylemixer.jobs.schemas import (
     ErrorBody,
     JobAsked,
@@ -41,20 +43,21 @@ from stylemixer.jobs.schemas import (
     UploadRequest,
     UploadTicket,
 )
-from stylemixer.limits import MAX_MAP_BYTES, MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS, megabytes
+from stylemixer.limits import LINK_SECONDS, MAX_MAP_BYTES, MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS, megabytes
 from stylemixer.options import OutputFormat
 from stylemixer.presets import PRESETS, get_preset
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
+    from stylemixer.admission.quotas import ClientGate
     from stylemixer.jobs.ports import BlobStore, JobQueue, JobRepository, ObjectInfo
 
 #: A presigned upload is good for this long (the page uses it at once).
 UPLOAD_URL_SECONDS = 10 * 60
 #: A result link (and a link to the pictures a job names) is good for this long; every poll of the
-#: job hands out a fresh one.
-RESULT_URL_SECONDS = 60 * 60
+#: job hands out a fresh one (see stylemixer.limits.LINK_SECONDS).
+RESULT_URL_SECONDS = LINK_SECONDS
 #: New jobs may name an upload for this long after it was stored (see stylemixer.limits).
 UPLOAD_REUSE = timedelta(seconds=UPLOAD_REUSE_SECONDS)
 #: What an upload is called in a sentence, by purpose.
@@ -91,11 +94,15 @@ def _site_base(site_url: str | None) -> str:
     return site_url.rstrip("/") if site_url else ""
 
 
-def create_upload(store: BlobStore, request: UploadRequest, now: datetime) -> UploadTicket:
+def create_upload(
+    store: BlobStore, request: UploadRequest, now: datetime, gate: ClientGate | None = None
+) -> UploadTicket:
     """Sign a POST for one new upload key, with the declared size and type in its policy.
 
     The ticket says until when new jobs may name the upload: counted from now, so never later than
     the check of :func:`check_upload` allows (it counts from when the file was stored, after now).
+    ``gate`` counts the declared size against the client's upload bytes (after every other check,
+    so a refused request counts nothing), before anything is signed.
 
     Example:
         >>> from stylemixer.aws.fakes import InMemoryBlobStore
@@ -108,6 +115,8 @@ def create_upload(store: BlobStore, request: UploadRequest, now: datetime) -> Up
     check_declared_size(request.size)
     if request.purpose == "map":
         check_map_upload(request.content_type, request.size)
+    if gate is not None:
+        gate.admit_upload(request.size, now)
     upload_id = new_id()
     post = store.presign_post(
         upload_key(request.purpose, upload_id), request.content_type, request.size, UPLOAD_URL_SECONDS
@@ -123,12 +132,21 @@ def create_upload(store: BlobStore, request: UploadRequest, now: datetime) -> Up
 
 
 def submit_job(
-    store: BlobStore, repo: JobRepository, queue: JobQueue, request: JobRequest, now: datetime
+    store: BlobStore,
+    repo: JobRepository,
+    queue: JobQueue,
+    request: JobRequest,
+    now: datetime,
+    *,
+    owner_token: str | None = None,
+    gate: ClientGate | None = None,
 ) -> Job:
     """Check everything the request names, store the job as queued, and enqueue it.
 
     A job may name uploads that earlier jobs named too (another try on the same photo), as long as
-    they were stored less than :data:`UPLOAD_REUSE` ago.
+    they were stored less than :data:`UPLOAD_REUSE` ago. The job stores the hash of ``owner_token``
+    (the caller hands the token out, once). ``gate`` admits the job for its client (its limits, and
+    room in the queue) once everything else is checked, before it is stored or queued.
 
     Example:
         >>> import io; from PIL import Image
@@ -167,7 +185,10 @@ def submit_job(
         created_at=now,
         updated_at=now,
         expires_at_epoch=int((now + JOB_TTL).timestamp()),
+        owner_hash=owner_hash(owner_token) if owner_token is not None else None,
     )
+    if gate is not None:
+        gate.admit_job(job.job_id, [upload_id for _, upload_id in uploads_of(job)], now)
     repo.create(job)
     try:
         queue.send(job.job_id)
@@ -179,11 +200,18 @@ def submit_job(
 
 
 def describe_job(
-    store: BlobStore, repo: JobRepository, job_id: str, now: datetime, site_url: str | None = None
+    store: BlobStore,
+    repo: JobRepository,
+    job_id: str,
+    now: datetime,
+    site_url: str | None = None,
+    *,
+    owner_token: str | None = None,
 ) -> JobOut:
-    """The job as the API shows it: what was asked (with names, and fresh links to the pictures it
-    names, so a page opened from the job's link can show the photo, the styles and the legend of a
-    region map) and, once done, fresh presigned links to the result.
+    """The job as the API shows it: what was asked (with names, and fresh links to the styles, so a
+    page opened from the job's link can show them and the legend of a region map) and, once done,
+    fresh presigned links to the result. Only its owner (``owner_token``) also gets the photo and the
+    region map it was given, with links: anyone else holding the job's link sees the result.
 
     Example:
         >>> from stylemixer.aws.fakes import InMemoryBlobStore, InMemoryJobRepository
@@ -193,9 +221,8 @@ def describe_job(
         ...
         stylemixer.jobs.model.JobNotFoundError: There is no job with that id (jobs are kept for 7 days).
     """
-    job = repo.get(check_job_id(job_id))
-    if job is None:
-        raise JobNotFoundError(message="There is no job with that id (jobs are kept for 7 days).")
+    job = _existing(repo, job_id)
+    owner = is_owner(job, owner_token)
     out = JobOut(
         job_id=job.job_id,
         status=job.status.value,
@@ -203,7 +230,9 @@ def describe_job(
         progress=job.progress,
         created_at=iso(job.created_at),
         updated_at=iso(job.updated_at),
-        request=_asked(store, job, site_url),
+        request=_asked(store, job, site_url, owner=owner),
+        owner=owner,
+        links_expire_at=iso(now + timedelta(seconds=RESULT_URL_SECONDS)),
     )
     if job.status is JobStatus.FAILED and job.error is not None:
         out.error = ErrorBody(code=job.error.code, message=job.error.message)
@@ -231,10 +260,41 @@ def describe_job(
     return out
 
 
-def _asked(store: BlobStore, job: Job, site_url: str | None) -> JobAsked:
+def delete_job(store: BlobStore, repo: JobRepository, job_id: str, owner_token: str | None) -> None:
+    """Delete a job for its owner: the record, then its result, region map and every upload it named.
+
+    The record goes first, by a write conditional on the owner's hash: a worker still painting the
+    job then cannot record it as done, and removes what it wrote (see :mod:`stylemixer.jobs.worker`);
+    the objects go next, each with its own call. Without the owner's token nothing is deleted (403).
+
+    Example:
+        >>> from stylemixer.aws.fakes import InMemoryBlobStore, InMemoryJobRepository
+        >>> delete_job(InMemoryBlobStore(), InMemoryJobRepository(), "0" * 32, None)
+        Traceback (most recent call last):
+        ...
+        stylemixer.jobs.model.JobNotFoundError: There is no job with that id (jobs are kept for 7 days).
+    """
+    job = _existing(repo, job_id)
+    if not is_owner(job, owner_token) or job.owner_hash is None:
+        raise NotOwnerError
+    if not repo.delete(job.job_id, job.owner_hash):
+        raise JobNotFoundError(message="There is no job with that id (jobs are kept for 7 days).")
+    delete_results(store, job, strict=True)
+    delete_uploads(store, job)
+
+
+def _existing(repo: JobRepository, job_id: str) -> Job:
+    job = repo.get(check_job_id(job_id))
+    if job is None:
+        raise JobNotFoundError(message="There is no job with that id (jobs are kept for 7 days).")
+    return job
+
+
+def _asked(store: BlobStore, job: Job, site_url: str | None, *, owner: bool) -> JobAsked:
     """What ``job`` asked for, as :class:`JobAsked`: presets by name and thumbnail, uploads by the
     name they were given (else "Your picture", numbered when there are several) and a presigned GET
-    scoped like a result link (one hour, this one key, served with the type it was stored with)."""
+    scoped like a result link (15 minutes, this one key, served with the type it was stored with).
+    The photo and a region map given are there for the owner only (else null)."""
     params = job.params
     short = job.job_id[:8]
     several = sum(1 for s in params.styles if s.upload is not None) > 1
@@ -252,6 +312,8 @@ def _asked(store: BlobStore, job: Job, site_url: str | None) -> JobAsked:
         fallback = f"Your picture {number}" if several else "Your picture"
         url = _upload_url(store, "style", str(ref.upload), f"stylemixer-{short}-style-{number}")
         styles.append(StyleAsked(upload=ref.upload, name=ref.name or fallback, thumbnail_url=url))
+    if not owner:
+        return JobAsked(**dict(params.options), content=None, styles=styles, regions_map=None)
     content = PictureOut(
         upload=params.content,
         url=_upload_url(store, "content", params.content, f"stylemixer-{short}-photo"),

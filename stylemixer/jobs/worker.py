@@ -33,6 +33,7 @@ from stylemixer.jobs.model import (
     upload_key,
     utcnow,
 )
+from stylemixer.jobs.removal import delete_results
 from stylemixer.limits import MAX_UPLOAD_BYTES, megabytes
 from stylemixer.styles import ImageStyle, PresetStyle, Style
 
@@ -340,7 +341,7 @@ def _run(
         current = repo.get(job.job_id)
         status = current.status.value if current else "gone"
         if status != JobStatus.SUCCEEDED.value:
-            _delete_results(store, job)
+            delete_results(store, job)
         return Outcome(job.job_id, "skipped", reason=f"already {status}")
     return Outcome(
         job.job_id,
@@ -384,14 +385,5 @@ def _fail(store: BlobStore, repo: JobRepository, job: Job, error: JobError) -> b
     """Mark the job failed and remove anything it may have written, so no half result is left."""
     changed = repo.fail(job.job_id, error, utcnow())
     if changed:
-        _delete_results(store, job)
+        delete_results(store, job)
     return changed
-
-
-def _delete_results(store: BlobStore, job: Job) -> None:
-    fmt = job.params.options.format
-    for key in (result_key(job.job_id, fmt.extension), regions_key(job.job_id)):
-        try:
-            store.delete(key)
-        except Exception:
-            logger.warning("could not delete %s", key, exc_info=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from tests.support import imagefiles as files
 from tests.support.aws import (
     Stack,
     api_event,
+    as_owner,
     call_api,
     invoke_api,
     upload_through_presigned_post,
@@ -210,12 +212,20 @@ def test_job_is_queued_stored_and_enqueued(aws: Stack) -> None:
     )
     # Then
     assert response.status == 202, response.body
-    job_id = response.body["job_id"]
-    assert response.body == {"job_id": job_id, "status": "queued", "links": {"self": f"/jobs/{job_id}"}}
+    job_id, token = response.body["job_id"], response.body["owner_token"]
+    assert response.body == {
+        "job_id": job_id,
+        "status": "queued",
+        "links": {"self": f"/jobs/{job_id}"},
+        "owner_token": token,
+    }
     assert response.headers["location"] == f"/jobs/{job_id}"
     item = aws.job_item(job_id)
     assert item is not None
     assert item["status"]["S"] == "queued"
+    # And only the token's hash is stored, never the token
+    assert item["owner_hash"]["S"] == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in json.dumps(item)
     assert json.loads(item["params"]["S"])["weights"] == [2.0, 1.0]
     assert int(item[resources.TABLE_TTL_ATTRIBUTE]["N"]) > datetime.now(UTC).timestamp() + 6 * 86400
     messages = aws.receive()
@@ -348,9 +358,10 @@ def test_a_job_says_what_was_asked_with_names_and_a_link_to_the_photo(aws: Stack
         "mix": "regions",
         "regions": 3,
     }
-    job_id = call_api("POST", "/jobs", body).body["job_id"]
-    # When it is looked up
-    asked = call_api("GET", f"/jobs/{job_id}").body["request"]
+    accepted = call_api("POST", "/jobs", body)
+    job_id = accepted.body["job_id"]
+    # When it is looked up by its owner
+    asked = call_api("GET", f"/jobs/{job_id}", headers=as_owner(accepted)).body["request"]
     # Then it names what was asked, every option included
     assert asked["mix"] == "regions"
     assert asked["regions"] == 3
@@ -364,7 +375,7 @@ def test_a_job_says_what_was_asked_with_names_and_a_link_to_the_photo(aws: Stack
     assert asked["content"]["upload"] == content
     url = urlparse(asked["content"]["url"])
     assert url.path.endswith(f"uploads/content/{content}")
-    assert int(parse_qs(url.query)["X-Amz-Expires"][0]) <= 3600
+    assert int(parse_qs(url.query)["X-Amz-Expires"][0]) <= 15 * 60
     fetched = requests.get(asked["content"]["url"], timeout=30)
     assert fetched.status_code == 200
     assert fetched.content == photo
@@ -662,7 +673,7 @@ def test_unknown_job_is_a_404() -> None:
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
-        ("DELETE", "/jobs/" + "0" * 32, "GET"),
+        ("PUT", "/jobs/" + "0" * 32, "DELETE, GET"),
         ("PUT", "/jobs", "POST"),
         ("GET", "/uploads", "POST"),
         ("POST", "/health", "GET"),
@@ -730,6 +741,7 @@ def test_openapi_document_validates_and_lists_every_route() -> None:
         ("/uploads", "post"),
         ("/jobs", "post"),
         ("/jobs/{job_id}", "get"),
+        ("/jobs/{job_id}", "delete"),
         ("/openapi.json", "get"),
     }
     for path, operations in document["paths"].items():

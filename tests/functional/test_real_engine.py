@@ -16,6 +16,7 @@ from PIL import Image
 from functions.worker import handler as worker
 from tests.support.aws import (
     Stack,
+    as_owner,
     call_api,
     run_worker,
     upload_through_presigned_post,
@@ -39,7 +40,7 @@ def _run(aws: Stack, body: dict[str, Any]) -> dict[str, Any]:
     job_id = response.body["job_id"]
     result = run_worker(aws.receive())
     assert result == {"batchItemFailures": []}
-    job = call_api("GET", f"/jobs/{job_id}").body
+    job = call_api("GET", f"/jobs/{job_id}", headers=as_owner(response)).body
     assert job["status"] == "succeeded", job
     return job
 

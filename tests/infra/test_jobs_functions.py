@@ -175,8 +175,8 @@ def test_functions_get_the_environment_the_handlers_read(synth: Synth) -> None:
 
 def test_functions_use_their_own_roles_without_managed_policies(synth: Synth) -> None:
     fns = synth.stack.functions
-    roles = {synth.logical_id(fn.role) for fn in (fns.api, fns.worker, fns.dead_letters)}
-    assert len(roles) == 3
+    roles = {synth.logical_id(fn.role) for fn in fns.by_function.values()}
+    assert len(roles) == 4
     for role in roles:
         assert "ManagedPolicyArns" not in synth.cfn["Resources"][role]["Properties"]
 
@@ -184,10 +184,13 @@ def test_functions_use_their_own_roles_without_managed_policies(synth: Synth) ->
 def test_each_role_allows_exactly_the_grants_the_local_stack_enforces(synth: Synth) -> None:
     # Given the targets as the template names them
     bucket = f"<{synth.logical_id(synth.stack.storage.data)}.Arn>"
+    table = f"<{synth.logical_id(synth.stack.jobs.table)}.Arn>"
     names = {
         Target.UPLOADS: f"{bucket}/uploads/*",
         Target.RESULTS: f"{bucket}/results/*",
-        Target.JOBS_TABLE: f"<{synth.logical_id(synth.stack.jobs.table)}.Arn>",
+        Target.JOBS_TABLE: table,
+        Target.QUEUED_INDEX: f"{table}/index/queued-by-age",
+        Target.QUOTAS_TABLE: f"<{synth.logical_id(synth.stack.admission.quotas)}.Arn>",
         Target.JOBS_QUEUE: f"<{synth.logical_id(synth.stack.jobs.queue)}.Arn>",
         Target.DEAD_LETTER_QUEUE: f"<{synth.logical_id(synth.stack.jobs.dead_letters)}.Arn>",
     }
@@ -219,27 +222,32 @@ def test_api_may_sign_uploads_check_them_write_jobs_and_enqueue_nothing_more(syn
     allowed = _grants(synth, synth.stack.functions.api)
     bucket = synth.logical_id(synth.stack.storage.data)
     table = synth.logical_id(synth.stack.jobs.table)
+    quotas = synth.logical_id(synth.stack.admission.quotas)
     queue = synth.logical_id(synth.stack.jobs.queue)
+    objects = {f"<{bucket}.Arn>/uploads/*", f"<{bucket}.Arn>/results/*"}
     # Then it signs POSTs for uploads/* only (the signature carries the signer's PutObject)
     assert allowed["s3:PutObject"] == {f"<{bucket}.Arn>/uploads/*"}
     # And reads the head of an upload to check it, and signs result GETs (which need GetObject)
-    assert allowed["s3:GetObject"] == {f"<{bucket}.Arn>/uploads/*", f"<{bucket}.Arn>/results/*"}
-    # And writes and reads jobs (and fails one the queue refused), and enqueues them
+    assert allowed["s3:GetObject"] == objects
+    # And deletes a job's pictures for its owner, uploads and results alike
+    assert allowed["s3:DeleteObject"] == objects
+    # And writes, reads, fails and deletes jobs, counts each client's limits, and enqueues jobs
+    assert allowed["dynamodb:PutItem"] == allowed["dynamodb:DeleteItem"] == {f"<{table}.Arn>"}
     assert (
-        allowed["dynamodb:PutItem"]
-        == allowed["dynamodb:GetItem"]
-        == allowed["dynamodb:UpdateItem"]
-        == {f"<{table}.Arn>"}
+        allowed["dynamodb:GetItem"] == allowed["dynamodb:UpdateItem"] == {f"<{table}.Arn>", f"<{quotas}.Arn>"}
     )
-    assert allowed["sqs:SendMessage"] == {f"<{queue}.Arn>"}
-    # And nothing else: no delete, no list, no scan, no consume
+    assert allowed["sqs:SendMessage"] == allowed["sqs:GetQueueAttributes"] == {f"<{queue}.Arn>"}
+    # And nothing else: no list, no scan, no consume
     assert set(allowed) == {
         "s3:PutObject",
         "s3:GetObject",
+        "s3:DeleteObject",
         "dynamodb:PutItem",
         "dynamodb:GetItem",
         "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
         "sqs:SendMessage",
+        "sqs:GetQueueAttributes",
     }
 
 
@@ -276,10 +284,19 @@ def test_dead_letter_consumer_only_fails_jobs_and_cleans_their_results(synth: Sy
     }
 
 
+def test_sweeper_only_reads_the_queued_jobs_index_and_fails_jobs(synth: Synth) -> None:
+    allowed = _grants(synth, synth.stack.functions.sweeper)
+    table = synth.logical_id(synth.stack.jobs.table)
+    assert allowed == {
+        "dynamodb:Query": {f"<{table}.Arn>/index/queued-by-age"},
+        "dynamodb:UpdateItem": {f"<{table}.Arn>"},
+    }
+
+
 def test_no_function_role_can_touch_the_whole_bucket(synth: Synth) -> None:
     bucket = synth.logical_id(synth.stack.storage.data)
     fns = synth.stack.functions
-    for fn in (fns.api, fns.worker, fns.dead_letters):
+    for fn in fns.by_function.values():
         for action, resources in permissions(synth.cfn, synth.logical_id(fn.role)).items():
             assert not action.endswith("*"), action
             assert f"<{bucket}.Arn>" not in resources
