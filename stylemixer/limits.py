@@ -39,3 +39,28 @@ ALLOWED_FORMATS: dict[str, str] = {
 #: Content types an upload may declare (the S3 POST policy holds the client to it): the formats'
 #: own, and ``image/heif``, which some systems give the same .heic files.
 UPLOAD_CONTENT_TYPES: tuple[str, ...] = (*ALLOWED_FORMATS.values(), "image/heif")
+
+# -- clips (short videos; see stylemixer/clips/ and docs/clips.md) -----------------------------------
+
+#: Longest clip accepted, in seconds: a phone's short clip. Its painting must fit in one worker run
+#: (Lambda stops a function after 15 minutes): a minute of 1080p at 30 fps at the default stroke size
+#: is the measured worst (docs/clips.md).
+MAX_CLIP_SECONDS = 60
+#: Largest frame accepted: 1080p, either way round (what phones record by default). 4K frames would be
+#: four times the decoding, and painted at the same stroke size, twice the painting, per frame.
+MAX_CLIP_SIDE = 1920
+MAX_CLIP_PIXELS = 1920 * 1080
+#: Largest clip accepted, in bytes: a minute of 1080p from a phone is 40-100 MB at 30 fps (HEVC or
+#: H.264) and up to about 150 MB at 60 fps; 200 MB leaves room and fits the worker's disk twice over.
+MAX_CLIP_BYTES = 200 * 1024 * 1024
+#: Most frames painted per second of clip: a clip recorded at 60 fps is painted (and plays) at 30 fps,
+#: every other frame, which halves its painting and looks the same for a painting.
+MAX_CLIP_FPS = 30
+#: The most painting one clip may ask for, in frames times the megapixels each is painted at: a minute
+#: at 30 fps painted at the default stroke size of 1080p (991 x 557, 0.55 MP) is 990; the finest
+#: stroke size paints 1080p at 2.1 MP a frame, so a clip at it may be about a quarter as long.
+MAX_CLIP_WORK = 1000.0
+#: Video codecs decoded (the sample entries of ISO/IEC 14496-15), by the name people know them by.
+CLIP_VIDEO_CODECS: dict[str, str] = {"avc1": "H.264", "avc3": "H.264", "hvc1": "HEVC", "hev1": "HEVC"}
+#: Content types a clip upload may declare: MP4 and QuickTime (.mov, what iPhones write).
+CLIP_CONTENT_TYPES: tuple[str, ...] = ("video/mp4", "video/quicktime")
