@@ -8,6 +8,7 @@
 // text is only placed as text or attribute values.
 import { askedOfJob } from "./asked.js";
 import { byId, el } from "./dom.js";
+import { isClipResult } from "./clipresult.js";
 import { downloadName, localCopy } from "./result.js";
 
 const STORE_KEY = "stylemixer.visit";
@@ -112,7 +113,9 @@ function tile(entry, number) {
     show.append(el("span", { class: "strip-thumb strip-pending", text: "Painting…" }));
     return item;
   }
-  const img = el("img", { src: job.result.url, alt: "", class: "strip-thumb", decoding: "async" });
+  const img = isClipResult(job.result)
+    ? el("video", { src: job.result.url, class: "strip-thumb", muted: true, preload: "metadata", "aria-hidden": "true" })
+    : el("img", { src: job.result.url, alt: "", class: "strip-thumb", decoding: "async" });
   // An hour-old link: ask once for a fresh one.
   img.addEventListener(
     "error",
