@@ -159,7 +159,8 @@ def content_security_policy(api_origin: str, data_origins: tuple[str, ...] | lis
     bucket; ``img-src`` shows results from the bucket, previews from ``blob:`` URLs, and Bootstrap's
     inline ``data:`` icons; ``media-src`` plays a painted clip from the bucket and a chosen clip from a
     ``blob:`` URL (the camera's stream is given to its video element directly). No inline script, no
-    framing, no plugins. The CDK stack sends it as a CloudFront response header on every file; the local stack sends the same with its own origins.
+    framing, no plugins. The CDK stack sends it as a CloudFront response header on every file; the
+    local stack sends the same with its own origins.
 
     The in-browser preview needs two more words, and nothing broader: ``'wasm-unsafe-eval'`` lets
     the page's own scripts compile WebAssembly (onnxruntime-web; it allows no JavaScript ``eval``),
