@@ -96,6 +96,7 @@ bench: setup $(STAMPS)/apt
 	$(BIN)/python -m bench.cold_import
 	$(BIN)/python -m bench.batch
 	$(BIN)/python -m bench.preview
+	$(BIN)/python -m bench.clips
 
 # A bounded load run against the local stack on loopback (100 jobs, 10 clients); writes bench/load_results.json.
 load: setup

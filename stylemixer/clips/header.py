@@ -294,6 +294,7 @@ class _Track:
     duration: float = 0.0
     samples: int = 0
     last_chunk: int = 0
+    shown: int = 0  # the presentation's duration, in the movie's time scale
 
 
 def _track(data: bytes, trak: tuple[int, int]) -> _Track:
@@ -307,6 +308,10 @@ def _track(data: bytes, trak: tuple[int, int]) -> _Track:
         matrix_at = tkhd[0] + (52 if version == 1 else 40)
         a, b = struct.unpack_from(">ii", data, matrix_at)
         track.rotation = _rotation(a, b)
+        # Its duration as shown, edits applied (in the movie's time scale): an encoder's delay
+        # before the first frame is in the media's duration, not in this one.
+        fmt, at = (">Q", 28) if version == 1 else (">I", 20)
+        (track.shown,) = struct.unpack_from(fmt, data, tkhd[0] + at)
     mdhd = _child(data, trak, b"mdia", b"mdhd")
     if mdhd is not None:
         version = data[mdhd[0]]
@@ -357,14 +362,15 @@ def _describe(container: str, moov: bytes, size: int) -> ClipHeader:
     audio = next((t for t in tracks if t.handler == b"soun"), None)
     if any(t.last_chunk >= size for t in tracks):
         raise _truncated(container)
-    duration = video.duration
-    if duration <= 0:
-        mvhd = _child(moov, (0, len(moov)), b"mvhd")
-        if mvhd is not None:
-            version = moov[mvhd[0]]
-            fmt, at = (">IQ", 20) if version == 1 else (">II", 12)
-            timescale, total = struct.unpack_from(fmt, moov, mvhd[0] + at)
-            duration = total / timescale if timescale else 0.0
+    timescale, total = 0, 0
+    mvhd = _child(moov, (0, len(moov)), b"mvhd")
+    if mvhd is not None:
+        version = moov[mvhd[0]]
+        fmt, at = (">IQ", 20) if version == 1 else (">II", 12)
+        timescale, total = struct.unpack_from(fmt, moov, mvhd[0] + at)
+    duration = video.shown / timescale if timescale and video.shown else video.duration
+    if duration <= 0 and timescale:
+        duration = total / timescale
     frames = video.samples or math.ceil(duration * MAX_CLIP_FPS)  # fragmented: an upper bound
     header = ClipHeader(
         container=container,

@@ -48,6 +48,7 @@ def pan_clip(
 ) -> Path:
     """A clip panning right across ``photo`` by ``step`` pixels a frame, as an MP4 file.
 
+    ``photo``: a sample photo's name, or the path of a JPEG (a benchmark's real photo).
     ``size`` is the frame (W, H); the photo is scaled so that the pan fits. ``cut_to``: the second
     half pans across another photo (a scene cut). ``quarter_turn``: the file says to show the
     frames turned 90° clockwise, as a phone held upright writes it. Written once per set of
@@ -56,7 +57,7 @@ def pan_clip(
     import av
 
     shape = f"{size[0]}x{size[1]}-{frames}-{step}-{fps}"
-    key = f"pan-{photo}-{shape}-{codec}-{int(audio)}-{cut_to}-{int(quarter_turn)}"
+    key = f"pan-{Path(photo).stem}-{shape}-{codec}-{int(audio)}-{cut_to}-{int(quarter_turn)}"
     if path is None:
         _FILES.mkdir(parents=True, exist_ok=True)
         path = _FILES / f"{key}.mp4"
@@ -100,7 +101,7 @@ def _scene(name: str, width: int, height: int) -> np.ndarray:
     """The photo ``name`` scaled and cropped to (height, width) RGB."""
     from PIL import Image
 
-    img = sample_photo(name)
+    img = Image.open(name).convert("RGB") if name.endswith(".jpg") else sample_photo(name)
     scale = max(width / img.width, height / img.height)
     img = img.resize(
         (round(img.width * scale + 0.5), round(img.height * scale + 0.5)), Image.Resampling.LANCZOS
