@@ -97,6 +97,26 @@ def pan_clip(
     return path
 
 
+def tiny_clip(
+    path: Path, codec: str = "libx264", frames: int = 4, fps: int = 10, size: tuple[int, int] = (64, 48)
+) -> Path:
+    """A tiny silent clip of grey frames, in ``codec``: for codecs, lengths and frame sizes (a clip of
+    60 frames at 1 fps is a minute long and a few kilobytes)."""
+    import av
+
+    with av.open(str(path), "w", format="mp4") as out:
+        stream = out.add_stream(codec, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
+        gray = np.full((size[1], size[0], 3), 128, np.uint8)
+        for n in range(frames):
+            frame = av.VideoFrame.from_ndarray(np.roll(gray + n % 64, n, axis=1), format="rgb24")
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path
+
+
 def _scene(name: str, width: int, height: int) -> np.ndarray:
     """The photo ``name`` scaled and cropped to (height, width) RGB."""
     from PIL import Image

@@ -36,7 +36,7 @@ from stylemixer.errors import StyleMixerError
 from stylemixer.images import fit_within
 from stylemixer.limits import MAX_CLIP_BYTES, MAX_CLIP_SECONDS, MAX_CLIP_WORK
 from stylemixer.options import StylizeOptions
-from tests.support.clips import pan_clip
+from tests.support.clips import pan_clip, tiny_clip
 from tests.support.pictures import sample_jpeg
 
 if TYPE_CHECKING:
@@ -47,23 +47,6 @@ def _refusal(path: Path) -> StyleMixerError:
     with pytest.raises(StyleMixerError) as caught:
         read_clip_file(path)
     return caught.value
-
-
-def _encode(path: Path, codec: str, frames: int = 4, fps: int = 10, size: tuple[int, int] = (64, 48)) -> Path:
-    """A tiny clip in ``codec`` (no sound), for the codec and the length cases."""
-    import av
-
-    with av.open(str(path), "w", format="mp4") as out:
-        stream = out.add_stream(codec, rate=fps)
-        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
-        gray = np.full((size[1], size[0], 3), 128, np.uint8)
-        for n in range(frames):
-            frame = av.VideoFrame.from_ndarray(np.roll(gray + n, n, axis=1), format="rgb24")
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return path
 
 
 # --- what a clip is ----------------------------------------------------------------------------
@@ -141,7 +124,7 @@ def test_a_file_that_is_not_a_video_is_refused(tmp_path: Path) -> None:
 
 def test_a_video_in_another_codec_is_refused_with_its_name(tmp_path: Path) -> None:
     # Given an MP4 whose video is MPEG-4 Part 2 (neither H.264 nor HEVC)
-    clip = _encode(tmp_path / "old.mp4", "mpeg4")
+    clip = tiny_clip(tmp_path / "old.mp4", "mpeg4")
     # Then it is refused as unsupported (415), naming the codec and what to send
     error = _refusal(clip)
     assert (error.code, error.status) == (UNSUPPORTED_VIDEO_CODEC, 415)
@@ -165,7 +148,7 @@ def test_a_clip_at_the_length_limit_is_taken_and_past_it_refused(
     tmp_path: Path, seconds: int, refused: bool
 ) -> None:
     # Given a real clip of one frame a second, at and past the limit
-    clip = _encode(tmp_path / "long.mp4", "libx264", frames=seconds, fps=1)
+    clip = tiny_clip(tmp_path / "long.mp4", "libx264", frames=seconds, fps=1)
     header, _ = read_clip_file(clip)
     # Then at the limit it is taken, past it refused, saying how long it is
     if not refused:
@@ -266,7 +249,7 @@ def test_frames_stream_upright_and_the_sound_is_copied(tmp_path: Path) -> None:
 def test_a_clip_above_30_fps_is_painted_at_30(tmp_path: Path) -> None:
     from stylemixer.clips.stream import ClipReader
 
-    clip = _encode(tmp_path / "fast.mp4", "libx264", frames=24, fps=60)
+    clip = tiny_clip(tmp_path / "fast.mp4", "libx264", frames=24, fps=60)
     header, _ = read_clip_file(clip)
     with ClipReader(clip, header) as reader:
         kept = list(reader.frames())
