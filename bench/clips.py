@@ -116,20 +116,33 @@ def _peer(clip: Path, style_label: str) -> dict[str, Any] | None:
 
 
 def _strip(style_label: str, frames: list[np.ndarray], *rows: list[np.ndarray]) -> None:
-    """docs/img/clip-strip.jpg: four consecutive frames, photo / alone / ours / blend (first style only)."""
+    """docs/img/clip-strip.jpg (first style only): four consecutive frames over the same part of the
+    scene (the pan undone), in rows: the photo; then for frames painted alone, ours and the peer's
+    blend, each frame and under it what changed since the frame before (the difference, four times
+    brighter): what a viewer sees flicker."""
     if style_label != PRESETS[0]:
         return
     picks = range(20, 24)
     last = picks[-1]
     tile_w, tile_h = 280, 180
-    sheet = Image.new("RGB", (tile_w * len(picks), tile_h * (1 + len(rows))), "white")
-    for r, row in enumerate([frames, *rows]):
-        for c, n in enumerate(picks):
-            # the same part of the scene in each frame (the pan undone): steady strokes stand still
-            left = (last - n) * STEP
-            crop = Image.fromarray(row[n]).crop((left, 0, left + 560, 360)).resize((tile_w, tile_h))
-            sheet.paste(crop, (c * tile_w, r * tile_h))
-    sheet.save(ROOT / "docs" / "img" / "clip-strip.jpg", quality=88)
+
+    def window(rgb: np.ndarray, n: int) -> np.ndarray:
+        left = (last - n) * STEP  # frame n shows the scene's x at x + n * STEP
+        return rgb[:, left : left + 560]
+
+    lines: list[list[np.ndarray]] = [[window(frames[n], n) for n in picks]]
+    for row in rows:
+        lines.append([window(row[n], n) for n in picks])
+        changes = []
+        for n in picks:
+            change = np.abs(window(row[n], n).astype(np.int16) - window(row[n - 1], n - 1)).mean(axis=2)
+            changes.append(np.repeat(np.clip(change * 4, 0, 255).astype(np.uint8)[..., None], 3, axis=2))
+        lines.append(changes)
+    sheet = Image.new("RGB", (tile_w * len(picks), tile_h * len(lines)), "white")
+    for r, line in enumerate(lines):
+        for c, tile in enumerate(line):
+            sheet.paste(Image.fromarray(tile).resize((tile_w, tile_h)), (c * tile_w, r * tile_h))
+    sheet.save(ROOT / "docs" / "img" / "clip-strip.jpg", quality=85)
 
 
 def speed(seconds: int) -> dict[str, Any]:
