@@ -42,24 +42,32 @@ UPLOAD_CONTENT_TYPES: tuple[str, ...] = (*ALLOWED_FORMATS.values(), "image/heif"
 
 # -- clips (short videos; see stylemixer/clips/ and docs/clips.md) -----------------------------------
 
-#: Longest clip accepted, in seconds: a phone's short clip. Its painting must fit in one worker run
-#: (Lambda stops a function after 15 minutes): a minute of 1080p at 30 fps at the default stroke size
-#: is the measured worst (docs/clips.md).
+#: Longest clip accepted, in seconds: a phone's short clip (at a size and stroke size whose painting
+#: fits one job: MAX_CLIP_PAINT_SECONDS).
 MAX_CLIP_SECONDS = 60
 #: Largest frame accepted: 1080p, either way round (what phones record by default). 4K frames would be
-#: four times the decoding, and painted at the same stroke size, twice the painting, per frame.
+#: four times the decoding and the finishing, and at the same stroke size twice the painting, per frame.
 MAX_CLIP_SIDE = 1920
 MAX_CLIP_PIXELS = 1920 * 1080
 #: Largest clip accepted, in bytes: a minute of 1080p from a phone is 40-100 MB at 30 fps (HEVC or
-#: H.264) and up to about 150 MB at 60 fps; 200 MB leaves room and fits the worker's disk twice over.
+#: H.264) and up to about 150 MB at 60 fps; 200 MB leaves room and fits the worker's disk with its
+#: painting (at most 12 Mbit/s: stylemixer.clips.stream).
 MAX_CLIP_BYTES = 200 * 1024 * 1024
 #: Most frames painted per second of clip: a clip recorded at 60 fps is painted (and plays) at 30 fps,
 #: every other frame, which halves its painting and looks the same for a painting.
 MAX_CLIP_FPS = 30
-#: The most painting one clip may ask for, in frames times the megapixels each is painted at: a minute
-#: at 30 fps painted at the default stroke size of 1080p (991 x 557, 0.55 MP) is 990; the finest
-#: stroke size paints 1080p at 2.1 MP a frame, so a clip at it may be about a quarter as long.
-MAX_CLIP_WORK = 1000.0
+#: What painting a clip's frame costs on 2 cores, measured (bench/clips.py, docs/clips.md): per
+#: megapixel it is painted at (the network and the carrying along the motion) and per megapixel of
+#: output (decoding, bringing the painting to the frame's size with its detail, encoding). A 1080p
+#: frame at the default stroke size (991 x 557) is 0.9 x 0.55 + 0.2 x 2.07 = 0.91 s; measured 0.84 s
+#: on a quiet machine, 0.99 s under load.
+CLIP_SECONDS_PER_WORK_MEGAPIXEL = 0.9
+CLIP_SECONDS_PER_OUTPUT_MEGAPIXEL = 0.2
+#: The most painting one clip may ask for, in seconds on 2 cores by the figures above: on the worker's
+#: 1.7 vCPUs that is 635 s, which with fetching and storing the clip fits the 900 s Lambda allows a
+#: function with a quarter to spare (stylemixer.resources). That is 19 s of 1080p at 30 fps at the
+#: default stroke size, 32 s at the coarse one, 34 s of 720p, a minute of 960 x 540 at the coarse one.
+MAX_CLIP_PAINT_SECONDS = 540.0
 #: Video codecs decoded (the sample entries of ISO/IEC 14496-15), by the name people know them by.
 CLIP_VIDEO_CODECS: dict[str, str] = {"avc1": "H.264", "avc3": "H.264", "hvc1": "HEVC", "hev1": "HEVC"}
 #: Content types a clip upload may declare: MP4 and QuickTime (.mov, what iPhones write).

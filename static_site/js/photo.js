@@ -37,7 +37,8 @@ async function take(file) {
   photo = checked;
   ui.form.classList.toggle("has-clip", checked.kind === "clip");
   if (checked.kind === "clip") {
-    ui.previewImg.src = checked.previewable ? checked.url : "";
+    if (checked.previewable) ui.previewImg.src = checked.url;
+    else ui.previewImg.removeAttribute("src");
     const length = checked.duration ? ` · ${Math.round(checked.duration)} s` : "";
     const size = checked.width ? ` · ${checked.width} × ${checked.height} pixels` : " · this browser cannot play it, but StyleMixer can read it";
     ui.caption.textContent = `${file.name} · a clip${size}${length}`;

@@ -12,7 +12,7 @@ the CLI run on a file, with the same refusals:
    bytes than it has), and the picture data (``mdat``) and its description (``moov``) must be there;
 3. a video track, in a codec we decode (H.264 or HEVC), its frames within 1080p and the clip within
    a minute (:mod:`stylemixer.limits`);
-4. the painting it asks for (frames times the size each is painted at) within one job's budget.
+4. the painting it asks for (its frames at the size each is painted at) within one job's time.
 
 A damaged bitstream inside a well-formed container is found only by decoding; the decoder
 (:mod:`stylemixer.clips.stream`) refuses it with the same codes.
@@ -45,13 +45,15 @@ from stylemixer.clips.exceptions import (
     UnsupportedClipError,
 )
 from stylemixer.limits import (
+    CLIP_SECONDS_PER_OUTPUT_MEGAPIXEL,
+    CLIP_SECONDS_PER_WORK_MEGAPIXEL,
     CLIP_VIDEO_CODECS,
     MAX_CLIP_BYTES,
     MAX_CLIP_FPS,
+    MAX_CLIP_PAINT_SECONDS,
     MAX_CLIP_PIXELS,
     MAX_CLIP_SECONDS,
     MAX_CLIP_SIDE,
-    MAX_CLIP_WORK,
     MIN_SIDE,
 )
 
@@ -182,7 +184,8 @@ def read_clip_header(read_at: Callable[[int, int], bytes], size: int) -> ClipHea
     (:class:`UnsupportedClipError`).
 
     Example:
-        >>> read_clip_header(lambda at, n: b"\\x00\\x00\\x00\\x18ftypmp42"[at : at + n], 12)
+        >>> ftyp = struct.pack(">I4s4sI4s4s", 24, b"ftyp", b"mp42", 0, b"mp42", b"isom")
+        >>> read_clip_header(lambda at, n: ftyp[at : at + n], len(ftyp))  # no picture data: cut short
         Traceback (most recent call last):
         ...
         stylemixer.clips.exceptions.InvalidClipError: The MP4 file ends too early (it was cut off, perhaps during the upload); send it again.
@@ -414,7 +417,7 @@ def check_clip_bytes(size: int) -> None:
 
 def check_clip(header: ClipHeader, options: StylizeOptions | None = None) -> None:
     """Refuse a clip longer, larger or smaller than the limits, or one that asks for more painting
-    than a job may do at ``options``' stroke and output size (:data:`~stylemixer.limits.MAX_CLIP_WORK`).
+    than a job may do at ``options``' stroke and output size (:data:`~stylemixer.limits.MAX_CLIP_PAINT_SECONDS`).
 
     Example:
         >>> check_clip(ClipHeader("MP4", 75.0, 1920, 1080, 0, "avc1", 2250))
@@ -441,28 +444,33 @@ def check_clip(header: ClipHeader, options: StylizeOptions | None = None) -> Non
             f"The clip's frames are {width} × {height} pixels; both sides must be at least "
             f"{MIN_SIDE} pixels.",
         )
-    work = clip_work(header, options)
-    if work > MAX_CLIP_WORK:
+    seconds = clip_paint_seconds(header, options)
+    if seconds > MAX_CLIP_PAINT_SECONDS:
+        longest = header.duration * MAX_CLIP_PAINT_SECONDS / seconds
         raise ClipTooLargeError(
             CLIP_TOO_MUCH_WORK,
-            f"Painting this clip at that stroke size would take longer than a job may run ({work:.0f} "
-            f"frame-megapixels, at most {MAX_CLIP_WORK:.0f}); choose a coarser stroke size, a smaller "
-            "output size, or a shorter clip.",
+            f"Painting this clip would take longer than a job may run: at this size and stroke size a "
+            f"clip may be up to {math.floor(longest)} s long. Trim it, or choose a coarser stroke size or a "
+            "smaller output size.",
         )
 
 
-def clip_work(header: ClipHeader, options: StylizeOptions | None = None) -> float:
-    """The painting a clip asks for: frames painted times the megapixels each is painted at.
+def clip_paint_seconds(header: ClipHeader, options: StylizeOptions | None = None) -> float:
+    """How long painting a clip takes on 2 cores, by the measured costs per frame (stylemixer.limits).
 
     Example:
-        >>> round(clip_work(ClipHeader("MP4", 60.0, 1920, 1080, 0, "avc1", 1800)))
-        994
+        >>> round(clip_paint_seconds(ClipHeader("MP4", 10.0, 1920, 1080, 0, "avc1", 300)))
+        273
     """
     from stylemixer.neural.stroke import working_size  # numbers and Pillow: no torch
 
     size = fitted_size(header.display_size, options.max_size if options is not None else None)
     width, height = working_size(size, options.stroke if options is not None else None)
-    return header.painted_frames * width * height / 1e6
+    per_frame = (
+        CLIP_SECONDS_PER_WORK_MEGAPIXEL * width * height
+        + CLIP_SECONDS_PER_OUTPUT_MEGAPIXEL * size[0] * size[1]
+    ) / 1e6
+    return header.painted_frames * per_frame
 
 
 def fitted_size(size: tuple[int, int], side: int | None) -> tuple[int, int]:

@@ -41,8 +41,16 @@ if TYPE_CHECKING:
 
 #: H.264 quality: constant rate factor 20 ("visually lossless" is about 18; 23 is libx264's default,
 #: which smears a painting's fine strokes) at the ``veryfast`` preset, which encodes 1080p several
-#: times faster than real time on one core (the painting is the slow part, not this).
-H264_OPTIONS: Final = {"crf": "20", "preset": "veryfast", "profile": "high"}
+#: times faster than real time on one core (the painting is the slow part, not this), capped at
+#: 12 Mbit/s (a phone's own 1080p rate) so that a minute's painting is at most 90 MB on the worker's
+#: disk and in the download (a 10 s pan at 1080p measured 10 MB).
+H264_OPTIONS: Final = {
+    "crf": "20",
+    "preset": "veryfast",
+    "profile": "high",
+    "maxrate": "12M",
+    "bufsize": "24M",
+}
 #: Audio codecs an MP4 file holds as they are (FFmpeg's names); any other is re-encoded to AAC.
 MP4_AUDIO: Final = frozenset({"aac", "alac", "mp3", "opus", "ac3", "eac3", "flac"})
 #: What an AAC re-encoding keeps: 160 kbit/s stereo (or mono), the sampling rate as it was.

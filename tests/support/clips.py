@@ -45,10 +45,12 @@ def pan_clip(
     audio: bool = True,
     cut_to: str | None = None,
     quarter_turn: bool = False,
+    start: int = 0,
 ) -> Path:
     """A clip panning right across ``photo`` by ``step`` pixels a frame, as an MP4 file.
 
-    ``photo``: a sample photo's name, or the path of a JPEG (a benchmark's real photo).
+    ``photo``: a sample photo's name, or the path of a JPEG (a benchmark's real photo). ``start``: the
+    pan's first frame (a clip in parts: ``start=60`` goes on where 60 frames from 0 stopped).
     ``size`` is the frame (W, H); the photo is scaled so that the pan fits. ``cut_to``: the second
     half pans across another photo (a scene cut). ``quarter_turn``: the file says to show the
     frames turned 90° clockwise, as a phone held upright writes it. Written once per set of
@@ -56,7 +58,7 @@ def pan_clip(
     """
     import av
 
-    shape = f"{size[0]}x{size[1]}-{frames}-{step}-{fps}"
+    shape = f"{size[0]}x{size[1]}-{frames}-{step}-{fps}-{start}"
     key = f"pan-{Path(photo).stem}-{shape}-{codec}-{int(audio)}-{cut_to}-{int(quarter_turn)}"
     if path is None:
         _FILES.mkdir(parents=True, exist_ok=True)
@@ -64,9 +66,9 @@ def pan_clip(
         if path.exists():
             return path
     width, height = size
-    sources = [_scene(photo, width + step * frames, height)]
+    sources = [_scene(photo, width + step * (start + frames), height)]
     if cut_to is not None:
-        sources.append(_scene(cut_to, width + step * frames, height))
+        sources.append(_scene(cut_to, width + step * (start + frames), height))
     partial = path.with_name(f".{path.name}.{os.getpid()}.part")
     with av.open(str(partial), "w", format="mp4") as out:
         video = out.add_stream(codec, rate=fps)
@@ -79,7 +81,8 @@ def pan_clip(
             sound.layout = "mono"
         for n in range(frames):
             scene = sources[1] if cut_to is not None and n >= frames // 2 else sources[0]
-            window = np.ascontiguousarray(scene[:, n * step : n * step + width])
+            at = (start + n) * step
+            window = np.ascontiguousarray(scene[:, at : at + width])
             for packet in video.encode(av.VideoFrame.from_ndarray(window, format="rgb24")):
                 out.mux(packet)
         for packet in video.encode(None):

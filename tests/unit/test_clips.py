@@ -26,7 +26,7 @@ from stylemixer.clips.header import (
     ClipHeader,
     check_clip,
     check_clip_bytes,
-    clip_work,
+    clip_paint_seconds,
     fitted_size,
     is_clip,
     read_clip_file,
@@ -34,7 +34,7 @@ from stylemixer.clips.header import (
 )
 from stylemixer.errors import StyleMixerError
 from stylemixer.images import fit_within
-from stylemixer.limits import MAX_CLIP_BYTES, MAX_CLIP_SECONDS, MAX_CLIP_WORK
+from stylemixer.limits import MAX_CLIP_BYTES, MAX_CLIP_PAINT_SECONDS, MAX_CLIP_SECONDS
 from stylemixer.options import StylizeOptions
 from tests.support.clips import pan_clip, tiny_clip
 from tests.support.pictures import sample_jpeg
@@ -184,21 +184,21 @@ def test_frame_sizes_at_and_past_the_limits(header: ClipHeader, code: str | None
     assert caught.value.code == code
 
 
-def test_the_painting_a_clip_asks_for_is_bounded() -> None:
-    # Given a minute of 1080p at 30 fps: at the default stroke size it fits the budget
-    minute = _header(seconds=60)
-    assert clip_work(minute) <= MAX_CLIP_WORK
-    check_clip(minute)
-    # And a 60 fps clip is painted at 30 fps: the same work
-    assert clip_work(_header(seconds=60, fps=60)) == clip_work(minute)
-    # But at the finest stroke size it is refused, saying what to change
+def test_the_painting_a_clip_asks_for_fits_one_job() -> None:
+    # Given 1080p at 30 fps at the default stroke size: 19 s fit the painting one job may do
+    check_clip(_header(seconds=19))
+    assert clip_paint_seconds(_header(seconds=19)) <= MAX_CLIP_PAINT_SECONDS
+    # And a 60 fps clip is painted at 30 fps: the same painting
+    assert clip_paint_seconds(_header(seconds=19, fps=60)) == clip_paint_seconds(_header(seconds=19))
+    # But 20 s are refused, saying how long a clip may be and what to change
     with pytest.raises(StyleMixerError) as caught:
-        check_clip(minute, StylizeOptions(stroke="fine"))
+        check_clip(_header(seconds=20))
     assert caught.value.code == CLIP_TOO_MUCH_WORK
+    assert "up to 19 s long" in caught.value.message
     assert "coarser stroke size" in caught.value.message
-    # While a quarter of it at the finest stroke size, or all of it at the coarsest, fits
-    check_clip(_header(seconds=14), StylizeOptions(stroke="fine"))
-    check_clip(minute, StylizeOptions(stroke="coarse"))
+    # While 32 s fit at 1080p and the coarse stroke size, and a minute made 960 x 540 at it
+    check_clip(_header(seconds=32), StylizeOptions(stroke="coarse"))
+    check_clip(_header(seconds=60), StylizeOptions(stroke="coarse", max_size=960))
 
 
 def test_bytes_at_and_past_the_limit() -> None:
