@@ -6,7 +6,7 @@ engine) fails the job with its reason and is *not* retried: retrying cannot fix 
 receive, where the job is failed with a reason so it never stays running forever.
 
 A retry comes after a back-off (:func:`retry_delay`: 15 s, then 30, 60, and 120 s at most), not
-after the queue's visibility timeout (six times the worker's timeout, 18 minutes): the message is
+after the queue's visibility timeout (six times the worker's timeout, 90 minutes): the message is
 handed back to the queue with that delay before the failure is raised. Only a worker that dies
 (killed at its timeout, out of memory) leaves its message to the visibility timeout.
 """
