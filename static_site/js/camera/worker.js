@@ -7,7 +7,7 @@
 //                styles: [{id, weight} | {key, file, weight}], strength, preserveColor}}
 // Messages out: {type: "frame", id, width, height, pixels (RGBA, transferred), ms}
 //               {type: "failed", id, reason}
-import { fromOutput, toInput, toRGBA } from "../preview/pictures.js";
+import { bitmapPixels, fromOutput, toInput, toRGBA } from "../preview/pictures.js";
 import { fadeToPhoto, keepColors, squareCrop } from "../preview/resample.js";
 import { loadManifest, loadRuntime, serial, session } from "../preview/runtime.js";
 
@@ -29,23 +29,6 @@ self.addEventListener("message", async (event) => {
   }
 });
 
-/** The bitmap's pixels as the networks read them: {width, height, data: RGB}. */
-function pixelsOf(bitmap) {
-  const { width, height } = bitmap;
-  const canvas = new OffscreenCanvas(width, height);
-  const context = canvas.getContext("2d", { willReadFrequently: true });
-  context.drawImage(bitmap, 0, 0);
-  bitmap.close();
-  const rgba = context.getImageData(0, 0, width, height).data;
-  const rgb = new Uint8Array(width * height * 3);
-  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
-    rgb[j] = rgba[i];
-    rgb[j + 1] = rgba[i + 1];
-    rgb[j + 2] = rgba[i + 2];
-  }
-  return { width, height, data: rgb };
-}
-
 function weightsOf(styles) {
   const total = styles.reduce((sum, s) => sum + Math.max(0, Number(s.weight) || 0), 0);
   return styles.map((s) => (total > 0 ? Math.max(0, Number(s.weight) || 0) / total : 1 / styles.length));
@@ -65,7 +48,7 @@ async function paintingVector(style) {
   if (!vectors.has(style.key)) {
     const vector = (async () => {
       const bitmap = await createImageBitmap(style.file, { imageOrientation: "from-image" });
-      const square = squareCrop(pixelsOf(bitmap), 256);
+      const square = squareCrop(bitmapPixels(bitmap), 256);
       const input = toInput(square);
       const [predictor, { ort }] = await Promise.all([session("predictor"), loadRuntime()]);
       const output = await serial(() =>
@@ -80,7 +63,7 @@ async function paintingVector(style) {
 }
 
 async function paint(bitmap, choice) {
-  const photo = pixelsOf(bitmap);
+  const photo = bitmapPixels(bitmap);
   const input = toInput(photo);
   const weights = weightsOf(choice.styles);
   const strength = Math.min(1, Math.max(0, Number(choice.strength)));
