@@ -57,16 +57,18 @@ MAX_CLIP_BYTES = 200 * 1024 * 1024
 #: every other frame, which halves its painting and looks the same for a painting.
 MAX_CLIP_FPS = 30
 #: What painting a clip's frame costs on 2 cores, measured (bench/clips.py, docs/clips.md): per
-#: megapixel it is painted at (the network and the carrying along the motion) and per megapixel of
-#: output (decoding, bringing the painting to the frame's size with its detail, encoding). A 1080p
-#: frame at the default stroke size (991 x 557) is 0.9 x 0.55 + 0.2 x 2.07 = 0.91 s; measured 0.84 s
-#: on a quiet machine, 0.99 s under load.
-CLIP_SECONDS_PER_WORK_MEGAPIXEL = 0.9
-CLIP_SECONDS_PER_OUTPUT_MEGAPIXEL = 0.2
+#: megapixel it is painted at (the network and the carrying along the motion: two thirds of a 1080p
+#: frame's time in a profile of its steps) and per megapixel of output (decoding, bringing the
+#: painting to the frame's size with its detail, encoding), scaled to the slowest quiet run of the
+#: whole clip, 0.585 s a 1080p frame at the default stroke size (991 x 557): 0.7 x 0.55 + 0.1 x 2.07
+#: = 0.59 s. Other quiet runs took 0.43 to 0.49 s, which leaves them a fifth to a third to spare;
+#: under a load average of 3 to 5 the same frame took 0.99 s (a Lambda function's vCPUs are its own).
+CLIP_SECONDS_PER_WORK_MEGAPIXEL = 0.7
+CLIP_SECONDS_PER_OUTPUT_MEGAPIXEL = 0.1
 #: The most painting one clip may ask for, in seconds on 2 cores by the figures above: on the worker's
 #: 1.7 vCPUs that is 635 s, which with fetching and storing the clip fits the 900 s Lambda allows a
-#: function with a quarter to spare (stylemixer.resources). That is 19 s of 1080p at 30 fps at the
-#: default stroke size, 32 s at the coarse one, 34 s of 720p, a minute of 960 x 540 at the coarse one.
+#: function with a quarter to spare (stylemixer.resources). That is 30 s of 1080p at 30 fps at the
+#: default stroke size, 57 s at the coarse one, 51 s of 720p, and a minute of 720p at the coarse one.
 MAX_CLIP_PAINT_SECONDS = 540.0
 #: Video codecs decoded (the sample entries of ISO/IEC 14496-15), by the name people know them by.
 CLIP_VIDEO_CODECS: dict[str, str] = {"avc1": "H.264", "avc3": "H.264", "hvc1": "HEVC", "hev1": "HEVC"}

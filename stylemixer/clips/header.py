@@ -460,7 +460,7 @@ def clip_paint_seconds(header: ClipHeader, options: StylizeOptions | None = None
 
     Example:
         >>> round(clip_paint_seconds(ClipHeader("MP4", 10.0, 1920, 1080, 0, "avc1", 300)))
-        273
+        178
     """
     from stylemixer.neural.stroke import working_size  # numbers and Pillow: no torch
 

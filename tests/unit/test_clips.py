@@ -185,20 +185,20 @@ def test_frame_sizes_at_and_past_the_limits(header: ClipHeader, code: str | None
 
 
 def test_the_painting_a_clip_asks_for_fits_one_job() -> None:
-    # Given 1080p at 30 fps at the default stroke size: 19 s fit the painting one job may do
-    check_clip(_header(seconds=19))
-    assert clip_paint_seconds(_header(seconds=19)) <= MAX_CLIP_PAINT_SECONDS
+    # Given 1080p at 30 fps at the default stroke size: 30 s fit the painting one job may do
+    check_clip(_header(seconds=30))
+    assert clip_paint_seconds(_header(seconds=30)) <= MAX_CLIP_PAINT_SECONDS
     # And a 60 fps clip is painted at 30 fps: the same painting
-    assert clip_paint_seconds(_header(seconds=19, fps=60)) == clip_paint_seconds(_header(seconds=19))
-    # But 20 s are refused, saying how long a clip may be and what to change
+    assert clip_paint_seconds(_header(seconds=30, fps=60)) == clip_paint_seconds(_header(seconds=30))
+    # But 31 s are refused, saying how long a clip may be and what to change
     with pytest.raises(StyleMixerError) as caught:
-        check_clip(_header(seconds=20))
+        check_clip(_header(seconds=31))
     assert caught.value.code == CLIP_TOO_MUCH_WORK
-    assert "up to 19 s long" in caught.value.message
+    assert "up to 30 s long" in caught.value.message
     assert "coarser stroke size" in caught.value.message
-    # While 32 s fit at 1080p and the coarse stroke size, and a minute made 960 x 540 at it
-    check_clip(_header(seconds=32), StylizeOptions(stroke="coarse"))
-    check_clip(_header(seconds=60), StylizeOptions(stroke="coarse", max_size=960))
+    # While 57 s fit at 1080p and the coarse stroke size, and a minute made 1280 x 720 at it
+    check_clip(_header(seconds=57), StylizeOptions(stroke="coarse"))
+    check_clip(_header(seconds=60), StylizeOptions(stroke="coarse", max_size=1280))
 
 
 def test_bytes_at_and_past_the_limit() -> None:
