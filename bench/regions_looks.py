@@ -10,7 +10,8 @@ sigma 2) as a ratio.
   paintings composited along the map (:meth:`stylemixer.neural.engine.Engine.paint_regions`);
 - ``region_norm``: one pass of the arbitrary transformer in which every instance norm takes each
   style's statistics over that style's own region (weighted by the map), so the styles' statistics
-  no longer mix; implemented here only, for this measurement.
+  no longer mix; implemented here only, for this measurement (a plain walk of the network's
+  layers with per-pixel conditioning, which the service does not have).
 
     PYTHONPATH=. .venv/bin/python bench/regions_looks.py
 """
@@ -36,6 +37,7 @@ if str(ROOT) not in sys.path:
 from stylemixer.images import read_image  # noqa: E402
 from stylemixer.neural import networks  # noqa: E402
 from stylemixer.neural.engine import Engine  # noqa: E402
+from stylemixer.neural.networks import ConvLayer, Layer, Residual  # noqa: E402
 from stylemixer.neural.regions import EdgeMap  # noqa: E402
 from stylemixer.neural.stroke import restore_detail, working_size  # noqa: E402
 from stylemixer.neural.tensors import image_to_tensor, pad_to_multiple, tensor_to_image  # noqa: E402
@@ -64,17 +66,14 @@ def looks(mixed: np.ndarray, alone: np.ndarray, inside: np.ndarray) -> tuple[flo
     return delta_e, texture(lab_m) / texture(lab_a)
 
 
-def _region_norm(
-    self: networks.StyleConvNorm,
-    x: torch.Tensor,
-    style: torch.Tensor,
-    style_map: torch.Tensor,
-    pad_out: int = 0,
+def _region_normalize(
+    layer: ConvLayer, y: torch.Tensor, vectors: torch.Tensor, weights: torch.Tensor
 ) -> torch.Tensor:
-    """StyleConvNorm.forward with each style normalised by its own region's statistics."""
-    y = self.conv(x)
-    m = F.interpolate(style_map, size=y.shape[-2:], mode="bilinear", align_corners=False)
-    gamma, beta = self.style.gamma(style), self.style.beta(style)  # (K, C)
+    """``layer``'s instance norm of ``y`` with each style's statistics over its own region of the map
+    ``weights`` (1, K, h, w), scaled and shifted by that style's parameters, blended by the map."""
+    assert layer.style is not None
+    m = F.interpolate(weights, size=y.shape[-2:], mode="bilinear", align_corners=False)
+    gamma, beta = layer.style.params(vectors)  # (K, C)
     out = torch.zeros_like(y)
     for k in range(gamma.shape[0]):
         w = m[:, k : k + 1]
@@ -83,10 +82,23 @@ def _region_norm(
         var = ((y - mean) ** 2 * w).sum(dim=(2, 3), keepdim=True) / total
         z = (y - mean) * torch.rsqrt(var + networks.NORM_EPS)
         out += w * (z * gamma[k].reshape(1, -1, 1, 1) + beta[k].reshape(1, -1, 1, 1))
-    if self.relu:
-        out.clamp_(min=0.0)
-    out = out.contiguous(memory_format=torch.channels_last)
-    return networks.reflect_pad(out, pad_out) if pad_out else out
+    return out
+
+
+def _region_layer(
+    layer: Layer, x: torch.Tensor, vectors: torch.Tensor, weights: torch.Tensor
+) -> torch.Tensor:
+    """One layer of the network's description, run plainly, its norm by region (the comparison's own
+    copy of a pass with per-pixel conditioning, which the service does not use)."""
+    if isinstance(layer, Residual):
+        h = _region_layer(layer.conv1, x, vectors, weights)
+        return x + _region_layer(layer.conv2, h, vectors, weights)
+    if layer.upsample:
+        x = F.interpolate(x, scale_factor=2.0, mode="nearest")
+    y = layer.conv(F.pad(x, (layer.pad,) * 4, mode="reflect"))
+    if layer.style is not None:
+        y = _region_normalize(layer, y, vectors, weights)
+    return y.clamp(min=0.0) if layer.relu else y
 
 
 def region_norm(
@@ -101,13 +113,10 @@ def region_norm(
     weights = F.interpolate(weights, size=(h, w), mode="bilinear", align_corners=False)
     weights = F.pad(weights, (0, x.shape[-1] - w, 0, x.shape[-2] - h), mode="replicate")
     vectors = torch.cat([engine.style_vector(s.image) for s in styles])
-    forward = networks.StyleConvNorm.forward
-    networks.StyleConvNorm.forward = _region_norm  # type: ignore[method-assign]
-    try:
-        with torch.inference_mode():
-            out = engine.networks.transformer(x, vectors, weights)
-    finally:
-        networks.StyleConvNorm.forward = forward  # type: ignore[method-assign]
+    with torch.inference_mode():
+        for layer in engine.networks.transformer.layers():
+            x = _region_layer(layer, x, vectors, weights)
+        out = torch.sigmoid(x)
     painted = np.asarray(tensor_to_image(out[..., :h, :w]))
     if work.size == photo.size:
         return painted

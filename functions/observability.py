@@ -16,7 +16,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from stylemixer.resources import METRICS_NAMESPACE, SERVICE_NAME
+from stylemixer.resources import METRIC_JOBS_FAILED, METRICS_NAMESPACE, SERVICE_NAME
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
@@ -70,7 +70,7 @@ def count_failure(stage: str, reason: str) -> None:
         {"_aws":...,"stage":"prod","reason":"ProcessingFailed","JobsFailed":[1.0]}
     """
     with single_metric(
-        name="JobsFailed",
+        name=METRIC_JOBS_FAILED,
         unit=MetricUnit.Count,
         value=1,
         namespace=METRICS_NAMESPACE,

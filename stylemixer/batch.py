@@ -32,7 +32,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Self, TextIO, TypeVar
 
-from stylemixer.errors import InvalidRequestError, StyleMixerError
+from stylemixer.errors import (
+    INTERNAL_ERROR,
+    OUTPUT_CLASH,
+    OUTPUT_IS_INPUT,
+    OUTPUT_NOT_A_FOLDER,
+    InvalidRequestError,
+    StyleMixerError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -96,7 +103,8 @@ def plan_batch(
     for where in filter(None, (folder, regions_folder)):
         if where.exists() and not where.is_dir():
             raise InvalidRequestError(
-                "OutputNotAFolder", f"{where} is a file; with several photos, name a folder to write them to."
+                OUTPUT_NOT_A_FOLDER,
+                f"{where} is a file; with several photos, name a folder to write them to.",
             )
     items = [
         BatchItem(
@@ -113,13 +121,13 @@ def plan_batch(
             key = _same_file_key(target)
             if key in photos:
                 raise InvalidRequestError(
-                    "OutputIsInput",
+                    OUTPUT_IS_INPUT,
                     f"The result of {item.input} would overwrite the photo {photos[key]}; "
                     "write the results to another folder.",
                 )
             if key in written and written[key] != item.input:
                 raise InvalidRequestError(
-                    "OutputClash",
+                    OUTPUT_CLASH,
                     f"{written[key]} and {item.input} would both be written to {target}; "
                     "rename one of them or paint them in two runs.",
                 )
@@ -213,7 +221,7 @@ class BatchRun:
         except Exception as exc:  # a bug or an outage: that photo fails, the run goes on
             failure = "internal"
             line = f"unexpected internal error ({type(exc).__name__}); please report it."
-            error = {"code": "InternalError", "message": line}
+            error = {"code": INTERNAL_ERROR, "message": line}
         print(f"stylemixer: {item.input}: {line}", file=self.stderr, flush=True)
         report = {
             "input": str(item.input),

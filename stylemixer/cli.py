@@ -19,10 +19,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from stylemixer.batch import BatchItem, BatchRun, ReadAhead, exit_status, is_folder, plan_batch
-from stylemixer.errors import InvalidRequestError, StyleMixerError
+from stylemixer.errors import (
+    CANNOT_WRITE,
+    CLIP_NOT_ALLOWED,
+    INPUT_NOT_FOUND,
+    OUTPUT_IS_INPUT,
+    REGIONS_MAP_INVALID,
+    REGIONS_MAP_ONE_PHOTO,
+    InvalidRequestError,
+    StyleMixerError,
+)
 from stylemixer.neural import OPENMP_ENV
 from stylemixer.options import Mix, OptionSpec, StylizeOptions, check_output_format, option_spec, option_specs
-from stylemixer.presets import PRESETS
+from stylemixer.presets import PRESETS, UnknownStyleError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -186,9 +195,8 @@ def _resolve_styles(specs: Sequence[str]) -> list[Style]:
         elif any(p.id == spec for p in PRESETS):
             styles.append(PresetStyle(get_preset(spec).id))
         else:
-            raise InvalidRequestError(
-                "UnknownStyle",
-                f"{spec!r} is neither a preset id nor a picture on disk; "
+            raise UnknownStyleError(
+                message=f"{spec!r} is neither a preset id nor a picture on disk; "
                 "run `stylemixer styles` to list the presets.",
             )
     return styles
@@ -204,7 +212,7 @@ def _options(args: argparse.Namespace, batch: bool = False) -> StylizeOptions:
         suffix = Path(args.output).suffix.lstrip(".")
         if not suffix:
             raise InvalidRequestError(
-                "InvalidFormat", "Give the output a suffix (.jpg, .png, .webp) or --format."
+                option_spec("format").code, "Give the output a suffix (.jpg, .png, .webp) or --format."
             )
         values["format"] = check_output_format(suffix)
     return StylizeOptions.checked(**values)
@@ -212,7 +220,6 @@ def _options(args: argparse.Namespace, batch: bool = False) -> StylizeOptions:
 
 def cmd_stylize(args: argparse.Namespace) -> int:
     from stylemixer.images import read_image
-    from stylemixer.regionmap import REGIONS_MAP_ONE_PHOTO, needs_regions
 
     if args.regions_in and (len(args.input) > 1 or is_folder(args.output)):
         raise InvalidRequestError(
@@ -226,12 +233,10 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     if _is_clip_file(Path(args.input[0])):
         return _stylize_clip(args, started)
     options = _options(args)
-    options.validate(len(args.style))
-    if args.regions_in and options.mix is not Mix.REGIONS:
-        raise needs_regions("--mix regions")
+    options.validate(len(args.style), with_map=bool(args.regions_in))
     item = BatchItem(Path(args.input[0]), Path(args.output), _regions_path(args))
     if not item.input.is_file():
-        raise InvalidRequestError("InputNotFound", f"There is no file at {item.input}.")
+        raise InvalidRequestError(INPUT_NOT_FOUND, f"There is no file at {item.input}.")
     content = read_image(item.input)
     drawn = _drawn_map(Path(args.regions_in), content, len(args.style)) if args.regions_in else None
     styles = _resolve_styles(args.style)
@@ -258,23 +263,20 @@ def _stylize_clip(args: argparse.Namespace, started: float) -> int:
     The output must end in ``.mp4`` (a clip is painted as H.264 in MP4, with its sound); a picture
     format, the regions mix and a region map are refused before anything is painted.
     """
-    from stylemixer.clips.exceptions import CLIP_NOT_ALLOWED, REGIONS_NOT_FOR_CLIPS
+    from stylemixer.clips.exceptions import regions_not_for_clips
     from stylemixer.clips.header import check_clip, read_clip_file
 
     source, target = Path(args.input[0]), Path(args.output)
     if target.suffix.lower() != ".mp4" or args.format is not None:
         raise InvalidRequestError(
-            "InvalidFormat", "A clip is painted as an MP4 file (H.264, with its sound): name the output .mp4."
+            option_spec("format").code,
+            "A clip is painted as an MP4 file (H.264, with its sound): name the output .mp4.",
         )
     if args.regions_in or args.regions_out or args.mix == Mix.REGIONS.value:
-        raise InvalidRequestError(
-            REGIONS_NOT_FOR_CLIPS,
-            "The regions mix places styles on a photo's regions; a clip is painted in one style or a "
-            "blend. Choose one style, or blend them.",
-        )
+        raise regions_not_for_clips()
     if _same_file(source, target):
         raise InvalidRequestError(
-            CLIP_NOT_ALLOWED, f"The result would overwrite the clip {source}; name another file."
+            OUTPUT_IS_INPUT, f"The result would overwrite the clip {source}; name another file."
         )
     values = {spec.name: getattr(args, spec.name) for spec in option_specs()}
     options = StylizeOptions.checked(**{**values, "format": option_spec("format").default})
@@ -289,7 +291,7 @@ def _stylize_clip(args: argparse.Namespace, started: float) -> int:
         result = engine.paint_clip(source, target, styles, options, progress=bar, header=header)
     except OSError as exc:
         raise InvalidRequestError(
-            "CannotWrite", f"Could not write {exc.filename or target}: {exc.strerror}."
+            CANNOT_WRITE, f"Could not write {exc.filename or target}: {exc.strerror}."
         ) from None
     finally:
         bar.close()
@@ -323,7 +325,7 @@ def _drawn_map(path: Path, content: Image.Image, n_styles: int) -> np.ndarray:
     """The region map at ``path``, checked for ``n_styles`` styles and the photo's shape, at its size."""
     import numpy as np
 
-    from stylemixer.regionmap import REGIONS_MAP_INVALID, fit_to_photo, read_region_map
+    from stylemixer.regionmap import fit_to_photo, read_region_map
 
     if not path.is_file():
         raise InvalidRequestError(REGIONS_MAP_INVALID, f"There is no region map at {path}.")
@@ -348,14 +350,12 @@ def _stylize_batch(args: argparse.Namespace) -> int:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             message = f"Could not make the folder {folder}: {exc.strerror}."
-            raise InvalidRequestError("CannotWrite", message) from None
+            raise InvalidRequestError(CANNOT_WRITE, message) from None
 
     def read(item: BatchItem) -> Image.Image:
         if not item.input.is_file():
-            raise InvalidRequestError("InputNotFound", f"There is no file at {item.input}.")
+            raise InvalidRequestError(INPUT_NOT_FOUND, f"There is no file at {item.input}.")
         if _is_clip_file(item.input):
-            from stylemixer.clips.exceptions import CLIP_NOT_ALLOWED
-
             raise InvalidRequestError(
                 CLIP_NOT_ALLOWED,
                 f"{item.input.name} is a clip: clips are painted one at a time "
@@ -429,7 +429,7 @@ def _paint(
             result.regions.save(item.regions, format="PNG")  # palette kept (save_image writes RGB)
     except OSError as exc:
         raise InvalidRequestError(
-            "CannotWrite", f"Could not write {exc.filename or item.output}: {exc.strerror}."
+            CANNOT_WRITE, f"Could not write {exc.filename or item.output}: {exc.strerror}."
         ) from None
     return {
         "input": str(item.input),

@@ -74,3 +74,13 @@ MAX_CLIP_PAINT_SECONDS = 540.0
 CLIP_VIDEO_CODECS: dict[str, str] = {"avc1": "H.264", "avc3": "H.264", "hvc1": "HEVC", "hev1": "HEVC"}
 #: Content types a clip upload may declare: MP4 and QuickTime (.mov, what iPhones write).
 CLIP_CONTENT_TYPES: tuple[str, ...] = ("video/mp4", "video/quicktime")
+
+
+def megabytes(size: int) -> str:
+    """A byte count in megabytes for a sentence: ``25 MB``, ``40.5 MB``.
+
+    Example:
+        >>> megabytes(MAX_UPLOAD_BYTES), megabytes(42_467_328)
+        ('25 MB', '40.5 MB')
+    """
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"

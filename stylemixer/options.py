@@ -26,7 +26,14 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from stylemixer.errors import InvalidRequestError
+from stylemixer.errors import (
+    MIXED_STYLE_KINDS,
+    NO_STYLE,
+    REGIONS_MAP_NEEDS_REGIONS,
+    TOO_MANY_STYLES,
+    UNKNOWN_OPTION,
+    InvalidRequestError,
+)
 from stylemixer.limits import MAX_OUTPUT_SIDE, MAX_STYLES, MIN_OUTPUT_SIDE
 
 #: Regions mix: how many regions the photo is cut into (None: three per style, at most 8).
@@ -39,9 +46,9 @@ MAX_POSITION_WEIGHT = 2.0
 DEFAULT_POSITION_WEIGHT = 1.0
 #: Regions mix: how far styles fade into each other at a region edge, 0 (sharp) to 1 (very soft).
 DEFAULT_EDGE_SOFTNESS = 0.25
-#: The refusal of a blend of presets and pictures: its code, and its sentence, which the page shows
-#: before uploading anything (it reads it from ``config.json``, see :func:`stylemixer.page.site_config`).
-MIXED_KINDS_CODE = "MixedStyleKinds"
+#: The sentence refusing a blend of presets and pictures (:data:`~stylemixer.errors.MIXED_STYLE_KINDS`),
+#: which the page shows before uploading anything (it reads it from ``config.json``, see
+#: :func:`stylemixer.page.site_config`).
 MIXED_KINDS_MESSAGE = (
     "A blend can combine presets with presets or your own pictures with each other, "
     "not both; choose the regions mix to combine them."
@@ -273,11 +280,15 @@ class StylizeOptions(BaseModel):
         """
         return self.options().model_dump(mode="json")
 
-    def validate(self, n_styles: int, n_presets: int | None = None) -> None:
+    def validate(self, n_styles: int, n_presets: int | None = None, *, with_map: bool = False) -> None:
         """Refuse what no option can judge alone: how many styles, one weight each, what regions and
-        a blend need. ``n_presets`` (how many of the styles are presets) checks what a blend combines.
+        a blend need. ``n_presets`` (how many of the styles are presets) checks what a blend combines;
+        ``with_map``, that a region map given to place the styles comes with the regions mix.
 
-        :func:`styles_rules_schema` states the same rules as JSON Schema; change both together.
+        Every entry asks these rules before it paints: the engine (``Engine.stylize`` and
+        ``Engine.paint_regions``), and, before they read a picture, the API, the worker and the CLI.
+        :func:`styles_rules_schema` and :func:`regions_map_rule` state the same rules as JSON Schema;
+        change both together.
 
         Example:
             >>> StylizeOptions(mix="regions").validate(1)
@@ -286,24 +297,31 @@ class StylizeOptions(BaseModel):
             stylemixer.errors.InvalidRequestError: Regions mode needs at least two styles to place.
         """
         if n_styles < 1:
-            raise InvalidRequestError("NoStyle", "Choose at least one style.")
+            raise InvalidRequestError(NO_STYLE, "Choose at least one style.")
         if n_styles > MAX_STYLES:
             raise InvalidRequestError(
-                "TooManyStyles", f"You chose {n_styles} styles; at most {MAX_STYLES} can be mixed."
+                TOO_MANY_STYLES, f"You chose {n_styles} styles; at most {MAX_STYLES} can be mixed."
             )
         if self.mix is Mix.REGIONS and n_styles < 2:
-            raise InvalidRequestError("InvalidMix", "Regions mode needs at least two styles to place.")
+            message = "Regions mode needs at least two styles to place."
+            raise InvalidRequestError(option_spec("mix").code, message)
         if self.weights is not None:
             self.normalized_weights(n_styles)
         if self.mix is Mix.REGIONS and self.regions is not None and self.regions < n_styles:
             raise InvalidRequestError(
-                "InvalidRegions",
+                option_spec("regions").code,
                 f"The number of regions must be a whole number from {max(MIN_REGIONS, n_styles)} "
                 f"(at least one per style) to {MAX_REGIONS}.",
             )
         if self.mix is Mix.BLEND and n_presets is not None and 0 < n_presets < n_styles:
             # Presets are points of one network's style space and pictures of another's.
-            raise InvalidRequestError(MIXED_KINDS_CODE, MIXED_KINDS_MESSAGE)
+            raise InvalidRequestError(MIXED_STYLE_KINDS, MIXED_KINDS_MESSAGE)
+        if with_map and self.mix is not Mix.REGIONS:
+            raise InvalidRequestError(
+                REGIONS_MAP_NEEDS_REGIONS,
+                "A region map places the styles of the regions mix (mix: regions); ask for that mix "
+                "with the map, or leave the map out.",
+            )
 
     def region_count(self, n_styles: int) -> int:
         """The number of regions asked for, or the default: three per style, at most the maximum.
@@ -327,12 +345,12 @@ class StylizeOptions(BaseModel):
             return tuple(1.0 / n_styles for _ in range(n_styles))
         if len(self.weights) != n_styles:
             raise InvalidRequestError(
-                "InvalidWeights",
+                option_spec("weights").code,
                 f"Give one weight per style: {n_styles} styles but {len(self.weights)} weights.",
             )
         largest = max(self.weights, default=0.0)
         if largest <= 0:
-            raise InvalidRequestError("InvalidWeights", "At least one weight must be above 0.")
+            raise InvalidRequestError(option_spec("weights").code, "At least one weight must be above 0.")
         scaled = [w / largest for w in self.weights]  # so that huge weights cannot sum to infinity
         total = sum(scaled)
         return tuple(w / total for w in scaled)
@@ -479,6 +497,22 @@ def check_output_format(fmt: str) -> OutputFormat:
         raise option_spec("format").refusal() from None
 
 
+def regions_map_rule(regions_map: str = "regions_map") -> dict[str, Any]:
+    """:meth:`StylizeOptions.validate`'s rule for a region map (only with the regions mix) as JSON
+    Schema, for a request whose map is ``regions_map``.
+
+    Example:
+        >>> regions_map_rule()["anyOf"][1]["properties"]["mix"]
+        {'const': 'regions'}
+    """
+    return {
+        "anyOf": [
+            {"properties": {regions_map: {"type": "null"}}},  # absent or null
+            {"required": ["mix"], "properties": {"mix": {"const": Mix.REGIONS.value}}},
+        ]
+    }
+
+
 def _resolve(schema: dict[str, Any], prop: dict[str, Any]) -> dict[str, Any]:
     """A property's own schema: ``$ref`` followed, ``null`` left out of an ``anyOf``."""
     for choice in prop.get("anyOf", ()):
@@ -500,7 +534,7 @@ def _refusal(exc: ValidationError) -> InvalidRequestError:
     error = exc.errors()[0]
     name = str(error["loc"][0]) if error["loc"] else ""
     if name not in StylizeOptions.model_fields:
-        return InvalidRequestError("UnknownOption", f"There is no option called {_printable(name)}.")
+        return InvalidRequestError(UNKNOWN_OPTION, f"There is no option called {_printable(name)}.")
     return option_spec(name).refusal()
 
 

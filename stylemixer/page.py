@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from stylemixer.errors import MIXED_STYLE_KINDS
 from stylemixer.jobs.model import ID_PATTERN
 from stylemixer.limits import (
     CLIP_CONTENT_TYPES,
@@ -28,7 +29,7 @@ from stylemixer.limits import (
     MIN_SIDE,
     UPLOAD_CONTENT_TYPES,
 )
-from stylemixer.options import MIXED_KINDS_CODE, MIXED_KINDS_MESSAGE, option_specs
+from stylemixer.options import MIXED_KINDS_MESSAGE, option_specs
 
 if TYPE_CHECKING:
     from stylemixer.options import OptionSpec
@@ -59,7 +60,7 @@ def site_config(api_base_url: str) -> dict[str, Any]:
         "stroke": stroke_description(),
         "clips": clips_description(),
         # Refusals the page can foresee, with the API's own words, keyed by the API's error code.
-        "messages": {MIXED_KINDS_CODE: MIXED_KINDS_MESSAGE},
+        "messages": {MIXED_STYLE_KINDS: MIXED_KINDS_MESSAGE},
     }
 
 

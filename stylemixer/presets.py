@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stylemixer.errors import UnknownStyleError
+from stylemixer.errors import UNKNOWN_STYLE, StyleMixerError
+
+
+class UnknownStyleError(StyleMixerError):
+    """A preset id that does not exist."""
+
+    code = UNKNOWN_STYLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +66,7 @@ PRESETS: tuple[Preset, ...] = tuple(
     )
 )
 
+#: How many presets, and rows in each of multistyle26's normalisation tables.
 NUM_PRESETS = len(PRESETS)
 PRESET_IDS: tuple[str, ...] = tuple(p.id for p in PRESETS)
 _BY_ID = {p.id: p for p in PRESETS}

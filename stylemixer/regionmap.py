@@ -27,9 +27,17 @@ from typing import IO, Final
 
 from PIL import Image
 
-from stylemixer.errors import ImageTooLargeError, InvalidRequestError, StyleMixerError
+from stylemixer.errors import (
+    REGIONS_MAP_INVALID,
+    REGIONS_MAP_MISMATCH,
+    REGIONS_MAP_STYLE_MISSING,
+    REGIONS_MAP_TOO_LARGE,
+    ImageTooLargeError,
+    InvalidRequestError,
+    StyleMixerError,
+)
 from stylemixer.images import read_bounded
-from stylemixer.limits import MAX_MAP_BYTES, MAX_PIXELS, MAX_SIDE
+from stylemixer.limits import MAX_MAP_BYTES, MAX_PIXELS, MAX_SIDE, megabytes
 
 #: Colours of the palette region map, one per style (distinct, readable on screen and in print).
 PALETTE: Final[tuple[tuple[int, int, int], ...]] = (
@@ -38,20 +46,6 @@ PALETTE: Final[tuple[tuple[int, int, int], ...]] = (
     (0, 130, 200),
     (255, 200, 25),
 )
-
-# Stable error codes (what programs match on).
-#: Not a PNG, cut short, damaged, animated, or not one style number per pixel (RGB, say).
-REGIONS_MAP_INVALID: Final = "RegionsMapInvalid"
-#: More bytes, pixels or a longer side than a map may have.
-REGIONS_MAP_TOO_LARGE: Final = "RegionsMapTooLarge"
-#: A pixel names a style the job does not have.
-REGIONS_MAP_STYLE_MISSING: Final = "RegionsMapStyleMissing"
-#: The map's shape is not the photo's: it was drawn for another picture.
-REGIONS_MAP_MISMATCH: Final = "RegionsMapMismatch"
-#: A map was given without the regions mix.
-REGIONS_MAP_NEEDS_REGIONS: Final = "RegionsMapNeedsRegions"
-#: A map was given for several photos at once (the command line's batch): a map is one photo's.
-REGIONS_MAP_ONE_PHOTO: Final = "RegionsMapOnePhoto"
 
 #: How far a map's aspect ratio may be from the photo's (a fraction of it), beyond a pixel of rounding.
 ASPECT_TOLERANCE: Final = 0.02
@@ -74,24 +68,12 @@ def invalid(message: str) -> StyleMixerError:
     return InvalidRequestError(REGIONS_MAP_INVALID, message)
 
 
-def needs_regions(how: str) -> StyleMixerError:
-    """The refusal of a map given without the regions mix (``how``: how the caller asks for it).
-
-    Example:
-        >>> print(needs_regions("--mix regions").message)
-        A region map places the styles of the regions mix; ask for --mix regions with it, or leave the ...
-    """
-    return InvalidRequestError(
-        REGIONS_MAP_NEEDS_REGIONS,
-        f"A region map places the styles of the regions mix; ask for {how} with it, or leave the map out.",
-    )
-
-
 def read_region_map(source: MapSource, n_styles: int, *, max_bytes: int = MAX_MAP_BYTES) -> Image.Image:
     """Read a region map for ``n_styles`` styles: an "L" picture whose values are style numbers.
 
-    Refusals are :class:`~stylemixer.errors.StyleMixerError` with the codes above and a sentence
-    for a person; no Pillow exception escapes. A palette map gives its indices (not its colours).
+    Refusals are :class:`~stylemixer.errors.StyleMixerError` with the ``REGIONS_MAP_*`` codes of
+    :mod:`stylemixer.errors` and a sentence for a person; no Pillow exception escapes. A palette map
+    gives its indices (not its colours).
 
     Example:
         >>> drawn = Image.new("L", (40, 30)); drawn.paste(1, (20, 0, 40, 30))  # right half: style 1
@@ -132,12 +114,17 @@ def check_styles(numbers: Image.Image, n_styles: int) -> None:
     """Refuse a map (mode "L") with a pixel whose number names no style of the ``n_styles``."""
     highest = int(numbers.getextrema()[1])  # type: ignore[index]
     if highest >= n_styles:
-        styles = "style" if n_styles == 1 else "styles"
-        raise InvalidRequestError(
-            REGIONS_MAP_STYLE_MISSING,
-            f"The region map gives style number {highest} to some pixels, but there "
-            f"{'is' if n_styles == 1 else 'are'} only {n_styles} {styles} (numbered from 0).",
-        )
+        raise style_missing(highest, n_styles)
+
+
+def style_missing(number: int, n_styles: int) -> StyleMixerError:
+    """The refusal of a map whose pixels give style ``number``, which none of the ``n_styles`` is."""
+    styles = "style" if n_styles == 1 else "styles"
+    return InvalidRequestError(
+        REGIONS_MAP_STYLE_MISSING,
+        f"The region map gives style number {number} to some pixels, but there "
+        f"{'is' if n_styles == 1 else 'are'} only {n_styles} {styles} (numbered from 0).",
+    )
 
 
 def check_aspect(map_size: tuple[int, int], photo_size: tuple[int, int]) -> None:
@@ -217,7 +204,7 @@ def check_map_bytes(size: int, limit: int = MAX_MAP_BYTES) -> None:
         raise ImageTooLargeError(
             REGIONS_MAP_TOO_LARGE,
             f"The region map is {size:,} bytes; the largest accepted is {limit:,} bytes "
-            f"({limit / 2**20:.0f} MB; a map saved as a palette or grey PNG is far smaller).",
+            f"({megabytes(limit)}; a map saved as a palette or grey PNG is far smaller).",
         )
 
 

@@ -11,13 +11,29 @@ default to them and the local stack runs with them. What each function may do in
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from stylemixer.limits import MAX_CLIP_PAINT_SECONDS
 
 #: CloudWatch metrics namespace (EMF) and the Powertools service name.
 METRICS_NAMESPACE = "StyleMixer"
 SERVICE_NAME = "stylemixer"
+#: The service's own metrics, as the functions emit them (EMF, dimensions ``service`` and ``stage``)
+#: and the alarms and the dashboard read them. Counts of jobs:
+METRIC_JOBS_SUBMITTED = "JobsSubmitted"
+METRIC_JOBS_SUCCEEDED = "JobsSucceeded"
+#: ... failed, with the reason (the job's error code) as a third dimension.
+METRIC_JOBS_FAILED = "JobsFailed"
+METRIC_POISON_MESSAGES = "PoisonMessages"
+#: Seconds a job waited in the queue, and painted; megapixels of its photo.
+METRIC_QUEUE_WAIT_SECONDS = "QueueWaitSeconds"
+METRIC_STYLIZE_SECONDS = "StylizeSeconds"
+METRIC_INPUT_MEGAPIXELS = "InputMegapixels"
+#: The worker's use of the vCPUs and the memory Lambda gives it, per invocation (percent).
+METRIC_CPU_UTILIZATION = "CPUUtilization"
+METRIC_MEMORY_UTILIZATION = "MemoryUtilization"
 
 #: Base names of the resources (the local stack uses them as they are).
 DATA_BUCKET = "stylemixer-data"
@@ -224,3 +240,47 @@ OUTPUT_SITE_URL = "SiteUrl"
 OUTPUT_API_URL = "ApiUrl"
 OUTPUT_DATA_BUCKET = "DataBucketName"
 OUTPUT_DASHBOARD = "DashboardName"
+
+
+# -- the HTTP API's routes -------------------------------------------------------------------------
+
+
+class ApiRoute(NamedTuple):
+    """One route of the HTTP API: a method and a path in OpenAPI's (and API Gateway's) form.
+
+    Example:
+        >>> JOB_ROUTE.rule, bool(JOB_ROUTE.pattern.match("/jobs/0123"))
+        ('/jobs/<job_id>', True)
+    """
+
+    method: str
+    path: str
+
+    @property
+    def rule(self) -> str:
+        """The path as the API function's router writes it (``/jobs/<job_id>``)."""
+        return re.sub(r"\{(\w+)\}", r"<\1>", self.path)
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """A request path this route answers, whatever its parameters."""
+        return re.compile("^" + re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(self.path)) + "$")
+
+
+HEALTH_ROUTE = ApiRoute("GET", "/health")
+STYLES_ROUTE = ApiRoute("GET", "/styles")
+UPLOADS_ROUTE = ApiRoute("POST", "/uploads")
+JOBS_ROUTE = ApiRoute("POST", "/jobs")
+JOB_ROUTE = ApiRoute("GET", "/jobs/{job_id}")
+OPENAPI_ROUTE = ApiRoute("GET", "/openapi.json")
+#: Every route of the contract: the API function serves each (and tells a wrong method, 405, from
+#: an unknown path, 404), the CDK app gives each an API Gateway route (the rest reach the function
+#: by ``$default``), and the function's OpenAPI document lists the same.
+API_ROUTES: tuple[ApiRoute, ...] = (
+    HEALTH_ROUTE,
+    STYLES_ROUTE,
+    UPLOADS_ROUTE,
+    JOBS_ROUTE,
+    JOB_ROUTE,
+    OPENAPI_ROUTE,
+)

@@ -13,25 +13,13 @@ from aws_cdk import aws_logs as logs
 from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 
+from stylemixer.resources import API_ROUTES
 from stylemixer_cdk.nag import suppress
 
 if TYPE_CHECKING:
     from aws_cdk import aws_lambda as lambda_
 
     from stylemixer_cdk.config import StackConfig
-
-#: The routes of the HTTP API contract (the API function's OpenAPI document lists the same; a test
-#: compares them). Everything else (CORS preflights, a wrong method, an unknown path) takes the
-#: ``$default`` route to the same function, which answers in the API's own error shape (405, 404)
-#: exactly as the local stack does, rather than with API Gateway's bare ``{"message":"Not Found"}``.
-ROUTES: tuple[tuple[str, str], ...] = (
-    ("GET", "/health"),
-    ("GET", "/styles"),
-    ("POST", "/uploads"),
-    ("POST", "/jobs"),
-    ("GET", "/jobs/{job_id}"),
-    ("GET", "/openapi.json"),
-)
 
 #: One JSON line per request: what an operator needs to follow a request into the function's logs.
 ACCESS_LOG_FORMAT = {
@@ -86,8 +74,13 @@ class Api(Construct):
                 apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FORMAT)),
             ),
         )
+        # Each route of the contract (stylemixer.resources.API_ROUTES, which the function serves; its
+        # OpenAPI document lists the same). Everything else (CORS preflights, a wrong method, an
+        # unknown path) takes the ``$default`` route to the same function, which answers in the API's
+        # own error shape (405, 404) exactly as the local stack does, rather than with API Gateway's
+        # bare ``{"message":"Not Found"}``.
         routes = [self.http_api.node.find_child("DefaultRoute")]
-        for method, path in ROUTES:
+        for method, path in API_ROUTES:
             routes += self.http_api.add_routes(
                 path=path, methods=[apigwv2.HttpMethod(method)], integration=integration
             )

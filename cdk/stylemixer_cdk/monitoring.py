@@ -20,7 +20,17 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from stylemixer.resources import METRICS_NAMESPACE, SERVICE_NAME
+from stylemixer.resources import (
+    METRIC_CPU_UTILIZATION,
+    METRIC_JOBS_FAILED,
+    METRIC_JOBS_SUBMITTED,
+    METRIC_JOBS_SUCCEEDED,
+    METRIC_MEMORY_UTILIZATION,
+    METRIC_QUEUE_WAIT_SECONDS,
+    METRIC_STYLIZE_SECONDS,
+    METRICS_NAMESPACE,
+    SERVICE_NAME,
+)
 from stylemixer_cdk.nag import suppress
 
 if TYPE_CHECKING:
@@ -43,7 +53,7 @@ def service_metric(
     """A metric the functions emit as EMF, with its ``service`` and ``stage`` dimensions.
 
     Example:
-        >>> service_metric("JobsSucceeded", "prod", "Sum").dimensions
+        >>> service_metric(METRIC_JOBS_SUCCEEDED, "prod", "Sum").dimensions
         {'service': 'stylemixer', 'stage': 'prod'}
     """
     return cw.Metric(
@@ -127,7 +137,7 @@ class Monitoring(Construct):
         # worker keeps them busy while it paints, so only all of them busy for 15 minutes fires.
         self.worker_cpu = self._alarm(
             "WorkerCpu",
-            service_metric("CPUUtilization", stage),
+            service_metric(METRIC_CPU_UTILIZATION, stage),
             config.worker_cpu_alarm_percent,
             "Worker CPU above {t} % of its vCPUs for 15 minutes: jobs are limited by the CPU they are "
             "given; if jobs take too long, raise worker_memory_mb (Lambda gives CPU in proportion).",
@@ -136,7 +146,7 @@ class Monitoring(Construct):
         # Memory is each invocation's own peak: one job near the limit is worth knowing about.
         self.worker_memory = self._alarm(
             "WorkerMemory",
-            service_metric("MemoryUtilization", stage, "Maximum"),
+            service_metric(METRIC_MEMORY_UTILIZATION, stage, "Maximum"),
             config.worker_memory_alarm_percent,
             "A worker invocation peaked above {t} % of its memory: the largest pictures come close "
             "to the limit; raise worker_memory_mb before jobs fail for lack of memory.",
@@ -251,30 +261,30 @@ class Monitoring(Construct):
         self.dashboard.add_widgets(
             graph(
                 "Jobs",
-                service_metric("JobsSubmitted", stage, "Sum"),
-                service_metric("JobsSucceeded", stage, "Sum"),
+                service_metric(METRIC_JOBS_SUBMITTED, stage, "Sum"),
+                service_metric(METRIC_JOBS_SUCCEEDED, stage, "Sum"),
                 # JobsFailed carries the reason as a third dimension: sum over every reason.
                 cw.MathExpression(
                     expression=(
                         "SUM(SEARCH('"
                         f"{{{METRICS_NAMESPACE},reason,service,stage}} "
-                        f'MetricName="JobsFailed" stage="{stage}"'
+                        f'MetricName="{METRIC_JOBS_FAILED}" stage="{stage}"'
                         "', 'Sum', 300))"
                     ),
-                    label="JobsFailed",
+                    label=METRIC_JOBS_FAILED,
                     period=FIVE_MINUTES,
                 ),
             ),
             graph(
                 "Job time (s)",
-                service_metric("StylizeSeconds", stage, "p50"),
-                service_metric("StylizeSeconds", stage, "p99"),
-                service_metric("QueueWaitSeconds", stage, "p99"),
+                service_metric(METRIC_STYLIZE_SECONDS, stage, "p50"),
+                service_metric(METRIC_STYLIZE_SECONDS, stage, "p99"),
+                service_metric(METRIC_QUEUE_WAIT_SECONDS, stage, "p99"),
             ),
             graph(
                 "Worker CPU and memory (%)",
-                service_metric("CPUUtilization", stage, "Maximum"),
-                service_metric("MemoryUtilization", stage, "Maximum"),
+                service_metric(METRIC_CPU_UTILIZATION, stage, "Maximum"),
+                service_metric(METRIC_MEMORY_UTILIZATION, stage, "Maximum"),
             ),
         )
         self.dashboard.add_widgets(

@@ -12,7 +12,6 @@ import base64
 import binascii
 import functools
 import json
-import re
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -28,7 +27,16 @@ from aws_lambda_powertools.logging import correlation_paths
 from functions.observability import observability
 from stylemixer import __version__
 from stylemixer.aws.clients import LazyAdapters
-from stylemixer.errors import StyleMixerError
+from stylemixer.errors import (
+    INTERNAL_ERROR,
+    MALFORMED_JSON,
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    REQUEST_TOO_LARGE,
+    UNSUPPORTED_MEDIA_TYPE,
+    VALIDATION_ERROR,
+    StyleMixerError,
+)
 from stylemixer.jobs import service
 from stylemixer.jobs.model import ID_PATTERN, utcnow
 from stylemixer.jobs.schemas import (
@@ -42,7 +50,18 @@ from stylemixer.jobs.schemas import (
     UploadRequest,
     UploadTicket,
 )
-from stylemixer.resources import API_CLIENT_TIMEOUTS
+from stylemixer.resources import (
+    API_CLIENT_TIMEOUTS,
+    API_ROUTES,
+    HEALTH_ROUTE,
+    JOB_ROUTE,
+    JOBS_ROUTE,
+    METRIC_JOBS_SUBMITTED,
+    OPENAPI_ROUTE,
+    STYLES_ROUTE,
+    UPLOADS_ROUTE,
+    ApiRoute,
+)
 from stylemixer.settings import Settings
 
 #: Request bodies are small JSON documents; anything larger is refused before it is parsed.
@@ -66,15 +85,10 @@ _cors = (
 )
 app = APIGatewayHttpResolver(cors=_cors, enable_validation=True)
 
-#: Every route, for telling a wrong method (405) from an unknown path (404).
-ROUTES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^/health$"), "GET"),
-    (re.compile(r"^/styles$"), "GET"),
-    (re.compile(r"^/uploads$"), "POST"),
-    (re.compile(r"^/jobs$"), "POST"),
-    (re.compile(r"^/jobs/[^/]+$"), "GET"),
-    (re.compile(r"^/openapi\.json$"), "GET"),
-)
+
+def _route(route: ApiRoute, **details: Any) -> Any:
+    """``app.route`` for one of :data:`~stylemixer.resources.API_ROUTES` (its method and path)."""
+    return app.route(route.rule, route.method, **details)
 
 
 def _responses(ok: int, model: type, *errors: int) -> dict[int, Any]:
@@ -96,18 +110,18 @@ def _responses(ok: int, model: type, *errors: int) -> dict[int, Any]:
 # -- routes --------------------------------------------------------------------------------------
 
 
-@app.get("/health", summary="Liveness check", tags=["meta"], responses=_responses(200, HealthResponse))
+@_route(HEALTH_ROUTE, summary="Liveness check", tags=["meta"], responses=_responses(200, HealthResponse))
 def health() -> HealthResponse:
     return HealthResponse()
 
 
-@app.get("/styles", summary="The preset styles", tags=["styles"], responses=_responses(200, StylesResponse))
+@_route(STYLES_ROUTE, summary="The preset styles", tags=["styles"], responses=_responses(200, StylesResponse))
 def styles() -> StylesResponse:
     return service.list_styles(SETTINGS.site_url)
 
 
-@app.post(
-    "/uploads",
+@_route(
+    UPLOADS_ROUTE,
     summary="Get a presigned POST for one picture",
     tags=["uploads"],
     responses=_responses(201, UploadTicket, 400, 413, 415),
@@ -120,8 +134,8 @@ def create_upload(request: Annotated[UploadRequest, Body()]) -> Response[UploadT
     )
 
 
-@app.post(
-    "/jobs",
+@_route(
+    JOBS_ROUTE,
     summary="Submit a stylization job",
     tags=["jobs"],
     responses=_responses(202, JobAccepted, 400, 404, 410, 413, 415),
@@ -133,7 +147,7 @@ def submit_job(request: Annotated[JobRequest, Body()]) -> Response[JobAccepted]:
     job = service.submit_job(deps.store, deps.repo, deps.queue, request, utcnow())
     logger.append_keys(job_id=job.job_id)
     tracer.put_annotation("job_id", job.job_id)
-    metrics.add_metric(name="JobsSubmitted", unit="Count", value=1)
+    metrics.add_metric(name=METRIC_JOBS_SUBMITTED, unit="Count", value=1)
     accepted = JobAccepted(job_id=job.job_id, links=JobLinks(self=f"/jobs/{job.job_id}"))
     return Response(
         status_code=HTTPStatus.ACCEPTED,
@@ -143,8 +157,8 @@ def submit_job(request: Annotated[JobRequest, Body()]) -> Response[JobAccepted]:
     )
 
 
-@app.get(
-    "/jobs/<job_id>",
+@_route(
+    JOB_ROUTE,
     summary="A job's status, progress and result",
     tags=["jobs"],
     responses=_responses(200, JobOut, 400, 404),
@@ -164,8 +178,8 @@ def get_job(
     )
 
 
-@app.get(
-    "/openapi.json",
+@_route(
+    OPENAPI_ROUTE,
     summary="This API's OpenAPI description",
     tags=["meta"],
     responses=_responses(200, dict[str, Any]),
@@ -215,33 +229,33 @@ def _invalid(exc: RequestValidationError) -> Response:
         logger.error("response failed validation", extra={"errors": [e.get("type") for e in errors]})
         return _internal_error()
     if any(e.get("type") == "json_invalid" for e in errors):
-        return error_response(400, "MalformedJson", "The request body is not valid JSON.")
+        return error_response(400, MALFORMED_JSON, "The request body is not valid JSON.")
     refusal = service.schema_refusal(errors)
     if refusal is not None:
         return _refused(refusal)
     details = "; ".join(_describe(e) for e in errors[:3])
     more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
-    return error_response(422, "ValidationError", f"The request is not valid: {details}{more}.")
+    return error_response(422, VALIDATION_ERROR, f"The request is not valid: {details}{more}.")
 
 
 @app.exception_handler(RequestUnsupportedContentType)
 def _unsupported_type(_exc: RequestUnsupportedContentType) -> Response:
-    return error_response(415, "UnsupportedMediaType", "Send the request body as application/json.")
+    return error_response(415, UNSUPPORTED_MEDIA_TYPE, "Send the request body as application/json.")
 
 
 @app.exception_handler(NotFoundError)
 def _not_found(_exc: NotFoundError) -> Response:
     event = app.current_event
     path, method = event.path, event.http_method.upper()
-    allowed = sorted({m for pattern, m in ROUTES if pattern.match(path)})
+    allowed = sorted({route.method for route in API_ROUTES if route.pattern.match(path)})
     if allowed and method not in allowed:
         return error_response(
             405,
-            "MethodNotAllowed",
+            METHOD_NOT_ALLOWED,
             f"{method} is not allowed here; use {', '.join(allowed)}.",
             headers={"Allow": ", ".join(allowed)},
         )
-    return error_response(404, "NotFound", "There is nothing at this address.")
+    return error_response(404, NOT_FOUND, "There is nothing at this address.")
 
 
 @app.exception_handler(ServiceError)
@@ -260,7 +274,7 @@ def _unexpected(exc: Exception) -> Response:
 
 def _internal_error() -> Response:
     return error_response(
-        500, "InternalError", "Something went wrong on our side. Please try again in a few minutes."
+        500, INTERNAL_ERROR, "Something went wrong on our side. Please try again in a few minutes."
     )
 
 
@@ -303,7 +317,7 @@ def check_body(event: dict[str, Any]) -> dict[str, Any] | None:
         return _raw_error(
             event,
             413,
-            "RequestTooLarge",
+            REQUEST_TOO_LARGE,
             f"The request body is larger than {MAX_REQUEST_BYTES // 1024} KB; "
             "send the picture to the upload URL, not to the API.",
         )
@@ -312,15 +326,15 @@ def check_body(event: dict[str, Any]) -> dict[str, Any] | None:
     if not body:
         return None  # validation says what is missing
     if content_type and not content_type.startswith("application/json"):
-        return _raw_error(event, 415, "UnsupportedMediaType", "Send the request body as application/json.")
+        return _raw_error(event, 415, UNSUPPORTED_MEDIA_TYPE, "Send the request body as application/json.")
     try:
         text = base64.b64decode(body, validate=True).decode("utf-8") if encoded else body
         parsed = json.loads(text)
     except (ValueError, RecursionError, binascii.Error):  # UnicodeDecodeError is a ValueError
-        return _raw_error(event, 400, "MalformedJson", "The request body is not valid JSON.")
+        return _raw_error(event, 400, MALFORMED_JSON, "The request body is not valid JSON.")
     if not isinstance(parsed, dict):
         # Powertools would validate the first element of a list in place of the body, ignoring the rest.
-        return _raw_error(event, 422, "ValidationError", "The request is not valid: send one JSON object.")
+        return _raw_error(event, 422, VALIDATION_ERROR, "The request is not valid: send one JSON object.")
     return None
 
 

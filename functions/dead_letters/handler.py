@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from functions.messages import PoisonMessageError, job_id_of
 from functions.observability import count_failure, observability
 from stylemixer.aws.clients import LazyAdapters
+from stylemixer.errors import PROCESSING_FAILED
 from stylemixer.jobs.worker import fail_abandoned
 from stylemixer.resources import API_CLIENT_TIMEOUTS
 from stylemixer.settings import Settings
@@ -39,7 +40,7 @@ def record_handler(record: SQSRecord) -> None:
     deps = adapters()
     if fail_abandoned(deps.store, deps.repo, job_id):
         logger.warning("job failed from the dead-letter queue")
-        count_failure(SETTINGS.stage, "ProcessingFailed")
+        count_failure(SETTINGS.stage, PROCESSING_FAILED)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -22,7 +22,16 @@ from functions.observability import count_failure, observability
 from stylemixer.aws.clients import LazyAdapters
 from stylemixer.jobs.usage import UsageMeter
 from stylemixer.jobs.worker import Outcome, StylizeEngine, process_job
-from stylemixer.resources import WORKER_CLIENT_TIMEOUTS
+from stylemixer.resources import (
+    METRIC_CPU_UTILIZATION,
+    METRIC_INPUT_MEGAPIXELS,
+    METRIC_JOBS_SUCCEEDED,
+    METRIC_MEMORY_UTILIZATION,
+    METRIC_POISON_MESSAGES,
+    METRIC_QUEUE_WAIT_SECONDS,
+    METRIC_STYLIZE_SECONDS,
+    WORKER_CLIENT_TIMEOUTS,
+)
 from stylemixer.settings import Settings
 
 if TYPE_CHECKING:
@@ -61,14 +70,14 @@ def record_handler(record: SQSRecord, lambda_context: Any = None) -> None:
         job_id = job_id_of(record)
     except PoisonMessageError:
         logger.error("poison message acknowledged", extra={"message_id": record.message_id})
-        metrics.add_metric(name="PoisonMessages", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=METRIC_POISON_MESSAGES, unit=MetricUnit.Count, value=1)
         return
     receive_count = int(record.attributes.approximate_receive_count or 1)
     logger.append_keys(job_id=job_id, receive_count=receive_count)
     tracer.put_annotation("job_id", job_id)
     if receive_count == 1 and record.attributes.sent_timestamp:
         waited = time.time() - int(record.attributes.sent_timestamp) / 1000
-        metrics.add_metric(name="QueueWaitSeconds", unit=MetricUnit.Seconds, value=max(0.0, waited))
+        metrics.add_metric(name=METRIC_QUEUE_WAIT_SECONDS, unit=MetricUnit.Seconds, value=max(0.0, waited))
     deps = adapters()
     queue = deps.queue
     assert queue is not None  # Settings.from_env(require_queue=True) refused to start without it
@@ -105,11 +114,13 @@ def _remaining_seconds(context: Any) -> Callable[[], float] | None:
 def _record_outcome(outcome: Outcome) -> None:
     logger.info("job processed", extra={"status": outcome.status, "reason": outcome.reason})
     if outcome.status == "succeeded":
-        metrics.add_metric(name="JobsSucceeded", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=METRIC_JOBS_SUCCEEDED, unit=MetricUnit.Count, value=1)
         if outcome.stylize_seconds is not None:
-            metrics.add_metric(name="StylizeSeconds", unit=MetricUnit.Seconds, value=outcome.stylize_seconds)
+            seconds = outcome.stylize_seconds
+            metrics.add_metric(name=METRIC_STYLIZE_SECONDS, unit=MetricUnit.Seconds, value=seconds)
         if outcome.input_megapixels is not None:
-            metrics.add_metric(name="InputMegapixels", unit=MetricUnit.Count, value=outcome.input_megapixels)
+            megapixels = outcome.input_megapixels
+            metrics.add_metric(name=METRIC_INPUT_MEGAPIXELS, unit=MetricUnit.Count, value=megapixels)
     elif outcome.status == "failed":
         count_failure(SETTINGS.stage, outcome.reason or "Unknown")
 
@@ -126,6 +137,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         )
     finally:
         usage = meter.stop()
-        metrics.add_metric(name="CPUUtilization", unit=MetricUnit.Percent, value=usage.cpu_percent)
+        metrics.add_metric(name=METRIC_CPU_UTILIZATION, unit=MetricUnit.Percent, value=usage.cpu_percent)
         if usage.memory_percent is not None:
-            metrics.add_metric(name="MemoryUtilization", unit=MetricUnit.Percent, value=usage.memory_percent)
+            memory = usage.memory_percent
+            metrics.add_metric(name=METRIC_MEMORY_UTILIZATION, unit=MetricUnit.Percent, value=memory)

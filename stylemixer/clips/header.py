@@ -30,7 +30,8 @@ import struct
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Final
 
-from stylemixer.clips.exceptions import (
+from stylemixer.clips.exceptions import ClipTooLargeError, InvalidClipError, UnsupportedClipError
+from stylemixer.errors import (
     CLIP_DIMENSIONS_TOO_LARGE,
     CLIP_TOO_LARGE,
     CLIP_TOO_LONG,
@@ -40,9 +41,6 @@ from stylemixer.clips.exceptions import (
     NOT_A_VIDEO,
     TRUNCATED_CLIP,
     UNSUPPORTED_VIDEO_CODEC,
-    ClipTooLargeError,
-    InvalidClipError,
-    UnsupportedClipError,
 )
 from stylemixer.limits import (
     CLIP_SECONDS_PER_OUTPUT_MEGAPIXEL,
@@ -55,6 +53,7 @@ from stylemixer.limits import (
     MAX_CLIP_SECONDS,
     MAX_CLIP_SIDE,
     MIN_SIDE,
+    megabytes,
 )
 
 if TYPE_CHECKING:
@@ -411,7 +410,7 @@ def check_clip_bytes(size: int) -> None:
     if size > MAX_CLIP_BYTES:
         raise ClipTooLargeError(
             CLIP_TOO_LARGE,
-            f"The clip is {_megabytes(size)}; the largest accepted is {_megabytes(MAX_CLIP_BYTES)}.",
+            f"The clip is {megabytes(size)}; the largest accepted is {megabytes(MAX_CLIP_BYTES)}.",
         )
 
 
@@ -499,7 +498,3 @@ def _damaged(container: str) -> InvalidClipError:
     return InvalidClipError(
         CORRUPT_CLIP, f"The {name} file is damaged and cannot be read; save or export it again and send it."
     )
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):g} MB"

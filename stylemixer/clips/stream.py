@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any, Final, Self
 
 import numpy as np
 
-from stylemixer.clips.exceptions import CORRUPT_CLIP, TRUNCATED_CLIP, InvalidClipError
+from stylemixer.clips.exceptions import InvalidClipError
+from stylemixer.errors import CORRUPT_CLIP, TRUNCATED_CLIP
 from stylemixer.limits import MAX_CLIP_FPS
 
 if TYPE_CHECKING:

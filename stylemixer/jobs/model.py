@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from stylemixer.errors import StyleMixerError
+from stylemixer.errors import INVALID_JOB_ID, JOB_NOT_FOUND, UPLOAD_EXPIRED, UPLOAD_NOT_FOUND, StyleMixerError
 from stylemixer.options import StylizeOptions
 from stylemixer.resources import RESULTS_PREFIX, UPLOADS_PREFIX
 
@@ -50,24 +50,21 @@ ID_PATTERN = _ID_PATTERN.pattern
 class JobNotFoundError(StyleMixerError):
     """No job has this id (or it expired)."""
 
-    code = "JobNotFound"
-    status = 404
+    code = JOB_NOT_FOUND
 
 
 class UploadNotFoundError(StyleMixerError):
     """A job names an upload that was never completed or has expired (404, as a job id that names
     nothing: the request is well formed, what it names is not there)."""
 
-    code = "UploadNotFound"
-    status = 404
+    code = UPLOAD_NOT_FOUND
 
 
 class UploadExpiredError(StyleMixerError):
     """A job names an upload stored longer ago than new jobs may use it (410: it was there, and is
     gone for this purpose; upload the picture again). See :data:`stylemixer.limits.UPLOAD_REUSE_SECONDS`."""
 
-    code = "UploadExpired"
-    status = 410
+    code = UPLOAD_EXPIRED
 
 
 def new_id() -> str:
@@ -88,7 +85,7 @@ def is_valid_id(value: object) -> bool:
 def check_job_id(value: str) -> str:
     """Return ``value`` if it is a well-formed job id, else refuse it (400, not 404 or 500)."""
     if not is_valid_id(value):
-        raise StyleMixerError("InvalidJobId", "That is not a job id: ids are 32 hexadecimal characters.")
+        raise StyleMixerError(INVALID_JOB_ID, "That is not a job id: ids are 32 hexadecimal characters.")
     return value
 
 

@@ -24,7 +24,7 @@ from stylemixer.limits import (
     MAX_UPLOAD_BYTES,
     UPLOAD_CONTENT_TYPES,
 )
-from stylemixer.options import WHOLE, Mix, StylizeOptions, styles_rules_schema
+from stylemixer.options import WHOLE, StylizeOptions, regions_map_rule, styles_rules_schema
 from stylemixer.presets import PRESET_IDS
 
 if TYPE_CHECKING:
@@ -117,21 +117,6 @@ def upload_size_rule() -> dict[str, Any]:
     }
 
 
-def regions_map_rule() -> dict[str, Any]:
-    """As JSON Schema, :meth:`JobRequest.validate`'s rule for a region map: only with the regions mix.
-
-    Example:
-        >>> regions_map_rule()["anyOf"][1]["properties"]["mix"]
-        {'const': 'regions'}
-    """
-    return {
-        "anyOf": [
-            {"properties": {"regions_map": {"type": "null"}}},  # absent or null
-            {"required": ["mix"], "properties": {"mix": {"const": Mix.REGIONS.value}}},
-        ]
-    }
-
-
 class UploadRequest(_Request):
     """Ask for a presigned POST for one picture (or one region map)."""
 
@@ -198,8 +183,8 @@ class JobRequest(StylizeOptions):
         "value) is the k-th style, as a job's regions_url gives it; every value must name a style.",
     )
 
-    def validate(self, n_styles: int, n_presets: int | None = None) -> None:
-        """The options' rules (:meth:`StylizeOptions.validate`), and a region map only with the regions mix.
+    def validate(self, n_styles: int, n_presets: int | None = None, *, with_map: bool = False) -> None:
+        """The options' rules (:meth:`StylizeOptions.validate`), with this request's region map.
 
         Example:
             >>> request = JobRequest(content="0" * 32, styles=[PresetRef(preset="tapestry")] * 2,
@@ -207,13 +192,9 @@ class JobRequest(StylizeOptions):
             >>> request.validate(2)
             Traceback (most recent call last):
             ...
-            stylemixer.errors.InvalidRequestError: A region map places the styles of the regions mix; ask ...
+            stylemixer.errors.InvalidRequestError: A region map places the styles of the regions mix (mix: ...
         """
-        super().validate(n_styles, n_presets)
-        if self.regions_map is not None and self.mix is not Mix.REGIONS:
-            from stylemixer.regionmap import needs_regions
-
-            raise needs_regions('"mix": "regions"')
+        super().validate(n_styles, n_presets, with_map=with_map or self.regions_map is not None)
 
 
 class ErrorBody(BaseModel):

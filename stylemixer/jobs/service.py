@@ -10,7 +10,14 @@ import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from stylemixer.errors import ImageTooLargeError, StyleMixerError
+from stylemixer.errors import (
+    CLIP_NOT_ALLOWED,
+    NOT_A_VIDEO,
+    QUEUE_UNAVAILABLE,
+    WRONG_UPLOAD_KIND,
+    ImageTooLargeError,
+    StyleMixerError,
+)
 from stylemixer.jobs.model import (
     UPLOAD_PURPOSES,
     Job,
@@ -47,6 +54,7 @@ from stylemixer.limits import (
     MAX_MAP_BYTES,
     MAX_UPLOAD_BYTES,
     UPLOAD_REUSE_SECONDS,
+    megabytes,
 )
 from stylemixer.options import Mix, OutputFormat
 from stylemixer.presets import PRESETS, get_preset
@@ -181,7 +189,7 @@ def submit_job(
         queue.send(job.job_id)
     except Exception:
         # Never leave a job queued that no worker will see.
-        repo.fail(job.job_id, JobError("QueueUnavailable", "The job could not be queued; try again."), now)
+        repo.fail(job.job_id, JobError(QUEUE_UNAVAILABLE, "The job could not be queued; try again."), now)
         raise
     return job
 
@@ -314,7 +322,7 @@ def check_upload(
         for other in (p for p in UPLOAD_PURPOSES if p != purpose):
             if store.head(upload_key(other, upload_id)) is not None:
                 raise StyleMixerError(
-                    "WrongUploadKind",
+                    WRONG_UPLOAD_KIND,
                     f"Upload {upload_id} was made as a {_UPLOAD_WORDS[other]}; upload it again as a "
                     f"{_UPLOAD_WORDS[purpose]}.",
                 )
@@ -339,15 +347,15 @@ def check_upload(
         check_clip_bytes(info.size)  # its container is read by check_clip_upload
         return peeked
     if purpose == "content" and info.content_type in CLIP_CONTENT_TYPES and first_bytes:
-        from stylemixer.clips.exceptions import NOT_A_VIDEO, InvalidClipError
+        from stylemixer.clips.exceptions import InvalidClipError
 
         raise InvalidClipError(
             NOT_A_VIDEO, "The file is not a video we can read; send an MP4 or MOV clip in H.264 or HEVC."
         )
     if info.size > MAX_UPLOAD_BYTES:
         raise ImageTooLargeError(
-            message=f"The {purpose} picture is {_megabytes(info.size)}; "
-            f"the largest accepted is {_megabytes(MAX_UPLOAD_BYTES)}."
+            message=f"The {purpose} picture is {megabytes(info.size)}; "
+            f"the largest accepted is {megabytes(MAX_UPLOAD_BYTES)}."
         )
     # The same code and sentence the worker's decoder would give (EmptyImage, NotAnImage, ...).
     check_format(first_bytes)
@@ -361,12 +369,11 @@ def _is_clip(first_bytes: bytes) -> bool:
 
 
 def _clip_not_allowed(purpose: UploadPurpose) -> StyleMixerError:
-    from stylemixer.clips.exceptions import CLIP_NOT_ALLOWED, InvalidClipError
+    from stylemixer.clips.exceptions import InvalidClipError
 
     return InvalidClipError(
         CLIP_NOT_ALLOWED,
         f"A {_PICTURE_WORDS[purpose]} is a picture, not a clip; only the photo to paint may be a clip.",
-        status=415,
     )
 
 
@@ -379,15 +386,11 @@ def check_clip_upload(store: BlobStore, key: str, info: ObjectInfo, params: JobP
     hundred KB), never the frames (:func:`stylemixer.clips.header.read_clip_header`). The worker
     reads the same container again before painting, with the same refusals.
     """
-    from stylemixer.clips.exceptions import REGIONS_NOT_FOR_CLIPS
+    from stylemixer.clips.exceptions import regions_not_for_clips
     from stylemixer.clips.header import check_clip, read_clip_header
 
     if params.options.mix is Mix.REGIONS or params.regions_map is not None:
-        raise StyleMixerError(
-            REGIONS_NOT_FOR_CLIPS,
-            "The regions mix places styles on a photo's regions; a clip is painted in one style or a "
-            "blend. Choose one style, or blend them.",
-        )
+        raise regions_not_for_clips()
     header = read_clip_header(lambda at, length: store.read_range(key, at, length), info.size)
     check_clip(header, params.options)
 
@@ -451,7 +454,7 @@ def check_declared_size(
         >>> check_declared_size(40 * 1024 * 1024)
         Traceback (most recent call last):
         ...
-        stylemixer.errors.ImageTooLargeError: The file is 40.0 MB; the largest picture accepted is 25.0 MB.
+        stylemixer.errors.ImageTooLargeError: The file is 40 MB; the largest picture accepted is 25 MB.
         >>> check_declared_size(40 * 1024 * 1024, "video/mp4")
     """
     if content_type in CLIP_CONTENT_TYPES:
@@ -463,13 +466,13 @@ def check_declared_size(
         return
     if size > MAX_CLIP_BYTES:  # what the schema refuses (any kind): both limits said
         raise ImageTooLargeError(
-            message=f"The file is {_megabytes(size)}; the largest accepted is {_megabytes(MAX_UPLOAD_BYTES)} "
-            f"for a picture and {_megabytes(MAX_CLIP_BYTES)} for a clip."
+            message=f"The file is {megabytes(size)}; the largest accepted is {megabytes(MAX_UPLOAD_BYTES)} "
+            f"for a picture and {megabytes(MAX_CLIP_BYTES)} for a clip."
         )
     if size > MAX_UPLOAD_BYTES:
         raise ImageTooLargeError(
-            message=f"The file is {_megabytes(size)}; the largest picture accepted is "
-            f"{_megabytes(MAX_UPLOAD_BYTES)}."
+            message=f"The file is {megabytes(size)}; the largest picture accepted is "
+            f"{megabytes(MAX_UPLOAD_BYTES)}."
         )
 
 
@@ -520,7 +523,3 @@ _SCHEMA_CHECKS: dict[tuple[str, str, str], Callable[[Any], object]] = {
     ("body", "preset", "enum"): _unknown_preset,
     ("body", "size", "less_than_equal"): _declared_size,
 }
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from stylemixer.errors import ImageTooLargeError, StyleMixerError
+from stylemixer.errors import PROCESSING_FAILED, TIMED_OUT, ImageTooLargeError, StyleMixerError
 from stylemixer.jobs.model import (
     Job,
     JobError,
@@ -36,8 +36,7 @@ from stylemixer.jobs.model import (
     upload_key,
     utcnow,
 )
-from stylemixer.limits import MAX_UPLOAD_BYTES
-from stylemixer.options import Mix
+from stylemixer.limits import MAX_UPLOAD_BYTES, megabytes
 from stylemixer.styles import ImageStyle, PresetStyle, Style
 
 if TYPE_CHECKING:
@@ -80,7 +79,7 @@ CLIP_CONTENT_TYPE = "video/mp4"
 CLIP_SNIFF_BYTES = 256
 
 GAVE_UP = JobError(
-    "ProcessingFailed",
+    PROCESSING_FAILED,
     "Your picture could not be processed after several attempts. Please try again in a few minutes.",
 )
 
@@ -88,8 +87,7 @@ GAVE_UP = JobError(
 class JobTimedOutError(StyleMixerError):
     """The function's time is nearly up. Retried like any outage; on the last receive it is the reason."""
 
-    code = "TimedOut"
-    status = 503
+    code = TIMED_OUT
 
     def __init__(self) -> None:
         super().__init__(
@@ -326,11 +324,7 @@ def _run(
 
     writer("fetching", 0.0)
     options = params.options
-    options.validate(len(params.styles))
-    if params.regions_map is not None and options.mix is not Mix.REGIONS:
-        from stylemixer.regionmap import needs_regions
-
-        raise needs_regions('"mix": "regions"')
+    options.validate(len(params.styles), with_map=params.regions_map is not None)
     if _is_clip(store, params.content):
         return _run_clip(job, store=store, repo=repo, engine=engine, writer=writer)
     content = _load_picture(store, "content", params.content)
@@ -466,7 +460,7 @@ def _load_picture(store: BlobStore, purpose: UploadPurpose, upload_id: str) -> I
         raise UploadNotFoundError(message=f"The {purpose} picture is no longer available; upload it again.")
     if info.size > MAX_UPLOAD_BYTES:
         raise ImageTooLargeError(
-            message=f"The {purpose} picture is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
+            message=f"The {purpose} picture is larger than {megabytes(MAX_UPLOAD_BYTES)}."
         )
     return read_image(store.read(key), max_bytes=MAX_UPLOAD_BYTES)
 

@@ -46,7 +46,7 @@ from hashlib import sha256
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from stylemixer.errors import StyleMixerError
+from stylemixer.errors import EMBEDDED_AWS_CHANGED, StyleMixerError
 from stylemixer.local.s3_actions import s3_action
 
 if TYPE_CHECKING:
@@ -97,8 +97,7 @@ _extended = False
 class EmulatorChangedError(StyleMixerError):
     """The embedded AWS (moto) no longer behaves as the local stack relies on."""
 
-    code = "EmbeddedAwsChanged"
-    status = 500
+    code = EMBEDDED_AWS_CHANGED
 
 
 def moto_version() -> str:

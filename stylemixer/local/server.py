@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from stylemixer.errors import BAD_REQUEST, LENGTH_REQUIRED, METHOD_NOT_ALLOWED, REQUEST_TOO_LARGE, STARTING
 from stylemixer.local.context import LambdaContext
 from stylemixer.local.gateway import (
     DRAIN_BODY_BYTES,
@@ -165,7 +166,7 @@ class FrontDoor(ThreadingHTTPServer):
     def invoke_api(self, event: dict[str, Any]) -> HttpReply:
         """One API invocation, serialised like a single Lambda execution environment (reads first)."""
         if self.api_handler is None:
-            return error_reply(503, "Starting", "StyleMixer is still starting. Try again in a moment.")
+            return error_reply(503, STARTING, "StyleMixer is still starting. Try again in a moment.")
         context = LambdaContext(
             API_FUNCTION_NAME, memory_limit_in_mb=API_MEMORY_MB, timeout_seconds=API_TIMEOUT_SECONDS
         )
@@ -219,7 +220,7 @@ class FrontDoorHandler(BaseHTTPRequestHandler):
         if self._is_api():
             self._api()
         else:
-            reply = error_reply(405, "MethodNotAllowed", "This address only answers GET and HEAD.")
+            reply = error_reply(405, METHOD_NOT_ALLOWED, "This address only answers GET and HEAD.")
             self._send(HttpReply(reply.status, [*reply.headers, ("Allow", "GET, HEAD")], reply.body))
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
@@ -258,12 +259,12 @@ class FrontDoorHandler(BaseHTTPRequestHandler):
     def _read_body(self) -> bytes | HttpReply:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             self.close_connection = True
-            return error_reply(411, "LengthRequired", "Send the request with a Content-Length header.")
+            return error_reply(411, LENGTH_REQUIRED, "Send the request with a Content-Length header.")
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             self.close_connection = True
-            return error_reply(400, "BadRequest", "The Content-Length header is not a number.")
+            return error_reply(400, BAD_REQUEST, "The Content-Length header is not a number.")
         if length > MAX_BODY_BYTES:
             # Refused before any event is built. A client still sending when the door answers and
             # closes would get "broken pipe" instead of the answer: a body up to DRAIN_BODY_BYTES is
@@ -273,7 +274,7 @@ class FrontDoorHandler(BaseHTTPRequestHandler):
                 self._drain(length)
             return error_reply(
                 413,
-                "RequestTooLarge",
+                REQUEST_TOO_LARGE,
                 f"The request body is larger than {MAX_BODY_BYTES // 1024} KB. "
                 "Pictures go to the upload link, not to the API.",
             )

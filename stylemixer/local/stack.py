@@ -18,7 +18,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stylemixer.errors import StyleMixerError
+from stylemixer.errors import PORT_UNAVAILABLE, SITE_MISSING, StyleMixerError
 from stylemixer.local.aws import LocalResources, client, create_resources, start_moto
 from stylemixer.local.environment import apply_environment, handler_environment
 from stylemixer.local.iam import create_operator, create_roles, enforce_iam, local_arns
@@ -156,7 +156,7 @@ class LocalStack:
         """Start everything; returns :attr:`url` once the API answers."""
         if not (self.site_dir / "index.html").is_file():
             raise StyleMixerError(
-                "SiteMissing",
+                SITE_MISSING,
                 f"The web page is not at {self.site_dir}. "
                 "Run `stylemixer serve` from a checkout of the project.",
             )
@@ -170,7 +170,7 @@ class LocalStack:
                 )
             except OSError as exc:
                 raise StyleMixerError(
-                    "PortUnavailable",
+                    PORT_UNAVAILABLE,
                     f"Cannot listen on {self.host}:{self.port} ({exc.strerror or exc}). "
                     "Choose another port with --port, or stop what is using it.",
                 ) from None

@@ -43,26 +43,11 @@ import numpy as np
 import torch
 from PIL import Image
 
-from stylemixer.errors import InvalidRequestError
 from stylemixer.images import fit_within
-from stylemixer.neural.bands import (
-    DEFAULT_BUDGET,
-    ONE_PASS_BYTES_PER_PIXEL,
-    BandPlan,
-    Conditioning,
-    run_arbitrary,
-    run_multistyle,
-)
-from stylemixer.neural.regions import (
-    PRESET_SIDE,
-    EdgeMap,
-    RegionPlan,
-    RegionSettings,
-    dominant_style,
-    drawn_weights,
-    plan_regions,
-    resize_long_side,
-)
+from stylemixer.neural.bands import DEFAULT_BUDGET, ONE_PASS_BYTES_PER_PIXEL, BandPlan, paint_in_bands
+from stylemixer.neural.networks import PREDICTOR_SIZE, STYLE_DIM, StyleTransformer
+from stylemixer.neural.regions import RegionPlan, as_weight_map, composite
+from stylemixer.neural.regions.plan import plan_for_styles
 from stylemixer.neural.runtime import release_memory
 from stylemixer.neural.stroke import restore_detail, working_size
 from stylemixer.neural.tensors import SIDE_MULTIPLE, image_to_tensor, pad_to_multiple, tensor_to_image
@@ -70,7 +55,6 @@ from stylemixer.neural.weights import Networks, default_weights_path, load_netwo
 from stylemixer.options import Mix, StylizeOptions
 from stylemixer.presets import NUM_PRESETS, get_preset
 from stylemixer.progress import ProgressCallback, Stages
-from stylemixer.regionmap import with_palette
 from stylemixer.styles import ImageStyle, PresetStyle, Style, StylizeResult
 
 if TYPE_CHECKING:
@@ -80,8 +64,6 @@ if TYPE_CHECKING:
     from stylemixer.clips.header import ClipHeader
     from stylemixer.neural.clip import ClipResult
 
-#: The predictor sees styles at this size (it was trained on 256 x 256 centre crops).
-PREDICTOR_SIZE = 256
 #: Bytes per pixel of the style-independent first layers kept for several styles (multistyle26's
 #: first convolution: 32 float channels; the arbitrary transformer's is at quarter resolution).
 SHARED_BYTES_PER_PIXEL = 136
@@ -92,7 +74,8 @@ REGIONS_BANDS_SHARE = 0.75
 
 
 def square_crop(img: Image.Image, size: int = PREDICTOR_SIZE) -> Image.Image:
-    """The centre square of ``img`` resized to ``size``: what the style predictor was trained on."""
+    """The centre square of ``img`` resized to ``size``: what the style predictor was trained on
+    (256 x 256 centre crops)."""
     side = min(img.size)
     left, top = (img.width - side) // 2, (img.height - side) // 2
     return img.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.LANCZOS)
@@ -135,34 +118,32 @@ class _LayerProgress:
 
 @dataclass(frozen=True, slots=True)
 class _Painting:
-    """One network's pass: presets ``indices`` or custom ``vectors`` (K, 100), mixed by ``cond``."""
+    """One network's pass: K ``styles`` (K, D) in the network's own terms (presets as one-hot rows
+    of preset weights, pictures as style vectors) mixed by ``weights`` (K,)."""
 
-    cond: Conditioning
-    indices: list[int] | None = None
-    vectors: torch.Tensor | None = None
+    network: StyleTransformer
+    styles: torch.Tensor
+    weights: torch.Tensor
+
+    def style(self) -> torch.Tensor:
+        """The mix as one style, (1, D): what a whole pass takes."""
+        return (self.weights @ self.styles).unsqueeze(0)
 
 
 class _SharedLayers:
-    """A picture's input tensor and each network's layers that no style changes (multistyle26's first
-    convolution, the arbitrary transformer's contracting layers), each made once when first asked
+    """A picture's input tensor and each network's layers that no style changes
+    (:meth:`~stylemixer.neural.networks.StyleTransformer.encode`), each made once when first asked
     for: several styles painted over one picture share them, with the very numbers a single pass
     computes (a style painted this way is bit for bit the style alone)."""
 
-    def __init__(self, networks: Networks, work: Image.Image) -> None:
-        self.networks = networks
+    def __init__(self, work: Image.Image) -> None:
         self.x, self.height, self.width = pad_to_multiple(image_to_tensor(work))
-        self._first: torch.Tensor | None = None
-        self._encoded: torch.Tensor | None = None
+        self._encoded: dict[StyleTransformer, torch.Tensor] = {}
 
-    def first(self) -> torch.Tensor:
-        if self._first is None:
-            self._first = self.networks.multistyle.encode(self.x)
-        return self._first
-
-    def encoded(self) -> torch.Tensor:
-        if self._encoded is None:
-            self._encoded = self.networks.transformer.encode(self.x)
-        return self._encoded
+    def encoded(self, network: StyleTransformer) -> torch.Tensor:
+        if network not in self._encoded:
+            self._encoded[network] = network.encode(self.x)
+        return self._encoded[network]
 
 
 class Engine:
@@ -212,14 +193,14 @@ class Engine:
             if width * height * ONE_PASS_BYTES_PER_PIXEL > self.budget:
                 # Painted in bands: the plan is a small part of the time, made first, so that its
                 # memory and threads never add to the bands' peak.
-                weight_map = _as_weight_map(self.plan_regions(photo, styles, options).weight_map, len(styles))
+                weight_map = as_weight_map(self.plan_regions(photo, styles, options).weight_map, len(styles))
                 stages.report("style", 1.0)
                 return self._paint_regions(photo, styles, lambda: weight_map, options, stages)
             # Planning needs no painting and the first painting no plan: they run side by side (the
             # plan's many small operations leave the cores idle much of the time on their own).
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-regions") as pool:
                 planned = pool.submit(self.plan_regions, photo, styles, options)
-                plan = lambda: _as_weight_map(planned.result().weight_map, len(styles))  # noqa: E731
+                plan = lambda: as_weight_map(planned.result().weight_map, len(styles))  # noqa: E731
                 return self._paint_regions(photo, styles, plan, options, stages)
 
         stages = Stages({"prepare": 1, "style": 1, "stylize": 12, "finish": 1}, progress)
@@ -264,16 +245,12 @@ class Engine:
             >>> painter.finish(painter.paint(work), work, photo_at).size
             (512, 512)
         """
-        from stylemixer.clips.exceptions import REGIONS_NOT_FOR_CLIPS
+        from stylemixer.clips.exceptions import regions_not_for_clips
 
         presets = [s for s in styles if isinstance(s, PresetStyle)]
         options.validate(len(styles), n_presets=len(presets))
         if options.mix is Mix.REGIONS:
-            raise InvalidRequestError(
-                REGIONS_NOT_FOR_CLIPS,
-                "The regions mix places styles on a photo's regions; a clip is painted in one style or a "
-                "blend. Choose one style, or blend them.",
-            )
+            raise regions_not_for_clips()
         photo = fit_within(first.convert("RGB"), options.max_size)
         with torch.inference_mode():
             weights = options.normalized_weights(len(styles))
@@ -294,10 +271,12 @@ class Engine:
         (1, K, h, w) summing to 1 (a :class:`RegionPlan`'s ``weight_map``), or the index of the style
         at each pixel (h, w) (a map a person drew, or :mod:`stylemixer.regionmap`'s numbers), feathered
         by ``options.edge_softness`` as a planned map is. It is brought to the picture's size along the
-        photo's own edges (:class:`EdgeMap`); each style is painted alone over the whole picture and
-        the paintings are composited with it, so inside its region each style looks exactly as it does
-        alone. Presets and pictures combine freely. ``options`` as for :meth:`stylize` (``weights`` and
-        the region controls aside).
+        photo's own edges (:class:`~stylemixer.neural.regions.EdgeMap`); each style is painted alone
+        over the whole picture and the paintings are composited with it, so inside its region each
+        style looks exactly as it does alone. Presets and pictures combine freely. ``options`` as for
+        :meth:`stylize` (``weights`` and the region controls aside); a map is refused without the
+        regions mix (the rule every entry asks: :meth:`~stylemixer.options.StylizeOptions.validate`,
+        ``with_map``).
 
         Example:
             >>> engine = Engine.default()
@@ -310,7 +289,8 @@ class Engine:
             1
         """
         options = options or StylizeOptions(mix="regions")
-        weight_map = _as_weight_map(weights, len(styles), options.edge_softness)
+        options.validate(len(styles), with_map=True)
+        weight_map = as_weight_map(weights, len(styles), options.edge_softness)
         stages = Stages({"prepare": 1, "style": 1, "stylize": 12 * len(styles), "finish": 1}, progress)
         photo = self._prepare(content, options, stages)
         return self._paint_regions(photo, styles, lambda: weight_map, options, stages)
@@ -318,31 +298,9 @@ class Engine:
     def plan_regions(
         self, photo: Image.Image, styles: Sequence[Style], options: StylizeOptions
     ) -> RegionPlan:
-        """Where each style goes on ``photo``: regions, their styles, the soft per-pixel map."""
-        rendered = iter(
-            self.preset_renderings(photo, [s.preset_id for s in styles if isinstance(s, PresetStyle)])
-        )
-        pictures = [s.image if isinstance(s, ImageStyle) else next(rendered) for s in styles]
-        settings = RegionSettings(
-            options.region_count(len(styles)), options.position_weight, options.edge_softness
-        )
-        return plan_regions(self.networks.predictor, photo, pictures, settings)
-
-    def preset_renderings(
-        self, photo: Image.Image, preset_ids: Sequence[str], side: int = PRESET_SIDE
-    ) -> list[Image.Image]:
-        """The photo painted in each preset at ``side`` px, in one batched pass: how presets are
-        described for matching (their own painting is not at hand)."""
-        if not preset_ids:
-            return []
-        small = resize_long_side(photo, side)
-        x, h, w = pad_to_multiple(image_to_tensor(small))
-        table = torch.zeros(len(preset_ids), NUM_PRESETS)
-        for row, preset_id in enumerate(preset_ids):
-            table[row, get_preset(preset_id).index] = 1.0
-        with torch.inference_mode():
-            out = self.networks.multistyle(x.expand(len(preset_ids), -1, -1, -1).contiguous(), table)
-            return [tensor_to_image(out[i : i + 1, :, :h, :w]) for i in range(len(preset_ids))]
+        """Where each style goes on ``photo``: regions, their styles, the soft per-pixel map
+        (:func:`~stylemixer.neural.regions.plan.plan_for_styles`)."""
+        return plan_for_styles(self.networks, photo, styles, options)
 
     def style_vector(self, image: Image.Image) -> torch.Tensor:
         """The predictor's 100-number description of a picture's style, shape (1, 100)."""
@@ -355,7 +313,7 @@ class Engine:
         """Weighted mean of the styles' vectors, moved toward the photo's own by ``1 - strength``."""
         vector = sum(
             (w * self.style_vector(s.image) for s, w in zip(styles, weights, strict=True)),
-            start=torch.zeros(1, 100),
+            start=torch.zeros(1, STYLE_DIM),
         )
         if strength < 1.0:
             vector = strength * vector + (1.0 - strength) * self.style_vector(photo)
@@ -363,9 +321,11 @@ class Engine:
 
     # -- painting -------------------------------------------------------------------------------
 
-    @staticmethod
-    def _indices(presets: Sequence[PresetStyle]) -> list[int]:
-        return [get_preset(p.preset_id).index for p in presets]
+    def _presets(self, presets: Sequence[PresetStyle], weights: Sequence[float]) -> _Painting:
+        """multistyle26's painting of a blend of ``presets`` (one-hot rows of its preset weights)."""
+        indices = torch.tensor([get_preset(p.preset_id).index for p in presets])
+        one_hot = torch.nn.functional.one_hot(indices, NUM_PRESETS).float()
+        return _Painting(self.networks.multistyle, one_hot, torch.tensor(weights, dtype=torch.float32))
 
     def _prepare(self, content: Image.Image, options: StylizeOptions, stages: Stages) -> Image.Image:
         """The content as RGB within ``options.max_size``."""
@@ -398,10 +358,10 @@ class Engine:
         """The painting of a blend: presets' tables mixed, or pictures' style vectors mixed."""
         presets = [s for s in styles if isinstance(s, PresetStyle)]
         if presets:
-            return _Painting(Conditioning(torch.tensor(weights)), indices=self._indices(presets))
+            return self._presets(presets, weights)
         images = [s for s in styles if isinstance(s, ImageStyle)]
         vector = self.blended_style_vector(images, weights, work, strength)
-        return _Painting(Conditioning(torch.ones(1)), vectors=vector)
+        return _Painting(self.networks.transformer, vector, torch.ones(1))
 
     def _finished(
         self,
@@ -423,9 +383,9 @@ class Engine:
     def _alone(self, style: Style, work: Image.Image, strength: float) -> _Painting:
         """One style's painting, exactly as a single-style stylization makes it."""
         if isinstance(style, PresetStyle):
-            return _Painting(Conditioning(torch.ones(1)), indices=self._indices([style]))
+            return self._presets([style], (1.0,))
         vector = self.blended_style_vector([style], (1.0,), work, strength)
-        return _Painting(Conditioning(torch.ones(1)), vectors=vector)
+        return _Painting(self.networks.transformer, vector, torch.ones(1))
 
     def _paint_regions(
         self,
@@ -435,7 +395,8 @@ class Engine:
         options: StylizeOptions,
         stages: Stages,
     ) -> StylizeResult:
-        """Each style painted alone over the working picture, composited along the map's edges.
+        """Each style painted alone over the working picture and brought to the photo's size as it
+        would be alone, the paintings composited along the map (:func:`composite`).
 
         ``weight_map()`` gives the map; it is first asked for once the first style is painted (so a
         plan may still be in the making until then).
@@ -450,35 +411,34 @@ class Engine:
         # In bands, a share of the budget is left to what the mix keeps beside each painting (the
         # composite, the map) and to the allocator's slack between two large paintings.
         bands_budget = int(self.budget * REGIONS_BANDS_SHARE)
+
+        def painted(k: int, style: Style, shared: _SharedLayers | None) -> np.ndarray:
+            report = lambda _s, f: stages.report("stylize", (k + f) / n)  # noqa: E731
+            if not fits_one_pass:
+                release_memory()  # each painting in bands starts from a lean heap
+            out = self._paint(
+                work,
+                self._alone(style, work, options.strength),
+                report,
+                shared=shared,
+                rgb=work_rgb,
+                budget=bands_budget,
+            )
+            # Brought to the photo's size as it would be alone (the detail it gets back depends on
+            # its own), and a preset faded into the photo as alone (see stylize).
+            if work.size != photo.size:
+                out = restore_detail(out, work_rgb, photo_rgb)
+            if isinstance(style, PresetStyle) and options.strength < 1.0:
+                out = np.asarray(Image.blend(photo, Image.fromarray(out), float(options.strength)))
+            return out
+
         with torch.inference_mode():
-            shared = _SharedLayers(self.networks, work) if fits else None
-            edges: EdgeMap | None = None
-            composite = np.empty_like(photo_rgb)
-            dominant = np.zeros(photo_rgb.shape[:2], dtype=np.uint8)  # made with the last compositing
-            for k, style in enumerate(styles):
-                report = lambda _s, f, k=k: stages.report("stylize", (k + f) / n)  # noqa: E731
-                painting = self._alone(style, work, options.strength)
-                if not fits_one_pass:
-                    release_memory()  # each painting in bands starts from a lean heap
-                painted = self._paint(
-                    work, painting, report, shared=shared, rgb=work_rgb, budget=bands_budget
-                )
-                # Each painting is brought to the photo's size as it would be alone (the detail it
-                # gets back depends on its own), then composited there.
-                if work.size != photo.size:
-                    painted = restore_detail(painted, work_rgb, photo_rgb)
-                if isinstance(style, PresetStyle) and options.strength < 1.0:
-                    # as a preset alone: faded into the photo (see stylize)
-                    faded = Image.blend(photo, Image.fromarray(painted), float(options.strength))
-                    painted = np.asarray(faded)
-                if edges is None:  # (a plan made beside the first painting is not a stage of its own)
-                    edges = EdgeMap(weight_map(), photo)
-                _fold_in(composite, painted, k, edges, photo_rgb, dominant=dominant if k == n - 1 else None)
-                del painted  # one painting alive at a time: a 16 MP one is 48 MB
-            stylized = Image.fromarray(composite, "RGB")
+            shared = _SharedLayers(work) if fits else None
+            paintings = (painted(k, style, shared) for k, style in enumerate(styles))
+            image, regions = composite(photo, photo_rgb, paintings, weight_map)
+            stylized = Image.fromarray(image, "RGB")
             if options.preserve_color:
                 stylized = keep_colors(stylized, photo)
-            regions = with_palette(Image.fromarray(dominant))
         stages.report("finish", 1.0)
         return StylizeResult(image=stylized, regions=regions)
 
@@ -500,40 +460,26 @@ class Engine:
         the bands' memory budget, if not the engine's own.
         """
         width, height = work.size
-        one_pass = (
-            painting.cond.weight_map is None and width * height * ONE_PASS_BYTES_PER_PIXEL <= self.budget
-        )
-        if one_pass:
+        if width * height * ONE_PASS_BYTES_PER_PIXEL <= self.budget:
             if shared is None:
-                shared = _SharedLayers(self.networks, work)
-            x, h, w = shared.x, shared.height, shared.width
-            weights = painting.cond.weights
-            assert weights is not None
-            if painting.indices is not None:
-                table = torch.zeros(NUM_PRESETS).index_add_(0, torch.tensor(painting.indices), weights)
-                with _LayerProgress(self.networks.multistyle, report):
-                    out = self.networks.multistyle(x, table, first=shared.first())
-            else:
-                assert painting.vectors is not None
-                style = (weights @ painting.vectors).unsqueeze(0)
-                with _LayerProgress(self.networks.transformer, report):
-                    out = self.networks.transformer(x, style, encoded=shared.encoded())
-            return np.asarray(tensor_to_image(out[..., :h, :w]))
+                shared = _SharedLayers(work)
+            network = painting.network
+            with _LayerProgress(network, report):
+                out = network(shared.x, painting.style(), encoded=shared.encoded(network))
+            return np.asarray(tensor_to_image(out[..., : shared.height, : shared.width]))
         arr = np.array(work) if rgb is None else rgb  # writable (torch wants it so), (H, W, 3) uint8
         ph, pw = (-height) % SIDE_MULTIPLE, (-width) % SIDE_MULTIPLE
         if ph or pw:
             arr = np.pad(arr, ((0, ph), (0, pw), (0, 0)), mode="reflect")
-        image = torch.from_numpy(arr)
         plan = BandPlan.for_size(height + ph, width + pw, budget or self.budget)
-        if painting.indices is not None:
-            out = run_multistyle(
-                self.networks.multistyle, image, painting.indices, painting.cond, plan=plan, progress=report
-            )
-        else:
-            assert painting.vectors is not None
-            out = run_arbitrary(
-                self.networks.transformer, image, painting.vectors, painting.cond, plan=plan, progress=report
-            )
+        out = paint_in_bands(
+            painting.network,
+            torch.from_numpy(arr),
+            painting.styles,
+            painting.weights,
+            plan=plan,
+            progress=report,
+        )
         return np.ascontiguousarray(out[:height, :width])
 
 
@@ -566,62 +512,6 @@ class FramePainter:
     def finish(self, painted: np.ndarray, work: Image.Image, photo: Image.Image) -> Image.Image:
         """A painting at the working scale as the frame's result, as :meth:`Engine.stylize` finishes one."""
         return self.engine._finished(painted, work, photo, self.options, faded=self.faded)
-
-
-def _as_weight_map(weights: torch.Tensor | np.ndarray, n_styles: int, softness: float = 0.0) -> torch.Tensor:
-    """A (1, K, h, w) weight map, or an (h, w) map of style indices as weights (1, K, h', w') feathered
-    by ``softness`` as a planned map is (see :func:`drawn_weights`)."""
-    if isinstance(weights, np.ndarray) and weights.ndim == 2:
-        if weights.size == 0 or not np.issubdtype(weights.dtype, np.integer):
-            raise InvalidRequestError(
-                "InvalidRegionMap", "A region map gives a whole style number per pixel."
-            )
-        if weights.min() < 0 or weights.max() >= n_styles:
-            raise InvalidRequestError(
-                "InvalidRegionMap", f"A region map's style numbers must be from 0 to {n_styles - 1}."
-            )
-        return drawn_weights(weights, n_styles, softness)
-    m = torch.as_tensor(weights, dtype=torch.float32)
-    if m.dim() != 4 or m.shape[0] != 1 or m.shape[1] != n_styles or min(m.shape[2:]) < 1:
-        raise InvalidRequestError(
-            "InvalidRegionMap", f"A region map has one plane of weights per style: {n_styles} here."
-        )
-    if not bool(torch.isfinite(m).all()) or float(m.min()) < 0.0:
-        raise InvalidRequestError("InvalidRegionMap", "Region weights must be finite and not negative.")
-    return m / m.sum(dim=1, keepdim=True).clamp(min=1e-6)
-
-
-def _fold_in(
-    out: np.ndarray,
-    painted: np.ndarray,
-    k: int,
-    edges: EdgeMap,
-    guide: np.ndarray,
-    *,
-    dominant: np.ndarray | None = None,
-) -> None:
-    """Fold the k-th style's painting into the composite ``out`` (uint8, in place), band by band.
-
-    A running weighted mean over the styles so far: ``out += w_k / (w_0 + .. + w_k) * (painted -
-    out)``, so one composite is kept however many styles there are, and wherever style k's weight
-    is 1 (and the others' 0) the composite is exactly its painting. With ``dominant`` (H, W) uint8,
-    the index of each pixel's strongest style is written there too, from the same weights.
-    """
-    if k == 0 and dominant is None:
-        out[:] = painted
-        return
-    for r0, r1, m in edges.bands(guide):
-        w = m[0]  # (K, rows, W)
-        if dominant is not None:
-            dominant[r0:r1] = dominant_style(w)
-        if k == 0:
-            out[r0:r1] = painted[r0:r1]
-            continue
-        upto = w[: k + 1].sum(dim=0)
-        t = torch.where(upto > 1e-6, w[k] / upto.clamp(min=1e-6), torch.zeros_like(upto))
-        band = torch.from_numpy(out[r0:r1])  # a view: written in place below
-        mixed = torch.lerp(band.float(), torch.tensor(painted[r0:r1], dtype=torch.float32), t[..., None])
-        band.copy_(mixed.add_(0.5).clamp_(0.0, 255.0).to(torch.uint8))
 
 
 @functools.cache

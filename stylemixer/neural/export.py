@@ -41,9 +41,12 @@ import numpy as np
 from stylemixer.neural.networks import (
     MOBILENET_V2_CONFIG,
     NORM_EPS,
-    NUM_STYLES,
     PREDICTOR_SIZE,
     STYLE_DIM,
+    ConvLayer,
+    Layer,
+    Residual,
+    StyleTable,
 )
 from stylemixer.neural.weights import (
     SOURCE_VERSION,
@@ -58,6 +61,7 @@ if TYPE_CHECKING:
     import onnx
     from torch import Tensor
 
+    from stylemixer.neural.networks import ArbitraryTransformer, MultiStyleNet, StyleTransformer
     from stylemixer.neural.weights import Networks
 
 #: ONNX opset of the web models: every operator used is in onnxruntime-web's WASM kernels at 17.
@@ -155,7 +159,7 @@ def _vector(name: str, size: int) -> onnx.ValueInfoProto:
 
 
 # ---------------------------------------------------------------------------------------------------
-# The two transformers: reflect pad -> conv -> conditional instance norm, residual blocks, x2 upsampling
+# The two transformers: the layers of StyleTransformer.layers(), one ONNX operator per step
 # ---------------------------------------------------------------------------------------------------
 
 
@@ -201,54 +205,52 @@ def _conv(
     )
 
 
-def _norm(g: _Graph, x: str, gamma: str, beta: str, *, relu: bool) -> str:
-    """Instance norm with (1, C) scale and shift computed in the graph; optional ReLU."""
-    flat = g.const(g.fresh("flat"), np.array([-1], dtype=np.int64))
-    scale = g.op("Reshape", [gamma, flat])
-    shift = g.op("Reshape", [beta, flat])
-    y = g.op("InstanceNormalization", [x, scale, shift], epsilon=NORM_EPS)
-    return g.op("Relu", [y]) if relu else y
-
-
-def _table_params(g: _Graph, prefix: str, style: str, table: Any) -> tuple[str, str]:
-    """multistyle26: ``style`` (1, 26) @ the layer's (26, C) tables."""
-    gamma = g.op("MatMul", [style, g.weight(f"{prefix}.gamma", table.gamma)])
-    beta = g.op("MatMul", [style, g.weight(f"{prefix}.beta", table.beta)])
-    return gamma, beta
-
-
-def _projection_params(g: _Graph, prefix: str, style: str, projection: Any) -> tuple[str, str]:
-    """Arbitrary transformer: ``style`` (1, 100) through the layer's two 1x1 projections (Gemm)."""
+def _style_params(g: _Graph, prefix: str, style: str, conditioning: Any) -> tuple[str, str]:
+    """A layer's (1, C) scale and shift from ``style``: (1, 26) preset weights times its tables
+    (:class:`StyleTable`), or the (1, 100) style vector through its 1x1 projections (Gemm)."""
+    if isinstance(conditioning, StyleTable):
+        gamma = g.op("MatMul", [style, g.weight(f"{prefix}.gamma", conditioning.gamma)])
+        beta = g.op("MatMul", [style, g.weight(f"{prefix}.beta", conditioning.beta)])
+        return gamma, beta
     out = []
     for which in ("gamma", "beta"):
-        linear = getattr(projection, which)
+        linear = getattr(conditioning, which)
         w = g.weight(f"{prefix}.{which}.weight", linear.weight)
         b = g.weight(f"{prefix}.{which}.bias", linear.bias)
         out.append(g.op("Gemm", [style, w, b], transB=1))
     return out[0], out[1]
 
 
-def _conv_norm(g: _Graph, prefix: str, x: str, style: str, layer: Any, *, table: bool) -> str:
-    """One ``ConvNorm`` / ``StyleConvNorm``: reflect pad (kernel // 2), conv, style-conditioned norm."""
-    stride = getattr(layer, "stride", 1)
-    y = _conv(g, f"{prefix}.conv", _reflect(g, x, layer.pad), layer.conv, stride=stride)
-    params = _table_params if table else _projection_params
-    gamma, beta = params(g, f"{prefix}.style", style, layer.style)
-    return _norm(g, y, gamma, beta, relu=layer.relu)
+def _convolve(g: _Graph, prefix: str, x: str, layer: ConvLayer, *, output: str | None = None) -> str:
+    """A :class:`ConvLayer`'s convolution: [Resize x2] -> Pad(reflect, kernel // 2) -> Conv."""
+    if layer.upsample:
+        x = _upsample2x(g, x)
+    return _conv(
+        g, f"{prefix}.conv", _reflect(g, x, layer.pad), layer.conv, stride=layer.stride, output=output
+    )
 
 
-def _residual(g: _Graph, prefix: str, x: str, style: str, block: Any, *, table: bool) -> str:
-    h = _conv_norm(g, f"{prefix}.conv1", x, style, block.conv1, table=table)
-    y = _conv_norm(g, f"{prefix}.conv2", h, style, block.conv2, table=table)
-    return g.op("Add", [x, y])
+def _activate(
+    g: _Graph, prefix: str, y: str, style: str, layer: ConvLayer, *, output: str | None = None
+) -> str:
+    """The rest of a :class:`ConvLayer`: InstanceNormalization with the style's scale and shift
+    (a layer no style conditions has its bias in the Conv), [Relu]."""
+    if layer.style is not None:
+        gamma, beta = _style_params(g, f"{prefix}.style", style, layer.style)
+        flat = g.const(g.fresh("flat"), np.array([-1], dtype=np.int64))
+        scale, shift = g.op("Reshape", [gamma, flat]), g.op("Reshape", [beta, flat])
+        norm_out = None if layer.relu else output
+        y = g.op("InstanceNormalization", [y, scale, shift], norm_out, epsilon=NORM_EPS)
+    return g.op("Relu", [y], output) if layer.relu else y
 
 
-def _expand(g: _Graph, x: str, style: str, layers: Any, *, table: bool) -> str:
-    e0, e1, e2 = layers
-    x = _conv_norm(g, "expand.0", _upsample2x(g, x), style, e0, table=table)
-    x = _conv_norm(g, "expand.1", _upsample2x(g, x), style, e1, table=table)
-    x = _conv_norm(g, "expand.2", x, style, e2, table=table)
-    return g.op("Sigmoid", [x], "stylized")
+def _layer(g: _Graph, prefix: str, x: str, style: str, layer: Layer, *, output: str | None = None) -> str:
+    """One layer of the description: a :class:`ConvLayer`, or a :class:`Residual` block (Add)."""
+    if isinstance(layer, Residual):
+        h = _layer(g, f"{prefix}.conv1", x, style, layer.conv1)
+        y = _layer(g, f"{prefix}.conv2", h, style, layer.conv2)
+        return g.op("Add", [x, y], output)
+    return _activate(g, prefix, _convolve(g, prefix, x, layer), style, layer, output=output)
 
 
 def _features(name: str, channels: int, height: str, width: str) -> onnx.ValueInfoProto:
@@ -257,67 +259,83 @@ def _features(name: str, channels: int, height: str, width: str) -> onnx.ValueIn
     return helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, channels, height, width])
 
 
-def multistyle_features_graph(net: Any, dtype: str = "float32") -> onnx.ModelProto:
-    """multistyle26's first convolution, which no style changes: ``image`` (1, 3, H, W) in 0..1 ->
-    ``features`` (1, 32, H, W), before its (style-conditioned) normalisation.
-
-    The page runs it once per photo: it is 40 % of the network's arithmetic at any size."""
-    g = _Graph("multistyle_features", dtype)
-    first = net.contract[0]
-    _conv(g, "contract.0.conv", _reflect(g, "image", first.pad), first.conv, output="features")
-    channels = first.conv.out_channels
-    return g.model(
-        [_image_input("image", "height", "width")], [_features("features", channels, "height", "width")]
-    )
+def _names(net: StyleTransformer) -> dict[Any, str]:
+    """Each layer's name in the state dict (``contract.0``, ``residual.3`` ...): its weights' prefix."""
+    return {module: name for name, module in net.named_modules()}
 
 
-def multistyle_graph(net: Any, dtype: str = "float32") -> onnx.ModelProto:
-    """The rest of multistyle26: ``features`` (from :func:`multistyle_features_graph`) and ``style``
-    (1, 26) preset weights summing to 1 -> ``stylized`` (1, 3, H, W) in 0..1."""
-    g = _Graph("multistyle", dtype)
-    first = net.contract[0]
-    gamma, beta = _table_params(g, "contract.0.style", "style", first.style)
-    x = _norm(g, "features", gamma, beta, relu=first.relu)
-    for i, layer in enumerate(net.contract[1:], start=1):
-        x = _conv_norm(g, f"contract.{i}", x, "style", layer, table=True)
-    for i, block in enumerate(net.residual):
-        x = _residual(g, f"residual.{i}", x, "style", block, table=True)
-    _expand(g, x, "style", net.expand, table=True)
-    channels = first.conv.out_channels
-    return g.model(
-        [_features("features", channels, "height", "width"), _vector("style", NUM_STYLES)],
-        [_image_input("stylized", "height", "width")],
-    )
+def _features_info(net: StyleTransformer) -> onnx.ValueInfoProto:
+    """What :meth:`StyleTransformer.encode` hands on: the channels of its last step, at the
+    picture's size or (after strided layers) a smaller one."""
+    layers = net.layers()
+    free = net.style_free()
+    head = layers[free]
+    last = head if isinstance(head, ConvLayer) else layers[free - 1]
+    assert isinstance(last, ConvLayer)
+    strided = any(layer.stride > 1 for layer in layers[: free + 1] if isinstance(layer, ConvLayer))
+    sides = ("rows", "cols") if strided else ("height", "width")
+    return _features("features", last.conv.out_channels, *sides)
 
 
-def transformer_features_graph(net: Any, dtype: str = "float32") -> onnx.ModelProto:
-    """The arbitrary transformer's contraction, which has no style in it: ``image`` (1, 3, H, W) in
-    0..1 (sides multiples of 4) -> ``features`` (1, 32, H/4, W/4). Run once per photo."""
-    g = _Graph("transformer_features", dtype)
+def features_graph(net: StyleTransformer, name: str, dtype: str = "float32") -> onnx.ModelProto:
+    """A transformer's layers that no style changes (:meth:`StyleTransformer.encode`): ``image``
+    (1, 3, H, W) in 0..1 (sides multiples of 4) -> ``features``. The page runs it once per photo:
+    multistyle26's first convolution (40 % of its arithmetic at any size, before its normalisation),
+    the arbitrary transformer's contraction (1, 32, H/4, W/4)."""
+    g = _Graph(name, dtype)
+    names, layers, free = _names(net), net.layers(), net.style_free()
+    head = layers[free]
+    steps: list[tuple[Layer, bool]] = [(layer, True) for layer in layers[:free]]  # (layer, whole)
+    if isinstance(head, ConvLayer):
+        steps.append((head, False))  # its convolution only: its normalisation takes the style
     x = "image"
-    pads = (4, 1, 1)  # the contract convs have no norm: reflect pad, conv with bias, ReLU
-    for i, conv in enumerate(net.contract):
-        x = _conv(g, f"contract.{i}", _reflect(g, x, pads[i]), conv, stride=conv.stride[0])
-        x = g.op("Relu", [x], "features" if i == len(net.contract) - 1 else None)
-    channels = net.contract[-1].out_channels
-    return g.model(
-        [_image_input("image", "height", "width")], [_features("features", channels, "rows", "cols")]
-    )
+    for j, (layer, whole) in enumerate(steps):
+        output = "features" if j == len(steps) - 1 else None
+        if whole:
+            x = _layer(g, names[layer], x, "", layer, output=output)
+        else:
+            assert isinstance(layer, ConvLayer)
+            x = _convolve(g, names[layer], x, layer, output=output)
+    return g.model([_image_input("image", "height", "width")], [_features_info(net)])
 
 
-def transformer_graph(net: Any, dtype: str = "float32") -> onnx.ModelProto:
-    """The rest of the arbitrary transformer: ``features`` (from :func:`transformer_features_graph`)
-    and ``style`` (1, 100) -> ``stylized`` (1, 3, H, W) in 0..1."""
-    g = _Graph("transformer", dtype)
+def styled_graph(net: StyleTransformer, name: str, dtype: str = "float32") -> onnx.ModelProto:
+    """The rest of a transformer: ``features`` (from :func:`features_graph`) and ``style`` (1, D)
+    (preset weights summing to 1, or a style vector) -> ``stylized`` (1, 3, H, W) in 0..1."""
+    g = _Graph(name, dtype)
+    names, layers, free = _names(net), net.layers(), net.style_free()
     x = "features"
-    for i, block in enumerate(net.residual):
-        x = _residual(g, f"residual.{i}", x, "style", block, table=False)
-    _expand(g, x, "style", net.expand, table=False)
-    channels = net.contract[-1].out_channels
+    for i in range(free, len(layers)):
+        layer = layers[i]
+        if i == free and isinstance(layer, ConvLayer):
+            x = _activate(g, names[layer], x, "style", layer)  # its convolution is in the features
+        else:
+            x = _layer(g, names[layer], x, "style", layer)
+    g.op("Sigmoid", [x], "stylized")
     return g.model(
-        [_features("features", channels, "rows", "cols"), _vector("style", STYLE_DIM)],
+        [_features_info(net), _vector("style", net.style_dim)],
         [_image_input("stylized", "height", "width")],
     )
+
+
+def multistyle_features_graph(net: MultiStyleNet, dtype: str = "float32") -> onnx.ModelProto:
+    """multistyle26's first convolution: ``image`` (1, 3, H, W) -> ``features`` (1, 32, H, W)."""
+    return features_graph(net, "multistyle_features", dtype)
+
+
+def multistyle_graph(net: MultiStyleNet, dtype: str = "float32") -> onnx.ModelProto:
+    """The rest of multistyle26: ``features`` and ``style`` (1, 26) -> ``stylized``."""
+    return styled_graph(net, "multistyle", dtype)
+
+
+def transformer_features_graph(net: ArbitraryTransformer, dtype: str = "float32") -> onnx.ModelProto:
+    """The arbitrary transformer's contraction: ``image`` (1, 3, H, W) -> ``features`` (1, 32, H/4, W/4)."""
+    return features_graph(net, "transformer_features", dtype)
+
+
+def transformer_graph(net: ArbitraryTransformer, dtype: str = "float32") -> onnx.ModelProto:
+    """The rest of the arbitrary transformer: ``features`` and ``style`` (1, 100) -> ``stylized``."""
+    return styled_graph(net, "transformer", dtype)
 
 
 # ---------------------------------------------------------------------------------------------------

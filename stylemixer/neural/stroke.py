@@ -38,6 +38,9 @@ MAX_UPSCALE = 2.0
 SNAP = 1.0625
 #: The default for any picture: the best-looking choice on web pictures and phone photos alike.
 DEFAULT_STROKE = Stroke.MEDIUM
+#: Luminance weights of R, G and B (ITU-R BT.601): the photo's detail brought back to a painting
+#: here, and the guide a region map follows the photo's edges along (regions.paint).
+LUMA = (0.299, 0.587, 0.114)
 
 
 def working_side(long_side: int, stroke: Stroke | None) -> int:
@@ -101,7 +104,7 @@ def restore_detail(
     height, width = photo.shape[:2]
     up_p = np.asarray(Image.fromarray(painted).resize((width, height), Image.Resampling.BICUBIC))
     up_w = np.asarray(Image.fromarray(work).resize((width, height), Image.Resampling.BICUBIC))
-    luma = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    luma = np.array(LUMA, dtype=np.float32)
     gain = detail_gain(painted, work)
     out = np.empty_like(photo)
     for r0 in range(0, height, rows_per_band):

@@ -4,7 +4,8 @@ Pictures cross between Pillow and torch here (:func:`image_to_tensor`, :func:`te
 the networks and the bands write each layer's output straight into a reflect-padded channels-last
 buffer for the next convolution (:func:`padded_buffer`, :func:`reflect_borders`), and both take
 instance-norm statistics with the same sums (:func:`moment_sums`), so a picture run in bands gets
-the same numbers as one pass.
+the same numbers as one pass; a map (the regions mix's) is resized row band by row band
+(:func:`map_rows`).
 """
 
 from __future__ import annotations
@@ -113,3 +114,33 @@ def moment_sums(x: Tensor) -> tuple[Tensor, Tensor]:
     s1 = rows.sum(dim=2, dtype=torch.float32).double().sum(dim=1)  # (N, C)
     s2 = torch.linalg.vecdot(rows, rows, dim=2).double().sum(dim=1)  # (N, C)
     return s1, s2
+
+
+def map_rows(m: Tensor, size: tuple[int, int], rows: Tensor | None = None) -> Tensor:
+    """Rows ``rows`` (all by default) of a map ``m`` (1, K, h, w) resized to ``size`` (H, W).
+
+    Bilinear (half-pixel centres, as ``F.interpolate(align_corners=False)``) when growing, area
+    average when shrinking; only the rows asked for are computed, with the same numbers as resizing
+    the whole map, so a map can be brought to a large picture band by band.
+
+    Example:
+        >>> map_rows(torch.tensor([[[[0.0, 1.0]]]]), (2, 4)).tolist()
+        [[[[0.0, 0.25, 0.75, 1.0], [0.0, 0.25, 0.75, 1.0]]]]
+    """
+    height, width = size
+    h, w = m.shape[-2:]
+    if rows is None:
+        rows = torch.arange(height)
+    if h >= height and w >= width:
+        if (h, w) == (height, width):
+            return m.index_select(2, rows)
+        return F.adaptive_avg_pool2d(m, size).index_select(2, rows)
+    # Vertical bilinear by hand (torch's source index: (i + 0.5) * h / H - 0.5, clamped at 0).
+    src = ((rows.to(torch.float64) + 0.5) * (h / height) - 0.5).clamp(min=0.0)
+    i0 = src.floor().long().clamp(max=h - 1)
+    i1 = torch.where(i0 < h - 1, i0 + 1, i0)
+    lam = (src - i0.to(torch.float64)).to(m.dtype).reshape(1, 1, -1, 1)
+    picked = m.index_select(2, i0) * (1 - lam) + m.index_select(2, i1) * lam  # (1, K, len, w)
+    if w == width:
+        return picked
+    return F.interpolate(picked, size=(picked.shape[2], width), mode="bilinear", align_corners=False)

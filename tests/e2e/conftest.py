@@ -25,6 +25,15 @@ if TYPE_CHECKING:
     from stylemixer.local.process import ServedStack
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test of this folder is an end-to-end test: marked here, once (``make e2e`` selects by it)."""
+    here = ROOT / "tests" / "e2e"
+    for item in items:
+        if item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.e2e)
+
+
 @pytest.fixture(scope="session")
 def site_built() -> None:
     """The page's vendored packages and the preview's web models must be built (`make setup` does it)."""

@@ -11,7 +11,6 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pytest
 from playwright.sync_api import expect
 
 from tests.support.pageflow import (
@@ -32,7 +31,6 @@ from tests.support.paths import testdata_path
 if TYPE_CHECKING:
     from stylemixer.local.process import ServedStack
 
-pytestmark = pytest.mark.e2e
 
 PHOTO = ("photos", "golden_gate.jpg")
 WATCH_STAGE = """() => {

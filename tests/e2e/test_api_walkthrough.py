@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
     from stylemixer.local.process import ServedStack
 
-pytestmark = pytest.mark.e2e
 
 API_DOC = ROOT / "docs" / "api.md"
 #: How long the walkthrough may take on a busy machine (one small photo, one preset).

@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 
     from stylemixer.local.process import ServedStack
 
-pytestmark = pytest.mark.e2e
 
 JOB_IN_URL = re.compile(r"[?&]job=([A-Za-z0-9_-]+)")
 

@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 
     from stylemixer.local.process import ServedStack
 
-pytestmark = pytest.mark.e2e
 
 #: The issue's portrait case: what a phone takes upright, 1050 x 1680.
 PORTRAIT = (1050, 1680)

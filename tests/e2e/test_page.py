@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
     from stylemixer.local.process import ServedStack
 
-pytestmark = pytest.mark.e2e
 
 #: The data-testid values the issue lists as a contract for automated tests.
 CONTRACT = (

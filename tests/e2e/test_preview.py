@@ -46,7 +46,6 @@ if TYPE_CHECKING:
 
     from stylemixer.local.process import ServedStack
 
-pytestmark = pytest.mark.e2e
 
 #: The issue's fidelity bound: the preview against the CLI's picture for the same choice.
 MIN_PSNR_DB = 30.0

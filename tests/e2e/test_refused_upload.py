@@ -27,7 +27,6 @@ from tests.support.paths import testdata_path
 if TYPE_CHECKING:
     from stylemixer.local.process import ServedStack
 
-pytestmark = pytest.mark.e2e
 
 STATUS_CODE = re.compile(r"\b[45]\d\d\b")
 

@@ -14,7 +14,6 @@ import urllib.request
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pytest
 from PIL import Image
 from playwright.sync_api import expect
 from scipy import ndimage
@@ -39,7 +38,6 @@ from tests.support.paths import testdata_path
 if TYPE_CHECKING:
     from stylemixer.local.process import ServedStack
 
-pytestmark = pytest.mark.e2e
 
 PHOTO = ("photos", "golden_gate.jpg")
 STYLES = ("swirling-night", "grey-ink")

@@ -21,7 +21,6 @@ from skimage.segmentation import flood
 if TYPE_CHECKING:
     from stylemixer.local.process import ServedStack
 
-pytestmark = pytest.mark.e2e
 
 #: The engine's palette (stylemixer/neural/regions.py), as the page writes it.
 PALETTE = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (255, 200, 25)]

@@ -18,8 +18,6 @@ from stylemixer.local.process import READY_LINE, served_stack
 from tests.support.environment import STARTUP_PATIENCE_SECONDS
 from tests.support.pageflow import ARTIFACTS
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "ctrl-c"])
 def test_serve_answers_health_and_stops_cleanly(stop_signal: signal.Signals) -> None:

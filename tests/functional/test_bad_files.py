@@ -18,8 +18,6 @@ from tests.support.catalogue import FUNCTIONAL_FILE_CASES
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
-
 
 @pytest.mark.parametrize(
     ("make", "expected"),

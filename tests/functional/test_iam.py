@@ -31,8 +31,6 @@ from tests.support.aws import (
 )
 from tests.support.environment import QUEUE_URL, REGION
 
-pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
-
 
 def _without(function: Function, action: str, target: Target) -> tuple[Grant, ...]:
     """The function's grants with one action on one target taken away."""

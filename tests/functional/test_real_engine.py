@@ -22,7 +22,7 @@ from tests.support.aws import (
 )
 from tests.support.pictures import sample_jpeg, sample_painting_file
 
-pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:No application metrics to publish")]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture

@@ -28,10 +28,7 @@ from tests.support.catalogue import region_map
 from tests.support.environment import QUEUE_URL
 from tests.support.pictures import sample_jpeg
 
-pytestmark = [
-    pytest.mark.usefixtures("aws"),
-    pytest.mark.filterwarnings("ignore:No application metrics to publish"),
-]
+pytestmark = pytest.mark.usefixtures("aws")
 
 TWO = [{"preset": "tapestry"}, {"preset": "swirling-night"}]
 

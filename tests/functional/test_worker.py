@@ -30,8 +30,6 @@ from tests.support.aws import (
 from tests.support.environment import DLQ_URL, QUEUE_URL
 from tests.support.pictures import sample_jpeg
 
-pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
-
 
 def _photo(max_side: int = 320) -> bytes:
     return sample_jpeg("astronaut", max_side)

@@ -10,20 +10,23 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.support.paths import ROOT
+
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-ROOT = Path(__file__).resolve().parents[2]
 for path in (str(ROOT), str(ROOT / "cdk")):
     if path not in sys.path:
         sys.path.insert(0, path)
 
+
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from aws_cdk import assertions
     from stylemixer_cdk import StyleMixerStack
 

@@ -8,8 +8,8 @@ import json
 from typing import TYPE_CHECKING
 
 import pytest
-from stylemixer_cdk.api import ROUTES
 
+from stylemixer.resources import API_ROUTES as ROUTES
 from stylemixer.resources import (
     METRICS_NAMESPACE,
     OUTPUT_API_URL,

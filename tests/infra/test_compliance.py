@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 import subprocess
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.support.cfn import nag_suppressions
+from tests.support.paths import ROOT
+
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tests.infra.conftest import Synth
 
 pytestmark = pytest.mark.infra
 
-ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
 
 
@@ -38,11 +41,7 @@ def test_cdk_nag_reports_no_unsuppressed_warning(synth: Synth) -> None:
 
 def test_every_suppression_has_a_reason_and_sits_on_a_resource(synth: Synth) -> None:
     # Given every cdk-nag suppression in the template
-    suppressions = [
-        (logical_id, rule)
-        for logical_id, resource in synth.cfn["Resources"].items()
-        for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])
-    ]
+    suppressions = nag_suppressions(synth.cfn)
     # Then there are some (the checks ran), each with a reason a reviewer can weigh
     assert suppressions
     for logical_id, rule in suppressions:

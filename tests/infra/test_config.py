@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from stylemixer_cdk.config import ContextError, StackConfig
@@ -18,9 +17,10 @@ from stylemixer.resources import (
 )
 from tests.support.cfn import cdk_context, render, run_cdk_entry
 
-pytestmark = pytest.mark.infra
+if TYPE_CHECKING:
+    from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.infra
 
 
 def test_cdk_json_lists_every_setting_with_its_default() -> None:

@@ -30,13 +30,13 @@ from stylemixer.resources import (
     ENV_TABLE,
     WORKER_HANDLER,
 )
+from tests.support.paths import ROOT
 
 if TYPE_CHECKING:
     from tests.infra.conftest import Synth
 
 pytestmark = pytest.mark.infra
 
-ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_BASE = "public.ecr.aws/lambda/python:3.12"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 #: Packages that must never be in the image's run path.

@@ -6,18 +6,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from stylemixer import resources as names
 from stylemixer.permissions import GRANTS, Target
 from stylemixer.resources import (
     API_HANDLER,
     BACKLOG_ALLOWANCE_SECONDS,
     DLQ_HANDLER,
-    ENV_ALLOWED_ORIGINS,
-    ENV_BUCKET,
-    ENV_MAX_RECEIVE_COUNT,
-    ENV_QUEUE_URL,
-    ENV_SITE_URL,
-    ENV_STAGE,
-    ENV_TABLE,
     MAX_RECEIVE_COUNT,
     METRICS_NAMESPACE,
     SERVICE_NAME,
@@ -169,21 +163,22 @@ def test_functions_get_the_environment_the_handlers_read(synth: Synth) -> None:
     )
     for fn in (fns.api, fns.worker, fns.dead_letters):
         env = synth.props(fn)["Environment"]["Variables"]
-        assert env[ENV_BUCKET] == {"Ref": bucket}
-        assert env[ENV_TABLE] == {"Ref": table}
-        assert env[ENV_QUEUE_URL] == {"Ref": queue}
-        assert env[ENV_STAGE] == "dev"
+        assert env[names.ENV_BUCKET] == {"Ref": bucket}
+        assert env[names.ENV_TABLE] == {"Ref": table}
+        assert env[names.ENV_QUEUE_URL] == {"Ref": queue}
+        assert env[names.ENV_STAGE] == "dev"
         assert env["POWERTOOLS_SERVICE_NAME"] == SERVICE_NAME
         assert env["POWERTOOLS_METRICS_NAMESPACE"] == METRICS_NAMESPACE
     # And the worker knows the queue's maxReceiveCount, from the same setting as the redrive policy
     worker_env = synth.props(fns.worker)["Environment"]["Variables"]
     redrive = synth.props(synth.stack.jobs.queue)["RedrivePolicy"]
-    assert worker_env[ENV_MAX_RECEIVE_COUNT] == str(redrive["maxReceiveCount"]) == str(MAX_RECEIVE_COUNT)
+    max_receive = worker_env[names.ENV_MAX_RECEIVE_COUNT]
+    assert max_receive == str(redrive["maxReceiveCount"]) == str(MAX_RECEIVE_COUNT)
     # And the API knows the site's origin (for CORS and absolute thumbnail URLs)
     api_env = synth.props(fns.api)["Environment"]["Variables"]
     site = f"https://<{synth.logical_id(synth.stack.site.distribution)}.DomainName>"
-    assert render(api_env[ENV_ALLOWED_ORIGINS]) == site
-    assert render(api_env[ENV_SITE_URL]) == site
+    assert render(api_env[names.ENV_ALLOWED_ORIGINS]) == site
+    assert render(api_env[names.ENV_SITE_URL]) == site
 
 
 def test_functions_use_their_own_roles_without_managed_policies(synth: Synth) -> None:

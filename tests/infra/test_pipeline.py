@@ -6,7 +6,6 @@ import json
 import shlex
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -20,16 +19,18 @@ from stylemixer_cdk.pipeline import (
     service_settings,
 )
 
-from tests.support.cfn import cdk_context, run_cdk_entry
+from tests.support.cfn import cdk_context, nag_suppressions, run_cdk_entry
+from tests.support.paths import ROOT
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from stylemixer_cdk.pipeline import PipelineStack
 
     from tests.infra.conftest import Synth
 
 pytestmark = pytest.mark.infra
 
-ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
 CONNECTION = "arn:aws:codeconnections:eu-west-1:123456789012:connection/0f1e2d3c-4b5a-6789-abcd-ef0123456789"
 PIPELINE_CONTEXT = {
@@ -178,11 +179,7 @@ def test_cdk_nag_reports_nothing_unsuppressed_in_the_pipeline_or_its_stages(pipe
 
 
 def test_pipeline_suppressions_carry_reasons_and_name_their_wildcards(pipe: PipelineSynth) -> None:
-    rules = [
-        (logical_id, rule)
-        for logical_id, resource in pipe.cfn["Resources"].items()
-        for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])
-    ]
+    rules = nag_suppressions(pipe.cfn)
     assert rules
     for logical_id, rule in rules:
         assert len(rule["reason"]) >= 40, logical_id

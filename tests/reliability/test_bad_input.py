@@ -22,8 +22,6 @@ from tests.support.aws import (
 )
 from tests.support.catalogue import FILE_CASES, REQUEST_CASES, FileCase, RequestCase, Uploads, region_map
 
-pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
-
 
 def _photo() -> bytes:
     return files.encode(files.quadrants(96, 72), "JPEG")

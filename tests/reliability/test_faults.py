@@ -39,7 +39,6 @@ from tests.support.environment import DLQ_URL, QUEUE_URL
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
 VISIBILITY_SECONDS = 1
 

@@ -30,6 +30,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 
 from functions.api import handler as api  # noqa: E402  (the harness, via conftest, set its environment)
 from stylemixer.local.process import served_stack  # noqa: E402
+from stylemixer.resources import API_ROUTES  # noqa: E402
 from tests.support.environment import STARTUP_PATIENCE_SECONDS  # noqa: E402
 from tests.support.paths import ROOT  # noqa: E402
 
@@ -88,7 +89,7 @@ def fuzz_stack() -> Iterator[ServedStack]:
 def test_the_served_document_is_the_one_fuzzed(fuzz_stack: ServedStack) -> None:
     served = requests.get(fuzz_stack.url + "api/openapi.json", timeout=10).json()
     assert served == api.openapi()
-    assert len(OPERATIONS) == len(api.ROUTES)
+    assert len(OPERATIONS) == len(API_ROUTES)
 
 
 @pytest.mark.parametrize(("operation", "mode"), CASES, ids=[f"{o.label} {m.value}" for o, m in CASES])

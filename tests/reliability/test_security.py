@@ -32,8 +32,6 @@ from tests.support.aws import (
 from tests.support.environment import SITE_ORIGIN
 from tests.support.paths import ROOT
 
-pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
-
 FOREIGN = "https://evil.example"
 
 

@@ -138,6 +138,13 @@ class Stack:
         return messages
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The API's requests that emit no metric make Powertools warn (``functions/observability.py``
+    silences it in the functions; pytest resets the warning filters around each test), so every test
+    of the harness ignores that warning."""
+    config.addinivalue_line("filterwarnings", "ignore:No application metrics to publish:UserWarning")
+
+
 @pytest.fixture(scope="session")
 def aws_session() -> Any:
     """moto with the stack's resources and the functions' roles, created once for the session."""
@@ -208,15 +215,10 @@ def api_event(
     return event
 
 
-def call_api(
-    method: str,
-    path: str,
-    body: Any = None,
-    headers: dict[str, str] | None = None,
-    raw_body: str | None = None,
-) -> ApiResponse:
-    """Call the API handler in-process and decode its answer."""
-    return invoke_api(api_event(method, path, body, headers, raw_body))
+def call_api(method: str, path: str, body: Any = None, **request: Any) -> ApiResponse:
+    """Call the API handler in-process and decode its answer (``request``: :func:`api_event`'s
+    ``headers`` and ``raw_body``)."""
+    return invoke_api(api_event(method, path, body, **request))
 
 
 def invoke_api(event: dict[str, Any]) -> ApiResponse:

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stylemixer.permissions import Target
+from tests.support.paths import ROOT, module_file
 
-ROOT = Path(__file__).resolve().parents[2]
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: The IAM action AWS checks for each boto3 operation the adapters use (a presigned request is
 #: authorized as its signer's call of the operation it names; HeadObject needs s3:GetObject).
@@ -77,20 +79,12 @@ class _Module:
     imports: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # name -> (module, attr)
 
 
-def _module_path(dotted: str) -> Path | None:
-    base = ROOT.joinpath(*dotted.split("."))
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def _load(dotted: str, cache: dict[str, _Module]) -> _Module | None:
     if dotted.split(".", maxsplit=1)[0] not in {"stylemixer", "functions"}:
         return None
     if dotted in cache:
         return cache[dotted]
-    path = _module_path(dotted)
+    path = module_file(dotted)
     if path is None:
         return None
     module = _Module(path, ast.parse(path.read_text(encoding="utf-8")))

@@ -6,7 +6,8 @@ One list, read three ways: the tests run it (:mod:`tests.functional.test_bad_fil
 ``python -m tests.support.reliability_doc``).
 
 An outcome is ``api:<status>:<code>`` (refused before anything is queued), ``failed:<code>`` (the
-job is accepted and the worker fails it with that reason, no retry), or ``succeeded``.
+job is accepted and the worker fails it with that reason, no retry), or ``succeeded``; the codes
+and their statuses are the definitions of :mod:`stylemixer.errors` (:func:`api`, :func:`failed`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,38 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from stylemixer.errors import (
+    ANIMATED_IMAGE,
+    CODES,
+    CORRUPT_IMAGE,
+    EMPTY_IMAGE,
+    IMAGE_DIMENSIONS_TOO_LARGE,
+    IMAGE_TOO_LARGE,
+    IMAGE_TOO_SMALL,
+    INVALID_JOB_ID,
+    INVALID_REQUEST,
+    JOB_NOT_FOUND,
+    MALFORMED_JSON,
+    METHOD_NOT_ALLOWED,
+    NOT_AN_IMAGE,
+    NOT_FOUND,
+    REGIONS_MAP_INVALID,
+    REGIONS_MAP_MISMATCH,
+    REGIONS_MAP_NEEDS_REGIONS,
+    REGIONS_MAP_STYLE_MISSING,
+    REGIONS_MAP_TOO_LARGE,
+    REQUEST_TOO_LARGE,
+    TRUNCATED_IMAGE,
+    UNKNOWN_STYLE,
+    UNSUPPORTED_IMAGE_TYPE,
+    UNSUPPORTED_MEDIA_TYPE,
+    UPLOAD_EXPIRED,
+    UPLOAD_NOT_FOUND,
+    VALIDATION_ERROR,
+    WRONG_UPLOAD_KIND,
+)
 from stylemixer.limits import MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
+from stylemixer.options import option_spec
 from tests.support import imagefiles as files
 
 if TYPE_CHECKING:
@@ -27,6 +59,28 @@ if TYPE_CHECKING:
 FUNCTIONAL_FILES_TEST = "tests/functional/test_bad_files.py::test_bad_file_gets_a_clear_answer"
 FILES_TEST = "tests/reliability/test_bad_input.py::test_hostile_file"
 REQUESTS_TEST = "tests/reliability/test_bad_input.py::test_hostile_request"
+
+
+def api(code: str) -> str:
+    """The outcome "refused by the API with ``code``", at the status the code is defined with.
+
+    Example:
+        >>> api(EMPTY_IMAGE)
+        'api:400:EmptyImage'
+    """
+    refusal = CODES.get(code, CODES[INVALID_REQUEST])  # an option's code is an invalid request's
+    return f"api:{refusal.status}:{code}"
+
+
+def failed(code: str) -> str:
+    """The outcome "accepted, then failed by the worker with ``code``"."""
+    return f"failed:{code}"
+
+
+def option_code(name: str) -> str:
+    """The code a bad value of the option ``name`` is refused with (``InvalidWeights``, ...)."""
+    return option_spec(name).code
+
 
 #: A well-formed id that no upload or job has.
 NOBODY = "0123456789abcdef0123456789abcdef"
@@ -133,61 +187,61 @@ def _text() -> bytes:
 FUNCTIONAL_FILE_CASES: list[FileCase] = [
     FileCase(name, expected, make, test=f"{FUNCTIONAL_FILES_TEST}[{name}]")
     for name, make, expected in [
-        ("empty file", lambda: b"", "api:400:EmptyImage"),
+        ("empty file", lambda: b"", api(EMPTY_IMAGE)),
         (
             "text renamed .jpg",
             lambda: b"Dear diary, today I renamed a text file.\n" * 20,
-            "api:415:NotAnImage",
+            api(NOT_AN_IMAGE),
         ),
-        ("animated GIF", lambda: files.animated("GIF"), "api:415:UnsupportedImageType"),
-        ("JPEG XL", lambda: files.JXL_HEAD, "api:415:UnsupportedImageType"),
-        ("SVG", lambda: files.SVG, "api:415:UnsupportedImageType"),
+        ("animated GIF", lambda: files.animated("GIF"), api(UNSUPPORTED_IMAGE_TYPE)),
+        ("JPEG XL", lambda: files.JXL_HEAD, api(UNSUPPORTED_IMAGE_TYPE)),
+        ("SVG", lambda: files.SVG, api(UNSUPPORTED_IMAGE_TYPE)),
         (
             "truncated JPEG",
             lambda: files.truncated(files.encode(files.quadrants(256, 256), "JPEG")),
-            "failed:TruncatedImage",
+            failed(TRUNCATED_IMAGE),
         ),
         (
             "PNG claiming 50000 x 50000",
             lambda: files.png_claiming(50000, 50000),
-            "failed:ImageDimensionsTooLarge",
+            failed(IMAGE_DIMENSIONS_TOO_LARGE),
         ),
         (
             "JPEG claiming 50000 x 50000",
             lambda: files.jpeg_claiming(50000, 50000),
-            "failed:ImageDimensionsTooLarge",
+            failed(IMAGE_DIMENSIONS_TOO_LARGE),
         ),
         (
             "WebP claiming 16384 x 16384",
             lambda: files.webp_claiming(16384, 16384),
-            "failed:ImageDimensionsTooLarge",
+            failed(IMAGE_DIMENSIONS_TOO_LARGE),
         ),
-        ("20000 x 10 strip", lambda: files.png_claiming(20000, 10), "failed:ImageDimensionsTooLarge"),
-        ("1 x 1 picture", lambda: files.flat_png((1, 1)), "failed:ImageTooSmall"),
-        ("animated WebP", lambda: files.animated("WEBP"), "failed:AnimatedImage"),
-        ("animated PNG", lambda: files.animated("PNG"), "failed:AnimatedImage"),
+        ("20000 x 10 strip", lambda: files.png_claiming(20000, 10), failed(IMAGE_DIMENSIONS_TOO_LARGE)),
+        ("1 x 1 picture", lambda: files.flat_png((1, 1)), failed(IMAGE_TOO_SMALL)),
+        ("animated WebP", lambda: files.animated("WEBP"), failed(ANIMATED_IMAGE)),
+        ("animated PNG", lambda: files.animated("PNG"), failed(ANIMATED_IMAGE)),
         ("CMYK JPEG", files.cmyk_jpeg, "succeeded"),
         ("16-bit PNG", lambda: files.png_rgb16(np.full((48, 48, 3), 40000, dtype=np.uint16)), "succeeded"),
         ("EXIF-rotated JPEG", lambda: files.exif_rotated_jpeg(6), "succeeded"),
         ("palette PNG with transparency", files.palette_alpha_png, "succeeded"),
         ("multi-picture JPEG", files.mpo, "succeeded"),
-        ("HEIC header with no picture", lambda: files.HEIC_HEAD, "failed:CorruptImage"),
+        ("HEIC header with no picture", lambda: files.HEIC_HEAD, failed(CORRUPT_IMAGE)),
         (
             "truncated HEIC",
             lambda: files.truncated(files.heic(files.quadrants(128, 96))),
-            "failed:TruncatedImage",
+            failed(TRUNCATED_IMAGE),
         ),
         (
             "HEIC claiming 40000 x 30000",
             lambda: files.with_declared_size(files.heic(files.quadrants(64, 64)), 40000, 30000),
-            "failed:ImageDimensionsTooLarge",
+            failed(IMAGE_DIMENSIONS_TOO_LARGE),
         ),
         (
             "AVIF claiming 40000 x 30000",
             lambda: files.with_declared_size(files.avif(files.quadrants(64, 64)), 40000, 30000),
-            "failed:ImageDimensionsTooLarge",
+            failed(IMAGE_DIMENSIONS_TOO_LARGE),
         ),
-        ("animated AVIF", files.animated_avif, "failed:AnimatedImage"),
+        ("animated AVIF", files.animated_avif, failed(ANIMATED_IMAGE)),
         ("EXIF-rotated HEIC", lambda: files.heic(files.quadrants(96, 64), orientation=6), "succeeded"),
         ("EXIF-rotated AVIF", lambda: files.avif(files.quadrants(96, 64), orientation=6), "succeeded"),
     ]
@@ -204,10 +258,10 @@ FILE_CASES: list[FileCase] = [
     FileCase("PNG declared as image/jpeg (the declared type lies)", "succeeded", _png_declared_as_jpeg),
     FileCase(
         "upload larger than the 25 MB limit (the stand-in bucket took it)",
-        "api:413:ImageTooLarge",
+        api(IMAGE_TOO_LARGE),
         _over_the_limit,
     ),
-    FileCase("HTML page uploaded as a style picture", "api:415:NotAnImage", _text, purpose="style"),
+    FileCase("HTML page uploaded as a style picture", api(NOT_AN_IMAGE), _text, purpose="style"),
     # -- region maps (a two-style regions mix of a 96 x 72 photo) ---------------------------------
     map_case(
         "region map as the regions mix writes it (palette PNG, half the size)",
@@ -221,37 +275,37 @@ FILE_CASES: list[FileCase] = [
     ),
     map_case(
         "region map that is a JPEG",
-        "api:400:RegionsMapInvalid",
+        api(REGIONS_MAP_INVALID),
         lambda: files.encode(files.quadrants(96, 72), "JPEG"),
     ),
     map_case(
         "region map PNG cut short",
-        "api:400:RegionsMapInvalid",
+        api(REGIONS_MAP_INVALID),
         lambda: files.truncated(region_map((960, 720))),
     ),
     map_case(
         "region map in colour (RGB PNG of the palette's colours)",
-        "api:400:RegionsMapInvalid",
+        api(REGIONS_MAP_INVALID),
         lambda: region_map((96, 72), "RGB"),
     ),
     map_case(
         "region map naming style 2 of a two-style mix",
-        "api:400:RegionsMapStyleMissing",
+        api(REGIONS_MAP_STYLE_MISSING),
         lambda: region_map((96, 72), right=2),
     ),
     map_case(
         "region map drawn for a portrait picture (the photo is landscape)",
-        "api:400:RegionsMapMismatch",
+        api(REGIONS_MAP_MISMATCH),
         lambda: region_map((72, 96)),
     ),
     map_case(
         "region map larger than 4 MB (the stand-in bucket took it)",
-        "api:413:RegionsMapTooLarge",
+        api(REGIONS_MAP_TOO_LARGE),
         _noisy_map_over_the_limit,
     ),
     map_case(
         "region map claiming 50000 x 50000 pixels",
-        "api:413:RegionsMapTooLarge",
+        api(REGIONS_MAP_TOO_LARGE),
         lambda: files.png_claiming(50000, 50000),
     ),
 ]
@@ -260,57 +314,57 @@ REQUEST_CASES: list[RequestCase] = [
     # -- uploads -------------------------------------------------------------------------------
     RequestCase(
         "upload of 100 MB declared",
-        "api:413:ImageTooLarge",
+        api(IMAGE_TOO_LARGE),
         "POST",
         "/uploads",
         _upload(size=100 * 1024 * 1024),
     ),
     RequestCase(
         "upload declaring image/gif",
-        "api:422:ValidationError",
+        api(VALIDATION_ERROR),
         "POST",
         "/uploads",
         _upload(content_type="image/gif"),
     ),
     RequestCase(
         "upload declaring image/svg+xml",
-        "api:422:ValidationError",
+        api(VALIDATION_ERROR),
         "POST",
         "/uploads",
         _upload(content_type="image/svg+xml"),
     ),
-    RequestCase("upload of size 0", "api:422:ValidationError", "POST", "/uploads", _upload(size=0)),
+    RequestCase("upload of size 0", api(VALIDATION_ERROR), "POST", "/uploads", _upload(size=0)),
     RequestCase(
         "upload with an unknown purpose",
-        "api:422:ValidationError",
+        api(VALIDATION_ERROR),
         "POST",
         "/uploads",
         _upload(purpose="avatar"),
     ),
     RequestCase(
         "upload request missing its content_type",
-        "api:422:ValidationError",
+        api(VALIDATION_ERROR),
         "POST",
         "/uploads",
         lambda _u: {"purpose": "content", "size": 1000},
     ),
     RequestCase(
         "upload with a path as purpose",
-        "api:422:ValidationError",
+        api(VALIDATION_ERROR),
         "POST",
         "/uploads",
         _upload(purpose="../results"),
     ),
     RequestCase(
         "map upload declaring image/jpeg",
-        "api:400:RegionsMapInvalid",
+        api(REGIONS_MAP_INVALID),
         "POST",
         "/uploads",
         _map_upload(content_type="image/jpeg"),
     ),
     RequestCase(
         "map upload of 5 MB declared",
-        "api:413:RegionsMapTooLarge",
+        api(REGIONS_MAP_TOO_LARGE),
         "POST",
         "/uploads",
         _map_upload(size=5 * 1024 * 1024),
@@ -318,14 +372,14 @@ REQUEST_CASES: list[RequestCase] = [
     # -- jobs: what they name ------------------------------------------------------------------
     RequestCase(
         "job naming an upload that was never made",
-        "api:404:UploadNotFound",
+        api(UPLOAD_NOT_FOUND),
         "POST",
         "/jobs",
         lambda u: {"content": NOBODY, "styles": [{"preset": "tapestry"}]},
     ),
     RequestCase(
         "job naming a photo uploaded 21 hours before (another try, too late)",
-        "api:410:UploadExpired",
+        api(UPLOAD_EXPIRED),
         "POST",
         "/jobs",
         _job,
@@ -333,7 +387,7 @@ REQUEST_CASES: list[RequestCase] = [
     ),
     RequestCase(
         "job naming a style picture uploaded 21 hours before",
-        "api:410:UploadExpired",
+        api(UPLOAD_EXPIRED),
         "POST",
         "/jobs",
         lambda u: {"content": u.content, "styles": [{"upload": u.style}]},
@@ -341,49 +395,49 @@ REQUEST_CASES: list[RequestCase] = [
     ),
     RequestCase(
         "style picture named with a control character",
-        "api:422:ValidationError",
+        api(VALIDATION_ERROR),
         "POST",
         "/jobs",
         lambda u: {"content": u.content, "styles": [{"upload": u.style, "name": "a\u0007b.jpg"}]},
     ),
     RequestCase(
         "style upload used as the content",
-        "api:400:WrongUploadKind",
+        api(WRONG_UPLOAD_KIND),
         "POST",
         "/jobs",
         lambda u: {"content": u.style, "styles": [{"preset": "tapestry"}]},
     ),
     RequestCase(
         "content upload used as a style",
-        "api:400:WrongUploadKind",
+        api(WRONG_UPLOAD_KIND),
         "POST",
         "/jobs",
         lambda u: {"content": u.content, "styles": [{"upload": u.content}]},
     ),
     RequestCase(
         "region map without the regions mix",
-        "api:400:RegionsMapNeedsRegions",
+        api(REGIONS_MAP_NEEDS_REGIONS),
         "POST",
         "/jobs",
         lambda u: _two(u, regions_map=u.map),
     ),
     RequestCase(
         "region map upload that was never made",
-        "api:404:UploadNotFound",
+        api(UPLOAD_NOT_FOUND),
         "POST",
         "/jobs",
         lambda u: _two(u, mix="regions", regions_map=NOBODY),
     ),
     RequestCase(
         "photo upload named as the region map",
-        "api:400:WrongUploadKind",
+        api(WRONG_UPLOAD_KIND),
         "POST",
         "/jobs",
         lambda u: _two(u, mix="regions", regions_map=u.content),
     ),
     RequestCase(
         "region map uploaded 21 hours before",
-        "api:410:UploadExpired",
+        api(UPLOAD_EXPIRED),
         "POST",
         "/jobs",
         _regions,
@@ -392,21 +446,21 @@ REQUEST_CASES: list[RequestCase] = [
     RequestCase("region map given back for a regions mix", "succeeded", "POST", "/jobs", _regions),
     RequestCase(
         "unknown preset",
-        "api:400:UnknownStyle",
+        api(UNKNOWN_STYLE),
         "POST",
         "/jobs",
         lambda u: {"content": u.content, "styles": [{"preset": "mona-lisa"}]},
     ),
     RequestCase(
         "preset with HTML in its id",
-        "api:422:ValidationError",
+        api(VALIDATION_ERROR),
         "POST",
         "/jobs",
         lambda u: {"content": u.content, "styles": [{"preset": "<img src=x onerror=alert(1)>"}]},
     ),
     RequestCase(
         "content id with ../",
-        "api:422:ValidationError",
+        api(VALIDATION_ERROR),
         "POST",
         "/jobs",
         lambda u: {"content": "../../results/" + NOBODY[:18], "styles": [{"preset": "tapestry"}]},
@@ -414,89 +468,87 @@ REQUEST_CASES: list[RequestCase] = [
     # -- jobs: options -------------------------------------------------------------------------
     RequestCase(
         "5 styles",
-        "api:422:ValidationError",
+        api(VALIDATION_ERROR),
         "POST",
         "/jobs",
         lambda u: {"content": u.content, "styles": [{"preset": "tapestry"}] * 5},
     ),
     RequestCase(
-        "no style", "api:422:ValidationError", "POST", "/jobs", lambda u: {"content": u.content, "styles": []}
+        "no style", api(VALIDATION_ERROR), "POST", "/jobs", lambda u: {"content": u.content, "styles": []}
     ),
     RequestCase(
-        "negative weight", "api:422:ValidationError", "POST", "/jobs", lambda u: _two(u, weights=[1, -1])
+        "negative weight", api(VALIDATION_ERROR), "POST", "/jobs", lambda u: _two(u, weights=[1, -1])
     ),
     RequestCase(
         "NaN weight (bare NaN in the JSON)",
-        "api:422:ValidationError",
+        api(VALIDATION_ERROR),
         "POST",
         "/jobs",
         raw=lambda u: json.dumps(_two(u))[:-1] + ', "weights": [NaN, 1]}',
     ),
     RequestCase(
         "Infinity weight",
-        "api:422:ValidationError",
+        api(VALIDATION_ERROR),
         "POST",
         "/jobs",
         raw=lambda u: json.dumps(_two(u))[:-1] + ', "weights": [Infinity, 1]}',
     ),
     RequestCase(
-        "weights all zero", "api:400:InvalidWeights", "POST", "/jobs", lambda u: _two(u, weights=[0, 0])
+        "weights all zero", api(option_code("weights")), "POST", "/jobs", lambda u: _two(u, weights=[0, 0])
     ),
     RequestCase(
         "wrong number of weights",
-        "api:400:InvalidWeights",
+        api(option_code("weights")),
         "POST",
         "/jobs",
         lambda u: _two(u, weights=[1, 2, 3]),
     ),
-    RequestCase("strength 2", "api:422:ValidationError", "POST", "/jobs", lambda u: _job(u, strength=2)),
+    RequestCase("strength 2", api(VALIDATION_ERROR), "POST", "/jobs", lambda u: _job(u, strength=2)),
     RequestCase(
-        "strength as a string", "api:422:ValidationError", "POST", "/jobs", lambda u: _job(u, strength="1")
+        "strength as a string", api(VALIDATION_ERROR), "POST", "/jobs", lambda u: _job(u, strength="1")
     ),
-    RequestCase("max_size 0", "api:422:ValidationError", "POST", "/jobs", lambda u: _job(u, max_size=0)),
+    RequestCase("max_size 0", api(VALIDATION_ERROR), "POST", "/jobs", lambda u: _job(u, max_size=0)),
+    RequestCase("max_size 10^9", api(VALIDATION_ERROR), "POST", "/jobs", lambda u: _job(u, max_size=10**9)),
     RequestCase(
-        "max_size 10^9", "api:422:ValidationError", "POST", "/jobs", lambda u: _job(u, max_size=10**9)
-    ),
-    RequestCase(
-        "regions with one style", "api:400:InvalidMix", "POST", "/jobs", lambda u: _job(u, mix="regions")
+        "regions with one style", api(option_code("mix")), "POST", "/jobs", lambda u: _job(u, mix="regions")
     ),
     RequestCase(
-        "unknown output format", "api:422:ValidationError", "POST", "/jobs", lambda u: _job(u, format="bmp")
+        "unknown output format", api(VALIDATION_ERROR), "POST", "/jobs", lambda u: _job(u, format="bmp")
     ),
     RequestCase(
         "unknown field",
-        "api:422:ValidationError",
+        api(VALIDATION_ERROR),
         "POST",
         "/jobs",
         lambda u: _job(u, callback_url="http://169.254.169.254/"),
     ),
     # -- jobs: the body itself -----------------------------------------------------------------
-    RequestCase("malformed JSON", "api:400:MalformedJson", "POST", "/jobs", raw=lambda u: '{"content": '),
+    RequestCase("malformed JSON", api(MALFORMED_JSON), "POST", "/jobs", raw=lambda u: '{"content": '),
     RequestCase(
         "1 MB JSON body",
-        "api:413:RequestTooLarge",
+        api(REQUEST_TOO_LARGE),
         "POST",
         "/jobs",
         raw=lambda u: json.dumps(_job(u, pad="x" * (1 << 20))),
     ),
     RequestCase(
         "JSON nested 5000 deep",
-        "api:400:MalformedJson",
+        api(MALFORMED_JSON),
         "POST",
         "/jobs",
         raw=lambda u: "[" * 5000 + "]" * 5000,
     ),
     RequestCase(
         "a JSON array, not an object",
-        "api:422:ValidationError",
+        api(VALIDATION_ERROR),
         "POST",
         "/jobs",
         raw=lambda u: json.dumps([_job(u)]),
     ),
-    RequestCase("no body", "api:422:ValidationError", "POST", "/jobs"),
+    RequestCase("no body", api(VALIDATION_ERROR), "POST", "/jobs"),
     RequestCase(
         "form-encoded body (Content-Type text/plain)",
-        "api:415:UnsupportedMediaType",
+        api(UNSUPPORTED_MEDIA_TYPE),
         "POST",
         "/jobs",
         raw=lambda u: f"content={u.content}",
@@ -511,15 +563,15 @@ REQUEST_CASES: list[RequestCase] = [
         headers={"content-type": ""},
     ),
     # -- job ids and routes --------------------------------------------------------------------
-    RequestCase("job id that is not an id", "api:400:InvalidJobId", "GET", "/jobs/hello"),
-    RequestCase("job id in upper case", "api:400:InvalidJobId", "GET", "/jobs/" + NOBODY.upper()),
-    RequestCase("path-like job id (..)", "api:400:InvalidJobId", "GET", "/jobs/.."),
-    RequestCase("path-like job id (%2e%2e%2f)", "api:400:InvalidJobId", "GET", "/jobs/%2e%2e%2fuploads"),
-    RequestCase("path through ../ to another route", "api:404:NotFound", "GET", "/jobs/../uploads/x"),
-    RequestCase("job that does not exist", "api:404:JobNotFound", "GET", f"/jobs/{NOBODY}"),
-    RequestCase("wrong HTTP method (DELETE a job)", "api:405:MethodNotAllowed", "DELETE", f"/jobs/{NOBODY}"),
-    RequestCase("wrong HTTP method (PUT /uploads)", "api:405:MethodNotAllowed", "PUT", "/uploads"),
-    RequestCase("unknown route", "api:404:NotFound", "GET", "/admin"),
+    RequestCase("job id that is not an id", api(INVALID_JOB_ID), "GET", "/jobs/hello"),
+    RequestCase("job id in upper case", api(INVALID_JOB_ID), "GET", "/jobs/" + NOBODY.upper()),
+    RequestCase("path-like job id (..)", api(INVALID_JOB_ID), "GET", "/jobs/.."),
+    RequestCase("path-like job id (%2e%2e%2f)", api(INVALID_JOB_ID), "GET", "/jobs/%2e%2e%2fuploads"),
+    RequestCase("path through ../ to another route", api(NOT_FOUND), "GET", "/jobs/../uploads/x"),
+    RequestCase("job that does not exist", api(JOB_NOT_FOUND), "GET", f"/jobs/{NOBODY}"),
+    RequestCase("wrong HTTP method (DELETE a job)", api(METHOD_NOT_ALLOWED), "DELETE", f"/jobs/{NOBODY}"),
+    RequestCase("wrong HTTP method (PUT /uploads)", api(METHOD_NOT_ALLOWED), "PUT", "/uploads"),
+    RequestCase("unknown route", api(NOT_FOUND), "GET", "/admin"),
 ]
 
 
@@ -536,7 +588,7 @@ def describe(expected: str) -> str:
     """An outcome in words for the table, e.g. ``415 UnsupportedImageType``.
 
     Example:
-        >>> describe("failed:TruncatedImage")
+        >>> describe(failed(TRUNCATED_IMAGE))
         'job failed: TruncatedImage'
     """
     kind, _, detail = expected.partition(":")

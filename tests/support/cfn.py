@@ -6,10 +6,12 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def render(expr: Any) -> str:
@@ -63,6 +65,15 @@ def permissions(cfn: dict[str, Any], role_logical_id: str) -> dict[str, set[str]
         for action in actions:
             allowed.setdefault(action, set()).update(resources)
     return allowed
+
+
+def nag_suppressions(cfn: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every cdk-nag suppression in a template, with the logical id of the resource it sits on."""
+    return [
+        (logical_id, rule)
+        for logical_id, resource in cfn["Resources"].items()
+        for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])
+    ]
 
 
 def cdk_context() -> dict[str, Any]:

@@ -89,6 +89,23 @@ def mpo(size: tuple[int, int] = (64, 48)) -> bytes:
     return encode(first, "MPO", save_all=True, append_images=[second])
 
 
+class EndlessStream(io.RawIOBase):
+    """A stream that never ends, counting the bytes it ``served``: a reader under a limit must stop."""
+
+    def __init__(self, byte: bytes = b"\xff", chunk: int = 65536) -> None:
+        super().__init__()
+        self.byte, self.chunk, self.served = byte, chunk, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def, override]
+        n = min(len(buffer), self.chunk)
+        buffer[:n] = self.byte * n
+        self.served += n
+        return n
+
+
 def truncated(data: bytes, keep: float = 0.5) -> bytes:
     """The first ``keep`` fraction of a file, as an interrupted upload leaves it."""
     return data[: int(len(data) * keep)]

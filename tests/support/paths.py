@@ -19,3 +19,13 @@ def testdata_path(*parts: str) -> Path:
 
 
 testdata_path.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test, despite its name
+
+
+def module_file(name: str) -> Path | None:
+    """The project's source file of the module ``name`` (``a.b``: ``a/b.py`` or ``a/b/__init__.py``),
+    or None (a name imported from a module, say, or a module from elsewhere)."""
+    base = ROOT.joinpath(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None

@@ -1,7 +1,9 @@
-"""Write the generated parts of ``docs/reliability.md``: the bad-input catalogue and the load figures.
+"""Write the generated parts of ``docs/reliability.md``: the bad-input catalogue, the error codes and
+the load figures.
 
-The catalogue table comes from :mod:`tests.support.catalogue` (the list the tests run), the load
-table from ``bench/load_results.json`` (what ``python -m bench.load`` last measured). Text between
+The catalogue table comes from :mod:`tests.support.catalogue` (the list the tests run), the codes
+from :data:`stylemixer.errors.CODES` (each code's one definition), the load table from
+``bench/load_results.json`` (what ``python -m bench.load`` last measured). Text between
 ``<!-- NAME:begin -->`` and ``<!-- NAME:end -->`` is replaced; everything else is left alone.
 ``tests/reliability/test_reliability_doc.py`` fails when the page is out of date.
 
@@ -17,6 +19,8 @@ import re
 import sys
 from typing import Any
 
+from stylemixer.errors import CODES
+from stylemixer.options import option_specs
 from tests.support.catalogue import all_cases, describe, kind_of
 from tests.support.paths import ROOT
 
@@ -31,6 +35,17 @@ def catalogue_table() -> str:
         name = case.name.replace("|", "\\|")
         test = case.test if "[" in case.test else f"{case.test}[{case.name}]"  # the parametrized test's id
         rows.append(f"| {number} | {kind_of(case)} | {name} | {describe(case.expected)} | `{test}` |")
+    return "\n".join(rows)
+
+
+def codes_table() -> str:
+    """Every error code with its status and when it is given, in the order they are defined."""
+    rows = ["| code | status | when |", "|---|---|---|"]
+    for refusal in CODES.values():
+        status = refusal.status if refusal.status is not None else "(a job's reason)"
+        rows.append(f"| `{refusal.code}` | {status} | {refusal.when} |")
+    options = ", ".join(f"`{spec.code}`" for spec in option_specs())
+    rows.append(f"| {options} | 400 | a bad value of that option (the code is made from its name) |")
     return "\n".join(rows)
 
 
@@ -87,6 +102,7 @@ def render(text: str, blocks: dict[str, str]) -> str:
 def blocks() -> dict[str, str]:
     return {
         "catalogue": catalogue_table(),
+        "codes": codes_table(),
         "load": load_table(json.loads(LOAD_RESULTS.read_text())),
     }
 

@@ -9,9 +9,9 @@ import pytest
 import torch
 from PIL import Image
 
-from stylemixer.neural.bands import BandPlan, Conditioning, map_rows, run_arbitrary, run_multistyle
+from stylemixer.neural.bands import BandPlan, paint_in_bands
 from stylemixer.neural.engine import Engine
-from stylemixer.neural.networks import resize_map
+from stylemixer.neural.tensors import map_rows
 from stylemixer.options import StylizeOptions
 from stylemixer.resources import WORKER_MALLOC_ARENA_MAX
 from stylemixer.styles import ImageStyle, PresetStyle
@@ -19,6 +19,8 @@ from tests.support.environment import run_python
 from tests.support.pictures import sample_painting, sample_photo
 
 PRESET = 16  # swirling-night
+#: The preset alone, as multistyle26's bands take styles: one row of preset weights, weight 1.
+ALONE = (torch.eye(26)[[PRESET]], torch.ones(1))
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -53,9 +55,7 @@ def preset_pair(engine, photo_1536) -> tuple[np.ndarray, np.ndarray, int]:
     rows = 256
     with torch.inference_mode():
         whole = _whole(engine.networks.multistyle(x, weights))
-        banded = run_multistyle(
-            engine.networks.multistyle, u8, [PRESET], Conditioning(torch.ones(1)), plan=BandPlan(rows)
-        )
+        banded = paint_in_bands(engine.networks.multistyle, u8, *ALONE, plan=BandPlan(rows))
     return whole, banded, rows
 
 
@@ -83,9 +83,7 @@ def test_bands_that_keep_the_first_layer_match_one_whole_pass(
         plan = BandPlan(rows, torch.float16, keep_rows=keep_rows)
     u8, _ = _as_inputs(photo_1536)
     with torch.inference_mode():
-        banded = run_multistyle(
-            engine.networks.multistyle, u8, [PRESET], Conditioning(torch.ones(1)), plan=plan
-        )
+        banded = paint_in_bands(engine.networks.multistyle, u8, *ALONE, plan=plan)
     # Then it paints the whole pass's picture, and differs from the exact bands by a grey level at most
     assert _psnr(banded, whole) >= 35.0
     assert np.abs(banded.astype(np.int16) - exact_bands).max() <= 2
@@ -112,62 +110,43 @@ def test_custom_style_bands_in_half_precision_match_one_pass(engine) -> None:
     vector = engine.style_vector(sample_painting("scarlet-blaze"))
     with torch.inference_mode():
         whole = _whole(engine.networks.transformer(x, vector))
-        banded = run_arbitrary(
-            engine.networks.transformer,
-            u8,
-            vector,
-            Conditioning(torch.ones(1)),
-            plan=BandPlan(96, torch.float16),
+        banded = paint_in_bands(
+            engine.networks.transformer, u8, vector, torch.ones(1), plan=BandPlan(96, torch.float16)
         )
     # Then the bands agree with the whole pass
     assert _psnr(banded, whole) >= 35.0
 
 
-def test_per_pixel_style_map_bands_match_one_pass(engine) -> None:
-    # Given two presets placed by a soft left/right map (as the regions mix does)
+def test_a_blend_of_presets_in_bands_matches_one_pass(engine) -> None:
+    # Given a blend of three presets (each layer mixes their rows of scales and shifts)
     photo = _photo("rocket", 384)
     u8, x = _as_inputs(photo)
-    ramp = torch.linspace(0, 1, 48).expand(48, 48)
-    two = torch.stack([1 - ramp, ramp]).unsqueeze(0)  # (1, 2, 48, 48)
-    full = torch.zeros(1, 26, 48, 48)
-    full[:, [3, PRESET]] = two
+    presets, weights = [3, 7, PRESET], torch.tensor([0.5, 0.3, 0.2])
+    blend = torch.zeros(26)
+    blend[presets] = weights
     with torch.inference_mode():
-        whole = _whole(engine.networks.multistyle(x, full))
-        banded = run_multistyle(
-            engine.networks.multistyle, u8, [3, PRESET], Conditioning(weight_map=two), plan=BandPlan(64)
-        )
-    # Then the bands paint the same picture as the network's own per-pixel pass
-    assert _psnr(banded, whole) >= 35.0
-
-
-def test_three_styles_by_map_bands_match_one_pass(engine) -> None:
-    # Given three presets spread by a soft map over thirds of a photo (K > 2 sums further styles)
-    photo = _photo("rocket", 384)
-    u8, x = _as_inputs(photo)
-    cols = torch.linspace(0, 1, 48).expand(48, 48)
-    three = torch.stack([(1 - cols) ** 2, 2 * cols * (1 - cols), cols**2]).unsqueeze(0)  # sums to 1
-    full = torch.zeros(1, 26, 48, 48)
-    full[:, [3, 7, PRESET]] = three
-    with torch.inference_mode():
-        whole = _whole(engine.networks.multistyle(x, full))
-        banded = run_multistyle(
-            engine.networks.multistyle, u8, [3, 7, PRESET], Conditioning(weight_map=three), plan=BandPlan(64)
-        )
-        one_band = run_multistyle(
-            engine.networks.multistyle, u8, [3, 7, PRESET], Conditioning(weight_map=three), plan=BandPlan(384)
-        )
-    # Then bands and a single band paint the network's own per-pixel picture
+        whole = _whole(engine.networks.multistyle(x, blend))
+        rows = torch.eye(26)[presets]
+        banded = paint_in_bands(engine.networks.multistyle, u8, rows, weights, plan=BandPlan(64))
+        one_band = paint_in_bands(engine.networks.multistyle, u8, rows, weights, plan=BandPlan(384))
+    # Then bands and a single band paint the whole pass's picture
     assert _psnr(banded, whole) >= 35.0
     assert _psnr(one_band, whole) >= 35.0
 
 
-def test_map_rows_equals_resizing_the_whole_map() -> None:
+@pytest.mark.parametrize("size", [(100, 90), (17, 23), (8, 11), (40, 23)])
+def test_map_rows_equals_resizing_the_whole_map(size: tuple[int, int]) -> None:
+    # Given a map and some of the rows of it at another size (growing, the same, shrinking, mixed)
     m = torch.rand(1, 3, 17, 23)
-    rows = torch.tensor([0, 5, 6, 7, 63, 64, 99])
-    for size in [(100, 90), (17, 23), (8, 11)]:
-        picked = rows[rows < size[0]]
-        expected = resize_map(m, size).index_select(2, picked)
-        assert torch.allclose(map_rows(m, size, picked), expected, atol=1e-6)
+    rows = torch.tensor([0, 5, 6, 7, 39, 63, 64, 99])
+    picked = rows[rows < size[0]]
+    # When only those rows are made
+    # Then they are those of the whole map resized (bilinear when growing, area when shrinking)
+    if size[0] >= 17 or size[1] >= 23:
+        whole = torch.nn.functional.interpolate(m, size=size, mode="bilinear", align_corners=False)
+    else:
+        whole = torch.nn.functional.adaptive_avg_pool2d(m, size)
+    assert torch.allclose(map_rows(m, size, picked), whole.index_select(2, picked), atol=1e-6)
 
 
 def test_band_plan_follows_the_memory_budget() -> None:
@@ -196,13 +175,8 @@ def test_progress_reports_every_band_and_never_goes_back(engine) -> None:
     u8, _ = _as_inputs(photo)
     seen: list[float] = []
     with torch.inference_mode():
-        run_multistyle(
-            engine.networks.multistyle,
-            u8,
-            [PRESET],
-            Conditioning(torch.ones(1)),
-            plan=BandPlan(32),
-            progress=lambda _s, f: seen.append(f),
+        paint_in_bands(
+            engine.networks.multistyle, u8, *ALONE, plan=BandPlan(32), progress=lambda _s, f: seen.append(f)
         )
     assert seen == sorted(seen)
     assert seen[-1] == pytest.approx(1.0)
@@ -240,8 +214,8 @@ def test_cli_paints_16_megapixels_at_full_resolution(tmp_path, styles: list[str]
     # Given a 4096 x 4096 JPEG of a real photo
     src, dst = tmp_path / "in.jpg", tmp_path / "out.jpg"
     _photo("astronaut", 4096).save(src, quality=90)
-    # When the CLI paints it at full resolution (one preset, or two by region, whose per-pixel
-    # style map the bands carry too), in a fresh process with the worker's allocator setting
+    # When the CLI paints it at full resolution (one preset, or two by region, each painted in bands
+    # and composited along the map), in a fresh process with the worker's allocator setting
     args = ["stylize", str(src), "-o", str(dst), *styles, "--stroke", "fine"]
     env = {**os.environ, "MALLOC_ARENA_MAX": WORKER_MALLOC_ARENA_MAX}
     proc = run_python("-c", _CLI, *args, env=env)

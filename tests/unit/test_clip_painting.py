@@ -13,8 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from stylemixer.clips.exceptions import REGIONS_NOT_FOR_CLIPS
-from stylemixer.errors import StyleMixerError
+from stylemixer.errors import REGIONS_NOT_FOR_CLIPS, StyleMixerError
 from stylemixer.options import StylizeOptions
 from stylemixer.styles import PresetStyle
 from tests.support.clips import flicker, mean_detail, pan_clip, plain_blend

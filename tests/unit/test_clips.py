@@ -11,17 +11,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from stylemixer.clips.exceptions import (
-    CLIP_DIMENSIONS_TOO_LARGE,
-    CLIP_TOO_LARGE,
-    CLIP_TOO_LONG,
-    CLIP_TOO_MUCH_WORK,
-    CLIP_TOO_SMALL,
-    CORRUPT_CLIP,
-    NOT_A_VIDEO,
-    TRUNCATED_CLIP,
-    UNSUPPORTED_VIDEO_CODEC,
-)
 from stylemixer.clips.header import (
     ClipHeader,
     check_clip,
@@ -32,7 +21,18 @@ from stylemixer.clips.header import (
     read_clip_file,
     sniff_clip,
 )
-from stylemixer.errors import StyleMixerError
+from stylemixer.errors import (
+    CLIP_DIMENSIONS_TOO_LARGE,
+    CLIP_TOO_LARGE,
+    CLIP_TOO_LONG,
+    CLIP_TOO_MUCH_WORK,
+    CLIP_TOO_SMALL,
+    CORRUPT_CLIP,
+    NOT_A_VIDEO,
+    TRUNCATED_CLIP,
+    UNSUPPORTED_VIDEO_CODEC,
+    StyleMixerError,
+)
 from stylemixer.images import fit_within
 from stylemixer.limits import MAX_CLIP_BYTES, MAX_CLIP_PAINT_SECONDS, MAX_CLIP_SECONDS
 from stylemixer.options import StylizeOptions

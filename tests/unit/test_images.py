@@ -19,18 +19,19 @@ from PIL import Image, ImageCms, JpegImagePlugin
 from stylemixer import images
 from stylemixer.errors import (
     ImageTooLargeError,
-    ImageTooSmallError,
     InvalidImageError,
     InvalidRequestError,
     StyleMixerError,
 )
 from stylemixer.images import (
+    ImageTooSmallError,
     content_type_for,
     encode_image,
     fit_within,
     read_image,
     save_image,
     sniff_format,
+    writing,
 )
 from stylemixer.limits import MAX_PIXELS, MAX_SIDE, MAX_UPLOAD_BYTES, MIN_SIDE
 from tests.support import imagefiles as files
@@ -441,19 +442,7 @@ def test_upload_of_exactly_the_byte_limit_is_accepted_and_one_more_byte_refused(
 
 def test_a_stream_is_not_read_past_the_limit() -> None:
     # Given an endless stream of bytes
-    class Endless(io.RawIOBase):
-        served = 0
-
-        def readable(self) -> bool:
-            return True
-
-        def readinto(self, buffer) -> int:  # type: ignore[override]
-            n = min(len(buffer), 65536)
-            buffer[:n] = b"\xff" * n
-            self.served += n
-            return n
-
-    stream = Endless()
+    stream = files.EndlessStream()
     # When read with a 1 MB limit / Then it is refused after limit + 1 bytes, not read forever
     with pytest.raises(ImageTooLargeError):
         read_image(stream, max_bytes=1_000_000)
@@ -727,7 +716,7 @@ def test_save_image_keeps_the_old_file_when_writing_fails(
     def disk_full(fd: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(images.os, "fsync", disk_full)
+    monkeypatch.setattr(writing.os, "fsync", disk_full)
     # When saving fails
     with pytest.raises(OSError, match="No space"):
         save_image(photo, target)

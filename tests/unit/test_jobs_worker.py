@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from stylemixer.aws.fakes import InMemoryBlobStore, InMemoryJobQueue, InMemoryJobRepository
-from stylemixer.errors import InvalidRequestError, WeightsMissingError
+from stylemixer.errors import InvalidRequestError
 from stylemixer.jobs.model import Job, JobParams, JobStatus, StyleRef, new_id, upload_key, utcnow
 from stylemixer.jobs.ports import TransientError
 from stylemixer.jobs.worker import (
@@ -20,6 +20,7 @@ from stylemixer.jobs.worker import (
     process_job,
     retry_delay,
 )
+from stylemixer.neural.weights import WeightsMissingError
 from stylemixer.options import StylizeOptions
 from stylemixer.styles import ImageStyle, PresetStyle, StylizeResult
 from tests.support.pictures import sample_jpeg, sample_painting_file

@@ -21,7 +21,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from stylemixer.resources import API_HANDLER, DLQ_HANDLER, WORKER_HANDLER
-from tests.support.paths import ROOT
+from tests.support.paths import ROOT, module_file
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -45,15 +45,6 @@ def script(name: str) -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
-
-
-def module_file(name: str) -> Path | None:
-    """The project's source file of module ``name``, or None (a name imported from a module, say)."""
-    base = ROOT.joinpath(*name.split("."))
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def imported_names(path: Path, module: str) -> tuple[set[str], set[str]]:

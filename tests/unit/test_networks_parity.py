@@ -21,12 +21,14 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 
 from stylemixer.neural.networks import (
-    NUM_STYLES,
+    ConvLayer,
+    Residual,
     channel_stats,
     reflect_pad,
     upsample2x_padded,
 )
 from stylemixer.neural.weights import load_networks
+from stylemixer.presets import NUM_PRESETS
 from tests.support.onnx_reference import cosine, float_session, psnr, resized, session, square
 from tests.support.paths import testdata_path
 from tests.support.pictures import sample_painting_file, sample_photo_file
@@ -62,7 +64,7 @@ def nets(weights_path: Path) -> Networks:
 
 
 def one_hot(*pairs: tuple[int, float]) -> np.ndarray:
-    w = np.zeros(NUM_STYLES, dtype=np.float32)
+    w = np.zeros(NUM_PRESETS, dtype=np.float32)
     for index, weight in pairs:
         w[index] = weight
     return w
@@ -221,63 +223,48 @@ def test_predictor_features_at_any_size(nets: Networks) -> None:
     # Given a 328 x 200 photo
     x = torch.from_numpy(resized(sample_photo_file("coffee"), 328, 200).transpose(2, 0, 1)[None].copy())
     with torch.inference_mode():
-        # When the trunk's features and its stages are taken
+        # When the trunk's features are taken
         f = nets.predictor.features(x)
-        stages = nets.predictor.stages(x)
-    # Then the maps have the trunk's channels at strides 4, 8, 16 and 32 (TensorFlow "SAME": ceil)
+    # Then the map has the trunk's channels at stride 32 (TensorFlow "SAME": ceil)
     assert f.shape == (1, 1280, 7, 11)
-    assert [tuple(t.shape) for t in stages] == [
-        (1, 24, 50, 82),
-        (1, 32, 25, 41),
-        (1, 96, 13, 21),
-        (1, 1280, 7, 11),
-    ]
-    assert torch.equal(stages[-1], f)
 
 
-# --- per-pixel conditioning (regions) ---------------------------------------------------------------
+# --- the description both transformers are run from ----------------------------------------------
 
 
-def test_per_pixel_weights_that_do_not_vary_equal_the_vector(nets: Networks) -> None:
-    # Given a photo, a blend, and the same blend as a constant per-pixel map of another size
-    x = torch.from_numpy(square(sample_photo_file("rocket"), 256).transpose(2, 0, 1)[None].copy())
-    w = torch.from_numpy(one_hot((2, 0.25), (17, 0.75)))
-    w_map = w[None, :, None, None].expand(1, NUM_STYLES, 40, 56).contiguous()
-    with torch.inference_mode():
-        # When stylized both ways
-        a, b = nets.multistyle(x, w), nets.multistyle(x, w_map)
-    # Then the answers agree
-    assert (a - b).abs().max() <= 1e-5
+def test_each_transformer_lists_its_layers_in_the_order_of_the_papers(nets: Networks) -> None:
+    # Given the two transformers' descriptions
+    for net, blocks, contract_norm in ((nets.multistyle, 6, True), (nets.transformer, 5, False)):
+        layers = net.layers()
+        # Then each is three contracting layers (x4 down), its residual blocks, three expanding (x4 up)
+        assert [type(layer) for layer in layers] == [ConvLayer] * 3 + [Residual] * blocks + [ConvLayer] * 3
+        contract, expand = layers[:3], layers[-3:]
+        assert [layer.stride for layer in contract] == [1, 2, 2]
+        assert [layer.upsample for layer in expand] == [True, True, False]
+        # and only the last layer has no ReLU; multistyle26 normalises every layer, the arbitrary
+        # transformer none of its contraction (which is what encode runs, once per picture)
+        assert [layer.relu for layer in contract + expand] == [True] * 5 + [False]
+        assert all(layer.conditioned == contract_norm for layer in contract)
+        assert net.style_free() == (0 if contract_norm else 3)
 
 
-def test_style_map_blends_vectors_per_pixel(nets: Networks) -> None:
-    # Given two style vectors and a constant map weighting them 0.3 / 0.7
-    x = torch.from_numpy(square(sample_photo_file("rocket"), 192).transpose(2, 0, 1)[None].copy())
-    v = torch.from_numpy(
-        np.concatenate([ort_style_vector(square(sample_painting_file(s), 256)) for s in CARRIED_STYLES])
+def test_encode_is_the_part_of_a_pass_no_style_changes(nets: Networks) -> None:
+    # Given a photo and two different styles for each network
+    x = torch.from_numpy(square(sample_photo_file("rocket"), 128).transpose(2, 0, 1)[None].copy())
+    vectors = [torch_style_vector(nets, square(sample_painting_file(s), 256)) for s in CARRIED_STYLES]
+    cases = (
+        (nets.multistyle, [torch.from_numpy(one_hot((2, 1.0))), torch.from_numpy(one_hot((17, 1.0)))]),
+        (nets.transformer, [torch.from_numpy(v) for v in vectors]),
     )
-    m = torch.tensor([0.3, 0.7])[None, :, None, None].expand(1, 2, 24, 24).contiguous()
-    with torch.inference_mode():
-        # When run with the map, and with the blended vector (the norm parameters are linear in it)
-        mapped = nets.transformer(x, v, style_map=m)
-        blended = nets.transformer(x, 0.3 * v[:1] + 0.7 * v[1:])
-    # Then both agree
-    assert (mapped - blended).abs().max() <= 1e-5
-
-
-def test_one_style_in_a_map_is_that_style_alone(nets: Networks) -> None:
-    # Given a map with all weight on the second of two styles
-    x = torch.from_numpy(square(sample_photo_file("chelsea"), 192).transpose(2, 0, 1)[None].copy())
-    v = torch.from_numpy(
-        np.concatenate([ort_style_vector(square(sample_painting_file(s), 256)) for s in CARRIED_STYLES])
-    )
-    m = torch.zeros(1, 2, 48, 48)
-    m[:, 1] = 1.0
-    with torch.inference_mode():
-        # When run with the map and with that style alone
-        mapped, alone = nets.transformer(x, v, style_map=m), nets.transformer(x, v[1:])
-    # Then both agree
-    assert (mapped - alone).abs().max() <= 1e-5
+    for net, styles in cases:
+        with torch.inference_mode():
+            # When the style-free part is made once and each style painted from it
+            encoded = net.encode(x)
+            shared = [net(x, style, encoded=encoded) for style in styles]
+            alone = [net(x, style) for style in styles]
+        # Then each painting is bit for bit the style painted alone
+        for a, b in zip(shared, alone, strict=True):
+            assert torch.equal(a, b)
 
 
 # --- building blocks ---------------------------------------------------------------------------------

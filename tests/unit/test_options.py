@@ -87,6 +87,20 @@ def test_rules_about_the_styles_are_refused_with_their_code(
     assert _refusal(values, n_styles, n_presets) == code
 
 
+@pytest.mark.parametrize(("mix", "refused"), [("blend", True), ("regions", False)])
+def test_a_region_map_is_taken_with_the_regions_mix_only(mix: str, refused: bool) -> None:
+    # Given two styles and a region map to place them (the engine, the API, the worker and the CLI
+    # all ask this one rule)
+    options = StylizeOptions(mix=mix)
+    # When the rules are asked with the map, Then a blend refuses it with the map's code
+    if refused:
+        with pytest.raises(InvalidRequestError) as info:
+            options.validate(2, with_map=True)
+        assert info.value.code == "RegionsMapNeedsRegions"
+    else:
+        options.validate(2, with_map=True)
+
+
 @pytest.mark.parametrize(
     ("values", "n_styles", "n_presets"),
     [

@@ -6,8 +6,7 @@ import re
 
 import pytest
 
-from stylemixer.errors import UnknownStyleError
-from stylemixer.presets import NUM_PRESETS, PRESETS, get_preset
+from stylemixer.presets import NUM_PRESETS, PRESETS, UnknownStyleError, get_preset
 from stylemixer.progress import Stages
 
 

@@ -101,22 +101,13 @@ def test_a_map_claiming_more_pixels_than_a_photo_is_refused_before_decoding() ->
 
 
 def test_a_map_over_the_byte_limit_is_refused_before_it_is_read() -> None:
-    class Endless(io.RawIOBase):
-        read_bytes = 0
-
-        def readable(self) -> bool:
-            return True
-
-        def readinto(self, buffer) -> int:  # type: ignore[override]
-            self.read_bytes += len(buffer)
-            buffer[:] = b"\x00" * len(buffer)
-            return len(buffer)
-
-    stream = Endless()
+    # Given a stream of zero bytes that never ends
+    stream = files.EndlessStream(b"\x00", chunk=io.DEFAULT_BUFFER_SIZE)
+    # When it is read as a map, Then it is refused once the limit is passed, not read forever
     with pytest.raises(StyleMixerError) as info:
         read_region_map(io.BufferedReader(stream), 2)
     assert info.value.code == REGIONS_MAP_TOO_LARGE
-    assert stream.read_bytes <= MAX_MAP_BYTES + 2 * io.DEFAULT_BUFFER_SIZE
+    assert stream.served <= MAX_MAP_BYTES + 2 * io.DEFAULT_BUFFER_SIZE
 
 
 @pytest.mark.parametrize(("right", "n_styles"), [(2, 2), (3, 3), (4, 4), (200, 4)])

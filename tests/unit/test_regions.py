@@ -12,9 +12,15 @@ import pytest
 import torch
 from PIL import Image
 
-from stylemixer.errors import InvalidRequestError
+from stylemixer.errors import (
+    REGIONS_MAP_INVALID,
+    REGIONS_MAP_NEEDS_REGIONS,
+    REGIONS_MAP_STYLE_MISSING,
+    InvalidRequestError,
+)
 from stylemixer.images import read_image
-from stylemixer.neural.regions import EdgeMap, choose, kmeans, region_image, superpixels, to_lab
+from stylemixer.neural.regions import EdgeMap, region_image
+from stylemixer.neural.regions.plan import choose, kmeans, superpixels, to_lab
 from stylemixer.neural.tensors import image_to_tensor
 from stylemixer.options import StylizeOptions
 from stylemixer.regionmap import PALETTE
@@ -296,13 +302,28 @@ def test_the_plan_is_the_painting_step_s_input(engine) -> None:
         -torch.ones(1, 2, 8, 8),  # negative weights
         torch.full((1, 2, 8, 8), float("nan")),
         np.full((8, 8), 2, dtype=np.int64),  # a style number past the last style
+        np.full((8, 8), -1, dtype=np.int64),  # a number that is no style
         np.zeros((8, 8), dtype=np.float32),  # not whole style numbers
     ],
-    ids=["planes", "negative", "nan", "index", "float-labels"],
+    ids=["planes", "negative", "nan", "index", "negative-index", "float-labels"],
 )
 def test_a_bad_map_is_refused_with_a_reason(engine, weights) -> None:
+    # Given a map that is not one, When the engine is asked to paint along it
     photo = Image.new("RGB", (64, 48), (90, 120, 150))
     with pytest.raises(InvalidRequestError) as info:
         engine.paint_regions(photo, [PresetStyle("tapestry"), PresetStyle("grey-ink")], weights)
-    assert info.value.code == "InvalidRegionMap"
+    # Then it is refused with the code a bad map file gets, or the one for a style it does not have
+    numbers = isinstance(weights, np.ndarray) and weights.dtype == np.int64
+    assert info.value.code == (REGIONS_MAP_STYLE_MISSING if numbers else REGIONS_MAP_INVALID)
     assert info.value.message
+
+
+def test_the_engine_refuses_a_map_without_the_regions_mix(engine) -> None:
+    # Given a drawn map and a blend (the options the API, the worker and the CLI also check)
+    photo = Image.new("RGB", (64, 48), (90, 120, 150))
+    drawn = np.zeros((8, 8), dtype=np.int64)
+    styles = [PresetStyle("tapestry"), PresetStyle("grey-ink")]
+    # When the engine is asked to paint along it, Then it refuses with the map's own code
+    with pytest.raises(InvalidRequestError) as info:
+        engine.paint_regions(photo, styles, drawn, StylizeOptions())
+    assert info.value.code == REGIONS_MAP_NEEDS_REGIONS

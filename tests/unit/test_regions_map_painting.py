@@ -119,12 +119,15 @@ def test_a_hand_drawn_rectangle_is_painted_as_drawn(tmp_path: Path) -> None:
 
 
 def test_without_the_regions_mix_a_map_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    # Given a map and a blend of two styles
     drawn = tmp_path / "map.png"
     drawn.write_bytes(region_map((60, 40)))
     out = tmp_path / "o.jpg"
+    # When the CLI is asked to paint along the map
     proc = _cli(str(sample_photo_file("coffee")), "-o", str(out), "--style", "grey-ink",
                 "--style", "tapestry", "--regions-in", str(drawn))  # fmt: skip
-    _refused(proc, "--mix regions")
+    # Then it is refused by the rule every entry asks (the engine's, the API's), nothing written
+    _refused(proc, "regions mix (mix: regions)")
     assert not out.exists()
 
 

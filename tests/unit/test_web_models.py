@@ -30,9 +30,8 @@ from stylemixer.neural.export import (
     transformer_graph,
     web_graphs,
 )
-from stylemixer.neural.networks import NUM_STYLES
 from stylemixer.neural.weights import load_networks, sha256
-from stylemixer.presets import PRESETS, get_preset
+from stylemixer.presets import NUM_PRESETS, PRESETS, get_preset
 from tests.support.onnx_reference import psnr, resized, square
 from tests.support.pictures import sample_painting_file, sample_photo_file
 
@@ -77,7 +76,7 @@ def test_same_padding_is_tensorflows() -> None:
 def test_multistyle_graph_is_the_torch_network(nets: Networks, photo: str, size: tuple[int, int]) -> None:
     # Given a photo and a blend of two presets
     x = nchw(resized(sample_photo_file(photo), *size))
-    weights = np.zeros((1, NUM_STYLES), dtype=np.float32)
+    weights = np.zeros((1, NUM_PRESETS), dtype=np.float32)
     weights[0, get_preset("swirling-night").index] = 0.7
     weights[0, get_preset("grey-ink").index] = 0.3
 
@@ -120,7 +119,7 @@ def test_float16_files_keep_the_look(nets: Networks, style: str) -> None:
     assert {m.graph.name for m in graphs.values()} == set(WEB_FILES)
     x = nchw(resized(sample_photo_file("rocket"), 384, 256))
     picture = nchw(square(sample_painting_file(style), 256))
-    preset = np.eye(NUM_STYLES, dtype=np.float32)[[get_preset("scarlet-blaze").index]]
+    preset = np.eye(NUM_PRESETS, dtype=np.float32)[[get_preset("scarlet-blaze").index]]
 
     # When a preset and a painting go through them and through the float32 torch modules
     painted = run(graphs["multistyle"], features=run(graphs["multistyle_features"], image=x), style=preset)

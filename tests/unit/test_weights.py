@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import torch
 
-from stylemixer.errors import WeightsMissingError
 from stylemixer.neural import weights as wmod
 from stylemixer.neural.weights import (
     MANIFEST_FILENAME,
     ONNX_FILES,
+    WeightsMissingError,
     build_weights,
     convert,
     default_weights_path,
@@ -86,30 +86,19 @@ def test_every_parameter_is_filled_with_the_onnx_numbers(built: Path) -> None:
 
 
 def test_a_parameter_left_unmapped_fails_the_build(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given a mapping that forgets one table
-    real = wmod._MAPPERS["multistyle"]
-
-    def forgetful(w: dict) -> tuple[dict, set]:
-        state, used = real(w)
-        del state["expand.1.style.beta"]
-        return state, used
-
-    monkeypatch.setitem(wmod._MAPPERS, "multistyle", forgetful)
-    # When the network is converted, Then the build stops and names it
+    # Given rules that take one table's ONNX weight and place it nowhere
+    forgetful = [(r"expand\.1\.norm\.beta", lambda _m, _v: {}), *wmod._RULES["multistyle"]]
+    monkeypatch.setitem(wmod._RULES, "multistyle", forgetful)
+    # When the network is converted, Then the build stops and names the parameter left empty
     with pytest.raises(ValueError, match=r"missing=\['expand\.1\.style\.beta'\]"):
         convert("multistyle", onnx_dir() / "multistyle26.onnx")
 
 
 def test_an_onnx_weight_left_unused_fails_the_build(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given a mapping that does not account for one ONNX weight
-    real = wmod._MAPPERS["predictor"]
-
-    def careless(w: dict) -> tuple[dict, set]:
-        state, used = real(w)
-        return state, used - {"MobilenetV2/Conv_1/weights"}
-
-    monkeypatch.setitem(wmod._MAPPERS, "predictor", careless)
-    # When converted, Then the build stops and names it
+    # Given rules that do not account for one ONNX layer (the predictor's last 1x1 convolution)
+    careless = [rule for rule in wmod._RULES["predictor"] if "Conv_1" not in rule[0]]
+    monkeypatch.setitem(wmod._RULES, "predictor", careless)
+    # When converted, Then the build stops and names its weights
     with pytest.raises(ValueError, match=r"unused=.*MobilenetV2/Conv_1/weights"):
         convert("predictor", onnx_dir() / "arbitrary_predict.onnx")
 

@@ -1,8 +1,4 @@
-"""Style Mixer regions: which style goes where (after Huang, Zhang and Liao, "Style Mixer", CGF 2019).
-
-The paper cuts the photo into regions by their deep features and position, and gives each region the
-style whose features match it best, so the sky takes the style that fits a sky. Here, with the
-networks this project has (the style predictor's MobileNetV2 trunk, Sandler et al. 2018):
+"""Where each style goes on a photo: the plan of the regions mix (see :mod:`stylemixer.neural.regions`).
 
 1. **Superpixels** that follow the photo's edges (at :data:`SEGMENT_SIDE` px): SLIC (Achanta et al.
    2012), k-means on CIELAB colour and position with each pixel compared only to the nearby
@@ -25,15 +21,8 @@ networks this project has (the style predictor's MobileNetV2 trunk, Sandler et a
    picture gets the superpixels it loses least on, up to that share (a style the person picked
    should be seen).
 5. **The map**: each pixel's style as per-pixel weights (one plane per style, summing to 1),
-   feathered by ``softness``. Painting brings the map to any size with :class:`EdgeMap`: a fast
-   guided filter (He and Sun 2015) whose linear coefficients, fitted at :data:`GUIDE_SIDE`, are
-   applied to the luminance of the photo at the size painted, so the boundaries follow the
-   full-resolution photo's edges rather than the map's pixels.
-
-Each style is then painted alone over the whole picture and the paintings composited with the map
-(:meth:`stylemixer.neural.engine.Engine.paint_regions`): inside its region a style looks exactly as it
-does alone. The palette region map (value k where the k-th style dominates) is the output contract.
-Measured on labelled points and against each style alone: docs/regions.md.
+   feathered by ``softness`` (:func:`soft_map`), which :mod:`~stylemixer.neural.regions.paint`
+   brings to any size along the photo's edges.
 """
 
 from __future__ import annotations
@@ -47,14 +36,17 @@ import torch.nn.functional as F  # noqa: N812
 from PIL import Image
 from torch import Tensor
 
-from stylemixer.neural.bands import map_rows
-from stylemixer.neural.tensors import image_to_tensor
-from stylemixer.regionmap import with_palette
+from stylemixer.neural.tensors import image_to_tensor, pad_to_multiple, tensor_to_image
+from stylemixer.presets import NUM_PRESETS, get_preset
+from stylemixer.styles import ImageStyle, PresetStyle
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
 
-    from stylemixer.neural.networks import StylePredictor
+    from stylemixer.neural.networks import MultiStyleNet, StylePredictor
+    from stylemixer.neural.weights import Networks
+    from stylemixer.options import StylizeOptions
+    from stylemixer.styles import Style
 
 #: Long side of the photo its features are taken at.
 FEATURE_SIDE = 384
@@ -90,13 +82,6 @@ MIN_SHARE = 0.1
 KMEANS_ITERATIONS = 25
 #: Feathering of the map: Gaussian sigma at ``softness`` 1, as a fraction of the long side.
 SOFTNESS_SCALE = 0.01
-#: Long side the edge-following coefficients are fitted at, and their window radius and
-#: regularisation there (luminance in 0..1: edges of contrast above about sqrt(eps) are followed).
-GUIDE_SIDE = 512
-GUIDE_RADIUS = 4
-GUIDE_EPS = 1e-3
-#: Luminance weights (ITU-R BT.601) of the guide.
-LUMA = (0.299, 0.587, 0.114)
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,35 +392,6 @@ def choose(fit: Tensor, area: Tensor, min_share: float = MIN_SHARE) -> Tensor:
 # -- the map ----------------------------------------------------------------------------------------
 
 
-def box_mean(t: Tensor, radius: int) -> Tensor:
-    """Mean of (N, K, H, W) over (2 radius + 1)^2 windows, edges replicated, by running sums (cost
-    independent of the radius; float32 sums of values in 0..1 over a few hundred thousand pixels keep
-    about 1e-5 of precision, far inside the guided filter's eps).
-
-    Example:
-        >>> box_mean(torch.ones(1, 1, 5, 5), 1).flatten()[:3].tolist()
-        [1.0, 1.0, 1.0]
-    """
-    k = 2 * radius + 1
-    c = F.pad(t, (radius + 1, radius, radius + 1, radius), mode="replicate")
-    c = c.cumsum(dim=3)
-    c = c[..., k:] - c[..., :-k]
-    c = c.cumsum(dim=2)
-    return (c[:, :, k:] - c[:, :, :-k]) / (k * k)
-
-
-def guided_coefficients(guide: Tensor, src: Tensor, radius: int, eps: float) -> tuple[Tensor, Tensor]:
-    """He et al.'s guided filter of ``src`` (1, K, H, W) by ``guide`` (1, 1, H, W), as its window-mean
-    coefficients: the filtered map is ``a * guide + b`` (and stays so for the guide at another size:
-    the fast guided filter)."""
-    mean_i, mean_p = box_mean(guide, radius), box_mean(src, radius)
-    cov = box_mean(guide * src, radius) - mean_i * mean_p
-    var = box_mean(guide * guide, radius) - mean_i * mean_i
-    a = cov / (var + eps)
-    b = mean_p - a * mean_i
-    return box_mean(a, radius), box_mean(b, radius)
-
-
 def gaussian_blur(x: Tensor, sigma: float) -> Tensor:
     """Separable Gaussian blur of (1, K, H, W), replicate-padded."""
     if sigma < 0.3:
@@ -459,113 +415,6 @@ def soft_map(styles: Tensor, n_styles: int, softness: float) -> Tensor:
     m = F.one_hot(styles, n_styles).permute(2, 0, 1).unsqueeze(0).float()
     m = gaussian_blur(m, sigma=softness * SOFTNESS_SCALE * max(styles.shape))
     return m / m.sum(dim=1, keepdim=True).clamp(min=1e-6)
-
-
-def drawn_weights(numbers: np.ndarray, n_styles: int, softness: float) -> Tensor:
-    """A map of style numbers (h, w) as per-pixel weights (1, K, h', w'), treated as a planned map is:
-    brought down (nearest neighbour) to at most :data:`GUIDE_SIDE` on its long side, the size
-    :class:`EdgeMap` fits its edges at (so a 16 MP map costs no full-size planes), and feathered by
-    ``softness`` (:func:`soft_map`, a fraction of the long side, so it does not depend on the size).
-
-    Example:
-        >>> numbers = np.zeros((1200, 1600), dtype=np.uint8); numbers[:, 800:] = 1
-        >>> weights = drawn_weights(numbers, 2, 0.25)
-        >>> tuple(weights.shape), [round(float(v), 2) for v in weights[0, :, 0, 0]]
-        ((1, 2, 384, 512), [1.0, 0.0])
-    """
-    h, w = numbers.shape
-    scale = min(1.0, GUIDE_SIDE / max(h, w))
-    if scale < 1.0:
-        th, tw = max(1, round(h * scale)), max(1, round(w * scale))
-        rows = ((np.arange(th) + 0.5) * h / th).astype(np.int64)
-        cols = ((np.arange(tw) + 0.5) * w / tw).astype(np.int64)
-        numbers = numbers[rows[:, None], cols[None, :]]
-    return soft_map(torch.as_tensor(np.asarray(numbers, dtype=np.int64)), n_styles, softness)
-
-
-def luminance(rgb: np.ndarray) -> Tensor:
-    """Luminance (H, W) in 0..1 of a uint8 (H, W, 3) picture."""
-    return torch.from_numpy(rgb.astype(np.float32) @ np.array(LUMA, dtype=np.float32) / 255.0)
-
-
-class EdgeMap:
-    """A style map brought to any size along the photo's own edges (the output contract's geometry).
-
-    Built once from a weight map (1, K, h, w) and the photo: the map is resized to the photo at
-    :data:`GUIDE_SIDE` and guided-filtered by its luminance there; the filter's coefficients ``a``,
-    ``b`` (1, K - 1, hg, wg each) are kept (the filter is linear and keeps constants, so the last style's
-    weight is one minus the others'). :meth:`rows` resizes them (bilinearly) to any picture of the
-    same framing and applies them to that picture's own luminance, ``a * I + b``: so the weights
-    change where the full-resolution photo has an edge, row band by row band in bounded memory.
-
-    Example:
-        >>> edges = EdgeMap(plan.weight_map, photo)  # doctest: +SKIP
-        >>> edges.rows(np.asarray(photo)[:64], 0, photo.size[::-1]).shape  # doctest: +SKIP
-        torch.Size([1, 2, 64, 1024])
-    """
-
-    def __init__(self, weight_map: Tensor, photo: Image.Image) -> None:
-        side = min(GUIDE_SIDE, max(photo.size))
-        guide = luminance(np.asarray(resize_long_side(photo, side)))[None, None]  # (1, 1, hg, wg)
-        self.n_styles = weight_map.shape[1]
-        first = weight_map[:, :-1].float()
-        if self.n_styles > 1:
-            src = F.interpolate(first, size=guide.shape[-2:], mode="bilinear", align_corners=False)
-            a, b = guided_coefficients(guide, src, GUIDE_RADIUS, GUIDE_EPS)
-            self.ab = torch.cat([a, b], dim=1)  # (1, 2 (K - 1), hg, wg): resized together
-        else:  # one style: weight 1 everywhere
-            self.ab = torch.zeros(1, 0, *guide.shape[-2:])
-
-    def rows(self, rgb_rows: np.ndarray, top: int, size: tuple[int, int]) -> Tensor:
-        """Weights (1, K, len, W) of rows ``top``.. of a picture of ``size`` (H, W) whose rows these are
-        (``rgb_rows`` uint8 (len, W, 3)), summing to 1 at every pixel."""
-        idx = torch.arange(top, top + rgb_rows.shape[0])
-        k = self.n_styles - 1
-        ab = map_rows(self.ab, size, idx)
-        first = torch.addcmul(ab[:, k:], ab[:, :k], luminance(rgb_rows)[None, None]).clamp_(0.0, 1.0)
-        if k > 1:  # weights over 1 in total are scaled down to 1 (two styles: never the case)
-            first /= first.sum(dim=1, keepdim=True).clamp_(min=1.0)
-        return torch.cat([first, (1.0 - first.sum(dim=1, keepdim=True)).clamp_(min=0.0)], dim=1)
-
-    def bands(self, rgb: np.ndarray, rows_per_band: int = 256) -> Iterator[tuple[int, int, Tensor]]:
-        """(top, bottom, weights) for each band of rows of the picture ``rgb`` (H, W, 3) uint8."""
-        height = rgb.shape[0]
-        for r0 in range(0, height, rows_per_band):
-            r1 = min(r0 + rows_per_band, height)
-            yield r0, r1, self.rows(rgb[r0:r1], r0, rgb.shape[:2])
-
-
-def region_image(edges: EdgeMap, photo: Image.Image) -> Image.Image:
-    """The palette ("P") region map of ``photo``'s size: pixel k where the k-th style dominates, along
-    the photo's edges (computed band by band: a 16 MP map needs no full-size float planes).
-
-    Example:
-        >>> region_image(EdgeMap(plan.weight_map, photo), photo).mode  # doctest: +SKIP
-        'P'
-    """
-    rgb = np.asarray(photo.convert("RGB"))
-    out = np.empty(rgb.shape[:2], dtype=np.uint8)
-    for r0, r1, m in edges.bands(rgb):
-        out[r0:r1] = dominant_style(m[0])
-    return with_palette(Image.fromarray(out))
-
-
-def dominant_style(weights: Tensor) -> np.ndarray:
-    """The index (uint8) of the largest of K weight planes (K, H, W), the first on ties.
-
-    Plane by plane: ``argmax`` over the outer dimension is many times slower on the CPU.
-
-    Example:
-        >>> dominant_style(torch.tensor([[[0.2, 0.6]], [[0.8, 0.4]]])).tolist()
-        [[1, 0]]
-    """
-    best = weights[0].clone()
-    index = torch.zeros(best.shape, dtype=torch.uint8)
-    for k in range(1, weights.shape[0]):
-        better = weights[k] > best
-        index.masked_fill_(better, k)
-        torch.maximum(best, weights[k], out=best)
-    return index.numpy()
 
 
 # -- planning ---------------------------------------------------------------------------------------
@@ -606,3 +455,33 @@ def plan_regions(
         weight_map = soft_map(choice[spx.labels], len(style_pictures), settings.softness)
         main = cuts[0]  # the cut at the controls' own settings
     return RegionPlan(weight_map=weight_map, labels=main[spx.labels].numpy())
+
+
+def preset_renderings(
+    multistyle: MultiStyleNet, photo: Image.Image, preset_ids: Sequence[str], side: int = PRESET_SIDE
+) -> list[Image.Image]:
+    """The photo painted in each preset at ``side`` px, in one batched pass: how presets are
+    described for matching (their own painting is not at hand)."""
+    if not preset_ids:
+        return []
+    small = resize_long_side(photo, side)
+    x, h, w = pad_to_multiple(image_to_tensor(small))
+    table = torch.zeros(len(preset_ids), NUM_PRESETS)
+    for row, preset_id in enumerate(preset_ids):
+        table[row, get_preset(preset_id).index] = 1.0
+    with torch.inference_mode():
+        out = multistyle(x.expand(len(preset_ids), -1, -1, -1).contiguous(), table)
+        return [tensor_to_image(out[i : i + 1, :, :h, :w]) for i in range(len(preset_ids))]
+
+
+def plan_for_styles(
+    networks: Networks, photo: Image.Image, styles: Sequence[Style], options: StylizeOptions
+) -> RegionPlan:
+    """:func:`plan_regions` for ``styles`` as a job names them (presets described by their rendering
+    of the photo, pictures by themselves), with the region controls of ``options``."""
+    presets = [s.preset_id for s in styles if isinstance(s, PresetStyle)]
+    rendered = iter(preset_renderings(networks.multistyle, photo, presets))
+    pictures = [s.image if isinstance(s, ImageStyle) else next(rendered) for s in styles]
+    count = options.region_count(len(styles))
+    settings = RegionSettings(count, options.position_weight, options.edge_softness)
+    return plan_regions(networks.predictor, photo, pictures, settings)
