@@ -170,7 +170,7 @@ def submit_job(
     head_bytes = SNIFF_BYTES if params.regions_map is None else HEADER_BYTES
     photo_info, photo_head = check_upload(store, "content", params.content, now, length=head_bytes)
     if _is_clip(photo_head):
-        check_clip_upload(store, upload_key("content", params.content), photo_info, params)
+        check_clip_upload(store, params.content, photo_info, params)
     for style in params.styles:
         if style.upload is not None:
             check_upload(store, "style", style.upload, now)
@@ -377,7 +377,7 @@ def _clip_not_allowed(purpose: UploadPurpose) -> StyleMixerError:
     )
 
 
-def check_clip_upload(store: BlobStore, key: str, info: ObjectInfo, params: JobParams) -> None:
+def check_clip_upload(store: BlobStore, upload_id: str, info: ObjectInfo, params: JobParams) -> None:
     """Refuse a clip upload whose container is cut short, damaged or without video, in a codec we do
     not decode, over the limits, or asked to be painted in a way a clip cannot be (the regions mix,
     a region map, more painting than one job may do).
@@ -391,6 +391,7 @@ def check_clip_upload(store: BlobStore, key: str, info: ObjectInfo, params: JobP
 
     if params.options.mix is Mix.REGIONS or params.regions_map is not None:
         raise regions_not_for_clips()
+    key = upload_key("content", upload_id)
     header = read_clip_header(lambda at, length: store.read_range(key, at, length), info.size)
     check_clip(header, params.options)
 

@@ -490,12 +490,12 @@ def _fail(store: BlobStore, repo: JobRepository, job: Job, error: JobError) -> b
 
 def _delete_results(store: BlobStore, job: Job) -> None:
     fmt = job.params.options.format
-    keys = (
+    # The keys are written out in the loop so that the permissions' reader sees each one's prefix.
+    for key in (
         result_key(job.job_id, fmt.extension),
         regions_key(job.job_id),
         result_key(job.job_id, CLIP_EXTENSION),
-    )
-    for key in keys:
+    ):
         try:
             store.delete(key)
         except Exception:
