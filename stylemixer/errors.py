@@ -81,6 +81,23 @@ REGIONS_MAP_MISMATCH: Final = _code("RegionsMapMismatch", 400, "the map's shape 
 REGIONS_MAP_NEEDS_REGIONS: Final = _code("RegionsMapNeedsRegions", 400, "a map given without the regions mix")
 REGIONS_MAP_ONE_PHOTO: Final = _code("RegionsMapOnePhoto", 400, "a map given for several photos at once")
 
+# -- clips (stylemixer.clips; docs/clips.md) -----------------------------------------------------
+NOT_A_VIDEO: Final = _code("NotAVideo", 400, "the bytes are not a video container, or it holds only sound")
+TRUNCATED_CLIP: Final = _code("TruncatedClip", 400, "a clip that ends before its boxes or its frames do")
+CORRUPT_CLIP: Final = _code("CorruptClip", 400, "a clip's container or video that cannot be read")
+UNSUPPORTED_VIDEO_CODEC: Final = _code(
+    "UnsupportedVideoCodec", 415, "a clip's video in another codec than H.264 or HEVC (ProRes, AV1...)"
+)
+CLIP_TOO_LONG: Final = _code("ClipTooLong", 413, "a clip longer than the longest accepted")
+CLIP_DIMENSIONS_TOO_LARGE: Final = _code("ClipDimensionsTooLarge", 413, "a clip's frames larger than 1080p")
+CLIP_TOO_SMALL: Final = _code("ClipTooSmall", 400, "a clip's frames with a side shorter than a picture's")
+CLIP_TOO_MUCH_WORK: Final = _code(
+    "ClipTooMuchWork", 413, "more painting than one job may do at the stroke and output size asked"
+)
+CLIP_TOO_LARGE: Final = _code("ClipTooLarge", 413, "more bytes than a clip may have")
+REGIONS_NOT_FOR_CLIPS: Final = _code("RegionsNotForClips", 400, "the regions mix or a region map for a clip")
+CLIP_NOT_ALLOWED: Final = _code("ClipNotAllowed", 415, "a clip where only a picture can be (a style)")
+
 # -- styles and options (stylemixer.options, stylemixer.presets) ---------------------------------
 NO_STYLE: Final = _code("NoStyle", 400, "no style chosen")
 TOO_MANY_STYLES: Final = _code("TooManyStyles", 400, "more styles than can be mixed")

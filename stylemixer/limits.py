@@ -40,6 +40,41 @@ ALLOWED_FORMATS: dict[str, str] = {
 #: own, and ``image/heif``, which some systems give the same .heic files.
 UPLOAD_CONTENT_TYPES: tuple[str, ...] = (*ALLOWED_FORMATS.values(), "image/heif")
 
+# -- clips (short videos; see stylemixer/clips/ and docs/clips.md) -----------------------------------
+
+#: Longest clip accepted, in seconds: a phone's short clip (at a size and stroke size whose painting
+#: fits one job: MAX_CLIP_PAINT_SECONDS).
+MAX_CLIP_SECONDS = 60
+#: Largest frame accepted: 1080p, either way round (what phones record by default). 4K frames would be
+#: four times the decoding and the finishing, and at the same stroke size twice the painting, per frame.
+MAX_CLIP_SIDE = 1920
+MAX_CLIP_PIXELS = 1920 * 1080
+#: Largest clip accepted, in bytes: a minute of 1080p from a phone is 40-100 MB at 30 fps (HEVC or
+#: H.264) and up to about 150 MB at 60 fps; 200 MB leaves room and fits the worker's disk with its
+#: painting (at most 12 Mbit/s: stylemixer.clips.stream).
+MAX_CLIP_BYTES = 200 * 1024 * 1024
+#: Most frames painted per second of clip: a clip recorded at 60 fps is painted (and plays) at 30 fps,
+#: every other frame, which halves its painting and looks the same for a painting.
+MAX_CLIP_FPS = 30
+#: What painting a clip's frame costs on 2 cores, measured (bench/clips.py, docs/clips.md): per
+#: megapixel it is painted at (the network and the carrying along the motion: two thirds of a 1080p
+#: frame's time in a profile of its steps) and per megapixel of output (decoding, bringing the
+#: painting to the frame's size with its detail, encoding), scaled to the slowest quiet run of the
+#: whole clip, 0.585 s a 1080p frame at the default stroke size (991 x 557): 0.7 x 0.55 + 0.1 x 2.07
+#: = 0.59 s. Other quiet runs took 0.43 to 0.49 s, which leaves them a fifth to a third to spare;
+#: under a load average of 3 to 5 the same frame took 0.99 s (a Lambda function's vCPUs are its own).
+CLIP_SECONDS_PER_WORK_MEGAPIXEL = 0.7
+CLIP_SECONDS_PER_OUTPUT_MEGAPIXEL = 0.1
+#: The most painting one clip may ask for, in seconds on 2 cores by the figures above: on the worker's
+#: 1.7 vCPUs that is 635 s, which with fetching and storing the clip fits the 900 s Lambda allows a
+#: function with a quarter to spare (stylemixer.resources). That is 30 s of 1080p at 30 fps at the
+#: default stroke size, 57 s at the coarse one, 51 s of 720p, and a minute of 720p at the coarse one.
+MAX_CLIP_PAINT_SECONDS = 540.0
+#: Video codecs decoded (the sample entries of ISO/IEC 14496-15), by the name people know them by.
+CLIP_VIDEO_CODECS: dict[str, str] = {"avc1": "H.264", "avc3": "H.264", "hvc1": "HEVC", "hev1": "HEVC"}
+#: Content types a clip upload may declare: MP4 and QuickTime (.mov, what iPhones write).
+CLIP_CONTENT_TYPES: tuple[str, ...] = ("video/mp4", "video/quicktime")
+
 
 def megabytes(size: int) -> str:
     """A byte count in megabytes for a sentence: ``25 MB``, ``40.5 MB``.

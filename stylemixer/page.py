@@ -17,7 +17,11 @@ from typing import TYPE_CHECKING, Any
 from stylemixer.errors import MIXED_STYLE_KINDS
 from stylemixer.jobs.model import ID_PATTERN
 from stylemixer.limits import (
+    CLIP_CONTENT_TYPES,
     LINK_SECONDS,
+    MAX_CLIP_BYTES,
+    MAX_CLIP_SECONDS,
+    MAX_CLIP_SIDE,
     MAX_MAP_BYTES,
     MAX_PIXELS,
     MAX_SIDE,
@@ -74,8 +78,25 @@ def site_config(api_base_url: str, *, uploads_days: int = 1, results_days: int =
         "request": request_description(),
         "regions_map": regions_map_description(),
         "stroke": stroke_description(),
+        "clips": clips_description(),
         # Refusals the page can foresee, with the API's own words, keyed by the API's error code.
         "messages": {MIXED_STYLE_KINDS: MIXED_KINDS_MESSAGE},
+    }
+
+
+def clips_description() -> dict[str, Any]:
+    """What a clip the page sends may be (see :mod:`stylemixer.clips`): its types, largest size in
+    bytes, longest length in seconds and longest side in pixels. The API and the worker check again.
+
+    Example:
+        >>> clips_description()["content_types"], clips_description()["max_seconds"]
+        (['video/mp4', 'video/quicktime'], 60)
+    """
+    return {
+        "content_types": list(CLIP_CONTENT_TYPES),
+        "max_bytes": MAX_CLIP_BYTES,
+        "max_seconds": MAX_CLIP_SECONDS,
+        "max_side": MAX_CLIP_SIDE,
     }
 
 
@@ -157,8 +178,10 @@ def content_security_policy(api_origin: str, data_origins: tuple[str, ...] | lis
 
     ``connect-src`` lets the page call the API and POST uploads to (and fetch results from) the data
     bucket; ``img-src`` shows results from the bucket, previews from ``blob:`` URLs, and Bootstrap's
-    inline ``data:`` icons. No inline script, no framing, no plugins. The CDK stack sends it as a
-    CloudFront response header on every file; the local stack sends the same with its own origins.
+    inline ``data:`` icons; ``media-src`` plays a painted clip from the bucket and a chosen clip from a
+    ``blob:`` URL (the camera's stream is given to its video element directly). No inline script, no
+    framing, no plugins. The CDK stack sends it as a CloudFront response header on every file; the
+    local stack sends the same with its own origins.
 
     The in-browser preview needs two more words, and nothing broader: ``'wasm-unsafe-eval'`` lets
     the page's own scripts compile WebAssembly (onnxruntime-web; it allows no JavaScript ``eval``),
@@ -177,6 +200,7 @@ def content_security_policy(api_origin: str, data_origins: tuple[str, ...] | lis
         "worker-src 'self'",
         "style-src 'self'",
         f"img-src 'self' data: blob: {data}".rstrip(),
+        f"media-src 'self' blob: {data}".rstrip(),
         "font-src 'self'",
         f"connect-src 'self' {others}".rstrip(),
         "manifest-src 'self'",

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from stylemixer.limits import MAX_CLIP_PAINT_SECONDS
+
 #: CloudWatch metrics namespace (EMF) and the Powertools service name.
 METRICS_NAMESPACE = "StyleMixer"
 SERVICE_NAME = "stylemixer"
@@ -119,10 +121,46 @@ def worst_job_seconds(memory_mb: int) -> float:
     return WORST_JOB_FIXED_SECONDS + WORST_JOB_CORE_SECONDS / min(PAINTING_THREADS, lambda_vcpus(memory_mb))
 
 
-#: The worker's default timeout: 3 times the slowest job at 3,008 MB (52 s), rounded up to whole
-#: minutes: 180 s. A crash or a timeout returns the message after 6 times this (18 minutes); any
-#: other failure returns it sooner (see :mod:`stylemixer.jobs.worker`'s retry back-off).
-WORKER_TIMEOUT_SECONDS = 60 * math.ceil(WORKER_TIMEOUT_MARGIN * worst_job_seconds(WORKER_MEMORY_MB) / 60)
+#: The slowest clip: the most painting one clip may ask for (MAX_CLIP_PAINT_SECONDS on 2 cores, from
+#: the measured cost of a frame: stylemixer.limits, docs/clips.md), in CPU-core seconds.
+WORST_CLIP_CORE_SECONDS = 2 * MAX_CLIP_PAINT_SECONDS
+#: What a clip's job pays besides painting: a cold start, fetching a 200 MB clip to the function's disk
+#: and storing its painting (at most 12 Mbit/s, 90 MB a minute).
+WORST_CLIP_FIXED_SECONDS = 45
+#: Lambda stops any function after 15 minutes.
+LAMBDA_MAX_TIMEOUT_SECONDS = 900
+
+
+def worst_clip_seconds(memory_mb: int) -> float:
+    """How long the slowest clip's job takes on a worker of ``memory_mb`` (see WORST_CLIP_CORE_SECONDS).
+
+    Example:
+        >>> round(worst_clip_seconds(3008))
+        680
+    """
+    return WORST_CLIP_FIXED_SECONDS + WORST_CLIP_CORE_SECONDS / min(PAINTING_THREADS, lambda_vcpus(memory_mb))
+
+
+#: The worker's default timeout: 3 times the slowest photo at 3,008 MB (52 s), or the slowest clip's
+#: job (680 s) with a quarter to spare, whichever is longer, rounded up to whole minutes and at most
+#: what Lambda allows: 900 s. A photo is done in seconds whatever the timeout; only a worker that
+#: crashes or is killed waits for the queue's visibility timeout, 6 times this (90 minutes; any other
+#: failure comes back sooner, see :mod:`stylemixer.jobs.worker`'s retry back-off).
+WORKER_TIMEOUT_SECONDS = min(
+    LAMBDA_MAX_TIMEOUT_SECONDS,
+    60
+    * math.ceil(
+        max(
+            WORKER_TIMEOUT_MARGIN * worst_job_seconds(WORKER_MEMORY_MB),
+            1.25 * worst_clip_seconds(WORKER_MEMORY_MB),
+        )
+        / 60
+    ),
+)
+#: The worker's disk (Lambda's ephemeral storage, /tmp): a clip's job holds the clip (at most 200 MB)
+#: and its painting (at most 12 Mbit/s: 90 MB a minute) at once; the rest is room for FFmpeg's and
+#: Python's own temporary files. 512 MB is Lambda's least; 1024 MB leaves the clip's size to spare.
+WORKER_EPHEMERAL_MB = 1024
 
 #: The dead-letter consumer only marks jobs failed (a few small calls per message).
 DLQ_HANDLER_TIMEOUT_SECONDS = 30

@@ -33,9 +33,11 @@ from stylemixer.resources import (
     MAX_RECEIVE_COUNT,
     VISIBILITY_TIMEOUT_FACTOR,
     WORKER_CLIENT_TIMEOUTS,
+    WORKER_EPHEMERAL_MB,
     WORKER_MEMORY_MB,
     WORKER_TIMEOUT_SECONDS,
     queue_retention_seconds,
+    worst_clip_seconds,
     worst_job_seconds,
 )
 
@@ -179,7 +181,8 @@ class StackConfig(ContextModel):
     # The worker: the one function that runs torch.
     worker_memory_mb: int = Field(WORKER_MEMORY_MB, ge=1024, le=10240)
     worker_timeout_seconds: int = Field(WORKER_TIMEOUT_SECONDS, ge=60, le=900)
-    worker_ephemeral_mb: int = Field(1024, ge=512, le=10240)
+    #: The worker's disk: a clip and its painting at once (stylemixer.resources.WORKER_EPHEMERAL_MB).
+    worker_ephemeral_mb: int = Field(WORKER_EPHEMERAL_MB, ge=512, le=10240)
     #: Most worker instances the queue's event source runs at once (SQS maximum concurrency).
     worker_max_concurrency: int = Field(5, ge=2, le=1000)
     #: Receives before a job's message moves to the dead-letter queue.
@@ -252,12 +255,12 @@ class StackConfig(ContextModel):
                 message=f"alarm_email is required for stage {self.stage!r}: its alarms would reach no one. "
                 "Set it in cdk.json or give -c alarm_email=you@example.org (only dev stages may go without)."
             )
-        worst = worst_job_seconds(self.worker_memory_mb)
+        worst = max(worst_job_seconds(self.worker_memory_mb), worst_clip_seconds(self.worker_memory_mb))
         if self.worker_timeout_seconds < worst:
             raise ContextError(
                 message=f"worker_timeout_seconds: {self.worker_timeout_seconds} s is shorter than the "
-                f"slowest job takes at worker_memory_mb={self.worker_memory_mb} (about {worst:.0f} s); "
-                "raise the timeout or the memory."
+                f"slowest job takes at worker_memory_mb={self.worker_memory_mb} (about {worst:.0f} s, "
+                "the longest clip); raise the timeout or the memory."
             )
         for key, timeout, client in (
             ("api_timeout_seconds", self.api_timeout_seconds, API_CLIENT_TIMEOUTS),

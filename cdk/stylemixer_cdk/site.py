@@ -201,9 +201,10 @@ class Site(Construct):
             ),
             custom_headers_behavior=cloudfront.ResponseCustomHeadersBehavior(
                 custom_headers=[
+                    # The page's own Camera control may ask for the camera (getUserMedia); nothing else.
                     cloudfront.ResponseCustomHeader(
                         header="Permissions-Policy",
-                        value="camera=(), microphone=(), geolocation=(), payment=()",
+                        value="camera=(self), microphone=(), geolocation=(), payment=()",
                         override=True,
                     )
                 ]

@@ -3,6 +3,7 @@
 import { tryOtherStyles } from "./again.js";
 import { Api, loadConfig } from "./api.js";
 import { onChoicesChanged } from "./changes.js";
+import { setupCamera } from "./camera.js";
 import { deletableShown, deleteJob, setupDeleting } from "./deleting.js";
 import { byId } from "./dom.js";
 import { resultChanged, setupEditing } from "./editing.js";
@@ -46,6 +47,7 @@ function fillLimits(config, rules) {
     accepted_names: acceptedNames(config),
     max_upload_mb: Math.round(config.max_upload_bytes / (1024 * 1024)),
     max_styles: rules.maxStyles,
+    max_clip_seconds: config.clips ? config.clips.max_seconds : "",
   };
   for (const node of document.querySelectorAll("[data-limit]")) {
     const name = node.dataset.limit;
@@ -88,6 +90,7 @@ async function start() {
   showKept(config);
   setupLayout();
   setupPhoto(config);
+  setupCamera(form);
   setupSummary();
   // Only the jobs this browser sent join its strip, with their owner tokens; a link someone shared
   // is shown, not kept as ours.

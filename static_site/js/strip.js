@@ -8,6 +8,7 @@
 // a job whose token this browser holds). Server text is only placed as text or attribute values.
 import { askedOfJob } from "./asked.js";
 import { byId, el } from "./dom.js";
+import { isClipResult } from "./clipresult.js";
 import { keepOwners, ownerToken } from "./owners.js";
 import { downloadName, localCopy } from "./result.js";
 
@@ -116,7 +117,9 @@ function tile(entry, number) {
     if (ownerToken(entry.id)) actions.append(deleteButton(entry.id, label));
     return item;
   }
-  const img = el("img", { src: job.result.url, alt: "", class: "strip-thumb", decoding: "async" });
+  const img = isClipResult(job.result)
+    ? el("video", { src: job.result.url, class: "strip-thumb", muted: true, preload: "metadata", "aria-hidden": "true" })
+    : el("img", { src: job.result.url, alt: "", class: "strip-thumb", decoding: "async" });
   // An hour-old link: ask once for a fresh one.
   img.addEventListener(
     "error",

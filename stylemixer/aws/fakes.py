@@ -26,6 +26,7 @@ from stylemixer.jobs.ports import ObjectInfo, PresignedPost, TransientError
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import datetime
+    from pathlib import Path
 
 
 @dataclass
@@ -85,6 +86,18 @@ class InMemoryBlobStore:
         self.faults.check("write")
         self.objects[key] = (bytes(data), content_type)
         self.stored_at[key] = utcnow()
+
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        self.faults.check("read_range")
+        return self.objects[key][0][start : start + length]
+
+    def download(self, key: str, path: Path) -> None:
+        self.faults.check("download")
+        path.write_bytes(self.objects[key][0])
+
+    def upload(self, key: str, path: Path, content_type: str) -> None:
+        self.faults.check("upload")
+        self.write(key, path.read_bytes(), content_type)
 
     def delete(self, key: str) -> None:
         self.objects.pop(key, None)

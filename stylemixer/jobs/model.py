@@ -99,6 +99,10 @@ def upload_key(purpose: UploadPurpose, upload_id: str) -> str:
     return f"{UPLOADS_PREFIX}{purpose}/{upload_id}"
 
 
+#: A painted clip's result key ends so: ``results/<job id>.mp4``, H.264 in MP4 (see :mod:`stylemixer.clips`).
+CLIP_EXTENSION = "mp4"
+
+
 def result_key(job_id: str, extension: str) -> str:
     """The deterministic key of a job's picture, so a redelivered message overwrites it with the same."""
     return f"{RESULTS_PREFIX}{job_id}.{extension}"

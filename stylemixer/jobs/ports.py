@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import datetime
+    from pathlib import Path
 
     from stylemixer.jobs.model import Job, JobError, JobResult
 
@@ -62,6 +63,18 @@ class BlobStore(Protocol):
 
     def write(self, key: str, data: bytes, content_type: str) -> None:
         """Store ``data`` at ``key``, replacing what was there."""
+        ...
+
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        """Up to ``length`` bytes of ``key`` from ``start`` (one ranged GET: a clip's boxes, one by one)."""
+        ...
+
+    def download(self, key: str, path: Path) -> None:
+        """Stream ``key`` into the file ``path`` (a clip: never held in memory whole)."""
+        ...
+
+    def upload(self, key: str, path: Path, content_type: str) -> None:
+        """Stream the file ``path`` to ``key``, replacing what was there (a painted clip)."""
         ...
 
     def delete(self, key: str) -> None:

@@ -10,7 +10,14 @@ import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from stylemixer.errors import QUEUE_UNAVAILABLE, WRONG_UPLOAD_KIND, ImageTooLargeError, StyleMixerError
+from stylemixer.errors import (
+    CLIP_NOT_ALLOWED,
+    NOT_A_VIDEO,
+    QUEUE_UNAVAILABLE,
+    WRONG_UPLOAD_KIND,
+    ImageTooLargeError,
+    StyleMixerError,
+)
 from stylemixer.jobs.model import (
     UPLOAD_PURPOSES,
     Job,
@@ -43,8 +50,16 @@ from stylemixer.jobs.schemas import (
     UploadRequest,
     UploadTicket,
 )
-from stylemixer.limits import LINK_SECONDS, MAX_MAP_BYTES, MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS, megabytes
-from stylemixer.options import OutputFormat
+from stylemixer.limits import (
+    CLIP_CONTENT_TYPES,
+    LINK_SECONDS,
+    MAX_CLIP_BYTES,
+    MAX_MAP_BYTES,
+    MAX_UPLOAD_BYTES,
+    UPLOAD_REUSE_SECONDS,
+    megabytes,
+)
+from stylemixer.options import Mix, OutputFormat
 from stylemixer.presets import PRESETS, get_preset
 
 if TYPE_CHECKING:
@@ -112,7 +127,7 @@ def create_upload(
         >>> len(ticket.upload_id), ticket.max_bytes
         (32, 1000)
     """
-    check_declared_size(request.size)
+    check_declared_size(request.size, request.content_type, request.purpose)
     if request.purpose == "map":
         check_map_upload(request.content_type, request.size)
     if gate is not None:
@@ -172,7 +187,9 @@ def submit_job(
     request.validate(len(params.styles), n_presets=n_presets)  # the options' rules, and the map's
     # With a map, the photo's first bytes read here are enough for its header's size too.
     head_bytes = SNIFF_BYTES if params.regions_map is None else HEADER_BYTES
-    _, photo_head = check_upload(store, "content", params.content, now, length=head_bytes)
+    photo_info, photo_head = check_upload(store, "content", params.content, now, length=head_bytes)
+    if _is_clip(photo_head):
+        check_clip_upload(store, params.content, photo_info, params)
     for style in params.styles:
         if style.upload is not None:
             check_upload(store, "style", style.upload, now)
@@ -238,10 +255,10 @@ def describe_job(
         out.error = ErrorBody(code=job.error.code, message=job.error.message)
     if job.status is JobStatus.SUCCEEDED and job.result is not None:
         result = job.result
-        fmt = OutputFormat(result.format)
-        name = f"stylemixer-{job.job_id[:8]}.{fmt.extension}"
+        extension, content_type = result_media(result.format)
+        name = f"stylemixer-{job.job_id[:8]}.{extension}"
         out.result = ResultOut(
-            url=store.presign_get(result.key, fmt.content_type, RESULT_URL_SECONDS, name),
+            url=store.presign_get(result.key, content_type, RESULT_URL_SECONDS, name),
             width=result.width,
             height=result.height,
             format=result.format,
@@ -258,6 +275,19 @@ def describe_job(
             expires_at=iso(now + timedelta(seconds=RESULT_URL_SECONDS)),
         )
     return out
+
+
+def result_media(fmt: str) -> tuple[str, str]:
+    """A result's file name suffix and media type: a picture's format, or ``mp4`` for a painted clip.
+
+    Example:
+        >>> result_media("jpeg"), result_media("mp4")
+        (('jpg', 'image/jpeg'), ('mp4', 'video/mp4'))
+    """
+    if fmt == "mp4":
+        return "mp4", "video/mp4"
+    kind = OutputFormat(fmt)
+    return kind.extension, kind.content_type
 
 
 def delete_job(store: BlobStore, repo: JobRepository, job_id: str, owner_token: str | None) -> None:
@@ -372,6 +402,19 @@ def check_upload(
     if purpose == "map":
         check_map_upload(None, info.size, first_bytes)
         return peeked
+    if _is_clip(first_bytes):
+        from stylemixer.clips.header import check_clip_bytes
+
+        if purpose != "content":
+            raise _clip_not_allowed(purpose)
+        check_clip_bytes(info.size)  # its container is read by check_clip_upload
+        return peeked
+    if purpose == "content" and info.content_type in CLIP_CONTENT_TYPES and first_bytes:
+        from stylemixer.clips.exceptions import InvalidClipError
+
+        raise InvalidClipError(
+            NOT_A_VIDEO, "The file is not a video we can read; send an MP4 or MOV clip in H.264 or HEVC."
+        )
     if info.size > MAX_UPLOAD_BYTES:
         raise ImageTooLargeError(
             message=f"The {purpose} picture is {megabytes(info.size)}; "
@@ -380,6 +423,40 @@ def check_upload(
     # The same code and sentence the worker's decoder would give (EmptyImage, NotAnImage, ...).
     check_format(first_bytes)
     return peeked
+
+
+def _is_clip(first_bytes: bytes) -> bool:
+    from stylemixer.clips.header import is_clip  # pure Python, on first use
+
+    return is_clip(first_bytes)
+
+
+def _clip_not_allowed(purpose: UploadPurpose) -> StyleMixerError:
+    from stylemixer.clips.exceptions import InvalidClipError
+
+    return InvalidClipError(
+        CLIP_NOT_ALLOWED,
+        f"A {_PICTURE_WORDS[purpose]} is a picture, not a clip; only the photo to paint may be a clip.",
+    )
+
+
+def check_clip_upload(store: BlobStore, upload_id: str, info: ObjectInfo, params: JobParams) -> None:
+    """Refuse a clip upload whose container is cut short, damaged or without video, in a codec we do
+    not decode, over the limits, or asked to be painted in a way a clip cannot be (the regions mix,
+    a region map, more painting than one job may do).
+
+    Read in storage by ranged GETs: each top-level box's header, then the ``moov`` box (a few
+    hundred KB), never the frames (:func:`stylemixer.clips.header.read_clip_header`). The worker
+    reads the same container again before painting, with the same refusals.
+    """
+    from stylemixer.clips.exceptions import regions_not_for_clips
+    from stylemixer.clips.header import check_clip, read_clip_header
+
+    if params.options.mix is Mix.REGIONS or params.regions_map is not None:
+        raise regions_not_for_clips()
+    key = upload_key("content", upload_id)
+    header = read_clip_header(lambda at, length: store.read_range(key, at, length), info.size)
+    check_clip(header, params.options)
 
 
 def check_map_upload(content_type: str | None, size: int, first_bytes: bytes | None = None) -> None:
@@ -431,15 +508,31 @@ def check_regions_map(
         regionmap.check_aspect(numbers.size, (height, width))
 
 
-def check_declared_size(size: int) -> None:
-    """Refuse an upload declared larger than the largest picture accepted (413, with both sizes).
+def check_declared_size(
+    size: int, content_type: str | None = None, purpose: UploadPurpose = "content"
+) -> None:
+    """Refuse an upload declared larger than the largest picture (or clip) accepted (413, with both
+    sizes), and a clip declared for anything but the photo to paint.
 
     Example:
         >>> check_declared_size(40 * 1024 * 1024)
         Traceback (most recent call last):
         ...
         stylemixer.errors.ImageTooLargeError: The file is 40 MB; the largest picture accepted is 25 MB.
+        >>> check_declared_size(40 * 1024 * 1024, "video/mp4")
     """
+    if content_type in CLIP_CONTENT_TYPES:
+        from stylemixer.clips.header import check_clip_bytes
+
+        if purpose != "content":
+            raise _clip_not_allowed(purpose)
+        check_clip_bytes(size)
+        return
+    if size > MAX_CLIP_BYTES:  # what the schema refuses (any kind): both limits said
+        raise ImageTooLargeError(
+            message=f"The file is {megabytes(size)}; the largest accepted is {megabytes(MAX_UPLOAD_BYTES)} "
+            f"for a picture and {megabytes(MAX_CLIP_BYTES)} for a clip."
+        )
     if size > MAX_UPLOAD_BYTES:
         raise ImageTooLargeError(
             message=f"The file is {megabytes(size)}; the largest picture accepted is "

@@ -14,7 +14,7 @@ import pytest
 from stylemixer import resources
 from stylemixer.jobs.model import ID_PATTERN, new_id
 from stylemixer.jobs.service import UPLOAD_URL_SECONDS
-from stylemixer.limits import MAX_STYLES, MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
+from stylemixer.limits import MAX_CLIP_BYTES, MAX_STYLES, MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
 from stylemixer.presets import PRESETS
 from tests.support import imagefiles as files
 from tests.support.aws import (
@@ -767,7 +767,15 @@ def test_openapi_document_states_ids_presets_and_sizes() -> None:
     assert schemas["UploadRef"]["properties"]["upload"]["pattern"] == ID_PATTERN
     assert schemas["PresetRef"]["properties"]["preset"]["enum"] == [p.id for p in PRESETS]
     size = schemas["UploadRequest"]["properties"]["size"]
-    assert (size["type"], size["minimum"], size["maximum"]) == ("integer", 1, MAX_UPLOAD_BYTES)
+    # (the largest file of any kind, a clip; a picture's own limit is the request's rule by kind)
+    assert (size["type"], size["minimum"], size["maximum"]) == ("integer", 1, MAX_CLIP_BYTES)
+    (by_kind,) = schemas["UploadRequest"]["allOf"]
+    picture, clip = by_kind["anyOf"]
+    assert picture["properties"]["size"] == {"maximum": MAX_UPLOAD_BYTES}
+    assert (clip["properties"]["purpose"], clip["properties"]["size"]) == (
+        {"const": "content"},
+        {"maximum": MAX_CLIP_BYTES},
+    )
     # And the options' allowed values are enums
     assert schemas["Mix"]["enum"] == ["blend", "regions"]
     assert schemas["OutputFormat"]["enum"] == ["jpeg", "png", "webp"]

@@ -368,6 +368,34 @@ class FakeEngine:
         )
         return result
 
+    def paint_clip(
+        self,
+        source: Any,
+        target: Any,
+        styles: Any,
+        options: Any = None,
+        *,
+        progress: Any = None,
+        header: Any = None,
+    ) -> Any:
+        """A clip's frames inverted, through the real decoder and encoder, progress per frame."""
+        from stylemixer.clips.header import check_clip, fitted_size, read_clip_file
+        from stylemixer.clips.stream import ClipReader, ClipWriter
+        from stylemixer.neural.clip import ClipResult
+
+        self.calls += 1
+        if self.error is not None:
+            raise self.error
+        header = header or read_clip_file(source)[0]
+        check_clip(header, options)
+        size = fitted_size(header.display_size, options.max_size if options else None)
+        with ClipReader(source, header) as reader, ClipWriter(target, size, reader) as writer:
+            for frame in reader.frames(audio=writer):
+                writer.write(255 - frame.rgb[: size[1], : size[0]], frame.pts)
+                if progress is not None:
+                    progress("stylize", writer.frames / header.painted_frames)
+        return ClipResult(*writer.size, writer.frames, header.duration, 0, reader.audio is not None)
+
 
 @pytest.fixture
 def fake_engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:

@@ -73,6 +73,7 @@ def test_config_keeps_its_keys_and_is_plain_json() -> None:
         "regions_map",
         "stroke",
         "messages",
+        "clips",
     }
     # And it survives a JSON round trip unchanged (no enum or tuple leaks into it)
     assert json.loads(json.dumps(config)) == config
