@@ -96,10 +96,14 @@ bench: setup $(STAMPS)/apt
 	$(BIN)/python -m bench.cold_import
 	$(BIN)/python -m bench.batch
 	$(BIN)/python -m bench.preview
+	$(BIN)/python -m bench.clips
+	$(BIN)/python -m bench.camera
 
 # A bounded load run against the local stack on loopback (100 jobs, 10 clients); writes bench/load_results.json.
+# Then a flood from one client while five others paint, and 50 pollers; writes bench/flood_results.json.
 load: setup
 	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.flood
 
 # Regenerates the tables of docs/reliability.md from the bad-input catalogue and the last load run.
 reliability-doc: setup

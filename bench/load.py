@@ -2,8 +2,10 @@
 
 Each client does what the page does, job after job: ``POST /api/uploads``, the file straight to the
 presigned POST, ``POST /api/jobs``, then ``GET /api/jobs/<id>`` every ``--poll`` seconds until the
-job is final. The run is bounded (``--jobs``, ``--clients``, ``--timeout``) and stops by itself; it
-talks to loopback only (its own `stylemixer serve`, or ``--url`` if that is a loopback address).
+job is final. Each client's connections leave from a loopback address of its own (127.0.0.2, .3,
+...), so the API's limits per client count each apart, as they would count ten people. The run is
+bounded (``--jobs``, ``--clients``, ``--timeout``) and stops by itself; it talks to loopback only
+(its own `stylemixer serve`, or ``--url`` if that is a loopback address).
 
 One job runs first and is not counted (the cold starts); then ``GET /jobs`` is timed with the worker
 idle, as a baseline. It reports jobs done, failed, lost (not final when time ran out, or gone),
@@ -41,6 +43,7 @@ from bench import ROOT, TESTDATA
 from stylemixer import resources
 from stylemixer.page import site_config
 from stylemixer.presets import PRESETS
+from tests.support.clients import client_session, loopback_address
 
 PHOTOS = TESTDATA / "photos"
 RESULTS = ROOT / "bench" / "load_results.json"
@@ -131,13 +134,15 @@ def pictures(max_side: int = 384) -> list[bytes]:
 class Client:
     """One person's browser: a session, and the steps of the page for each job."""
 
-    def __init__(self, api: str, samples: Samples, *, poll: float, max_size: int, deadline: float) -> None:
+    def __init__(
+        self, api: str, samples: Samples, *, poll: float, max_size: int, deadline: float, address: str
+    ) -> None:
         self.api = api
         self.samples = samples
         self.poll = poll
         self.max_size = max_size
         self.deadline = deadline
-        self.session = requests.Session()
+        self.session = client_session(address)
         self.storage_url: str | None = None
 
     def call(self, route: str, method: str, url: str, **kwargs: Any) -> requests.Response:
@@ -267,15 +272,22 @@ def run_load(
     # One job first, not counted: the API's and the worker's cold starts (imports, weights) are not
     # what the run measures.
     warm = JobRecord()
-    Client(api, Samples(), poll=poll, max_size=max_size, deadline=time.monotonic() + timeout).run_job(
-        0, photos[0], warm
-    )
+    Client(
+        api,
+        Samples(),
+        poll=poll,
+        max_size=max_size,
+        deadline=time.monotonic() + timeout,
+        address=loopback_address(0),
+    ).run_job(0, photos[0], warm)
     if warm.status != "succeeded":
         raise SystemExit(
             f"the warm-up job did not succeed ({warm.status}, {warm.error}); is the stack healthy?"
         )
     idle = Samples()
-    baseline = Client(api, idle, poll=0, max_size=max_size, deadline=time.monotonic() + timeout)
+    baseline = Client(
+        api, idle, poll=0, max_size=max_size, deadline=time.monotonic() + timeout, address=loopback_address(0)
+    )
     for _ in range(IDLE_SAMPLES):
         baseline.call("GET /jobs/{id}", "GET", f"{api}/jobs/{warm.job_id}")
     idle_ms = [ms for _, ms in idle.by_route["GET /jobs/{id}"]]
@@ -287,7 +299,9 @@ def run_load(
     storage_url: list[str] = []
 
     def client_loop(index: int) -> None:
-        client = Client(api, samples, poll=poll, max_size=max_size, deadline=deadline)
+        client = Client(
+            api, samples, poll=poll, max_size=max_size, deadline=deadline, address=loopback_address(index + 1)
+        )
         for number in range(index, jobs, clients):  # each client runs its share, one job at a time
             if time.monotonic() >= deadline:
                 return

@@ -3,8 +3,9 @@
 Same network, same real photo, one process, the two engines alternating run by run (so a burst of
 load from elsewhere hits both), both on the same number of threads; the median of the warm runs is
 reported (each engine runs twice after a pause and the second run is timed as warm; the first is
-reported too, as ``*_after_idle_ms``: see :func:`time_pair`). Writes ``bench/results.json`` and
-prints a table.
+reported too, as ``*_after_idle_ms``: see :func:`time_pair`). Each network's GFLOP and GFLOP/s are
+set against the machine's own ceiling, a dense convolution and a matrix product timed in the same
+run on the same threads (:func:`ceiling`). Writes ``bench/results.json`` and prints a table.
 
     make bench                                  # or:
     python -m bench.run [--runs 5] [--threads 2] [--only multistyle_512,arbitrary_384]
@@ -146,6 +147,62 @@ def measure_peak_rss(side: int, threads: int) -> dict[str, float]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+#: The dense convolution the networks are held against: 3x3, 256 -> 256 channels, channels-last,
+#: on a 128 x 128 map (the shape of a residual block's convolution at 512 px), and the fp32 matrix
+#: product beside it. Both measured in the same run on the same threads as the networks.
+DENSE_CONV_SHAPE = (1, 256, 128, 128)
+MATMUL_SIDE = 2048
+
+
+def gflop(fn: Callable[[], Any]) -> float:
+    """GFLOP of one call of ``fn``: every convolution and matrix product it runs, counted by torch.
+
+    torch's flop counter reads each operation's shapes as it runs (2 FLOP per multiply-add), so
+    the figure follows the layers the network really runs, at the size it runs them.
+    """
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+        fn()
+    return counter.get_total_flops() / 1e9
+
+
+def ceiling(runs: int) -> dict[str, float]:
+    """GFLOP/s of a dense 3x3 convolution and of an fp32 matrix product: what the machine does.
+
+    The median of ``runs`` warm runs after one warm-up each, in GFLOP per second.
+    """
+    import torch
+
+    x = torch.rand(DENSE_CONV_SHAPE).contiguous(memory_format=torch.channels_last)
+    conv = torch.nn.Conv2d(256, 256, 3, padding=1).to(memory_format=torch.channels_last).eval()
+    a, b = torch.rand(MATMUL_SIDE, MATMUL_SIDE), torch.rand(MATMUL_SIDE, MATMUL_SIDE)
+    rates: dict[str, float] = {}
+    for name, fn in (("dense_conv_gflops", lambda: conv(x)), ("matmul_gflops", lambda: a @ b)):
+        work = gflop(fn)
+        with torch.inference_mode():
+            fn()
+            times = []
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - t0)
+        rates[name] = round(work / statistics.median(times), 1)
+    return rates
+
+
+def with_ceiling(result: dict[str, float], work: float, rates: dict[str, float]) -> dict[str, float]:
+    """``result`` with the network's GFLOP, its warm GFLOP/s and that rate as a share of the ceiling."""
+    rate = work / (result["torch_ms"] / 1000.0)
+    return result | {
+        "gflop": round(work, 3),
+        "gflops": round(rate, 1),
+        "share_of_dense_conv": round(rate / rates["dense_conv_gflops"], 3),
+        "share_of_matmul": round(rate / rates["matmul_gflops"], 3),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear script
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="timed runs per engine (median reported)")
@@ -181,6 +238,14 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear sc
             )
         return sessions[name]
 
+    measured: dict[str, float] = {}
+
+    def rates() -> dict[str, float]:
+        """The machine's ceiling, measured once in this run (on the same threads) when first asked."""
+        if not measured:
+            measured.update(ceiling(args.runs))
+        return measured
+
     style_img = load_square(STYLE, 256)[None]  # (1, 256, 256, 3) NHWC, as the wheel feeds it
     style_vec = session("arbitrary_predict").run(None, {"style_image": style_img})[0].reshape(1, 100)
     weights = np.eye(26, dtype=np.float32)[PRESET_INDEX]
@@ -194,7 +259,9 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear sc
             with torch.inference_mode():
                 nets.multistyle(xt, wt)
 
-        return alternate(run_torch, lambda: sess.run(None, {"image": x, "style_weights": weights}), args.runs)
+        feed = {"image": x, "style_weights": weights}
+        result = alternate(run_torch, lambda: sess.run(None, feed), args.runs)
+        return with_ceiling(result, gflop(run_torch), rates())
 
     def arbitrary(side: int, with_ort: bool) -> dict[str, float]:
         x = load_square(PHOTO, side)[None]  # (1, S, S, 3)
@@ -206,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear sc
             with torch.inference_mode():
                 nets.transformer(xt, st)
 
-        return alternate(run_torch, (lambda: sess.run(None, feed)) if with_ort else None, args.runs)
+        result = alternate(run_torch, (lambda: sess.run(None, feed)) if with_ort else None, args.runs)
+        return with_ceiling(result, gflop(run_torch), rates())
 
     def predictor() -> dict[str, float]:
         xt = torch.from_numpy(style_img.transpose(0, 3, 1, 2).copy())
@@ -216,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear sc
             with torch.inference_mode():
                 nets.predictor(xt)
 
-        return alternate(run_torch, lambda: sess.run(None, {"style_image": style_img}), args.runs)
+        result = alternate(run_torch, lambda: sess.run(None, {"style_image": style_img}), args.runs)
+        return with_ceiling(result, gflop(run_torch), rates())
 
     cases: dict[str, Callable[[], Any]] = {
         "multistyle_512": lambda: multistyle(512),
@@ -241,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear sc
             continue
         results[name] = fn()
         print(f"{name:22s} {_fmt(results[name])}", flush=True)
+    if measured:
+        results["ceiling"] = dict(measured)
     results["meta"] = {
         "command": "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]),
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -274,18 +345,31 @@ def _fmt(value: Any) -> str:
 
 def _print_table(results: dict[str, Any]) -> None:
     print()
-    head = ("case", "torch ms", "ort ms", "ratio", "min ratio", "after idle")
-    print(f"{head[0]:22s} {head[1]:>10s} {head[2]:>10s} {head[3]:>7s} {head[4]:>9s} {head[5]:>10s}")
+    head = ("case", "torch ms", "ort ms", "ratio", "min ratio", "after idle", "GFLOP", "GFLOP/s", "of conv")
+    print(
+        f"{head[0]:22s} {head[1]:>10s} {head[2]:>10s} {head[3]:>7s} {head[4]:>9s} {head[5]:>10s}"
+        f" {head[6]:>7s} {head[7]:>8s} {head[8]:>7s}"
+    )
     for name, value in results.items():
-        if name == "meta":
+        if name in ("meta", "ceiling"):
             continue
         if isinstance(value, dict):
             ort_ms, ratio = value.get("onnxruntime_ms", 0.0), value.get("ratio", 0.0)
             ratio_min, idle = value.get("ratio_min", 0.0), value.get("ratio_after_idle", 0.0)
-            torch_ms = value["torch_ms"]
-            print(f"{name:22s} {torch_ms:10.1f} {ort_ms:10.1f} {ratio:7.3f} {ratio_min:9.3f} {idle:10.3f}")
+            torch_ms, work = value["torch_ms"], value.get("gflop", 0.0)
+            rate, share = value.get("gflops", 0.0), value.get("share_of_dense_conv", 0.0)
+            print(
+                f"{name:22s} {torch_ms:10.1f} {ort_ms:10.1f} {ratio:7.3f} {ratio_min:9.3f} {idle:10.3f}"
+                f" {work:7.2f} {rate:8.1f} {share:7.0%}"
+            )
         else:
             print(f"{name:22s} {value:>10}")
+    if "ceiling" in results:
+        top = results["ceiling"]
+        print(
+            f"ceiling on these threads: dense 3x3 convolution {top['dense_conv_gflops']} GFLOP/s,"
+            f" fp32 matrix product {top['matmul_gflops']} GFLOP/s"
+        )
     meta = results.get("meta", {})
     print(f"load average before/after: {meta.get('load_average_before')} / {meta.get('load_average_after')}")
 

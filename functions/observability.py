@@ -16,7 +16,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from stylemixer.resources import METRIC_JOBS_FAILED, METRICS_NAMESPACE, SERVICE_NAME
+from stylemixer.resources import METRIC_JOBS_FAILED, METRIC_REQUESTS_REFUSED, METRICS_NAMESPACE, SERVICE_NAME
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
@@ -69,8 +69,23 @@ def count_failure(stage: str, reason: str) -> None:
         >>> count_failure("prod", "ProcessingFailed")  # one EMF line on standard output
         {"_aws":...,"stage":"prod","reason":"ProcessingFailed","JobsFailed":[1.0]}
     """
+    _count_with_reason(METRIC_JOBS_FAILED, stage, reason)
+
+
+def count_refusal(stage: str, reason: str) -> None:
+    """``RequestsRefused`` (a client's limit, or a busy queue: 429 or 503) with the refusal's code as
+    its ``reason`` dimension, as :func:`count_failure` does.
+
+    Example:
+        >>> count_refusal("prod", "Busy")
+        {"_aws":...,"stage":"prod","reason":"Busy","RequestsRefused":[1.0]}
+    """
+    _count_with_reason(METRIC_REQUESTS_REFUSED, stage, reason)
+
+
+def _count_with_reason(name: str, stage: str, reason: str) -> None:
     with single_metric(
-        name=METRIC_JOBS_FAILED,
+        name=name,
         unit=MetricUnit.Count,
         value=1,
         namespace=METRICS_NAMESPACE,

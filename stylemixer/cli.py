@@ -21,14 +21,16 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from stylemixer.batch import BatchItem, BatchRun, ReadAhead, exit_status, is_folder, plan_batch
 from stylemixer.errors import (
     CANNOT_WRITE,
+    CLIP_NOT_ALLOWED,
     INPUT_NOT_FOUND,
+    OUTPUT_IS_INPUT,
     REGIONS_MAP_INVALID,
     REGIONS_MAP_ONE_PHOTO,
     InvalidRequestError,
     StyleMixerError,
 )
 from stylemixer.neural import OPENMP_ENV
-from stylemixer.options import OptionSpec, StylizeOptions, check_output_format, option_spec, option_specs
+from stylemixer.options import Mix, OptionSpec, StylizeOptions, check_output_format, option_spec, option_specs
 from stylemixer.presets import PRESETS, UnknownStyleError
 
 if TYPE_CHECKING:
@@ -88,7 +90,11 @@ def _build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     stylize = commands.add_parser("stylize", help="paint a photo (or several) in one or more styles")
-    stylize.add_argument("input", nargs="+", help="the photo (JPEG, PNG, WebP, HEIC or AVIF), or several")
+    stylize.add_argument(
+        "input",
+        nargs="+",
+        help="the photo (JPEG, PNG, WebP, HEIC or AVIF), or several; or one clip (MP4, MOV)",
+    )
     stylize.add_argument(
         "-o",
         "--output",
@@ -225,6 +231,8 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     if len(args.input) > 1 or is_folder(args.output):
         return _stylize_batch(args)
     started = time.perf_counter()
+    if _is_clip_file(Path(args.input[0])):
+        return _stylize_clip(args, started)
     options = _options(args)
     options.validate(len(args.style), with_map=bool(args.regions_in))
     item = BatchItem(Path(args.input[0]), Path(args.output), _regions_path(args))
@@ -237,6 +245,81 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report))
     return EXIT_OK
+
+
+def _is_clip_file(path: Path) -> bool:
+    """Whether ``path`` is a clip (by its first bytes); a missing or unreadable file is not."""
+    from stylemixer.clips.header import is_clip
+
+    try:
+        with path.open("rb") as stream:
+            return is_clip(stream.read(256))
+    except OSError:
+        return False
+
+
+def _stylize_clip(args: argparse.Namespace, started: float) -> int:
+    """One clip into an MP4 file: the same command and options as a photo, frame by frame.
+
+    The output must end in ``.mp4`` (a clip is painted as H.264 in MP4, with its sound); a picture
+    format, the regions mix and a region map are refused before anything is painted.
+    """
+    from stylemixer.clips.exceptions import regions_not_for_clips
+    from stylemixer.clips.header import check_clip, read_clip_file
+
+    source, target = Path(args.input[0]), Path(args.output)
+    if target.suffix.lower() != ".mp4" or args.format is not None:
+        raise InvalidRequestError(
+            option_spec("format").code,
+            "A clip is painted as an MP4 file (H.264, with its sound): name the output .mp4.",
+        )
+    if args.regions_in or args.regions_out or args.mix == Mix.REGIONS.value:
+        raise regions_not_for_clips()
+    if _same_file(source, target):
+        raise InvalidRequestError(
+            OUTPUT_IS_INPUT, f"The result would overwrite the clip {source}; name another file."
+        )
+    values = {spec.name: getattr(args, spec.name) for spec in option_specs()}
+    options = StylizeOptions.checked(**{**values, "format": option_spec("format").default})
+    options.validate(len(args.style))
+    header, _ = read_clip_file(source)
+    check_clip(header, options)
+    styles = _resolve_styles(args.style)
+    engine = _engine()
+    bar = ProgressBar()
+    painting = time.perf_counter()
+    try:
+        result = engine.paint_clip(source, target, styles, options, progress=bar, header=header)
+    except OSError as exc:
+        raise InvalidRequestError(
+            CANNOT_WRITE, f"Could not write {exc.filename or target}: {exc.strerror}."
+        ) from None
+    finally:
+        bar.close()
+    if args.json:
+        report = {
+            "input": str(source),
+            "output": str(target),
+            "format": "mp4",
+            "size": {"width": result.width, "height": result.height},
+            "frames": result.frames,
+            "duration": round(result.duration, 3),
+            "audio": result.audio,
+            "scene_cuts": result.cuts,
+            "styles": [s.label for s in styles],
+            "mix": options.mix,
+            "seconds": round(time.perf_counter() - started, 3),
+            "stylize_seconds": round(time.perf_counter() - painting, 3),
+        }
+        print(json.dumps(report))
+    return EXIT_OK
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _drawn_map(path: Path, content: Image.Image, n_styles: int) -> np.ndarray:
@@ -273,6 +356,12 @@ def _stylize_batch(args: argparse.Namespace) -> int:
     def read(item: BatchItem) -> Photo:
         if not item.input.is_file():
             raise InvalidRequestError(INPUT_NOT_FOUND, f"There is no file at {item.input}.")
+        if _is_clip_file(item.input):
+            raise InvalidRequestError(
+                CLIP_NOT_ALLOWED,
+                f"{item.input.name} is a clip: clips are painted one at a time "
+                f"(stylemixer stylize {item.input.name} -o painted.mp4 --style ...).",
+            )
         return read_photo(item.input)
 
     with ReadAhead(items, read) as photos:  # the first photo is read while torch is imported

@@ -81,6 +81,23 @@ REGIONS_MAP_MISMATCH: Final = _code("RegionsMapMismatch", 400, "the map's shape 
 REGIONS_MAP_NEEDS_REGIONS: Final = _code("RegionsMapNeedsRegions", 400, "a map given without the regions mix")
 REGIONS_MAP_ONE_PHOTO: Final = _code("RegionsMapOnePhoto", 400, "a map given for several photos at once")
 
+# -- clips (stylemixer.clips; docs/clips.md) -----------------------------------------------------
+NOT_A_VIDEO: Final = _code("NotAVideo", 400, "the bytes are not a video container, or it holds only sound")
+TRUNCATED_CLIP: Final = _code("TruncatedClip", 400, "a clip that ends before its boxes or its frames do")
+CORRUPT_CLIP: Final = _code("CorruptClip", 400, "a clip's container or video that cannot be read")
+UNSUPPORTED_VIDEO_CODEC: Final = _code(
+    "UnsupportedVideoCodec", 415, "a clip's video in another codec than H.264 or HEVC (ProRes, AV1...)"
+)
+CLIP_TOO_LONG: Final = _code("ClipTooLong", 413, "a clip longer than the longest accepted")
+CLIP_DIMENSIONS_TOO_LARGE: Final = _code("ClipDimensionsTooLarge", 413, "a clip's frames larger than 1080p")
+CLIP_TOO_SMALL: Final = _code("ClipTooSmall", 400, "a clip's frames with a side shorter than a picture's")
+CLIP_TOO_MUCH_WORK: Final = _code(
+    "ClipTooMuchWork", 413, "more painting than one job may do at the stroke and output size asked"
+)
+CLIP_TOO_LARGE: Final = _code("ClipTooLarge", 413, "more bytes than a clip may have")
+REGIONS_NOT_FOR_CLIPS: Final = _code("RegionsNotForClips", 400, "the regions mix or a region map for a clip")
+CLIP_NOT_ALLOWED: Final = _code("ClipNotAllowed", 415, "a clip where only a picture can be (a style)")
+
 # -- styles and options (stylemixer.options, stylemixer.presets) ---------------------------------
 NO_STYLE: Final = _code("NoStyle", 400, "no style chosen")
 TOO_MANY_STYLES: Final = _code("TooManyStyles", 400, "more styles than can be mixed")
@@ -98,6 +115,25 @@ TIMED_OUT: Final = _code("TimedOut", 503, "painting did not finish within the fu
 PROCESSING_FAILED: Final = _code("ProcessingFailed", None, "the worker failed on every allowed attempt")
 QUEUE_UNAVAILABLE: Final = _code("QueueUnavailable", None, "the job could not be queued")
 WEIGHTS_MISSING: Final = _code("WeightsMissing", 500, "the weight file is not built (an operator's problem)")
+
+# -- a public page: limits per client, admission, owners (stylemixer.admission, stylemixer.jobs) ---
+TOO_MANY_JOBS: Final = _code("TooManyJobs", 429, "a client sent as many jobs as it may in a clock hour")
+TOO_MANY_JOBS_IN_FLIGHT: Final = _code(
+    "TooManyJobsInFlight", 429, "a client has as many jobs queued or running as it may"
+)
+UPLOAD_QUOTA_EXCEEDED: Final = _code(
+    "UploadQuotaExceeded", 429, "a client declared as many upload bytes as it may in a clock hour"
+)
+BUSY: Final = _code("Busy", 503, "the queue holds more work than the workers finish in the allowed minutes")
+UPLOAD_USED_UP: Final = _code("UploadUsedUp", 410, "an upload named by as many jobs as one may be")
+NOT_OWNER: Final = _code("NotOwner", 403, "a request that needs the job's owner token without it")
+USE_THE_SITE: Final = _code(
+    "UseTheSite", 403, "behind the site's CloudFront, a request sent to the API's own address"
+)
+TOO_MANY_REQUESTS: Final = _code(
+    "TooManyRequests", 429, "behind the site's CloudFront, an address over the firewall's rate"
+)
+QUEUE_EXPIRED: Final = _code("QueueExpired", None, "the job waited longer than the queue keeps a message")
 
 # -- the command line and the local stack (stylemixer.cli, stylemixer.batch, stylemixer.local) ---
 INPUT_NOT_FOUND: Final = _code("InputNotFound", 400, "no file at a photo's path")

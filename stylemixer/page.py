@@ -17,6 +17,11 @@ from typing import TYPE_CHECKING, Any
 from stylemixer.errors import MIXED_STYLE_KINDS
 from stylemixer.jobs.model import ID_PATTERN
 from stylemixer.limits import (
+    CLIP_CONTENT_TYPES,
+    LINK_SECONDS,
+    MAX_CLIP_BYTES,
+    MAX_CLIP_SECONDS,
+    MAX_CLIP_SIDE,
     MAX_MAP_BYTES,
     MAX_PIXELS,
     MAX_SIDE,
@@ -34,13 +39,25 @@ if TYPE_CHECKING:
 #: not part of the page: the local front door never serves it and the CDK deployment leaves it out.
 SITE_TOOLING: tuple[str, ...] = ("node_modules", "package.json", "package-lock.json", "eslint.config.mjs")
 
+#: How the page polls a job (see static_site/js/polling.js): every second while its progress moves,
+#: backing off to POLL_SLOW_MS while it does not and to POLL_QUEUED_MS while it waits in the queue
+#: (a queued job moves only when a worker takes it), never while the tab is hidden. 50 people
+#: watching queued jobs then ask 5 to 10 times a second in all, not 50.
+POLL_INTERVAL_MS = 1000
+POLL_SLOW_MS = 4000
+POLL_QUEUED_MS = 10_000
+#: Jobs (and their results) are kept this long; the deployment may keep uploads and results for
+#: other periods (its lifecycle rules), which the page's footer says.
+JOB_DAYS = 7
 
-def site_config(api_base_url: str) -> dict[str, Any]:
-    """The JSON object served as ``/config.json``.
+
+def site_config(api_base_url: str, *, uploads_days: int = 1, results_days: int = JOB_DAYS) -> dict[str, Any]:
+    """The JSON object served as ``/config.json``; ``uploads_days`` and ``results_days`` are how long
+    the deployment keeps photos and pictures (the page's footer says so).
 
     Example:
-        >>> site_config("/api")["api_base_url"]
-        '/api'
+        >>> site_config("/api")["api_base_url"], site_config("/api")["kept"]
+        ('/api', {'photos_days': 1, 'pictures_days': 7, 'link_minutes': 15})
     """
     return {
         "api_base_url": api_base_url.rstrip("/"),
@@ -50,12 +67,36 @@ def site_config(api_base_url: str) -> dict[str, Any]:
         "min_side": MIN_SIDE,
         "max_styles": MAX_STYLES,
         "accepted_types": list(UPLOAD_CONTENT_TYPES),
-        "poll_interval_ms": 1000,
+        "poll_interval_ms": POLL_INTERVAL_MS,
+        "poll_slow_ms": POLL_SLOW_MS,
+        "poll_queued_ms": POLL_QUEUED_MS,
+        "kept": {
+            "photos_days": uploads_days,
+            "pictures_days": min(results_days, JOB_DAYS),
+            "link_minutes": LINK_SECONDS // 60,
+        },
         "request": request_description(),
         "regions_map": regions_map_description(),
         "stroke": stroke_description(),
+        "clips": clips_description(),
         # Refusals the page can foresee, with the API's own words, keyed by the API's error code.
         "messages": {MIXED_STYLE_KINDS: MIXED_KINDS_MESSAGE},
+    }
+
+
+def clips_description() -> dict[str, Any]:
+    """What a clip the page sends may be (see :mod:`stylemixer.clips`): its types, largest size in
+    bytes, longest length in seconds and longest side in pixels. The API and the worker check again.
+
+    Example:
+        >>> clips_description()["content_types"], clips_description()["max_seconds"]
+        (['video/mp4', 'video/quicktime'], 60)
+    """
+    return {
+        "content_types": list(CLIP_CONTENT_TYPES),
+        "max_bytes": MAX_CLIP_BYTES,
+        "max_seconds": MAX_CLIP_SECONDS,
+        "max_side": MAX_CLIP_SIDE,
     }
 
 
@@ -137,8 +178,10 @@ def content_security_policy(api_origin: str, data_origins: tuple[str, ...] | lis
 
     ``connect-src`` lets the page call the API and POST uploads to (and fetch results from) the data
     bucket; ``img-src`` shows results from the bucket, previews from ``blob:`` URLs, and Bootstrap's
-    inline ``data:`` icons. No inline script, no framing, no plugins. The CDK stack sends it as a
-    CloudFront response header on every file; the local stack sends the same with its own origins.
+    inline ``data:`` icons; ``media-src`` plays a painted clip from the bucket and a chosen clip from a
+    ``blob:`` URL (the camera's stream is given to its video element directly). No inline script, no
+    framing, no plugins. The CDK stack sends it as a CloudFront response header on every file; the
+    local stack sends the same with its own origins.
 
     The in-browser preview needs two more words, and nothing broader: ``'wasm-unsafe-eval'`` lets
     the page's own scripts compile WebAssembly (onnxruntime-web; it allows no JavaScript ``eval``),
@@ -149,7 +192,7 @@ def content_security_policy(api_origin: str, data_origins: tuple[str, ...] | lis
         >>> "connect-src 'self' https://api.example" in content_security_policy("https://api.example")
         True
     """
-    others = " ".join([api_origin, *data_origins])
+    others = " ".join(origin for origin in (api_origin, *data_origins) if origin)  # "": the page's own
     data = " ".join(data_origins)
     directives = [
         "default-src 'none'",
@@ -157,8 +200,9 @@ def content_security_policy(api_origin: str, data_origins: tuple[str, ...] | lis
         "worker-src 'self'",
         "style-src 'self'",
         f"img-src 'self' data: blob: {data}".rstrip(),
+        f"media-src 'self' blob: {data}".rstrip(),
         "font-src 'self'",
-        f"connect-src 'self' {others}",
+        f"connect-src 'self' {others}".rstrip(),
         "manifest-src 'self'",
         "base-uri 'none'",
         "form-action 'none'",

@@ -29,16 +29,20 @@ class Target(StrEnum):
     #: Objects under ``results/`` in the data bucket.
     RESULTS = "results"
     JOBS_TABLE = "jobs-table"
+    #: The jobs table's index of queued jobs (an index is its own IAM resource).
+    QUEUED_INDEX = "queued-index"
+    QUOTAS_TABLE = "quotas-table"
     JOBS_QUEUE = "jobs-queue"
     DEAD_LETTER_QUEUE = "dead-letter-queue"
 
 
 class Function(StrEnum):
-    """The three functions (their ids in the CDK app)."""
+    """The four functions (their ids in the CDK app)."""
 
     API = "Api"
     WORKER = "Worker"
     DEAD_LETTERS = "DeadLetters"
+    SWEEPER = "Sweeper"
 
     @property
     def local_name(self) -> str:
@@ -80,11 +84,33 @@ GRANTS: dict[Function, tuple[Grant, ...]] = {
             "signs each result's GET: a presigned request carries its signer's permission",
         ),
         Grant(
-            ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"),
+            ("s3:DeleteObject",),
+            Target.UPLOADS,
+            "deletes the photo, style pictures and region map a job named, when its owner deletes the job",
+        ),
+        Grant(
+            ("s3:DeleteObject",),
+            Target.RESULTS,
+            "deletes a job's result and region map, when its owner deletes the job",
+        ),
+        Grant(
+            ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
             Target.JOBS_TABLE,
-            "stores a new job, reads it for its status, and fails it when the queue refuses it",
+            "stores a new job, reads it for its status (and for a client's jobs in flight), fails it "
+            "when the queue refuses it, and deletes it for its owner",
+        ),
+        Grant(
+            ("dynamodb:GetItem", "dynamodb:UpdateItem"),
+            Target.QUOTAS_TABLE,
+            "counts each client's jobs, jobs in flight and upload bytes, and each upload's jobs, by "
+            "conditional updates, and reads a client's jobs in flight when they are at their limit",
         ),
         Grant(("sqs:SendMessage",), Target.JOBS_QUEUE, "queues each new job for the worker"),
+        Grant(
+            ("sqs:GetQueueAttributes",),
+            Target.JOBS_QUEUE,
+            "reads how many jobs wait (admission control answers busy when the workers are behind)",
+        ),
     ),
     Function.WORKER: (
         Grant(("s3:GetObject",), Target.UPLOADS, "reads the pictures and the region map a job names"),
@@ -114,7 +140,29 @@ GRANTS: dict[Function, tuple[Grant, ...]] = {
         ),
         Grant(_CONSUME, Target.DEAD_LETTER_QUEUE, "its event source mapping reads the dead-letter queue"),
     ),
+    Function.SWEEPER: (
+        Grant(
+            ("dynamodb:Query",),
+            Target.QUEUED_INDEX,
+            "reads the oldest queued jobs from the table's index of queued jobs",
+        ),
+        Grant(
+            ("dynamodb:UpdateItem",),
+            Target.JOBS_TABLE,
+            "fails a job that waited longer than the queue keeps messages (a conditional update)",
+        ),
+    ),
 }
+
+
+def index_arn(table_arn: str, index: str) -> str:
+    """An index of a DynamoDB table as an IAM resource.
+
+    Example:
+        >>> index_arn("arn:aws:dynamodb:eu-west-1:123456789012:table/jobs", "queued-by-age")
+        'arn:aws:dynamodb:eu-west-1:123456789012:table/jobs/index/queued-by-age'
+    """
+    return f"{table_arn}/index/{index}"
 
 
 def object_arns(bucket_arn: str) -> dict[Target, str]:

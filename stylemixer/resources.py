@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from stylemixer.limits import MAX_CLIP_PAINT_SECONDS
+
 #: CloudWatch metrics namespace (EMF) and the Powertools service name.
 METRICS_NAMESPACE = "StyleMixer"
 SERVICE_NAME = "stylemixer"
@@ -24,6 +26,11 @@ METRIC_JOBS_SUBMITTED = "JobsSubmitted"
 METRIC_JOBS_SUCCEEDED = "JobsSucceeded"
 #: ... failed, with the reason (the job's error code) as a third dimension.
 METRIC_JOBS_FAILED = "JobsFailed"
+#: ... deleted by their owners (DELETE /jobs/{job_id}).
+METRIC_JOBS_DELETED = "JobsDeleted"
+#: Requests refused for now (429 or 503 with Retry-After: a client's limit, or a busy queue), with
+#: the refusal's code as the ``reason`` dimension.
+METRIC_REQUESTS_REFUSED = "RequestsRefused"
 METRIC_POISON_MESSAGES = "PoisonMessages"
 #: Seconds a job waited in the queue, and painted; megapixels of its photo.
 METRIC_QUEUE_WAIT_SECONDS = "QueueWaitSeconds"
@@ -38,6 +45,9 @@ DATA_BUCKET = "stylemixer-data"
 JOBS_TABLE = "stylemixer-jobs"
 JOBS_QUEUE = "stylemixer-jobs"
 JOBS_DLQ = "stylemixer-jobs-dlq"
+#: The per-client counters (jobs, jobs in flight, upload bytes, jobs per upload): a table of their
+#: own, so nothing but the API reads or writes them and their items expire on their own clock.
+QUOTAS_TABLE = "stylemixer-quotas"
 
 #: Key prefixes in the data bucket; lifecycle rules expire each on its own schedule.
 UPLOADS_PREFIX = "uploads/"
@@ -46,6 +56,14 @@ RESULTS_PREFIX = "results/"
 #: Jobs table: partition key and the TTL attribute (epoch seconds).
 TABLE_PARTITION_KEY = "job_id"
 TABLE_TTL_ATTRIBUTE = "expires_at_epoch"
+#: A sparse index of the jobs still queued, oldest first: only a queued job carries its key
+#: attribute (removed when it starts or ends), so the sweeper reads the waiting jobs, not the table.
+QUEUED_INDEX = "queued-by-age"
+QUEUED_INDEX_KEY = "waiting"
+QUEUED_INDEX_SORT = "created_at"
+#: Quotas table: partition key and the TTL attribute (epoch seconds).
+QUOTA_PARTITION_KEY = "pk"
+QUOTA_TTL_ATTRIBUTE = "expires_at_epoch"
 
 #: Queue: receives of a job's message before it moves to the dead-letter queue. The default of the
 #: ``max_receive_count`` setting; the worker reads the deployed value from ENV_MAX_RECEIVE_COUNT,
@@ -87,10 +105,6 @@ WORKER_MEMORY_HEADROOM = 2
 #: The worker's memory by default: twice the largest job's peak, in whole 512 MB: 5,120 MB (2.9 vCPUs,
 #: of which torch paints on two).
 WORKER_MEMORY_MB = 512 * math.ceil(WORKER_MEMORY_HEADROOM * LARGEST_JOB_PEAK_MB / 512)
-#: The worker's ``/tmp``, in MB: Lambda's smallest (free of charge). A job's pictures are read, painted
-#: and written in memory: the whole path of a 50 MP job (decode, two styles by region, JPEG and PNG
-#: encoded) opens no file for writing (traced with ``strace -e trace=openat,creat,mkdir,rename``).
-WORKER_EPHEMERAL_MB = 512
 #: The slowest job measured: a 50 MP photo painted with two presets by region at ``fine`` took 55 s
 #: on 2 cores, the whole process (load average 1.7; ``regions_50mp_cli_s_per_mp`` 1.1). The regions
 #: path may take (K + 1/2) times one style before it is worth redesigning (docs/regions.md), so 4
@@ -119,13 +133,57 @@ def worst_job_seconds(memory_mb: int) -> float:
     return WORST_JOB_FIXED_SECONDS + WORST_JOB_CORE_SECONDS / min(PAINTING_THREADS, lambda_vcpus(memory_mb))
 
 
-#: The worker's default timeout: 3 times the slowest job at 5,120 MB (114 s), rounded up to whole
-#: minutes: 360 s. A crash or a timeout returns the message after 6 times this (36 minutes); any
-#: other failure returns it sooner (see :mod:`stylemixer.jobs.worker`'s retry back-off).
-WORKER_TIMEOUT_SECONDS = 60 * math.ceil(WORKER_TIMEOUT_MARGIN * worst_job_seconds(WORKER_MEMORY_MB) / 60)
+#: The slowest clip: the most painting one clip may ask for (MAX_CLIP_PAINT_SECONDS on 2 cores, from
+#: the measured cost of a frame: stylemixer.limits, docs/clips.md), in CPU-core seconds.
+WORST_CLIP_CORE_SECONDS = 2 * MAX_CLIP_PAINT_SECONDS
+#: What a clip's job pays besides painting: a cold start, fetching a 200 MB clip to the function's disk
+#: and storing its painting (at most 12 Mbit/s, 90 MB a minute).
+WORST_CLIP_FIXED_SECONDS = 45
+#: Lambda stops any function after 15 minutes.
+LAMBDA_MAX_TIMEOUT_SECONDS = 900
+
+
+def worst_clip_seconds(memory_mb: int) -> float:
+    """How long the slowest clip's job takes on a worker of ``memory_mb`` (see WORST_CLIP_CORE_SECONDS).
+
+    Example:
+        >>> round(worst_clip_seconds(3008))
+        680
+    """
+    return WORST_CLIP_FIXED_SECONDS + WORST_CLIP_CORE_SECONDS / min(PAINTING_THREADS, lambda_vcpus(memory_mb))
+
+
+#: The worker's default timeout: 3 times the slowest photo at 5,120 MB (114 s: a 50 MP photo with four
+#: styles by region at ``fine``), or the slowest clip's job (585 s) with a quarter to spare, whichever
+#: is longer, rounded up to whole minutes and at most what Lambda allows: 780 s. A photo is done in
+#: seconds to minutes whatever the timeout; only a worker that crashes or is killed waits for the
+#: queue's visibility timeout, 6 times this (78 minutes; any other failure comes back sooner, see
+#: :mod:`stylemixer.jobs.worker`'s retry back-off).
+WORKER_TIMEOUT_SECONDS = min(
+    LAMBDA_MAX_TIMEOUT_SECONDS,
+    60
+    * math.ceil(
+        max(
+            WORKER_TIMEOUT_MARGIN * worst_job_seconds(WORKER_MEMORY_MB),
+            1.25 * worst_clip_seconds(WORKER_MEMORY_MB),
+        )
+        / 60
+    ),
+)
+#: The worker's disk (Lambda's ephemeral storage, /tmp): a clip's job holds the clip (at most 200 MB)
+#: and its painting (at most 12 Mbit/s: 90 MB a minute) at once; the rest is room for FFmpeg's and
+#: Python's own temporary files. 512 MB is Lambda's least; 1024 MB leaves the clip's size to spare. A
+#: photo's job needs none of it: the whole path of a 50 MP job (decode, two styles by region, JPEG and
+#: PNG encoded) opens no file for writing (traced with ``strace -e trace=openat,creat,mkdir,rename``).
+WORKER_EPHEMERAL_MB = 1024
 
 #: The dead-letter consumer only marks jobs failed (a few small calls per message).
 DLQ_HANDLER_TIMEOUT_SECONDS = 30
+#: The sweeper fails jobs that waited longer than the queue keeps messages, a page of them at a time.
+SWEEPER_TIMEOUT_SECONDS = 60
+#: How often the sweeper runs: a job whose message the queue dropped is failed within this long of
+#: the queue's retention (four days or more), so an hour is soon enough and costs 24 runs a day.
+SWEEP_EVERY_MINUTES = 60
 #: The API function: small, no torch; API Gateway waits at most 30 s for it.
 API_MEMORY_MB = 512
 API_TIMEOUT_SECONDS = 10
@@ -206,12 +264,33 @@ ENV_SITE_URL = "STYLEMIXER_SITE_URL"
 ENV_STAGE = "STYLEMIXER_STAGE"
 #: The worker's copy of the queue's maxReceiveCount (set from the same setting as the queue's).
 ENV_MAX_RECEIVE_COUNT = "STYLEMIXER_MAX_RECEIVE_COUNT"
+#: The API's limits per client (see stylemixer.limits) and the table that counts them.
+ENV_QUOTA_TABLE = "STYLEMIXER_QUOTA_TABLE"
+ENV_CLIENT_JOBS_PER_HOUR = "STYLEMIXER_CLIENT_JOBS_PER_HOUR"
+ENV_CLIENT_JOBS_IN_FLIGHT = "STYLEMIXER_CLIENT_JOBS_IN_FLIGHT"
+ENV_CLIENT_UPLOAD_BYTES_PER_HOUR = "STYLEMIXER_CLIENT_UPLOAD_BYTES_PER_HOUR"
+ENV_JOBS_PER_UPLOAD = "STYLEMIXER_JOBS_PER_UPLOAD"
+#: Admission control: how many workers run at once, how many jobs each finishes a minute, and how
+#: many minutes of their work the queue may hold before POST /jobs answers busy.
+ENV_WORKERS = "STYLEMIXER_WORKERS"
+ENV_WORKER_JOBS_PER_MINUTE = "STYLEMIXER_WORKER_JOBS_PER_MINUTE"
+ENV_BACKLOG_MINUTES = "STYLEMIXER_BACKLOG_MINUTES"
+#: The sweeper's copy of how long the jobs queue keeps a message (set from the queue's own setting).
+ENV_QUEUE_RETENTION_SECONDS = "STYLEMIXER_QUEUE_RETENTION_SECONDS"
+#: With the API behind the site's CloudFront: the value CloudFront sends in ORIGIN_VERIFY_HEADER.
+#: Only a request carrying it is taken to come from CloudFront, and only then is the viewer's
+#: address in VIEWER_ADDRESS_HEADER believed (anyone can send that header to the API's own URL).
+ENV_ORIGIN_VERIFY = "STYLEMIXER_ORIGIN_VERIFY"
+ORIGIN_VERIFY_HEADER = "x-stylemixer-origin-verify"
+VIEWER_ADDRESS_HEADER = "cloudfront-viewer-address"
 
 #: Handler entry points inside the one container image.
 API_HANDLER = "functions.api.handler.handler"
 WORKER_HANDLER = "functions.worker.handler.handler"
 #: Consumes the dead-letter queue: marks every job it sees failed, so none stays queued or running.
 DLQ_HANDLER = "functions.dead_letters.handler.handler"
+#: Run on a schedule: fails the jobs whose message the queue has dropped, so none stays queued.
+SWEEPER_HANDLER = "functions.sweeper.handler.handler"
 
 #: CloudFormation output keys.
 OUTPUT_SITE_URL = "SiteUrl"
@@ -244,12 +323,18 @@ class ApiRoute(NamedTuple):
         """A request path this route answers, whatever its parameters."""
         return re.compile("^" + re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(self.path)) + "$")
 
+    @property
+    def key(self) -> str:
+        """The route as API Gateway names it (``GET /jobs/{job_id}``): its route key."""
+        return f"{self.method} {self.path}"
+
 
 HEALTH_ROUTE = ApiRoute("GET", "/health")
 STYLES_ROUTE = ApiRoute("GET", "/styles")
 UPLOADS_ROUTE = ApiRoute("POST", "/uploads")
 JOBS_ROUTE = ApiRoute("POST", "/jobs")
 JOB_ROUTE = ApiRoute("GET", "/jobs/{job_id}")
+DELETE_JOB_ROUTE = ApiRoute("DELETE", "/jobs/{job_id}")
 OPENAPI_ROUTE = ApiRoute("GET", "/openapi.json")
 #: Every route of the contract: the API function serves each (and tells a wrong method, 405, from
 #: an unknown path, 404), the CDK app gives each an API Gateway route (the rest reach the function
@@ -260,5 +345,12 @@ API_ROUTES: tuple[ApiRoute, ...] = (
     UPLOADS_ROUTE,
     JOBS_ROUTE,
     JOB_ROUTE,
+    DELETE_JOB_ROUTE,
     OPENAPI_ROUTE,
 )
+#: The route the page polls, throttled on its own (``api_read_*``), so that reading a job never
+#: competes with creating one.
+READ_ROUTES: tuple[ApiRoute, ...] = (JOB_ROUTE,)
+#: The routes that cost money (a signed upload, a queued job) or change something, throttled far
+#: below the polls (``api_write_*``). Every other route takes the stage's default (``api_*``).
+WRITE_ROUTES: tuple[ApiRoute, ...] = (UPLOADS_ROUTE, JOBS_ROUTE, DELETE_JOB_ROUTE)

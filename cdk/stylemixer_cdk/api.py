@@ -1,4 +1,4 @@
-"""API: an API Gateway HTTP API in front of the API function, throttled, with access logs."""
+"""API: an API Gateway HTTP API in front of the API function, throttled per route, with access logs."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import json
 from typing import TYPE_CHECKING
 
 import jsii
-from aws_cdk import RemovalPolicy
+from aws_cdk import Aws, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_logs as logs
 from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 
-from stylemixer.resources import API_ROUTES
+from stylemixer.resources import API_ROUTES, READ_ROUTES, WRITE_ROUTES
 from stylemixer_cdk.nag import suppress
 
 if TYPE_CHECKING:
@@ -84,20 +84,45 @@ class Api(Construct):
             routes += self.http_api.add_routes(
                 path=path, methods=[apigwv2.HttpMethod(method)], integration=integration
             )
+        self._throttle_routes(config, routes)
         for route in routes:
             suppress(
                 route,
                 "AwsSolutions-APIG4",
                 "The service is public and anonymous by design: a job is reachable only by its "
-                "unguessable id, uploads only through short-lived presigned POSTs, and the stage "
-                "is throttled.",
+                "unguessable id (its photo and its deletion only with its owner token), uploads only "
+                "through short-lived presigned POSTs; each route is throttled, and the API counts "
+                "each client's uploads and jobs against its limits.",
                 children=True,
             )
+
+    def _throttle_routes(self, config: StackConfig, routes: list[Construct]) -> None:
+        """Each route's own throttle (the stage's route settings); the stage waits for its routes,
+        since CloudFormation refuses settings for a route that does not exist yet."""
+        read = {
+            "ThrottlingRateLimit": config.api_read_rate_limit,
+            "ThrottlingBurstLimit": config.api_read_burst_limit,
+        }
+        write = {
+            "ThrottlingRateLimit": config.api_write_rate_limit,
+            "ThrottlingBurstLimit": config.api_write_burst_limit,
+        }
+        settings = {route.key: read for route in READ_ROUTES} | {route.key: write for route in WRITE_ROUTES}
+        stage = self.stage.node.default_child
+        assert isinstance(stage, apigwv2.CfnStage)
+        stage.add_property_override("RouteSettings", settings)
+        for route in routes:
+            stage.node.add_dependency(route)
 
     @property
     def endpoint(self) -> str:
         """``https://<id>.execute-api.<region>.amazonaws.com``: the API's origin and base URL."""
         return self.http_api.api_endpoint
+
+    @property
+    def domain(self) -> str:
+        """``<id>.execute-api.<region>.amazonaws.com``: the API's host, for a CloudFront origin."""
+        return f"{self.http_api.api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}"
 
 
 @jsii.implements(apigwv2.IAccessLogSettings)

@@ -17,6 +17,14 @@ from aws_cdk import aws_logs as logs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from stylemixer.errors import StyleMixerError
+from stylemixer.limits import (
+    ADMISSION_BACKLOG_MINUTES,
+    CLIENT_JOBS_IN_FLIGHT,
+    CLIENT_JOBS_PER_HOUR,
+    CLIENT_UPLOAD_BYTES_PER_HOUR,
+    MAX_JOBS_PER_UPLOAD,
+    WORKER_JOBS_PER_MINUTE,
+)
 from stylemixer.resources import (
     API_CLIENT_TIMEOUTS,
     API_MEMORY_MB,
@@ -29,6 +37,7 @@ from stylemixer.resources import (
     WORKER_MEMORY_MB,
     WORKER_TIMEOUT_SECONDS,
     queue_retention_seconds,
+    worst_clip_seconds,
     worst_job_seconds,
 )
 
@@ -135,13 +144,45 @@ class StackConfig(ContextModel):
     # The API function: small, no torch on its path.
     api_memory_mb: int = Field(API_MEMORY_MB, ge=128, le=10240)
     api_timeout_seconds: int = Field(API_TIMEOUT_SECONDS, ge=1, le=29)
-    # HTTP API stage throttling, requests per second and burst.
+    # HTTP API stage throttling, requests per second and burst, for everyone together (API Gateway
+    # counts no client apart; the limits per client below, and the optional WAF, do). The routes
+    # that cost money are throttled far below the one the page polls: a flood of submissions cannot
+    # take the polls' share, nor the polls the submissions'.
+    #: Every route without a throttle of its own (GET /health, /styles, /openapi.json, $default).
     api_rate_limit: int = Field(20, ge=1, le=10000)
     api_burst_limit: int = Field(40, ge=1, le=5000)
+    #: GET /jobs/{job_id}: the page polls it about once a second while a job moves, less while it
+    #: waits, so 100 a second is 100 to 300 people watching their pictures at once.
+    api_read_rate_limit: int = Field(100, ge=1, le=10000)
+    api_read_burst_limit: int = Field(200, ge=1, le=5000)
+    #: POST /uploads, POST /jobs, DELETE /jobs/{job_id}: a person makes one of each a minute or so;
+    #: 5 a second is 300 a minute, far more than the five workers paint (see admission below).
+    api_write_rate_limit: int = Field(5, ge=1, le=10000)
+    api_write_burst_limit: int = Field(10, ge=1, le=5000)
+
+    # Limits per client, counted by the API in the quotas table (stylemixer/limits.py: each reason).
+    client_jobs_per_hour: int = Field(CLIENT_JOBS_PER_HOUR, ge=1, le=100_000)
+    client_jobs_in_flight: int = Field(CLIENT_JOBS_IN_FLIGHT, ge=1, le=1000)
+    client_upload_mb_per_hour: int = Field(CLIENT_UPLOAD_BYTES_PER_HOUR // (1024 * 1024), ge=25, le=1_000_000)
+    jobs_per_upload: int = Field(MAX_JOBS_PER_UPLOAD, ge=1, le=10_000)
+    # Admission control: POST /jobs answers busy while the queue holds more than this many minutes
+    # of the workers' work, counted at this many jobs a worker a minute (a measured estimate).
+    worker_jobs_per_minute: float = Field(WORKER_JOBS_PER_MINUTE, gt=0, le=1000)
+    admission_backlog_minutes: float = Field(ADMISSION_BACKLOG_MINUTES, gt=0, le=24 * 60)
+
+    # The optional AWS WAF at the site's CloudFront (about 7 USD a month at rest, see
+    # docs/operators.md). It serves the API under /api/* on the site's own address (same origin),
+    # and limits requests per address before they reach API Gateway or a Lambda function.
+    waf_enabled: bool = False
+    #: Requests under /api/ from one address in any 5 minutes (10 a second: a campus's pollers).
+    waf_api_requests_per_5_minutes: int = Field(3000, ge=10, le=2_000_000_000)
+    #: Requests other than GET under /api/ (uploads, jobs, deletes) from one address in 5 minutes.
+    waf_writes_per_5_minutes: int = Field(300, ge=10, le=2_000_000_000)
 
     # The worker: the one function that runs torch.
     worker_memory_mb: int = Field(WORKER_MEMORY_MB, ge=1024, le=10240)
     worker_timeout_seconds: int = Field(WORKER_TIMEOUT_SECONDS, ge=60, le=900)
+    #: The worker's disk: a clip and its painting at once (stylemixer.resources.WORKER_EPHEMERAL_MB).
     worker_ephemeral_mb: int = Field(WORKER_EPHEMERAL_MB, ge=512, le=10240)
     #: Most worker instances the queue's event source runs at once (SQS maximum concurrency).
     worker_max_concurrency: int = Field(5, ge=2, le=1000)
@@ -155,8 +196,17 @@ class StackConfig(ContextModel):
     #: Keep the buckets and the table when the stack is deleted (production); default removes them.
     retain_data: bool = False
 
+    #: The monthly cost budget in USD (AWS Budgets): alarm_email is told at 80 % of it spent, and
+    #: when the month's forecast passes it. The budget covers the account's whole bill.
+    budget_monthly_usd: float = Field(50, gt=0, le=1_000_000)
+
     # Alarm thresholds.
-    api_requests_alarm_threshold: int = Field(100, ge=1)
+    #: The request alarm fires when the API answers this share of what GET /jobs/{job_id}'s throttle
+    #: allows in 5 minutes (polls are most requests): the page's polls will soon be refused.
+    api_requests_alarm_percent: float = Field(50, gt=0, le=100)
+    #: Jobs submitted in 5 minutes above which the jobs alarm fires; unset, what the workers finish
+    #: in 5 minutes (worker_max_concurrency x worker_jobs_per_minute x 5): the queue is growing.
+    jobs_submitted_alarm_threshold: int | None = Field(None, ge=1)
     worker_cpu_alarm_percent: float = Field(WORKER_CPU_ALARM_PERCENT, gt=0, le=100)
     worker_memory_alarm_percent: float = Field(WORKER_MEMORY_ALARM_PERCENT, gt=0, le=100)
     oldest_message_alarm_seconds: int = Field(600, ge=60, le=1209600)
@@ -206,12 +256,12 @@ class StackConfig(ContextModel):
                 message=f"alarm_email is required for stage {self.stage!r}: its alarms would reach no one. "
                 "Set it in cdk.json or give -c alarm_email=you@example.org (only dev stages may go without)."
             )
-        worst = worst_job_seconds(self.worker_memory_mb)
+        worst = max(worst_job_seconds(self.worker_memory_mb), worst_clip_seconds(self.worker_memory_mb))
         if self.worker_timeout_seconds < worst:
             raise ContextError(
                 message=f"worker_timeout_seconds: {self.worker_timeout_seconds} s is shorter than the "
-                f"slowest job takes at worker_memory_mb={self.worker_memory_mb} (about {worst:.0f} s); "
-                "raise the timeout or the memory."
+                f"slowest job takes at worker_memory_mb={self.worker_memory_mb} (about {worst:.0f} s, "
+                "the longest clip); raise the timeout or the memory."
             )
         for key, timeout, client in (
             ("api_timeout_seconds", self.api_timeout_seconds, API_CLIENT_TIMEOUTS),
@@ -229,6 +279,18 @@ class StackConfig(ContextModel):
                 message=f"max_receive_count: {exc} (the queue's visibility is 6 x worker_timeout_seconds)."
             ) from None
         return self
+
+    @property
+    def client_upload_bytes_per_hour(self) -> int:
+        """``client_upload_mb_per_hour`` in bytes, as the API counts them."""
+        return self.client_upload_mb_per_hour * 1024 * 1024
+
+    @property
+    def jobs_submitted_alarm(self) -> int:
+        """The jobs alarm's threshold: the setting, else what the workers finish in 5 minutes."""
+        if self.jobs_submitted_alarm_threshold is not None:
+            return self.jobs_submitted_alarm_threshold
+        return max(1, round(self.worker_max_concurrency * self.worker_jobs_per_minute * 5))
 
     @property
     def watched(self) -> bool:

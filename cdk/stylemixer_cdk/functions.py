@@ -1,10 +1,13 @@
-"""Functions: one container image, three handlers, and for each only the grants it needs.
+"""Functions: one container image, four handlers, and for each only the grants it needs.
 
 - the API (``functions.api.handler.handler``, a command override): signs uploads, checks them,
-  writes jobs, enqueues them, signs result URLs; it never imports torch;
+  counts each client's limits, writes jobs, enqueues them, signs result URLs, deletes a job for its
+  owner; it never imports torch;
 - the worker (the image's default command): reads uploads, stylizes, writes results;
 - the dead-letter consumer (``functions.dead_letters.handler.handler``): marks a job failed when its
-  message gave up, so no job stays queued or running forever.
+  message gave up, so no job stays queued or running forever;
+- the sweeper (``functions.sweeper.handler.handler``, on an hourly schedule): fails a job that
+  waited longer than the queue keeps its message.
 
 What each role allows comes from :mod:`stylemixer.permissions`, the list the local stack enforces
 with the same grants; Lambda's own needs (the function's log group, X-Ray) are added here.
@@ -18,30 +21,46 @@ from typing import TYPE_CHECKING
 
 from aws_cdk import Duration, IgnoreMode, RemovalPolicy, Size
 from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from cdk_nag import RegexAppliesTo
 from constructs import Construct
 
-from stylemixer.permissions import GRANTS, Function, Target, object_arns, policy_document
+from stylemixer.permissions import GRANTS, Function, Target, index_arn, object_arns, policy_document
 from stylemixer.resources import (
     API_HANDLER,
     DLQ_HANDLER,
     DLQ_HANDLER_TIMEOUT_SECONDS,
+    ENV_BACKLOG_MINUTES,
     ENV_BUCKET,
+    ENV_CLIENT_JOBS_IN_FLIGHT,
+    ENV_CLIENT_JOBS_PER_HOUR,
+    ENV_CLIENT_UPLOAD_BYTES_PER_HOUR,
+    ENV_JOBS_PER_UPLOAD,
     ENV_MAX_RECEIVE_COUNT,
+    ENV_QUEUE_RETENTION_SECONDS,
     ENV_QUEUE_URL,
+    ENV_QUOTA_TABLE,
     ENV_STAGE,
     ENV_TABLE,
+    ENV_WORKER_JOBS_PER_MINUTE,
+    ENV_WORKERS,
     METRICS_NAMESPACE,
+    QUEUED_INDEX,
     SERVICE_NAME,
+    SWEEP_EVERY_MINUTES,
+    SWEEPER_HANDLER,
+    SWEEPER_TIMEOUT_SECONDS,
     WORKER_HANDLER,
     WORKER_MALLOC_ARENA_MAX,
 )
 from stylemixer_cdk.nag import suppress
 
 if TYPE_CHECKING:
+    from stylemixer_cdk.admission import Admission
     from stylemixer_cdk.config import StackConfig
     from stylemixer_cdk.jobs import Jobs
     from stylemixer_cdk.storage import Storage
@@ -88,10 +107,17 @@ class FunctionSpec:
 
 
 class Functions(Construct):
-    """The three Lambda functions built from the one ``Dockerfile`` image."""
+    """The four Lambda functions built from the one ``Dockerfile`` image, and the sweeper's schedule."""
 
     def __init__(
-        self, scope: Construct, id_: str, *, config: StackConfig, storage: Storage, jobs: Jobs
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: StackConfig,
+        storage: Storage,
+        jobs: Jobs,
+        admission: Admission,
     ) -> None:
         super().__init__(scope, id_)
         self._config = config
@@ -122,7 +148,18 @@ class Functions(Construct):
                 config.api_timeout_seconds,
                 "StyleMixer HTTP API: signs uploads, creates and reports jobs (no torch on this path).",
             ),
-            shared_env,
+            # The limits per client, and admission control: the workers' count, rate and backlog.
+            {
+                **shared_env,
+                ENV_QUOTA_TABLE: admission.quotas.table_name,
+                ENV_CLIENT_JOBS_PER_HOUR: str(config.client_jobs_per_hour),
+                ENV_CLIENT_JOBS_IN_FLIGHT: str(config.client_jobs_in_flight),
+                ENV_CLIENT_UPLOAD_BYTES_PER_HOUR: str(config.client_upload_bytes_per_hour),
+                ENV_JOBS_PER_UPLOAD: str(config.jobs_per_upload),
+                ENV_WORKERS: str(config.worker_max_concurrency),
+                ENV_WORKER_JOBS_PER_MINUTE: repr(config.worker_jobs_per_minute),
+                ENV_BACKLOG_MINUTES: repr(config.admission_backlog_minutes),
+            },
         )
         self.worker = self._function(
             FunctionSpec(
@@ -152,11 +189,23 @@ class Functions(Construct):
             ),
             shared_env,
         )
+        self.sweeper = self._function(
+            FunctionSpec(
+                Function.SWEEPER,
+                SWEEPER_HANDLER,
+                512,
+                SWEEPER_TIMEOUT_SECONDS,
+                "StyleMixer sweeper: fails jobs that waited longer than the queue keeps messages.",
+            ),
+            # The queue's own retention, from the same settings: a job queued longer has no message.
+            {**shared_env, ENV_QUEUE_RETENTION_SECONDS: str(config.queue_retention_seconds)},
+        )
 
         self.by_function = {
             Function.API: self.api,
             Function.WORKER: self.worker,
             Function.DEAD_LETTERS: self.dead_letters,
+            Function.SWEEPER: self.sweeper,
         }
         # Each role allows what its function's code calls, from the one list the local stack
         # enforces too; statements go to the role's default policy, which each function (and so
@@ -164,6 +213,8 @@ class Functions(Construct):
         arns = {
             **object_arns(storage.data.bucket_arn),
             Target.JOBS_TABLE: jobs.table.table_arn,
+            Target.QUEUED_INDEX: index_arn(jobs.table.table_arn, QUEUED_INDEX),
+            Target.QUOTAS_TABLE: admission.quotas.table_arn,
             Target.JOBS_QUEUE: jobs.queue.queue_arn,
             Target.DEAD_LETTER_QUEUE: jobs.dead_letters.queue_arn,
         }
@@ -190,7 +241,20 @@ class Functions(Construct):
             report_batch_item_failures=True,
             max_concurrency=2,
         )
-        for fn in (self.api, self.worker, self.dead_letters):
+        # EventBridge runs the sweeper hourly (a retry or two if Lambda refuses the invocation).
+        self.sweep_schedule = events.Rule(
+            self,
+            "SweepSchedule",
+            description="StyleMixer: fail the jobs that waited longer than the queue keeps messages",
+            schedule=events.Schedule.rate(Duration.minutes(SWEEP_EVERY_MINUTES)),
+            targets=[targets.LambdaFunction(self.sweeper, retry_attempts=2)],
+        )
+        # The target's permission is named after the rule's path, which differs between a plain
+        # deploy and the pipeline's stages: a fixed id keeps the two templates the same.
+        for child in self.sweep_schedule.node.children:
+            if child.node.id.startswith("AllowEventRule") and isinstance(child, lambda_.CfnPermission):
+                child.override_logical_id("FunctionsSweepScheduleInvokesSweeper")
+        for fn in self.by_function.values():
             self._suppress_wildcards(fn)
 
     def _function(self, spec: FunctionSpec, env: dict[str, str]) -> lambda_.DockerImageFunction:

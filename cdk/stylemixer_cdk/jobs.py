@@ -12,6 +12,9 @@ from constructs import Construct
 from stylemixer.resources import (
     DLQ_HANDLER_TIMEOUT_SECONDS,
     DLQ_RETENTION_SECONDS,
+    QUEUED_INDEX,
+    QUEUED_INDEX_KEY,
+    QUEUED_INDEX_SORT,
     TABLE_PARTITION_KEY,
     TABLE_TTL_ATTRIBUTE,
     VISIBILITY_TIMEOUT_FACTOR,
@@ -30,7 +33,9 @@ class Jobs(Construct):
     back sooner by the worker itself); after ``max_receive_count`` receives a message moves to the
     dead-letter queue, whose consumer marks the job failed. The queue keeps a message long enough
     for all its receives after a day of backlog, and the dead-letter queue longer still (a message
-    keeps its first enqueue time when it moves), so no job's message expires unseen.
+    keeps its first enqueue time when it moves), so no job's message expires unseen; should one
+    still expire (the workers stopped for days), the sweeper fails its job, reading the table's
+    sparse index of queued jobs (only a queued job carries its key attribute).
     """
 
     def __init__(self, scope: Construct, id_: str, *, config: StackConfig) -> None:
@@ -47,6 +52,12 @@ class Jobs(Construct):
             ),
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             removal_policy=removal,
+        )
+        self.table.add_global_secondary_index(
+            index_name=QUEUED_INDEX,
+            partition_key=dynamodb.Attribute(name=QUEUED_INDEX_KEY, type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=QUEUED_INDEX_SORT, type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
         )
         self.dead_letters = sqs.Queue(
             self,

@@ -27,6 +27,7 @@ from stylemixer.resources import (
     METRIC_JOBS_SUCCEEDED,
     METRIC_MEMORY_UTILIZATION,
     METRIC_QUEUE_WAIT_SECONDS,
+    METRIC_REQUESTS_REFUSED,
     METRIC_STYLIZE_SECONDS,
     METRICS_NAMESPACE,
     SERVICE_NAME,
@@ -66,6 +67,21 @@ def service_metric(
     )
 
 
+def summed_over_reasons(name: str, stage: str) -> cw.MathExpression:
+    """A metric the functions emit with a ``reason`` as a third dimension (``JobsFailed``,
+    ``RequestsRefused``), summed over every reason, per 5 minutes."""
+    return cw.MathExpression(
+        expression=(
+            "SUM(SEARCH('"
+            f"{{{METRICS_NAMESPACE},reason,service,stage}} "
+            f'MetricName="{name}" stage="{stage}"'
+            "', 'Sum', 300))"
+        ),
+        label=name,
+        period=FIVE_MINUTES,
+    )
+
+
 def alarm_name_prefix(stage: str) -> str:
     """What every alarm of a stage is named with: ``StyleMixer-<stage>-``."""
     return f"StyleMixer-{stage}-"
@@ -79,6 +95,7 @@ class Watched:
     api: lambda_.IFunction
     worker: lambda_.IFunction
     dead_letters: lambda_.IFunction
+    sweeper: lambda_.IFunction
     jobs: Jobs
 
 
@@ -151,11 +168,27 @@ class Monitoring(Construct):
             "A worker invocation peaked above {t} % of its memory: the largest pictures come close "
             "to the limit; raise worker_memory_mb before jobs fail for lack of memory.",
         )
+        # Requests: most are the page's polls of GET /jobs/{job_id}; near that route's throttle,
+        # people's polls are about to be refused (429), which a raised api_read_rate_limit cures.
+        near_throttle = config.api_requests_alarm_percent / 100 * config.api_read_rate_limit * 300
         self.api_requests = self._alarm(
-            "ApiRequests",
+            "ApiNearThrottle",
             w.http_api.metric_count(period=FIVE_MINUTES, statistic="Sum"),
-            config.api_requests_alarm_threshold,
-            "More than {t} API requests in 5 minutes: unusual traffic.",
+            round(near_throttle),
+            "More than {t} API requests in 5 minutes, "
+            f"{config.api_requests_alarm_percent:g} % of what GET /jobs/{{{{job_id}}}} is throttled to: "
+            "the page's polls will soon be refused; raise api_read_rate_limit, or see the access "
+            "logs for one address sending most of them (then consider waf_enabled).",
+        )
+        # Jobs: more submitted than the workers finish in the same 5 minutes grows the queue, and
+        # admission control soon answers busy: a rush of people, or someone at their limits.
+        self.jobs_submitted = self._alarm(
+            "JobsSubmitted",
+            service_metric(METRIC_JOBS_SUBMITTED, stage, "Sum"),
+            config.jobs_submitted_alarm,
+            "More than {t} jobs submitted in 5 minutes, more than the workers finish in that time: "
+            "the queue is growing and POST /jobs will answer busy; see RequestsRefused on the "
+            "dashboard, and raise worker_max_concurrency if the demand is real.",
         )
         # Failures.
         self.api_5xx = self._alarm(
@@ -164,7 +197,13 @@ class Monitoring(Construct):
             0,
             "The API answered with a server error (5xx): a bug or an outage; see the API function's logs.",
         )
-        for name, fn in (("Api", w.api), ("Worker", w.worker), ("DeadLetters", w.dead_letters)):
+        functions = (
+            ("Api", w.api),
+            ("Worker", w.worker),
+            ("DeadLetters", w.dead_letters),
+            ("Sweeper", w.sweeper),
+        )
+        for name, fn in functions:
             self._alarm(
                 f"{name}Errors",
                 fn.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
@@ -263,17 +302,7 @@ class Monitoring(Construct):
                 "Jobs",
                 service_metric(METRIC_JOBS_SUBMITTED, stage, "Sum"),
                 service_metric(METRIC_JOBS_SUCCEEDED, stage, "Sum"),
-                # JobsFailed carries the reason as a third dimension: sum over every reason.
-                cw.MathExpression(
-                    expression=(
-                        "SUM(SEARCH('"
-                        f"{{{METRICS_NAMESPACE},reason,service,stage}} "
-                        f'MetricName="{METRIC_JOBS_FAILED}" stage="{stage}"'
-                        "', 'Sum', 300))"
-                    ),
-                    label=METRIC_JOBS_FAILED,
-                    period=FIVE_MINUTES,
-                ),
+                summed_over_reasons(METRIC_JOBS_FAILED, stage),
             ),
             graph(
                 "Job time (s)",
@@ -293,6 +322,8 @@ class Monitoring(Construct):
                 w.http_api.metric_count(period=FIVE_MINUTES, statistic="Sum"),
                 w.http_api.metric_client_error(period=FIVE_MINUTES, statistic="Sum"),
                 w.http_api.metric_server_error(period=FIVE_MINUTES, statistic="Sum"),
+                # Refusals of a client's limits or of a busy queue (429, 503), every reason summed.
+                right=[summed_over_reasons(METRIC_REQUESTS_REFUSED, stage)],
             ),
             graph("API latency (ms)", w.http_api.metric_latency(period=FIVE_MINUTES, statistic="p99")),
             graph(
@@ -311,6 +342,11 @@ class Monitoring(Construct):
                     fn.metric_throttles(period=FIVE_MINUTES),
                     right=[fn.metric_duration(period=FIVE_MINUTES, statistic="Maximum")],
                 )
-                for name, fn in (("API", w.api), ("Worker", w.worker), ("Dead-letter", w.dead_letters))
+                for name, fn in (
+                    ("API", w.api),
+                    ("Worker", w.worker),
+                    ("Dead-letter", w.dead_letters),
+                    ("Sweeper", w.sweeper),
+                )
             )
         )

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from cdk_nag import RegexAppliesTo
 from constructs import Construct
 
 from stylemixer.page import SITE_TOOLING, content_security_policy, site_config
+from stylemixer.resources import ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_HEADER
 from stylemixer_cdk.nag import suppress
 from stylemixer_cdk.storage import private_bucket
 
@@ -39,6 +41,28 @@ SITE_EXCLUDE = (*SITE_TOOLING, "config.json", "models", "*.map", ".*")
 #: The Dockerfile's stage that exports the web models, and where they are in it.
 WEB_MODELS_STAGE = "web-models"
 WEB_MODELS_IN_IMAGE = "/build/web/models"
+#: Where the page finds the API when it is served behind the site's distribution (same origin).
+API_PATH = "/api"
+#: The viewer-request function that takes ``/api`` off the path: the API's routes have no prefix.
+STRIP_API_PREFIX = """function handler(event) {
+  var request = event.request;
+  request.uri = request.uri.replace(/^\\/api(?=\\/|$)/, "") || "/";
+  return request;
+}
+"""
+
+
+@dataclass(frozen=True)
+class ApiBehindSite:
+    """The API served by the site's distribution under ``/api/*`` (``waf_enabled``).
+
+    ``domain`` is the HTTP API's own; ``origin_verify`` the value CloudFront sends to prove a
+    request came through it (the API refuses any other); ``web_acl_arn`` the firewall's web ACL.
+    """
+
+    domain: str
+    origin_verify: str
+    web_acl_arn: str
 
 
 def built_models_are_current(folder: Path | None = None) -> bool:
@@ -140,8 +164,11 @@ class Site(Construct):
         api_url: str,
         data_origins: Sequence[str],
         logs_bucket: s3.IBucket,
+        api_behind: ApiBehindSite | None = None,
     ) -> None:
         super().__init__(scope, id_)
+        # Behind the site, the page reaches the API on its own origin ('self' in the policy).
+        api_origin = "" if api_behind is not None else api_url
         self.bucket = private_bucket(
             self,
             "Bucket",
@@ -155,7 +182,7 @@ class Site(Construct):
             comment="StyleMixer page: CSP (self, API, data bucket), HSTS, no framing, no sniffing",
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                    content_security_policy=content_security_policy(api_url, list(data_origins)),
+                    content_security_policy=content_security_policy(api_origin, list(data_origins)),
                     override=True,
                 ),
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
@@ -174,9 +201,10 @@ class Site(Construct):
             ),
             custom_headers_behavior=cloudfront.ResponseCustomHeadersBehavior(
                 custom_headers=[
+                    # The page's own Camera control may ask for the camera (getUserMedia); nothing else.
                     cloudfront.ResponseCustomHeader(
                         header="Permissions-Policy",
-                        value="camera=(), microphone=(), geolocation=(), payment=()",
+                        value="camera=(self), microphone=(), geolocation=(), payment=()",
                         override=True,
                     )
                 ]
@@ -196,18 +224,22 @@ class Site(Construct):
             ),
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
+            additional_behaviors=self._api_behavior(api_behind) if api_behind is not None else None,
+            web_acl_id=api_behind.web_acl_arn if api_behind is not None else None,
         )
         suppress(
             self.distribution,
             "AwsSolutions-CFR1",
             "The page is meant for everyone; there is no country to keep out.",
         )
-        suppress(
-            self.distribution,
-            "AwsSolutions-CFR2",
-            "The distribution serves static files only; the API behind it is throttled at its stage, "
-            "and a WAF web ACL (about 6 USD a month at rest) is left to operators who need one.",
-        )
+        if api_behind is None:
+            suppress(
+                self.distribution,
+                "AwsSolutions-CFR2",
+                "The distribution serves static files only (the API has its own address, throttled "
+                "per route, and counts each client's uploads and jobs); the WAF web ACL that limits "
+                "requests per address (about 7 USD a month at rest) is the waf_enabled setting.",
+            )
         suppress(
             self.distribution,
             "AwsSolutions-CFR3",
@@ -236,13 +268,75 @@ class Site(Construct):
                 s3deploy.Source.asset(str(SITE_DIR), exclude=list(SITE_EXCLUDE)),
                 web_models_source(),
                 # Source.data, not json_data: CDK's JSON rendering drops nulls, which the page reads.
-                s3deploy.Source.data("config.json", json.dumps(site_config(api_url))),
+                s3deploy.Source.data(
+                    "config.json",
+                    json.dumps(
+                        site_config(
+                            API_PATH if api_behind is not None else api_url,
+                            uploads_days=config.uploads_expire_days,
+                            results_days=config.results_expire_days,
+                        )
+                    ),
+                ),
             ],
             distribution=self.distribution,
             distribution_paths=["/*"],
             memory_limit=512,
         )
         self._suppress_deployment_handler()
+
+    def _api_behavior(self, api: ApiBehindSite) -> dict[str, cloudfront.BehaviorOptions]:
+        """``/api/*`` to the HTTP API: nothing cached, every method, the owner token and the viewer's
+        address passed on, ``/api`` taken off the path, and the proof that CloudFront sent it."""
+        # The Authorization header can reach the origin only as part of a cache key; with at most
+        # a second's caching (and the API's no-store answers) nothing is served from the cache.
+        cache = cloudfront.CachePolicy(
+            self,
+            "ApiCache",
+            comment="StyleMixer API: no caching; the owner token in the key so it reaches the API",
+            default_ttl=Duration.seconds(0),
+            min_ttl=Duration.seconds(0),
+            max_ttl=Duration.seconds(1),
+            header_behavior=cloudfront.CacheHeaderBehavior.allow_list("Authorization"),
+            query_string_behavior=cloudfront.CacheQueryStringBehavior.all(),
+            cookie_behavior=cloudfront.CacheCookieBehavior.none(),
+        )
+        requests = cloudfront.OriginRequestPolicy(
+            self,
+            "ApiRequests",
+            comment="StyleMixer API: the body's type and the viewer's address (the client of its limits)",
+            header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list(
+                "Content-Type", "Accept", VIEWER_ADDRESS_HEADER
+            ),
+            query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.all(),
+            cookie_behavior=cloudfront.OriginRequestCookieBehavior.none(),
+        )
+        strip = cloudfront.Function(
+            self,
+            "StripApiPrefix",
+            comment="StyleMixer: /api/jobs is the API's /jobs",
+            code=cloudfront.FunctionCode.from_inline(STRIP_API_PREFIX),
+            runtime=cloudfront.FunctionRuntime.JS_2_0,
+        )
+        origin = origins.HttpOrigin(
+            api.domain,
+            protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+            custom_headers={ORIGIN_VERIFY_HEADER: api.origin_verify},
+        )
+        behavior = cloudfront.BehaviorOptions(
+            origin=origin,
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+            cache_policy=cache,
+            origin_request_policy=requests,
+            response_headers_policy=self.headers,
+            function_associations=[
+                cloudfront.FunctionAssociation(
+                    function=strip, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST
+                )
+            ],
+        )
+        return {f"{API_PATH}/*": behavior}
 
     def _suppress_deployment_handler(self) -> None:
         """BucketDeployment's handler is a stack-level singleton that aws-cdk-lib writes and grants."""

@@ -3,7 +3,12 @@
 Every refusal is ``{"error": {"code", "message"}}``: request-shape problems found by Powertools'
 validation are 422 ``ValidationError``, malformed JSON 400 ``MalformedJson``, our own rules use the
 code and status of their :class:`~stylemixer.errors.StyleMixerError`, and anything unexpected is a
-plain 500 ``InternalError`` that says nothing about why.
+plain 500 ``InternalError`` that says nothing about why. A refusal that waiting cures (a client's
+limit, a busy queue) carries ``Retry-After``.
+
+Each request's client is the address API Gateway reports; with the API behind the site's
+CloudFront (``STYLEMIXER_ORIGIN_VERIFY`` set), every request must prove it came through CloudFront
+and its client is the viewer's address CloudFront forwards.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import hmac
 import json
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -21,11 +27,22 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 
-from functions.observability import observability
+from functions.observability import count_refusal, observability
 from stylemixer import __version__
+from stylemixer.admission import (
+    Backlog,
+    Capacity,
+    ClientGate,
+    ClientLimits,
+    QueueGauge,
+    RetryLaterError,
+    client_key,
+    viewer_address,
+)
 from stylemixer.aws.clients import LazyAdapters
 from stylemixer.errors import (
     INTERNAL_ERROR,
@@ -34,11 +51,13 @@ from stylemixer.errors import (
     NOT_FOUND,
     REQUEST_TOO_LARGE,
     UNSUPPORTED_MEDIA_TYPE,
+    USE_THE_SITE,
     VALIDATION_ERROR,
     StyleMixerError,
 )
 from stylemixer.jobs import service
 from stylemixer.jobs.model import ID_PATTERN, utcnow
+from stylemixer.jobs.owner import bearer_token, new_owner_token
 from stylemixer.jobs.schemas import (
     ErrorResponse,
     HealthResponse,
@@ -52,13 +71,17 @@ from stylemixer.jobs.schemas import (
 from stylemixer.resources import (
     API_CLIENT_TIMEOUTS,
     API_ROUTES,
+    DELETE_JOB_ROUTE,
     HEALTH_ROUTE,
     JOB_ROUTE,
     JOBS_ROUTE,
+    METRIC_JOBS_DELETED,
     METRIC_JOBS_SUBMITTED,
     OPENAPI_ROUTE,
+    ORIGIN_VERIFY_HEADER,
     STYLES_ROUTE,
     UPLOADS_ROUTE,
+    VIEWER_ADDRESS_HEADER,
     ApiRoute,
 )
 from stylemixer.settings import Settings
@@ -66,23 +89,52 @@ from stylemixer.settings import Settings
 #: Request bodies are small JSON documents; anything larger is refused before it is parsed.
 MAX_REQUEST_BYTES = 16 * 1024
 
-SETTINGS = Settings.from_env(require_queue=True)
+SETTINGS = Settings.from_env(require_queue=True, require_quotas=True)
 logger, metrics, tracer = observability(SETTINGS.stage)
 #: S3, DynamoDB and SQS. Their clients give up on a stalled call within the function's timeout, so
 #: the caller gets our error shape rather than API Gateway's timeout.
 adapters = LazyAdapters(SETTINGS, timeouts=API_CLIENT_TIMEOUTS)
+#: What one client may do, from the function's settings (stylemixer.limits gives each reason).
+LIMITS = ClientLimits(
+    jobs_per_hour=SETTINGS.client_jobs_per_hour,
+    jobs_in_flight=SETTINGS.client_jobs_in_flight,
+    upload_bytes_per_hour=SETTINGS.client_upload_bytes_per_hour,
+    jobs_per_upload=SETTINGS.jobs_per_upload,
+)
+#: What the workers can take; without a worker count, the queue is not limited.
+CAPACITY = (
+    Capacity(SETTINGS.workers, SETTINGS.worker_jobs_per_minute, SETTINGS.backlog_minutes)
+    if SETTINGS.workers
+    else None
+)
 
 _cors = (
     CORSConfig(
         allow_origin=SETTINGS.allowed_origins[0],
         extra_origins=list(SETTINGS.allowed_origins[1:]),
-        allow_headers=["Content-Type"],
+        allow_headers=["Content-Type", "Authorization"],
+        expose_headers=["Retry-After", "Location"],
         max_age=600,
     )
     if SETTINGS.allowed_origins
     else None
 )
 app = APIGatewayHttpResolver(cors=_cors, enable_validation=True)
+#: The OpenAPI security scheme of the owner token (POST /jobs hands it out).
+OWNER_TOKEN = "ownerToken"
+app.configure_openapi(
+    title="StyleMixer API",
+    version=__version__,
+    description="Upload a photo, pick styles, submit a job, poll it, fetch the stylized picture.",
+    security_schemes={
+        OWNER_TOKEN: HTTPBearer(
+            description="The owner_token of POST /jobs's answer: `Authorization: Bearer <token>`."
+        )
+    },
+)
+
+_OWNER_OPTIONAL = [{}, {OWNER_TOKEN: []}]
+_OWNER_REQUIRED = [{OWNER_TOKEN: []}]
 
 
 def _route(route: ApiRoute, **details: Any) -> Any:
@@ -90,13 +142,16 @@ def _route(route: ApiRoute, **details: Any) -> Any:
     return app.route(route.rule, route.method, **details)
 
 
-def _responses(ok: int, model: type, *errors: int) -> dict[int, Any]:
+def _responses(ok: int, model: type | None, *errors: int) -> dict[int, Any]:
     """OpenAPI responses: the success, and our error shape for each error status (500 on every route).
 
-    Declaring 422 here also replaces Powertools' default validation-error schema with ours.
+    Declaring 422 here also replaces Powertools' default validation-error schema with ours. A
+    ``model`` of None is a success with no body (204).
     """
     entries: dict[int, Any] = {
-        ok: {"description": HTTPStatus(ok).phrase, "content": {"application/json": {"model": model}}}
+        ok: {"description": HTTPStatus(ok).phrase}
+        if model is None
+        else {"description": HTTPStatus(ok).phrase, "content": {"application/json": {"model": model}}}
     }
     for status in (*errors, 422, 500):
         entries[status] = {
@@ -123,10 +178,10 @@ def styles() -> StylesResponse:
     UPLOADS_ROUTE,
     summary="Get a presigned POST for one picture",
     tags=["uploads"],
-    responses=_responses(201, UploadTicket, 400, 413, 415),
+    responses=_responses(201, UploadTicket, 400, 413, 415, 429),
 )
 def create_upload(request: Annotated[UploadRequest, Body()]) -> Response[UploadTicket]:
-    ticket = service.create_upload(adapters().store, request, utcnow())
+    ticket = service.create_upload(adapters().store, request, utcnow(), gate=_gate())
     logger.append_keys(upload_id=ticket.upload_id)
     return Response(
         status_code=HTTPStatus.CREATED, content_type="application/json", body=ticket.model_dump(mode="json")
@@ -136,14 +191,17 @@ def create_upload(request: Annotated[UploadRequest, Body()]) -> Response[UploadT
 @_route(
     JOBS_ROUTE,
     summary="Submit a stylization job",
+    description="The answer's owner_token is given once: keep it to see the job's photo and to delete it.",
     tags=["jobs"],
-    responses=_responses(202, JobAccepted, 400, 404, 410, 413, 415),
+    responses=_responses(202, JobAccepted, 400, 404, 410, 413, 415, 429, 503),
 )
 def submit_job(request: Annotated[JobRequest, Body()]) -> Response[JobAccepted]:
     deps = adapters()
     if deps.queue is None:  # cannot happen: Settings.from_env(require_queue=True) refused to start
         raise RuntimeError("the API function has no queue configured")
-    accepted = service.accept_job(deps.store, deps.repo, deps.queue, request, utcnow())
+    accepted = service.accept_job(
+        deps.store, deps.repo, deps.queue, request, utcnow(), owner_token=new_owner_token(), gate=_gate()
+    )
     logger.append_keys(job_id=accepted.job_id)
     tracer.put_annotation("job_id", accepted.job_id)
     metrics.add_metric(name=METRIC_JOBS_SUBMITTED, unit="Count", value=1)
@@ -158,15 +216,19 @@ def submit_job(request: Annotated[JobRequest, Body()]) -> Response[JobAccepted]:
 @_route(
     JOB_ROUTE,
     summary="A job's status, progress and result",
+    description="With the job's owner token, the answer also shows the photo the job was sent with.",
     tags=["jobs"],
     responses=_responses(200, JobOut, 400, 404),
+    security=_OWNER_OPTIONAL,
 )
 def get_job(
     job_id: Annotated[str, Path(pattern=ID_PATTERN, description="A job id, from POST /jobs.")],
 ) -> Response[JobOut]:
     logger.append_keys(job_id=job_id[:64])
     deps = adapters()
-    job = service.describe_job(deps.store, deps.repo, job_id, utcnow(), SETTINGS.site_url)
+    job = service.describe_job(
+        deps.store, deps.repo, job_id, utcnow(), SETTINGS.site_url, owner_token=_owner_token()
+    )
     return Response(
         status_code=HTTPStatus.OK,
         content_type="application/json",
@@ -174,6 +236,24 @@ def get_job(
         # The body carries presigned links: no shared or browser cache may keep it.
         headers={"Cache-Control": "no-store"},
     )
+
+
+@_route(
+    DELETE_JOB_ROUTE,
+    summary="Delete a job: its result, the pictures it was sent with, and its record",
+    description="Needs the job's owner token. Afterwards the job answers 404 and its links fail.",
+    tags=["jobs"],
+    responses=_responses(204, None, 400, 403, 404),
+    security=_OWNER_REQUIRED,
+)
+def delete_job(
+    job_id: Annotated[str, Path(pattern=ID_PATTERN, description="A job id, from POST /jobs.")],
+) -> Response[None]:
+    logger.append_keys(job_id=job_id[:64])
+    deps = adapters()
+    service.delete_job(deps.store, deps.repo, job_id, _owner_token())
+    metrics.add_metric(name=METRIC_JOBS_DELETED, unit="Count", value=1)
+    return Response(status_code=HTTPStatus.NO_CONTENT, body="", headers={"Cache-Control": "no-store"})
 
 
 @_route(
@@ -188,13 +268,40 @@ def openapi() -> dict[str, Any]:
 
 @functools.cache
 def _openapi_document() -> dict[str, Any]:
-    return json.loads(
-        app.get_openapi_json_schema(
-            title="StyleMixer API",
-            version=__version__,
-            description="Upload a photo, pick styles, submit a job, poll it, fetch the stylized picture.",
-        )
-    )
+    return json.loads(app.get_openapi_json_schema())
+
+
+# -- who is asking -------------------------------------------------------------------------------
+
+
+def _queue_depth() -> int:
+    queue = adapters().queue
+    return queue.depth() if queue is not None else 0
+
+
+#: The queue's depth as this container sees it (read from SQS at most every few seconds).
+gauge = QueueGauge(_queue_depth)
+
+
+def _gate() -> ClientGate:
+    """The limits of the client making this request (and admission control, with workers known)."""
+    deps = adapters()
+    if deps.quotas is None:  # cannot happen: Settings.from_env(require_quotas=True) refused to start
+        raise RuntimeError("the API function has no quotas table configured")
+    backlog = Backlog(gauge, CAPACITY) if CAPACITY is not None else None
+    return ClientGate(deps.quotas, deps.repo, client_key(_client_address()), LIMITS, backlog)
+
+
+def _client_address() -> str | None:
+    """The address this request comes from: the viewer's, behind CloudFront, else API Gateway's."""
+    event = app.current_event
+    if SETTINGS.origin_verify is not None:  # check_origin let only CloudFront's requests through
+        return viewer_address(event.headers.get(VIEWER_ADDRESS_HEADER))
+    return event.request_context.http.source_ip
+
+
+def _owner_token() -> str | None:
+    return bearer_token(app.current_event.headers.get("authorization"))
 
 
 # -- errors --------------------------------------------------------------------------------------
@@ -212,6 +319,11 @@ def error_response(status: int, code: str, message: str, headers: dict[str, str]
 
 @app.exception_handler(StyleMixerError)
 def _refused(exc: StyleMixerError) -> Response:
+    if isinstance(exc, RetryLaterError):  # a client's limit, or a busy queue: never our fault
+        logger.info("request refused for now", extra={"code": exc.code, "retry_after": exc.retry_after})
+        count_refusal(SETTINGS.stage, exc.code)
+        retry = {"Retry-After": str(exc.retry_after)}
+        return error_response(exc.status, exc.code, exc.message, headers=retry)
     if exc.status >= 500:
         logger.error("operator error", extra={"code": exc.code})
         return _internal_error()
@@ -294,10 +406,25 @@ def _describe(error: dict[str, Any]) -> str:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point for API Gateway HTTP API (payload format 2.0) events."""
-    refusal = check_body(event)
+    refusal = check_origin(event) or check_body(event)
     if refusal is not None:
         return refusal
     return app.resolve(event, context)
+
+
+def check_origin(event: dict[str, Any]) -> dict[str, Any] | None:
+    """Behind the site's CloudFront, refuse a request that did not come through it (403).
+
+    CloudFront adds a header only it knows the value of; a request sent to the API's own address
+    lacks it, and could otherwise name any viewer address it likes and pass the edge's rate limits.
+    """
+    if SETTINGS.origin_verify is None:
+        return None
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    proof = str(headers.get(ORIGIN_VERIFY_HEADER) or "")
+    if hmac.compare_digest(proof.encode(), SETTINGS.origin_verify.encode()):
+        return None
+    return _raw_error(event, 403, USE_THE_SITE, "Call the API through the site's own address (/api/...).")
 
 
 def check_body(event: dict[str, Any]) -> dict[str, Any] | None:

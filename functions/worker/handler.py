@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from functions.messages import PoisonMessageError, job_id_of
 from functions.observability import count_failure, observability
 from stylemixer.aws.clients import LazyAdapters
-from stylemixer.jobs.usage import UsageMeter
+from stylemixer.jobs.usage import UsageMeter, torch_threads
 from stylemixer.jobs.worker import Outcome, StylizeEngine, process_job
 from stylemixer.resources import (
     METRIC_CPU_UTILIZATION,
@@ -47,10 +47,13 @@ adapters = LazyAdapters(SETTINGS, timeouts=WORKER_CLIENT_TIMEOUTS)
 
 
 def default_engine() -> StylizeEngine:
-    """The real engine, loaded (with torch and the weights) on the first job of a container."""
+    """The real engine, loaded (with torch and the weights) on the first job of a container.
+
+    torch paints on as many threads as the function's memory buys vCPUs, not as many as it sees.
+    """
     from stylemixer.neural.engine import Engine
 
-    return Engine.default()
+    return Engine.default(threads=torch_threads())
 
 
 #: Where the worker gets its engine; tests put a stand-in here.

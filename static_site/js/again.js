@@ -3,7 +3,7 @@
 // still holds them. For a job opened from its link or the strip they are restored from what the API
 // says the job asked for: options and presets as they were, the photo and the paintings fetched back
 // from storage and named again as the uploads they are (kept a day; after that the page says so).
-import { forgetJob, shownJob } from "./flow.js";
+import { forgetJob, freshShownJob } from "./flow.js";
 import { clearError, showError } from "./messages.js";
 import { restoreOptions } from "./options.js";
 import { chosenPhoto, resetPhoto, restorePhoto } from "./photo.js";
@@ -14,6 +14,7 @@ import { fetchStored } from "./upload.js";
 
 const PHOTO_GONE = "The photo of that picture is no longer kept (photos are kept for a day). Choose it again below.";
 const PAINTING_GONE = "A painting of that picture is no longer kept. Add it again if you want it in the mix.";
+const NOT_YOURS = "The photo of a picture shared with you stays with the person who sent it: choose a photo below.";
 const EXTENSIONS = { "image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/heic": "heic", "image/avif": "avif" };
 
 /** The picture at `url` as a File called `name` (with its type's suffix when it has none). */
@@ -65,7 +66,7 @@ async function restoreTheChoices(asked, problems) {
 
 /** Back to the form with the shown result's photo and choices; `button` is busy meanwhile. */
 export async function tryOtherStyles(button) {
-  const { job, sentHere } = shownJob();
+  const { job, sentHere } = await freshShownJob();
   const asked = job && job.request && typeof job.request === "object" ? job.request : null;
   forgetJob();
   clearError();
@@ -74,6 +75,7 @@ export async function tryOtherStyles(button) {
   if (asked && !inHand) {
     button.disabled = true;
     try {
+      if (!asked.content) problems.push(NOT_YOURS);
       await restoreThePhoto(asked.content, problems);
       await restoreTheChoices(asked, problems);
     } finally {

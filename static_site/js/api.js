@@ -1,15 +1,29 @@
 // Talking to the StyleMixer API: every failure becomes an ApiError whose message is a sentence a
 // person can act on (the API's own `error.message` when it sent one), never a bare status code.
 
-/** A failed API call. `retryable` is true for network trouble and server-side failures. */
+/**
+ * A failed API call. `retryable` is true for network trouble, server-side failures and refusals
+ * that waiting cures; `retryAfter` is the seconds the server said to wait (Retry-After), or null.
+ */
 export class ApiError extends Error {
-  constructor(message, { code = "Error", status = 0, retryable = false } = {}) {
+  constructor(message, { code = "Error", status = 0, retryable = false, retryAfter = null } = {}) {
     super(message);
     this.name = "ApiError";
     this.code = code;
     this.status = status;
     this.retryable = retryable;
+    this.retryAfter = retryAfter;
   }
+}
+
+/** The seconds of a `Retry-After` header (a number of seconds, or a date), or null. */
+function retryAfterOf(response) {
+  const value = response.headers.get("Retry-After");
+  if (!value) return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds;
+  const at = Date.parse(value);
+  return Number.isFinite(at) ? Math.max(0, Math.round((at - Date.now()) / 1000)) : null;
 }
 
 const NETWORK_MESSAGE = "We could not reach StyleMixer. Check your internet connection and try again.";
@@ -45,11 +59,14 @@ export async function loadConfig() {
 /**
  * A small client for one API base URL (e.g. "/api" locally, "https://…/" when deployed). `isId`
  * is the API's id rule: an id that breaks it is never sent, and an answer carrying one is refused.
+ * `ownerToken(jobId)` gives the owner token this browser holds for a job (or null): it is sent
+ * with the requests about that job, so its owner sees the photo and may delete it.
  */
 export class Api {
-  constructor(baseUrl, isId) {
+  constructor(baseUrl, isId, ownerToken = () => null) {
     this.baseUrl = String(baseUrl || "").replace(/\/+$/, "");
     this.isId = isId;
+    this.ownerToken = ownerToken;
   }
 
   /** `payload` if its `field` is a well-formed id, else an ApiError (the answer cannot be used). */
@@ -58,12 +75,13 @@ export class Api {
     return payload;
   }
 
-  async request(method, path, body) {
+  async request(method, path, body, { token = null } = {}) {
     const init = { method, headers: { Accept: "application/json" }, cache: "no-store" };
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
+    if (token) init.headers.Authorization = `Bearer ${token}`;
     let response;
     try {
       response = await fetch(this.baseUrl + path, init);
@@ -83,8 +101,10 @@ export class Api {
         code: (error && typeof error.code === "string" && error.code) || "HttpError",
         status: response.status,
         retryable: response.status >= 500 || response.status === 429,
+        retryAfter: retryAfterOf(response),
       });
     }
+    if (response.status === 204) return {};
     if (payload === null) {
       throw new ApiError(UNREADABLE_MESSAGE, {
         code: "BadResponse",
@@ -107,18 +127,27 @@ export class Api {
     return this.withId(answer, "upload_id");
   }
 
-  /** `POST /jobs` → {job_id, status, links}. */
+  /** `POST /jobs` → {job_id, status, links, owner_token}. */
   async createJob(request) {
     return this.withId(await this.request("POST", "/jobs", request), "job_id");
   }
 
-  /** `GET /jobs/{id}` → {job_id, status, stage, progress, request, error?, result?}. */
+  /** `GET /jobs/{id}` → {job_id, status, stage, progress, request, owner, error?, result?}. */
   async job(jobId) {
+    return this.request("GET", this.jobPath(jobId), undefined, { token: this.ownerToken(jobId) });
+  }
+
+  /** `DELETE /jobs/{id}`: the job, its pictures and its photo, with this browser's owner token. */
+  async deleteJob(jobId) {
+    await this.request("DELETE", this.jobPath(jobId), undefined, { token: this.ownerToken(jobId) });
+  }
+
+  jobPath(jobId) {
     if (!this.isId(jobId)) {
       throw new ApiError("That job link is not valid, so it was not looked up. Start a new job below.", {
         code: "InvalidJobId",
       });
     }
-    return this.request("GET", `/jobs/${encodeURIComponent(jobId)}`);
+    return `/jobs/${encodeURIComponent(jobId)}`;
   }
 }

@@ -3,6 +3,7 @@
 // upload. The type is decided from the file's first bytes, never from its name; the types accepted
 // are config.json's `accepted_types`. A HEIC picture the browser cannot show is decoded by the page
 // (heic.js), so it is seen, previewed and compared like any other.
+import { clipType } from "./clipfile.js";
 import { heicRendition } from "./heic.js";
 
 /** A file the page refuses; `message` is the sentence shown. */
@@ -60,7 +61,13 @@ const MAY_NOT_DECODE = new Set(["image/heic", "image/avif"]);
 /** Types the page decodes itself when the browser cannot (heic.js). */
 const DECODED_HERE = new Set(["image/heic", "image/heif"]);
 /** Names for the file chooser, where systems do not know these types by name. */
-const EXTRA_EXTENSIONS = { "image/heic": ".heic", "image/heif": ".heif", "image/avif": ".avif" };
+const EXTRA_EXTENSIONS = {
+  "image/heic": ".heic",
+  "image/heif": ".heif",
+  "image/avif": ".avif",
+  "video/mp4": ".mp4",
+  "video/quicktime": ".mov",
+};
 
 /** "JPEG, PNG or WebP" for the accepted types of `config`. */
 export function acceptedNames(config) {
@@ -68,9 +75,12 @@ export function acceptedNames(config) {
   return names.length > 1 ? `${names.slice(0, -1).join(", ")} or ${names.at(-1)}` : names[0] || "";
 }
 
-/** The file inputs' `accept`: the accepted types, and file name endings for those systems may not name. */
-export function acceptAttribute(config) {
-  const types = config.accepted_types || [];
+/**
+ * The file inputs' `accept`: the accepted types, and file name endings for those systems may not
+ * name; with `clips`, config.json's clip types too (the photo to paint may be a clip).
+ */
+export function acceptAttribute(config, clips = false) {
+  const types = [...(config.accepted_types || []), ...(clips && config.clips ? config.clips.content_types : [])];
   return [...types, ...types.map((t) => EXTRA_EXTENSIONS[t]).filter(Boolean)].join(",");
 }
 
@@ -80,11 +90,11 @@ export function formatBytes(bytes) {
   return `${(bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, "")} MB`;
 }
 
-/** The image type from the file's first bytes, or null. */
+/** The picture's type from the file's first bytes, a clip's (video/mp4, video/quicktime), or null. */
 export async function sniffType(file) {
   const head = new Uint8Array(await file.slice(0, HEAD_BYTES).arrayBuffer());
   const match = SIGNATURES.find((s) => s.test(head));
-  return match ? match.type : null;
+  return match ? match.type : clipType(head, ftypBrands(head));
 }
 
 /**

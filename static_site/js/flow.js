@@ -25,7 +25,7 @@ const STOPPED_WAITING =
   "Stopped waiting. The picture is still being painted: it will be in your pictures below when it is ready.";
 
 let api = null;
-let pollIntervalMs = 1000;
+let pollConfig = {};
 let follower = null;
 let busy = false;
 let hooks = { created() {}, update() {}, shown() {}, own: () => false };
@@ -87,7 +87,7 @@ export async function sendNew(create, { originalUrl = null, asked }) {
     sending.created = true;
     lastSent = created.job_id;
     setJobInAddress(created.job_id);
-    hooks.created(created.job_id);
+    hooks.created(created.job_id, created.owner_token);
     if (signal.aborted) throw new ApiError(STOPPED_WAITING, { code: "StoppedWaiting" });
     await runJob(created.job_id, { originalUrl, fromForm: true });
     return true;
@@ -130,7 +130,7 @@ async function runJob(jobId, { originalUrl = null, fromForm = false } = {}) {
   const own = fromForm || hooks.own(jobId);
   let described = fromForm;
   const following = followJob(api, jobId, {
-    intervalMs: pollIntervalMs,
+    config: pollConfig,
     onUpdate(job) {
       shown = job;
       showJobProgress(job);
@@ -141,7 +141,7 @@ async function runJob(jobId, { originalUrl = null, fromForm = false } = {}) {
       }
       hooks.update(job);
     },
-    onRetry: (error, delay) => showRetry(delay),
+    onRetry: (error, delay) => showRetry(delay, error),
   });
   follower = stoppable(following);
   const job = await follower.done;
@@ -168,14 +168,14 @@ function stoppable(following) {
 }
 
 /**
- * Sends and follows jobs through `client`; `config.poll_interval_ms` paces the polls.
- * `on.created(jobId)`, `on.update(job)` and `on.shown(job)` hear of each job sent, each answer about
- * it, and each picture shown; `on.own(jobId)` says whether a job is one of this browser's visit (its
- * photo is shown only then).
+ * Sends and follows jobs through `client`; `config`'s `poll_*` pace the polls (polling.js).
+ * `on.created(jobId, ownerToken)`, `on.update(job)` and `on.shown(job)` hear of each job sent, each
+ * answer about it, and each picture shown; `on.own(jobId)` says whether a job is one of this
+ * browser's visit (its photo is shown only then).
  */
 export function setupFlow(client, config, on = {}) {
   api = client;
-  pollIntervalMs = config.poll_interval_ms || 1000;
+  pollConfig = config;
   hooks = { ...hooks, ...on };
 }
 
@@ -217,7 +217,7 @@ export async function sendFromResult(create, { near = "result" } = {}) {
     const created = await create();
     lastSent = created.job_id;
     setJobInAddress(created.job_id);
-    hooks.created(created.job_id);
+    hooks.created(created.job_id, created.owner_token);
     await runJob(created.job_id, { originalUrl: before.original, fromForm: true });
     return true;
   } catch (error) {
@@ -237,6 +237,22 @@ export async function sendFromResult(create, { near = "result" } = {}) {
 /** The latest answer about the job on screen (with what it asked), and whether this form sent it. */
 export function shownJob() {
   return { job: shown, sentHere: Boolean(shown) && shown.job_id === lastSent };
+}
+
+/** A minute's margin before an answer's links lapse (they live 15 minutes). */
+const LINK_MARGIN_MS = 60 * 1000;
+
+/** As shownJob(), asking the API again first when the answer's links have lapsed (or are about to). */
+export async function freshShownJob() {
+  const lapses = shown && Date.parse(shown.links_expire_at);
+  if (shown && Number.isFinite(lapses) && Date.now() > lapses - LINK_MARGIN_MS) {
+    try {
+      shown = await api.job(shown.job_id);
+    } catch {
+      // Keep the answer we have: its links may still work, and the caller says if they do not.
+    }
+  }
+  return shownJob();
 }
 
 /** Stops following the job and takes its id out of the address bar. */

@@ -1,8 +1,7 @@
-// Follows one job until it ends: about once a second while all is well, backing off (doubling up to
-// 15 s) while the network or the server is in trouble, and giving up only on an answer that cannot
+// Follows one job until it ends, paced by polling.js (quick while it moves, slower while it waits,
+// honouring Retry-After, paused while the tab is hidden), giving up only on an answer that cannot
 // change by waiting (an unknown or malformed job id).
-
-const MAX_DELAY_MS = 15000;
+import { nextDelay, pacing, troubleDelay, waitVisible } from "./polling.js";
 
 /** Friendly words for the stages a job reports (stylemixer/progress.py); unknown ones are shown as they come. */
 const STAGE_WORDS = {
@@ -30,45 +29,47 @@ export function describeStage(job) {
 }
 
 /**
- * Polls `api.job(jobId)`. Calls `onUpdate(job)` for each answer and `onRetry(error, delayMs)` when
- * it backs off. Returns {done, cancel}: `done` resolves with the job once it has succeeded or failed.
+ * Polls `api.job(jobId)`, paced by `config` (config.json's `poll_*`). Calls `onUpdate(job)` for each
+ * answer and `onRetry(error, delayMs)` when it backs off. Returns {done, cancel}: `done` resolves
+ * with the job once it has succeeded or failed.
  */
-export function followJob(api, jobId, { intervalMs = 1000, onUpdate = () => {}, onRetry = () => {} } = {}) {
-  let timer = null;
-  let cancelled = false;
-  let delay = intervalMs;
+export function followJob(api, jobId, { config = {}, onUpdate = () => {}, onRetry = () => {} } = {}) {
+  const pace = pacing(config);
+  const stop = new AbortController();
+  // The pace of answers and the back-off of failures are kept apart: once the API answers again,
+  // polling goes back to its own pace instead of growing from the last back-off.
+  let delay = pace.interval;
+  let troubled = pace.interval;
+  let before = null;
 
-  const done = new Promise((resolve, reject) => {
-    const tick = async () => {
-      if (cancelled) return;
+  const done = (async () => {
+    for (;;) {
+      let wait;
       try {
         const job = await api.job(jobId);
-        if (cancelled) return;
-        delay = intervalMs;
+        if (stop.signal.aborted) return new Promise(() => {});
         onUpdate(job);
-        if (job.status === "succeeded" || job.status === "failed") {
-          resolve(job);
-          return;
-        }
+        if (job.status === "succeeded" || job.status === "failed") return job;
+        delay = nextDelay(pace, job, before, delay);
+        troubled = pace.interval;
+        before = job;
+        wait = delay;
       } catch (error) {
-        if (cancelled) return;
-        if (!error.retryable) {
-          reject(error);
-          return;
-        }
-        delay = Math.min(delay * 2, MAX_DELAY_MS);
-        onRetry(error, delay);
+        if (stop.signal.aborted) return new Promise(() => {});
+        if (!error.retryable) throw error;
+        troubled = troubleDelay(pace, error, troubled);
+        onRetry(error, troubled);
+        wait = troubled;
       }
-      timer = setTimeout(tick, delay);
-    };
-    tick();
-  });
+      await waitVisible(wait, stop.signal);
+      if (stop.signal.aborted) return new Promise(() => {});
+    }
+  })();
 
   return {
     done,
     cancel() {
-      cancelled = true;
-      if (timer !== null) clearTimeout(timer);
+      stop.abort();
     },
   };
 }

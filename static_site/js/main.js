@@ -3,20 +3,24 @@
 import { tryOtherStyles } from "./again.js";
 import { Api, loadConfig } from "./api.js";
 import { onChoicesChanged } from "./changes.js";
+import { setupCamera } from "./camera.js";
+import { deletableShown, deleteJob, setupDeleting } from "./deleting.js";
 import { byId } from "./dom.js";
 import { resultChanged, setupEditing } from "./editing.js";
 import { acceptedNames } from "./files.js";
 import { cancelSending, forgetJob, jobInAddress, resumeJob, setupFlow } from "./flow.js";
+import { showKept } from "./kept.js";
 import { setupLayout } from "./layout.js";
 import { clearError, messageOf, showError } from "./messages.js";
 import { resetOptions, setupOptions } from "./options.js";
+import { ownerToken, rememberOwner } from "./owners.js";
 import { chosenPhoto, focusPhotoInput, resetPhoto, setupPhoto } from "./photo.js";
 import { showPanel } from "./progress.js";
 import { resetResult } from "./result.js";
 import { stopWaiting } from "./resend.js";
 import { readRules } from "./rules.js";
 import { setupSendForm } from "./sendform.js";
-import { isVisitJob, markShown, rememberJob, setupStrip, updateJob } from "./strip.js";
+import { forgetJobOfStrip, isVisitJob, markShown, rememberJob, setupStrip, updateJob } from "./strip.js";
 import { loadGallery, presetThumbnails, resetStyles, setupStyles } from "./styles.js";
 import { setupSummary } from "./summary.js";
 
@@ -43,6 +47,7 @@ function fillLimits(config, rules) {
     accepted_names: acceptedNames(config),
     max_upload_mb: Math.round(config.max_upload_bytes / (1024 * 1024)),
     max_styles: rules.maxStyles,
+    max_clip_seconds: config.clips ? config.clips.max_seconds : "",
   };
   for (const node of document.querySelectorAll("[data-limit]")) {
     const name = node.dataset.limit;
@@ -60,6 +65,7 @@ function startAgain() {
   resetOptions();
   resetResult();
   resultChanged(null);
+  deletableShown(null);
   markShown(null);
   document.title = "StyleMixer";
   showPanel("form");
@@ -79,21 +85,32 @@ async function start() {
     showError(messageOf(error));
     return;
   }
-  const api = new Api(config.api_base_url, rules.isId);
+  const api = new Api(config.api_base_url, rules.isId, ownerToken);
   fillLimits(config, rules);
+  showKept(config);
   setupLayout();
   setupPhoto(config);
+  setupCamera(form);
   setupSummary();
-  // Only the jobs this browser sent join its strip; a link someone shared is shown, not kept as ours.
+  // Only the jobs this browser sent join its strip, with their owner tokens; a link someone shared
+  // is shown, not kept as ours.
   setupFlow(api, config, {
-    created: rememberJob,
+    created(jobId, token) {
+      rememberOwner(jobId, token);
+      rememberJob(jobId);
+    },
     update: updateJob,
     own: isVisitJob,
     shown(job) {
       updateJob(job);
       markShown(job.job_id);
       resultChanged(job);
+      deletableShown(job);
     },
+  });
+  setupDeleting(api, (jobId) => {
+    forgetJobOfStrip(jobId);
+    if (jobInAddress() === jobId) startAgain();
   });
   setupSendForm(form);
   byId("cancel").addEventListener("click", cancelSending);
@@ -103,6 +120,7 @@ async function start() {
   tryOther.addEventListener("click", () => {
     markShown(null);
     resultChanged(null);
+    deletableShown(null);
     tryOtherStyles(tryOther);
   });
   followChoices(config.stroke || null);
@@ -110,10 +128,14 @@ async function start() {
 
   const gallery = loadGallery(api);
   // A picture chosen from the strip: a form waiting for the connection to send itself stops waiting.
-  const strip = setupStrip(api, (jobId) => {
-    stopWaiting();
-    return resumeJob(jobId);
-  });
+  const strip = setupStrip(
+    api,
+    (jobId) => {
+      stopWaiting();
+      return resumeJob(jobId);
+    },
+    deleteJob,
+  );
   const jobId = jobInAddress();
   if (jobId && rules.isId(jobId)) {
     await resumeJob(jobId);

@@ -3,8 +3,9 @@
 // preview beside the styles gets the room. This module owns the chosen photo.
 import { choicesChanged } from "./changes.js";
 import { byId } from "./dom.js";
+import { checkClipFile, isClipType } from "./clipfile.js";
 import { downsize } from "./downsize.js";
-import { acceptAttribute, checkImageFile } from "./files.js";
+import { acceptAttribute, checkImageFile, sniffType } from "./files.js";
 import { clearError, messageOf, showError } from "./messages.js";
 
 const ui = {
@@ -38,12 +39,22 @@ function showChosen(chosen) {
   ui.preview.hidden = !chosen;
 }
 
-/** Checks `file` and makes it the photo (rejects with a FileProblem, leaving the photo as it was). */
+/** Checks `file` (a photo, or a clip) and makes it the photo (rejects with a FileProblem, leaving the photo as it was). */
 async function take(file) {
-  const checked = await withinTheCap(await checkImageFile(file, limits, "photo"));
+  const type = await sniffType(file);
+  const checked = isClipType(type)
+    ? await checkClipFile(file, type, limits)
+    : await withinTheCap(await checkImageFile(file, limits, "photo"));
   if (photo) URL.revokeObjectURL(photo.url);
   photo = checked;
-  if (checked.previewable) {
+  ui.form.classList.toggle("has-clip", checked.kind === "clip");
+  if (checked.kind === "clip") {
+    if (checked.previewable) ui.previewImg.src = checked.url;
+    else ui.previewImg.removeAttribute("src");
+    const length = checked.duration ? ` · ${Math.round(checked.duration)} s` : "";
+    const size = checked.width ? ` · ${checked.width} × ${checked.height} pixels` : " · this browser cannot play it, but StyleMixer can read it";
+    ui.caption.textContent = `${file.name} · a clip${size}${length}`;
+  } else if (checked.previewable) {
     ui.previewImg.src = checked.url;
     const from = checked.reducedFrom;
     ui.caption.textContent = from
@@ -73,7 +84,7 @@ async function choose(file) {
 /** Listens to the file input and the drop zone; `config` holds the limits a photo is checked against. */
 export function setupPhoto(config) {
   limits = config;
-  ui.input.accept = acceptAttribute(config);
+  ui.input.accept = acceptAttribute(config, true);
   const zone = ui.stage; // the whole column takes a dropped photo, chip and preview included
   zone.addEventListener("dragover", (event) => {
     event.preventDefault();
@@ -111,6 +122,7 @@ export function focusPhotoInput() {
 export function resetPhoto() {
   if (photo) URL.revokeObjectURL(photo.url);
   photo = null;
+  ui.form.classList.remove("has-clip");
   showChosen(false);
   ui.previewImg.removeAttribute("src");
   choicesChanged();

@@ -100,9 +100,10 @@ export function finishProgress(job) {
   });
 }
 
-/** Says that polling met trouble and when it tries again. */
-export function showRetry(delayMs) {
-  const words = `Connection trouble; trying again in ${Math.round(delayMs / 1000)} s.`;
+/** Says that polling met trouble (or was told to wait: `error.status` 429 or 503) and when it asks again. */
+export function showRetry(delayMs, error) {
+  const busy = error && (error.status === 429 || error.status === 503);
+  const words = `${busy ? "StyleMixer is busy" : "Connection trouble"}; trying again in ${Math.round(delayMs / 1000)} s.`;
   ui.stage.textContent = words;
   announce(words);
 }

@@ -7,18 +7,22 @@
 import { ApiError } from "./api.js";
 import { askedOfJob } from "./asked.js";
 import { setupCompare } from "./compare.js";
+import { clipCaption, isClipResult, loadClip, showClipOrPicture } from "./clipresult.js";
 import { byId, el } from "./dom.js";
 import { showableUrl } from "./files.js";
 import { announce } from "./messages.js";
 import { showPanel } from "./progress.js";
 import { fetchStored } from "./upload.js";
 
-const EXTENSIONS = { jpeg: "jpg", png: "png", webp: "webp" };
+const EXTENSIONS = { jpeg: "jpg", png: "png", webp: "webp", mp4: "mp4" };
 
 const ui = {
   panel: byId("result-panel"),
   heading: byId("result-heading"),
   image: byId("result-image"),
+  video: byId("result-video"),
+  compare: byId("compare"),
+  help: byId("compare-help"),
   caption: byId("result-caption"),
   regionsFigure: byId("regions-figure"),
   regionsImage: byId("regions-image"),
@@ -124,8 +128,10 @@ export async function showResult(job, { api, originalUrl, own = false }, retried
   if (typeof result.url !== "string") {
     throw new ApiError("The job finished but its picture is missing. Please start again.", { code: "NoResult" });
   }
+  const clip = isClipResult(result);
   try {
-    await loadImage(ui.image, result.url);
+    if (clip) await loadClip(ui.video, result.url);
+    else await loadImage(ui.image, result.url);
   } catch {
     if (!retried) {
       const fresh = await api.job(job.job_id);
@@ -136,12 +142,17 @@ export async function showResult(job, { api, originalUrl, own = false }, retried
     });
   }
   const format = String(result.format || "").toUpperCase();
-  ui.caption.textContent = `${ui.image.naturalWidth} × ${ui.image.naturalHeight} pixels${format ? `, ${format}` : ""}.`;
   const asked = askedOfJob(job);
   if (originalCopy) URL.revokeObjectURL(originalCopy);
   originalCopy = null;
-  const original = originalUrl || (own ? await viewable(asked.photo) : null);
-  compare.show(original, ui.image.naturalWidth / Math.max(1, ui.image.naturalHeight));
+  showClipOrPicture(ui, clip);
+  if (clip) {
+    ui.caption.textContent = clipCaption(ui.video);
+  } else {
+    ui.caption.textContent = `${ui.image.naturalWidth} × ${ui.image.naturalHeight} pixels${format ? `, ${format}` : ""}.`;
+    const original = originalUrl || (own ? await viewable(asked.photo) : null);
+    compare.show(original, ui.image.naturalWidth / Math.max(1, ui.image.naturalHeight));
+  }
   if (typeof result.regions_url === "string") {
     ui.regionsFigure.hidden = false;
     ui.regionsImage.src = result.regions_url;
@@ -162,4 +173,5 @@ export async function showResult(job, { api, originalUrl, own = false }, retried
 /** Takes the picture off the page before a new job. */
 export function resetResult() {
   ui.image.removeAttribute("src");
+  showClipOrPicture(ui, false);
 }

@@ -20,10 +20,14 @@ import {
   mixProblem,
   paintingsToUpload,
   styleCount,
+  styleChoice,
   stylesRequest,
 } from "./styles.js";
 
 const submitButton = byId("submit");
+/** The API's refusal of a clip by regions (RegionsNotForClips), told before anything is uploaded. */
+const CLIP_REGIONS =
+  "The regions mix places styles on a photo's regions; a clip is painted in one style or a blend. Choose one style, or blend them.";
 
 /**
  * Uploads the photo, then each painting, except those an earlier try already sent; resolves to
@@ -83,6 +87,9 @@ function formProblem() {
   if (!chosenPhoto()) return { message: "Choose a photo first.", focus: focusPhotoInput };
   if (styleCount() === 0) {
     return { message: "Choose at least one style: a preset from the gallery or a painting of your own." };
+  }
+  if (chosenPhoto().kind === "clip" && styleChoice().mix === "regions") {
+    return { message: CLIP_REGIONS, focus: focusMixMode };
   }
   const mix = mixProblem();
   return mix ? { message: mix, focus: focusMixMode } : null;

@@ -1,13 +1,15 @@
 // The pictures of this visit: a strip of thumbnails, newest first, each to view again or download,
 // that stays through a reload. The browser keeps only each job's id and when it was sent
 // (localStorage); everything shown is asked of the API again (GET /jobs/{id}), which also hands out
-// fresh links, since a picture's link lasts an hour. Jobs the API no longer has (kept 7 days), or
+// fresh links, since a picture's link lasts 15 minutes. Jobs the API no longer has (kept 7 days), or
 // that failed, leave the strip. Only jobs this browser sent are kept: a link someone shared shows
-// their picture but never joins the strip. Each item has its label under the thumbnail and a row of
-// actions (`.strip-actions`: Download, and whatever else a picture of one's own may offer). Server
-// text is only placed as text or attribute values.
+// their picture but never joins the strip. Their owner tokens are kept beside (owners.js). Each item
+// has its label under the thumbnail and a row of actions (`.strip-actions`: Download, and Delete for
+// a job whose token this browser holds). Server text is only placed as text or attribute values.
 import { askedOfJob } from "./asked.js";
 import { byId, el } from "./dom.js";
+import { isClipResult } from "./clipresult.js";
+import { keepOwners, ownerToken } from "./owners.js";
 import { downloadName, localCopy } from "./result.js";
 
 const STORE_KEY = "stylemixer.visit";
@@ -17,6 +19,7 @@ const ui = { panel: byId("strip-panel"), list: byId("strip") };
 
 let api = null;
 let view = () => {};
+let remove = async () => false; // deleting.js's deleteJob: asks, deletes, says whether it did
 let entries = []; // [{id, at}], newest first: what the browser keeps
 const answers = new Map(); // job id -> the answer its tile is drawn from
 let current = null; // the job on screen
@@ -38,6 +41,7 @@ function store() {
   } catch {
     // Storage refused (private browsing, full): the strip lasts as long as this page.
   }
+  keepOwners(entries.map((entry) => entry.id));
 }
 
 function drop(jobId) {
@@ -110,9 +114,12 @@ function tile(entry, number) {
   );
   if (!finished(job)) {
     show.append(el("span", { class: "strip-thumb strip-pending", text: "Painting…" }));
+    if (ownerToken(entry.id)) actions.append(deleteButton(entry.id, label));
     return item;
   }
-  const img = el("img", { src: job.result.url, alt: "", class: "strip-thumb", decoding: "async" });
+  const img = isClipResult(job.result)
+    ? el("video", { src: job.result.url, class: "strip-thumb", muted: true, preload: "metadata", "aria-hidden": "true" })
+    : el("img", { src: job.result.url, alt: "", class: "strip-thumb", decoding: "async" });
   // An hour-old link: ask once for a fresh one.
   img.addEventListener(
     "error",
@@ -132,7 +139,23 @@ function tile(entry, number) {
   });
   save.addEventListener("click", () => download(entry.id));
   actions.append(save);
+  if (ownerToken(entry.id)) actions.append(deleteButton(entry.id, label));
   return item;
+}
+
+function deleteButton(jobId, label) {
+  const button = el("button", {
+    type: "button",
+    class: "btn btn-sm btn-outline-danger strip-delete",
+    "data-testid": "strip-delete",
+    "aria-label": `Delete ${label}`,
+    text: "Delete",
+  });
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    if (!(await remove(jobId))) button.disabled = false;
+  });
+  return button;
 }
 
 function render() {
@@ -144,11 +167,13 @@ function render() {
 
 /**
  * Draws the strip from what this browser kept, asking `client` about each job; `onView(jobId)` is
- * called when a thumbnail is chosen.
+ * called when a thumbnail is chosen, `onDelete(jobId)` (resolving to whether it deleted the job)
+ * when its Delete button is pressed.
  */
-export async function setupStrip(client, onView) {
+export async function setupStrip(client, onView, onDelete = async () => false) {
   api = client;
   view = onView;
+  remove = onDelete;
   entries = stored().slice(0, MAX_ITEMS);
   await Promise.all(entries.map((entry) => refresh(entry.id)));
   for (const [jobId, job] of answers) if (job.status === "failed") drop(jobId);
@@ -179,6 +204,12 @@ export function updateJob(job) {
   const before = answers.get(job.job_id);
   if (before && finished(before) === finished(job)) return; // a fresh link alone: keep the picture shown
   answers.set(job.job_id, job);
+  render();
+}
+
+/** Takes `jobId` out of the strip (it was deleted). */
+export function forgetJobOfStrip(jobId) {
+  drop(jobId);
   render();
 }
 

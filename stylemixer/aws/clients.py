@@ -15,7 +15,7 @@ from stylemixer.resources import API_CLIENT_TIMEOUTS
 if TYPE_CHECKING:
     from boto3.session import Session
 
-    from stylemixer.jobs.ports import BlobStore, JobQueue, JobRepository
+    from stylemixer.jobs.ports import BlobStore, JobQueue, JobRepository, QuotaBook
     from stylemixer.resources import ClientTimeouts
     from stylemixer.settings import Settings
 
@@ -27,6 +27,8 @@ class Adapters:
     store: BlobStore
     repo: JobRepository
     queue: JobQueue | None
+    #: The API's counters per client (only the API has a quotas table).
+    quotas: QuotaBook | None = None
 
 
 def build_adapters(
@@ -49,6 +51,7 @@ def build_adapters(
     from botocore.config import Config
 
     from stylemixer.aws.dynamodb import DynamoJobRepository
+    from stylemixer.aws.quotas import DynamoQuotaBook
     from stylemixer.aws.s3 import S3BlobStore
     from stylemixer.aws.sqs import SqsJobQueue
 
@@ -71,6 +74,7 @@ def build_adapters(
         store=S3BlobStore(s3, settings.bucket),
         repo=DynamoJobRepository(dynamodb, settings.table),
         queue=queue,
+        quotas=DynamoQuotaBook(dynamodb, settings.quota_table) if settings.quota_table else None,
     )
 
 

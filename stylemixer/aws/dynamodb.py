@@ -23,9 +23,17 @@ from stylemixer.jobs.model import (
     JobStatus,
     iso,
 )
-from stylemixer.resources import TABLE_PARTITION_KEY, TABLE_TTL_ATTRIBUTE
+from stylemixer.resources import (
+    QUEUED_INDEX,
+    QUEUED_INDEX_KEY,
+    QUEUED_INDEX_SORT,
+    TABLE_PARTITION_KEY,
+    TABLE_TTL_ATTRIBUTE,
+)
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
+#: Every transition out of ``queued`` takes the job out of the queued jobs' index.
+_LEAVES_QUEUE = " REMOVE #waiting"
 
 
 class DynamoJobRepository:
@@ -57,7 +65,7 @@ class DynamoJobRepository:
     def start(self, job_id: str, now: datetime) -> Job | None:
         attributes = self._update(
             job_id,
-            "SET #status = :running, stage = :stage, updated_at = :now ADD attempts :one",
+            "SET #status = :running, stage = :stage, updated_at = :now ADD attempts :one" + _LEAVES_QUEUE,
             _status_in(START_FROM),
             {
                 ":running": _s(JobStatus.RUNNING),
@@ -89,7 +97,7 @@ class DynamoJobRepository:
             self._update(
                 job_id,
                 "SET #status = :succeeded, stage = :done, progress = :full, #result = :result, "
-                "updated_at = :now",
+                "updated_at = :now" + _LEAVES_QUEUE,
                 _status_in(SUCCEED_FROM),
                 {
                     ":succeeded": _s(JobStatus.SUCCEEDED),
@@ -108,7 +116,7 @@ class DynamoJobRepository:
             self._update(
                 job_id,
                 "SET #status = :failed, stage = :failed, error_code = :code, error_message = :message, "
-                "updated_at = :now",
+                "updated_at = :now" + _LEAVES_QUEUE,
                 _status_in(FAIL_FROM),
                 {
                     ":failed": _s(JobStatus.FAILED),
@@ -119,6 +127,35 @@ class DynamoJobRepository:
             )
             is not None
         )
+
+    def delete(self, job_id: str, owner_hash: str) -> bool:
+        try:
+            self._db.delete_item(
+                TableName=self.table,
+                Key=_key(job_id),
+                ConditionExpression="owner_hash = :owner",
+                ExpressionAttributeValues={":owner": _s(owner_hash)},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == _CONDITION_FAILED:
+                return False
+            raise
+        return True
+
+    def queued_before(self, moment: datetime, limit: int) -> list[str]:
+        """One page of the queued jobs' index (it holds only queued jobs), oldest first."""
+        response = self._db.query(
+            TableName=self.table,
+            IndexName=QUEUED_INDEX,
+            KeyConditionExpression="#waiting = :queued AND #created < :moment",
+            ExpressionAttributeNames={
+                "#waiting": QUEUED_INDEX_KEY,
+                "#created": QUEUED_INDEX_SORT,
+            },
+            ExpressionAttributeValues={":queued": _s(JobStatus.QUEUED), ":moment": _s(iso(moment))},
+            Limit=limit,
+        )
+        return [item[TABLE_PARTITION_KEY]["S"] for item in response.get("Items", [])]
 
     def _update(
         self,
@@ -137,7 +174,12 @@ class DynamoJobRepository:
                 Key=_key(job_id),
                 UpdateExpression=expression,
                 ConditionExpression=f"attribute_exists(#pk) AND ({condition})",
-                ExpressionAttributeNames={"#pk": TABLE_PARTITION_KEY, "#status": "status", **(names or {})},
+                ExpressionAttributeNames={
+                    "#pk": TABLE_PARTITION_KEY,
+                    "#status": "status",
+                    **({"#waiting": QUEUED_INDEX_KEY} if "#waiting" in expression else {}),
+                    **(names or {}),
+                },
                 ExpressionAttributeValues={
                     k: v for k, v in values.items() if k in expression or k in condition
                 },
@@ -163,6 +205,10 @@ def to_item(job: Job) -> dict[str, Any]:
         "updated_at": _s(iso(job.updated_at)),
         TABLE_TTL_ATTRIBUTE: _n(job.expires_at_epoch),
     }
+    if job.status is JobStatus.QUEUED:  # in the queued jobs' index until it starts or ends
+        item[QUEUED_INDEX_KEY] = _s(JobStatus.QUEUED)
+    if job.owner_hash is not None:
+        item["owner_hash"] = _s(job.owner_hash)
     if job.error is not None:
         item["error_code"] = _s(job.error.code)
         item["error_message"] = _s(job.error.message)
@@ -198,6 +244,7 @@ def from_item(item: dict[str, Any]) -> Job:
         attempts=int(item["attempts"]["N"]),
         error=error,
         result=result,
+        owner_hash=item["owner_hash"]["S"] if "owner_hash" in item else None,
     )
 
 

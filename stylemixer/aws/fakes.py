@@ -24,7 +24,9 @@ from stylemixer.jobs.model import (
 from stylemixer.jobs.ports import ObjectInfo, PresignedPost, TransientError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from datetime import datetime
+    from pathlib import Path
 
 
 @dataclass
@@ -84,6 +86,18 @@ class InMemoryBlobStore:
         self.faults.check("write")
         self.objects[key] = (bytes(data), content_type)
         self.stored_at[key] = utcnow()
+
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        self.faults.check("read_range")
+        return self.objects[key][0][start : start + length]
+
+    def download(self, key: str, path: Path) -> None:
+        self.faults.check("download")
+        path.write_bytes(self.objects[key][0])
+
+    def upload(self, key: str, path: Path, content_type: str) -> None:
+        self.faults.check("upload")
+        self.write(key, path.read_bytes(), content_type)
 
     def delete(self, key: str) -> None:
         self.objects.pop(key, None)
@@ -154,6 +168,23 @@ class InMemoryJobRepository:
             )
             return True
 
+    def delete(self, job_id: str, owner_hash: str) -> bool:
+        self.faults.check("delete")
+        with self._lock:
+            job = self.jobs.get(job_id)
+            if job is None or job.owner_hash != owner_hash:
+                return False
+            del self.jobs[job_id]
+            return True
+
+    def queued_before(self, moment: datetime, limit: int) -> list[str]:
+        self.faults.check("queued_before")
+        waiting = sorted(
+            (j for j in self.jobs.values() if j.status is JobStatus.QUEUED and j.created_at < moment),
+            key=lambda j: j.created_at,
+        )
+        return [j.job_id for j in waiting[:limit]]
+
 
 class InMemoryJobQueue:
     """A queue as a list of job ids, and the delays asked for messages handed back."""
@@ -162,6 +193,8 @@ class InMemoryJobQueue:
         self.sent: list[str] = []
         self.retries: list[tuple[str, int]] = []
         self.faults = _Faults()
+        #: Messages taken by a worker (a test moves them along by hand); the rest wait.
+        self.taken = 0
 
     def send(self, job_id: str) -> None:
         self.faults.check("send")
@@ -172,3 +205,50 @@ class InMemoryJobQueue:
         if not 0 <= delay_seconds <= 12 * 3600:  # SQS's bounds for a visibility timeout
             raise ValueError(f"visibility timeout {delay_seconds} s is outside 0..43200")
         self.retries.append((receipt_handle, delay_seconds))
+
+    def depth(self) -> int:
+        self.faults.check("depth")
+        return max(0, len(self.sent) - self.taken)
+
+
+class InMemoryQuotaBook:
+    """The quotas table in a dict, with the conditions of :class:`DynamoQuotaBook` (TTLs kept, not
+    acted on: DynamoDB's own deletion of expired items is late and nothing may rely on it)."""
+
+    def __init__(self) -> None:
+        self.counters: dict[str, int] = {}
+        self.sets: dict[str, set[str]] = {}
+        self.expiry: dict[str, int] = {}
+        self.faults = _Faults()
+        self._lock = threading.Lock()
+
+    def add_within(self, key: str, amount: int, limit: int, expires_at_epoch: int) -> bool:
+        self.faults.check("add_within")
+        with self._lock:
+            if self.counters.get(key, 0) + amount > limit:
+                return False
+            self.counters[key] = self.counters.get(key, 0) + amount
+            self.expiry[key] = expires_at_epoch
+            return True
+
+    def take_back(self, key: str, amount: int) -> None:
+        with self._lock:
+            if key in self.counters:
+                self.counters[key] -= amount
+
+    def join(self, key: str, member: str, limit: int, expires_at_epoch: int) -> bool:
+        self.faults.check("join")
+        with self._lock:
+            members = self.sets.setdefault(key, set())
+            if member not in members and len(members) >= limit:
+                return False
+            members.add(member)
+            self.expiry[key] = expires_at_epoch
+            return True
+
+    def members(self, key: str) -> frozenset[str]:
+        return frozenset(self.sets.get(key, ()))
+
+    def leave(self, key: str, members: Iterable[str]) -> None:
+        with self._lock:
+            self.sets.get(key, set()).difference_update(members)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from stylemixer.jobs.ports import ObjectInfo, PresignedPost
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
+#: A streamed clip moves through memory in pieces of this size.
+_CHUNK = 1024 * 1024
 _MISSING = {"404", "NoSuchKey", "NotFound"}
 #: Without s3:ListBucket (the API is deliberately not granted it: it would list every key) S3 answers a
 #: HEAD on a missing key with 403, not 404. Under ``uploads/`` that means "never uploaded".
@@ -96,6 +101,31 @@ class S3BlobStore:
 
     def write(self, key: str, data: bytes, content_type: str) -> None:
         self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        response = self._s3.get_object(
+            Bucket=self.bucket, Key=key, Range=f"bytes={start}-{start + length - 1}"
+        )
+        body = response["Body"]
+        try:
+            return body.read(length)
+        finally:
+            body.close()
+
+    def download(self, key: str, path: Path) -> None:
+        """One GET streamed to the file in 1 MB pieces (s3:GetObject alone, as :meth:`read`)."""
+        body = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+        try:
+            with open(path, "wb") as stream:
+                for chunk in body.iter_chunks(_CHUNK):
+                    stream.write(chunk)
+        finally:
+            body.close()
+
+    def upload(self, key: str, path: Path, content_type: str) -> None:
+        """One PUT streamed from the file (s3:PutObject alone: no multipart upload to abort)."""
+        with open(path, "rb") as stream:
+            self._s3.put_object(Bucket=self.bucket, Key=key, Body=stream, ContentType=content_type)
 
     def delete(self, key: str) -> None:
         self._s3.delete_object(Bucket=self.bucket, Key=key)

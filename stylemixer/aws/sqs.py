@@ -32,3 +32,10 @@ class SqsJobQueue:
         self._sqs.change_message_visibility(
             QueueUrl=self.queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=delay_seconds
         )
+
+    def depth(self) -> int:
+        """Messages waiting to be received (not those a worker holds, nor delayed ones)."""
+        attributes = self._sqs.get_queue_attributes(
+            QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+        ).get("Attributes", {})
+        return int(attributes.get("ApproximateNumberOfMessages", 0))

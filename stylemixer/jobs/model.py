@@ -99,6 +99,10 @@ def upload_key(purpose: UploadPurpose, upload_id: str) -> str:
     return f"{UPLOADS_PREFIX}{purpose}/{upload_id}"
 
 
+#: A painted clip's result key ends so: ``results/<job id>.mp4``, H.264 in MP4 (see :mod:`stylemixer.clips`).
+CLIP_EXTENSION = "mp4"
+
+
 def result_key(job_id: str, extension: str) -> str:
     """The deterministic key of a job's picture, so a redelivered message overwrites it with the same."""
     return f"{RESULTS_PREFIX}{job_id}.{extension}"
@@ -215,6 +219,9 @@ class Job:
     attempts: int = 0
     error: JobError | None = None
     result: JobResult | None = None
+    #: The SHA-256 of the owner token POST /jobs handed out (the token itself is never stored); None
+    #: for a job made before jobs had owners, which no one can then delete or see the photo of.
+    owner_hash: str | None = None
 
     def with_changes(self, **changes: Any) -> Job:
         """A copy with ``changes`` applied (jobs are immutable values)."""

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from datetime import datetime
+    from pathlib import Path
 
     from stylemixer.jobs.model import Job, JobError, JobResult
 
@@ -63,6 +65,18 @@ class BlobStore(Protocol):
         """Store ``data`` at ``key``, replacing what was there."""
         ...
 
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        """Up to ``length`` bytes of ``key`` from ``start`` (one ranged GET: a clip's boxes, one by one)."""
+        ...
+
+    def download(self, key: str, path: Path) -> None:
+        """Stream ``key`` into the file ``path`` (a clip: never held in memory whole)."""
+        ...
+
+    def upload(self, key: str, path: Path, content_type: str) -> None:
+        """Stream the file ``path`` to ``key``, replacing what was there (a painted clip)."""
+        ...
+
     def delete(self, key: str) -> None:
         """Remove ``key`` if present."""
         ...
@@ -98,6 +112,14 @@ class JobRepository(Protocol):
         """Mark an unfinished job failed with its reason; False if it had already finished."""
         ...
 
+    def delete(self, job_id: str, owner_hash: str) -> bool:
+        """Remove the job if its owner's hash is ``owner_hash``; False if it is absent or not theirs."""
+        ...
+
+    def queued_before(self, moment: datetime, limit: int) -> list[str]:
+        """The ids of up to ``limit`` jobs still queued that were created before ``moment``, oldest first."""
+        ...
+
 
 class JobQueue(Protocol):
     """The jobs queue the worker consumes."""
@@ -108,4 +130,33 @@ class JobQueue(Protocol):
 
     def retry_later(self, receipt_handle: str, delay_seconds: int) -> None:
         """Deliver a received message again after ``delay_seconds`` instead of its visibility timeout."""
+        ...
+
+    def depth(self) -> int:
+        """About how many messages wait to be received (SQS's ApproximateNumberOfMessages)."""
+        ...
+
+
+class QuotaBook(Protocol):
+    """The per-client counters. Every change is conditional, so two requests at once cannot both
+    pass a limit that has room for one; counters expire on their own (a TTL)."""
+
+    def add_within(self, key: str, amount: int, limit: int, expires_at_epoch: int) -> bool:
+        """Add ``amount`` to the counter at ``key`` if it stays at most ``limit``; else False, unchanged."""
+        ...
+
+    def take_back(self, key: str, amount: int) -> None:
+        """Subtract ``amount`` again (an admission refused further on returns what it had taken)."""
+        ...
+
+    def join(self, key: str, member: str, limit: int, expires_at_epoch: int) -> bool:
+        """Add ``member`` to the set at ``key`` if the set then has at most ``limit`` members."""
+        ...
+
+    def members(self, key: str) -> frozenset[str]:
+        """The set at ``key`` (empty if there is none)."""
+        ...
+
+    def leave(self, key: str, members: Iterable[str]) -> None:
+        """Remove ``members`` from the set at ``key``."""
         ...

@@ -16,7 +16,14 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field
 from pydantic_core import PydanticCustomError
 
 from stylemixer.jobs.model import ID_PATTERN, UPLOAD_PURPOSES, UploadPurpose
-from stylemixer.limits import MAX_MAP_BYTES, MAX_STYLES, MAX_UPLOAD_BYTES, UPLOAD_CONTENT_TYPES
+from stylemixer.limits import (
+    CLIP_CONTENT_TYPES,
+    MAX_CLIP_BYTES,
+    MAX_MAP_BYTES,
+    MAX_STYLES,
+    MAX_UPLOAD_BYTES,
+    UPLOAD_CONTENT_TYPES,
+)
 from stylemixer.options import WHOLE, StylizeOptions, regions_map_rule, styles_rules_schema
 from stylemixer.presets import PRESET_IDS
 
@@ -42,10 +49,12 @@ MAX_LABEL_LENGTH = 100
 #: An id we hand out (a job's or an upload's): 32 lower-case hex digits.
 Id = Annotated[str, Field(pattern=ID_PATTERN, min_length=32, max_length=32)]
 UploadId = Annotated[Id, Field(description="An upload id, from POST /uploads.")]
+#: What an upload may declare itself: a picture's type, or a clip's (the photo to paint only).
+UPLOAD_TYPES: tuple[str, ...] = (*UPLOAD_CONTENT_TYPES, *CLIP_CONTENT_TYPES)
 ContentType = Annotated[
     str,
-    Field(json_schema_extra={"enum": list(UPLOAD_CONTENT_TYPES)}),
-    AfterValidator(_one_of(UPLOAD_CONTENT_TYPES, "one of " + ", ".join(UPLOAD_CONTENT_TYPES))),
+    Field(json_schema_extra={"enum": list(UPLOAD_TYPES)}),
+    AfterValidator(_one_of(UPLOAD_TYPES, "one of " + ", ".join(UPLOAD_TYPES))),
 ]
 PresetId = Annotated[
     str,
@@ -81,20 +90,49 @@ def map_upload_rule() -> dict[str, Any]:
     }
 
 
+def upload_size_rule() -> dict[str, Any]:
+    """As JSON Schema, what the service requires of an upload's declared size and kind: a picture
+    of at most MAX_UPLOAD_BYTES, or a clip (purpose content) of at most MAX_CLIP_BYTES.
+
+    Example:
+        >>> upload_size_rule()["anyOf"][1]["properties"]["size"]
+        {'maximum': 209715200}
+    """
+    return {
+        "anyOf": [
+            {
+                "properties": {
+                    "content_type": {"enum": list(UPLOAD_CONTENT_TYPES)},
+                    "size": {"maximum": MAX_UPLOAD_BYTES},
+                }
+            },
+            {
+                "properties": {
+                    "purpose": {"const": "content"},
+                    "content_type": {"enum": list(CLIP_CONTENT_TYPES)},
+                    "size": {"maximum": MAX_CLIP_BYTES},
+                }
+            },
+        ]
+    }
+
+
 class UploadRequest(_Request):
     """Ask for a presigned POST for one picture (or one region map)."""
 
-    model_config = ConfigDict(json_schema_extra=map_upload_rule())
+    model_config = ConfigDict(json_schema_extra={**map_upload_rule(), "allOf": [upload_size_rule()]})
 
     purpose: UploadPurpose = Field(
-        description="The photo to paint (content), a picture to paint it like (style), or a region map "
-        "for a regions mix (map: a PNG of style numbers, see POST /jobs's regions_map)."
+        description="The photo or clip to paint (content), a picture to paint it like (style), or a "
+        "region map for a regions mix (map: a PNG of style numbers, see POST /jobs's regions_map)."
     )
     content_type: ContentType = Field(
-        description="The picture's type (its bytes are checked too); a map is image/png."
+        description="The file's type (its bytes are checked too): a picture's, a clip's (video/mp4 or "
+        "video/quicktime, purpose content only); a map is image/png."
     )
-    size: Annotated[int, Field(ge=1, le=MAX_UPLOAD_BYTES), WHOLE] = Field(
-        description=f"The file's size in bytes; a map's at most {MAX_MAP_BYTES}."
+    size: Annotated[int, Field(ge=1, le=MAX_CLIP_BYTES), WHOLE] = Field(
+        description=f"The file's size in bytes: a picture's at most {MAX_UPLOAD_BYTES}, a clip's at most "
+        f"{MAX_CLIP_BYTES}, a map's at most {MAX_MAP_BYTES}."
     )
 
 
@@ -220,11 +258,15 @@ class JobAccepted(BaseModel):
     job_id: str
     status: Literal["queued"] = "queued"
     links: JobLinks
+    owner_token: str = Field(
+        description="Given once, here, and never again: sent as `Authorization: Bearer <owner_token>`, it "
+        "shows the job's photo and deletes the job. Keep it; the job's link alone shows the result."
+    )
     painting: PaintingOut | None = Field(
         None,
         description="The size the result will have; null when the photo's header does not say its size "
-        "(the worker reads it). For a PNG, WebP, HEIC or AVIF turned upright by metadata stored after "
-        "its header, width and height may be the other way round.",
+        "(the worker reads it), and for a clip. For a PNG, WebP, HEIC or AVIF turned upright by metadata "
+        "stored after its header, width and height may be the other way round.",
     )
 
 
@@ -242,8 +284,8 @@ class PictureOut(BaseModel):
 
     upload: str
     url: str = Field(
-        description="Presigned GET, valid one hour, fresh on every poll; it fails once the upload "
-        "itself has been deleted (a day after it was stored)."
+        description="Presigned GET, valid 15 minutes, fresh on every poll; it fails once the upload "
+        "itself has been deleted (a day after it was stored, or when the job is deleted)."
     )
 
 
@@ -261,10 +303,14 @@ class JobAsked(StylizeOptions):
 
     model_config = ConfigDict(strict=False, frozen=False)
 
-    content: PictureOut
+    content: PictureOut | None = Field(
+        description="The photo: for the job's owner only (the request carries its owner token), else null."
+    )
     styles: list[StyleAsked]
     regions_map: PictureOut | None = Field(
-        None, description="The region map the job was given (regions mix), if it was given one."
+        None,
+        description="The region map the job was given (regions mix), if it was given one; for the "
+        "owner only.",
     )
 
 
@@ -276,5 +322,9 @@ class JobOut(BaseModel):
     created_at: str
     updated_at: str
     request: JobAsked = Field(description="What was asked for, with names and links to show it.")
+    owner: bool = Field(
+        description="Whether the request carried the job's owner token (then the photo is shown too)."
+    )
+    links_expire_at: str = Field(description="When the links in this answer stop working: ask again.")
     error: ErrorBody | None = None
     result: ResultOut | None = None

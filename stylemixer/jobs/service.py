@@ -11,7 +11,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from stylemixer.errors import (
+    CLIP_NOT_ALLOWED,
     IMAGE_DIMENSIONS_TOO_LARGE,
+    NOT_A_VIDEO,
     QUEUE_UNAVAILABLE,
     WRONG_UPLOAD_KIND,
     ImageTooLargeError,
@@ -33,6 +35,8 @@ from stylemixer.jobs.model import (
     new_id,
     upload_key,
 )
+from stylemixer.jobs.owner import NotOwnerError, is_owner, owner_hash
+from stylemixer.jobs.removal import delete_results, delete_uploads, uploads_of
 from stylemixer.jobs.schemas import (
     ErrorBody,
     JobAccepted,
@@ -51,6 +55,9 @@ from stylemixer.jobs.schemas import (
     UploadTicket,
 )
 from stylemixer.limits import (
+    CLIP_CONTENT_TYPES,
+    LINK_SECONDS,
+    MAX_CLIP_BYTES,
     MAX_DECODED_PIXELS,
     MAX_DECODED_SIDE,
     MAX_MAP_BYTES,
@@ -58,19 +65,20 @@ from stylemixer.limits import (
     UPLOAD_REUSE_SECONDS,
     megabytes,
 )
-from stylemixer.options import OutputFormat
+from stylemixer.options import Mix, OutputFormat
 from stylemixer.presets import PRESETS, get_preset
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
+    from stylemixer.admission.quotas import ClientGate
     from stylemixer.jobs.ports import BlobStore, JobQueue, JobRepository, ObjectInfo
 
 #: A presigned upload is good for this long (the page uses it at once).
 UPLOAD_URL_SECONDS = 10 * 60
 #: A result link (and a link to the pictures a job names) is good for this long; every poll of the
-#: job hands out a fresh one.
-RESULT_URL_SECONDS = 60 * 60
+#: job hands out a fresh one (see stylemixer.limits.LINK_SECONDS).
+RESULT_URL_SECONDS = LINK_SECONDS
 #: New jobs may name an upload for this long after it was stored (see stylemixer.limits).
 UPLOAD_REUSE = timedelta(seconds=UPLOAD_REUSE_SECONDS)
 #: What an upload is called in a sentence, by purpose.
@@ -108,11 +116,15 @@ def _site_base(site_url: str | None) -> str:
     return site_url.rstrip("/") if site_url else ""
 
 
-def create_upload(store: BlobStore, request: UploadRequest, now: datetime) -> UploadTicket:
+def create_upload(
+    store: BlobStore, request: UploadRequest, now: datetime, gate: ClientGate | None = None
+) -> UploadTicket:
     """Sign a POST for one new upload key, with the declared size and type in its policy.
 
     The ticket says until when new jobs may name the upload: counted from now, so never later than
     the check of :func:`check_upload` allows (it counts from when the file was stored, after now).
+    ``gate`` counts the declared size against the client's upload bytes (after every other check,
+    so a refused request counts nothing), before anything is signed.
 
     Example:
         >>> from stylemixer.aws.fakes import InMemoryBlobStore
@@ -122,9 +134,11 @@ def create_upload(store: BlobStore, request: UploadRequest, now: datetime) -> Up
         >>> len(ticket.upload_id), ticket.max_bytes
         (32, 1000)
     """
-    check_declared_size(request.size)
+    check_declared_size(request.size, request.content_type, request.purpose)
     if request.purpose == "map":
         check_map_upload(request.content_type, request.size)
+    if gate is not None:
+        gate.admit_upload(request.size, now)
     upload_id = new_id()
     post = store.presign_post(
         upload_key(request.purpose, upload_id), request.content_type, request.size, UPLOAD_URL_SECONDS
@@ -140,10 +154,18 @@ def create_upload(store: BlobStore, request: UploadRequest, now: datetime) -> Up
 
 
 def accept_job(
-    store: BlobStore, repo: JobRepository, queue: JobQueue, request: JobRequest, now: datetime
+    store: BlobStore,
+    repo: JobRepository,
+    queue: JobQueue,
+    request: JobRequest,
+    now: datetime,
+    *,
+    owner_token: str,
+    gate: ClientGate | None = None,
 ) -> JobAccepted:
-    """:func:`submit_job`, answered as ``POST /jobs`` answers: the job's id and link, and the size it
-    will paint at (:func:`painting_of` the photo's header).
+    """:func:`submit_job`, answered as ``POST /jobs`` answers: the job's id and link, its
+    ``owner_token`` (handed out here, once), and the size it will paint at (:func:`painting_of` the
+    photo's header; none for a clip).
 
     Example:
         >>> import io; from PIL import Image
@@ -153,11 +175,12 @@ def accept_job(
         >>> photo = io.BytesIO(); Image.new("RGB", (9600, 7200)).save(photo, "JPEG")
         >>> store.write(upload_key("content", "0" * 32), photo.getvalue(), "image/jpeg")
         >>> request = JobRequest(content="0" * 32, styles=[PresetRef(preset="tapestry")])
-        >>> accept_job(store, repo, queue, request, utcnow()).painting.model_dump()
+        >>> accept_job(store, repo, queue, request, utcnow(), owner_token="t" * 43).painting.model_dump()
         {'width': 8164, 'height': 6123, 'reduced': True, 'photo_width': 9600, 'photo_height': 7200}
     """
-    job, painting = _submit(store, repo, queue, request, now)
-    return JobAccepted(job_id=job.job_id, links=JobLinks(self=f"/jobs/{job.job_id}"), painting=painting)
+    job, painting = _submit(store, repo, queue, request, now, owner_token=owner_token, gate=gate)
+    links = JobLinks(self=f"/jobs/{job.job_id}")
+    return JobAccepted(job_id=job.job_id, links=links, owner_token=owner_token, painting=painting)
 
 
 def painting_of(photo_head: bytes, max_size: int | None = None) -> PaintingOut | None:
@@ -189,12 +212,21 @@ def painting_of(photo_head: bytes, max_size: int | None = None) -> PaintingOut |
 
 
 def submit_job(
-    store: BlobStore, repo: JobRepository, queue: JobQueue, request: JobRequest, now: datetime
+    store: BlobStore,
+    repo: JobRepository,
+    queue: JobQueue,
+    request: JobRequest,
+    now: datetime,
+    *,
+    owner_token: str | None = None,
+    gate: ClientGate | None = None,
 ) -> Job:
     """Check everything the request names, store the job as queued, and enqueue it.
 
     A job may name uploads that earlier jobs named too (another try on the same photo), as long as
-    they were stored less than :data:`UPLOAD_REUSE` ago.
+    they were stored less than :data:`UPLOAD_REUSE` ago. The job stores the hash of ``owner_token``
+    (the caller hands the token out, once). ``gate`` admits the job for its client (its limits, and
+    room in the queue) once everything else is checked, before it is stored or queued.
 
     Example:
         >>> import io; from PIL import Image
@@ -207,11 +239,18 @@ def submit_job(
         >>> submit_job(store, repo, queue, request, utcnow()).status
         <JobStatus.QUEUED: 'queued'>
     """
-    return _submit(store, repo, queue, request, now)[0]
+    return _submit(store, repo, queue, request, now, owner_token=owner_token, gate=gate)[0]
 
 
 def _submit(
-    store: BlobStore, repo: JobRepository, queue: JobQueue, request: JobRequest, now: datetime
+    store: BlobStore,
+    repo: JobRepository,
+    queue: JobQueue,
+    request: JobRequest,
+    now: datetime,
+    *,
+    owner_token: str | None,
+    gate: ClientGate | None,
 ) -> tuple[Job, PaintingOut | None]:
     """:func:`submit_job`, and the size it paints at (from the photo's header, read in the one
     ranged GET that checks the photo; a photo that cannot be painted is refused before the job is
@@ -228,9 +267,13 @@ def _submit(
     n_presets = sum(1 for s in params.styles if s.preset is not None)
     request.validate(len(params.styles), n_presets=n_presets)  # the options' rules, and the map's
     # The photo's first bytes read here hold its header's size too: a bomb is refused now.
-    _, photo_head = check_upload(store, "content", params.content, now, length=HEADER_BYTES)
-    check_declared_pixels(photo_head)
-    painting = painting_of(photo_head, params.options.max_size)  # refuses a strip too thin to paint
+    photo_info, photo_head = check_upload(store, "content", params.content, now, length=HEADER_BYTES)
+    painting = None
+    if _is_clip(photo_head):
+        check_clip_upload(store, params.content, photo_info, params)
+    else:
+        check_declared_pixels(photo_head)
+        painting = painting_of(photo_head, params.options.max_size)  # refuses a strip too thin to paint
     for style in params.styles:
         if style.upload is not None:
             check_upload(store, "style", style.upload, now)
@@ -243,7 +286,10 @@ def _submit(
         created_at=now,
         updated_at=now,
         expires_at_epoch=int((now + JOB_TTL).timestamp()),
+        owner_hash=owner_hash(owner_token) if owner_token is not None else None,
     )
+    if gate is not None:
+        gate.admit_job(job.job_id, [upload_id for _, upload_id in uploads_of(job)], now)
     repo.create(job)
     try:
         queue.send(job.job_id)
@@ -284,11 +330,18 @@ def check_declared_pixels(photo_head: bytes) -> None:
 
 
 def describe_job(
-    store: BlobStore, repo: JobRepository, job_id: str, now: datetime, site_url: str | None = None
+    store: BlobStore,
+    repo: JobRepository,
+    job_id: str,
+    now: datetime,
+    site_url: str | None = None,
+    *,
+    owner_token: str | None = None,
 ) -> JobOut:
-    """The job as the API shows it: what was asked (with names, and fresh links to the pictures it
-    names, so a page opened from the job's link can show the photo, the styles and the legend of a
-    region map) and, once done, fresh presigned links to the result.
+    """The job as the API shows it: what was asked (with names, and fresh links to the styles, so a
+    page opened from the job's link can show them and the legend of a region map) and, once done,
+    fresh presigned links to the result. Only its owner (``owner_token``) also gets the photo and the
+    region map it was given, with links: anyone else holding the job's link sees the result.
 
     Example:
         >>> from stylemixer.aws.fakes import InMemoryBlobStore, InMemoryJobRepository
@@ -298,9 +351,8 @@ def describe_job(
         ...
         stylemixer.jobs.model.JobNotFoundError: There is no job with that id (jobs are kept for 7 days).
     """
-    job = repo.get(check_job_id(job_id))
-    if job is None:
-        raise JobNotFoundError(message="There is no job with that id (jobs are kept for 7 days).")
+    job = _existing(repo, job_id)
+    owner = is_owner(job, owner_token)
     out = JobOut(
         job_id=job.job_id,
         status=job.status.value,
@@ -308,16 +360,18 @@ def describe_job(
         progress=job.progress,
         created_at=iso(job.created_at),
         updated_at=iso(job.updated_at),
-        request=_asked(store, job, site_url),
+        request=_asked(store, job, site_url, owner=owner),
+        owner=owner,
+        links_expire_at=iso(now + timedelta(seconds=RESULT_URL_SECONDS)),
     )
     if job.status is JobStatus.FAILED and job.error is not None:
         out.error = ErrorBody(code=job.error.code, message=job.error.message)
     if job.status is JobStatus.SUCCEEDED and job.result is not None:
         result = job.result
-        fmt = OutputFormat(result.format)
-        name = f"stylemixer-{job.job_id[:8]}.{fmt.extension}"
+        extension, content_type = result_media(result.format)
+        name = f"stylemixer-{job.job_id[:8]}.{extension}"
         out.result = ResultOut(
-            url=store.presign_get(result.key, fmt.content_type, RESULT_URL_SECONDS, name),
+            url=store.presign_get(result.key, content_type, RESULT_URL_SECONDS, name),
             width=result.width,
             height=result.height,
             format=result.format,
@@ -336,10 +390,54 @@ def describe_job(
     return out
 
 
-def _asked(store: BlobStore, job: Job, site_url: str | None) -> JobAsked:
+def result_media(fmt: str) -> tuple[str, str]:
+    """A result's file name suffix and media type: a picture's format, or ``mp4`` for a painted clip.
+
+    Example:
+        >>> result_media("jpeg"), result_media("mp4")
+        (('jpg', 'image/jpeg'), ('mp4', 'video/mp4'))
+    """
+    if fmt == "mp4":
+        return "mp4", "video/mp4"
+    kind = OutputFormat(fmt)
+    return kind.extension, kind.content_type
+
+
+def delete_job(store: BlobStore, repo: JobRepository, job_id: str, owner_token: str | None) -> None:
+    """Delete a job for its owner: the record, then its result, region map and every upload it named.
+
+    The record goes first, by a write conditional on the owner's hash: a worker still painting the
+    job then cannot record it as done, and removes what it wrote (see :mod:`stylemixer.jobs.worker`);
+    the objects go next, each with its own call. Without the owner's token nothing is deleted (403).
+
+    Example:
+        >>> from stylemixer.aws.fakes import InMemoryBlobStore, InMemoryJobRepository
+        >>> delete_job(InMemoryBlobStore(), InMemoryJobRepository(), "0" * 32, None)
+        Traceback (most recent call last):
+        ...
+        stylemixer.jobs.model.JobNotFoundError: There is no job with that id (jobs are kept for 7 days).
+    """
+    job = _existing(repo, job_id)
+    if not is_owner(job, owner_token) or job.owner_hash is None:
+        raise NotOwnerError
+    if not repo.delete(job.job_id, job.owner_hash):
+        raise JobNotFoundError(message="There is no job with that id (jobs are kept for 7 days).")
+    delete_results(store, job, strict=True)
+    delete_uploads(store, job)
+
+
+def _existing(repo: JobRepository, job_id: str) -> Job:
+    job = repo.get(check_job_id(job_id))
+    if job is None:
+        raise JobNotFoundError(message="There is no job with that id (jobs are kept for 7 days).")
+    return job
+
+
+def _asked(store: BlobStore, job: Job, site_url: str | None, *, owner: bool) -> JobAsked:
     """What ``job`` asked for, as :class:`JobAsked`: presets by name and thumbnail, uploads by the
     name they were given (else "Your picture", numbered when there are several) and a presigned GET
-    scoped like a result link (one hour, this one key, served with the type it was stored with)."""
+    scoped like a result link (15 minutes, this one key, served with the type it was stored with).
+    The photo and a region map given are there for the owner only (else null)."""
     params = job.params
     short = job.job_id[:8]
     several = sum(1 for s in params.styles if s.upload is not None) > 1
@@ -357,6 +455,8 @@ def _asked(store: BlobStore, job: Job, site_url: str | None) -> JobAsked:
         fallback = f"Your picture {number}" if several else "Your picture"
         url = _upload_url(store, "style", str(ref.upload), f"stylemixer-{short}-style-{number}")
         styles.append(StyleAsked(upload=ref.upload, name=ref.name or fallback, thumbnail_url=url))
+    if not owner:
+        return JobAsked(**dict(params.options), content=None, styles=styles, regions_map=None)
     content = PictureOut(
         upload=params.content,
         url=_upload_url(store, "content", params.content, f"stylemixer-{short}-photo"),
@@ -415,6 +515,19 @@ def check_upload(
     if purpose == "map":
         check_map_upload(None, info.size, first_bytes)
         return peeked
+    if _is_clip(first_bytes):
+        from stylemixer.clips.header import check_clip_bytes
+
+        if purpose != "content":
+            raise _clip_not_allowed(purpose)
+        check_clip_bytes(info.size)  # its container is read by check_clip_upload
+        return peeked
+    if purpose == "content" and info.content_type in CLIP_CONTENT_TYPES and first_bytes:
+        from stylemixer.clips.exceptions import InvalidClipError
+
+        raise InvalidClipError(
+            NOT_A_VIDEO, "The file is not a video we can read; send an MP4 or MOV clip in H.264 or HEVC."
+        )
     if info.size > MAX_UPLOAD_BYTES:
         raise ImageTooLargeError(
             message=f"The {purpose} picture is {megabytes(info.size)}; "
@@ -423,6 +536,40 @@ def check_upload(
     # The same code and sentence the worker's decoder would give (EmptyImage, NotAnImage, ...).
     check_format(first_bytes)
     return peeked
+
+
+def _is_clip(first_bytes: bytes) -> bool:
+    from stylemixer.clips.header import is_clip  # pure Python, on first use
+
+    return is_clip(first_bytes)
+
+
+def _clip_not_allowed(purpose: UploadPurpose) -> StyleMixerError:
+    from stylemixer.clips.exceptions import InvalidClipError
+
+    return InvalidClipError(
+        CLIP_NOT_ALLOWED,
+        f"A {_PICTURE_WORDS[purpose]} is a picture, not a clip; only the photo to paint may be a clip.",
+    )
+
+
+def check_clip_upload(store: BlobStore, upload_id: str, info: ObjectInfo, params: JobParams) -> None:
+    """Refuse a clip upload whose container is cut short, damaged or without video, in a codec we do
+    not decode, over the limits, or asked to be painted in a way a clip cannot be (the regions mix,
+    a region map, more painting than one job may do).
+
+    Read in storage by ranged GETs: each top-level box's header, then the ``moov`` box (a few
+    hundred KB), never the frames (:func:`stylemixer.clips.header.read_clip_header`). The worker
+    reads the same container again before painting, with the same refusals.
+    """
+    from stylemixer.clips.exceptions import regions_not_for_clips
+    from stylemixer.clips.header import check_clip, read_clip_header
+
+    if params.options.mix is Mix.REGIONS or params.regions_map is not None:
+        raise regions_not_for_clips()
+    key = upload_key("content", upload_id)
+    header = read_clip_header(lambda at, length: store.read_range(key, at, length), info.size)
+    check_clip(header, params.options)
 
 
 def check_map_upload(content_type: str | None, size: int, first_bytes: bytes | None = None) -> None:
@@ -474,15 +621,31 @@ def check_regions_map(
         regionmap.check_aspect(numbers.size, (height, width))
 
 
-def check_declared_size(size: int) -> None:
-    """Refuse an upload declared larger than the largest picture accepted (413, with both sizes).
+def check_declared_size(
+    size: int, content_type: str | None = None, purpose: UploadPurpose = "content"
+) -> None:
+    """Refuse an upload declared larger than the largest picture (or clip) accepted (413, with both
+    sizes), and a clip declared for anything but the photo to paint.
 
     Example:
         >>> check_declared_size(80 * 1024 * 1024)
         Traceback (most recent call last):
         ...
         stylemixer.errors.ImageTooLargeError: The file is 80 MB; the largest picture accepted is 64 MB.
+        >>> check_declared_size(40 * 1024 * 1024, "video/mp4")
     """
+    if content_type in CLIP_CONTENT_TYPES:
+        from stylemixer.clips.header import check_clip_bytes
+
+        if purpose != "content":
+            raise _clip_not_allowed(purpose)
+        check_clip_bytes(size)
+        return
+    if size > MAX_CLIP_BYTES:  # what the schema refuses (any kind): both limits said
+        raise ImageTooLargeError(
+            message=f"The file is {megabytes(size)}; the largest accepted is {megabytes(MAX_UPLOAD_BYTES)} "
+            f"for a picture and {megabytes(MAX_CLIP_BYTES)} for a clip."
+        )
     if size > MAX_UPLOAD_BYTES:
         raise ImageTooLargeError(
             message=f"The file is {megabytes(size)}; the largest picture accepted is "

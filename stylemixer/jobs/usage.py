@@ -104,6 +104,22 @@ def vcpus() -> float:
     return min(float(visible), lambda_vcpus(configured))
 
 
+def torch_threads() -> int:
+    """Intra-op threads for torch on this worker: the vCPUs its memory buys, rounded, at least one.
+
+    Why not torch's own choice (one thread per CPU it sees): Lambda shows a function more CPUs
+    than its memory pays for, and caps the CPU time it may use instead. Every torch operation ends
+    at a barrier where each thread waits for the slowest, so threads beyond the allocation take
+    turns on it and every layer waits for the one that was descheduled. At 3,008 MB (1.7 vCPUs)
+    that is 2 threads; at 1,769 MB, 1; at 10,240 MB, 6 where six CPUs are visible.
+
+    Example (outside Lambda: the CPUs this process may run on):
+        >>> torch_threads() == max(1, round(vcpus()))
+        True
+    """
+    return max(1, round(vcpus()))
+
+
 def reset_peak_memory() -> bool:
     """Reset the process's peak resident set to its current size; False where that is not allowed."""
     try:

@@ -6,7 +6,7 @@ engine) fails the job with its reason and is *not* retried: retrying cannot fix 
 receive, where the job is failed with a reason so it never stays running forever.
 
 A retry comes after a back-off (:func:`retry_delay`: 15 s, then 30, 60, and 120 s at most), not
-after the queue's visibility timeout (six times the worker's timeout, 18 minutes): the message is
+after the queue's visibility timeout (six times the worker's timeout, 90 minutes): the message is
 handed back to the queue with that delay before the failure is raised. Only a worker that dies
 (killed at its timeout, out of memory) leaves its message to the visibility timeout.
 """
@@ -16,14 +16,18 @@ from __future__ import annotations
 import io
 import logging
 import random
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from stylemixer.errors import PROCESSING_FAILED, TIMED_OUT, ImageTooLargeError, StyleMixerError
 from stylemixer.jobs.model import (
+    CLIP_EXTENSION,
     Job,
     JobError,
+    JobParams,
     JobResult,
     JobStatus,
     UploadNotFoundError,
@@ -33,6 +37,7 @@ from stylemixer.jobs.model import (
     upload_key,
     utcnow,
 )
+from stylemixer.jobs.removal import delete_results
 from stylemixer.limits import MAX_UPLOAD_BYTES, megabytes
 from stylemixer.styles import ImageStyle, PresetStyle, Style
 
@@ -41,7 +46,9 @@ if TYPE_CHECKING:
 
     from PIL import Image
 
+    from stylemixer.clips.header import ClipHeader
     from stylemixer.jobs.ports import BlobStore, JobRepository
+    from stylemixer.neural.clip import ClipResult
     from stylemixer.options import StylizeOptions
     from stylemixer.progress import ProgressCallback
     from stylemixer.styles import StylizeResult
@@ -65,6 +72,12 @@ DEADLINE_MARGIN = 15.0
 #: a longer one does not hammer it.
 RETRY_BASE_DELAY = 15
 RETRY_MAX_DELAY = 120
+
+#: A painted clip is stored as ``results/<job id>.mp4``, H.264 in MP4 (see :mod:`stylemixer.clips`).
+CLIP_FORMAT = CLIP_EXTENSION
+CLIP_CONTENT_TYPE = "video/mp4"
+#: Bytes read from the start of a content upload to tell a clip from a photo (its ``ftyp`` box).
+CLIP_SNIFF_BYTES = 256
 
 GAVE_UP = JobError(
     PROCESSING_FAILED,
@@ -103,6 +116,17 @@ class StylizeEngine(Protocol):
         options: StylizeOptions | None = None,
         progress: ProgressCallback | None = None,
     ) -> StylizeResult: ...
+
+    def paint_clip(
+        self,
+        source: Path,
+        target: Path,
+        styles: Sequence[Style],
+        options: StylizeOptions | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+        header: ClipHeader | None = None,
+    ) -> ClipResult: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,13 +326,10 @@ def _run(
     writer("fetching", 0.0)
     options = params.options
     options.validate(len(params.styles), with_map=params.regions_map is not None)
+    if _is_clip(store, params.content):
+        return _run_clip(job, store=store, repo=repo, engine=engine, writer=writer)
     content = _load_picture(store, "content", params.content)
-    styles: list[Style] = []
-    for number, ref in enumerate(params.styles, start=1):
-        if ref.preset is not None:
-            styles.append(PresetStyle(ref.preset))
-        else:
-            styles.append(ImageStyle(_load_picture(store, "style", str(ref.upload)), name=f"style {number}"))
+    styles = _load_styles(store, params)
     drawn = _load_map(store, str(params.regions_map), content, len(styles)) if params.regions_map else None
     writer("fetching", _FETCH_SHARE)
 
@@ -340,13 +361,93 @@ def _run(
         current = repo.get(job.job_id)
         status = current.status.value if current else "gone"
         if status != JobStatus.SUCCEEDED.value:
-            _delete_results(store, job)
+            delete_results(store, job)
         return Outcome(job.job_id, "skipped", reason=f"already {status}")
     return Outcome(
         job.job_id,
         "succeeded",
         stylize_seconds=seconds,
         input_megapixels=content.width * content.height / 1e6,
+    )
+
+
+def _load_styles(store: BlobStore, params: JobParams) -> list[Style]:
+    """The job's styles: presets by id, pictures read from their uploads."""
+    styles: list[Style] = []
+    for number, ref in enumerate(params.styles, start=1):
+        if ref.preset is not None:
+            styles.append(PresetStyle(ref.preset))
+        else:
+            styles.append(ImageStyle(_load_picture(store, "style", str(ref.upload)), name=f"style {number}"))
+    return styles
+
+
+def _is_clip(store: BlobStore, upload_id: str) -> bool:
+    """Whether the job's content upload is a clip (by its first bytes), not a photo."""
+    from stylemixer.clips.header import is_clip
+
+    peeked = store.peek(upload_key("content", upload_id), CLIP_SNIFF_BYTES)
+    return peeked is not None and is_clip(peeked[1])
+
+
+def _run_clip(
+    job: Job,
+    *,
+    store: BlobStore,
+    repo: JobRepository,
+    engine: Callable[[], StylizeEngine],
+    writer: Callable[[str, float], None],
+) -> Outcome:
+    """A clip's job: streamed from storage to the function's disk, checked, painted frame by frame
+    into a file there, streamed back to storage, and only then marked done.
+
+    The disk (Lambda's ephemeral storage) holds the clip and its painting at once: at most
+    :data:`~stylemixer.limits.MAX_CLIP_BYTES` in, and the painting, about as large (cdk.json's
+    ``worker_ephemeral_mb`` is sized for both, measured: docs/clips.md). Memory holds a few frames.
+    """
+    from stylemixer.clips.header import check_clip, check_clip_bytes, read_clip_file
+
+    params = job.params
+    key = upload_key("content", params.content)
+    info = store.head(key)
+    if info is None:
+        raise UploadNotFoundError(message="The clip is no longer available; upload it again.")
+    check_clip_bytes(info.size)  # before it is fetched
+    with tempfile.TemporaryDirectory(prefix="stylemixer-clip-") as folder:
+        source, target = Path(folder) / "clip", Path(folder) / "painted.mp4"
+        store.download(key, source)
+        header, _ = read_clip_file(source)
+        check_clip(header, params.options)
+        styles = _load_styles(store, params)
+        writer("fetching", _FETCH_SHARE)
+        span = 1.0 - _FETCH_SHARE - _SAVE_SHARE
+        started = time.perf_counter()
+        painted = engine().paint_clip(
+            source,
+            target,
+            styles,
+            params.options,
+            progress=lambda stage, fraction: writer(stage, _FETCH_SHARE + span * fraction),
+            header=header,
+        )
+        seconds = time.perf_counter() - started
+        source.unlink()  # the disk holds the painting alone while it is stored
+        writer("saving", 1.0 - _SAVE_SHARE)
+        result_at = result_key(job.job_id, CLIP_EXTENSION)
+        store.upload(result_at, target, CLIP_CONTENT_TYPE)
+    result = JobResult(result_at, painted.width, painted.height, CLIP_FORMAT)
+    if not repo.succeed(job.job_id, result, utcnow()):
+        current = repo.get(job.job_id)
+        status = current.status.value if current else "gone"
+        if status != JobStatus.SUCCEEDED.value:
+            delete_results(store, job)
+        return Outcome(job.job_id, "skipped", reason=f"already {status}")
+    width, height = header.display_size
+    return Outcome(
+        job.job_id,
+        "succeeded",
+        stylize_seconds=seconds,
+        input_megapixels=width * height * painted.frames / 1e6,
     )
 
 
@@ -391,14 +492,5 @@ def _fail(store: BlobStore, repo: JobRepository, job: Job, error: JobError) -> b
     """Mark the job failed and remove anything it may have written, so no half result is left."""
     changed = repo.fail(job.job_id, error, utcnow())
     if changed:
-        _delete_results(store, job)
+        delete_results(store, job)
     return changed
-
-
-def _delete_results(store: BlobStore, job: Job) -> None:
-    fmt = job.params.options.format
-    for key in (result_key(job.job_id, fmt.extension), regions_key(job.job_id)):
-        try:
-            store.delete(key)
-        except Exception:
-            logger.warning("could not delete %s", key, exc_info=True)

@@ -27,6 +27,12 @@ from stylemixer.resources import (
     JOBS_QUEUE,
     JOBS_TABLE,
     MAX_RECEIVE_COUNT,
+    QUEUED_INDEX,
+    QUEUED_INDEX_KEY,
+    QUEUED_INDEX_SORT,
+    QUOTA_PARTITION_KEY,
+    QUOTA_TTL_ATTRIBUTE,
+    QUOTAS_TABLE,
     TABLE_PARTITION_KEY,
     TABLE_TTL_ATTRIBUTE,
     VISIBILITY_TIMEOUT_FACTOR,
@@ -51,6 +57,7 @@ class LocalResources:
     table: str
     queue_url: str
     dlq_url: str
+    quota_table: str = QUOTAS_TABLE
 
 
 def serve_moto_in_thread(host: str = "127.0.0.1") -> ThreadedMotoServer:
@@ -188,7 +195,8 @@ def create_resources(
     visibility_timeout: int = VISIBILITY_TIMEOUT_FACTOR * WORKER_TIMEOUT_SECONDS,
     max_receive_count: int = MAX_RECEIVE_COUNT,
 ) -> LocalResources:
-    """Create the data bucket, the jobs table (with TTL), the dead-letter queue and the jobs queue.
+    """Create the data bucket, the jobs and quotas tables (with TTL), the dead-letter queue and the
+    jobs queue.
 
     ``visibility_timeout`` defaults to the deployed value (six times the worker's timeout); tests
     of redelivery pass a short one.
@@ -202,17 +210,7 @@ def create_resources(
     s3 = client("s3", endpoint_url)
     s3.create_bucket(Bucket=DATA_BUCKET)
 
-    dynamodb = client("dynamodb", endpoint_url)
-    dynamodb.create_table(
-        TableName=JOBS_TABLE,
-        KeySchema=[{"AttributeName": TABLE_PARTITION_KEY, "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": TABLE_PARTITION_KEY, "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    dynamodb.update_time_to_live(
-        TableName=JOBS_TABLE,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": TABLE_TTL_ATTRIBUTE},
-    )
+    create_tables(client("dynamodb", endpoint_url))
 
     sqs = client("sqs", endpoint_url)
     dlq_url = sqs.create_queue(
@@ -236,3 +234,46 @@ def create_resources(
         },
     )["QueueUrl"]
     return LocalResources(endpoint_url, DATA_BUCKET, JOBS_TABLE, queue_url, dlq_url)
+
+
+def create_tables(dynamodb: Any) -> None:
+    """The jobs table (with its index of queued jobs) and the quotas table, each with its TTL, as the
+    CDK stack defines them; for the local stack and the tests' in-process AWS alike.
+
+    Example:
+        >>> server, endpoint = start_moto()
+        >>> create_tables(client("dynamodb", endpoint))
+        >>> sorted(client("dynamodb", endpoint).list_tables()["TableNames"])
+        ['stylemixer-jobs', 'stylemixer-quotas']
+        >>> server.stop()
+    """
+    dynamodb.create_table(
+        TableName=JOBS_TABLE,
+        KeySchema=[{"AttributeName": TABLE_PARTITION_KEY, "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": TABLE_PARTITION_KEY, "AttributeType": "S"},
+            {"AttributeName": QUEUED_INDEX_KEY, "AttributeType": "S"},
+            {"AttributeName": QUEUED_INDEX_SORT, "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": QUEUED_INDEX,
+                "KeySchema": [
+                    {"AttributeName": QUEUED_INDEX_KEY, "KeyType": "HASH"},
+                    {"AttributeName": QUEUED_INDEX_SORT, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.create_table(
+        TableName=QUOTAS_TABLE,
+        KeySchema=[{"AttributeName": QUOTA_PARTITION_KEY, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": QUOTA_PARTITION_KEY, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for table, attribute in ((JOBS_TABLE, TABLE_TTL_ATTRIBUTE), (QUOTAS_TABLE, QUOTA_TTL_ATTRIBUTE)):
+        dynamodb.update_time_to_live(
+            TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
+        )

@@ -9,24 +9,41 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from stylemixer.admission import ClientLimits
 from stylemixer.local.aws import DUMMY_CREDENTIALS
 from stylemixer.local.context import LOCAL_REGION
 from stylemixer.resources import (
     ENV_ALLOWED_ORIGINS,
+    ENV_BACKLOG_MINUTES,
     ENV_BUCKET,
+    ENV_CLIENT_JOBS_IN_FLIGHT,
+    ENV_CLIENT_JOBS_PER_HOUR,
+    ENV_CLIENT_UPLOAD_BYTES_PER_HOUR,
+    ENV_JOBS_PER_UPLOAD,
     ENV_MAX_RECEIVE_COUNT,
+    ENV_QUEUE_RETENTION_SECONDS,
     ENV_QUEUE_URL,
+    ENV_QUOTA_TABLE,
     ENV_STAGE,
     ENV_TABLE,
+    ENV_WORKER_JOBS_PER_MINUTE,
+    ENV_WORKERS,
     MAX_RECEIVE_COUNT,
     METRICS_NAMESPACE,
     SERVICE_NAME,
+    VISIBILITY_TIMEOUT_FACTOR,
+    WORKER_TIMEOUT_SECONDS,
+    queue_retention_seconds,
 )
 
 if TYPE_CHECKING:
     from collections.abc import MutableMapping
 
+    from stylemixer.admission import Capacity
     from stylemixer.local.aws import LocalResources
+
+#: The local stack's workers: one poller feeds the worker one job at a time.
+LOCAL_WORKERS = 1
 
 #: Variables that could send a call to a real AWS account instead of the embedded one.
 _CLEARED = (
@@ -55,9 +72,19 @@ _DEFAULTS = {
 
 
 def handler_environment(
-    resources: LocalResources, site_url: str, max_receive_count: int = MAX_RECEIVE_COUNT
+    resources: LocalResources,
+    site_url: str,
+    max_receive_count: int = MAX_RECEIVE_COUNT,
+    *,
+    limits: ClientLimits | None = None,
+    capacity: Capacity | None = None,
+    visibility_timeout: int = VISIBILITY_TIMEOUT_FACTOR * WORKER_TIMEOUT_SECONDS,
 ) -> dict[str, str]:
     """The variables the deployed stack gives its functions, with local values.
+
+    The limits per client are the deployed defaults (:mod:`stylemixer.limits`) unless ``limits``
+    says otherwise; admission control counts one worker (the local stack's one poller) at the
+    deployed rate, unless ``capacity`` says otherwise.
 
     The site's URL is left unset: preset thumbnails then come back root-relative (``/presets/…``),
     which is right whichever name (127.0.0.1, localhost, a LAN address) the page was opened with.
@@ -73,6 +100,16 @@ def handler_environment(
         >>> server.stop()
     """
     origin = site_url.rstrip("/")
+    limits = limits or ClientLimits()
+    capacity_env = (
+        {
+            ENV_WORKERS: str(capacity.workers),
+            ENV_WORKER_JOBS_PER_MINUTE: repr(capacity.jobs_per_worker_minute),
+            ENV_BACKLOG_MINUTES: repr(capacity.backlog_minutes),
+        }
+        if capacity is not None
+        else {ENV_WORKERS: str(LOCAL_WORKERS)}
+    )
     return {
         "AWS_ENDPOINT_URL": resources.endpoint_url,
         "AWS_ACCESS_KEY_ID": DUMMY_CREDENTIALS["aws_access_key_id"],
@@ -86,6 +123,13 @@ def handler_environment(
         ENV_ALLOWED_ORIGINS: origin,
         ENV_STAGE: LOCAL_STAGE,
         ENV_MAX_RECEIVE_COUNT: str(max_receive_count),
+        ENV_QUOTA_TABLE: resources.quota_table,
+        ENV_CLIENT_JOBS_PER_HOUR: str(limits.jobs_per_hour),
+        ENV_CLIENT_JOBS_IN_FLIGHT: str(limits.jobs_in_flight),
+        ENV_CLIENT_UPLOAD_BYTES_PER_HOUR: str(limits.upload_bytes_per_hour),
+        ENV_JOBS_PER_UPLOAD: str(limits.jobs_per_upload),
+        **capacity_env,
+        ENV_QUEUE_RETENTION_SECONDS: str(queue_retention_seconds(max_receive_count, visibility_timeout)),
         "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
         "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
     }

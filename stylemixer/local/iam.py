@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from stylemixer.local.context import LOCAL_ACCOUNT, LOCAL_REGION
-from stylemixer.permissions import GRANTS, Function, Target, object_arns, policy_document
+from stylemixer.permissions import GRANTS, Function, Target, index_arn, object_arns, policy_document
+from stylemixer.resources import QUEUED_INDEX
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -78,9 +79,12 @@ def local_arns(
     """
     queue_name = resources.queue_url.rstrip("/").rsplit("/", 1)[1]
     dlq_name = resources.dlq_url.rstrip("/").rsplit("/", 1)[1]
+    table = f"arn:aws:dynamodb:{region}:{account}:table/{resources.table}"
     return {
         **object_arns(f"arn:aws:s3:::{resources.bucket}"),
-        Target.JOBS_TABLE: f"arn:aws:dynamodb:{region}:{account}:table/{resources.table}",
+        Target.JOBS_TABLE: table,
+        Target.QUEUED_INDEX: index_arn(table, QUEUED_INDEX),
+        Target.QUOTAS_TABLE: f"arn:aws:dynamodb:{region}:{account}:table/{resources.quota_table}",
         Target.JOBS_QUEUE: f"arn:aws:sqs:{region}:{account}:{queue_name}",
         Target.DEAD_LETTER_QUEUE: f"arn:aws:sqs:{region}:{account}:{dlq_name}",
     }

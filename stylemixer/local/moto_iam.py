@@ -10,7 +10,8 @@ allow what AWS refuses:
   request's action is named from the request itself as AWS names it (:mod:`stylemixer.local.s3_actions`).
 * **DynamoDB names no resource.** moto checks DynamoDB calls against ``*``, so a role allowed on
   its table (``arn:aws:dynamodb:…:table/stylemixer-jobs``, as every role here is) would be refused
-  everything. :func:`extend_moto` names the table's ARN, as AWS does.
+  everything. :func:`extend_moto` names the table's ARN, as AWS does (an index's, for a query of
+  an index: ``…:table/stylemixer-jobs/index/queued-by-age``).
 * **Presigned requests carry no ``Authorization`` header.** A browser's upload (a presigned POST)
   and its download of a result (a presigned GET) are signed in the form or the URL; moto reads only
   the header and fails with a 500. Here such a request is checked as AWS checks it: the signature
@@ -260,9 +261,13 @@ def _dynamodb_table_arn(self: Any) -> str:
     name = params.get("TableName")
     if not isinstance(name, str) or not name:
         return "*"
-    if name.startswith("arn:"):
-        return name
-    return f"arn:aws:dynamodb:{self.region}:{self.current_account}:table/{name}"
+    table = (
+        name
+        if name.startswith("arn:")
+        else f"arn:aws:dynamodb:{self.region}:{self.current_account}:table/{name}"
+    )
+    index = params.get("IndexName")
+    return f"{table}/index/{index}" if isinstance(index, str) and index else table
 
 
 def _authorize_presigned(response: Any, request: Request, resource: str) -> None:

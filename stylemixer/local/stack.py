@@ -23,6 +23,7 @@ from stylemixer.local.aws import LocalResources, client, create_resources, start
 from stylemixer.local.environment import apply_environment, handler_environment
 from stylemixer.local.iam import create_operator, create_roles, enforce_iam, local_arns
 from stylemixer.local.poller import QueuePoller
+from stylemixer.local.schedule import Schedule
 from stylemixer.local.server import FrontDoor, make_front_door
 from stylemixer.local.startup_check import check_embedded_aws
 from stylemixer.permissions import GRANTS, Function
@@ -31,6 +32,8 @@ from stylemixer.resources import (
     DLQ_HANDLER,
     DLQ_HANDLER_TIMEOUT_SECONDS,
     MAX_RECEIVE_COUNT,
+    SWEEPER_HANDLER,
+    SWEEPER_TIMEOUT_SECONDS,
     VISIBILITY_TIMEOUT_FACTOR,
     WORKER_HANDLER,
     WORKER_MEMORY_MB,
@@ -44,6 +47,7 @@ if TYPE_CHECKING:
 
     from boto3.session import Session
 
+    from stylemixer.admission import Capacity, ClientLimits
     from stylemixer.local.aws import MotoProcess
     from stylemixer.local.iam import Credentials
     from stylemixer.permissions import Grant
@@ -63,6 +67,9 @@ OPERATOR_MESSAGE = (
 #: separate functions with CPUs of their own and a request never waits for a stylization; here they
 #: share the machine, so the API's requests go first.
 WORKER_NICE = 19
+#: How often the local stack runs the sweeper. Deployed it runs hourly; here a minute, so that a
+#: stack left running fails a job the moment it is due as surely (it is one query when nothing is).
+LOCAL_SWEEP_SECONDS = 60.0
 
 
 def load_handler(dotted: str) -> Callable[[dict[str, Any], Any], Any]:
@@ -106,8 +113,10 @@ class LocalStack:
     queue's (tests of redelivery shorten it); ``max_receive_count`` is the queue's and the
     worker's, as the one CDK setting is. ``grants`` are the deployed roles' by default; tests pass
     fewer to see what AWS would refuse, and ``operator=True`` for an IAM user allowed everything
-    (:attr:`operator`) to inspect and change the embedded AWS with. The process environment is
-    changed for good: the handlers read it at import.
+    (:attr:`operator`) to inspect and change the embedded AWS with. ``limits`` (per client) and
+    ``capacity`` (admission control) are the deployed defaults unless given; the sweeper runs every
+    ``sweep_every_seconds``. The process environment is changed for good: the handlers read it at
+    import.
 
     Example (not run by the test suite: the stack changes this process's environment for good;
     :func:`stylemixer.local.process.served_stack` runs it in a process of its own, with an example):
@@ -127,6 +136,9 @@ class LocalStack:
         grants: Mapping[Function, tuple[Grant, ...]] = GRANTS,
         operator: bool = False,
         poll_wait_seconds: int = 1,
+        limits: ClientLimits | None = None,
+        capacity: Capacity | None = None,
+        sweep_every_seconds: float = LOCAL_SWEEP_SECONDS,
     ) -> None:
         self.host = host
         self.port = port
@@ -144,6 +156,10 @@ class LocalStack:
         self._front_door: FrontDoor | None = None
         self._serve_thread: threading.Thread | None = None
         self.pollers: list[QueuePoller] = []
+        self.limits = limits
+        self.capacity = capacity
+        self.sweep_every_seconds = sweep_every_seconds
+        self.sweeper: Schedule | None = None
 
     @property
     def url(self) -> str:
@@ -184,7 +200,14 @@ class LocalStack:
             admin = create_operator(iam)
             self.operator = admin if self.want_operator else None
             enforce_iam(endpoint)  # from here on, every caller needs a role's (or a user's) credentials
-            env = handler_environment(self.resources, self.url, self.max_receive_count)
+            env = handler_environment(
+                self.resources,
+                self.url,
+                self.max_receive_count,
+                limits=self.limits,
+                capacity=self.capacity,
+                visibility_timeout=self.visibility_timeout,
+            )
             env["STYLEMIXER_ALLOWED_ORIGINS"] = ",".join(_origins(self.host, port))
             apply_environment(env)
             # A moto that moved what the local IAM check relies on stops the start here, in words.
@@ -230,6 +253,15 @@ class LocalStack:
         ]
         for poller in self.pollers:
             poller.start()
+        # EventBridge's schedule: the sweeper, with its own role.
+        sweeper_session = self.roles[Function.SWEEPER].session()
+        self.sweeper = Schedule(
+            lambda: load_function(SWEEPER_HANDLER, sweeper_session),
+            every_seconds=self.sweep_every_seconds,
+            function_name=Function.SWEEPER.local_name,
+            timeout_seconds=SWEEPER_TIMEOUT_SECONDS,
+        )
+        self.sweeper.start()
         worker_module = WORKER_HANDLER.rpartition(".")[0]
         # Warm the worker in the background (its cold start imports torch), as a provisioned
         # function would be; the front door is already answering.
@@ -257,7 +289,10 @@ class LocalStack:
             log.exception("the worker handler could not be imported; jobs will fail until this is fixed")
 
     def stop(self, join_timeout: float = 5.0) -> None:
-        """Stop the pollers, the front door and the embedded AWS; safe to call twice."""
+        """Stop the pollers, the sweeper, the front door and the embedded AWS; safe to call twice."""
+        if self.sweeper is not None:
+            self.sweeper.stop()
+            self.sweeper = None
         for poller in self.pollers:
             poller.stop()
         if self._front_door is not None:

@@ -48,7 +48,7 @@ from stylemixer.neural.bands import DEFAULT_BUDGET, ONE_PASS_BYTES_PER_PIXEL, Ba
 from stylemixer.neural.networks import PREDICTOR_SIZE, STYLE_DIM, StyleTransformer
 from stylemixer.neural.regions import RegionPlan, as_weight_map, composite
 from stylemixer.neural.regions.plan import plan_for_styles
-from stylemixer.neural.runtime import release_memory
+from stylemixer.neural.runtime import release_memory, tune_runtime
 from stylemixer.neural.stroke import restore_detail, working_size
 from stylemixer.neural.tensors import SIDE_MULTIPLE, image_to_tensor, pad_to_multiple, tensor_to_image
 from stylemixer.neural.weights import Networks, default_weights_path, load_networks
@@ -60,6 +60,9 @@ from stylemixer.styles import ImageStyle, PresetStyle, Style, StylizeResult
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from pathlib import Path
+
+    from stylemixer.clips.header import ClipHeader
+    from stylemixer.neural.clip import ClipResult
 
 #: Bytes per pixel of the style-independent first layers kept for several styles (multistyle26's
 #: first convolution: 32 float channels; the arbitrary transformer's is at quarter resolution).
@@ -160,8 +163,13 @@ class Engine:
         self.budget = budget
 
     @classmethod
-    def default(cls, weights_path: Path | None = None) -> Engine:
-        """The process-wide engine: weights are read once, however often this is called."""
+    def default(cls, weights_path: Path | None = None, *, threads: int | None = None) -> Engine:
+        """The process-wide engine: weights are read once, however often this is called.
+
+        ``threads``: torch's intra-op threads from now on (``None`` keeps torch's choice, one per
+        CPU it sees); the worker passes the vCPUs its memory buys.
+        """
+        tune_runtime(threads)
         return _default_engine(weights_path or default_weights_path())
 
     # -- public ---------------------------------------------------------------------------------
@@ -204,22 +212,55 @@ class Engine:
         photo = self._prepare(content, options, stages)
         work = self._work(photo, options)
         with torch.inference_mode():
-            if presets:
-                painting = self._presets(presets, weights)
-            else:
-                images = [s for s in styles if isinstance(s, ImageStyle)]
-                vector = self.blended_style_vector(images, weights, work, options.strength)
-                painting = _Painting(self.networks.transformer, vector, torch.ones(1))
+            painting = self._blend(styles, weights, work, options.strength)
             stages.report("style", 1.0)
             painted = self._paint(work, painting, lambda _s, f: stages.report("stylize", f))
 
-        stylized = self._finish(painted, work, photo, options)
-        if presets and options.strength < 1.0:
-            # multistyle26 has no "no style" entry to interpolate towards, so strength fades the
-            # stylization into the photo; custom styles interpolate in style space instead.
-            stylized = Image.blend(photo, stylized, float(options.strength))
+        stylized = self._finished(painted, work, photo, options, faded=bool(presets))
         stages.report("finish", 1.0)
         return StylizeResult(image=stylized)
+
+    def paint_clip(
+        self,
+        source: Path,
+        target: Path,
+        styles: Sequence[Style],
+        options: StylizeOptions | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+        header: ClipHeader | None = None,
+    ) -> ClipResult:
+        """Paint the clip at ``source`` into an MP4 file at ``target`` (see :mod:`stylemixer.neural.clip`)."""
+        from stylemixer.neural.clip import paint_clip
+
+        return paint_clip(self, source, target, styles, options, progress=progress, header=header)
+
+    def frame_painter(
+        self, styles: Sequence[Style], options: StylizeOptions, first: Image.Image
+    ) -> FramePainter:
+        """Paints a clip's frames one at a time, each exactly as :meth:`stylize` paints a photo.
+
+        The style is worked out once, on the ``first`` frame (a painting's strength below 1 moves
+        its style toward the first frame's own, so that the clip's style does not drift from frame
+        to frame). The regions mix is refused: its regions would be planned anew on every frame.
+
+        Example:
+            >>> painter = Engine.default().frame_painter([PresetStyle("tapestry")], StylizeOptions(), photo)
+            >>> photo_at, work = painter.prepare(photo)
+            >>> painter.finish(painter.paint(work), work, photo_at).size
+            (512, 512)
+        """
+        from stylemixer.clips.exceptions import regions_not_for_clips
+
+        presets = [s for s in styles if isinstance(s, PresetStyle)]
+        options.validate(len(styles), n_presets=len(presets))
+        if options.mix is Mix.REGIONS:
+            raise regions_not_for_clips()
+        photo = fit_within(first.convert("RGB"), options.max_size)
+        with torch.inference_mode():
+            weights = options.normalized_weights(len(styles))
+            painting = self._blend(styles, weights, self._work(photo, options), options.strength)
+        return FramePainter(self, painting, options, faded=bool(presets))
 
     def paint_regions(
         self,
@@ -314,6 +355,34 @@ class Engine:
             stylized = Image.fromarray(restore_detail(painted, np.asarray(work), np.asarray(photo)), "RGB")
         if options.preserve_color:
             stylized = keep_colors(stylized, photo)
+        return stylized
+
+    def _blend(
+        self, styles: Sequence[Style], weights: Sequence[float], work: Image.Image, strength: float
+    ) -> _Painting:
+        """The painting of a blend: presets' tables mixed, or pictures' style vectors mixed."""
+        presets = [s for s in styles if isinstance(s, PresetStyle)]
+        if presets:
+            return self._presets(presets, weights)
+        images = [s for s in styles if isinstance(s, ImageStyle)]
+        vector = self.blended_style_vector(images, weights, work, strength)
+        return _Painting(self.networks.transformer, vector, torch.ones(1))
+
+    def _finished(
+        self,
+        painted: np.ndarray,
+        work: Image.Image,
+        photo: Image.Image,
+        options: StylizeOptions,
+        *,
+        faded: bool,
+    ) -> Image.Image:
+        """:meth:`_finish`, then a preset's strength below 1 as a fade into the photo."""
+        stylized = self._finish(painted, work, photo, options)
+        if faded and options.strength < 1.0:
+            # multistyle26 has no "no style" entry to interpolate towards, so strength fades the
+            # stylization into the photo; custom styles interpolate in style space instead.
+            stylized = Image.blend(photo, stylized, float(options.strength))
         return stylized
 
     def _alone(self, style: Style, work: Image.Image, strength: float) -> _Painting:
@@ -417,6 +486,37 @@ class Engine:
             progress=report,
         )
         return np.ascontiguousarray(out[:height, :width])
+
+
+@dataclass(frozen=True, slots=True)
+class FramePainter:
+    """One clip's painting, frame by frame (made by :meth:`Engine.frame_painter`).
+
+    The three steps of :meth:`Engine.stylize` for a photo, apart, so that a clip's frames can be
+    carried along their motion at the working scale, between the network and the finish
+    (:mod:`stylemixer.neural.clip`): :meth:`prepare` (the frame within the output size, and at the
+    stroke size's scale), :meth:`paint` (the network), :meth:`finish` (back to the frame's size with
+    its detail, colours kept, strength).
+    """
+
+    engine: Engine
+    painting: _Painting
+    options: StylizeOptions
+    faded: bool
+
+    def prepare(self, frame: Image.Image) -> tuple[Image.Image, Image.Image]:
+        """The frame within the output size, and the frame at the scale it is painted at."""
+        photo = fit_within(frame if frame.mode == "RGB" else frame.convert("RGB"), self.options.max_size)
+        return photo, self.engine._work(photo, self.options)
+
+    def paint(self, work: Image.Image) -> np.ndarray:
+        """The network's painting of ``work``, uint8 (H, W, 3), as :meth:`Engine.stylize` makes it."""
+        with torch.inference_mode():
+            return self.engine._paint(work, self.painting, lambda _s, _f: None)
+
+    def finish(self, painted: np.ndarray, work: Image.Image, photo: Image.Image) -> Image.Image:
+        """A painting at the working scale as the frame's result, as :meth:`Engine.stylize` finishes one."""
+        return self.engine._finished(painted, work, photo, self.options, faded=self.faded)
 
 
 @functools.cache

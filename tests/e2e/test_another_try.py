@@ -22,6 +22,7 @@ from tests.support.pageflow import (
     job_in_address,
     natural_size,
     open_site,
+    owner_answer,
     pick_preset,
     submit_and_wait,
     try_other_styles,
@@ -197,18 +198,13 @@ def test_after_a_reload_another_try_restores_the_choices_and_resends_a_photo_no_
     assert submit_and_wait(page, JOB_TIMEOUT_MS) == "result", error_text(page)
 
     # Then that attempt named the first job's photo upload, not a new one
-    first_content = api_answer(page, first)["request"]["content"]["upload"]
+    first_content = owner_answer(page, first)["request"]["content"]["upload"]
     assert json.loads(refused[0])["content"] == first_content
     # And the page said so, sent the photo again, once, and the new job used the new upload
     stages = page.evaluate("() => window.__stages")
     assert any("no longer kept" in stage for stage in stages), stages
     assert posts.counts() == (1, 1, 2)
-    second = api_answer(page, job_in_address(page))
+    second = owner_answer(page, job_in_address(page))
     assert second["job_id"] != first
     assert second["request"]["content"]["upload"] != first_content
     assert [s.get("preset") for s in second["request"]["styles"]] == ["indigo-brush", "amber-glow"]
-
-
-def api_answer(page: Any, job_id: str) -> dict[str, Any]:
-    """GET /jobs/{id} from the page, as the page itself would ask it."""
-    return page.evaluate("async (id) => (await fetch(`api/jobs/${id}`)).json()", job_id)

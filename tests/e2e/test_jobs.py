@@ -203,14 +203,15 @@ def test_a_regions_job_shows_the_result_and_its_region_map(page: Any, stack: Ser
     # And the legend names the colour of each style, in the order chosen
     assert page.locator("#regions-legend li").all_inner_texts() == ["s1.jpg", "s2.jpg"]
 
-    # When the job's link is opened in another browser, with nothing of the visit in hand
+    # When the job's link is opened in another browser, with nothing of the visit in hand (no owner
+    # token: a shared link)
     other = page.context.browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         elsewhere = other.new_page()
         elsewhere.goto(page.url)
         assert wait_for_outcome(elsewhere, JOB_TIMEOUT_MS) == "result", error_text(elsewhere)
-        # Then the region map has its legend there too, but the sender's photo is not shown and the
-        # job does not join that browser's own pictures
+        # Then the region map has its legend there too, but the sender's photo is not shown (the API
+        # gives it only with the owner token) and the job does not join that browser's own pictures
         assert elsewhere.locator("#regions-legend li").all_inner_texts() == ["s1.jpg", "s2.jpg"]
         assert elsewhere.get_by_test_id("before-image").is_hidden()
         assert elsewhere.get_by_test_id("asked-photo").is_hidden()

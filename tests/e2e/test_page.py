@@ -330,7 +330,9 @@ def test_the_page_offers_todays_choices_with_their_labels(page: Any, stack: Serv
     assert page.get_by_test_id("strength").input_value() == "100"
     assert not page.locator("#preserve-color").is_checked()
     # And the photo's help and file chooser name the accepted types of config.json
-    assert page.locator("#content-help").inner_text() == "JPEG, PNG, WebP, HEIC or AVIF, up to 64 MB."
+    assert page.locator("#content-help").inner_text() == (
+        "JPEG, PNG, WebP, HEIC or AVIF, up to 64 MB; or a clip (MP4 or MOV) up to 60 s."
+    )
     accept = page.get_by_test_id("content-input").get_attribute("accept") or ""
     assert set(accept.split(",")) >= {"image/jpeg", "image/heic", "image/avif", ".heic"}
 

@@ -29,6 +29,7 @@ from tests.support.pageflow import (
     in_viewport,
     job_in_address,
     open_site,
+    owner_answer,
     pick_preset,
     submit_and_wait,
     wait_for_outcome,
@@ -73,10 +74,6 @@ def read_map(url: str, modes: tuple[str, ...] = ("P", "L")) -> np.ndarray:
     ):
         assert image.mode in modes
         return np.asarray(image)
-
-
-def job_answer(page: Any, job_id: str) -> dict[str, Any]:
-    return page.evaluate("async (id) => (await fetch(`api/jobs/${id}`)).json()", job_id)
 
 
 def regions_result(page: Any, stack: ServedStack) -> str:
@@ -175,7 +172,7 @@ def test_a_region_reassigned_and_a_brush_stroke_are_painted_again_without_sendin
 
     # Then the map sent (as the job shows it back) holds the edits exactly: the region is the second
     # style, the stroke the first
-    answer = job_answer(page, second)
+    answer = owner_answer(page, second)
     edited = read_map(answer["request"]["regions_map"]["url"], modes=("P",))
     assert edited.shape == before.shape
     assert (edited[biggest] == 1).all()

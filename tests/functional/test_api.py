@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,12 +14,13 @@ import pytest
 from stylemixer import resources
 from stylemixer.jobs.model import ID_PATTERN, new_id
 from stylemixer.jobs.service import UPLOAD_URL_SECONDS
-from stylemixer.limits import MAX_SIDE, MAX_STYLES, MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
+from stylemixer.limits import MAX_CLIP_BYTES, MAX_SIDE, MAX_STYLES, MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
 from stylemixer.presets import PRESETS
 from tests.support import imagefiles as files
 from tests.support.aws import (
     Stack,
     api_event,
+    as_owner,
     call_api,
     invoke_api,
     upload_through_presigned_post,
@@ -210,16 +212,23 @@ def test_job_is_queued_stored_and_enqueued(aws: Stack) -> None:
     )
     # Then
     assert response.status == 202, response.body
-    job_id = response.body["job_id"]
+    job_id, token = response.body["job_id"], response.body["owner_token"]
     # (the cat photo, 451 x 300, is painted at its own size within the 512 px asked for)
     painting = {"width": 451, "height": 300, "reduced": False, "photo_width": 451, "photo_height": 300}
     assert response.body == {
-        "job_id": job_id, "status": "queued", "links": {"self": f"/jobs/{job_id}"}, "painting": painting
-    }  # fmt: skip
+        "job_id": job_id,
+        "status": "queued",
+        "links": {"self": f"/jobs/{job_id}"},
+        "owner_token": token,
+        "painting": painting,
+    }
     assert response.headers["location"] == f"/jobs/{job_id}"
     item = aws.job_item(job_id)
     assert item is not None
     assert item["status"]["S"] == "queued"
+    # And only the token's hash is stored, never the token
+    assert item["owner_hash"]["S"] == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in json.dumps(item)
     assert json.loads(item["params"]["S"])["weights"] == [2.0, 1.0]
     assert int(item[resources.TABLE_TTL_ATTRIBUTE]["N"]) > datetime.now(UTC).timestamp() + 6 * 86400
     messages = aws.receive()
@@ -352,9 +361,10 @@ def test_a_job_says_what_was_asked_with_names_and_a_link_to_the_photo(aws: Stack
         "mix": "regions",
         "regions": 3,
     }
-    job_id = call_api("POST", "/jobs", body).body["job_id"]
-    # When it is looked up
-    asked = call_api("GET", f"/jobs/{job_id}").body["request"]
+    accepted = call_api("POST", "/jobs", body)
+    job_id = accepted.body["job_id"]
+    # When it is looked up by its owner
+    asked = call_api("GET", f"/jobs/{job_id}", headers=as_owner(accepted)).body["request"]
     # Then it names what was asked, every option included
     assert asked["mix"] == "regions"
     assert asked["regions"] == 3
@@ -368,7 +378,7 @@ def test_a_job_says_what_was_asked_with_names_and_a_link_to_the_photo(aws: Stack
     assert asked["content"]["upload"] == content
     url = urlparse(asked["content"]["url"])
     assert url.path.endswith(f"uploads/content/{content}")
-    assert int(parse_qs(url.query)["X-Amz-Expires"][0]) <= 3600
+    assert int(parse_qs(url.query)["X-Amz-Expires"][0]) <= 15 * 60
     fetched = requests.get(asked["content"]["url"], timeout=30)
     assert fetched.status_code == 200
     assert fetched.content == photo
@@ -707,7 +717,7 @@ def test_unknown_job_is_a_404() -> None:
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
-        ("DELETE", "/jobs/" + "0" * 32, "GET"),
+        ("PUT", "/jobs/" + "0" * 32, "DELETE, GET"),
         ("PUT", "/jobs", "POST"),
         ("GET", "/uploads", "POST"),
         ("POST", "/health", "GET"),
@@ -775,6 +785,7 @@ def test_openapi_document_validates_and_lists_every_route() -> None:
         ("/uploads", "post"),
         ("/jobs", "post"),
         ("/jobs/{job_id}", "get"),
+        ("/jobs/{job_id}", "delete"),
         ("/openapi.json", "get"),
     }
     for path, operations in document["paths"].items():
@@ -800,7 +811,15 @@ def test_openapi_document_states_ids_presets_and_sizes() -> None:
     assert schemas["UploadRef"]["properties"]["upload"]["pattern"] == ID_PATTERN
     assert schemas["PresetRef"]["properties"]["preset"]["enum"] == [p.id for p in PRESETS]
     size = schemas["UploadRequest"]["properties"]["size"]
-    assert (size["type"], size["minimum"], size["maximum"]) == ("integer", 1, MAX_UPLOAD_BYTES)
+    # (the largest file of any kind, a clip; a picture's own limit is the request's rule by kind)
+    assert (size["type"], size["minimum"], size["maximum"]) == ("integer", 1, MAX_CLIP_BYTES)
+    (by_kind,) = schemas["UploadRequest"]["allOf"]
+    picture, clip = by_kind["anyOf"]
+    assert picture["properties"]["size"] == {"maximum": MAX_UPLOAD_BYTES}
+    assert (clip["properties"]["purpose"], clip["properties"]["size"]) == (
+        {"const": "content"},
+        {"maximum": MAX_CLIP_BYTES},
+    )
     # And the options' allowed values are enums
     assert schemas["Mix"]["enum"] == ["blend", "regions"]
     assert schemas["OutputFormat"]["enum"] == ["jpeg", "png", "webp"]

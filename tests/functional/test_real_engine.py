@@ -19,6 +19,7 @@ from stylemixer.local.context import LambdaContext
 from stylemixer.permissions import Function
 from tests.support.aws import (
     Stack,
+    as_owner,
     call_api,
     run_worker,
     upload_through_presigned_post,
@@ -42,7 +43,7 @@ def _run(aws: Stack, body: dict[str, Any]) -> dict[str, Any]:
     job_id = response.body["job_id"]
     result = run_worker(aws.receive())
     assert result == {"batchItemFailures": []}
-    job = call_api("GET", f"/jobs/{job_id}").body
+    job = call_api("GET", f"/jobs/{job_id}", headers=as_owner(response)).body
     assert job["status"] == "succeeded", job
     return job
 
@@ -148,3 +149,24 @@ def test_a_phone_photo_is_painted_at_its_own_size_through_the_job_api(
         regions = Image.open(io.BytesIO(requests.get(job["result"]["regions_url"], timeout=30).content))
         assert regions.size == (width, height)
         assert set(np.unique(np.asarray(regions))) == {0, 1}
+
+
+def test_the_worker_paints_on_the_threads_its_memory_buys(
+    monkeypatch: pytest.MonkeyPatch, weights_path: Any
+) -> None:
+    # Given a worker of 1,769 MB (one vCPU) on a host that shows it two CPUs or more
+    import torch
+
+    from stylemixer.neural import engine
+
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1769")
+    monkeypatch.setattr(engine, "default_weights_path", lambda: weights_path)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        # When the worker loads its own engine for a job
+        worker.default_engine()
+        # Then torch paints on one thread, not one per CPU it sees
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

@@ -20,6 +20,7 @@ from tests.support import imagefiles as files
 from tests.support.aws import (
     FakeEngine,
     Stack,
+    as_owner,
     call_api,
     run_worker,
     upload_through_presigned_post,
@@ -67,8 +68,8 @@ def test_the_worker_paints_along_the_map_given_and_the_job_shows_it(
     response = _post(photo, map_id)
     assert response.status == 202, response.body
     job_id = response.body["job_id"]
-    # Then the job shows the map it was given, with a link that serves it
-    asked = call_api("GET", f"/jobs/{job_id}").body["request"]
+    # Then the job shows its owner the map it was given, with a link that serves it
+    asked = call_api("GET", f"/jobs/{job_id}", headers=as_owner(response)).body["request"]
     assert asked["regions_map"]["upload"] == map_id
     assert requests.get(asked["regions_map"]["url"], timeout=30).content == drawn
     # And the worker paints along it, brought to the upright photo's size, without planning

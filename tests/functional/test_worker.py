@@ -424,7 +424,7 @@ def test_a_passing_failure_is_handed_back_to_the_queue_for_a_retry_within_second
     response, messages = _deliver(aws)
     assert response == {"batchItemFailures": [{"itemIdentifier": messages[0]["MessageId"]}]}
     # Then the worker hid the message for the back-off (it was received visible again at once, as
-    # after an expired timeout): a retry comes in 8 to 15 s, not after the queue's 18 minutes
+    # after an expired timeout): a retry comes in 8 to 15 s, not after the queue's 90 minutes
     attributes = aws.sqs.get_queue_attributes(QueueUrl=QUEUE_URL, AttributeNames=["All"])["Attributes"]
     assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"
     assert aws.sqs.receive_message(QueueUrl=QUEUE_URL, WaitTimeSeconds=0).get("Messages") is None

@@ -52,16 +52,35 @@ class Synth:
         return self.cfn["Resources"][self.logical_id(construct)].get("Properties", {})
 
 
-@pytest.fixture(scope="session")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    """Given the app with cdk.json's context and cdk-nag, when synthesized, then this is the result."""
+def _synthesize(outdir: Path, **context: Any) -> Synth:
     from aws_cdk import App, assertions
     from stylemixer_cdk import build_app
 
     from tests.support.cfn import cdk_context
 
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    app = App(context=cdk_context(), outdir=str(outdir))
+    app = App(context={**cdk_context(), **context}, outdir=str(outdir))
     stack = build_app(app, nag=True)
     template = assertions.Template.from_stack(stack)
     return Synth(stack=stack, template=template, cfn=template.to_json(), outdir=outdir)
+
+
+@pytest.fixture(scope="session")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """Given the app with cdk.json's context and cdk-nag, when synthesized, then this is the result."""
+    return _synthesize(tmp_path_factory.mktemp("cdk.out"))
+
+
+#: A production stage with the optional firewall: the API behind the site, an e-mail for alarms.
+PROD_WITH_FIREWALL = {"stage": "prod", "alarm_email": "ops@example.org", "waf_enabled": True}
+
+
+@pytest.fixture(scope="session")
+def synth_prod(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """The app synthesized for :data:`PROD_WITH_FIREWALL` (with cdk-nag, as :func:`synth`)."""
+    return _synthesize(tmp_path_factory.mktemp("cdk.out.prod"), **PROD_WITH_FIREWALL)
+
+
+@pytest.fixture(params=["synth", "synth_prod"], ids=["dev", "prod-with-firewall"])
+def every_synth(request: pytest.FixtureRequest) -> Synth:
+    """Each synthesized variant in turn: the defaults, and production with the firewall."""
+    return request.getfixturevalue(request.param)

@@ -70,6 +70,7 @@ def test_routes_match_the_api_functions_openapi_document(monkeypatch: pytest.Mon
         "STYLEMIXER_BUCKET": "stylemixer-data-test",
         "STYLEMIXER_TABLE": "stylemixer-jobs",
         "STYLEMIXER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/stylemixer-jobs",
+        "STYLEMIXER_QUOTA_TABLE": "stylemixer-quotas",
         "AWS_DEFAULT_REGION": "us-east-1",
     }.items():
         monkeypatch.setenv(name, value)
@@ -99,7 +100,7 @@ def _alarms(synth: Synth) -> dict[str, dict]:
 def test_every_alarm_notifies_the_sns_topic(synth: Synth) -> None:
     topic = synth.logical_id(synth.stack.monitoring.topic)
     alarms = synth.resources("AWS::CloudWatch::Alarm")
-    assert len(alarms) == len(synth.stack.monitoring.alarms) == 13
+    assert len(alarms) == len(synth.stack.monitoring.alarms) == 16
     for logical_id, alarm in alarms.items():
         props = alarm["Properties"]
         assert props["AlarmActions"] == [{"Ref": topic}], logical_id
@@ -148,21 +149,57 @@ def test_worker_memory_alarm_watches_each_invocations_own_peak(synth: Synth) -> 
     assert props["Threshold"] == 85
 
 
-def test_api_requests_alarm_over_100_requests_in_5_minutes(synth: Synth) -> None:
+def test_request_alarm_fires_at_half_of_what_the_polled_route_is_throttled_to(synth: Synth) -> None:
+    # Given the stage's throttle of GET /jobs/{job_id} (100 a second by default): 30,000 in 5 minutes
     alarms = _alarms(synth)
-    requests = alarms["ApiRequests"]
+    assert "ApiRequests" not in alarms  # the old alarm (100 requests) fired when two people used the page
+    requests = alarms["ApiNearThrottle"]
     assert requests["Namespace"] == "AWS/ApiGateway"
     assert requests["MetricName"] == "Count"
-    assert requests["Statistic"] == "Sum"
-    assert requests["Period"] == 300
-    assert requests["Threshold"] == 100
+    assert (requests["Statistic"], requests["Period"]) == ("Sum", 300)
+    # Then it fires at half of that
+    assert requests["Threshold"] == 0.5 * 100 * 300
     assert requests["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+def test_jobs_alarm_fires_when_more_are_sent_than_the_workers_finish(synth: Synth) -> None:
+    # Given five workers at 2 jobs a minute each: 50 jobs in 5 minutes
+    props = _alarms(synth)["JobsSubmitted"]
+    assert props["Namespace"] == METRICS_NAMESPACE
+    assert props["MetricName"] == "JobsSubmitted"
+    assert props["Dimensions"] == STAGE_DIMENSIONS
+    assert (props["Statistic"], props["Period"]) == ("Sum", 300)
+    assert props["Threshold"] == 5 * 2 * 5
+
+
+def test_jobs_alarm_threshold_is_a_setting() -> None:
+    from stylemixer_cdk.config import StackConfig
+
+    assert StackConfig.from_context({"jobs_submitted_alarm_threshold": 400}).jobs_submitted_alarm == 400
+    assert StackConfig.from_context({"worker_max_concurrency": 20}).jobs_submitted_alarm == 200
+
+
+def test_budget_tells_the_operator_before_the_month_is_spent(synth_prod: Synth) -> None:
+    # Given a stage with alarm_email: a monthly cost budget of budget_monthly_usd
+    (budget,) = synth_prod.resources("AWS::Budgets::Budget").values()
+    data = budget["Properties"]["Budget"]
+    assert (data["BudgetType"], data["TimeUnit"]) == ("COST", "MONTHLY")
+    assert data["BudgetLimit"] == {"Amount": 50, "Unit": "USD"}
+    # Then it e-mails at 80 % and 100 % spent, and when the forecast passes it
+    notified = {
+        (n["Notification"]["NotificationType"], n["Notification"]["Threshold"])
+        for n in budget["Properties"]["NotificationsWithSubscribers"]
+    }
+    assert notified == {("ACTUAL", 80), ("ACTUAL", 100), ("FORECASTED", 100)}
+    for notification in budget["Properties"]["NotificationsWithSubscribers"]:
+        assert notification["Notification"]["ThresholdType"] == "PERCENTAGE"
+        assert notification["Subscribers"] == [{"SubscriptionType": "EMAIL", "Address": "ops@example.org"}]
 
 
 def test_failure_alarms_fire_on_the_first_error(synth: Synth) -> None:
     alarms = _alarms(synth)
     assert alarms["Api5xx"]["MetricName"] == "5xx"
-    for name in ("Api", "Worker", "DeadLetters"):
+    for name in ("Api", "Worker", "DeadLetters", "Sweeper"):
         for kind, metric in (("Errors", "Errors"), ("Throttles", "Throttles")):
             props = alarms[f"{name}{kind}"]
             assert props["Namespace"] == "AWS/Lambda"
@@ -249,13 +286,18 @@ def test_every_alarm_may_publish_to_the_topic_it_notifies(synth: Synth) -> None:
 def test_a_dev_stage_without_alarm_email_warns_that_no_one_is_told(synth: Synth) -> None:
     from aws_cdk.assertions import Annotations, Match
 
-    # Given cdk.json's defaults (stage dev, no alarm_email): no subscription, and a warning saying so
+    # Given cdk.json's defaults (stage dev, no alarm_email): no subscription, no budget e-mail, and
+    # a warning saying so for each
     assert synth.resources("AWS::SNS::Subscription") == {}
+    (budget,) = synth.resources("AWS::Budgets::Budget").values()
+    assert "NotificationsWithSubscribers" not in budget["Properties"]
     warnings = Annotations.from_stack(synth.stack).find_warning(
         "*", Match.string_like_regexp(".*alarm_email.*")
     )
-    assert len(warnings) == 1
-    assert "reach no one" in str(warnings[0].entry.data)
+    assert sorted(str(w.entry.data).split(":")[1].strip() for w in warnings) == [
+        "its alarms reach no one. Give -c alarm_email=you@example.org to be told. [ack",
+        "its budget tells no one when it is spent. [ack",
+    ]
 
 
 def test_dashboard_shows_the_alarms_and_the_service_metrics(synth: Synth) -> None:
@@ -269,6 +311,7 @@ def test_dashboard_shows_the_alarms_and_the_service_metrics(synth: Synth) -> Non
         "CPUUtilization",
         "MemoryUtilization",
         "ApproximateAgeOfOldestMessage",
+        "RequestsRefused",
         '"alarms"',
     ):
         assert needle in body, needle

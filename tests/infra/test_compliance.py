@@ -31,15 +31,16 @@ def _findings(synth: Synth, level: str) -> list[str]:
     ]
 
 
-def test_cdk_nag_reports_no_unsuppressed_error(synth: Synth) -> None:
-    assert _findings(synth, "error") == []
+def test_cdk_nag_reports_no_unsuppressed_error(every_synth: Synth) -> None:
+    assert _findings(every_synth, "error") == []
 
 
-def test_cdk_nag_reports_no_unsuppressed_warning(synth: Synth) -> None:
-    assert _findings(synth, "warning") == []
+def test_cdk_nag_reports_no_unsuppressed_warning(every_synth: Synth) -> None:
+    assert _findings(every_synth, "warning") == []
 
 
-def test_every_suppression_has_a_reason_and_sits_on_a_resource(synth: Synth) -> None:
+def test_every_suppression_has_a_reason_and_sits_on_a_resource(every_synth: Synth) -> None:
+    synth = every_synth
     # Given every cdk-nag suppression in the template
     suppressions = nag_suppressions(synth.cfn)
     # Then there are some (the checks ran), each with a reason a reviewer can weigh
@@ -55,10 +56,10 @@ def test_every_suppression_has_a_reason_and_sits_on_a_resource(synth: Synth) -> 
             assert rule.get("applies_to"), logical_id
 
 
-def test_cfn_lint_finds_no_error(synth: Synth, tmp_path: Path) -> None:
+def test_cfn_lint_finds_no_error(every_synth: Synth, tmp_path: Path) -> None:
     # Given the synthesized template in a file
     template = tmp_path / "template.json"
-    template.write_text(json.dumps(synth.cfn), encoding="utf-8")
+    template.write_text(json.dumps(every_synth.cfn), encoding="utf-8")
     # When cfn-lint checks it
     run = subprocess.run(
         [str(BIN / "cfn-lint"), "--format", "parseable", "--", str(template)],

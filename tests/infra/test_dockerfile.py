@@ -26,6 +26,7 @@ from stylemixer.resources import (
     ENV_ALLOWED_ORIGINS,
     ENV_BUCKET,
     ENV_QUEUE_URL,
+    ENV_QUOTA_TABLE,
     ENV_SITE_URL,
     ENV_TABLE,
     WORKER_HANDLER,
@@ -252,6 +253,7 @@ DEPLOY_TIME_VALUES = {
     ENV_QUEUE_URL: "https://sqs.eu-west-1.amazonaws.com/123456789012/StyleMixer-dev-JobsQueue24944186-abc",
     ENV_ALLOWED_ORIGINS: "https://d111111abcdef8.cloudfront.net",
     ENV_SITE_URL: "https://d111111abcdef8.cloudfront.net",
+    ENV_QUOTA_TABLE: "StyleMixer-dev-AdmissionQuotas5C2B7F1D-1A2B3C4D5E6F",
 }
 
 _IMPORT_CHECK = """

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from stylemixer.permissions import GRANTS, Function, Target
+from stylemixer.resources import QUEUED_INDEX
 from tests.support.aws_calls import (
     UnplacedCallError,
     _key_target,
@@ -33,10 +34,13 @@ EVENT_SOURCE_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueue
 
 def _target_names(synth: Synth) -> dict[Target, str]:
     bucket = f"<{synth.logical_id(synth.stack.storage.data)}.Arn>"
+    table = f"<{synth.logical_id(synth.stack.jobs.table)}.Arn>"
     return {
         Target.UPLOADS: f"{bucket}/uploads/*",
         Target.RESULTS: f"{bucket}/results/*",
-        Target.JOBS_TABLE: f"<{synth.logical_id(synth.stack.jobs.table)}.Arn>",
+        Target.JOBS_TABLE: table,
+        Target.QUEUED_INDEX: f"{table}/index/{QUEUED_INDEX}",
+        Target.QUOTAS_TABLE: f"<{synth.logical_id(synth.stack.admission.quotas)}.Arn>",
         Target.JOBS_QUEUE: f"<{synth.logical_id(synth.stack.jobs.queue)}.Arn>",
         Target.DEAD_LETTER_QUEUE: f"<{synth.logical_id(synth.stack.jobs.dead_letters)}.Arn>",
     }
@@ -104,12 +108,39 @@ def test_the_walk_sees_the_api_fail_a_job_the_queue_refused(synth: Synth) -> Non
     narrower = {
         (action, resource)
         for action, resource in granted(synth, Function.API)
-        if action != "dynamodb:UpdateItem"
+        if (action, resource) != ("dynamodb:UpdateItem", table)
     }
     (report,) = missing(needs, narrower)
     assert report.startswith(
         f"dynamodb:UpdateItem on {table} (needed at stylemixer/jobs/service.py:submit_job"
     )
+
+
+def test_the_walk_sees_the_api_delete_a_job_for_its_owner(synth: Synth) -> None:
+    # Given the API's DELETE /jobs/{job_id}: the record, then the job's results and its uploads
+    needs = needed(synth, Function.API)
+    names = _target_names(synth)
+    assert any("delete_job" in where for where in needs["dynamodb:DeleteItem", names[Target.JOBS_TABLE]])
+    for prefix, helper in ((Target.UPLOADS, "delete_uploads"), (Target.RESULTS, "delete_results")):
+        assert any(helper in where for where in needs["s3:DeleteObject", names[prefix]]), prefix
+    # When the API's role lacks s3:DeleteObject on uploads, the walk reports exactly that call
+    narrower = granted(synth, Function.API) - {("s3:DeleteObject", names[Target.UPLOADS])}
+    (report,) = missing(needs, narrower)
+    assert report.startswith(
+        f"s3:DeleteObject on {names[Target.UPLOADS]} (needed at stylemixer/jobs/removal.py"
+    )
+
+
+def test_the_walk_sees_the_limits_per_client_and_the_queues_depth(synth: Synth) -> None:
+    needs = needed(synth, Function.API)
+    names = _target_names(synth)
+    quotas = names[Target.QUOTAS_TABLE]
+    assert any("admission/quotas.py" in where for where in needs["dynamodb:UpdateItem", quotas])
+    assert any("admission/quotas.py" in where for where in needs["dynamodb:GetItem", quotas])
+    assert any("_queue_depth" in where for where in needs["sqs:GetQueueAttributes", names[Target.JOBS_QUEUE]])
+    # And no other function touches the quotas table
+    for function in (Function.WORKER, Function.DEAD_LETTERS, Function.SWEEPER):
+        assert not any(resource == quotas for _, resource in needed(synth, function)), function
 
 
 def test_the_walk_reads_each_keys_prefix_at_the_call_site() -> None:
@@ -135,6 +166,7 @@ def test_the_grants_module_is_what_the_walk_needs() -> None:
         Function.API: "functions.api.handler",
         Function.WORKER: "functions.worker.handler",
         Function.DEAD_LETTERS: "functions.dead_letters.handler",
+        Function.SWEEPER: "functions.sweeper.handler",
     }
     for function, module in modules.items():
         granted_here = {(a, g.target) for g in GRANTS[function] for a in g.actions}

@@ -26,6 +26,7 @@ from stylemixer.resources import (
     WORKER_MEMORY_MB,
     WORKER_TIMEOUT_MARGIN,
     WORKER_TIMEOUT_SECONDS,
+    worst_clip_seconds,
     worst_job_seconds,
 )
 from tests.support.cfn import permissions, render, statements
@@ -58,21 +59,27 @@ def test_queue_redrives_to_the_dead_letter_queue_after_the_shared_receive_count(
     assert synth.props(synth.stack.jobs.dead_letters)["MessageRetentionPeriod"] == 14 * 24 * 3600
 
 
-def test_worker_timeout_is_three_times_the_slowest_job_and_at_most_ten_minutes(synth: Synth) -> None:
+def test_worker_timeout_fits_the_slowest_photo_thrice_and_the_longest_clip_with_a_quarter_to_spare(
+    synth: Synth,
+) -> None:
     # Given the worker as deployed by default
     props = synth.props(synth.stack.functions.worker)
-    # Then its timeout is the sized default: the slowest job at its memory (a 50 MP photo with four
-    # styles by region at fine, about 114 s at 5120 MB), times the stated margin, in whole minutes,
-    # and no more than 600 s (Lambda allows 900: room left to grow the margin if a job needs it)
-    assert props["Timeout"] == WORKER_TIMEOUT_SECONDS <= 600
-    assert props["Timeout"] >= WORKER_TIMEOUT_MARGIN * worst_job_seconds(props["MemorySize"])
-    assert props["Timeout"] - 60 < WORKER_TIMEOUT_MARGIN * worst_job_seconds(props["MemorySize"])
+    memory = props["MemorySize"]
+    # Then its timeout is the sized default: at least 3 times the slowest photo (a 50 MP photo, four
+    # styles by region at fine: about 114 s) and 1.25 times the longest clip's job (about 585 s at
+    # 5120 MB), in whole minutes, within Lambda's 900 s
+    assert props["Timeout"] == WORKER_TIMEOUT_SECONDS <= 900
+    assert props["Timeout"] >= WORKER_TIMEOUT_MARGIN * worst_job_seconds(memory)
+    assert props["Timeout"] >= 1.25 * worst_clip_seconds(memory)
+    assert props["Timeout"] - 60 < 1.25 * worst_clip_seconds(memory)
+    # And its disk holds a clip and its painting
+    assert props["EphemeralStorage"]["Size"] == WORKER_EPHEMERAL_MB
 
 
 def test_queue_visibility_is_six_times_the_worker_timeout(synth: Synth) -> None:
     worker_timeout = synth.props(synth.stack.functions.worker)["Timeout"]
     visibility = synth.props(synth.stack.jobs.queue)["VisibilityTimeout"]
-    assert visibility == VISIBILITY_TIMEOUT_FACTOR * worker_timeout == 2160
+    assert visibility == VISIBILITY_TIMEOUT_FACTOR * worker_timeout == 4680  # 78 minutes, at most 12 hours
     # And the dead-letter queue's visibility covers its own consumer the same way
     dlq_visibility = synth.props(synth.stack.jobs.dead_letters)["VisibilityTimeout"]
     assert (
@@ -124,9 +131,9 @@ def test_functions_run_the_one_image_with_their_own_handler(synth: Synth) -> Non
 
 def test_worker_size_is_the_configured_one(synth: Synth) -> None:
     props = synth.props(synth.stack.functions.worker)
-    # Twice the largest job's peak, and Lambda's smallest /tmp: a job is painted in memory
+    # Twice the largest photo job's peak (a 50 MP photo by region at fine); a disk for a clip
     assert props["MemorySize"] == WORKER_MEMORY_MB == 512 * math.ceil(2 * LARGEST_JOB_PEAK_MB / 512)
-    assert props["EphemeralStorage"] == {"Size": WORKER_EPHEMERAL_MB} == {"Size": 512}
+    assert props["EphemeralStorage"] == {"Size": WORKER_EPHEMERAL_MB}
     assert props["Architectures"] == ["x86_64"]
     # Two glibc heaps: its peak memory then does not depend on the CPU's contention (tests/unit/test_bands.py)
     assert props["Environment"]["Variables"]["MALLOC_ARENA_MAX"] == WORKER_MALLOC_ARENA_MAX
@@ -181,8 +188,8 @@ def test_functions_get_the_environment_the_handlers_read(synth: Synth) -> None:
 
 def test_functions_use_their_own_roles_without_managed_policies(synth: Synth) -> None:
     fns = synth.stack.functions
-    roles = {synth.logical_id(fn.role) for fn in (fns.api, fns.worker, fns.dead_letters)}
-    assert len(roles) == 3
+    roles = {synth.logical_id(fn.role) for fn in fns.by_function.values()}
+    assert len(roles) == 4
     for role in roles:
         assert "ManagedPolicyArns" not in synth.cfn["Resources"][role]["Properties"]
 
@@ -190,10 +197,13 @@ def test_functions_use_their_own_roles_without_managed_policies(synth: Synth) ->
 def test_each_role_allows_exactly_the_grants_the_local_stack_enforces(synth: Synth) -> None:
     # Given the targets as the template names them
     bucket = f"<{synth.logical_id(synth.stack.storage.data)}.Arn>"
+    table = f"<{synth.logical_id(synth.stack.jobs.table)}.Arn>"
     names = {
         Target.UPLOADS: f"{bucket}/uploads/*",
         Target.RESULTS: f"{bucket}/results/*",
-        Target.JOBS_TABLE: f"<{synth.logical_id(synth.stack.jobs.table)}.Arn>",
+        Target.JOBS_TABLE: table,
+        Target.QUEUED_INDEX: f"{table}/index/queued-by-age",
+        Target.QUOTAS_TABLE: f"<{synth.logical_id(synth.stack.admission.quotas)}.Arn>",
         Target.JOBS_QUEUE: f"<{synth.logical_id(synth.stack.jobs.queue)}.Arn>",
         Target.DEAD_LETTER_QUEUE: f"<{synth.logical_id(synth.stack.jobs.dead_letters)}.Arn>",
     }
@@ -225,27 +235,32 @@ def test_api_may_sign_uploads_check_them_write_jobs_and_enqueue_nothing_more(syn
     allowed = _grants(synth, synth.stack.functions.api)
     bucket = synth.logical_id(synth.stack.storage.data)
     table = synth.logical_id(synth.stack.jobs.table)
+    quotas = synth.logical_id(synth.stack.admission.quotas)
     queue = synth.logical_id(synth.stack.jobs.queue)
+    objects = {f"<{bucket}.Arn>/uploads/*", f"<{bucket}.Arn>/results/*"}
     # Then it signs POSTs for uploads/* only (the signature carries the signer's PutObject)
     assert allowed["s3:PutObject"] == {f"<{bucket}.Arn>/uploads/*"}
     # And reads the head of an upload to check it, and signs result GETs (which need GetObject)
-    assert allowed["s3:GetObject"] == {f"<{bucket}.Arn>/uploads/*", f"<{bucket}.Arn>/results/*"}
-    # And writes and reads jobs (and fails one the queue refused), and enqueues them
+    assert allowed["s3:GetObject"] == objects
+    # And deletes a job's pictures for its owner, uploads and results alike
+    assert allowed["s3:DeleteObject"] == objects
+    # And writes, reads, fails and deletes jobs, counts each client's limits, and enqueues jobs
+    assert allowed["dynamodb:PutItem"] == allowed["dynamodb:DeleteItem"] == {f"<{table}.Arn>"}
     assert (
-        allowed["dynamodb:PutItem"]
-        == allowed["dynamodb:GetItem"]
-        == allowed["dynamodb:UpdateItem"]
-        == {f"<{table}.Arn>"}
+        allowed["dynamodb:GetItem"] == allowed["dynamodb:UpdateItem"] == {f"<{table}.Arn>", f"<{quotas}.Arn>"}
     )
-    assert allowed["sqs:SendMessage"] == {f"<{queue}.Arn>"}
-    # And nothing else: no delete, no list, no scan, no consume
+    assert allowed["sqs:SendMessage"] == allowed["sqs:GetQueueAttributes"] == {f"<{queue}.Arn>"}
+    # And nothing else: no list, no scan, no consume
     assert set(allowed) == {
         "s3:PutObject",
         "s3:GetObject",
+        "s3:DeleteObject",
         "dynamodb:PutItem",
         "dynamodb:GetItem",
         "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
         "sqs:SendMessage",
+        "sqs:GetQueueAttributes",
     }
 
 
@@ -282,10 +297,19 @@ def test_dead_letter_consumer_only_fails_jobs_and_cleans_their_results(synth: Sy
     }
 
 
+def test_sweeper_only_reads_the_queued_jobs_index_and_fails_jobs(synth: Synth) -> None:
+    allowed = _grants(synth, synth.stack.functions.sweeper)
+    table = synth.logical_id(synth.stack.jobs.table)
+    assert allowed == {
+        "dynamodb:Query": {f"<{table}.Arn>/index/queued-by-age"},
+        "dynamodb:UpdateItem": {f"<{table}.Arn>"},
+    }
+
+
 def test_no_function_role_can_touch_the_whole_bucket(synth: Synth) -> None:
     bucket = synth.logical_id(synth.stack.storage.data)
     fns = synth.stack.functions
-    for fn in (fns.api, fns.worker, fns.dead_letters):
+    for fn in fns.by_function.values():
         for action, resources in permissions(synth.cfn, synth.logical_id(fn.role)).items():
             assert not action.endswith("*"), action
             assert f"<{bucket}.Arn>" not in resources

@@ -259,5 +259,6 @@ def test_the_deployed_config_json_is_the_shared_site_config(synth: Synth) -> Non
     text = staged.read_text()
     marker = text.split('"api_base_url": "', 1)[1].split('"', 1)[0]
     deployed = json.loads(text.replace(marker, "https://api.example", 1))
-    # Then it is what the local stack serves, the page's request contract included
-    assert deployed == site_config("https://api.example")
+    # Then it is what the local stack serves, the page's request contract included, with how long
+    # this deployment keeps photos and pictures
+    assert deployed == site_config("https://api.example", uploads_days=1, results_days=7)

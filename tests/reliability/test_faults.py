@@ -1,6 +1,6 @@
 """Faults, survived: every job ends succeeded or failed with a reason, none stuck, none with two results.
 
-The queue is moto's, with real visibility timeouts (1 s here instead of the deployed 1080 s, and a
+The queue is moto's, with real visibility timeouts (1 s here instead of the deployed 5400 s, and a
 retry back-off of 1 s instead of 15 s to 2 minutes) and the stack's redrive policy (3 receives, then
 the dead-letter queue). :func:`drive` plays Lambda's event
 source mapping over it: receive, invoke the worker handler, delete what it did not report as

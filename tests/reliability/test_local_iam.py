@@ -1,20 +1,15 @@
 """The local stack refuses what AWS refuses, and retries a passing failure within two minutes.
 
 The stack runs in a process of its own (:mod:`tests.support.stack_child`), with its real
-queue timings (visibility 2,160 s, back-off from 15 s): a job whose worker is refused the write of
+queue timings (visibility 4,680 s, back-off from 15 s): a job whose worker is refused the write of
 its result, the permission then restored as after a passing outage, must start again within two
-minutes, where the queue's visibility timeout alone would make it wait 36.
+minutes, where the queue's visibility timeout alone would make it wait 78.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import threading
 import time
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -23,73 +18,18 @@ from botocore.exceptions import ClientError
 
 from stylemixer import resources
 from stylemixer.local.aws import DUMMY_CREDENTIALS, LocalResources, client
-from stylemixer.local.iam import Credentials, local_arns
-from stylemixer.local.process import child_environment
+from stylemixer.local.iam import local_arns
 from stylemixer.permissions import GRANTS, Function, policy_document
 from tests.support import imagefiles as files
-from tests.support.paths import ROOT
+from tests.support.stack_child import ChildStack, child_stack
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
 
 pytestmark = pytest.mark.slow
 
 #: How long a wait gives what it expects before the test fails: generous for a busy machine.
 PATIENCE_SECONDS = 300
-
-
-@dataclass
-class ChildStack:
-    url: str
-    endpoint: str
-    operator: Credentials
-    lines: list[tuple[float, str]] = field(default_factory=list)
-
-    def client(self, service: str) -> Any:
-        return self.operator.client(service, self.endpoint)
-
-    def job(self, job_id: str) -> dict[str, Any]:
-        key = {resources.TABLE_PARTITION_KEY: {"S": job_id}}
-        return self.client("dynamodb").get_item(TableName=resources.JOBS_TABLE, Key=key)["Item"]
-
-
-@contextmanager
-def child_stack(options: dict[str, Any]) -> Iterator[ChildStack]:
-    """Run the stack child with ``options`` until the block ends; its output is kept, line by line."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.stack_child", json.dumps(options)],
-        cwd=ROOT,
-        env={**child_environment(), "PYTHONUNBUFFERED": "1"},
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: list[tuple[float, str]] = []
-    ready = threading.Event()
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append((time.monotonic(), line))
-            if line.startswith("READY "):
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    try:
-        assert ready.wait(90), "the stack did not start:\n" + "".join(line for _, line in lines)
-        ready_line = next(line for _, line in lines if line.startswith("READY "))
-        info = json.loads(ready_line.removeprefix("READY "))
-        yield ChildStack(info["url"], info["endpoint"], Credentials(*info["operator"]), lines)
-    finally:
-        if process.stdin is not None:
-            process.stdin.close()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def wait_for(condition: Callable[[], Any], seconds: float, what: str) -> Any:
@@ -147,7 +87,7 @@ def test_a_refused_write_fails_as_in_aws_and_the_job_is_retried_within_two_minut
             RoleName=role, PolicyName=f"{role}-policy", PolicyDocument=document
         )
         # Then the next attempt comes after the back-off (at most two minutes), not after the queue's
-        # 36-minute visibility timeout, and finishes the job. The wait tells the two apart with room
+        # 78-minute visibility timeout, and finishes the job. The wait tells the two apart with room
         # for a busy machine (up to half the visibility timeout); the figure is printed with -s
         visibility = 6 * resources.WORKER_TIMEOUT_SECONDS
         wait_for(lambda: stack.job(job_id)["attempts"]["N"] == "2", visibility / 2, "the retry")

@@ -25,6 +25,7 @@ from tests.support import imagefiles as files
 from tests.support.aws import (
     FakeEngine,
     Stack,
+    as_owner,
     call_api,
     run_worker,
     upload_through_presigned_post,
@@ -107,12 +108,14 @@ def test_ids_handed_out_by_the_api_never_repeat_or_follow_each_other() -> None:
 
 
 def _run_job(aws: Stack, fmt: str = "png") -> tuple[str, str, dict[str, Any]]:
+    """A finished job, and its answer to its owner."""
     upload_id = upload_through_presigned_post(files.encode(files.quadrants(96, 72), "JPEG"))
-    job_id = call_api(
+    accepted = call_api(
         "POST", "/jobs", {"content": upload_id, "styles": [{"preset": "tapestry"}], "format": fmt}
-    ).body["job_id"]
+    )
+    job_id = accepted.body["job_id"]
     assert run_worker(aws.receive()) == {"batchItemFailures": []}
-    return upload_id, job_id, call_api("GET", f"/jobs/{job_id}").body
+    return upload_id, job_id, call_api("GET", f"/jobs/{job_id}", headers=as_owner(accepted)).body
 
 
 def test_a_job_shows_its_own_pictures_and_nothing_of_another(aws: Stack, fake_engine: FakeEngine) -> None:
@@ -128,18 +131,24 @@ def test_a_job_shows_its_own_pictures_and_nothing_of_another(aws: Stack, fake_en
         assert other_upload not in text
         assert other_job not in text
         assert urlparse(body["result"]["url"]).path.endswith(f"/results/{job_id}.png")
-        # And its photo's link is a GET of exactly that upload's key, for at most an hour
+        # And its photo's link (its owner's answer) is a GET of exactly that upload's key, for at
+        # most 15 minutes
         photo = body["request"]["content"]
         assert photo["upload"] == upload_id
         assert urlparse(photo["url"]).path.endswith(f"/uploads/content/{upload_id}")
         query = parse_qs(urlparse(photo["url"]).query)
-        assert int(query["X-Amz-Expires"][0]) <= 3600
+        assert int(query["X-Amz-Expires"][0]) <= 15 * 60
         assert query["response-content-disposition"][0].startswith("inline; filename=")
         # (uploads are held to a picture type by their POST policy and checked by their bytes
         # before any job names them, so the link serves the type they were stored with)
         assert requests.get(photo["url"], timeout=10).headers["Content-Type"] == "image/jpeg"
         links = [v for v in _strings(body) if v.startswith("http")]
         assert len(links) == 2, links  # the photo and the result; a preset's thumbnail is the site's
+        # And anyone else holding the job's link gets the result only: no photo, no upload id
+        shared = call_api("GET", f"/jobs/{job_id}").body
+        assert shared["request"]["content"] is None
+        assert upload_id not in json.dumps(shared)
+        assert [v for v in _strings(shared) if v.startswith("http")] == [shared["result"]["url"]]
 
 
 def _strings(value: Any) -> list[str]:
@@ -158,10 +167,10 @@ def test_result_is_served_with_its_own_content_type(
     _upload, _job_id, body = _run_job(aws, fmt)
     url = body["result"]["url"]
     query = parse_qs(urlparse(url).query)
-    # Then its link fixes the type and an inline file name, and lives at most an hour
+    # Then its link fixes the type and an inline file name, and lives at most 15 minutes
     assert query["response-content-type"] == [content_type]
     assert query["response-content-disposition"][0].startswith("inline; filename=")
-    assert int(query["X-Amz-Expires"][0]) <= 3600
+    assert int(query["X-Amz-Expires"][0]) <= 15 * 60
     # And fetching it gives that type and the picture's own bytes
     fetched = requests.get(url, timeout=10)
     assert fetched.status_code == 200

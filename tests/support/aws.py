@@ -45,22 +45,39 @@ from moto.core.authorization import enable_iam_authentication  # noqa: E402
 
 from functions.api import handler as api  # noqa: E402
 from functions.dead_letters import handler as dead_letters  # noqa: E402
+from functions.sweeper import handler as sweeper  # noqa: E402
 from functions.worker import handler as worker  # noqa: E402
 from stylemixer.aws.dynamodb import DynamoJobRepository  # noqa: E402
 from stylemixer.aws.s3 import S3BlobStore  # noqa: E402
 from stylemixer.local.context import LambdaContext  # noqa: E402
 from stylemixer.local.iam import Credentials, create_operator, create_roles  # noqa: E402
 from stylemixer.local.moto_iam import extend_moto  # noqa: E402
-from stylemixer.permissions import GRANTS, Function, Grant, Target, object_arns, policy_document  # noqa: E402
+from stylemixer.permissions import (  # noqa: E402
+    GRANTS,
+    Function,
+    Grant,
+    Target,
+    index_arn,
+    object_arns,
+    policy_document,
+)
 
 extend_moto()
 
 #: The handler module of each function (each keeps its own adapters, signed with its own role).
-HANDLERS = {Function.API: api, Function.WORKER: worker, Function.DEAD_LETTERS: dead_letters}
+HANDLERS = {
+    Function.API: api,
+    Function.WORKER: worker,
+    Function.DEAD_LETTERS: dead_letters,
+    Function.SWEEPER: sweeper,
+}
+_TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{resources.JOBS_TABLE}"
 #: The ARNs of the harness's resources, as the CDK app would resolve them.
 ARNS = {
     **object_arns(f"arn:aws:s3:::{resources.DATA_BUCKET}"),
-    Target.JOBS_TABLE: f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{resources.JOBS_TABLE}",
+    Target.JOBS_TABLE: _TABLE_ARN,
+    Target.QUEUED_INDEX: index_arn(_TABLE_ARN, resources.QUEUED_INDEX),
+    Target.QUOTAS_TABLE: f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{resources.QUOTAS_TABLE}",
     Target.JOBS_QUEUE: f"arn:aws:sqs:{REGION}:{ACCOUNT}:{resources.JOBS_QUEUE}",
     Target.DEAD_LETTER_QUEUE: f"arn:aws:sqs:{REGION}:{ACCOUNT}:{resources.JOBS_DLQ}",
 }
@@ -76,6 +93,7 @@ _DEPLOYED = {
     Function.API: (resources.API_MEMORY_MB, resources.API_TIMEOUT_SECONDS),
     Function.WORKER: (resources.WORKER_MEMORY_MB, resources.WORKER_TIMEOUT_SECONDS),
     Function.DEAD_LETTERS: (LambdaContext.memory_limit_in_mb, resources.DLQ_HANDLER_TIMEOUT_SECONDS),
+    Function.SWEEPER: (LambdaContext.memory_limit_in_mb, resources.SWEEPER_TIMEOUT_SECONDS),
 }
 
 
@@ -176,6 +194,10 @@ def aws(aws_session: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     stack = aws_session
     for item in stack.dynamodb.scan(TableName=resources.JOBS_TABLE, ProjectionExpression="job_id")["Items"]:
         stack.dynamodb.delete_item(TableName=resources.JOBS_TABLE, Key=item)
+    # No client has used any of its limits yet, and the API reads the (emptied) queue afresh.
+    for item in stack.dynamodb.scan(TableName=resources.QUOTAS_TABLE, ProjectionExpression="pk")["Items"]:
+        stack.dynamodb.delete_item(TableName=resources.QUOTAS_TABLE, Key=item)
+    api.gauge.forget()
     for url in (QUEUE_URL, DLQ_URL):  # in-flight messages too (a retry's back-off hides one for seconds)
         stack.sqs.purge_queue(QueueUrl=url)  # (AWS allows one a minute: see _ENV)
     keys = stack.keys()
@@ -219,6 +241,11 @@ def call_api(method: str, path: str, body: Any = None, **request: Any) -> ApiRes
     """Call the API handler in-process and decode its answer (``request``: :func:`api_event`'s
     ``headers`` and ``raw_body``)."""
     return invoke_api(api_event(method, path, body, **request))
+
+
+def as_owner(accepted: ApiResponse) -> dict[str, str]:
+    """The header that proves ownership of the job ``POST /jobs`` answered ``accepted`` for."""
+    return {"Authorization": f"Bearer {accepted.body['owner_token']}"}
 
 
 def invoke_api(event: dict[str, Any]) -> ApiResponse:
@@ -340,6 +367,34 @@ class FakeEngine:
             Image.fromarray(weights).resize(result.image.size, Image.Resampling.NEAREST)
         )
         return result
+
+    def paint_clip(
+        self,
+        source: Any,
+        target: Any,
+        styles: Any,
+        options: Any = None,
+        *,
+        progress: Any = None,
+        header: Any = None,
+    ) -> Any:
+        """A clip's frames inverted, through the real decoder and encoder, progress per frame."""
+        from stylemixer.clips.header import check_clip, fitted_size, read_clip_file
+        from stylemixer.clips.stream import ClipReader, ClipWriter
+        from stylemixer.neural.clip import ClipResult
+
+        self.calls += 1
+        if self.error is not None:
+            raise self.error
+        header = header or read_clip_file(source)[0]
+        check_clip(header, options)
+        size = fitted_size(header.display_size, options.max_size if options else None)
+        with ClipReader(source, header) as reader, ClipWriter(target, size, reader) as writer:
+            for frame in reader.frames(audio=writer):
+                writer.write(255 - frame.rgb[: size[1], : size[0]], frame.pts)
+                if progress is not None:
+                    progress("stylize", writer.frames / header.painted_frames)
+        return ClipResult(*writer.size, writer.frames, header.duration, 0, reader.audio is not None)
 
 
 @pytest.fixture

@@ -36,8 +36,11 @@ IAM_ACTIONS: dict[tuple[str, str], str] = {
     ("dynamodb", "get_item"): "dynamodb:GetItem",
     ("dynamodb", "put_item"): "dynamodb:PutItem",
     ("dynamodb", "update_item"): "dynamodb:UpdateItem",
+    ("dynamodb", "delete_item"): "dynamodb:DeleteItem",
+    ("dynamodb", "query"): "dynamodb:Query",
     ("sqs", "send_message"): "sqs:SendMessage",
     ("sqs", "change_message_visibility"): "sqs:ChangeMessageVisibility",
+    ("sqs", "get_queue_attributes"): "sqs:GetQueueAttributes",
 }
 
 #: Each port, the adapter behind it (file, class, the attribute holding its client, the service).
@@ -45,11 +48,22 @@ ADAPTERS: dict[str, tuple[str, str, str, str]] = {
     "store": ("stylemixer/aws/s3.py", "S3BlobStore", "_s3", "s3"),
     "repo": ("stylemixer/aws/dynamodb.py", "DynamoJobRepository", "_db", "dynamodb"),
     "queue": ("stylemixer/aws/sqs.py", "SqsJobQueue", "_sqs", "sqs"),
+    "quotas": ("stylemixer/aws/quotas.py", "DynamoQuotaBook", "_db", "dynamodb"),
 }
-#: Where the table and the queue calls go (the bucket's calls name their prefix at the call site).
-FIXED_TARGETS = {"repo": Target.JOBS_TABLE, "queue": Target.JOBS_QUEUE}
+#: Where the tables' and the queue's calls go (the bucket's calls name their prefix at the call site).
+FIXED_TARGETS = {"repo": Target.JOBS_TABLE, "queue": Target.JOBS_QUEUE, "quotas": Target.QUOTAS_TABLE}
+#: Port methods whose calls go elsewhere than their port's fixed target (a query of an index).
+METHOD_TARGETS = {("repo", "queued_before"): Target.QUEUED_INDEX}
 #: Names a port is known by at its call sites (``store``, ``deps.store``, ``self._repo`` ...).
-PORT_NAMES = {"store": "store", "_store": "store", "repo": "repo", "_repo": "repo", "queue": "queue"}
+PORT_NAMES = {
+    "store": "store",
+    "_store": "store",
+    "repo": "repo",
+    "_repo": "repo",
+    "queue": "queue",
+    "quotas": "quotas",
+    "_quotas": "quotas",
+}
 #: Key helpers, and the prefix of the keys they make.
 KEY_HELPERS = {"upload_key": Target.UPLOADS, "result_key": Target.RESULTS, "regions_key": Target.RESULTS}
 #: Attributes that hold a result's keys (``JobResult.key``, ``JobResult.regions_key``).
@@ -206,7 +220,7 @@ class _Walker:
         if method not in _adapter_methods(path, cls):
             return  # not a port method (e.g. an attribute of the adapter)
         if port in FIXED_TARGETS:
-            target = FIXED_TARGETS[port]
+            target = METHOD_TARGETS.get((port, method), FIXED_TARGETS[port])
         else:
             call = _enclosing_call(scope, node)
             if call is None or not call.args:
@@ -257,8 +271,8 @@ def function_calls(handler_module: str) -> set[PortCall]:
     """Every port method the code of one function may use, from its handler module on.
 
     Example:
-        >>> {c.method for c in function_calls("functions.api.handler") if c.port == "queue"}
-        {'send'}
+        >>> sorted(c.method for c in function_calls("functions.api.handler") if c.port == "queue")
+        ['depth', 'send']
     """
     walker = _Walker()
     walker.walk_module(handler_module)

@@ -574,7 +574,8 @@ REQUEST_CASES: list[RequestCase] = [
     RequestCase("path-like job id (%2e%2e%2f)", api(INVALID_JOB_ID), "GET", "/jobs/%2e%2e%2fuploads"),
     RequestCase("path through ../ to another route", api(NOT_FOUND), "GET", "/jobs/../uploads/x"),
     RequestCase("job that does not exist", api(JOB_NOT_FOUND), "GET", f"/jobs/{NOBODY}"),
-    RequestCase("wrong HTTP method (DELETE a job)", api(METHOD_NOT_ALLOWED), "DELETE", f"/jobs/{NOBODY}"),
+    RequestCase("wrong HTTP method (PATCH a job)", api(METHOD_NOT_ALLOWED), "PATCH", f"/jobs/{NOBODY}"),
+    RequestCase("delete a job without its owner token", api(JOB_NOT_FOUND), "DELETE", f"/jobs/{NOBODY}"),
     RequestCase("wrong HTTP method (PUT /uploads)", api(METHOD_NOT_ALLOWED), "PUT", "/uploads"),
     RequestCase("unknown route", api(NOT_FOUND), "GET", "/admin"),
 ]

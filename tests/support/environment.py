@@ -35,6 +35,10 @@ HANDLER_ENV = {
     resources.ENV_TABLE: resources.JOBS_TABLE,
     resources.ENV_QUEUE_URL: QUEUE_URL,
     resources.ENV_ALLOWED_ORIGINS: SITE_ORIGIN,
+    resources.ENV_QUOTA_TABLE: resources.QUOTAS_TABLE,
+    # Five workers at the deployed default rate: the queue takes 100 waiting jobs before "busy".
+    resources.ENV_WORKERS: "5",
+    resources.ENV_QUEUE_RETENTION_SECONDS: str(4 * 24 * 3600),
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
@@ -69,19 +73,17 @@ def run_python(
 
 
 def create_stack_resources() -> None:
-    """The stack's bucket, jobs table, jobs queue and dead-letter queue (its redrive policy included),
-    in moto's in-process AWS: call it inside ``moto.mock_aws()``, with :data:`HANDLER_ENV` applied."""
+    """The stack's bucket, jobs and quotas tables, jobs queue and dead-letter queue (its redrive
+    policy included), in moto's in-process AWS: call it inside ``moto.mock_aws()``, with
+    :data:`HANDLER_ENV` applied."""
     import boto3
+
+    from stylemixer.local.aws import create_tables
 
     boto3.client("s3").create_bucket(
         Bucket=resources.DATA_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
     )
-    boto3.client("dynamodb").create_table(
-        TableName=resources.JOBS_TABLE,
-        KeySchema=[{"AttributeName": resources.TABLE_PARTITION_KEY, "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": resources.TABLE_PARTITION_KEY, "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_tables(boto3.client("dynamodb"))
     sqs = boto3.client("sqs")
     sqs.create_queue(QueueName=resources.JOBS_DLQ)
     redrive = {

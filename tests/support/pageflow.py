@@ -184,6 +184,20 @@ def job_in_address(page: Any) -> str:
     return job_id
 
 
+#: ``GET /jobs/{id}`` from the page, with the owner token the page keeps for the job (if any): the
+#: answer the browser that sent the job sees, its photo and the map it was given included.
+_OWNER_FETCH = """async (id) => {
+  const tokens = JSON.parse(localStorage.getItem('stylemixer.owners') || '{}');
+  const headers = tokens[id] ? { Authorization: `Bearer ${tokens[id]}` } : {};
+  return (await fetch(`api/jobs/${id}`, { headers })).json();
+}"""
+
+
+def owner_answer(page: Any, job_id: str) -> dict[str, Any]:
+    """What the API answers the page's browser about ``job_id``, as its owner when it holds the token."""
+    return page.evaluate(_OWNER_FETCH, job_id)
+
+
 def touch_drag(page: Any, start: tuple[float, float], end: tuple[float, float], steps: int = 8) -> None:
     """A finger's swipe from ``start`` to ``end`` (CSS pixels), as the touch screen sends it.
 

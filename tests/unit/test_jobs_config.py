@@ -67,12 +67,14 @@ def test_a_handler_without_its_settings_stops_at_cold_start_saying_why(module: s
 def test_upload_content_types_are_the_accepted_formats_in_every_place() -> None:
     # Given the formats the decoder accepts, as limits names them
     from stylemixer.jobs.schemas import UploadRequest
-    from stylemixer.limits import ALLOWED_FORMATS, UPLOAD_CONTENT_TYPES
+    from stylemixer.limits import ALLOWED_FORMATS, CLIP_CONTENT_TYPES, UPLOAD_CONTENT_TYPES
     from stylemixer.page import site_config
 
-    # Then the upload API states and accepts exactly those types (and image/heif for .heic files)
+    # Then the upload API states and accepts exactly those types (and image/heif for .heic files),
+    # and the clips' (MP4 and QuickTime), which config.json states apart
     stated = UploadRequest.model_json_schema()["properties"]["content_type"]["enum"]
-    assert set(stated) == set(UPLOAD_CONTENT_TYPES)
+    assert set(stated) == {*UPLOAD_CONTENT_TYPES, *CLIP_CONTENT_TYPES}
+    assert site_config("/api")["clips"]["content_types"] == list(CLIP_CONTENT_TYPES)
     for content_type in UPLOAD_CONTENT_TYPES:
         UploadRequest.model_validate({"purpose": "content", "content_type": content_type, "size": 1})
     assert set(site_config("/api")["accepted_types"]) == set(UPLOAD_CONTENT_TYPES)

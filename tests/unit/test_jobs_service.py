@@ -10,6 +10,7 @@ from stylemixer.aws.fakes import InMemoryBlobStore, InMemoryJobQueue, InMemoryJo
 from stylemixer.errors import StyleMixerError
 from stylemixer.jobs import service
 from stylemixer.jobs.model import JobStatus, iso, new_id, upload_key, utcnow
+from stylemixer.jobs.owner import new_owner_token
 from stylemixer.jobs.ports import TransientError
 from stylemixer.jobs.schemas import JobRequest, PresetRef, UploadRef, UploadRequest
 from stylemixer.limits import MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
@@ -193,9 +194,12 @@ def test_a_job_shows_what_was_asked_with_names_and_links(
         mix="regions",
         strength=0.75,
     )
-    job = service.submit_job(store, repo, queue, request, utcnow())
-    # When it is described, on a site with a known address
-    asked = service.describe_job(store, repo, job.job_id, utcnow(), "https://site.example/").request
+    token = new_owner_token()
+    job = service.submit_job(store, repo, queue, request, utcnow(), owner_token=token)
+    # When it is described to its owner, on a site with a known address
+    asked = service.describe_job(
+        store, repo, job.job_id, utcnow(), "https://site.example/", owner_token=token
+    ).request
     # Then the photo comes back with its upload id and a short-lived link to see it
     assert asked.content.upload == content
     assert asked.content.url.startswith(f"memory://bucket/uploads/content/{content}?type=stored")
@@ -209,3 +213,28 @@ def test_a_job_shows_what_was_asked_with_names_and_links(
     # And every option as the job uses it
     assert (asked.mix, asked.strength, asked.weights, asked.format) == ("regions", 0.75, None, "jpeg")
     assert set(StylizeOptions.model_fields) <= set(asked.model_dump())
+
+
+def test_only_the_owner_sees_the_photo_and_anyone_sees_the_result_and_the_styles(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, queue: InMemoryJobQueue
+) -> None:
+    # Given a job sent with an owner token
+    token = new_owner_token()
+    request = JobRequest(content=_content(store), styles=[PresetRef(preset="tapestry")])
+    job = service.submit_job(store, repo, queue, request, utcnow(), owner_token=token)
+    # Then only the token's hash is stored
+    assert repo.get(job.job_id).owner_hash != token
+    # When it is described without the token, or with another one
+    for other in (None, new_owner_token()):
+        out = service.describe_job(store, repo, job.job_id, utcnow(), owner_token=other)
+        # Then it shows the styles but not the photo, and says the caller is not its owner
+        assert (out.owner, out.request.content, out.request.regions_map) == (False, None, None)
+        assert [s.preset for s in out.request.styles] == ["tapestry"]
+    # And with the token, the photo too
+    out = service.describe_job(store, repo, job.job_id, utcnow(), owner_token=token)
+    assert out.owner is True
+    assert out.request.content is not None
+
+
+def test_links_live_at_most_fifteen_minutes(store: InMemoryBlobStore) -> None:
+    assert service.RESULT_URL_SECONDS <= 15 * 60

@@ -464,7 +464,7 @@ def test_a_passing_failure_hands_the_message_back_with_the_back_off_then_raises(
         with pytest.raises(TransientError):
             _run(store, repo, job, Engine(), count, queue=queue)
     outcome = _run(store, repo, job, Engine(), 3, queue=queue)
-    # Then each failure asked the queue for the next delivery within the back-off (not 18 minutes)
+    # Then each failure asked the queue for the next delivery within the back-off (not 90 minutes)
     assert [receipt for receipt, _ in queue.retries] == ["receipt-1", "receipt-2"]
     assert 8 <= queue.retries[0][1] <= 15
     assert 15 <= queue.retries[1][1] <= 30

@@ -45,6 +45,7 @@ def queues(embedded: str) -> Iterator[LocalResources]:
     sqs.delete_queue(QueueUrl=resources.queue_url)
     sqs.delete_queue(QueueUrl=resources.dlq_url)
     client("dynamodb", embedded).delete_table(TableName=resources.table)
+    client("dynamodb", embedded).delete_table(TableName=resources.quota_table)
     client("s3", embedded).delete_bucket(Bucket=resources.bucket)
 
 

@@ -66,10 +66,14 @@ def test_config_keeps_its_keys_and_is_plain_json() -> None:
         "max_styles",
         "accepted_types",
         "poll_interval_ms",
+        "poll_slow_ms",
+        "poll_queued_ms",
+        "kept",
         "request",
         "regions_map",
         "stroke",
         "messages",
+        "clips",
     }
     # And it survives a JSON round trip unchanged (no enum or tuple leaks into it)
     assert json.loads(json.dumps(config)) == config

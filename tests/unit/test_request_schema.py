@@ -16,7 +16,7 @@ from stylemixer.errors import StyleMixerError
 from stylemixer.jobs.model import new_id
 from stylemixer.jobs.schemas import JobRequest, PresetRef, UploadRequest
 from stylemixer.jobs.service import check_declared_size, check_map_upload
-from stylemixer.limits import MAX_MAP_BYTES, MAX_STYLES, MAX_UPLOAD_BYTES
+from stylemixer.limits import MAX_CLIP_BYTES, MAX_MAP_BYTES, MAX_STYLES, MAX_UPLOAD_BYTES
 from stylemixer.options import MAX_REGIONS
 from stylemixer.presets import PRESET_IDS
 
@@ -83,8 +83,13 @@ def test_ids_presets_and_sizes_are_stated_with_their_bounds() -> None:
     assert content["pattern"] == "^[0-9a-f]{32}$"
     preset = job["$defs"]["PresetRef"]["properties"]["preset"]
     assert preset["enum"] == list(PRESET_IDS)
-    size = UploadRequest.model_json_schema()["properties"]["size"]
-    assert (size["type"], size["minimum"], size["maximum"]) == ("integer", 1, MAX_UPLOAD_BYTES)
+    upload = UploadRequest.model_json_schema()
+    size = upload["properties"]["size"]
+    # A clip may be larger than a picture: the schema bounds every upload by the larger, and each
+    # kind by its own in the rule beside it
+    assert (size["type"], size["minimum"], size["maximum"]) == ("integer", 1, MAX_CLIP_BYTES)
+    kinds = upload["allOf"][0]["anyOf"]
+    assert [kind["properties"]["size"]["maximum"] for kind in kinds] == [MAX_UPLOAD_BYTES, MAX_CLIP_BYTES]
 
 
 @pytest.mark.parametrize("size", [1, 1.0, MAX_UPLOAD_BYTES, float(MAX_UPLOAD_BYTES)])
@@ -100,7 +105,7 @@ def _upload_accepted(body: dict[str, Any]) -> bool:
     """What the API does with an upload request before it signs anything: accept it, or refuse it."""
     try:
         request = UploadRequest.model_validate(body)
-        check_declared_size(request.size)
+        check_declared_size(request.size, request.content_type, request.purpose)
         if request.purpose == "map":
             check_map_upload(request.content_type, request.size)
     except (ValidationError, StyleMixerError):
@@ -112,11 +117,25 @@ def _upload_accepted(body: dict[str, Any]) -> bool:
     body=st.fixed_dictionaries(
         {
             "purpose": st.sampled_from(["content", "style", "map", "avatar"]),
-            "content_type": st.sampled_from(["image/png", "image/jpeg", "image/heic", "image/gif"]),
-            "size": st.sampled_from([0, 1, 5000, MAX_MAP_BYTES, MAX_MAP_BYTES + 1, MAX_UPLOAD_BYTES]),
+            "content_type": st.sampled_from(
+                ["image/png", "image/jpeg", "image/heic", "image/gif", "video/mp4", "video/quicktime"]
+            ),
+            "size": st.sampled_from(
+                [
+                    0,
+                    1,
+                    5000,
+                    MAX_MAP_BYTES,
+                    MAX_MAP_BYTES + 1,
+                    MAX_UPLOAD_BYTES,
+                    MAX_UPLOAD_BYTES + 1,
+                    MAX_CLIP_BYTES,
+                    MAX_CLIP_BYTES + 1,
+                ]
+            ),
         }
     )
 )
-@hypothesis.settings(max_examples=300, deadline=None, derandomize=True)
+@hypothesis.settings(max_examples=500, deadline=None, derandomize=True)
 def test_the_upload_schema_accepts_exactly_what_the_api_accepts(body: dict[str, Any]) -> None:
     assert UPLOAD_SCHEMA.is_valid(body) == _upload_accepted(body), body

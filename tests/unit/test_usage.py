@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from stylemixer.jobs import usage
-from stylemixer.jobs.usage import MEMORY_SIZE_ENV, UsageMeter, resident_mb, vcpus
+from stylemixer.jobs.usage import MEMORY_SIZE_ENV, UsageMeter, resident_mb, torch_threads, vcpus
 
 if TYPE_CHECKING:
     import pathlib
@@ -38,6 +38,26 @@ def test_vcpus_outside_lambda_are_the_visible_cpus(
 ) -> None:
     monkeypatch.delenv(MEMORY_SIZE_ENV, raising=False)
     assert vcpus() == 6
+
+
+@pytest.mark.parametrize(
+    ("memory_mb", "threads"), [(512, 1), (1769, 1), (2048, 1), (3008, 2), (5307, 3), (10240, 6)]
+)
+def test_torch_paints_on_the_vcpus_the_memory_buys_not_the_cpus_seen(
+    six_cpus_visible: None, monkeypatch: pytest.MonkeyPatch, memory_mb: int, threads: int
+) -> None:
+    # Given a function of memory_mb that can see six CPUs
+    monkeypatch.setenv(MEMORY_SIZE_ENV, str(memory_mb))
+    # Then torch gets a thread per vCPU Lambda allocates, rounded, and never none
+    assert torch_threads() == threads
+
+
+def test_torch_threads_never_exceed_the_cpus_seen(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the largest function on a host that shows it two CPUs
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
+    monkeypatch.setenv(MEMORY_SIZE_ENV, "10240")
+    # Then torch runs two threads, not six
+    assert torch_threads() == 2
 
 
 def test_a_job_that_keeps_every_allocated_vcpu_busy_reads_100_percent(

@@ -16,6 +16,11 @@ export async function decode(file) {
   } catch (error) {
     throw new Unreadable(`this browser cannot decode the picture (${error && error.name})`);
   }
+  return bitmapPixels(bitmap);
+}
+
+/** An ImageBitmap's pixels as {width, height, data: RGB}, transparency on white; closes the bitmap. */
+export function bitmapPixels(bitmap) {
   const { width, height } = bitmap;
   const canvas = new OffscreenCanvas(width, height);
   const context = canvas.getContext("2d", { willReadFrequently: true });
