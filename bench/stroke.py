@@ -1,10 +1,11 @@
 """Stroke size, measured: the share of fine detail per photo size and stroke, and the working sizes.
 
-For the three photos of tests/unit/test_stroke.py (640, 800 and 1680 px), each style, and each stroke
-size, prints the share of the output's luminance variance in detail finer than a Gaussian blur of
-σ = 2 px (:func:`tests.support.strokes.fine_detail_share`) and the fall from fine to medium and from
-medium to coarse; then the working sizes chosen for typical picture sizes. By default one preset and
-one painting (those of the test); ``--all`` runs the 26 presets and every painting in the test data.
+For the photos of tests/unit/test_stroke.py (640, 800 and 1680 px, landscapes and portraits), each
+style, and each stroke size, prints the share of the output's luminance variance in detail finer
+than a Gaussian blur of σ = 2 px (:func:`tests.support.strokes.fine_detail_share`) and the fall from
+fine to medium and from medium to coarse; then the working sizes chosen for typical picture sizes.
+By default one preset and one painting (those of the test); ``--all`` runs the 26 presets and every
+painting in the test data.
 
     python -m bench.stroke [--all] [--threads 2]
 """
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         styles = {p.id: PresetStyle(p.id) for p in PRESETS}
     styles |= {path.name: ImageStyle(read_image(path)) for path in paintings}
 
-    print(f"{'photo':7} {'style':26} " + " ".join(f"{s:>7}" for s in Stroke) + "   fall f→m  fall m→c")
+    print(f"{'photo':15} {'style':26} " + " ".join(f"{s:>7}" for s in Stroke) + "   fall f→m  fall m→c")
     failures = 0
     for photo_name, make in STROKE_PHOTOS.items():
         photo = make()
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             ok = min(falls) >= 0.10
             failures += not ok
             print(
-                f"{photo_name:7} {style_name:26} "
+                f"{photo_name:15} {style_name:26} "
                 + " ".join(f"{v:7.3f}" for v in shares)
                 + f"   {falls[0]:8.0%}  {falls[1]:8.0%}"
                 + ("" if ok else "   < 10 %"),

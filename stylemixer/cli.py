@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from stylemixer.neural.engine import Engine
+    from stylemixer.photosize import Photo
     from stylemixer.styles import Style
 
 EXIT_OK = 0
@@ -219,7 +220,7 @@ def _options(args: argparse.Namespace, batch: bool = False) -> StylizeOptions:
 
 
 def cmd_stylize(args: argparse.Namespace) -> int:
-    from stylemixer.images import read_image
+    from stylemixer.photosize import read_photo
 
     if args.regions_in and (len(args.input) > 1 or is_folder(args.output)):
         raise InvalidRequestError(
@@ -237,10 +238,10 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     item = BatchItem(Path(args.input[0]), Path(args.output), _regions_path(args))
     if not item.input.is_file():
         raise InvalidRequestError(INPUT_NOT_FOUND, f"There is no file at {item.input}.")
-    content = read_image(item.input)
-    drawn = _drawn_map(Path(args.regions_in), content, len(args.style)) if args.regions_in else None
+    photo = read_photo(item.input)
+    drawn = _drawn_map(Path(args.regions_in), photo.image, len(args.style)) if args.regions_in else None
     styles = _resolve_styles(args.style)
-    report = _paint(item, content, styles, options, bar=ProgressBar(), started=started, drawn=drawn)
+    report = _paint(item, photo, styles, options, bar=ProgressBar(), started=started, drawn=drawn)
     if args.json:
         print(json.dumps(report))
     return EXIT_OK
@@ -338,7 +339,7 @@ def _regions_path(args: argparse.Namespace) -> Path | None:
 
 def _stylize_batch(args: argparse.Namespace) -> int:
     """Every photo of ``args.input`` into the folder ``args.output``, the engine loaded once."""
-    from stylemixer.images import read_image
+    from stylemixer.photosize import read_photo
 
     options = _options(args, batch=True)
     options.validate(len(args.style))
@@ -352,7 +353,7 @@ def _stylize_batch(args: argparse.Namespace) -> int:
             message = f"Could not make the folder {folder}: {exc.strerror}."
             raise InvalidRequestError(CANNOT_WRITE, message) from None
 
-    def read(item: BatchItem) -> Image.Image:
+    def read(item: BatchItem) -> Photo:
         if not item.input.is_file():
             raise InvalidRequestError(INPUT_NOT_FOUND, f"There is no file at {item.input}.")
         if _is_clip_file(item.input):
@@ -361,7 +362,7 @@ def _stylize_batch(args: argparse.Namespace) -> int:
                 f"{item.input.name} is a clip: clips are painted one at a time "
                 f"(stylemixer stylize {item.input.name} -o painted.mp4 --style ...).",
             )
-        return read_image(item.input)
+        return read_photo(item.input)
 
     with ReadAhead(items, read) as photos:  # the first photo is read while torch is imported
         _engine()  # the weights, read once before the first photo (a missing file stops here)
@@ -396,7 +397,7 @@ def _engine() -> Engine:
 
 def _paint(
     item: BatchItem,
-    content: Image.Image,
+    photo: Photo,
     styles: Sequence[Style],
     options: StylizeOptions,
     *,
@@ -407,12 +408,18 @@ def _paint(
     """Paint one photo, write it (and its region map), and return ``--json``'s object about it.
 
     ``drawn``: a region map of style numbers at the photo's size to paint along instead of planning.
+    A photo past the cap was brought down to it as it was read: a line on stderr says so, and
+    ``reduced_from`` gives its own size (else None).
     ``stylize_seconds`` is the engine's time alone; ``seconds`` counts from ``started`` (for one
     photo, the command's start: reading the weights and the photo included).
     """
     from stylemixer.images import save_image
 
     engine = _engine()
+    content = photo.image
+    note = photo.note(str(item.input))
+    if note is not None:
+        bar.stream.write(f"{note}\n")
     painting = time.perf_counter()
     try:
         if drawn is not None:
@@ -436,6 +443,9 @@ def _paint(
         "output": str(item.output),
         "format": options.format,
         "size": {"width": result.image.width, "height": result.image.height},
+        "reduced_from": (
+            {"width": photo.source_size[0], "height": photo.source_size[1]} if photo.reduced else None
+        ),
         "styles": [s.label for s in styles],
         "mix": options.mix,
         "regions": str(item.regions) if wrote_regions else None,

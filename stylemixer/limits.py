@@ -6,12 +6,23 @@ limit in AWS, but the local stand-in does not, and a file can lie about its type
 
 from __future__ import annotations
 
-#: Largest upload accepted, in bytes (a 16 MP phone JPEG is 4-8 MB; PNGs of that size are bigger).
-MAX_UPLOAD_BYTES = 25 * 1024 * 1024
-#: Largest picture decoded, in pixels: 16 megapixels (4096 x 4096 and other shapes of that area).
-MAX_PIXELS = 4096 * 4096
-#: Longest side accepted, in pixels; stops 20000 x 10 strips that pass the pixel limit.
+#: Largest upload accepted, in bytes. Phones save a 50 MP photo (the largest painted at its own size)
+#: as a 15-30 MB JPEG or an 8-15 MB HEIC, and their 108-200 MP modes (brought down to 50 MP) as
+#: 20-60 MB; a PNG of that many pixels is bigger and is sent saved as JPEG instead.
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+#: Largest picture painted at its own size, in pixels: 50 megapixels, the largest mode phones save
+#: (8160 x 6120 = 49.9 MP on Samsung, Xiaomi and Pixel phones; 8064 x 6048 on iPhones). A larger
+#: picture, up to :data:`MAX_DECODED_PIXELS`, is brought down to this size and painted there.
+MAX_PIXELS = 50_000_000
+#: Longest side painted, in pixels; stops 20000 x 10 strips that pass the pixel limit (a longer
+#: picture is brought down to it, as a larger one is to :data:`MAX_PIXELS`).
 MAX_SIDE = 8192
+#: Largest picture decoded at all, in pixels: the 200 MP modes of phones (16320 x 12240 = 199.8 MP)
+#: with room to spare. A header that claims more is refused before a pixel is decoded (a
+#: decompression bomb); decoding this many takes 750 MB, and JPEGs are decoded at a half or less.
+MAX_DECODED_PIXELS = 250_000_000
+#: Longest side decoded at all, in pixels (four times :data:`MAX_SIDE`: a phone's panorama).
+MAX_DECODED_SIDE = 4 * MAX_SIDE
 #: Largest region map accepted, in bytes: a map is one style number per pixel, which PNG packs tightly
 #: (a 16 MP map of four regions is well under 1 MB; only noise comes near this).
 MAX_MAP_BYTES = 4 * 1024 * 1024
@@ -77,11 +88,11 @@ CLIP_CONTENT_TYPES: tuple[str, ...] = ("video/mp4", "video/quicktime")
 
 
 def megabytes(size: int) -> str:
-    """A byte count in megabytes for a sentence: ``25 MB``, ``40.5 MB``.
+    """A byte count in megabytes for a sentence: ``64 MB``, ``40.5 MB``.
 
     Example:
         >>> megabytes(MAX_UPLOAD_BYTES), megabytes(42_467_328)
-        ('25 MB', '40.5 MB')
+        ('64 MB', '40.5 MB')
     """
     return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
 
@@ -100,10 +111,11 @@ CLIENT_JOBS_PER_HOUR = 120
 #: waits for it, so three is three people behind one address painting at once; a script holds no
 #: more of the workers than that, and every other client's job waits behind at most three of its.
 CLIENT_JOBS_IN_FLIGHT = 3
-#: Bytes one client may declare for uploads in one hour (counted when the upload is signed: the POST
-#: policy holds the file to its declared size). 40 photos at the 25 MB limit: far more than a visit
-#: sends (a photo is sent once and named again by its further tries), while one address cannot
-#: use the bucket as free storage (it keeps uploads a day: at most 24 GB, about 0.02 USD a day).
+#: Bytes one client may declare for uploads in one hour (counted when the upload is signed: the
+#: POST policy holds the file to its declared size). 16 photos at the 64 MB limit, 40 of a phone's
+#: 25 MB: more than a visit sends (a photo is sent once and named again by its further tries),
+#: while one address cannot use the bucket as free storage (it keeps uploads a day: at most 24 GB,
+#: about 0.02 USD a day).
 CLIENT_UPLOAD_BYTES_PER_HOUR = 1024 * 1024 * 1024
 #: Jobs that may name one upload: a visit's further tries on one photo (the page sends it again
 #: after this, which the upload bytes above then count). Without a bound one upload could be named

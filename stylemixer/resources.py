@@ -90,21 +90,33 @@ def lambda_vcpus(memory_mb: int) -> float:
     return min(LAMBDA_MAX_VCPUS, memory_mb / LAMBDA_MB_PER_VCPU)
 
 
-# -- the worker's timeout, from the slowest job measured -------------------------------------------
+# -- the worker's size, from the largest and the slowest job measured (docs/full-resolution.md) ----
 
-#: The slowest job: a 16 MP picture painted with 4 styles by region took 27 s on 2 cores
-#: (docs/full-resolution.md). The regions path may grow to (K + 1/2) times one style's 7 s at 16 MP
-#: before it is worth redesigning, 31.5 s for K = 4 styles: sized for that, in CPU-core seconds.
-WORST_JOB_CORE_SECONDS = 2 * 31.5
+#: The largest job's peak memory, in MB: a 50 MP photo (8160 x 6120, the largest painted at its own
+#: size) painted with two presets by region at ``--stroke fine``, the whole ``stylemixer stylize``
+#: process (``python -m bench.full_res --only phone_50mp``: ``regions_50mp_peak_rss_mb``), the
+#: largest of the runs measured (2,021 to 2,421 MB). One style paints with less; more styles by region
+#: paint one at a time into the same composite.
+LARGEST_JOB_PEAK_MB = 2421
+#: The worker's memory is this many times the largest job's peak: the headroom the service has
+#: always had (a 16 MP job peaked near 1.5 GB on 3,008 MB), room for the upload and the result held
+#: as bytes, and for the memory alarm (85 %) to fire before a job is killed.
+WORKER_MEMORY_HEADROOM = 2
+#: The worker's memory by default: twice the largest job's peak, in whole 512 MB: 5,120 MB (2.9 vCPUs,
+#: of which torch paints on two).
+WORKER_MEMORY_MB = 512 * math.ceil(WORKER_MEMORY_HEADROOM * LARGEST_JOB_PEAK_MB / 512)
+#: The slowest job measured: a 50 MP photo painted with two presets by region at ``fine`` took 55 s
+#: on 2 cores, the whole process (load average 1.7; ``regions_50mp_cli_s_per_mp`` 1.1). The regions
+#: path may take (K + 1/2) times one style before it is worth redesigning (docs/regions.md), so 4
+#: styles may take 4.5 / 2.5 of that: sized for them, in CPU-core seconds.
+WORST_JOB_CORE_SECONDS = 2 * 55 * (4 + 0.5) / (2 + 0.5)
 #: What every large job pays besides painting: a cold start (torch and the weights), reading and
-#: decoding a 25 MB upload, encoding and writing a 16 MP result.
+#: decoding a 64 MB upload, encoding and writing a 50 MP result.
 WORST_JOB_FIXED_SECONDS = 15
 #: The painting runs on torch's two threads: more vCPUs than that do not make it faster.
 PAINTING_THREADS = 2
 #: The worker's timeout is at least this many times the slowest job at its memory size.
 WORKER_TIMEOUT_MARGIN = 3
-#: The worker's memory by default (1.7 vCPUs; the largest pictures peak under 1.5 GB).
-WORKER_MEMORY_MB = 3008
 #: glibc's heaps (arenas) in the worker. Left alone, glibc adds one for each thread that finds the
 #: others busy, which depends on the CPU's contention: the same 16 MP job peaked anywhere from
 #: 1.35 to 1.75 GB. Two (torch paints on two threads) keep it at 1.35-1.36 GB, whatever the load.
@@ -115,8 +127,8 @@ def worst_job_seconds(memory_mb: int) -> float:
     """How long the slowest job takes on a worker of ``memory_mb`` (see WORST_JOB_CORE_SECONDS).
 
     Example:
-        >>> round(worst_job_seconds(3008))
-        52
+        >>> round(worst_job_seconds(WORKER_MEMORY_MB))
+        114
     """
     return WORST_JOB_FIXED_SECONDS + WORST_JOB_CORE_SECONDS / min(PAINTING_THREADS, lambda_vcpus(memory_mb))
 
@@ -141,11 +153,12 @@ def worst_clip_seconds(memory_mb: int) -> float:
     return WORST_CLIP_FIXED_SECONDS + WORST_CLIP_CORE_SECONDS / min(PAINTING_THREADS, lambda_vcpus(memory_mb))
 
 
-#: The worker's default timeout: 3 times the slowest photo at 3,008 MB (52 s), or the slowest clip's
-#: job (680 s) with a quarter to spare, whichever is longer, rounded up to whole minutes and at most
-#: what Lambda allows: 900 s. A photo is done in seconds whatever the timeout; only a worker that
-#: crashes or is killed waits for the queue's visibility timeout, 6 times this (90 minutes; any other
-#: failure comes back sooner, see :mod:`stylemixer.jobs.worker`'s retry back-off).
+#: The worker's default timeout: 3 times the slowest photo at 5,120 MB (114 s: a 50 MP photo with four
+#: styles by region at ``fine``), or the slowest clip's job (585 s) with a quarter to spare, whichever
+#: is longer, rounded up to whole minutes and at most what Lambda allows: 780 s. A photo is done in
+#: seconds to minutes whatever the timeout; only a worker that crashes or is killed waits for the
+#: queue's visibility timeout, 6 times this (78 minutes; any other failure comes back sooner, see
+#: :mod:`stylemixer.jobs.worker`'s retry back-off).
 WORKER_TIMEOUT_SECONDS = min(
     LAMBDA_MAX_TIMEOUT_SECONDS,
     60
@@ -159,7 +172,9 @@ WORKER_TIMEOUT_SECONDS = min(
 )
 #: The worker's disk (Lambda's ephemeral storage, /tmp): a clip's job holds the clip (at most 200 MB)
 #: and its painting (at most 12 Mbit/s: 90 MB a minute) at once; the rest is room for FFmpeg's and
-#: Python's own temporary files. 512 MB is Lambda's least; 1024 MB leaves the clip's size to spare.
+#: Python's own temporary files. 512 MB is Lambda's least; 1024 MB leaves the clip's size to spare. A
+#: photo's job needs none of it: the whole path of a 50 MP job (decode, two styles by region, JPEG and
+#: PNG encoded) opens no file for writing (traced with ``strace -e trace=openat,creat,mkdir,rename``).
 WORKER_EPHEMERAL_MB = 1024
 
 #: The dead-letter consumer only marks jobs failed (a few small calls per message).
@@ -234,7 +249,7 @@ class ClientTimeouts:
 #: The API and the dead-letter consumer make small calls (a 1 KB ranged GET, single items, one
 #: message), answered in milliseconds: 7 s at worst, inside the API's 10 s.
 API_CLIENT_TIMEOUTS = ClientTimeouts(connect=1, read=2, attempts=2)
-#: The worker reads and writes pictures of up to 25 MB: more patience, well inside its timeout.
+#: The worker reads and writes pictures of up to 64 MB: more patience, well inside its timeout.
 WORKER_CLIENT_TIMEOUTS = ClientTimeouts(connect=2, read=10, attempts=3)
 
 #: Environment variables read by the handlers (validated at cold start).

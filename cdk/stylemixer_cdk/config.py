@@ -57,8 +57,8 @@ UNWATCHED_STAGE = re.compile(r"^dev(-[a-z0-9-]+)?$")
 #: busy for 15 minutes. A painting job keeps torch's threads busy but reads, decodes and saves on
 #: one, so a normal busy worker averages below this; see docs/operators.md.
 WORKER_CPU_ALARM_PERCENT = 95
-#: The worker's memory alarm: one invocation's peak within 15 % of the function's memory (a 16 MP
-#: job peaks near 1.5 GB, half of the default 3,008 MB).
+#: The worker's memory alarm: one invocation's peak within 15 % of the function's memory (a 50 MP
+#: job peaks near 2.5 GB, half of the default 5,120 MB).
 WORKER_MEMORY_ALARM_PERCENT = 85
 
 _ORIGIN = re.compile(r"^(https://[a-z0-9.-]+(:\d{1,5})?|http://(localhost|127\.0\.0\.1)(:\d{1,5})?)$")
@@ -129,7 +129,8 @@ class StackConfig(ContextModel):
     """Validated settings of one deployment (a *stage*).
 
     Example:
-        >>> StackConfig.from_context({"stage": "prod", "worker_memory_mb": "4096"}).worker_memory_mb
+        >>> context = {"stage": "prod", "alarm_email": "ops@example.org", "worker_memory_mb": "4096"}
+        >>> StackConfig.from_context(context).worker_memory_mb
         4096
     """
 

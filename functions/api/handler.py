@@ -62,7 +62,6 @@ from stylemixer.jobs.schemas import (
     ErrorResponse,
     HealthResponse,
     JobAccepted,
-    JobLinks,
     JobOut,
     JobRequest,
     StylesResponse,
@@ -200,14 +199,12 @@ def submit_job(request: Annotated[JobRequest, Body()]) -> Response[JobAccepted]:
     deps = adapters()
     if deps.queue is None:  # cannot happen: Settings.from_env(require_queue=True) refused to start
         raise RuntimeError("the API function has no queue configured")
-    token = new_owner_token()
-    job = service.submit_job(
-        deps.store, deps.repo, deps.queue, request, utcnow(), owner_token=token, gate=_gate()
+    accepted = service.accept_job(
+        deps.store, deps.repo, deps.queue, request, utcnow(), owner_token=new_owner_token(), gate=_gate()
     )
-    logger.append_keys(job_id=job.job_id)
-    tracer.put_annotation("job_id", job.job_id)
+    logger.append_keys(job_id=accepted.job_id)
+    tracer.put_annotation("job_id", accepted.job_id)
     metrics.add_metric(name=METRIC_JOBS_SUBMITTED, unit="Count", value=1)
-    accepted = JobAccepted(job_id=job.job_id, links=JobLinks(self=f"/jobs/{job.job_id}"), owner_token=token)
     return Response(
         status_code=HTTPStatus.ACCEPTED,
         content_type="application/json",

@@ -178,18 +178,10 @@ export async function checkImageFile(file, config, what = "picture") {
   return { file, type, previewable: true, ...view };
 }
 
+/** A picture past the largest size painted is no problem: it is brought down to it (downsize.js, or the job). */
 function sizeProblem({ width, height }, config, name) {
-  const shortest = Math.min(width, height);
-  const longest = Math.max(width, height);
-  if (shortest < config.min_side) {
+  if (Math.min(width, height) < config.min_side) {
     return `${name} is ${width} × ${height} pixels; each side must be at least ${config.min_side} pixels.`;
-  }
-  if (longest > config.max_side) {
-    return `${name} is ${width} × ${height} pixels; no side may be longer than ${config.max_side} pixels.`;
-  }
-  if (width * height > config.max_pixels) {
-    const mp = (config.max_pixels / 1e6).toFixed(0);
-    return `${name} is ${width} × ${height} pixels, more than ${mp} megapixels. Choose a smaller picture.`;
   }
   return null;
 }

@@ -4,6 +4,7 @@
 import { choicesChanged } from "./changes.js";
 import { byId } from "./dom.js";
 import { checkClipFile, isClipType } from "./clipfile.js";
+import { downsize } from "./downsize.js";
 import { acceptAttribute, checkImageFile, sniffType } from "./files.js";
 import { clearError, messageOf, showError } from "./messages.js";
 
@@ -19,7 +20,16 @@ const ui = {
 };
 
 let limits = null;
-let photo = null; // {file, type, url, shown, previewable, width, height}, as checkImageFile returns it
+let photo = null; // {file, type, url, shown, previewable, width, height, reducedFrom?}, as checkImageFile (and downsize) return it
+
+/** A photo past the largest size painted, brought down to it here; as it is if this browser cannot (the job will). */
+async function withinTheCap(checked) {
+  try {
+    return await downsize(checked, limits);
+  } catch {
+    return checked;
+  }
+}
 
 const EMPTY_LABEL = "Drop a photo here, or choose one";
 
@@ -32,7 +42,9 @@ function showChosen(chosen) {
 /** Checks `file` (a photo, or a clip) and makes it the photo (rejects with a FileProblem, leaving the photo as it was). */
 async function take(file) {
   const type = await sniffType(file);
-  const checked = isClipType(type) ? await checkClipFile(file, type, limits) : await checkImageFile(file, limits, "photo");
+  const checked = isClipType(type)
+    ? await checkClipFile(file, type, limits)
+    : await withinTheCap(await checkImageFile(file, limits, "photo"));
   if (photo) URL.revokeObjectURL(photo.url);
   photo = checked;
   ui.form.classList.toggle("has-clip", checked.kind === "clip");
@@ -44,7 +56,10 @@ async function take(file) {
     ui.caption.textContent = `${file.name} · a clip${size}${length}`;
   } else if (checked.previewable) {
     ui.previewImg.src = checked.url;
-    ui.caption.textContent = `${file.name} · ${checked.width} × ${checked.height} pixels`;
+    const from = checked.reducedFrom;
+    ui.caption.textContent = from
+      ? `${file.name} · ${from.width} × ${from.height} pixels, brought down to ${checked.width} × ${checked.height}, the largest size painted`
+      : `${file.name} · ${checked.width} × ${checked.height} pixels`;
   } else {
     ui.previewImg.removeAttribute("src");
     ui.caption.textContent = `${file.name} · this browser cannot show it, but StyleMixer can read it`;

@@ -6,6 +6,7 @@
 // what happened, with "Send again", and a connection that comes back sends it again by itself.
 import { ApiError } from "./api.js";
 import { byId } from "./dom.js";
+import { showPaintingNote } from "./downsize.js";
 import { flowApi, sendFiles, sendNew, stoppedWaiting } from "./flow.js";
 import { clearError, messageOf, showError } from "./messages.js";
 import { optionsRequest } from "./options.js";
@@ -132,7 +133,12 @@ async function submit(event) {
   const originalUrl = photo.previewable ? photo.url : null;
   submitButton.disabled = true;
   try {
-    await sendNew((signal) => createJob(photo, paintings, signal), {
+    const create = async (signal) => {
+      const created = await createJob(photo, paintings, signal);
+      showPaintingNote(created, photo); // told beside what the job asks for if it is painted smaller
+      return created;
+    };
+    await sendNew(create, {
       originalUrl,
       asked: { photo: originalUrl, styles: chosenStyles() },
     });

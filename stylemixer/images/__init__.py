@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from stylemixer.images.formats import check_format, content_type_for, header_size, sniff_format
 from stylemixer.images.reading import ImageSource, ImageTooSmallError, read_bounded, read_image
-from stylemixer.images.writing import encode_image, fit_within, save_image
+from stylemixer.images.writing import encode_image, fit_within, fitted_size, save_image
 
 __all__ = [
     "ImageSource",
@@ -25,6 +25,7 @@ __all__ = [
     "content_type_for",
     "encode_image",
     "fit_within",
+    "fitted_size",
     "header_size",
     "read_bounded",
     "read_image",

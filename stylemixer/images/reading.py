@@ -29,6 +29,7 @@ No torch here: the API function imports this package to sniff types.
 from __future__ import annotations
 
 import io
+import math
 import os
 import struct
 from typing import IO, TYPE_CHECKING, Final
@@ -75,6 +76,9 @@ _ORIENTATION: Final[dict[int, Image.Transpose]] = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
+#: A JPEG decoded at a reduced scale may be this much smaller than asked (then resized up by at most
+#: 1/64, which no one sees), so that a 200 MP photo's half, 8160 x 6120, serves for the 50 MP cap.
+_DRAFT_SLACK: Final = 63 / 64
 
 
 class ImageTooSmallError(StyleMixerError):
@@ -96,6 +100,7 @@ def read_image(
     max_pixels: int = MAX_PIXELS,
     max_side: int = MAX_SIDE,
     min_side: int = MIN_SIDE,
+    draft_scale: float | None = None,
 ) -> Image.Image:
     """Decode a JPEG, PNG, WebP, HEIC or AVIF under the limits into a plain, upright, fully loaded sRGB
     picture.
@@ -104,6 +109,11 @@ def read_image(
     (``ImageTooLarge``, ``UnsupportedImageType``, ``ImageDimensionsTooLarge``, ``TruncatedImage``…)
     and a sentence for a person; no Pillow exception escapes. The result is mode ``RGB`` with an
     empty ``info`` (no EXIF, no profile: it is sRGB now).
+
+    ``draft_scale``: the caller will bring the picture down by this factor; a JPEG is then decoded
+    at the coarsest of its built-in reductions (1/2, 1/4, 1/8) that is not smaller than that, less
+    1/64 (Pillow's ``draft``): a 200 MP photo decodes as 50 MP, in a quarter of the time and memory.
+    Other formats decode at their own size.
 
     Example (a path or a stream reads the same):
         >>> from stylemixer.images import encode_image
@@ -115,6 +125,13 @@ def read_image(
     fmt = check_format(data[:TEXT_SNIFF_BYTES])
     try:
         im = _open_checked(data, fmt, max_pixels=max_pixels, max_side=max_side, min_side=min_side)
+        if draft_scale is not None and draft_scale < 1.0 and fmt == "JPEG":
+            # draft() picks the largest reduction whose size is at least the one asked for.
+            wanted = (
+                math.ceil(im.width * draft_scale * _DRAFT_SLACK),
+                math.ceil(im.height * draft_scale * _DRAFT_SLACK),
+            )
+            im.draft("RGB", wanted)
         try:
             im.load()
         except Exception as exc:

@@ -26,20 +26,32 @@ def fit_within(img: Image.Image, side: int | None) -> Image.Image:
     """
     if side is None:
         return img
-    if side < 1:
-        raise ValueError(f"side must be at least 1 pixel, not {side}")
-    width, height = img.size
-    longer = max(width, height)
-    if longer <= side:
+    size = fitted_size(img.size, side)
+    if size == img.size:
         return img
-    scale = side / longer
-    size = (
-        side if width == longer else max(1, round(width * scale)),
-        side if height == longer else max(1, round(height * scale)),
-    )
     # reducing_gap: a cheap box reduction first, then Lanczos over the last factor of 3 or less;
     # the result is indistinguishable from a full Lanczos and several times faster on big photos.
     return img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def fitted_size(size: tuple[int, int], side: int) -> tuple[int, int]:
+    """The size :func:`fit_within` gives a picture of ``size`` (W, H) for a longer side of at most ``side``.
+
+    Example:
+        >>> fitted_size((4000, 3000), 1000), fitted_size((800, 600), 1000)
+        ((1000, 750), (800, 600))
+    """
+    if side < 1:
+        raise ValueError(f"side must be at least 1 pixel, not {side}")
+    width, height = size
+    longer = max(width, height)
+    if longer <= side:
+        return size
+    scale = side / longer
+    return (
+        side if width == longer else max(1, round(width * scale)),
+        side if height == longer else max(1, round(height * scale)),
+    )
 
 
 def encode_image(img: Image.Image, fmt: str = "jpeg", *, quality: int | None = None) -> bytes:

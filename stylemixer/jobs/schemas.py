@@ -240,6 +240,20 @@ class JobLinks(BaseModel):
     self: str
 
 
+class PaintingOut(BaseModel):
+    """The size a new job paints at, from the photo's header: its own, or, for a photo past the
+    largest size painted (50 megapixels, 8192 pixels on a side), that size (``reduced``), keeping its
+    shape; within ``max_size`` if the job asks for less."""
+
+    width: int
+    height: int
+    reduced: bool = Field(
+        description="The photo is larger than the largest size painted and is brought down to it."
+    )
+    photo_width: int = Field(description="The photo's own width, as its header gives it.")
+    photo_height: int = Field(description="The photo's own height, as its header gives it.")
+
+
 class JobAccepted(BaseModel):
     job_id: str
     status: Literal["queued"] = "queued"
@@ -247,6 +261,12 @@ class JobAccepted(BaseModel):
     owner_token: str = Field(
         description="Given once, here, and never again: sent as `Authorization: Bearer <owner_token>`, it "
         "shows the job's photo and deletes the job. Keep it; the job's link alone shows the result."
+    )
+    painting: PaintingOut | None = Field(
+        None,
+        description="The size the result will have; null when the photo's header does not say its size "
+        "(the worker reads it), and for a clip. For a PNG, WebP, HEIC or AVIF turned upright by metadata "
+        "stored after its header, width and height may be the other way round.",
     )
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from stylemixer.errors import (
     CLIP_NOT_ALLOWED,
+    IMAGE_DIMENSIONS_TOO_LARGE,
     NOT_A_VIDEO,
     QUEUE_UNAVAILABLE,
     WRONG_UPLOAD_KIND,
@@ -38,9 +39,12 @@ from stylemixer.jobs.owner import NotOwnerError, is_owner, owner_hash
 from stylemixer.jobs.removal import delete_results, delete_uploads, uploads_of
 from stylemixer.jobs.schemas import (
     ErrorBody,
+    JobAccepted,
     JobAsked,
+    JobLinks,
     JobOut,
     JobRequest,
+    PaintingOut,
     PictureOut,
     PresetRef,
     ResultOut,
@@ -54,6 +58,8 @@ from stylemixer.limits import (
     CLIP_CONTENT_TYPES,
     LINK_SECONDS,
     MAX_CLIP_BYTES,
+    MAX_DECODED_PIXELS,
+    MAX_DECODED_SIDE,
     MAX_MAP_BYTES,
     MAX_UPLOAD_BYTES,
     UPLOAD_REUSE_SECONDS,
@@ -87,8 +93,9 @@ _UPLOAD_WORDS: dict[UploadPurpose, str] = {
 JOB_TTL = timedelta(days=7)
 #: Bytes read from the start of an upload to decide its type (text formats such as SVG need ~1 KB).
 SNIFF_BYTES = 1024
-#: Bytes read from the start of a photo for the size its header declares, when a job gives a region
-#: map (a JPEG's size comes after its metadata segments; a phone's are well within this).
+#: Bytes read from the start of a photo for the size its header declares: the size a job paints at,
+#: a decompression bomb refused, a region map's shape checked (a JPEG's size comes after its metadata
+#: segments, a HEIC's in the item properties before its pictures; a phone's are well within this).
 HEADER_BYTES = 256 * 1024
 
 
@@ -146,6 +153,64 @@ def create_upload(
     )
 
 
+def accept_job(
+    store: BlobStore,
+    repo: JobRepository,
+    queue: JobQueue,
+    request: JobRequest,
+    now: datetime,
+    *,
+    owner_token: str,
+    gate: ClientGate | None = None,
+) -> JobAccepted:
+    """:func:`submit_job`, answered as ``POST /jobs`` answers: the job's id and link, its
+    ``owner_token`` (handed out here, once), and the size it will paint at (:func:`painting_of` the
+    photo's header; none for a clip).
+
+    Example:
+        >>> import io; from PIL import Image
+        >>> from stylemixer.aws.fakes import InMemoryBlobStore, InMemoryJobQueue, InMemoryJobRepository
+        >>> from stylemixer.jobs.model import utcnow
+        >>> store, repo, queue = InMemoryBlobStore(), InMemoryJobRepository(), InMemoryJobQueue()
+        >>> photo = io.BytesIO(); Image.new("RGB", (9600, 7200)).save(photo, "JPEG")
+        >>> store.write(upload_key("content", "0" * 32), photo.getvalue(), "image/jpeg")
+        >>> request = JobRequest(content="0" * 32, styles=[PresetRef(preset="tapestry")])
+        >>> accept_job(store, repo, queue, request, utcnow(), owner_token="t" * 43).painting.model_dump()
+        {'width': 8164, 'height': 6123, 'reduced': True, 'photo_width': 9600, 'photo_height': 7200}
+    """
+    job, painting = _submit(store, repo, queue, request, now, owner_token=owner_token, gate=gate)
+    links = JobLinks(self=f"/jobs/{job.job_id}")
+    return JobAccepted(job_id=job.job_id, links=links, owner_token=owner_token, painting=painting)
+
+
+def painting_of(photo_head: bytes, max_size: int | None = None) -> PaintingOut | None:
+    """The size a photo whose first bytes are ``photo_head`` is painted at (see
+    :func:`stylemixer.photosize.painted_size`), within ``max_size``; None when the header does not say.
+
+    Example:
+        >>> import io; from PIL import Image
+        >>> photo = io.BytesIO(); Image.new("RGB", (4000, 3000)).save(photo, "PNG")
+        >>> painting_of(photo.getvalue()[:64], max_size=1000).model_dump()
+        {'width': 1000, 'height': 750, 'reduced': False, 'photo_width': 4000, 'photo_height': 3000}
+    """
+    from stylemixer.images import fitted_size, header_size
+    from stylemixer.photosize import painted_size
+
+    declared = header_size(photo_head)
+    if declared is None:
+        return None
+    width, height, _ = declared
+    capped = painted_size(width, height)
+    painted = capped if max_size is None else fitted_size(capped, max_size)
+    return PaintingOut(
+        width=painted[0],
+        height=painted[1],
+        reduced=capped != (width, height),
+        photo_width=width,
+        photo_height=height,
+    )
+
+
 def submit_job(
     store: BlobStore,
     repo: JobRepository,
@@ -174,6 +239,22 @@ def submit_job(
         >>> submit_job(store, repo, queue, request, utcnow()).status
         <JobStatus.QUEUED: 'queued'>
     """
+    return _submit(store, repo, queue, request, now, owner_token=owner_token, gate=gate)[0]
+
+
+def _submit(
+    store: BlobStore,
+    repo: JobRepository,
+    queue: JobQueue,
+    request: JobRequest,
+    now: datetime,
+    *,
+    owner_token: str | None,
+    gate: ClientGate | None,
+) -> tuple[Job, PaintingOut | None]:
+    """:func:`submit_job`, and the size it paints at (from the photo's header, read in the one
+    ranged GET that checks the photo; a photo that cannot be painted is refused before the job is
+    stored)."""
     params = JobParams(
         content=request.content,
         styles=tuple(
@@ -185,11 +266,14 @@ def submit_job(
     )
     n_presets = sum(1 for s in params.styles if s.preset is not None)
     request.validate(len(params.styles), n_presets=n_presets)  # the options' rules, and the map's
-    # With a map, the photo's first bytes read here are enough for its header's size too.
-    head_bytes = SNIFF_BYTES if params.regions_map is None else HEADER_BYTES
-    photo_info, photo_head = check_upload(store, "content", params.content, now, length=head_bytes)
+    # The photo's first bytes read here hold its header's size too: a bomb is refused now.
+    photo_info, photo_head = check_upload(store, "content", params.content, now, length=HEADER_BYTES)
+    painting = None
     if _is_clip(photo_head):
         check_clip_upload(store, params.content, photo_info, params)
+    else:
+        check_declared_pixels(photo_head)
+        painting = painting_of(photo_head, params.options.max_size)  # refuses a strip too thin to paint
     for style in params.styles:
         if style.upload is not None:
             check_upload(store, "style", style.upload, now)
@@ -213,7 +297,36 @@ def submit_job(
         # Never leave a job queued that no worker will see.
         repo.fail(job.job_id, JobError(QUEUE_UNAVAILABLE, "The job could not be queued; try again."), now)
         raise
-    return job
+    return job, painting
+
+
+def check_declared_pixels(photo_head: bytes) -> None:
+    """Refuse a photo whose header claims more pixels than are ever decoded (413, before any work):
+    a decompression bomb, or a picture far past any camera's. A header that does not say is left to
+    the worker's decoder, which checks the same limits before decoding.
+
+    Example:
+        >>> import struct, zlib
+        >>> ihdr = struct.pack(">IIBBBBB", 40000, 40000, 8, 2, 0, 0, 0)
+        >>> head = b"\\x89PNG\\r\\n\\x1a\\n" + struct.pack(">I", 13) + b"IHDR" + ihdr
+        >>> check_declared_pixels(head)
+        Traceback (most recent call last):
+        ...
+        stylemixer.errors.ImageTooLargeError: The picture is 40000 × 40000 pixels (1600.0 megapixels); ...
+    """
+    from stylemixer.images import header_size
+
+    declared = header_size(photo_head)
+    if declared is None:
+        return
+    width, height, _ = declared
+    if width * height > MAX_DECODED_PIXELS or max(width, height) > MAX_DECODED_SIDE:
+        raise ImageTooLargeError(
+            IMAGE_DIMENSIONS_TOO_LARGE,
+            f"The picture is {width} × {height} pixels ({width * height / 1e6:.1f} megapixels); the largest "
+            f"read is {MAX_DECODED_PIXELS / 1e6:g} megapixels and {MAX_DECODED_SIDE} pixels on a side "
+            "(larger photos up to that are painted at 50 megapixels).",
+        )
 
 
 def describe_job(
@@ -515,10 +628,10 @@ def check_declared_size(
     sizes), and a clip declared for anything but the photo to paint.
 
     Example:
-        >>> check_declared_size(40 * 1024 * 1024)
+        >>> check_declared_size(80 * 1024 * 1024)
         Traceback (most recent call last):
         ...
-        stylemixer.errors.ImageTooLargeError: The file is 40 MB; the largest picture accepted is 25 MB.
+        stylemixer.errors.ImageTooLargeError: The file is 80 MB; the largest picture accepted is 64 MB.
         >>> check_declared_size(40 * 1024 * 1024, "video/mp4")
     """
     if content_type in CLIP_CONTENT_TYPES:

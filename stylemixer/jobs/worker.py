@@ -452,8 +452,10 @@ def _run_clip(
 
 
 def _load_picture(store: BlobStore, purpose: UploadPurpose, upload_id: str) -> Image.Image:
-    """Read an upload and decode it under the limits (its size is checked before it is read)."""
-    from stylemixer.images import read_image
+    """Read an upload and decode it under the limits (its size is checked before it is read); a
+    picture past the cap is brought down to it (:mod:`stylemixer.photosize`: the size the API
+    answered the job with), as the page does before sending where the browser can decode it."""
+    from stylemixer.photosize import read_photo
 
     key = upload_key(purpose, upload_id)
     info = store.head(key)
@@ -463,7 +465,12 @@ def _load_picture(store: BlobStore, purpose: UploadPurpose, upload_id: str) -> I
         raise ImageTooLargeError(
             message=f"The {purpose} picture is larger than {megabytes(MAX_UPLOAD_BYTES)}."
         )
-    return read_image(store.read(key), max_bytes=MAX_UPLOAD_BYTES)
+    photo = read_photo(store.read(key), max_bytes=MAX_UPLOAD_BYTES)
+    if photo.reduced:
+        logger.info(
+            "%s picture of %d x %d brought down to %d x %d", purpose, *photo.source_size, *photo.image.size
+        )
+    return photo.image
 
 
 def _load_map(store: BlobStore, upload_id: str, content: Image.Image, n_styles: int) -> Any:

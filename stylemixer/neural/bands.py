@@ -97,6 +97,10 @@ KEPT_BYTES_PER_PIXEL = 48
 #: Bytes per pixel of multistyle's first-layer output kept in half precision (32 channels), so
 #: that layer runs once rather than twice (once for its statistics, once for the bands).
 FIRST_LAYER_BYTES_PER_PIXEL = 64
+#: Bytes per full-resolution pixel of the quarter-resolution residual stage run on the whole map
+#: (three 32-channel float maps at 1/16 of the pixels). Past half the budget (over 22 MP at the
+#: default) the stage runs in bands too (:meth:`_Sweep.residual_bands`): 1.2 GB at 50 MP, 0.8 GB in bands.
+QUARTER_BYTES_PER_PIXEL = 24
 #: Smallest band, in full-resolution rows (a multiple of 4: the networks downsample twice).
 MIN_BAND_ROWS = 16
 #: Relative cost of the last step (sigmoid and conversion to bytes), in multiply-adds per pixel, for
@@ -109,7 +113,9 @@ class BandPlan:
     """How a picture is cut: ``rows`` full-resolution rows per band, kept tensors in ``store_dtype``;
     ``keep_rows``: multistyle's first-layer output of the picture's first ``keep_rows`` rows is kept
     (half precision) between its statistics sweep and the bands, so that layer runs once there
-    instead of twice (the rest of the picture computes it again).
+    instead of twice (the rest of the picture computes it again). ``residual_rows``: quarter-resolution
+    rows per band of the residual stage, and of the quarter-resolution map kept before it (in
+    half precision); 0 runs the stage on the whole map at once.
 
     Example:
         >>> BandPlan.for_size(4096, 4096).rows
@@ -119,6 +125,7 @@ class BandPlan:
     rows: int
     store_dtype: torch.dtype = torch.float32
     keep_rows: int = 0
+    residual_rows: int = 0
 
     @classmethod
     def for_size(cls, height: int, width: int, budget: int = DEFAULT_BUDGET) -> BandPlan:
@@ -134,9 +141,15 @@ class BandPlan:
         # default budget, part of a larger one.
         room = budget * (1 - BAND_SHARE) - KEPT_BYTES_PER_PIXEL // 2 * height * width
         keep = max(0, int(room) // (FIRST_LAYER_BYTES_PER_PIXEL * width)) // rows * rows
+        residual = 0
+        if QUARTER_BYTES_PER_PIXEL * height * width > budget // 2:
+            # A band of the quarter-resolution stage gets the same share of the budget as a band.
+            residual = max(MIN_BAND_ROWS, int(budget * BAND_SHARE) // (BAND_BYTES_PER_PIXEL * (width // 4)))
         if keep > 0:
-            return cls(rows=rows, store_dtype=torch.float16, keep_rows=min(keep, height))
-        return cls(rows=rows, store_dtype=store)
+            return cls(
+                rows=rows, store_dtype=torch.float16, keep_rows=min(keep, height), residual_rows=residual
+            )
+        return cls(rows=rows, store_dtype=store, residual_rows=residual)
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +306,31 @@ def _stored_reader(y: Tensor, stats: tuple[Tensor, Tensor], norm: StyledNorm, re
     return read
 
 
+def _tensor_reader(t: Tensor) -> ReadRows:
+    """Rows of a kept tensor as they are (columns reflect-padded when asked); the reader alone
+    holds ``t``."""
+    return lambda idx, pad: take_rows(t, idx) if pad == 0 else pad_cols(take_rows(t, idx), pad)
+
+
+def _kept_in_half(
+    read: ReadRows, shape: tuple[int, ...], cut: list[tuple[int, int]], layer: ConvLayer
+) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+    """``layer``'s pre-norm output of ``shape`` made over the bands ``cut``, kept in half precision,
+    and its statistics (taken from each float band before it is stored). Reports no progress."""
+    moments = Moments()
+    rows_in = shape[2]  # a residual block's layers keep the map's size
+    y = _fill(
+        shape,
+        cut,
+        convolved(read, rows_in, layer),
+        dtype=torch.float16,
+        moments=moments,
+        progress=_Progress(1.0, None),
+        cost=0.0,
+    )
+    return y, moments.stats()
+
+
 @dataclass(frozen=True, slots=True)
 class _Sweep:
     """One painting in bands: its layers' norms, the plan, and the progress it reports."""
@@ -398,17 +436,25 @@ class _Sweep:
         cost = pending + _cost(last, scale)
         shape = (1, last.conv.out_channels, rows, cols)
         if last.conditioned:
+            # When the residual stage runs in bands, this map is kept in half precision and
+            # normalised band by band into the stage's float input, its statistics taken as it is made.
+            in_bands = self.plan.residual_rows > 0
+            moments = Moments() if in_bands else None
             y = _fill(
                 shape,
                 bands,
                 convolved(read, rows * last.stride, last),
-                moments=None,
+                dtype=torch.float16 if in_bands else torch.float32,
+                moments=moments,
                 progress=self.prog,
                 cost=cost,
             )
             del read  # what the layers before kept: freed before the map is made
+            stats = moments.stats() if moments is not None else whole_stats(y)
             a, inner = padded_buffer(shape, pad_out, pad_out)
-            self.norms[last].normalize(y, whole_stats(y), relu=last.relu, out=inner)
+            norm = self.norms[last]
+            for o0, o1 in _bands(rows, self.plan.residual_rows) if in_bands else [(0, rows)]:
+                norm.normalize(y[:, :, o0:o1], stats, relu=last.relu, out=inner[:, :, o0:o1])
         else:
             a, inner = padded_buffer(shape, pad_out, pad_out)
             compute = convolved(read, rows * last.stride, last, relu=last.relu)
@@ -416,10 +462,13 @@ class _Sweep:
         return reflect_borders(a, pad_out, pad_out)
 
     def residual(self, a: Tensor, blocks: list[Residual], scale: int) -> Tensor:
-        """Residual blocks on the whole map ``a`` at 1/``scale`` of the picture (padded for them).
+        """Residual blocks on the whole map ``a`` at 1/``scale`` of the picture (padded for them),
+        or in bands where the plan says so (:meth:`residual_bands`).
 
         Each block: conv, norm, ReLU, conv, norm, add. Returns the last block's output, unpadded.
         """
+        if self.plan.residual_rows:
+            return self.residual_bands(a, blocks, scale)
         p, q = blocks[0].pad, blocks[0].conv2.pad
         size = (a.shape[2] - 2 * p, a.shape[3] - 2 * p)
         # Two padded buffers serve every block (input ``a``, inner ``b``), so the stage holds three
@@ -440,19 +489,53 @@ class _Sweep:
         del b
         return a_inner
 
-    def expand(self, r: Tensor, scale: int, layers: list[ConvLayer]) -> np.ndarray:
-        """The expanding ``layers`` from the map ``r`` at 1/``scale`` of the picture, each kept (its
+    def residual_bands(self, a: Tensor, blocks: list[Residual], scale: int) -> Tensor:
+        """:meth:`residual` band by band, ``plan.residual_rows`` rows at a time, for a picture whose
+        whole quarter-resolution maps would crowd the budget (:data:`QUARTER_BYTES_PER_PIXEL`).
+
+        Each block's two convolution outputs are kept before their norm in half precision, their
+        statistics taken over the bands (from the float band, as the whole stage takes them), and
+        the block's output is added into ``a`` band by band: one float map and two half ones alive
+        instead of three float maps (0.8 GB instead of 1.2 GB at 50 MP). Returns the last block's
+        output, unpadded.
+        """
+        p = blocks[0].pad
+        rows, cols = a.shape[2] - 2 * p, a.shape[3] - 2 * p
+        cut = _bands(rows, self.plan.residual_rows)
+        a_rows = a[:, :, p:-p]  # the map's rows, its columns already reflect-padded for the blocks
+        read_a: ReadRows = lambda idx, _pad: take_rows(a_rows, idx)  # noqa: E731
+        a_inner = a[:, :, p:-p, p:-p]
+        for block in blocks:
+            conv1, conv2 = block.conv1, block.conv2
+            shape = (1, conv1.conv.out_channels, rows, cols)
+            h, h_stats = _kept_in_half(read_a, shape, cut, conv1)
+            read_h = _stored_reader(h, h_stats, self.norms[conv1], conv1.relu)
+            del h  # the reader holds it
+            y, y_stats = _kept_in_half(read_h, shape, cut, conv2)
+            del read_h
+            norm = self.norms[conv2]
+            for o0, o1 in cut:  # the block's output: input + F(input)
+                a_inner[:, :, o0:o1].add_(norm.normalize(y[:, :, o0:o1], y_stats, relu=conv2.relu))
+            del y
+            reflect_borders(a, p, p)
+            self.prog.band(_cost(conv1, scale) + _cost(conv2, scale), 1)  # per block, as on the whole map
+        return a_inner
+
+    def expand(self, handed: list[Tensor], scale: int, layers: list[ConvLayer]) -> np.ndarray:
+        """The expanding ``layers`` from the map at 1/``scale`` of the picture, each kept (its
         statistics taken as its bands are made) and read normalised by the next; the last one
-        normalised, sigmoid, as bytes (H, W, 3)."""
-        read: ReadRows = lambda idx, pad: take_rows(r, idx) if pad == 0 else pad_cols(take_rows(r, idx), pad)  # noqa: E731
-        rows_in = r.shape[2]
+        normalised, sigmoid, as bytes (H, W, 3).
+
+        ``handed`` holds the residual stage's output and nothing else does (the caller hands it over
+        in the list): it is freed once the first expanding layer has read it, before the
+        full-resolution layers are kept (400 MB at 50 MP)."""
+        r = handed.pop()
+        read = _tensor_reader(r)
+        rows_in = height = r.shape[2]
+        width = r.shape[3]
+        del r  # the reader holds it until the first layer is made, and is replaced then
         for i, (layer, out_scale) in enumerate(zip(layers, _scales(layers, scale), strict=True)):
-            shape = (
-                1,
-                layer.conv.out_channels,
-                r.shape[2] * scale // out_scale,
-                r.shape[3] * scale // out_scale,
-            )
+            shape = (1, layer.conv.out_channels, height * scale // out_scale, width * scale // out_scale)
             y, stats = self.kept(read, rows_in, shape, layer, scale=out_scale, cost=_cost(layer, out_scale))
             rows_in = shape[2]
             if i < len(layers) - 1:  # read normalised by the next layer (the one before is freed here)
@@ -495,6 +578,8 @@ def paint_in_bands(
     blocks: list[Residual] = list(net.residual)  # type: ignore[arg-type]
     expand: list[ConvLayer] = list(net.expand)  # type: ignore[arg-type]
     scale = _scales(contract, 1)[-1]  # the residual blocks' resolution: 1/4 of the picture
-    a = sweep.contract(image_rows(image), (h, w), contract, blocks[0].pad)
-    r = sweep.residual(a, blocks, scale)
-    return sweep.expand(r, scale, expand)
+    # Handed over in a list, the residual output has no other reference (nor has ``a``, whose view
+    # it is): the expanding half frees it once its first layer has read it.
+    a = [sweep.contract(image_rows(image), (h, w), contract, blocks[0].pad)]
+    handed = [sweep.residual(a.pop(), blocks, scale)]
+    return sweep.expand(handed, scale, expand)

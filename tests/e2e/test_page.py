@@ -165,7 +165,7 @@ def huge_file(tmp_path: Path) -> Path:
     ("make_file", "expected"),
     [
         (text_file, "is not a JPEG, PNG, WebP, HEIC or AVIF picture"),
-        (huge_file, "the largest photo we accept is 25 MB"),
+        (huge_file, "the largest photo we accept is 64 MB"),
     ],
     ids=["not-an-image", "too-large"],
 )
@@ -331,7 +331,7 @@ def test_the_page_offers_todays_choices_with_their_labels(page: Any, stack: Serv
     assert not page.locator("#preserve-color").is_checked()
     # And the photo's help and file chooser name the accepted types of config.json
     assert page.locator("#content-help").inner_text() == (
-        "JPEG, PNG, WebP, HEIC or AVIF, up to 25 MB; or a clip (MP4 or MOV) up to 60 s."
+        "JPEG, PNG, WebP, HEIC or AVIF, up to 64 MB; or a clip (MP4 or MOV) up to 60 s."
     )
     accept = page.get_by_test_id("content-input").get_attribute("accept") or ""
     assert set(accept.split(",")) >= {"image/jpeg", "image/heic", "image/avif", ".heic"}

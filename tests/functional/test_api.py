@@ -14,7 +14,7 @@ import pytest
 from stylemixer import resources
 from stylemixer.jobs.model import ID_PATTERN, new_id
 from stylemixer.jobs.service import UPLOAD_URL_SECONDS
-from stylemixer.limits import MAX_CLIP_BYTES, MAX_STYLES, MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
+from stylemixer.limits import MAX_CLIP_BYTES, MAX_SIDE, MAX_STYLES, MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
 from stylemixer.presets import PRESETS
 from tests.support import imagefiles as files
 from tests.support.aws import (
@@ -149,12 +149,12 @@ def test_upload_larger_than_the_limit_is_refused_before_signing(aws: Stack) -> N
     response = call_api("POST", "/uploads", body)
     # Then
     _assert_error(response, 413, "ImageTooLarge")
-    assert response.body["error"]["message"].endswith("the largest picture accepted is 25 MB.")
+    assert response.body["error"]["message"].endswith("the largest picture accepted is 64 MB.")
     at_limit = call_api("POST", "/uploads", {**body, "size": MAX_UPLOAD_BYTES})
     assert at_limit.status == 201
     # And JSON's whole numbers are whole numbers, as the document's "integer" says
     assert call_api("POST", "/uploads", {**body, "size": float(MAX_UPLOAD_BYTES)}).status == 201
-    _assert_error(call_api("POST", "/uploads", {**body, "size": 40.0 * 2**20}), 413, "ImageTooLarge")
+    _assert_error(call_api("POST", "/uploads", {**body, "size": 80.0 * 2**20}), 413, "ImageTooLarge")
 
 
 @pytest.mark.parametrize(
@@ -213,11 +213,14 @@ def test_job_is_queued_stored_and_enqueued(aws: Stack) -> None:
     # Then
     assert response.status == 202, response.body
     job_id, token = response.body["job_id"], response.body["owner_token"]
+    # (the cat photo, 451 x 300, is painted at its own size within the 512 px asked for)
+    painting = {"width": 451, "height": 300, "reduced": False, "photo_width": 451, "photo_height": 300}
     assert response.body == {
         "job_id": job_id,
         "status": "queued",
         "links": {"self": f"/jobs/{job_id}"},
         "owner_token": token,
+        "painting": painting,
     }
     assert response.headers["location"] == f"/jobs/{job_id}"
     item = aws.job_item(job_id)
@@ -408,6 +411,47 @@ def test_content_upload_used_as_style_is_refused(aws: Stack) -> None:
     content = _content(aws)
     response = call_api("POST", "/jobs", {"content": content, "styles": [{"upload": content}]})
     _assert_error(response, 400, "WrongUploadKind")
+
+
+def test_a_new_job_answers_with_the_size_it_paints(aws: Stack) -> None:
+    # Given a photo within the cap (the cat, 451 x 300)
+    content = _content(aws)
+    # When a job is posted for it, and another capped at 200 px
+    whole = call_api("POST", "/jobs", {"content": content, "styles": [{"preset": "tapestry"}]})
+    capped = call_api(
+        "POST", "/jobs", {"content": content, "styles": [{"preset": "tapestry"}], "max_size": 200}
+    )
+    # Then each answer says the size its picture will have
+    assert whole.status == capped.status == 202
+    assert whole.body["painting"] == {
+        "width": 451, "height": 300, "reduced": False, "photo_width": 451, "photo_height": 300
+    }  # fmt: skip
+    assert (capped.body["painting"]["width"], capped.body["painting"]["height"]) == (200, 133)
+
+
+def test_a_photo_past_the_largest_size_painted_is_accepted_and_the_answer_says_it_is_brought_down(
+    aws: Stack,
+) -> None:
+    # Given a photo longer than the longest side painted (a panorama, say)
+    content = _content(aws, files.flat_png((MAX_SIDE + 1808, 500)))
+    # When a job is posted for it
+    response = call_api("POST", "/jobs", {"content": content, "styles": [{"preset": "tapestry"}]})
+    # Then it is accepted, and the answer says the size it is painted at: the largest of its shape
+    assert response.status == 202, response.body
+    assert response.body["painting"] == {
+        "width": MAX_SIDE, "height": 409, "reduced": True, "photo_width": 10000, "photo_height": 500
+    }  # fmt: skip
+
+
+def test_a_photo_whose_header_claims_an_absurd_size_is_refused_before_anything_is_queued(aws: Stack) -> None:
+    # Given a PNG whose header claims 40000 x 40000 pixels (a decompression bomb: a few bytes of data)
+    content = _content(aws, files.png_claiming(40000, 40000))
+    # When a job is posted for it
+    response = call_api("POST", "/jobs", {"content": content, "styles": [{"preset": "tapestry"}]})
+    # Then it is refused from the header with a 413 that says the size, and nothing is queued
+    _assert_error(response, 413, "ImageDimensionsTooLarge")
+    assert "40000 × 40000" in response.body["error"]["message"]
+    assert aws.receive() == []
 
 
 def test_upload_larger_than_allowed_is_refused_though_the_bucket_took_it(aws: Stack) -> None:

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from stylemixer.clips.header import read_clip_file
-from stylemixer.limits import MAX_CLIP_BYTES
+from stylemixer.limits import MAX_CLIP_BYTES, MAX_UPLOAD_BYTES
 from tests.support.aws import FakeEngine, Stack, assert_outcome, call_api, run_worker
 from tests.support.aws import upload_through_presigned_post as upload
 from tests.support.clips import pan_clip, tiny_clip
@@ -115,7 +115,7 @@ def test_a_clip_too_large_is_refused_before_it_is_signed(aws: Stack) -> None:
     assert at_limit.body["max_bytes"] == MAX_CLIP_BYTES
     # And a picture keeps its own limit
     picture = call_api(
-        "POST", "/uploads", {**request, "content_type": "image/jpeg", "size": 26 * 1024 * 1024}
+        "POST", "/uploads", {**request, "content_type": "image/jpeg", "size": MAX_UPLOAD_BYTES + 1}
     )
     assert (picture.status, picture.body["error"]["code"]) == (413, "ImageTooLarge")
 

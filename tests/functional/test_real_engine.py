@@ -1,6 +1,7 @@
 """The whole path with the real engine and the real weights: a real photo in, a stylized picture out.
 
-Small sizes keep it to a few seconds; the painting itself is tested in the engine's own tests.
+Small sizes keep it to a few seconds (the painting itself is tested in the engine's own tests), but
+for phone photos at their own size, 24 and 48 MP, which go through the whole path once each.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import requests
 from PIL import Image
 
 from functions.worker import handler as worker
+from stylemixer.local.context import LambdaContext
+from stylemixer.permissions import Function
 from tests.support.aws import (
     Stack,
     as_owner,
@@ -21,7 +24,7 @@ from tests.support.aws import (
     run_worker,
     upload_through_presigned_post,
 )
-from tests.support.pictures import sample_jpeg, sample_painting_file
+from tests.support.pictures import PHONE_SIZES, phone_photo_file, sample_jpeg, sample_painting_file
 
 pytestmark = pytest.mark.slow
 
@@ -103,6 +106,49 @@ def test_regions_job_given_back_its_own_map_with_the_real_engine(aws: Stack) -> 
     )
     assert followed.shape == given.shape
     assert (followed == given).mean() >= 0.99
+
+
+@pytest.mark.usefixtures("real_engine")
+@pytest.mark.parametrize(
+    ("size", "styles"),
+    [
+        ("24mp", [{"preset": "swirling-night"}]),
+        ("48mp", [{"preset": "grey-ink"}, {"preset": "swirling-night"}]),
+    ],
+    ids=["24mp-one-preset", "48mp-two-presets-by-region"],
+)
+def test_a_phone_photo_is_painted_at_its_own_size_through_the_job_api(
+    aws: Stack, size: str, styles: list[dict[str, str]]
+) -> None:
+    # Given a phone photo (iPhone's 24 MP default, or its 48 MP mode), uploaded as the page does
+    path = phone_photo_file(size)
+    width, height = PHONE_SIZES[size]
+    content = upload_through_presigned_post(path.read_bytes())
+    body: dict[str, Any] = {"content": content, "styles": styles}
+    if len(styles) > 1:
+        body["mix"] = "regions"
+    # When the job is posted, it answers with the size it paints: the photo's own
+    response = call_api("POST", "/jobs", body)
+    assert response.status == 202, response.body
+    assert response.body["painting"] == {
+        "width": width, "height": height, "reduced": False, "photo_width": width, "photo_height": height
+    }  # fmt: skip
+    # and once the worker has run it (given Lambda's longest time: a busy machine paints slowly), the
+    # picture (and the map) is the photo's size, painted
+    context = LambdaContext(Function.WORKER.local_name, timeout_seconds=900)
+    assert run_worker(aws.receive(), context) == {"batchItemFailures": []}
+    job = call_api("GET", f"/jobs/{response.body['job_id']}").body
+    assert job["status"] == "succeeded", job
+    assert (job["result"]["width"], job["result"]["height"]) == (width, height)
+    picture = _fetch(job["result"]["url"])
+    assert picture.size == (width, height)
+    photo = Image.open(path).convert("RGB").reduce(8)
+    difference = np.abs(np.asarray(picture.reduce(8), np.float32) - np.asarray(photo, np.float32)).mean()
+    assert difference > 20, f"the result is too close to the photo (mean difference {difference:.1f})"
+    if len(styles) > 1:
+        regions = Image.open(io.BytesIO(requests.get(job["result"]["regions_url"], timeout=30).content))
+        assert regions.size == (width, height)
+        assert set(np.unique(np.asarray(regions))) == {0, 1}
 
 
 def test_the_worker_paints_on_the_threads_its_memory_buys(

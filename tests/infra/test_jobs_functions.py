@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import pytest
@@ -12,6 +13,7 @@ from stylemixer.resources import (
     API_HANDLER,
     BACKLOG_ALLOWANCE_SECONDS,
     DLQ_HANDLER,
+    LARGEST_JOB_PEAK_MB,
     MAX_RECEIVE_COUNT,
     METRICS_NAMESPACE,
     SERVICE_NAME,
@@ -21,6 +23,7 @@ from stylemixer.resources import (
     WORKER_EPHEMERAL_MB,
     WORKER_HANDLER,
     WORKER_MALLOC_ARENA_MAX,
+    WORKER_MEMORY_MB,
     WORKER_TIMEOUT_MARGIN,
     WORKER_TIMEOUT_SECONDS,
     worst_clip_seconds,
@@ -62,8 +65,9 @@ def test_worker_timeout_fits_the_slowest_photo_thrice_and_the_longest_clip_with_
     # Given the worker as deployed by default
     props = synth.props(synth.stack.functions.worker)
     memory = props["MemorySize"]
-    # Then its timeout is the sized default: at least 3 times the slowest photo (about 52 s at 3008 MB)
-    # and 1.25 times the longest clip's job (about 680 s), in whole minutes, within Lambda's 900 s
+    # Then its timeout is the sized default: at least 3 times the slowest photo (a 50 MP photo, four
+    # styles by region at fine: about 114 s) and 1.25 times the longest clip's job (about 585 s at
+    # 5120 MB), in whole minutes, within Lambda's 900 s
     assert props["Timeout"] == WORKER_TIMEOUT_SECONDS <= 900
     assert props["Timeout"] >= WORKER_TIMEOUT_MARGIN * worst_job_seconds(memory)
     assert props["Timeout"] >= 1.25 * worst_clip_seconds(memory)
@@ -75,7 +79,7 @@ def test_worker_timeout_fits_the_slowest_photo_thrice_and_the_longest_clip_with_
 def test_queue_visibility_is_six_times_the_worker_timeout(synth: Synth) -> None:
     worker_timeout = synth.props(synth.stack.functions.worker)["Timeout"]
     visibility = synth.props(synth.stack.jobs.queue)["VisibilityTimeout"]
-    assert visibility == VISIBILITY_TIMEOUT_FACTOR * worker_timeout == 5400  # 90 minutes, at most 12 hours
+    assert visibility == VISIBILITY_TIMEOUT_FACTOR * worker_timeout == 4680  # 78 minutes, at most 12 hours
     # And the dead-letter queue's visibility covers its own consumer the same way
     dlq_visibility = synth.props(synth.stack.jobs.dead_letters)["VisibilityTimeout"]
     assert (
@@ -127,8 +131,9 @@ def test_functions_run_the_one_image_with_their_own_handler(synth: Synth) -> Non
 
 def test_worker_size_is_the_configured_one(synth: Synth) -> None:
     props = synth.props(synth.stack.functions.worker)
-    assert props["MemorySize"] == 3008
-    assert props["EphemeralStorage"] == {"Size": 1024}
+    # Twice the largest photo job's peak (a 50 MP photo by region at fine); a disk for a clip
+    assert props["MemorySize"] == WORKER_MEMORY_MB == 512 * math.ceil(2 * LARGEST_JOB_PEAK_MB / 512)
+    assert props["EphemeralStorage"] == {"Size": WORKER_EPHEMERAL_MB}
     assert props["Architectures"] == ["x86_64"]
     # Two glibc heaps: its peak memory then does not depend on the CPU's contention (tests/unit/test_bands.py)
     assert props["Environment"]["Variables"]["MALLOC_ARENA_MAX"] == WORKER_MALLOC_ARENA_MAX

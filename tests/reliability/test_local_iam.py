@@ -1,9 +1,9 @@
 """The local stack refuses what AWS refuses, and retries a passing failure within two minutes.
 
 The stack runs in a process of its own (:mod:`tests.support.stack_child`), with its real
-queue timings (visibility 1,080 s, back-off from 15 s): a job whose worker is refused the write of
+queue timings (visibility 4,680 s, back-off from 15 s): a job whose worker is refused the write of
 its result, the permission then restored as after a passing outage, must start again within two
-minutes, where the queue's visibility timeout alone would make it wait 18.
+minutes, where the queue's visibility timeout alone would make it wait 78.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def test_a_refused_write_fails_as_in_aws_and_the_job_is_retried_within_two_minut
             RoleName=role, PolicyName=f"{role}-policy", PolicyDocument=document
         )
         # Then the next attempt comes after the back-off (at most two minutes), not after the queue's
-        # 18-minute visibility timeout, and finishes the job. The wait tells the two apart with room
+        # 78-minute visibility timeout, and finishes the job. The wait tells the two apart with room
         # for a busy machine (up to half the visibility timeout); the figure is printed with -s
         visibility = 6 * resources.WORKER_TIMEOUT_SECONDS
         wait_for(lambda: stack.job(job_id)["attempts"]["N"] == "2", visibility / 2, "the retry")

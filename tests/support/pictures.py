@@ -6,6 +6,10 @@ photographs shipped inside the package): ``astronaut`` (512 x 512), ``coffee`` (
 own presets: the gallery's thumbnails under ``static_site/presets/`` (256 x 256, the astronaut painted
 by each preset; ``make thumbnails`` draws them).
 
+Phone photos of 24 and 48 MP (:func:`phone_photo_file`) are made from the sample photos: a crop to
+the phone's shape, upscaled, with a camera's fine grain added, so they carry detail at every scale
+and compress as photos do (a 48 MP one is a JPEG of about 10 MB, as phones save).
+
 The real photos and paintings in ``../shared/testdata`` (:func:`tests.support.paths.testdata_path`)
 stay for the tests about them in particular: the Style Mixer paper's cases, parity statistics over
 many real paintings, the stroke-size measure on camera photos. Those skip where the folder is absent.
@@ -89,3 +93,53 @@ def sample_painting(preset: str = "swirling-night") -> Image.Image:
     """The render of the preset ``preset`` as a picture (RGB), to use as a style of one's own."""
     with Image.open(sample_painting_file(preset)) as opened:
         return opened.convert("RGB")
+
+
+#: Phone photo sizes by name (W x H, landscape): what the phones' modes save.
+PHONE_SIZES = {
+    "24mp": (5712, 4284),  # iPhone 15 and later, by default
+    "48mp": (8064, 6048),  # iPhone's full-resolution mode
+    "50mp": (8160, 6120),  # Samsung, Xiaomi and Pixel 50 MP modes
+}
+
+
+def phone_photo(width: int, height: int, name: str = "rocket", seed: int = 0) -> Image.Image:
+    """The sample photo ``name`` as a phone photo of ``width`` x ``height``: cropped to that shape,
+    upscaled (bicubic), with a sensor's grain (Gaussian, sigma 3 grey levels) so it has fine detail.
+
+    Example:
+        >>> phone_photo(640, 480).size
+        (640, 480)
+    """
+    import numpy as np
+
+    img = sample_photo(name)
+    scale = min(img.width / width, img.height / height)
+    crop_w, crop_h = round(width * scale), round(height * scale)
+    left, top = (img.width - crop_w) // 2, (img.height - crop_h) // 2
+    big = img.crop((left, top, left + crop_w, top + crop_h)).resize((width, height), Image.Resampling.BICUBIC)
+    rng = np.random.default_rng(seed)
+    out = np.asarray(big, dtype=np.int16)
+    for r0 in range(0, height, 1024):  # in bands: a 48 MP picture's noise in int16 whole is 290 MB
+        band = out[r0 : r0 + 1024]
+        band += rng.normal(0.0, 3.0, band.shape[:2])[..., None].round().astype(np.int16)
+    return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8))
+
+
+def phone_photo_file(size: str = "24mp", *, exif_orientation: int | None = None) -> Path:
+    """A phone photo of :data:`PHONE_SIZES` ``size`` as a JPEG file (quality 90), written once per
+    machine under the temporary folder; with ``exif_orientation``, that tag is written (the pixels
+    stay as they are, as a phone held upright stores them)."""
+    width, height = PHONE_SIZES[size]
+    suffix = f"-o{exif_orientation}" if exif_orientation else ""
+    path = _FILES / f"phone-{size}{suffix}-v1.jpg"  # v1: the way it is made (bump when that changes)
+    if not path.exists():
+        _FILES.mkdir(parents=True, exist_ok=True)
+        img = phone_photo(width, height)
+        exif = Image.Exif()
+        if exif_orientation:
+            exif[0x0112] = exif_orientation
+        partial = path.with_suffix(f".{os.getpid()}.part")
+        img.save(partial, format="JPEG", quality=90, exif=exif.tobytes())
+        partial.replace(path)
+    return path

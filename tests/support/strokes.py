@@ -1,5 +1,6 @@
-"""What stroke size is measured with: the share of fine detail in a picture, and three real photos of
-640, 800 and 1680 px (used by tests/unit/test_stroke.py and ``python -m bench.stroke``)."""
+"""What stroke size is measured with: the share of fine detail in a picture, and real photos of 640,
+800 and 1680 px, landscapes and upright portraits (used by tests/unit/test_stroke.py and
+``python -m bench.stroke``)."""
 
 from __future__ import annotations
 
@@ -56,5 +57,49 @@ def photo_1680() -> Image.Image:
     return mosaic
 
 
-#: The three photos of the stroke-size number, by name.
-STROKE_PHOTOS = {"640px": photo_640, "800px": photo_800, "1680px": photo_1680}
+def _face() -> Image.Image:
+    """A portrait at its own resolution: the test data's head-and-shoulders photo, cut upright
+    (450 x 512)."""
+    return read_image(testdata_path("photos", "brad_pitt.jpg")).crop((31, 0, 481, 512))
+
+
+def portrait_640() -> Image.Image:
+    """562 x 640, an upright portrait (a face filling the picture) brought up a quarter."""
+    return _face().resize((562, 640), Image.Resampling.LANCZOS)
+
+
+def portrait_800() -> Image.Image:
+    """703 x 800, the same portrait brought up to 800 px."""
+    return _face().resize((703, 800), Image.Resampling.LANCZOS)
+
+
+def portrait_1680() -> Image.Image:
+    """948 x 1680: six upright crops of two portraits (a head and shoulders, an astronaut), two wide
+    and three high, each 433 x 512 at its own resolution brought up a tenth to 474 x 560: an
+    upright portrait with a camera's fine detail at 1680 px."""
+    face = read_image(testdata_path("photos", "brad_pitt.jpg"))
+    astronaut = Image.fromarray(data.astronaut())
+    crops = [
+        face.crop((0, 0, 433, 512)),
+        astronaut.crop((79, 0, 512, 512)),
+        astronaut.crop((0, 0, 433, 512)),
+        face.crop((79, 0, 512, 512)),
+        face.crop((40, 0, 473, 512)).transpose(Image.Transpose.FLIP_LEFT_RIGHT),
+        astronaut.crop((40, 0, 473, 512)).transpose(Image.Transpose.FLIP_LEFT_RIGHT),
+    ]
+    mosaic = Image.new("RGB", (948, 1680))
+    for i, crop in enumerate(crops):
+        mosaic.paste(crop.resize((474, 560), Image.Resampling.LANCZOS), (474 * (i % 2), 560 * (i // 2)))
+    return mosaic
+
+
+#: The photos of the stroke-size number, by name: three sizes, each as a landscape photo and as an
+#: upright portrait (a face, whose smooth skin leaves the strokes fewer edges to show on).
+STROKE_PHOTOS = {
+    "640px": photo_640,
+    "800px": photo_800,
+    "1680px": photo_1680,
+    "640px-portrait": portrait_640,
+    "800px-portrait": portrait_800,
+    "1680px-portrait": portrait_1680,
+}

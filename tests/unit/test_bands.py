@@ -89,6 +89,30 @@ def test_bands_that_keep_the_first_layer_match_one_whole_pass(
     assert np.abs(banded.astype(np.int16) - exact_bands).max() <= 2
 
 
+def test_bands_with_the_residual_stage_in_bands_match_one_whole_pass(engine, photo_1536, preset_pair) -> None:
+    # Given bands whose quarter-resolution stage runs in bands of 64 rows too, its maps kept in half
+    # precision (what a 24 to 50 MP photo's plan does: there the whole stage would crowd the budget)
+    whole, exact_bands, rows = preset_pair
+    plan = BandPlan(rows, torch.float16, residual_rows=64)
+    u8, _ = _as_inputs(photo_1536)
+    with torch.inference_mode():
+        banded = paint_in_bands(engine.networks.multistyle, u8, *ALONE, plan=plan)
+    # Then it paints the whole pass's picture, within a grey level or two of the exact bands
+    assert _psnr(banded, whole) >= 35.0
+    assert np.abs(banded.astype(np.int16) - exact_bands).max() <= 3
+
+
+def test_large_pictures_plan_the_residual_stage_in_bands() -> None:
+    # Given the default budget: a 16 MP picture's residual stage fits whole, as before
+    assert BandPlan.for_size(4096, 4096).residual_rows == 0
+    # When the picture is a phone's 24 or 50 MP photo
+    for height, width in ((4284, 5712), (6120, 8160)):
+        plan = BandPlan.for_size(height, width)
+        # Then the stage runs in bands, none smaller than the smallest band
+        assert plan.residual_rows >= 16
+        assert plan.residual_rows < height // 4
+
+
 def test_no_seam_in_strips_across_band_edges(preset_pair) -> None:
     # Given the band edges of the banded pass (every 256 rows)
     whole, banded, rows = preset_pair
@@ -113,8 +137,16 @@ def test_custom_style_bands_in_half_precision_match_one_pass(engine) -> None:
         banded = paint_in_bands(
             engine.networks.transformer, u8, vector, torch.ones(1), plan=BandPlan(96, torch.float16)
         )
-    # Then the bands agree with the whole pass
+        quarter_banded = paint_in_bands(
+            engine.networks.transformer,
+            u8,
+            vector,
+            torch.ones(1),
+            plan=BandPlan(96, torch.float16, residual_rows=24),
+        )
+    # Then the bands agree with the whole pass, the residual stage whole or in bands
     assert _psnr(banded, whole) >= 35.0
+    assert _psnr(quarter_banded, whole) >= 35.0
 
 
 def test_a_blend_of_presets_in_bands_matches_one_pass(engine) -> None:

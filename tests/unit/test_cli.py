@@ -11,8 +11,15 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from stylemixer.limits import MAX_SIDE
 from tests.support.paths import ROOT
-from tests.support.pictures import sample_painting_file, sample_photo_file
+from tests.support.pictures import (
+    PHONE_SIZES,
+    phone_photo,
+    phone_photo_file,
+    sample_painting_file,
+    sample_photo_file,
+)
 
 SCRIPT = Path(sys.executable).with_name("stylemixer")
 
@@ -222,6 +229,56 @@ def test_weights_web_without_weights_says_how_to_build_them(tmp_path: Path) -> N
     proc = run_cli("weights", "web", "--dest", str(tmp_path / "models"), "--weights", str(tmp_path / "no.pt"))
     assert_refused(proc, "stylemixer weights build")
     assert not (tmp_path / "models").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("weights_path")
+@pytest.mark.parametrize(
+    ("size", "styles"),
+    [("24mp", ["--style", "swirling-night"]), ("48mp", ["--style", "grey-ink", "--style", "tapestry"])],
+    ids=["24mp-one-preset", "48mp-two-presets-by-region"],
+)
+def test_a_phone_photo_is_painted_at_its_own_size(tmp_path: Path, size: str, styles: list[str]) -> None:
+    # Given a phone photo (iPhone's 24 MP default, or its 48 MP mode), stored turned a quarter as a
+    # phone held upright stores it (EXIF orientation 6)
+    photo = phone_photo_file(size, exif_orientation=6)
+    width, height = PHONE_SIZES[size]
+    out, regions = tmp_path / "out.jpg", tmp_path / "regions.png"
+    by_region = ["--mix", "regions", "--regions-out", str(regions)] if len(styles) > 2 else []
+    # When the CLI paints it at the default stroke
+    proc = run_cli("stylize", str(photo), "-o", str(out), *styles, *by_region, "--json")
+    # Then the picture is the upright photo's own size, not brought down, nothing said about it
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["size"] == {"width": height, "height": width}
+    assert report["reduced_from"] is None
+    assert "largest size" not in proc.stderr
+    with Image.open(out) as img:
+        assert img.size == (height, width)
+    if by_region:
+        with Image.open(regions) as img:
+            assert img.size == (height, width)
+
+
+@pytest.mark.usefixtures("weights_path")
+def test_a_photo_past_the_largest_size_painted_is_brought_down_and_the_cli_says_so(tmp_path: Path) -> None:
+    # Given a photo longer than the longest side painted (a panorama)
+    photo = tmp_path / "panorama.jpg"
+    phone_photo(MAX_SIDE + 1808, 600, name="coffee").save(photo, quality=90)
+    out = tmp_path / "out.png"
+    # When the CLI paints it
+    proc = run_cli(
+        "stylize", str(photo), "-o", str(out), "--style", "swirling-night", "--stroke", "coarse", "--json"
+    )
+    # Then it is painted at the largest size of its shape, and a line on stderr says so
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["size"] == {"width": MAX_SIDE, "height": 491}
+    assert report["reduced_from"] == {"width": 10000, "height": 600}
+    assert f"{photo} is 10000 × 600 pixels" in proc.stderr
+    assert f"painted at {MAX_SIDE} × 491, the largest size accepted" in proc.stderr
+    with Image.open(out) as img:
+        assert img.size == (MAX_SIDE, 491)
 
 
 def read_then_close(args: list[str], keep_lines: int) -> tuple[list[bytes], int, str]:

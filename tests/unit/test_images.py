@@ -504,15 +504,15 @@ def test_pillow_bomb_guard_never_surfaces_raw(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_exactly_max_pixels_is_accepted_and_one_row_more_refused() -> None:
-    # Given flat PNGs of exactly MAX_PIXELS (4096 × 4096) and one row more
-    side = int(MAX_PIXELS**0.5)
-    assert side * side == MAX_PIXELS
-    at_limit = files.flat_png((side, side))
-    past_limit = files.flat_png((side, side + 1))
+    # Given flat PNGs of exactly MAX_PIXELS (8000 × 6250: 50 megapixels) and one row more
+    width, height = 8000, 6250
+    assert width * height == MAX_PIXELS
+    at_limit = files.flat_png((width, height))
+    past_limit = files.flat_png((width, height + 1))
     # When read / Then the first is decoded whole and the second refused from its header
     img = read_image(at_limit)
-    assert img.size == (side, side)
-    assert img.getpixel((side - 1, side - 1)) == (90, 120, 150)
+    assert img.size == (width, height)
+    assert img.getpixel((width - 1, height - 1)) == (90, 120, 150)
     del img
     error = refusal(past_limit)
     assert isinstance(error, ImageTooLargeError)
