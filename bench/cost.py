@@ -110,8 +110,17 @@ def child(megapixels: float, job: str, stroke: str, threads: int) -> dict[str, A
 
 
 def measure(megapixels: float, job: str, stroke: str, threads: int) -> dict[str, Any]:
-    """:func:`child` in a fresh process (its own peak memory), on ``threads`` OpenMP threads."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": str(threads)}
+    """:func:`child` in a fresh process (its own peak memory), on ``threads`` OpenMP threads, with the
+    worker's heaps (``MALLOC_ARENA_MAX``, as the worker's function sets it: left alone, the peak of
+    the same job varies by a tenth with how busy the CPU is)."""
+    from stylemixer.resources import WORKER_MALLOC_ARENA_MAX
+
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "OMP_NUM_THREADS": str(threads),
+        "MALLOC_ARENA_MAX": WORKER_MALLOC_ARENA_MAX,
+    }
     args = ["--child", f"{megapixels},{job},{stroke},{threads}"]
     proc = subprocess.run(
         [sys.executable, "-m", "bench.cost", *args],

@@ -95,10 +95,10 @@ def lambda_vcpus(memory_mb: int) -> float:
 #: The largest job's peak memory, in MB: a 50 MP photo (8160 x 6120, the largest painted at its own
 #: size) painted with a preset and a painting by region at ``fine``, through the worker's own job
 #: path (the upload and the result held as bytes beside the painting; ``python -m bench.cost``, the
-#: whole process, 2,832 MB on one thread and 2,894 MB on two). One style paints with less (a painting
-#: at ``fine`` 2,482 MB, a preset 1,802 MB); more styles by region paint one at a time into the same
-#: composite.
-LARGEST_JOB_PEAK_MB = 2894
+#: whole process with the worker's ``MALLOC_ARENA_MAX``: 2,707 MB on one thread, 2,713 MB on two;
+#: without it 2,832 to 3,164 MB). One style paints with less (a painting at ``fine`` 2,482 MB, a
+#: preset 1,664 MB); more styles by region paint one at a time into the same composite.
+LARGEST_JOB_PEAK_MB = 2713
 #: The largest job's peak may fill at most this share of the worker's memory: 10 points below the
 #: memory alarm (85 %), so a photo heavier than the one measured (more detail, a larger upload) is
 #: still painted, and the alarm fires before a job is killed.
@@ -106,7 +106,7 @@ WORKER_MEMORY_LARGEST_SHARE = 0.75
 #: The worker's memory by default, in whole 512 MB: 4,096 MB. The cost table (docs/operators.md,
 #: ``python -m bench.cost``) chose it: 2.3 vCPUs, on which torch paints on the two threads measured
 #: (as fast as any larger size here); 3,538 MB would be 14 % cheaper a picture but leave the largest
-#: job at 82 %, 5,120 MB 25 % dearer for the same seconds on two threads.
+#: job at 77 %, 5,120 MB 25 % dearer for the same seconds on two threads.
 WORKER_MEMORY_MB = 512 * math.ceil(LARGEST_JOB_PEAK_MB / WORKER_MEMORY_LARGEST_SHARE / 512)
 #: The slowest job measured: a 50 MP photo painted with two presets by region at ``fine`` took 55 s
 #: on 2 cores, the whole process (load average 1.7; ``regions_50mp_cli_s_per_mp`` 1.1). The regions
