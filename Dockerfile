@@ -55,7 +55,7 @@ COPY functions ${LAMBDA_TASK_ROOT}/functions
 COPY --from=weights /build/data/ ${LAMBDA_TASK_ROOT}/stylemixer/data/
 # Byte-compile once here: the function's file system is read-only, so a cold start cannot cache it.
 RUN python -m compileall -q "${LAMBDA_TASK_ROOT}/stylemixer" "${LAMBDA_TASK_ROOT}/functions"
-# torch's OpenMP workers sleep instead of spinning between layers: measured several times faster when
-# the vCPUs are shared (stylemixer.neural.OPENMP_ENV); it must be set before torch is imported.
-ENV OMP_WAIT_POLICY=PASSIVE
+# torch's OpenMP workers spin briefly between layers, then sleep (stylemixer.neural.OPENMP_ENV, where
+# the measurements are); set before torch is imported.
+ENV OMP_WAIT_POLICY=PASSIVE GOMP_SPINCOUNT=50000
 CMD ["functions.worker.handler.handler"]

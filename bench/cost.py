@@ -14,10 +14,11 @@ than threads takes its CPU seconds over the vCPUs it has. Sizes whose peak would
 ``WorkerMemory`` alarm's share of the memory are marked too small.
 
     python -m bench.cost [--sizes 2,12,24,50] [--jobs preset,painting,regions] [--strokes medium,fine]
-                         [--threads 1,2] [--write-doc]
+                         [--threads 1,2] [--write-doc] [--reprice]
 
 Writes ``bench/cost_results.json``; with ``--write-doc`` also the table in docs/operators.md
-(between its ``cost-table`` markers).
+(between its ``cost-table`` markers). ``--reprice`` prices the runs already in the results file
+again (other memory sizes or prices) without measuring.
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ DOC = ROOT / "docs" / "operators.md"
 BEGIN, END = "<!-- cost-table: begin (python -m bench.cost --write-doc) -->", "<!-- cost-table: end -->"
 #: Lambda's price per GB-second on x86 in us-east-1 (the first 6 billion GB-seconds a month).
 USD_PER_GB_SECOND = 0.0000166667
-#: Memory sizes the table prices: one vCPU, the default, two vCPUs, three, and the largest.
-MEMORY_SIZES_MB = (1769, 2048, 3008, 3538, 5307, 10240)
+#: Memory sizes the table prices: one vCPU, 1.7, two, the worker's default (2.3), 2.9, and the
+#: largest (6).
+MEMORY_SIZES_MB = (1769, 3008, 3538, 4096, 5120, 10240)
 #: The WorkerMemory alarm's share: a size whose peak passes it would page the operator.
 MEMORY_ALARM_SHARE = 0.85
 
@@ -108,8 +110,17 @@ def child(megapixels: float, job: str, stroke: str, threads: int) -> dict[str, A
 
 
 def measure(megapixels: float, job: str, stroke: str, threads: int) -> dict[str, Any]:
-    """:func:`child` in a fresh process (its own peak memory), on ``threads`` OpenMP threads."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": str(threads)}
+    """:func:`child` in a fresh process (its own peak memory), on ``threads`` OpenMP threads, with the
+    worker's heaps (``MALLOC_ARENA_MAX``, as the worker's function sets it: left alone, the peak of
+    the same job varies by a tenth with how busy the CPU is)."""
+    from stylemixer.resources import WORKER_MALLOC_ARENA_MAX
+
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "OMP_NUM_THREADS": str(threads),
+        "MALLOC_ARENA_MAX": WORKER_MALLOC_ARENA_MAX,
+    }
     args = ["--child", f"{megapixels},{job},{stroke},{threads}"]
     proc = subprocess.run(
         [sys.executable, "-m", "bench.cost", *args],
@@ -190,12 +201,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strokes", default="medium,fine")
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--write-doc", action="store_true", help="write the table into docs/operators.md")
+    parser.add_argument("--reprice", action="store_true", help=f"price the runs in {RESULTS.name} again")
     parser.add_argument("--child", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     use_lambda_openmp()
     if args.child:
         megapixels, job, stroke, threads = args.child.split(",")
         print(json.dumps(child(float(megapixels), job, stroke, int(threads))))
+        return 0
+    if args.reprice:
+        text = table(cost_rows(json.loads(RESULTS.read_text(encoding="utf-8"))["runs"]))
+        print(text)
+        if args.write_doc:
+            write_doc(text)
         return 0
     if not (PHOTO.is_file() and PAINTING.is_file()):
         print(f"bench needs the test pictures: {PHOTO} and {PAINTING}", file=sys.stderr)

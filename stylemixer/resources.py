@@ -93,18 +93,21 @@ def lambda_vcpus(memory_mb: int) -> float:
 # -- the worker's size, from the largest and the slowest job measured (docs/full-resolution.md) ----
 
 #: The largest job's peak memory, in MB: a 50 MP photo (8160 x 6120, the largest painted at its own
-#: size) painted with two presets by region at ``--stroke fine``, the whole ``stylemixer stylize``
-#: process (``python -m bench.full_res --only phone_50mp``: ``regions_50mp_peak_rss_mb``), the
-#: largest of the runs measured (2,021 to 2,421 MB). One style paints with less; more styles by region
-#: paint one at a time into the same composite.
-LARGEST_JOB_PEAK_MB = 2421
-#: The worker's memory is this many times the largest job's peak: the headroom the service has
-#: always had (a 16 MP job peaked near 1.5 GB on 3,008 MB), room for the upload and the result held
-#: as bytes, and for the memory alarm (85 %) to fire before a job is killed.
-WORKER_MEMORY_HEADROOM = 2
-#: The worker's memory by default: twice the largest job's peak, in whole 512 MB: 5,120 MB (2.9 vCPUs,
-#: of which torch paints on two).
-WORKER_MEMORY_MB = 512 * math.ceil(WORKER_MEMORY_HEADROOM * LARGEST_JOB_PEAK_MB / 512)
+#: size) painted with a preset and a painting by region at ``fine``, through the worker's own job
+#: path (the upload and the result held as bytes beside the painting; ``python -m bench.cost``, the
+#: whole process with the worker's ``MALLOC_ARENA_MAX``: 2,707 MB on one thread, 2,713 MB on two;
+#: without it 2,832 to 3,164 MB). One style paints with less (a painting at ``fine`` 2,482 MB, a
+#: preset 1,664 MB); more styles by region paint one at a time into the same composite.
+LARGEST_JOB_PEAK_MB = 2713
+#: The largest job's peak may fill at most this share of the worker's memory: 10 points below the
+#: memory alarm (85 %), so a photo heavier than the one measured (more detail, a larger upload) is
+#: still painted, and the alarm fires before a job is killed.
+WORKER_MEMORY_LARGEST_SHARE = 0.75
+#: The worker's memory by default, in whole 512 MB: 4,096 MB. The cost table (docs/operators.md,
+#: ``python -m bench.cost``) chose it: 2.3 vCPUs, on which torch paints on the two threads measured
+#: (as fast as any larger size here); 3,538 MB would be 14 % cheaper a picture but leave the largest
+#: job at 77 %, 5,120 MB 25 % dearer for the same seconds on two threads.
+WORKER_MEMORY_MB = 512 * math.ceil(LARGEST_JOB_PEAK_MB / WORKER_MEMORY_LARGEST_SHARE / 512)
 #: The slowest job measured: a 50 MP photo painted with two presets by region at ``fine`` took 55 s
 #: on 2 cores, the whole process (load average 1.7; ``regions_50mp_cli_s_per_mp`` 1.1). The regions
 #: path may take (K + 1/2) times one style before it is worth redesigning (docs/regions.md), so 4
@@ -153,7 +156,7 @@ def worst_clip_seconds(memory_mb: int) -> float:
     return WORST_CLIP_FIXED_SECONDS + WORST_CLIP_CORE_SECONDS / min(PAINTING_THREADS, lambda_vcpus(memory_mb))
 
 
-#: The worker's default timeout: 3 times the slowest photo at 5,120 MB (114 s: a 50 MP photo with four
+#: The worker's default timeout: 3 times the slowest photo at 4,096 MB (114 s: a 50 MP photo with four
 #: styles by region at ``fine``), or the slowest clip's job (585 s) with a quarter to spare, whichever
 #: is longer, rounded up to whole minutes and at most what Lambda allows: 780 s. A photo is done in
 #: seconds to minutes whatever the timeout; only a worker that crashes or is killed waits for the

@@ -58,7 +58,7 @@ UNWATCHED_STAGE = re.compile(r"^dev(-[a-z0-9-]+)?$")
 #: one, so a normal busy worker averages below this; see docs/operators.md.
 WORKER_CPU_ALARM_PERCENT = 95
 #: The worker's memory alarm: one invocation's peak within 15 % of the function's memory (a 50 MP
-#: job peaks near 2.5 GB, half of the default 5,120 MB).
+#: job peaks near 2.7 GB, 66 % of the default 4,096 MB).
 WORKER_MEMORY_ALARM_PERCENT = 85
 
 _ORIGIN = re.compile(r"^(https://[a-z0-9.-]+(:\d{1,5})?|http://(localhost|127\.0\.0\.1)(:\d{1,5})?)$")

@@ -12,5 +12,7 @@ the networks with the real weights), ``photo`` (a 512 x 512 photo) and ``paintin
 from __future__ import annotations
 
 #: Environment for the processes that run the networks; must be set before torch is imported
-#: (libgomp reads it once, at load; see :mod:`stylemixer.neural.runtime`).
-OPENMP_ENV: dict[str, str] = {"OMP_WAIT_POLICY": "PASSIVE"}
+#: (libgomp reads it once, at load; see :mod:`stylemixer.neural.runtime`): a thread that finished its
+#: share of an operation waits for the next one actively for ``GOMP_SPINCOUNT`` spins (well under a
+#: millisecond here), then sleeps. ``GOMP_SPINCOUNT`` overrides the passive policy's zero.
+OPENMP_ENV: dict[str, str] = {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "50000"}

@@ -11,10 +11,18 @@ Lambda worker, alive for one job at a time, wants anyway.
 Safe everywhere: on a C library without ``mallopt`` (musl, macOS) the allocator step is skipped.
 
 OpenMP: torch's CPU kernels split each operation evenly between threads, and every operation ends
-at a barrier. On cores shared with other processes the thread that finished first should sleep and
-give its core away, not spin: with ``OMP_WAIT_POLICY=PASSIVE`` the engine measured 0.4-0.7x
-onnxruntime's time at 384-512 px on two busy cores, against 0.8-1.9x with the default. libgomp
-reads it once, when torch is imported, so it belongs in the environment of the process
+at a barrier. On cores shared with other processes the thread that finished first should give its
+core away rather than spin for long: with libgomp's default (300,000 spins) the engine measured
+0.8-1.9x onnxruntime's time at 384-512 px on two busy cores. But sleeping at once
+(``OMP_WAIT_POLICY=PASSIVE`` alone) makes every operation wake its threads through the kernel,
+which a network of many small layers pays at each one: the style predictor took 21 ms where
+onnxruntime takes 5.5, most of it waking threads. So the threads spin briefly, then sleep
+(``GOMP_SPINCOUNT=50000``): the next layer, microseconds later, finds them awake, and a stretch of
+single-threaded work (decoding, encoding) finds them asleep within a millisecond. Measured with
+``bench.run`` against the passive policy, each in one run beside onnxruntime (quiet / two busy
+cores): the predictor 20.8 → 9.0 ms (busy 55 → 23 ms), the arbitrary transform at 384 px 0.72 →
+0.53 of onnxruntime's time (busy 0.78 → 0.47), multistyle at 512 px 0.87 → 0.71 (busy 0.80 → 0.75).
+libgomp reads these once, when torch is imported, so they belong in the environment of the process
 (:data:`stylemixer.neural.OPENMP_ENV`: the Lambda image, the local stack, the benchmark), not in
 this module.
 """

@@ -123,7 +123,7 @@ def test_every_alarm_is_named_after_its_stage(synth: Synth) -> None:
 
 
 def test_worker_cpu_alarm_wants_every_vcpu_busy_for_15_minutes(synth: Synth) -> None:
-    # CPU is of the vCPUs Lambda allocates (2.9 at 5120 MB): a busy worker reads well below 95 %
+    # CPU is of the vCPUs Lambda allocates (2.3 at 4096 MB): a busy worker reads well below 95 %
     props = _alarms(synth)["WorkerCpu"]
     assert props["Namespace"] == METRICS_NAMESPACE
     assert props["MetricName"] == "CPUUtilization"

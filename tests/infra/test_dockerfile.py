@@ -22,6 +22,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from stylemixer.neural import OPENMP_ENV
 from stylemixer.resources import (
     ENV_ALLOWED_ORIGINS,
     ENV_BUCKET,
@@ -239,6 +240,17 @@ def test_weights_are_built_in_the_build_stage_and_copied_into_the_package(docker
     # And the final stage runs no conversion and downloads no weights
     final_runs = " ".join(args for kind, args in final if kind == "RUN")
     assert "weights" not in final_runs
+
+
+def test_the_image_runs_torch_with_the_openmp_settings_the_engine_was_measured_with(dockerfile: str) -> None:
+    # libgomp reads them once, when torch is imported: the image's environment is the only place
+    env = dict(
+        pair.split("=", 1)
+        for line in dockerfile.splitlines()
+        if line.startswith("ENV ")
+        for pair in line.removeprefix("ENV ").split()
+    )
+    assert {key: env.get(key) for key in OPENMP_ENV} == OPENMP_ENV
 
 
 def test_default_command_is_the_worker_handler(dockerfile: str) -> None:
