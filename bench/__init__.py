@@ -9,7 +9,12 @@ page's steps, the browser, the stroke measure); it never imports a test module o
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTDATA = ROOT.parent / "shared" / "testdata"
@@ -21,3 +26,21 @@ def use_lambda_openmp() -> None:
 
     for key, value in OPENMP_ENV.items():
         os.environ.setdefault(key, value)
+
+
+@contextmanager
+def served_page(name: str, *, timeout: float, args: Sequence[str]) -> Iterator[tuple[Any, Any]]:
+    """The local stack served (its log in ``artifacts/bench-<name>-serve.log``) and Chromium launched
+    with ``args``, for a benchmark of the page: ``(stack, browser)``, both ended afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    from stylemixer.local.process import served_stack
+    from tests.support.browser import CHROMIUM
+
+    log = ROOT / "artifacts" / f"bench-{name}-serve.log"
+    with served_stack(log, timeout=timeout) as stack, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=list(args))
+        try:
+            yield stack, browser
+        finally:
+            browser.close()
