@@ -8,6 +8,7 @@ page's steps, the browser, the stroke measure); it never imports a test module o
 
 from __future__ import annotations
 
+import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,3 +45,15 @@ def served_page(name: str, *, timeout: float, args: Sequence[str]) -> Iterator[t
             yield stack, browser
         finally:
             browser.close()
+
+
+def write_results(path: Path, results: dict[str, Any], load_before: Sequence[float]) -> None:
+    """``results`` with the machine's CPUs and its load average before and after the run, written to
+    ``path`` as JSON and printed."""
+    results = results | {
+        "cpus": os.cpu_count(),
+        "load_average_before": [round(v, 2) for v in load_before],
+        "load_average_after": [round(v, 2) for v in os.getloadavg()],
+    }
+    path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(results, indent=2))

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import ROOT, served_page
+from bench import ROOT, served_page, write_results
 from tests.support.browser import CAMERA_ARGS, CHROMIUM, DESKTOP
 
 RESULTS = ROOT / "bench" / "camera_results.json"
@@ -76,12 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         "seconds_counted": args.seconds,
         "median_fps": {s: statistics.median(r["fps"] for r in rounds if r["style"] == s) for s in STYLES},
         "rounds": rounds,
-        "cpus": os.cpu_count(),
-        "load_average_before": [round(v, 2) for v in load_before],
-        "load_average_after": [round(v, 2) for v in os.getloadavg()],
     }
-    args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(results, indent=2))
+    write_results(args.output, results, load_before)
     return 0
 
 

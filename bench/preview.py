@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench import ROOT, TESTDATA, served_page
+from bench import ROOT, TESTDATA, served_page, write_results
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP
 from tests.support.pageflow import add_painting, choose_photo, pick_preset
 from tests.support.previewflow import after_change
@@ -101,12 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": args.rounds,
         "median_ms": medians,
         "max_ms": {name: round(max(r[name] for r in rounds)) for name in rounds[0]},
-        "cpus": os.cpu_count(),
-        "load_average_before": [round(v, 2) for v in load_before],
-        "load_average_after": [round(v, 2) for v in os.getloadavg()],
     }
-    args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(results, indent=2))
+    write_results(args.output, results, load_before)
     return 0
 
 
