@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import ROOT
+from bench import ROOT, served_page, write_results
 from tests.support.browser import CAMERA_ARGS, CHROMIUM, DESKTOP
 
 RESULTS = ROOT / "bench" / "camera_results.json"
@@ -64,33 +64,20 @@ def main(argv: list[str] | None = None) -> int:
     if not CHROMIUM.exists():
         print(f"Chromium is not installed at {CHROMIUM}: apt-get install -y chromium", file=sys.stderr)
         return 2
-    from playwright.sync_api import sync_playwright
-
-    from stylemixer.local.process import served_stack
-
     load_before = os.getloadavg()
     rounds: list[dict[str, Any]] = []
-    log = ROOT / "artifacts" / "bench-camera-serve.log"
-    with served_stack(log, timeout=60) as stack, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CAMERA_ARGS)
-        try:
-            for _ in range(args.rounds):
-                for style in STYLES:
-                    rounds.append(one_round(browser, stack.url, style, args.seconds))
-                    print(json.dumps(rounds[-1]), flush=True)
-        finally:
-            browser.close()
+    with served_page("camera", timeout=60, args=CAMERA_ARGS) as (stack, browser):
+        for _ in range(args.rounds):
+            for style in STYLES:
+                rounds.append(one_round(browser, stack.url, style, args.seconds))
+                print(json.dumps(rounds[-1]), flush=True)
     results = {
         "what": "the Camera control in headless Chromium, fake camera, 256 px, two WASM workers",
         "seconds_counted": args.seconds,
         "median_fps": {s: statistics.median(r["fps"] for r in rounds if r["style"] == s) for s in STYLES},
         "rounds": rounds,
-        "cpus": os.cpu_count(),
-        "load_average_before": [round(v, 2) for v in load_before],
-        "load_average_after": [round(v, 2) for v in os.getloadavg()],
     }
-    args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(results, indent=2))
+    write_results(args.output, results, load_before)
     return 0
 
 

@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench import ROOT, TESTDATA
+from bench import ROOT, TESTDATA, served_page, write_results
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP
 from tests.support.pageflow import add_painting, choose_photo, pick_preset
 from tests.support.previewflow import after_change
@@ -87,21 +87,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Chromium is not installed at {CHROMIUM}: apt-get install -y chromium", file=sys.stderr)
         return 2
 
-    from playwright.sync_api import sync_playwright
-
-    from stylemixer.local.process import served_stack
-
     load_before = os.getloadavg()
     rounds: list[dict[str, float]] = []
-    log = ROOT / "artifacts" / "bench-preview-serve.log"
-    with served_stack(log, timeout=30) as stack, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            for i in range(args.rounds):
-                rounds.append(one_round(browser, stack.url))
-                print(f"round {i + 1}: {json.dumps(rounds[-1])}")
-        finally:
-            browser.close()
+    with served_page("preview", timeout=30, args=CHROMIUM_ARGS) as (stack, browser):
+        for i in range(args.rounds):
+            rounds.append(one_round(browser, stack.url))
+            print(f"round {i + 1}: {json.dumps(rounds[-1])}")
     medians = {name: round(statistics.median(r[name] for r in rounds)) for name in rounds[0]}
     results = {
         "what": "instant preview in headless Chromium (onnxruntime-web, WASM, one thread), 384 px",
@@ -110,12 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": args.rounds,
         "median_ms": medians,
         "max_ms": {name: round(max(r[name] for r in rounds)) for name in rounds[0]},
-        "cpus": os.cpu_count(),
-        "load_average_before": [round(v, 2) for v in load_before],
-        "load_average_after": [round(v, 2) for v in os.getloadavg()],
     }
-    args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(results, indent=2))
+    write_results(args.output, results, load_before)
     return 0
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from aws_cdk import RemovalPolicy
-from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
 from stylemixer.resources import QUOTA_PARTITION_KEY, QUOTA_TTL_ATTRIBUTE
 from stylemixer_cdk.nag import suppress
+from stylemixer_cdk.tables import expiring_table
 
 if TYPE_CHECKING:
     from stylemixer_cdk.config import StackConfig
@@ -25,13 +25,11 @@ class Admission(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, config: StackConfig) -> None:
         super().__init__(scope, id_)
-        self.quotas = dynamodb.Table(
+        self.quotas = expiring_table(
             self,
             "Quotas",
-            partition_key=dynamodb.Attribute(name=QUOTA_PARTITION_KEY, type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            time_to_live_attribute=QUOTA_TTL_ATTRIBUTE,
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            key=QUOTA_PARTITION_KEY,
+            ttl_attribute=QUOTA_TTL_ATTRIBUTE,
             # Counters of the last hour or day: nothing to keep when the stack goes.
             removal_policy=RemovalPolicy.DESTROY,
         )

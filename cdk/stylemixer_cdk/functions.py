@@ -29,25 +29,20 @@ from aws_cdk import aws_logs as logs
 from cdk_nag import RegexAppliesTo
 from constructs import Construct
 
+from stylemixer.admission import Capacity, ClientLimits
+from stylemixer.admission.environment import admission_environment
 from stylemixer.permissions import GRANTS, Function, Target, index_arn, object_arns, policy_document
 from stylemixer.resources import (
     API_HANDLER,
     DLQ_HANDLER,
     DLQ_HANDLER_TIMEOUT_SECONDS,
-    ENV_BACKLOG_MINUTES,
     ENV_BUCKET,
-    ENV_CLIENT_JOBS_IN_FLIGHT,
-    ENV_CLIENT_JOBS_PER_HOUR,
-    ENV_CLIENT_UPLOAD_BYTES_PER_HOUR,
-    ENV_JOBS_PER_UPLOAD,
     ENV_MAX_RECEIVE_COUNT,
     ENV_QUEUE_RETENTION_SECONDS,
     ENV_QUEUE_URL,
     ENV_QUOTA_TABLE,
     ENV_STAGE,
     ENV_TABLE,
-    ENV_WORKER_JOBS_PER_MINUTE,
-    ENV_WORKERS,
     METRICS_NAMESPACE,
     QUEUED_INDEX,
     SERVICE_NAME,
@@ -152,13 +147,19 @@ class Functions(Construct):
             {
                 **shared_env,
                 ENV_QUOTA_TABLE: admission.quotas.table_name,
-                ENV_CLIENT_JOBS_PER_HOUR: str(config.client_jobs_per_hour),
-                ENV_CLIENT_JOBS_IN_FLIGHT: str(config.client_jobs_in_flight),
-                ENV_CLIENT_UPLOAD_BYTES_PER_HOUR: str(config.client_upload_bytes_per_hour),
-                ENV_JOBS_PER_UPLOAD: str(config.jobs_per_upload),
-                ENV_WORKERS: str(config.worker_max_concurrency),
-                ENV_WORKER_JOBS_PER_MINUTE: repr(config.worker_jobs_per_minute),
-                ENV_BACKLOG_MINUTES: repr(config.admission_backlog_minutes),
+                **admission_environment(
+                    ClientLimits(
+                        jobs_per_hour=config.client_jobs_per_hour,
+                        jobs_in_flight=config.client_jobs_in_flight,
+                        upload_bytes_per_hour=config.client_upload_bytes_per_hour,
+                        jobs_per_upload=config.jobs_per_upload,
+                    ),
+                    Capacity(
+                        workers=config.worker_max_concurrency,
+                        jobs_per_worker_minute=config.worker_jobs_per_minute,
+                        backlog_minutes=config.admission_backlog_minutes,
+                    ),
+                ),
             },
         )
         self.worker = self._function(

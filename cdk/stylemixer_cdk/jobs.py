@@ -19,6 +19,7 @@ from stylemixer.resources import (
     TABLE_TTL_ATTRIBUTE,
     VISIBILITY_TIMEOUT_FACTOR,
 )
+from stylemixer_cdk.tables import expiring_table
 
 if TYPE_CHECKING:
     from stylemixer_cdk.config import StackConfig
@@ -41,17 +42,15 @@ class Jobs(Construct):
     def __init__(self, scope: Construct, id_: str, *, config: StackConfig) -> None:
         super().__init__(scope, id_)
         removal = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
-        self.table = dynamodb.Table(
+        self.table = expiring_table(
             self,
             "Table",
-            partition_key=dynamodb.Attribute(name=TABLE_PARTITION_KEY, type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            time_to_live_attribute=TABLE_TTL_ATTRIBUTE,
+            key=TABLE_PARTITION_KEY,
+            ttl_attribute=TABLE_TTL_ATTRIBUTE,
+            removal_policy=removal,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
-            removal_policy=removal,
         )
         self.table.add_global_secondary_index(
             index_name=QUEUED_INDEX,

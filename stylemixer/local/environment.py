@@ -9,25 +9,19 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from stylemixer.admission import ClientLimits
+from stylemixer.admission import Capacity, ClientLimits
+from stylemixer.admission.environment import admission_environment
 from stylemixer.local.aws import DUMMY_CREDENTIALS
 from stylemixer.local.context import LOCAL_REGION
 from stylemixer.resources import (
     ENV_ALLOWED_ORIGINS,
-    ENV_BACKLOG_MINUTES,
     ENV_BUCKET,
-    ENV_CLIENT_JOBS_IN_FLIGHT,
-    ENV_CLIENT_JOBS_PER_HOUR,
-    ENV_CLIENT_UPLOAD_BYTES_PER_HOUR,
-    ENV_JOBS_PER_UPLOAD,
     ENV_MAX_RECEIVE_COUNT,
     ENV_QUEUE_RETENTION_SECONDS,
     ENV_QUEUE_URL,
     ENV_QUOTA_TABLE,
     ENV_STAGE,
     ENV_TABLE,
-    ENV_WORKER_JOBS_PER_MINUTE,
-    ENV_WORKERS,
     MAX_RECEIVE_COUNT,
     METRICS_NAMESPACE,
     SERVICE_NAME,
@@ -39,7 +33,6 @@ from stylemixer.resources import (
 if TYPE_CHECKING:
     from collections.abc import MutableMapping
 
-    from stylemixer.admission import Capacity
     from stylemixer.local.aws import LocalResources
 
 #: The local stack's workers: one poller feeds the worker one job at a time.
@@ -100,16 +93,7 @@ def handler_environment(
         >>> server.stop()
     """
     origin = site_url.rstrip("/")
-    limits = limits or ClientLimits()
-    capacity_env = (
-        {
-            ENV_WORKERS: str(capacity.workers),
-            ENV_WORKER_JOBS_PER_MINUTE: repr(capacity.jobs_per_worker_minute),
-            ENV_BACKLOG_MINUTES: repr(capacity.backlog_minutes),
-        }
-        if capacity is not None
-        else {ENV_WORKERS: str(LOCAL_WORKERS)}
-    )
+    admission = admission_environment(limits or ClientLimits(), capacity or Capacity(workers=LOCAL_WORKERS))
     return {
         "AWS_ENDPOINT_URL": resources.endpoint_url,
         "AWS_ACCESS_KEY_ID": DUMMY_CREDENTIALS["aws_access_key_id"],
@@ -124,11 +108,7 @@ def handler_environment(
         ENV_STAGE: LOCAL_STAGE,
         ENV_MAX_RECEIVE_COUNT: str(max_receive_count),
         ENV_QUOTA_TABLE: resources.quota_table,
-        ENV_CLIENT_JOBS_PER_HOUR: str(limits.jobs_per_hour),
-        ENV_CLIENT_JOBS_IN_FLIGHT: str(limits.jobs_in_flight),
-        ENV_CLIENT_UPLOAD_BYTES_PER_HOUR: str(limits.upload_bytes_per_hour),
-        ENV_JOBS_PER_UPLOAD: str(limits.jobs_per_upload),
-        **capacity_env,
+        **admission,
         ENV_QUEUE_RETENTION_SECONDS: str(queue_retention_seconds(max_receive_count, visibility_timeout)),
         "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
         "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
