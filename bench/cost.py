@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import ROOT, TESTDATA, use_lambda_openmp
+from stylemixer.resources import LAMBDA_MB_PER_VCPU, WORKER_MALLOC_ARENA_MAX, WORKER_MEMORY_MB, lambda_vcpus
 
 PHOTO = TESTDATA / "photos" / "chicago.jpg"
 PAINTING = TESTDATA / "styles" / "la_muse.jpg"
@@ -44,9 +45,11 @@ DOC = ROOT / "docs" / "operators.md"
 BEGIN, END = "<!-- cost-table: begin (python -m bench.cost --write-doc) -->", "<!-- cost-table: end -->"
 #: Lambda's price per GB-second on x86 in us-east-1 (the first 6 billion GB-seconds a month).
 USD_PER_GB_SECOND = 0.0000166667
-#: Memory sizes the table prices: one vCPU, 1.7, two, the worker's default (2.3), 2.9, and the
-#: largest (6).
-MEMORY_SIZES_MB = (1769, 3008, 3538, 4096, 5120, 10240)
+#: Memory sizes the table prices: one vCPU, 1.7, two, 2.9 and the largest (6), and the worker's
+#: default (``cdk.json``'s ``worker_memory_mb``, from :data:`stylemixer.resources.WORKER_MEMORY_MB`).
+MEMORY_SIZES_MB = tuple(
+    sorted({LAMBDA_MB_PER_VCPU, 3008, 2 * LAMBDA_MB_PER_VCPU, 5120, 10240, WORKER_MEMORY_MB})
+)
 #: The WorkerMemory alarm's share: a size whose peak passes it would page the operator.
 MEMORY_ALARM_SHARE = 0.85
 
@@ -113,8 +116,6 @@ def measure(megapixels: float, job: str, stroke: str, threads: int) -> dict[str,
     """:func:`child` in a fresh process (its own peak memory), on ``threads`` OpenMP threads, with the
     worker's heaps (``MALLOC_ARENA_MAX``, as the worker's function sets it: left alone, the peak of
     the same job varies by a tenth with how busy the CPU is)."""
-    from stylemixer.resources import WORKER_MALLOC_ARENA_MAX
-
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -141,8 +142,6 @@ def seconds_at(memory_mb: int, runs: dict[int, dict[str, Any]]) -> tuple[float, 
     The worker paints on ``round(vcpus)`` threads (at most the measured counts); with fewer vCPUs
     than threads, the CPU seconds are spread over the vCPUs it has.
     """
-    from stylemixer.resources import lambda_vcpus
-
     vcpus = lambda_vcpus(memory_mb)
     fitting = [t for t in runs if t <= max(1, round(vcpus))]
     threads = max(fitting) if fitting else min(runs)

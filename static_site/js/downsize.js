@@ -73,11 +73,19 @@ export function reducedWords(from, to) {
 }
 
 let note = null;
+/** The note of each job this page sent, by job id, for its result's caption (`paintingNoteFor`). */
+const notes = new Map();
+
+/** The sentence saying the job `jobId` (sent from this page) paints the photo smaller; "" otherwise. */
+export function paintingNoteFor(jobId) {
+  return notes.get(jobId) || "";
+}
 
 /**
- * Tells the person, beside what the running job asked for (`#asked`), that their photo is painted
- * smaller than they sent it: brought down here (`photo.reducedFrom`), or by the job, as the API's
- * answer (`created.painting`) says. Removes the note of an earlier job otherwise.
+ * Tells the person, beside what the running job asked for (`#asked`) and later under its result,
+ * that their photo is painted smaller than they sent it: brought down here (`photo.reducedFrom`),
+ * or by the job, as the API's answer (`created.painting`) says. Removes the note of an earlier job
+ * otherwise.
  */
 export function showPaintingNote(created, photo) {
   if (note) note.remove();
@@ -88,6 +96,7 @@ export function showPaintingNote(created, photo) {
   else if (painting && painting.reduced === true) {
     words = reducedWords({ width: painting.photo_width, height: painting.photo_height }, painting);
   }
+  if (words && created && typeof created.job_id === "string") notes.set(created.job_id, words);
   const block = document.getElementById("asked");
   if (!words || !block) return;
   note = el("p", { class: "small text-body-secondary mt-2 mb-0", "data-testid": "painting-note", text: words });

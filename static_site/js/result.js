@@ -9,6 +9,7 @@ import { askedOfJob } from "./asked.js";
 import { setupCompare } from "./compare.js";
 import { clipCaption, isClipResult, loadClip, showClipOrPicture } from "./clipresult.js";
 import { byId, el } from "./dom.js";
+import { paintingNoteFor } from "./downsize.js";
 import { showableUrl } from "./files.js";
 import { announce } from "./messages.js";
 import { showPanel } from "./progress.js";
@@ -149,7 +150,9 @@ export async function showResult(job, { api, originalUrl, own = false }, retried
   if (clip) {
     ui.caption.textContent = clipCaption(ui.video);
   } else {
-    ui.caption.textContent = `${ui.image.naturalWidth} × ${ui.image.naturalHeight} pixels${format ? `, ${format}` : ""}.`;
+    const size = `${ui.image.naturalWidth} × ${ui.image.naturalHeight} pixels${format ? `, ${format}` : ""}.`;
+    // Painted smaller than sent (past the largest size): said again where the person looks last.
+    ui.caption.textContent = [size, paintingNoteFor(job.job_id)].filter(Boolean).join(" ");
     const original = originalUrl || (own ? await viewable(asked.photo) : null);
     compare.show(original, ui.image.naturalWidth / Math.max(1, ui.image.naturalHeight));
   }

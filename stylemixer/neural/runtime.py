@@ -18,10 +18,9 @@ core away rather than spin for long: with libgomp's default (300,000 spins) the 
 which a network of many small layers pays at each one: the style predictor took 21 ms where
 onnxruntime takes 5.5, most of it waking threads. So the threads spin briefly, then sleep
 (``GOMP_SPINCOUNT=50000``): the next layer, microseconds later, finds them awake, and a stretch of
-single-threaded work (decoding, encoding) finds them asleep within a millisecond. Measured with
-``bench.run`` against the passive policy, each in one run beside onnxruntime (quiet / two busy
-cores): the predictor 20.8 → 9.0 ms (busy 55 → 23 ms), the arbitrary transform at 384 px 0.72 →
-0.53 of onnxruntime's time (busy 0.78 → 0.47), multistyle at 512 px 0.87 → 0.71 (busy 0.80 → 0.75).
+single-threaded work (decoding, encoding) finds them asleep within a millisecond: the predictor
+took 21 ms before and 9-10 ms after, the arbitrary transform at 384 px 0.72 → 0.53 of
+onnxruntime's time (the measurements, quiet and on busy cores, and the counts tried: docs/speed.md).
 libgomp reads these once, when torch is imported, so they belong in the environment of the process
 (:data:`stylemixer.neural.OPENMP_ENV`: the Lambda image, the local stack, the benchmark), not in
 this module.

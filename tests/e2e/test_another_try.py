@@ -16,18 +16,15 @@ from playwright.sync_api import expect
 from tests.support.pageflow import (
     JOB_TIMEOUT_MS,
     PostLog,
-    choose_photo,
     error_text,
     fetch_image,
+    first_result,
     job_in_address,
     natural_size,
-    open_site,
     owner_answer,
-    pick_preset,
     submit_and_wait,
     try_other_styles,
 )
-from tests.support.paths import testdata_path
 
 if TYPE_CHECKING:
     from stylemixer.local.process import ServedStack
@@ -54,16 +51,6 @@ def pressed_presets(page: Any) -> list[str]:
     )
 
 
-def first_result(page: Any, stack: ServedStack, preset: str) -> str:
-    """A first job on the test photo with `preset`, at most 512 px; returns its id."""
-    open_site(page, stack)
-    choose_photo(page, testdata_path(*PHOTO))
-    pick_preset(page, preset)
-    page.locator("#max-size").select_option("512")
-    assert submit_and_wait(page, JOB_TIMEOUT_MS) == "result", error_text(page)
-    return job_in_address(page)
-
-
 def another_try(page: Any, swap: tuple[str, str]) -> str:
     """ "Try other styles", swap one preset for another, send; returns the new job's id."""
     try_other_styles(page)
@@ -82,7 +69,7 @@ def test_another_try_paints_the_same_photo_without_uploading_it_again(page: Any,
     posts = PostLog(page, stack)
 
     # Given a first result: the photo sent once (one POST /uploads, one POST to storage)
-    first = first_result(page, stack, "swirling-night")
+    first = first_result(page, stack, "swirling-night", PHOTO)
     assert posts.counts() == (1, 1, 1)
     first_picture = fetch_image(page, "result-image")
 
@@ -124,7 +111,7 @@ def test_another_try_paints_the_same_photo_without_uploading_it_again(page: Any,
 
 def test_the_strip_of_results_survives_a_reload(page: Any, stack: ServedStack) -> None:
     # Given two results of this visit, the second on screen
-    first = first_result(page, stack, "tapestry")
+    first = first_result(page, stack, "tapestry", PHOTO)
     second = another_try(page, ("tapestry", "moss-shadow"))
     assert strip_jobs(page) == [second, first]
     stored = page.evaluate("() => localStorage.getItem('stylemixer.visit')")
@@ -167,7 +154,7 @@ def test_after_a_reload_another_try_restores_the_choices_and_resends_a_photo_no_
     page: Any, stack: ServedStack
 ) -> None:
     # Given a result, and the page reloaded (the photo in hand is gone)
-    first = first_result(page, stack, "indigo-brush")
+    first = first_result(page, stack, "indigo-brush", PHOTO)
     page.reload()
     page.wait_for_selector("#result-panel:not([hidden])")
     posts = PostLog(page, stack)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from stylemixer.limits import MAX_SIDE
 from stylemixer.photosize import painted_size
@@ -73,6 +74,10 @@ def test_a_photo_past_the_cap_is_brought_down_upright_sent_and_painted(
     assert natural_size(page, "result-image") == want
     note = page.get_by_test_id("painting-note").inner_text()
     assert f"painted at {want[0]} × {want[1]}, the largest size accepted" in note
+    # and the result itself says so where the person sees it
+    result_caption = page.locator("#result-caption")
+    expect(result_caption).to_be_visible()
+    assert f"painted at {want[0]} × {want[1]}, the largest size accepted" in result_caption.inner_text()
     # and what was sent was one JPEG of that size, upright, with the photo's colours
     assert posts.counts() == (1, 1, 1)
     job = owner_answer(page, job_in_address(page))  # the photo sent is its owner's to see

@@ -14,8 +14,8 @@ from stylemixer import resources
 from stylemixer.local.iam import Credentials
 from tests.support.pageflow import (
     JOB_TIMEOUT_MS,
-    choose_photo,
     error_text,
+    first_result,
     job_in_address,
     open_site,
     pick_preset,
@@ -23,23 +23,11 @@ from tests.support.pageflow import (
     try_other_styles,
     wait_for_outcome,
 )
-from tests.support.paths import testdata_path
 
 if TYPE_CHECKING:
     from stylemixer.local.process import ServedStack
 
 pytestmark = pytest.mark.e2e
-
-PHOTO = ("photos", "sailboat.jpg")
-
-
-def _result(page: Any, stack: ServedStack, preset: str = "tapestry") -> str:
-    open_site(page, stack)
-    choose_photo(page, testdata_path(*PHOTO))
-    pick_preset(page, preset)
-    page.locator("#max-size").select_option("512")
-    assert submit_and_wait(page, JOB_TIMEOUT_MS) == "result", error_text(page)
-    return job_in_address(page)
 
 
 def _keys_of(stack: ServedStack, job_id: str, upload_ids: list[str]) -> list[str]:
@@ -64,7 +52,7 @@ def test_delete_on_the_result_removes_the_job_and_its_photo_and_leaves_nothing(
     page: Any, stack: ServedStack
 ) -> None:
     # Given a result this browser sent (it keeps the job's owner token beside the strip)
-    job_id = _result(page, stack)
+    job_id = first_result(page, stack)
     answer = _owner_answer(page, stack, job_id)
     assert answer["owner"] is True
     photo = answer["request"]["content"]["upload"]
@@ -90,7 +78,7 @@ def test_delete_on_the_result_removes_the_job_and_its_photo_and_leaves_nothing(
 
 
 def test_delete_asks_first_and_nothing_goes_when_the_person_says_no(page: Any, stack: ServedStack) -> None:
-    job_id = _result(page, stack)
+    job_id = first_result(page, stack)
     page.once("dialog", lambda dialog: dialog.dismiss())
     page.get_by_test_id("delete").click()
     expect(page.get_by_test_id("result-image")).to_be_visible()
@@ -99,7 +87,7 @@ def test_delete_asks_first_and_nothing_goes_when_the_person_says_no(page: Any, s
 
 def test_a_strip_item_is_deleted_from_the_strip(page: Any, stack: ServedStack) -> None:
     # Given two pictures of this visit (another try on the same photo), the second on screen
-    first = _result(page, stack, "tapestry")
+    first = first_result(page, stack, "tapestry")
     try_other_styles(page)
     page.locator("[data-testid=style-option][data-style-id='tapestry']").click()
     pick_preset(page, "grey-ink")
@@ -123,7 +111,7 @@ def test_a_shared_link_shows_the_result_and_the_styles_but_never_the_photo(
     page: Any, stack: ServedStack
 ) -> None:
     # Given a result, and its link opened in another browser, which holds no owner token
-    job_id = _result(page, stack, "stained-glass")
+    job_id = first_result(page, stack, "stained-glass")
     other = page.context.browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         elsewhere = other.new_page()

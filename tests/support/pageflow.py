@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.support.paths import ROOT
+from tests.support.paths import ROOT, testdata_path
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -71,6 +71,23 @@ def submit_and_wait(page: Any, timeout_ms: int) -> str:
     page.get_by_test_id("submit").click()
     handle = page.wait_for_function(OUTCOME, timeout=timeout_ms)
     return handle.json_value()
+
+
+#: The photo a first job is sent with unless a test names another.
+FIRST_PHOTO = ("photos", "sailboat.jpg")
+
+
+def first_result(
+    page: Any, stack: ServedStack, preset: str = "tapestry", photo: tuple[str, ...] = FIRST_PHOTO
+) -> str:
+    """A first job from a fresh page: ``photo`` (under the test data) with ``preset``, at most 512 px;
+    its id."""
+    open_site(page, stack)
+    choose_photo(page, testdata_path(*photo))
+    pick_preset(page, preset)
+    page.locator("#max-size").select_option("512")
+    assert submit_and_wait(page, JOB_TIMEOUT_MS) == "result", error_text(page)
+    return job_in_address(page)
 
 
 def wait_for_outcome(page: Any, timeout_ms: int) -> str:
