@@ -118,7 +118,8 @@ def test_the_strip_of_results_survives_a_reload(page: Any, stack: ServedStack) -
 
     # When the page is reloaded
     page.reload()
-    page.wait_for_selector("[data-testid=strip-item] img")
+    # (the strip is drawn as each job's answer comes back: wait for both, not the first)
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=strip-item] img').length >= 2")
 
     # Then the strip shows both pictures again, newest first, from the ids alone
     assert {entry["id"] for entry in json.loads(stored)} == {first, second}
