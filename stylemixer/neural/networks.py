@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812 - the usual name
 from torch import Tensor, nn
 
-from stylemixer.neural.tensors import moment_sums, padded_buffer, reflect_borders
+from stylemixer.neural.tensors import moment_sums, padded_buffer, reflect_borders, scale_shift_into
 from stylemixer.presets import NUM_PRESETS
 
 #: Length of the style vector of the arbitrary-style networks.
@@ -135,9 +135,7 @@ class InstanceNorm(nn.Module):
         scale = (gamma * inv_std).reshape(n, c, 1, 1)
         shift = (beta - mean * gamma * inv_std).reshape(n, c, 1, 1)
         buf, out = padded_buffer(x.shape, pad, pad, like=x)
-        torch.addcmul(shift, x, scale, out=out)  # into the interior of the next layer's padded input
-        if relu:
-            out.clamp_(min=0.0)
+        scale_shift_into(x, scale, shift, out, relu=relu)  # into the next layer's padded input
         return reflect_borders(buf, pad, pad)
 
 
