@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import Tensor
 
-from stylemixer.neural.tensors import moment_sums, padded_buffer, reflect_borders
+from stylemixer.neural.tensors import moment_sums, padded_buffer, reflect_borders, scale_shift_into
 
 if TYPE_CHECKING:
     from stylemixer.neural.networks import ConvLayer
@@ -166,8 +166,7 @@ def normalize(y: Tensor, scale: Tensor, shift: Tensor, *, relu: bool, out: Tenso
     optional ReLU."""
     if out is None:
         out = torch.empty_like(y, dtype=torch.float32, memory_format=torch.channels_last)
-    torch.addcmul(shift, y.float(), scale, out=out)
-    return out.clamp_(min=0.0) if relu else out
+    return scale_shift_into(y.float(), scale, shift, out, relu=relu)
 
 
 def image_rows(x: Tensor) -> ReadRows:

@@ -98,6 +98,18 @@ def reflect_borders(buf: Tensor, pad_h: int, pad_w: int) -> Tensor:
     return buf
 
 
+#: Bytes of a layer taken at a time by :func:`moment_sums` and :func:`scale_shift_into`: a block
+#: that stays in a core's L2 cache between two passes over it (squared, then summed; scaled and
+#: shifted, then clamped), so the first pass's result never goes out to memory and back.
+CACHE_BLOCK_BYTES = 1 << 20
+
+
+def _block_rows(x: Tensor) -> int:
+    """How many image rows of ``x`` (N, C, H, W) make one :data:`CACHE_BLOCK_BYTES` block."""
+    n, c, _, w = x.shape
+    return max(1, CACHE_BLOCK_BYTES // max(1, n * c * w * x.element_size()))
+
+
 def moment_sums(x: Tensor) -> tuple[Tensor, Tensor]:
     """Per-picture, per-channel sums of values and of squares of ``x`` (N, C, H, W), as float64 (N, C).
 
@@ -106,14 +118,51 @@ def moment_sums(x: Tensor) -> tuple[Tensor, Tensor]:
     precise than float32 throughout, whose error grows with the picture (visible at 2048 pixels).
     The networks (one pass) and the bands (band by band) both take their statistics from these sums.
 
+    The rows are read a block of :data:`CACHE_BLOCK_BYTES` at a time, each block squared into one
+    small buffer and summed while it is still in the cache: squaring a whole layer at once wrote and
+    read back a tensor as large as the layer, which made the statistics the slowest part of the
+    norm (docs/speed.md). The sums are the same numbers either way.
+
     Example:
         >>> [t.tolist() for t in moment_sums(torch.full((1, 1, 2, 3), 2.0))]
         [[[12.0]], [[24.0]]]
     """
     rows = x.permute(0, 2, 3, 1)  # (N, H, W, C): a view for channels-last x
-    s1 = rows.sum(dim=2, dtype=torch.float32).double().sum(dim=1)  # (N, C)
-    s2 = torch.linalg.vecdot(rows, rows, dim=2).double().sum(dim=1)  # (N, C)
-    return s1, s2
+    n, h, w, c = rows.shape
+    step = _block_rows(x)
+    row_sums = torch.empty((n, h, c), dtype=torch.float32)
+    row_squares = torch.empty((n, h, c), dtype=torch.float32)
+    squares = torch.empty((n, min(step, h), w, c), dtype=torch.float32)
+    for top in range(0, h, step):
+        block = rows[:, top : top + step]
+        squared = squares[:, : block.shape[1]]
+        torch.mul(block, block, out=squared)
+        torch.sum(squared, dim=2, out=row_squares[:, top : top + step])
+        torch.sum(block, dim=2, dtype=torch.float32, out=row_sums[:, top : top + step])
+    return row_sums.double().sum(dim=1), row_squares.double().sum(dim=1)
+
+
+def scale_shift_into(x: Tensor, scale: Tensor, shift: Tensor, out: Tensor, *, relu: bool) -> Tensor:
+    """``x * scale + shift`` (a folded instance norm; ``scale`` and ``shift`` (N, C, 1, 1)) written
+    into ``out`` (the interior of the next layer's padded input, or any tensor of ``x``'s shape),
+    then ReLU in place if asked; returns ``out``.
+
+    A block of rows at a time (:data:`CACHE_BLOCK_BYTES`), so the ReLU reads what the product has
+    just written from the cache instead of from memory. The networks (one pass) and the bands
+    apply their norms here.
+
+    Example:
+        >>> x, one = torch.tensor([[[[-1.0, 2.0]]]]), torch.ones(1, 1, 1, 1)
+        >>> scale_shift_into(x, 2 * one, one, torch.empty(1, 1, 1, 2), relu=True).tolist()
+        [[[[0.0, 5.0]]]]
+    """
+    step = _block_rows(x)
+    for top in range(0, x.shape[2], step):
+        part = out[:, :, top : top + step]
+        torch.addcmul(shift, x[:, :, top : top + step], scale, out=part)
+        if relu:
+            part.clamp_(min=0.0)
+    return out
 
 
 def map_rows(m: Tensor, size: tuple[int, int], rows: Tensor | None = None) -> Tensor:
