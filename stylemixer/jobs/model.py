@@ -205,6 +205,25 @@ class JobResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Painting:
+    """The size a job's photo is painted at (``width`` x ``height``) and the photo's own, and whether
+    it was brought down to the largest size painted (``reduced``; ``max_size`` makes a picture
+    smaller without that).
+
+    Kept with the job, not only answered once to ``POST /jobs``: whoever opens the job later (after
+    a reload, from a shared link) is told too that the result was painted smaller than the photo.
+    Taken from the photo's header when the job is posted, then from the photo itself by the worker
+    once it has painted it (see :mod:`stylemixer.jobs.painting`).
+    """
+
+    width: int
+    height: int
+    reduced: bool
+    photo_width: int
+    photo_height: int
+
+
+@dataclass(frozen=True, slots=True)
 class Job:
     """One stylization request and its progress, as stored."""
 
@@ -222,6 +241,9 @@ class Job:
     #: The SHA-256 of the owner token POST /jobs handed out (the token itself is never stored); None
     #: for a job made before jobs had owners, which no one can then delete or see the photo of.
     owner_hash: str | None = None
+    #: The size the photo is painted at and its own; None for a clip, for a photo whose header did
+    #: not say until the worker has painted it, and for a job made before jobs kept it.
+    painting: Painting | None = None
 
     def with_changes(self, **changes: Any) -> Job:
         """A copy with ``changes`` applied (jobs are immutable values)."""
