@@ -153,14 +153,16 @@ class JobParams:
     """What the caller asked for, already validated by the API (stored with the job).
 
     Stored as one flat JSON object: ``content``, ``styles``, ``regions_map`` when a map was given
-    (the upload id of a region map that replaces the planning of a regions mix), and the options'
-    own keys (records written before an option existed lack it and load with its default).
+    (the upload id of a region map that replaces the planning of a regions mix), ``reduced_from``
+    when the photo was brought down before it was sent (its own size, ``{"width", "height"}``: the
+    worker tells the person so, see :mod:`stylemixer.jobs.painting`), and the options' own keys
+    (records written before an option existed lack it and load with its default).
 
     Example:
         >>> params = JobParams("0" * 32, (StyleRef(preset="tapestry"),))
         >>> JobParams.from_dict(params.to_dict()) == params
         True
-        >>> drawn = JobParams("0" * 32, params.styles * 2, regions_map="1" * 32)
+        >>> drawn = JobParams("0" * 32, params.styles * 2, regions_map="1" * 32, reduced_from=(9000, 40))
         >>> "regions_map" in params.to_dict(), JobParams.from_dict(drawn.to_dict()) == drawn
         (False, True)
     """
@@ -169,19 +171,24 @@ class JobParams:
     styles: tuple[StyleRef, ...]
     options: StylizeOptions = field(default_factory=StylizeOptions)
     regions_map: str | None = None
+    reduced_from: tuple[int, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         styles = [s.to_dict() for s in self.styles]
-        given = {"regions_map": self.regions_map} if self.regions_map is not None else {}
+        given: dict[str, Any] = {"regions_map": self.regions_map} if self.regions_map is not None else {}
+        if self.reduced_from is not None:
+            given["reduced_from"] = {"width": self.reduced_from[0], "height": self.reduced_from[1]}
         return {"content": self.content, "styles": styles, **given, **self.options.record()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> JobParams:
+        sent_from = data.get("reduced_from")
         return cls(
             content=data["content"],
             styles=tuple(StyleRef.from_dict(s) for s in data["styles"]),
             options=StylizeOptions.from_record(data),
             regions_map=data.get("regions_map"),
+            reduced_from=(int(sent_from["width"]), int(sent_from["height"])) if sent_from else None,
         )
 
 

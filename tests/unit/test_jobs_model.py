@@ -165,3 +165,14 @@ def test_an_item_stored_before_jobs_kept_their_painting_still_loads_without_one(
     job = from_item(item)
     assert job.painting is None
     assert job.result == JobResult("results/x.jpg", 819, 8192, "jpeg")
+
+
+def test_a_photo_brought_down_before_it_was_sent_is_kept_in_the_stored_parameters() -> None:
+    # Given the parameters of a job whose photo was brought down from 1000 x 10000 before it was sent
+    params = JobParams(content=new_id(), styles=(StyleRef(preset="tapestry"),), reduced_from=(1000, 10000))
+    # When they are stored and read back / Then the photo's own size is kept, and absent ones stay absent
+    assert params.to_dict()["reduced_from"] == {"width": 1000, "height": 10000}
+    assert JobParams.from_dict(params.to_dict()) == params
+    plain = JobParams(content=params.content, styles=params.styles)
+    assert "reduced_from" not in plain.to_dict()
+    assert JobParams.from_dict(plain.to_dict()).reduced_from is None
