@@ -3,6 +3,7 @@
 // still holds them. For a job opened from its link or the strip they are restored from what the API
 // says the job asked for: options and presets as they were, the photo and the paintings fetched back
 // from storage and named again as the uploads they are (kept a day; after that the page says so).
+import { reducedFromOf } from "./downsize.js";
 import { forgetJob, freshShownJob } from "./flow.js";
 import { clearError, showError } from "./messages.js";
 import { restoreOptions } from "./options.js";
@@ -26,10 +27,10 @@ async function fetchFile(url, name) {
 }
 
 /** The photo of `asked`, unless the photo in hand is it already; says so if it is gone. */
-async function restoreThePhoto(content, problems) {
+async function restoreThePhoto(content, painting, problems) {
   if (!content || typeof content.upload !== "string" || uploadOf(chosenPhoto()) === content.upload) return;
   try {
-    const photo = await restorePhoto(await fetchFile(content.url, "photo"));
+    const photo = await restorePhoto(await fetchFile(content.url, "photo"), reducedFromOf(painting));
     rememberUpload(photo, content.upload, null);
   } catch {
     resetPhoto();
@@ -76,7 +77,7 @@ export async function tryOtherStyles(button) {
     button.disabled = true;
     try {
       if (!asked.content) problems.push(NOT_YOURS);
-      await restoreThePhoto(asked.content, problems);
+      await restoreThePhoto(asked.content, job.painting, problems);
       await restoreTheChoices(asked, problems);
     } finally {
       button.disabled = false;

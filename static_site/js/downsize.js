@@ -3,12 +3,20 @@
 // upright as it is shown (its EXIF orientation applied), its colours converted to sRGB as they are
 // shown, as a JPEG of the same shape. The service would bring it down too, but sending a 108 or 200 MP
 // photo whole costs the person minutes of upload for pixels that are not painted. A photo this browser
-// cannot decode (HEIC outside Safari) is sent as it is and the job brings it down; the API's answer
-// says the size it paints at, and the person is told either way (`showPaintingNote`).
+// cannot decode (HEIC outside Safari) is sent as it is and the job brings it down. The job is told the
+// photo's own size (`reduced_from`) and keeps it: its `painting`, in the answer to POST /jobs and in
+// every GET of the job, says the photo is painted smaller, so a reload or a shared link says it too.
 import { el } from "./dom.js";
 
 /** JPEG quality of a photo brought down: its detail kept (the service paints from it). */
 const QUALITY = 0.92;
+
+let cap = null; // config.json's max_pixels and max_side, for the words (`setupDownsize`)
+
+/** Keeps `config`'s cap: the words say the largest size painted, not a job's smaller `max_size`. */
+export function setupDownsize(config) {
+  cap = config;
+}
 
 /** The size a `width` × `height` picture is painted at: its own, or the largest of its shape within the cap (as the service rounds it). */
 export function paintedSize(width, height, config) {
@@ -72,31 +80,43 @@ export function reducedWords(from, to) {
   return `Your photo is ${from.width} × ${from.height} pixels; it is painted at ${to.width} × ${to.height}, the largest size accepted.`;
 }
 
-let note = null;
-/** The note of each job this page sent, by job id, for its result's caption (`paintingNoteFor`). */
-const notes = new Map();
+/** The request's `reduced_from` for `photo`: its own size when it was brought down here, else nothing. */
+export function reducedFromRequest(photo) {
+  const from = photo && photo.reducedFrom;
+  return from ? { reduced_from: { width: from.width, height: from.height } } : {};
+}
 
-/** The sentence saying the job `jobId` (sent from this page) paints the photo smaller; "" otherwise. */
-export function paintingNoteFor(jobId) {
-  return notes.get(jobId) || "";
+/** The photo's own size ({width, height}) when a job's `painting` (as the API answers it) says it is painted smaller; else null. */
+export function reducedFromOf(painting) {
+  if (!painting || typeof painting !== "object" || painting.reduced !== true) return null;
+  return { width: painting.photo_width, height: painting.photo_height };
 }
 
 /**
- * Tells the person, beside what the running job asked for (`#asked`) and later under its result,
- * that their photo is painted smaller than they sent it: brought down here (`photo.reducedFrom`),
- * or by the job, as the API's answer (`created.painting`) says. Removes the note of an earlier job
- * otherwise.
+ * The sentence saying that `job` (an answer of the API) paints the photo smaller than it was sent;
+ * "" otherwise. From the job's own `painting`, so it is said on the page that sent the job, after a
+ * reload and on a shared link alike.
  */
-export function showPaintingNote(created, photo) {
+export function paintingNoteFor(job) {
+  const painting = job && job.painting;
+  const from = reducedFromOf(painting);
+  if (!from) return "";
+  return reducedWords(from, cap ? paintedSize(from.width, from.height, cap) : painting);
+}
+
+let note = null;
+
+/**
+ * Tells the person, beside what the running job asked for (`#asked`), that their photo is painted
+ * smaller than they sent it, as the API's answer about the job (`job.painting`) says, or, when it
+ * does not know the size yet, as this page brought the photo down (`photo.reducedFrom`). Removes the
+ * note of an earlier job otherwise.
+ */
+export function showPaintingNote(job, photo = null) {
   if (note) note.remove();
   note = null;
-  const painting = created && typeof created.painting === "object" ? created.painting : null;
-  let words = null;
-  if (photo && photo.reducedFrom) words = reducedWords(photo.reducedFrom, photo);
-  else if (painting && painting.reduced === true) {
-    words = reducedWords({ width: painting.photo_width, height: painting.photo_height }, painting);
-  }
-  if (words && created && typeof created.job_id === "string") notes.set(created.job_id, words);
+  let words = paintingNoteFor(job);
+  if (!words && photo && photo.reducedFrom) words = reducedWords(photo.reducedFrom, photo);
   const block = document.getElementById("asked");
   if (!words || !block) return;
   note = el("p", { class: "small text-body-secondary mt-2 mb-0", "data-testid": "painting-note", text: words });

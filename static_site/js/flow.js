@@ -5,6 +5,7 @@
 // once the job is sent, stops waiting for it.
 import { ApiError } from "./api.js";
 import { askedOfJob, showAsked } from "./asked.js";
+import { showPaintingNote } from "./downsize.js";
 import { followJob } from "./job.js";
 import { clearError, messageOf, showError } from "./messages.js";
 import {
@@ -126,7 +127,10 @@ export function cancelSending() {
 async function runJob(jobId, { originalUrl = null, fromForm = false } = {}) {
   showPanel("progress");
   if (follower) follower.cancel();
-  if (!fromForm) showAsked({ photo: null, styles: [] });
+  if (!fromForm) {
+    showAsked({ photo: null, styles: [] });
+    showPaintingNote(null); // an earlier job's, until this one's answer says
+  }
   const own = fromForm || hooks.own(jobId);
   let described = fromForm;
   const following = followJob(api, jobId, {
@@ -138,6 +142,7 @@ async function runJob(jobId, { originalUrl = null, fromForm = false } = {}) {
         described = true;
         const asked = askedOfJob(job);
         showAsked(own ? asked : { ...asked, photo: null }); // someone else's photo is not shown
+        showPaintingNote(job); // painted smaller than the photo: said from the job's own answer
       }
       hooks.update(job);
     },

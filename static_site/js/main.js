@@ -6,6 +6,7 @@ import { onChoicesChanged } from "./changes.js";
 import { setupCamera } from "./camera.js";
 import { deletableShown, deleteJob, setupDeleting } from "./deleting.js";
 import { byId } from "./dom.js";
+import { setupDownsize } from "./downsize.js";
 import { resultChanged, setupEditing } from "./editing.js";
 import { acceptedNames } from "./files.js";
 import { cancelSending, forgetJob, jobInAddress, resumeJob, setupFlow } from "./flow.js";
@@ -90,6 +91,7 @@ async function start() {
   showKept(config);
   setupLayout();
   setupPhoto(config);
+  setupDownsize(config);
   setupCamera(form);
   setupSummary();
   // Only the jobs this browser sent join its strip, with their owner tokens; a link someone shared

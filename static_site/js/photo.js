@@ -4,7 +4,7 @@
 import { choicesChanged } from "./changes.js";
 import { byId } from "./dom.js";
 import { checkClipFile, isClipType } from "./clipfile.js";
-import { downsize } from "./downsize.js";
+import { downsize, paintedSize } from "./downsize.js";
 import { acceptAttribute, checkImageFile, sniffType } from "./files.js";
 import { clearError, messageOf, showError } from "./messages.js";
 
@@ -39,12 +39,25 @@ function showChosen(chosen) {
   ui.preview.hidden = !chosen;
 }
 
-/** Checks `file` (a photo, or a clip) and makes it the photo (rejects with a FileProblem, leaving the photo as it was). */
-async function take(file) {
+/**
+ * `checked` with `reducedFrom`, the size of the photo it was brought down from before an earlier job
+ * sent it, when brought down to the largest size painted that size is `checked`'s (else as it is).
+ */
+function broughtDownFrom(checked, reducedFrom) {
+  if (!reducedFrom || checked.reducedFrom || !checked.previewable) return checked;
+  const size = paintedSize(reducedFrom.width, reducedFrom.height, limits);
+  return size.width === checked.width && size.height === checked.height ? { ...checked, reducedFrom } : checked;
+}
+
+/**
+ * Checks `file` (a photo, or a clip) and makes it the photo (rejects with a FileProblem, leaving the
+ * photo as it was); `reducedFrom`, as for `restorePhoto`.
+ */
+async function take(file, reducedFrom = null) {
   const type = await sniffType(file);
   const checked = isClipType(type)
     ? await checkClipFile(file, type, limits)
-    : await withinTheCap(await checkImageFile(file, limits, "photo"));
+    : broughtDownFrom(await withinTheCap(await checkImageFile(file, limits, "photo")), reducedFrom);
   if (photo) URL.revokeObjectURL(photo.url);
   photo = checked;
   ui.form.classList.toggle("has-clip", checked.kind === "clip");
@@ -103,10 +116,14 @@ export function setupPhoto(config) {
   ui.input.addEventListener("change", () => choose(ui.input.files[0]));
 }
 
-/** Makes `file` (an earlier job's photo, fetched back) the photo; resolves to it checked, or rejects. */
-export function restorePhoto(file) {
+/**
+ * Makes `file` (an earlier job's photo, fetched back) the photo; resolves to it checked, or rejects.
+ * `reducedFrom` ({width, height}) is the photo's own size when that job says it was painted smaller
+ * (its `painting`): a photo this page brought down before sending it is said so again, and sent so.
+ */
+export function restorePhoto(file, reducedFrom = null) {
   ui.input.value = "";
-  return take(file);
+  return take(file, reducedFrom);
 }
 
 /** The checked photo, or null when none is chosen. */

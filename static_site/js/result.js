@@ -152,7 +152,7 @@ export async function showResult(job, { api, originalUrl, own = false }, retried
   } else {
     const size = `${ui.image.naturalWidth} × ${ui.image.naturalHeight} pixels${format ? `, ${format}` : ""}.`;
     // Painted smaller than sent (past the largest size): said again where the person looks last.
-    ui.caption.textContent = [size, paintingNoteFor(job.job_id)].filter(Boolean).join(" ");
+    ui.caption.textContent = [size, paintingNoteFor(job)].filter(Boolean).join(" ");
     const original = originalUrl || (own ? await viewable(asked.photo) : null);
     compare.show(original, ui.image.naturalWidth / Math.max(1, ui.image.naturalHeight));
   }

@@ -6,7 +6,7 @@
 // what happened, with "Send again", and a connection that comes back sends it again by itself.
 import { ApiError } from "./api.js";
 import { byId } from "./dom.js";
-import { showPaintingNote } from "./downsize.js";
+import { reducedFromRequest, showPaintingNote } from "./downsize.js";
 import { flowApi, sendFiles, sendNew, stoppedWaiting } from "./flow.js";
 import { clearError, messageOf, showError } from "./messages.js";
 import { optionsRequest } from "./options.js";
@@ -57,8 +57,9 @@ async function uploadAll(photo, paintings, signal) {
   return { ids, reused: toSend.length < images.length };
 }
 
-function jobRequest([contentId, ...styleUploadIds]) {
-  return { content: contentId, ...stylesRequest(styleUploadIds), ...optionsRequest() };
+/** The job's request: the photo's upload (with its own size when it was brought down here), the styles, the options. */
+function jobRequest(photo, [contentId, ...styleUploadIds]) {
+  return { content: contentId, ...reducedFromRequest(photo), ...stylesRequest(styleUploadIds), ...optionsRequest() };
 }
 
 /** The job is not sent: the person pressed Cancel before it was. */
@@ -71,14 +72,14 @@ async function createJob(photo, paintings, signal) {
   const { ids, reused } = await uploadAll(photo, paintings, signal);
   refuseIfCancelled(signal);
   try {
-    return await flowApi().createJob(jobRequest(ids));
+    return await flowApi().createJob(jobRequest(photo, ids));
   } catch (error) {
     if (!reused || !GONE_UPLOAD_CODES.has(error.code)) throw error;
     forgetUploads([photo, ...paintings]);
     showStage("Your pictures were sent a while ago and are no longer kept: sending them again");
     const again = await uploadAll(photo, paintings, signal);
     refuseIfCancelled(signal);
-    return flowApi().createJob(jobRequest(again.ids));
+    return flowApi().createJob(jobRequest(photo, again.ids));
   }
 }
 

@@ -21,6 +21,7 @@ from stylemixer.jobs.model import (
     JobParams,
     JobResult,
     JobStatus,
+    Painting,
     iso,
 )
 from stylemixer.resources import (
@@ -92,21 +93,30 @@ class DynamoJobRepository:
             is not None
         )
 
-    def succeed(self, job_id: str, result: JobResult, now: datetime) -> bool:
+    def succeed(
+        self, job_id: str, result: JobResult, now: datetime, painting: Painting | None = None
+    ) -> bool:
+        values = {
+            ":succeeded": _s(JobStatus.SUCCEEDED),
+            ":done": _s("done"),
+            ":full": _n(100),
+            ":result": {"M": _result_item(result)},
+            ":now": _s(iso(now)),
+        }
+        names = {"#result": "result"}
+        painted = ""
+        if painting is not None:  # the size painted, as the worker knows it: replaces the header's
+            values[":painting"] = {"M": _painting_item(painting)}
+            names["#painting"] = "painting"
+            painted = ", #painting = :painting"
         return (
             self._update(
                 job_id,
                 "SET #status = :succeeded, stage = :done, progress = :full, #result = :result, "
-                "updated_at = :now" + _LEAVES_QUEUE,
+                "updated_at = :now" + painted + _LEAVES_QUEUE,
                 _status_in(SUCCEED_FROM),
-                {
-                    ":succeeded": _s(JobStatus.SUCCEEDED),
-                    ":done": _s("done"),
-                    ":full": _n(100),
-                    ":result": {"M": _result_item(result)},
-                    ":now": _s(iso(now)),
-                },
-                names={"#result": "result"},
+                values,
+                names=names,
             )
             is not None
         )
@@ -214,6 +224,8 @@ def to_item(job: Job) -> dict[str, Any]:
         item["error_message"] = _s(job.error.message)
     if job.result is not None:
         item["result"] = {"M": _result_item(job.result)}
+    if job.painting is not None:
+        item["painting"] = {"M": _painting_item(job.painting)}
     return item
 
 
@@ -245,6 +257,7 @@ def from_item(item: dict[str, Any]) -> Job:
         error=error,
         result=result,
         owner_hash=item["owner_hash"]["S"] if "owner_hash" in item else None,
+        painting=_painting_of(item["painting"]["M"]) if "painting" in item else None,
     )
 
 
@@ -258,6 +271,27 @@ def _result_item(result: JobResult) -> dict[str, Any]:
     if result.regions_key:
         item["regions_key"] = _s(result.regions_key)
     return item
+
+
+def _painting_item(painting: Painting) -> dict[str, Any]:
+    return {
+        "width": _n(painting.width),
+        "height": _n(painting.height),
+        "reduced": {"BOOL": painting.reduced},
+        "photo_width": _n(painting.photo_width),
+        "photo_height": _n(painting.photo_height),
+    }
+
+
+def _painting_of(item: dict[str, Any]) -> Painting:
+    """The painting a stored map holds (items written before jobs kept one have none: see from_item)."""
+    return Painting(
+        width=int(item["width"]["N"]),
+        height=int(item["height"]["N"]),
+        reduced=bool(item["reduced"]["BOOL"]),
+        photo_width=int(item["photo_width"]["N"]),
+        photo_height=int(item["photo_height"]["N"]),
+    )
 
 
 def _status_in(statuses: frozenset[JobStatus]) -> str:

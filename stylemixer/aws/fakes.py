@@ -19,6 +19,7 @@ from stylemixer.jobs.model import (
     JobError,
     JobResult,
     JobStatus,
+    Painting,
     utcnow,
 )
 from stylemixer.jobs.ports import ObjectInfo, PresignedPost, TransientError
@@ -146,14 +147,21 @@ class InMemoryJobRepository:
             self.progress_writes.append((stage, progress))
             return True
 
-    def succeed(self, job_id: str, result: JobResult, now: datetime) -> bool:
+    def succeed(
+        self, job_id: str, result: JobResult, now: datetime, painting: Painting | None = None
+    ) -> bool:
         self.faults.check("succeed")
         with self._lock:
             job = self.jobs.get(job_id)
             if job is None or job.status not in SUCCEED_FROM:
                 return False
             self.jobs[job_id] = job.with_changes(
-                status=JobStatus.SUCCEEDED, stage="done", progress=100, result=result, updated_at=now
+                status=JobStatus.SUCCEEDED,
+                stage="done",
+                progress=100,
+                result=result,
+                updated_at=now,
+                painting=painting if painting is not None else job.painting,
             )
             return True
 

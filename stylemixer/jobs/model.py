@@ -153,14 +153,16 @@ class JobParams:
     """What the caller asked for, already validated by the API (stored with the job).
 
     Stored as one flat JSON object: ``content``, ``styles``, ``regions_map`` when a map was given
-    (the upload id of a region map that replaces the planning of a regions mix), and the options'
-    own keys (records written before an option existed lack it and load with its default).
+    (the upload id of a region map that replaces the planning of a regions mix), ``reduced_from``
+    when the photo was brought down before it was sent (its own size, ``{"width", "height"}``: the
+    worker tells the person so, see :mod:`stylemixer.jobs.painting`), and the options' own keys
+    (records written before an option existed lack it and load with its default).
 
     Example:
         >>> params = JobParams("0" * 32, (StyleRef(preset="tapestry"),))
         >>> JobParams.from_dict(params.to_dict()) == params
         True
-        >>> drawn = JobParams("0" * 32, params.styles * 2, regions_map="1" * 32)
+        >>> drawn = JobParams("0" * 32, params.styles * 2, regions_map="1" * 32, reduced_from=(9000, 40))
         >>> "regions_map" in params.to_dict(), JobParams.from_dict(drawn.to_dict()) == drawn
         (False, True)
     """
@@ -169,19 +171,24 @@ class JobParams:
     styles: tuple[StyleRef, ...]
     options: StylizeOptions = field(default_factory=StylizeOptions)
     regions_map: str | None = None
+    reduced_from: tuple[int, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         styles = [s.to_dict() for s in self.styles]
-        given = {"regions_map": self.regions_map} if self.regions_map is not None else {}
+        given: dict[str, Any] = {"regions_map": self.regions_map} if self.regions_map is not None else {}
+        if self.reduced_from is not None:
+            given["reduced_from"] = {"width": self.reduced_from[0], "height": self.reduced_from[1]}
         return {"content": self.content, "styles": styles, **given, **self.options.record()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> JobParams:
+        sent_from = data.get("reduced_from")
         return cls(
             content=data["content"],
             styles=tuple(StyleRef.from_dict(s) for s in data["styles"]),
             options=StylizeOptions.from_record(data),
             regions_map=data.get("regions_map"),
+            reduced_from=(int(sent_from["width"]), int(sent_from["height"])) if sent_from else None,
         )
 
 
@@ -205,6 +212,25 @@ class JobResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Painting:
+    """The size a job's photo is painted at (``width`` x ``height``) and the photo's own, and whether
+    it was brought down to the largest size painted (``reduced``; ``max_size`` makes a picture
+    smaller without that).
+
+    Kept with the job, not only answered once to ``POST /jobs``: whoever opens the job later (after
+    a reload, from a shared link) is told too that the result was painted smaller than the photo.
+    Taken from the photo's header when the job is posted, then from the photo itself by the worker
+    once it has painted it (see :mod:`stylemixer.jobs.painting`).
+    """
+
+    width: int
+    height: int
+    reduced: bool
+    photo_width: int
+    photo_height: int
+
+
+@dataclass(frozen=True, slots=True)
 class Job:
     """One stylization request and its progress, as stored."""
 
@@ -222,6 +248,9 @@ class Job:
     #: The SHA-256 of the owner token POST /jobs handed out (the token itself is never stored); None
     #: for a job made before jobs had owners, which no one can then delete or see the photo of.
     owner_hash: str | None = None
+    #: The size the photo is painted at and its own; None for a clip, for a photo whose header did
+    #: not say until the worker has painted it, and for a job made before jobs kept it.
+    painting: Painting | None = None
 
     def with_changes(self, **changes: Any) -> Job:
         """A copy with ``changes`` applied (jobs are immutable values)."""

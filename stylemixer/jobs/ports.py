@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from pathlib import Path
 
-    from stylemixer.jobs.model import Job, JobError, JobResult
+    from stylemixer.jobs.model import Job, JobError, JobResult, Painting
 
 
 class TransientError(Exception):
@@ -104,8 +104,11 @@ class JobRepository(Protocol):
         """Store stage and progress if the job is running and ``progress`` is not lower than stored."""
         ...
 
-    def succeed(self, job_id: str, result: JobResult, now: datetime) -> bool:
-        """Mark a running job succeeded with its result; False if it was not running."""
+    def succeed(
+        self, job_id: str, result: JobResult, now: datetime, painting: Painting | None = None
+    ) -> bool:
+        """Mark a running job succeeded with its result and, for a photo, the size it was painted at
+        (replacing the one its header gave when the job was posted); False if it was not running."""
         ...
 
     def fail(self, job_id: str, error: JobError, now: datetime) -> bool:

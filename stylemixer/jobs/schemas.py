@@ -19,6 +19,7 @@ from stylemixer.jobs.model import ID_PATTERN, UPLOAD_PURPOSES, UploadPurpose
 from stylemixer.limits import (
     CLIP_CONTENT_TYPES,
     MAX_CLIP_BYTES,
+    MAX_DECODED_SIDE,
     MAX_MAP_BYTES,
     MAX_STYLES,
     MAX_UPLOAD_BYTES,
@@ -169,6 +170,13 @@ StyleChoice = Annotated[
 ]
 
 
+class PhotoSize(_Request):
+    """A photo's own size in pixels, upright (as it is shown)."""
+
+    width: Annotated[int, Field(ge=1, le=MAX_DECODED_SIDE), WHOLE]
+    height: Annotated[int, Field(ge=1, le=MAX_DECODED_SIDE), WHOLE]
+
+
 class JobRequest(StylizeOptions):
     """One stylization: a content upload, one to four styles, and how to paint them."""
 
@@ -181,6 +189,13 @@ class JobRequest(StylizeOptions):
         description="Regions mix only: where each style goes, as drawn, instead of planned. An upload "
         "of purpose map: a PNG of the photo's shape whose pixel value k (a palette's index, or a grey "
         "value) is the k-th style, as a job's regions_url gives it; every value must name a style.",
+    )
+    reduced_from: PhotoSize | None = Field(
+        None,
+        description="The photo's own size, when it was brought down to the largest size painted before "
+        "it was uploaded (the page does, where the browser can decode the photo): the job's painting then "
+        "says it is painted smaller than the photo. Brought down, it must give the size of the photo "
+        "uploaded; a photo only.",
     )
 
     def validate(self, n_styles: int, n_presets: int | None = None, *, with_map: bool = False) -> None:
@@ -241,17 +256,22 @@ class JobLinks(BaseModel):
 
 
 class PaintingOut(BaseModel):
-    """The size a new job paints at, from the photo's header: its own, or, for a photo past the
-    largest size painted (50 megapixels, 8192 pixels on a side), that size (``reduced``), keeping its
-    shape; within ``max_size`` if the job asks for less."""
+    """The size a job paints at: the photo's own, or, for a photo past the largest size painted (50
+    megapixels, 8192 pixels on a side), that size (``reduced``), keeping its shape; within
+    ``max_size`` if the job asks for less. From the photo's header when the job is posted, from the
+    photo itself once it is painted."""
 
     width: int
     height: int
     reduced: bool = Field(
         description="The photo is larger than the largest size painted and is brought down to it."
     )
-    photo_width: int = Field(description="The photo's own width, as its header gives it.")
-    photo_height: int = Field(description="The photo's own height, as its header gives it.")
+    photo_width: int = Field(
+        description="The photo's own width: as its header gives it, or the request's reduced_from."
+    )
+    photo_height: int = Field(
+        description="The photo's own height: as its header gives it, or the request's reduced_from."
+    )
 
 
 class JobAccepted(BaseModel):
@@ -264,8 +284,9 @@ class JobAccepted(BaseModel):
     )
     painting: PaintingOut | None = Field(
         None,
-        description="The size the result will have; null when the photo's header does not say its size "
-        "(the worker reads it), and for a clip. For a PNG, WebP, HEIC or AVIF turned upright by metadata "
+        description="The size the result will have, which GET /jobs/{job_id} answers too; null when the "
+        "photo's header does not say its size (the worker reads it, and the job answers it once painted), "
+        "and for a clip. For a PNG, WebP, HEIC or AVIF turned upright by metadata "
         "stored after its header, width and height may be the other way round.",
     )
 
@@ -326,5 +347,12 @@ class JobOut(BaseModel):
         description="Whether the request carried the job's owner token (then the photo is shown too)."
     )
     links_expire_at: str = Field(description="When the links in this answer stop working: ask again.")
+    painting: PaintingOut | None = Field(
+        None,
+        description="The size the job paints at and the photo's own (reduced: painted smaller than the "
+        "photo, brought down to the largest size painted): as POST /jobs answered, then, once the job "
+        "has succeeded, as it was painted. Null for a clip, and while the size is not known (the photo's "
+        "header did not say it).",
+    )
     error: ErrorBody | None = None
     result: ResultOut | None = None

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from stylemixer.errors import (
     CLIP_NOT_ALLOWED,
-    IMAGE_DIMENSIONS_TOO_LARGE,
     NOT_A_VIDEO,
     QUEUE_UNAVAILABLE,
     WRONG_UPLOAD_KIND,
     ImageTooLargeError,
+    InvalidRequestError,
     StyleMixerError,
 )
 from stylemixer.jobs.model import (
@@ -26,6 +26,7 @@ from stylemixer.jobs.model import (
     JobNotFoundError,
     JobParams,
     JobStatus,
+    Painting,
     StyleRef,
     UploadExpiredError,
     UploadNotFoundError,
@@ -36,6 +37,7 @@ from stylemixer.jobs.model import (
     upload_key,
 )
 from stylemixer.jobs.owner import NotOwnerError, is_owner, owner_hash
+from stylemixer.jobs.painting import check_decoded_size, painting_of
 from stylemixer.jobs.removal import delete_results, delete_uploads, uploads_of
 from stylemixer.jobs.schemas import (
     ErrorBody,
@@ -58,8 +60,6 @@ from stylemixer.limits import (
     CLIP_CONTENT_TYPES,
     LINK_SECONDS,
     MAX_CLIP_BYTES,
-    MAX_DECODED_PIXELS,
-    MAX_DECODED_SIDE,
     MAX_MAP_BYTES,
     MAX_UPLOAD_BYTES,
     UPLOAD_REUSE_SECONDS,
@@ -178,36 +178,22 @@ def accept_job(
         >>> accept_job(store, repo, queue, request, utcnow(), owner_token="t" * 43).painting.model_dump()
         {'width': 8164, 'height': 6123, 'reduced': True, 'photo_width': 9600, 'photo_height': 7200}
     """
-    job, painting = _submit(store, repo, queue, request, now, owner_token=owner_token, gate=gate)
+    job = submit_job(store, repo, queue, request, now, owner_token=owner_token, gate=gate)
     links = JobLinks(self=f"/jobs/{job.job_id}")
+    painting = _painting_out(job.painting)
     return JobAccepted(job_id=job.job_id, links=links, owner_token=owner_token, painting=painting)
 
 
-def painting_of(photo_head: bytes, max_size: int | None = None) -> PaintingOut | None:
-    """The size a photo whose first bytes are ``photo_head`` is painted at (see
-    :func:`stylemixer.photosize.painted_size`), within ``max_size``; None when the header does not say.
-
-    Example:
-        >>> import io; from PIL import Image
-        >>> photo = io.BytesIO(); Image.new("RGB", (4000, 3000)).save(photo, "PNG")
-        >>> painting_of(photo.getvalue()[:64], max_size=1000).model_dump()
-        {'width': 1000, 'height': 750, 'reduced': False, 'photo_width': 4000, 'photo_height': 3000}
-    """
-    from stylemixer.images import fitted_size, header_size
-    from stylemixer.photosize import painted_size
-
-    declared = header_size(photo_head)
-    if declared is None:
+def _painting_out(painting: Painting | None) -> PaintingOut | None:
+    """A job's painting as the API answers it (POST /jobs, GET /jobs/{job_id})."""
+    if painting is None:
         return None
-    width, height, _ = declared
-    capped = painted_size(width, height)
-    painted = capped if max_size is None else fitted_size(capped, max_size)
     return PaintingOut(
-        width=painted[0],
-        height=painted[1],
-        reduced=capped != (width, height),
-        photo_width=width,
-        photo_height=height,
+        width=painting.width,
+        height=painting.height,
+        reduced=painting.reduced,
+        photo_width=painting.photo_width,
+        photo_height=painting.photo_height,
     )
 
 
@@ -225,8 +211,11 @@ def submit_job(
 
     A job may name uploads that earlier jobs named too (another try on the same photo), as long as
     they were stored less than :data:`UPLOAD_REUSE` ago. The job stores the hash of ``owner_token``
-    (the caller hands the token out, once). ``gate`` admits the job for its client (its limits, and
-    room in the queue) once everything else is checked, before it is stored or queued.
+    (the caller hands the token out, once), and the size it paints at, from the photo's header, read
+    in the one ranged GET that checks the photo (:func:`stylemixer.jobs.painting.painting_of`; a
+    photo that cannot be painted is refused before the job is stored). ``gate`` admits the job for
+    its client (its limits, and room in the queue) once everything else is checked, before it is
+    stored or queued.
 
     Example:
         >>> import io; from PIL import Image
@@ -239,22 +228,7 @@ def submit_job(
         >>> submit_job(store, repo, queue, request, utcnow()).status
         <JobStatus.QUEUED: 'queued'>
     """
-    return _submit(store, repo, queue, request, now, owner_token=owner_token, gate=gate)[0]
-
-
-def _submit(
-    store: BlobStore,
-    repo: JobRepository,
-    queue: JobQueue,
-    request: JobRequest,
-    now: datetime,
-    *,
-    owner_token: str | None,
-    gate: ClientGate | None,
-) -> tuple[Job, PaintingOut | None]:
-    """:func:`submit_job`, and the size it paints at (from the photo's header, read in the one
-    ranged GET that checks the photo; a photo that cannot be painted is refused before the job is
-    stored)."""
+    sent_from = request.reduced_from
     params = JobParams(
         content=request.content,
         styles=tuple(
@@ -263,6 +237,7 @@ def _submit(
         ),
         options=request.options(),
         regions_map=request.regions_map,
+        reduced_from=(sent_from.width, sent_from.height) if sent_from is not None else None,
     )
     n_presets = sum(1 for s in params.styles if s.preset is not None)
     request.validate(len(params.styles), n_presets=n_presets)  # the options' rules, and the map's
@@ -270,10 +245,16 @@ def _submit(
     photo_info, photo_head = check_upload(store, "content", params.content, now, length=HEADER_BYTES)
     painting = None
     if _is_clip(photo_head):
+        if params.reduced_from is not None:
+            raise InvalidRequestError(
+                message="reduced_from is the size of a photo brought down before it was sent; a clip is "
+                "painted at its own size."
+            )
         check_clip_upload(store, params.content, photo_info, params)
     else:
         check_declared_pixels(photo_head)
-        painting = painting_of(photo_head, params.options.max_size)  # refuses a strip too thin to paint
+        # Refuses a strip too thin to paint, and a reduced_from that is not this photo's.
+        painting = painting_of(photo_head, params.options.max_size, params.reduced_from)
     for style in params.styles:
         if style.upload is not None:
             check_upload(store, "style", style.upload, now)
@@ -287,6 +268,7 @@ def _submit(
         updated_at=now,
         expires_at_epoch=int((now + JOB_TTL).timestamp()),
         owner_hash=owner_hash(owner_token) if owner_token is not None else None,
+        painting=painting,
     )
     if gate is not None:
         gate.admit_job(job.job_id, [upload_id for _, upload_id in uploads_of(job)], now)
@@ -297,7 +279,7 @@ def _submit(
         # Never leave a job queued that no worker will see.
         repo.fail(job.job_id, JobError(QUEUE_UNAVAILABLE, "The job could not be queued; try again."), now)
         raise
-    return job, painting
+    return job
 
 
 def check_declared_pixels(photo_head: bytes) -> None:
@@ -317,16 +299,8 @@ def check_declared_pixels(photo_head: bytes) -> None:
     from stylemixer.images import header_size
 
     declared = header_size(photo_head)
-    if declared is None:
-        return
-    width, height, _ = declared
-    if width * height > MAX_DECODED_PIXELS or max(width, height) > MAX_DECODED_SIDE:
-        raise ImageTooLargeError(
-            IMAGE_DIMENSIONS_TOO_LARGE,
-            f"The picture is {width} × {height} pixels ({width * height / 1e6:.1f} megapixels); the largest "
-            f"read is {MAX_DECODED_PIXELS / 1e6:g} megapixels and {MAX_DECODED_SIDE} pixels on a side "
-            "(larger photos up to that are painted at 50 megapixels).",
-        )
+    if declared is not None:
+        check_decoded_size(declared[0], declared[1])
 
 
 def describe_job(
@@ -340,7 +314,8 @@ def describe_job(
 ) -> JobOut:
     """The job as the API shows it: what was asked (with names, and fresh links to the styles, so a
     page opened from the job's link can show them and the legend of a region map) and, once done,
-    fresh presigned links to the result. Only its owner (``owner_token``) also gets the photo and the
+    fresh presigned links to the result, and the size it paints at (so that a page opened later still
+    says a photo was painted smaller). Only its owner (``owner_token``) also gets the photo and the
     region map it was given, with links: anyone else holding the job's link sees the result.
 
     Example:
@@ -363,6 +338,7 @@ def describe_job(
         request=_asked(store, job, site_url, owner=owner),
         owner=owner,
         links_expire_at=iso(now + timedelta(seconds=RESULT_URL_SECONDS)),
+        painting=_painting_out(job.painting),
     )
     if job.status is JobStatus.FAILED and job.error is not None:
         out.error = ErrorBody(code=job.error.code, message=job.error.message)

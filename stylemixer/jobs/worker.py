@@ -37,6 +37,7 @@ from stylemixer.jobs.model import (
     upload_key,
     utcnow,
 )
+from stylemixer.jobs.painting import painted
 from stylemixer.jobs.removal import delete_results
 from stylemixer.limits import MAX_UPLOAD_BYTES, megabytes
 from stylemixer.styles import ImageStyle, PresetStyle, Style
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from stylemixer.jobs.ports import BlobStore, JobRepository
     from stylemixer.neural.clip import ClipResult
     from stylemixer.options import StylizeOptions
+    from stylemixer.photosize import Photo
     from stylemixer.progress import ProgressCallback
     from stylemixer.styles import StylizeResult
 
@@ -328,7 +330,8 @@ def _run(
     options.validate(len(params.styles), with_map=params.regions_map is not None)
     if _is_clip(store, params.content):
         return _run_clip(job, store=store, repo=repo, engine=engine, writer=writer)
-    content = _load_picture(store, "content", params.content)
+    photo = _load_photo(store, "content", params.content)
+    content = photo.image
     styles = _load_styles(store, params)
     drawn = _load_map(store, str(params.regions_map), content, len(styles)) if params.regions_map else None
     writer("fetching", _FETCH_SHARE)
@@ -357,7 +360,9 @@ def _run(
         store.write(map_key, buffer.getvalue(), "image/png")
 
     width, height = result.image.size
-    if not repo.succeed(job.job_id, JobResult(key, width, height, fmt.value, map_key), utcnow()):
+    # The size painted and the photo's own, as read: replaces what its header said (or did not).
+    painting = painted(photo.source_size, (width, height), params.reduced_from)
+    if not repo.succeed(job.job_id, JobResult(key, width, height, fmt.value, map_key), utcnow(), painting):
         current = repo.get(job.job_id)
         status = current.status.value if current else "gone"
         if status != JobStatus.SUCCEEDED.value:
@@ -452,9 +457,15 @@ def _run_clip(
 
 
 def _load_picture(store: BlobStore, purpose: UploadPurpose, upload_id: str) -> Image.Image:
+    """:func:`_load_photo`'s picture."""
+    return _load_photo(store, purpose, upload_id).image
+
+
+def _load_photo(store: BlobStore, purpose: UploadPurpose, upload_id: str) -> Photo:
     """Read an upload and decode it under the limits (its size is checked before it is read); a
     picture past the cap is brought down to it (:mod:`stylemixer.photosize`: the size the API
-    answered the job with), as the page does before sending where the browser can decode it."""
+    answered the job with), as the page does before sending where the browser can decode it. The
+    photo keeps the size it was sent at, upright, for the job's painting."""
     from stylemixer.photosize import read_photo
 
     key = upload_key(purpose, upload_id)
@@ -470,7 +481,7 @@ def _load_picture(store: BlobStore, purpose: UploadPurpose, upload_id: str) -> I
         logger.info(
             "%s picture of %d x %d brought down to %d x %d", purpose, *photo.source_size, *photo.image.size
         )
-    return photo.image
+    return photo
 
 
 def _load_map(store: BlobStore, upload_id: str, content: Image.Image, n_styles: int) -> Any:

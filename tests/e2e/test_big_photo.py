@@ -1,4 +1,5 @@
-"""A photo past the largest size painted, through the page: brought down before it is sent, painted."""
+"""A photo past the largest size painted, through the page: brought down before it is sent, painted,
+and said painted smaller wherever the job is opened again (a reload, a shared link, another try)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from tests.support.pageflow import (
     owner_answer,
     pick_preset,
     submit_and_wait,
+    try_other_styles,
+    wait_for_outcome,
 )
 from tests.support.pictures import phone_photo
 
@@ -89,3 +92,37 @@ def test_a_photo_past_the_cap_is_brought_down_upright_sent_and_painted(
     assert np.abs(got - expected).mean() < 6.0  # upright (turned the wrong way it would be far off)
     assert np.abs(got.mean(axis=(0, 1)) - expected.mean(axis=(0, 1))).max() < 3.0  # colours kept
     assert (job["result"]["width"], job["result"]["height"]) == want
+    # And the job itself keeps that it was painted smaller than the photo (the page told it the size)
+    painting = {"width": want[0], "height": want[1], "reduced": True}
+    assert job["painting"] == {**painting, "photo_width": upright.width, "photo_height": upright.height}
+
+    # When the page is reloaded, with nothing of the job in memory
+    page.reload()
+    expect(result_caption).to_be_visible()
+    # Then the result's caption still says it was painted smaller
+    assert natural_size(page, "result-image") == want
+    words = f"Your photo is {upright.width} × {upright.height} pixels; it is painted at {want[0]} × {want[1]}"
+    expect(result_caption).to_contain_text(words)
+    # And so does it for someone the job's link was shared with, who is not its owner
+    other = page.context.browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        elsewhere = other.new_page()
+        elsewhere.goto(page.url)
+        assert wait_for_outcome(elsewhere, JOB_TIMEOUT_MS) == "result", error_text(elsewhere)
+        expect(elsewhere.locator("#result-caption")).to_contain_text(words)
+    finally:
+        other.close()
+
+    # When another try is made from the reloaded result (the photo fetched back, as it was sent)
+    try_other_styles(page)
+    # Then the photo is said brought down from its own size again, and will be sent so
+    preview = page.locator("#content-preview-caption")
+    expect(preview).to_contain_text(
+        f"{upright.width} × {upright.height} pixels, brought down to {want[0]} × {want[1]}"
+    )
+    # And the job sent from it names the same upload and says it is painted smaller too
+    assert submit_and_wait(page, JOB_TIMEOUT_MS) == "result", error_text(page)
+    second = owner_answer(page, job_in_address(page))
+    assert second["job_id"] != job["job_id"]
+    assert second["request"]["content"]["upload"] == job["request"]["content"]["upload"]
+    assert second["painting"] == job["painting"]

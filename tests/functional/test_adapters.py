@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING
 import pytest
 
 from stylemixer.aws.fakes import InMemoryJobRepository
-from stylemixer.jobs.model import Job, JobError, JobParams, JobResult, JobStatus, StyleRef, new_id, utcnow
+from stylemixer.jobs.model import (
+    Job,
+    JobError,
+    JobParams,
+    JobResult,
+    JobStatus,
+    Painting,
+    StyleRef,
+    new_id,
+    utcnow,
+)
 from stylemixer.jobs.ports import ObjectInfo
 from stylemixer.options import StylizeOptions
 
@@ -77,6 +87,29 @@ def test_states_move_forward_only(repo: JobRepository) -> None:
         100,
         JobResult("results/x.jpg", 10, 20, "jpeg"),
     )
+
+
+def test_a_job_keeps_the_painting_it_was_posted_with_until_the_worker_says_what_it_painted(
+    repo: JobRepository,
+) -> None:
+    # Given a job posted with the size its photo's header gave (the shape turned, as a PNG's may be)
+    posted = Painting(8192, 819, True, 10000, 1000)
+    job = _job().with_changes(painting=posted)
+    repo.create(job)
+    first, second = _job().with_changes(painting=posted), _job()
+    for other in (first, second):
+        repo.create(other)
+    now = utcnow()
+    # When it succeeds with the size the worker painted at, upright, and another one without
+    for each in (job, first, second):
+        repo.start(each.job_id, now)
+    painted = Painting(819, 8192, True, 1000, 10000)
+    assert repo.succeed(job.job_id, JobResult("results/x.jpg", 819, 8192, "jpeg"), now, painted)
+    assert repo.succeed(first.job_id, JobResult("results/y.jpg", 819, 8192, "jpeg"), now)
+    assert repo.succeed(second.job_id, JobResult("results/z.jpg", 64, 64, "jpeg"), now, None)
+    # Then the worker's painting replaces the header's; without one the job keeps what it had
+    stored = [repo.get(each.job_id) for each in (job, first, second)]
+    assert [each.painting if each else "gone" for each in stored] == [painted, posted, None]
 
 
 def test_a_failed_job_stays_failed(repo: JobRepository) -> None:

@@ -438,9 +438,32 @@ def test_a_photo_past_the_largest_size_painted_is_accepted_and_the_answer_says_i
     response = call_api("POST", "/jobs", {"content": content, "styles": [{"preset": "tapestry"}]})
     # Then it is accepted, and the answer says the size it is painted at: the largest of its shape
     assert response.status == 202, response.body
-    assert response.body["painting"] == {
-        "width": MAX_SIDE, "height": 409, "reduced": True, "photo_width": 10000, "photo_height": 500
-    }  # fmt: skip
+    painting = {"width": MAX_SIDE, "height": 409, "reduced": True, "photo_width": 10000, "photo_height": 500}
+    assert response.body["painting"] == painting
+    # And the job says so too to anyone who asks for it later, without the owner's token
+    later = call_api("GET", f"/jobs/{response.body['job_id']}")
+    assert later.status == 200, later.body
+    assert later.body["painting"] == painting
+
+
+def test_a_photo_brought_down_before_it_was_sent_is_said_painted_smaller_by_the_job(aws: Stack) -> None:
+    # Given the panorama brought down before it was sent, as the page does: 10000 x 500 sent as 8192 x 409
+    content = _content(aws, files.flat_png((MAX_SIDE, 409)))
+    # When a job is posted for it with the photo's own size
+    body = {
+        "content": content,
+        "styles": [{"preset": "tapestry"}],
+        "reduced_from": {"width": 10000, "height": 500},
+    }
+    response = call_api("POST", "/jobs", body)
+    # Then the answer and the job say it is painted smaller than the photo
+    assert response.status == 202, response.body
+    painting = {"width": MAX_SIDE, "height": 409, "reduced": True, "photo_width": 10000, "photo_height": 500}
+    assert response.body["painting"] == painting
+    assert call_api("GET", f"/jobs/{response.body['job_id']}").body["painting"] == painting
+    # And a size that does not bring down to the photo sent is refused
+    wrong = call_api("POST", "/jobs", {**body, "reduced_from": {"width": 10000, "height": 900}})
+    _assert_error(wrong, 400, "InvalidRequest")
 
 
 def test_a_photo_whose_header_claims_an_absurd_size_is_refused_before_anything_is_queued(aws: Stack) -> None:
@@ -797,6 +820,11 @@ def test_openapi_document_validates_and_lists_every_route() -> None:
     job_request = document["components"]["schemas"]["JobRequest"]
     assert job_request["additionalProperties"] is False
     assert job_request["properties"]["strength"]["maximum"] == 1.0
+    # And a job's view says the size it paints at, described, as the answer to POST /jobs does
+    for answer in ("JobOut", "JobAccepted"):
+        painting = document["components"]["schemas"][answer]["properties"]["painting"]
+        assert {"$ref": "#/components/schemas/PaintingOut"} in painting["anyOf"], answer
+        assert painting["description"], answer
 
 
 def test_openapi_document_states_ids_presets_and_sizes() -> None:

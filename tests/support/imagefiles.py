@@ -173,6 +173,14 @@ def jpeg_claiming(width: int, height: int) -> bytes:
     return bytes(data)
 
 
+def jpeg_with_late_header(size: tuple[int, int], after: int) -> bytes:
+    """A JPEG of ``size`` whose frame header comes after more than ``after`` bytes of comments (COM
+    segments): a reader of its first ``after`` bytes cannot tell its size; a decoder reads it."""
+    data = encode(Image.new("RGB", size, (90, 120, 60)), "JPEG")
+    comment = b"\xff\xfe" + (65535).to_bytes(2, "big") + b"x" * 65533
+    return data[:2] + comment * (after // len(comment) + 1) + data[2:]
+
+
 def webp_claiming(width: int, height: int) -> bytes:
     """An extended-layout (VP8X) WebP header claiming a ``width`` × ``height`` canvas."""
     vp8x = b"\x00\x00\x00\x00" + (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")

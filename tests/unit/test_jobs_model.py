@@ -14,6 +14,7 @@ from stylemixer.jobs.model import (
     JobParams,
     JobResult,
     JobStatus,
+    Painting,
     StyleRef,
     check_job_id,
     is_valid_id,
@@ -125,3 +126,53 @@ def test_a_job_round_trips_through_a_dynamodb_item(status: JobStatus) -> None:
         else None,
     )
     assert from_item(to_item(job)) == job
+
+
+def _succeeded(painting: Painting | None) -> Job:
+    now = datetime(2026, 12, 8, 9, 0, 0, tzinfo=UTC)
+    return Job(
+        job_id=new_id(),
+        params=JobParams(content=new_id(), styles=(StyleRef(preset="tapestry"),)),
+        created_at=now,
+        updated_at=now,
+        expires_at_epoch=int(now.timestamp()) + 86400,
+        status=JobStatus.SUCCEEDED,
+        result=JobResult("results/x.jpg", 819, 8192, "jpeg"),
+        painting=painting,
+    )
+
+
+def test_a_job_keeps_the_size_it_paints_at_through_its_stored_item() -> None:
+    # Given a job whose photo, 1000 x 10000, was painted smaller than it is
+    job = _succeeded(Painting(819, 8192, True, 1000, 10000))
+    # When it is stored and read back
+    item = to_item(job)
+    # Then the painting is in its item, and read back as it was
+    assert item["painting"] == {
+        "M": {
+            "width": {"N": "819"}, "height": {"N": "8192"}, "reduced": {"BOOL": True},
+            "photo_width": {"N": "1000"}, "photo_height": {"N": "10000"},
+        }
+    }  # fmt: skip
+    assert from_item(item) == job
+
+
+def test_an_item_stored_before_jobs_kept_their_painting_still_loads_without_one() -> None:
+    # Given an item as it was stored before jobs kept the size they paint at (no painting in it)
+    item = to_item(_succeeded(None))
+    assert "painting" not in item
+    # When it is read / Then the job loads, its painting unknown
+    job = from_item(item)
+    assert job.painting is None
+    assert job.result == JobResult("results/x.jpg", 819, 8192, "jpeg")
+
+
+def test_a_photo_brought_down_before_it_was_sent_is_kept_in_the_stored_parameters() -> None:
+    # Given the parameters of a job whose photo was brought down from 1000 x 10000 before it was sent
+    params = JobParams(content=new_id(), styles=(StyleRef(preset="tapestry"),), reduced_from=(1000, 10000))
+    # When they are stored and read back / Then the photo's own size is kept, and absent ones stay absent
+    assert params.to_dict()["reduced_from"] == {"width": 1000, "height": 10000}
+    assert JobParams.from_dict(params.to_dict()) == params
+    plain = JobParams(content=params.content, styles=params.styles)
+    assert "reduced_from" not in plain.to_dict()
+    assert JobParams.from_dict(plain.to_dict()).reduced_from is None

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import pytest
+from PIL import Image
 
 from stylemixer.aws.fakes import InMemoryBlobStore, InMemoryJobQueue, InMemoryJobRepository
 from stylemixer.errors import StyleMixerError
+from stylemixer.images import encode_image
 from stylemixer.jobs import service
-from stylemixer.jobs.model import JobStatus, iso, new_id, upload_key, utcnow
+from stylemixer.jobs.model import JobResult, JobStatus, Painting, iso, new_id, upload_key, utcnow
 from stylemixer.jobs.owner import new_owner_token
 from stylemixer.jobs.ports import TransientError
-from stylemixer.jobs.schemas import JobRequest, PresetRef, UploadRef, UploadRequest
-from stylemixer.limits import MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
+from stylemixer.jobs.schemas import JobAccepted, JobRequest, PresetRef, UploadRef, UploadRequest
+from stylemixer.limits import MAX_SIDE, MAX_UPLOAD_BYTES, UPLOAD_REUSE_SECONDS
 from stylemixer.options import StylizeOptions
+from tests.support import imagefiles as files
+from tests.support.clips import tiny_clip
 from tests.support.pictures import sample_jpeg, sample_painting_file
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @pytest.fixture
@@ -99,8 +107,6 @@ def test_styles_thumbnails_follow_the_site_url() -> None:
 def test_a_succeeded_job_shows_fresh_short_lived_links(
     store: InMemoryBlobStore, repo: InMemoryJobRepository, queue: InMemoryJobQueue
 ) -> None:
-    from stylemixer.jobs.model import JobResult
-
     job = service.submit_job(
         store,
         repo,
@@ -238,3 +244,119 @@ def test_only_the_owner_sees_the_photo_and_anyone_sees_the_result_and_the_styles
 
 def test_links_live_at_most_fifteen_minutes(store: InMemoryBlobStore) -> None:
     assert service.RESULT_URL_SECONDS <= 15 * 60
+
+
+def _photo(store: InMemoryBlobStore, size: tuple[int, int], fmt: str = "PNG") -> str:
+    """A plain photo of ``size`` as a content upload (a strip past the longest side painted is cheap)."""
+    upload_id = new_id()
+    store.write(
+        upload_key("content", upload_id), encode_image(Image.new("RGB", size), fmt.lower()), "image/png"
+    )
+    return upload_id
+
+
+def _posted(
+    store: InMemoryBlobStore,
+    repo: InMemoryJobRepository,
+    queue: InMemoryJobQueue,
+    content: str,
+    **fields: object,
+) -> JobAccepted:
+    request = JobRequest.model_validate({"content": content, "styles": [{"preset": "tapestry"}], **fields})
+    return service.accept_job(store, repo, queue, request, utcnow(), owner_token=new_owner_token())
+
+
+def test_the_job_answers_the_size_it_paints_at_as_the_post_did_then_as_the_worker_painted_it(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, queue: InMemoryJobQueue
+) -> None:
+    # Given a job on a strip past the longest side painted (a PNG: its header's shape taken as it is)
+    accepted = _posted(store, repo, queue, _photo(store, (MAX_SIDE + 808, 40)))
+    posted = {"width": MAX_SIDE, "height": 36, "reduced": True, "photo_width": 9000, "photo_height": 40}
+    assert accepted.painting is not None
+    assert accepted.painting.model_dump() == posted
+    # When anyone asks for the job, the owner or not
+    seen = service.describe_job(store, repo, accepted.job_id, utcnow())
+    # Then it answers the same painting, long after the POST's answer is gone
+    assert seen.painting is not None
+    assert seen.painting.model_dump() == posted
+    # And once the worker has painted it, the size it painted at
+    repo.start(accepted.job_id, utcnow())
+    result = JobResult(f"results/{accepted.job_id}.jpg", MAX_SIDE, 36, "jpeg")
+    repo.succeed(accepted.job_id, result, utcnow(), Painting(MAX_SIDE, 36, True, 9000, 40))
+    done = service.describe_job(store, repo, accepted.job_id, utcnow()).model_dump(mode="json")
+    assert done["painting"] == posted
+    assert (done["result"]["width"], done["result"]["height"]) == (MAX_SIDE, 36)
+
+
+def test_a_job_whose_photo_header_does_not_say_its_size_answers_no_painting_until_it_is_painted(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, queue: InMemoryJobQueue
+) -> None:
+    # Given a JPEG whose size comes after more metadata than the API reads of it
+    upload_id = new_id()
+    store.write(
+        upload_key("content", upload_id),
+        files.jpeg_with_late_header((96, 64), service.HEADER_BYTES),
+        "image/jpeg",
+    )
+    # When it is posted / Then neither the answer nor the job says a size yet
+    accepted = _posted(store, repo, queue, upload_id)
+    assert accepted.painting is None
+    assert service.describe_job(store, repo, accepted.job_id, utcnow()).painting is None
+
+
+def test_a_photo_brought_down_before_it_was_sent_is_painted_smaller_as_the_job_says(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, queue: InMemoryJobQueue
+) -> None:
+    # Given the strip past the cap brought down before it was sent: 9000 x 40 sent as 8192 x 36
+    content = _photo(store, (MAX_SIDE, 36), "JPEG")
+    # When the job says the photo's own size
+    accepted = _posted(store, repo, queue, content, reduced_from={"width": 9000, "height": 40})
+    # Then the answer and the job say it is painted smaller than the photo
+    painting = {"width": MAX_SIDE, "height": 36, "reduced": True, "photo_width": 9000, "photo_height": 40}
+    assert accepted.painting is not None
+    assert accepted.painting.model_dump() == painting
+    seen = service.describe_job(store, repo, accepted.job_id, utcnow()).painting
+    assert seen is not None
+    assert seen.model_dump() == painting
+    # And the worker is told the photo's own size with the job
+    stored = repo.get(accepted.job_id)
+    assert stored is not None
+    assert stored.params.reduced_from == (9000, 40)
+
+
+@pytest.mark.parametrize(
+    ("reduced_from", "code"),
+    [
+        ({"width": 9000, "height": 400}, "InvalidRequest"),  # brought down, not the photo sent
+        ({"width": 20000, "height": 40}, "InvalidRequest"),  # brought down, too thin to paint
+        ({"width": 30000, "height": 30000}, "ImageDimensionsTooLarge"),  # larger than any photo read
+    ],
+)
+def test_a_photo_size_that_is_not_the_photo_sent_brought_down_is_refused(
+    store: InMemoryBlobStore,
+    repo: InMemoryJobRepository,
+    queue: InMemoryJobQueue,
+    reduced_from: dict[str, int],
+    code: str,
+) -> None:
+    content = _photo(store, (MAX_SIDE, 36), "JPEG")
+    with pytest.raises(StyleMixerError) as refused:
+        _posted(store, repo, queue, content, reduced_from=reduced_from)
+    assert refused.value.code == code
+    assert (repo.jobs, queue.sent) == ({}, [])
+
+
+def test_a_clip_answers_no_painting_and_takes_no_photo_size(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, queue: InMemoryJobQueue, tmp_path: Path
+) -> None:
+    # Given a clip to paint
+    upload_id = new_id()
+    store.write(upload_key("content", upload_id), tiny_clip(tmp_path / "clip.mp4").read_bytes(), "video/mp4")
+    # When it is posted / Then no painting is answered, nor kept (a clip is painted at its own size)
+    accepted = _posted(store, repo, queue, upload_id)
+    assert accepted.painting is None
+    assert service.describe_job(store, repo, accepted.job_id, utcnow()).painting is None
+    # And a photo's size brought down is refused for it
+    with pytest.raises(StyleMixerError) as refused:
+        _posted(store, repo, queue, upload_id, reduced_from={"width": 9000, "height": 40})
+    assert refused.value.code == "InvalidRequest"

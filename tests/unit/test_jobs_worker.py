@@ -10,8 +10,10 @@ from PIL import Image, ImageOps
 
 from stylemixer.aws.fakes import InMemoryBlobStore, InMemoryJobQueue, InMemoryJobRepository
 from stylemixer.errors import InvalidRequestError
-from stylemixer.jobs.model import Job, JobParams, JobStatus, StyleRef, new_id, upload_key, utcnow
+from stylemixer.jobs.model import Job, JobParams, JobStatus, Painting, StyleRef, new_id, upload_key, utcnow
 from stylemixer.jobs.ports import TransientError
+from stylemixer.jobs.schemas import JobRequest
+from stylemixer.jobs.service import HEADER_BYTES, submit_job
 from stylemixer.jobs.worker import (
     RETRY_MAX_DELAY,
     JobTimedOutError,
@@ -20,9 +22,11 @@ from stylemixer.jobs.worker import (
     process_job,
     retry_delay,
 )
+from stylemixer.limits import MAX_SIDE
 from stylemixer.neural.weights import WeightsMissingError
 from stylemixer.options import StylizeOptions
 from stylemixer.styles import ImageStyle, PresetStyle, StylizeResult
+from tests.support import imagefiles as files
 from tests.support.pictures import sample_jpeg, sample_painting_file
 
 if TYPE_CHECKING:
@@ -512,3 +516,55 @@ def test_the_queues_receive_count_decides_which_failure_is_final(
     # Then only the last receive failed the job, after exactly that many attempts
     assert (outcome.status, outcome.reason) == ("failed", "ProcessingFailed")
     assert len(engine.calls) == max_receives
+
+
+def _posted(store: InMemoryBlobStore, repo: InMemoryJobRepository, photo: bytes, **fields: Any) -> Job:
+    """A job posted through the API's service, so it holds the painting its photo's header gave."""
+    content = new_id()
+    store.write(upload_key("content", content), photo, "image/jpeg")
+    request = JobRequest.model_validate({"content": content, "styles": [{"preset": "tapestry"}], **fields})
+    return submit_job(store, repo, InMemoryJobQueue(), request, utcnow())
+
+
+def _painting(repo: InMemoryJobRepository, job: Job) -> Painting | None:
+    stored = repo.get(job.job_id)
+    assert stored is not None
+    assert stored.status is JobStatus.SUCCEEDED, stored.error
+    return stored.painting
+
+
+def test_the_worker_tells_the_size_it_painted_at_when_the_photos_header_did_not(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository
+) -> None:
+    # Given a job on a photo whose header does not say its size within what the API reads
+    job = _posted(store, repo, files.jpeg_with_late_header((96, 64), HEADER_BYTES))
+    assert job.painting is None
+    # When the worker paints it
+    assert _run(store, repo, job, Engine()).status == "succeeded"
+    # Then the job says the size it painted at, and the photo's own
+    assert _painting(repo, job) == Painting(96, 64, False, 96, 64)
+
+
+def test_the_worker_corrects_a_photo_turned_upright_by_metadata_after_its_header(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository
+) -> None:
+    # Given a strip past the longest side painted, a PNG stored lying down and turned upright by EXIF
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    stored = files.encode(Image.new("RGB", (MAX_SIDE + 808, 40), (90, 120, 60)), "PNG", exif=exif.tobytes())
+    job = _posted(store, repo, stored)
+    assert job.painting == Painting(MAX_SIDE, 36, True, MAX_SIDE + 808, 40)  # as the header gives it
+    # When the worker paints it / Then the job says the photo's upright size and the size painted
+    assert _run(store, repo, job, Engine()).status == "succeeded"
+    assert _painting(repo, job) == Painting(36, MAX_SIDE, True, 40, MAX_SIDE + 808)
+
+
+def test_a_photo_brought_down_before_it_was_sent_stays_painted_smaller_once_painted(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository
+) -> None:
+    # Given the strip brought down before it was sent (9000 x 40 sent as 8192 x 36), its size given
+    photo = files.encode(Image.new("RGB", (MAX_SIDE, 36), (90, 120, 60)), "JPEG")
+    job = _posted(store, repo, photo, reduced_from={"width": MAX_SIDE + 808, "height": 40})
+    # When the worker paints it / Then the job still says it is painted smaller than the photo
+    assert _run(store, repo, job, Engine()).status == "succeeded"
+    assert _painting(repo, job) == Painting(MAX_SIDE, 36, True, MAX_SIDE + 808, 40)

@@ -22,8 +22,8 @@ from stylemixer.options import StylizeOptions
 from stylemixer.page import request_description, site_config
 
 UPLOAD = "0123456789abcdef0123456789abcdef"
-#: The fields of a request that are not options (the pictures and their weights).
-NOT_OPTIONS = {"content", "styles", "weights", "regions_map"}
+#: The fields of a request that are not options (the pictures, their weights, the photo's own size).
+NOT_OPTIONS = {"content", "styles", "weights", "regions_map", "reduced_from"}
 #: The options config.json describes, in the order the page may rely on.
 OPTIONS = [
     "mix",

@@ -51,6 +51,19 @@ _requests = st.fixed_dictionaries(
         "strength": st.sampled_from([0, 1, 0.5, 1.5]),
         "max_size": st.sampled_from([None, 64, 64.0, 63, 100.5]),
         "regions_map": st.sampled_from([None, "2" * 32]),
+        "reduced_from": st.sampled_from(
+            [
+                None,
+                {"width": 9000, "height": 40},
+                {"width": 9000.0, "height": 40},
+                {"width": 9000.5, "height": 40},
+                {"width": 0, "height": 40},
+                {"width": 40000, "height": 40},
+                {"width": "9000", "height": 40},
+                {"width": 9000},
+                {"width": 9000, "height": 40, "depth": 8},
+            ]
+        ),
     },
 )
 
