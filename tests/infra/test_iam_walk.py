@@ -103,7 +103,7 @@ def test_the_walk_sees_the_api_fail_a_job_the_queue_refused(synth: Synth) -> Non
     # Given the API's path when SendMessage fails: the job it stored is marked failed (UpdateItem)
     needs = needed(synth, Function.API)
     table = _target_names(synth)[Target.JOBS_TABLE]
-    assert any("service.py:_submit" in where for where in needs["dynamodb:UpdateItem", table])
+    assert any("service.py:submit_job" in where for where in needs["dynamodb:UpdateItem", table])
     # When the API's role lacks UpdateItem (as it once did), the walk reports exactly that call
     narrower = {
         (action, resource)
@@ -111,7 +111,7 @@ def test_the_walk_sees_the_api_fail_a_job_the_queue_refused(synth: Synth) -> Non
         if (action, resource) != ("dynamodb:UpdateItem", table)
     }
     (report,) = missing(needs, narrower)
-    assert report.startswith(f"dynamodb:UpdateItem on {table} (needed at stylemixer/jobs/service.py:_submit")
+    assert report.startswith(f"dynamodb:UpdateItem on {table} (needed at stylemixer/jobs/service.py:submit_job")
 
 
 def test_the_walk_sees_the_api_delete_a_job_for_its_owner(synth: Synth) -> None:
