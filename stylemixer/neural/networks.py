@@ -171,6 +171,8 @@ class PhaseConv2d(nn.Conv2d):
     #: holds 16 taps for 9).
     MAX_OUT_CHANNELS = 4
     MIN_KERNEL = 9
+    #: Output rows rearranged at a time (even, so every block but the last has whole phases).
+    BLOCK_ROWS = 128
 
     def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1, *, bias: bool = True) -> None:
         if stride != 1 or kernel % 2 == 0:
@@ -204,8 +206,25 @@ class PhaseConv2d(nn.Conv2d):
         return weight, bias
 
     def forward(self, x: Tensor) -> Tensor:
-        """As ``nn.Conv2d`` (no padding): (N, C_in, H, W) -> (N, C_out, H - k + 1, W - k + 1)."""
-        h, w = x.shape[2] - self.kernel_size[0] + 1, x.shape[3] - self.kernel_size[1] + 1
+        """As ``nn.Conv2d`` (no padding): (N, C_in, H, W) -> (N, C_out, H - k + 1, W - k + 1).
+
+        A block of :attr:`BLOCK_ROWS` output rows at a time, into one output: the rearranged input
+        and output then exist for one block only, not for the whole layer (at 50 MP that was over
+        100 MB more at the peak).
+        """
+        k = self.kernel_size[0]
+        h, w = x.shape[2] - k + 1, x.shape[3] - k + 1
+        if h <= self.BLOCK_ROWS:
+            return self._phased(x, h, w)
+        out = torch.empty(
+            (x.shape[0], self.out_channels, h, w), dtype=x.dtype, memory_format=torch.channels_last
+        )
+        for top in range(0, h, self.BLOCK_ROWS):
+            rows = min(self.BLOCK_ROWS, h - top)
+            out[:, :, top : top + rows] = self._phased(x[:, :, top : top + rows + k - 1], rows, w)
+        return out
+
+    def _phased(self, x: Tensor, h: int, w: int) -> Tensor:
         if x.shape[2] % 2 or x.shape[3] % 2:  # an odd side: one more row or column, cut off after
             x = F.pad(x, (0, x.shape[3] % 2, 0, x.shape[2] % 2))
         y = F.pixel_shuffle(F.conv2d(F.pixel_unshuffle(x, 2), *self.phase_weights()), 2)

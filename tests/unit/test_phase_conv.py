@@ -9,9 +9,13 @@ import torch.nn.functional as F  # noqa: N812
 from stylemixer.neural.networks import ArbitraryTransformer, MultiStyleNet, PhaseConv2d
 
 
+@pytest.mark.parametrize("block_rows", [128, 6, 5])
 @pytest.mark.parametrize("bias", [False, True])
 @pytest.mark.parametrize("size", [(40, 64), (41, 64), (40, 63), (9, 10)])
-def test_phases_match_a_plain_convolution(bias: bool, size: tuple[int, int]) -> None:
+def test_phases_match_a_plain_convolution(
+    monkeypatch: pytest.MonkeyPatch, block_rows: int, bias: bool, size: tuple[int, int]
+) -> None:
+    monkeypatch.setattr(PhaseConv2d, "BLOCK_ROWS", block_rows)
     torch.manual_seed(sum(size))
     conv = PhaseConv2d(8, 3, 9, bias=bias)
     x = torch.rand(2, 8, *size).contiguous(memory_format=torch.channels_last)
