@@ -95,10 +95,10 @@ def lambda_vcpus(memory_mb: int) -> float:
 #: The largest job's peak memory, in MB: a 50 MP photo (8160 x 6120, the largest painted at its own
 #: size) painted with a preset and a painting by region at ``fine``, through the worker's own job
 #: path (the upload and the result held as bytes beside the painting; ``python -m bench.cost``, the
-#: whole process with the worker's ``MALLOC_ARENA_MAX``: 2,707 MB on one thread, 2,713 MB on two;
-#: without it 2,832 to 3,164 MB). One style paints with less (a painting at ``fine`` 2,482 MB, a
-#: preset 1,664 MB); more styles by region paint one at a time into the same composite.
-LARGEST_JOB_PEAK_MB = 2713
+#: whole process with the worker's ``MALLOC_ARENA_MAX``: 2,774 MB on one thread, 2,709 MB on two;
+#: without it 2,832 to 3,164 MB). One style paints with less (a painting at ``fine`` 2,483 MB, a
+#: preset 1,716 MB); more styles by region paint one at a time into the same composite.
+LARGEST_JOB_PEAK_MB = 2774
 #: The largest job's peak may fill at most this share of the worker's memory: 10 points below the
 #: memory alarm (85 %), so a photo heavier than the one measured (more detail, a larger upload) is
 #: still painted, and the alarm fires before a job is killed.

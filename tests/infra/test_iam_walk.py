@@ -111,7 +111,8 @@ def test_the_walk_sees_the_api_fail_a_job_the_queue_refused(synth: Synth) -> Non
         if (action, resource) != ("dynamodb:UpdateItem", table)
     }
     (report,) = missing(needs, narrower)
-    assert report.startswith(f"dynamodb:UpdateItem on {table} (needed at stylemixer/jobs/service.py:submit_job")
+    where = "stylemixer/jobs/service.py:submit_job"
+    assert report.startswith(f"dynamodb:UpdateItem on {table} (needed at {where}")
 
 
 def test_the_walk_sees_the_api_delete_a_job_for_its_owner(synth: Synth) -> None:
