@@ -68,7 +68,9 @@ def painting_of(
     photo_head: bytes, max_size: int | None = None, reduced_from: tuple[int, int] | None = None
 ) -> Painting | None:
     """The painting of the photo whose first bytes are ``photo_head``, as its header gives its size;
-    None when the header does not say (the worker tells it then).
+    None when the header does not say (the worker tells it then, its decoder checking the same
+    limits). A header claiming more pixels than are ever decoded is refused here, before any work
+    (413): a decompression bomb, or a picture far past any camera's.
 
     ``reduced_from`` is the photo's own size when it was brought down before it was sent: refused
     unless brought down to the largest size painted it gives the size sent (either way round where
@@ -86,12 +88,20 @@ def painting_of(
         >>> strip = io.BytesIO(); Image.new("RGB", (8192, 36)).save(strip, "PNG")
         >>> painting_of(strip.getvalue()[:64], reduced_from=(9000, 40))
         Painting(width=8192, height=36, reduced=True, photo_width=9000, photo_height=40)
+        >>> import struct
+        >>> ihdr = struct.pack(">IIBBBBB", 40000, 40000, 8, 2, 0, 0, 0)
+        >>> painting_of(b"\\x89PNG\\r\\n\\x1a\\n" + struct.pack(">I", 13) + b"IHDR" + ihdr)
+        Traceback (most recent call last):
+        ...
+        stylemixer.errors.ImageTooLargeError: The picture is 40000 × 40000 pixels (1600.0 megapixels); ...
     """
     from stylemixer.images import header_size
 
+    declared = header_size(photo_head)
+    if declared is not None:
+        check_decoded_size(declared[0], declared[1])
     if reduced_from is not None:
         check_decoded_size(*reduced_from)
-    declared = header_size(photo_head)
     if declared is None:
         return None
     width, height, upright = declared

@@ -37,7 +37,7 @@ from stylemixer.jobs.model import (
     upload_key,
 )
 from stylemixer.jobs.owner import NotOwnerError, is_owner, owner_hash
-from stylemixer.jobs.painting import check_decoded_size, painting_of
+from stylemixer.jobs.painting import painting_of
 from stylemixer.jobs.removal import delete_results, delete_uploads, uploads_of
 from stylemixer.jobs.schemas import (
     ErrorBody,
@@ -252,8 +252,8 @@ def submit_job(
             )
         check_clip_upload(store, params.content, photo_info, params)
     else:
-        check_declared_pixels(photo_head)
-        # Refuses a strip too thin to paint, and a reduced_from that is not this photo's.
+        # Refuses a header claiming a bomb's size, a strip too thin to paint, and a reduced_from that
+        # is not this photo's.
         painting = painting_of(photo_head, params.options.max_size, params.reduced_from)
     for style in params.styles:
         if style.upload is not None:
@@ -280,27 +280,6 @@ def submit_job(
         repo.fail(job.job_id, JobError(QUEUE_UNAVAILABLE, "The job could not be queued; try again."), now)
         raise
     return job
-
-
-def check_declared_pixels(photo_head: bytes) -> None:
-    """Refuse a photo whose header claims more pixels than are ever decoded (413, before any work):
-    a decompression bomb, or a picture far past any camera's. A header that does not say is left to
-    the worker's decoder, which checks the same limits before decoding.
-
-    Example:
-        >>> import struct, zlib
-        >>> ihdr = struct.pack(">IIBBBBB", 40000, 40000, 8, 2, 0, 0, 0)
-        >>> head = b"\\x89PNG\\r\\n\\x1a\\n" + struct.pack(">I", 13) + b"IHDR" + ihdr
-        >>> check_declared_pixels(head)
-        Traceback (most recent call last):
-        ...
-        stylemixer.errors.ImageTooLargeError: The picture is 40000 × 40000 pixels (1600.0 megapixels); ...
-    """
-    from stylemixer.images import header_size
-
-    declared = header_size(photo_head)
-    if declared is not None:
-        check_decoded_size(declared[0], declared[1])
 
 
 def describe_job(
