@@ -41,6 +41,7 @@ import requests
 
 from bench import ROOT, TESTDATA
 from stylemixer import resources
+from stylemixer.jobs.model import thumbnail_key
 from stylemixer.page import site_config
 from stylemixer.presets import PRESETS
 from tests.support.clients import client_session, loopback_address
@@ -227,18 +228,24 @@ def inspect_storage(
             if job_id != warm_up_id:
                 attempts[job_id] = int(item.get("attempts", {}).get("N", "0"))
     results: dict[str, int] = {}
+    thumbnails = 0
     for page in s3.get_paginator("list_objects_v2").paginate(
         Bucket=resources.DATA_BUCKET, Prefix=resources.RESULTS_PREFIX
     ):
         for obj in page.get("Contents", []):
             job_id = obj["Key"][len(resources.RESULTS_PREFIX) :].split(".")[0]
-            if job_id != warm_up_id:
+            if job_id == warm_up_id:
+                continue
+            if obj["Key"] == thumbnail_key(job_id):  # each picture's small copy, counted apart
+                thumbnails += 1
+            else:
                 results[job_id] = results.get(job_id, 0) + 1
     return {
         "jobs_in_table": len(attempts),
         "started_more_than_once": sorted(j for j in job_ids if attempts.get(j, 0) > 1),
         "never_started": sorted(j for j in job_ids if attempts.get(j, 0) == 0),
         "result_objects": sum(results.values()),
+        "thumbnails": thumbnails,
         "jobs_with_extra_results": sorted(j for j, n in results.items() if n > 1),
         "results_of_unknown_jobs": sorted(j for j in results if j not in set(job_ids)),
     }

@@ -54,6 +54,12 @@ function finished(job) {
   return job.status === "succeeded" && job.result && typeof job.result.url === "string";
 }
 
+/** A picture's small copy for its tile (a dozen full-size results would each be fetched and
+ *  decoded whole); the picture itself for a job painted before the API made them. */
+function thumbnailOf(result) {
+  return typeof result.thumbnail_url === "string" ? result.thumbnail_url : result.url;
+}
+
 /** What the tile says about a job: its styles' names, from what the job asked. */
 function describe(job, number) {
   const names = askedOfJob(job).styles.map((style) => style.name).filter(Boolean);
@@ -119,13 +125,15 @@ function tile(entry, number) {
   }
   const img = isClipResult(job.result)
     ? el("video", { src: job.result.url, class: "strip-thumb", muted: true, preload: "metadata", "aria-hidden": "true" })
-    : el("img", { src: job.result.url, alt: "", class: "strip-thumb", decoding: "async" });
+    : el("img", { src: thumbnailOf(job.result), alt: "", class: "strip-thumb", decoding: "async" });
   // An hour-old link: ask once for a fresh one.
   img.addEventListener(
     "error",
     async () => {
       const fresh = await refresh(entry.id);
-      if (fresh && finished(fresh)) img.src = fresh.result.url;
+      if (fresh && finished(fresh)) {
+        img.src = isClipResult(fresh.result) ? fresh.result.url : thumbnailOf(fresh.result);
+      }
     },
     { once: true },
   );

@@ -240,6 +240,7 @@ def from_item(item: dict[str, Any]) -> Job:
             height=int(r["height"]["N"]),
             format=r["format"]["S"],
             regions_key=r["regions_key"]["S"] if "regions_key" in r else None,
+            thumbnail_key=r["thumbnail_key"]["S"] if "thumbnail_key" in r else None,
         )
     error = None
     if "error_code" in item:
@@ -270,6 +271,8 @@ def _result_item(result: JobResult) -> dict[str, Any]:
     }
     if result.regions_key:
         item["regions_key"] = _s(result.regions_key)
+    if result.thumbnail_key:
+        item["thumbnail_key"] = _s(result.thumbnail_key)
     return item
 
 

@@ -6,7 +6,8 @@
 - :mod:`~stylemixer.images.formats`: what a file is from its first bytes, and the size its header
   claims (:func:`check_format`, :func:`header_size`), which the API runs on an upload;
 - :mod:`~stylemixer.images.writing`: results within a size, encoded and saved whole
-  (:func:`fit_within`, :func:`encode_image`, :func:`save_image`);
+  (:func:`fit_within`, :func:`encode_image`, :func:`save_image`), and their small copies for lists
+  (:func:`thumbnail_jpeg`);
 - :mod:`~stylemixer.images.colour`: the sRGB both read into and write in.
 
 No torch here: the API function imports this package to sniff types.
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from stylemixer.images.formats import check_format, content_type_for, header_size, sniff_format
 from stylemixer.images.reading import ImageSource, ImageTooSmallError, read_bounded, read_image
-from stylemixer.images.writing import encode_image, fit_within, fitted_size, save_image
+from stylemixer.images.writing import encode_image, fit_within, fitted_size, save_image, thumbnail_jpeg
 
 __all__ = [
     "ImageSource",
@@ -31,4 +32,5 @@ __all__ = [
     "read_image",
     "save_image",
     "sniff_format",
+    "thumbnail_jpeg",
 ]

@@ -54,6 +54,43 @@ def fitted_size(size: tuple[int, int], side: int) -> tuple[int, int]:
     )
 
 
+#: A thumbnail's shorter side: a list's tile is 128 CSS pixels, sharp at 3 device pixels to one.
+THUMBNAIL_SHORT_SIDE: Final = 400
+#: And its longer side at most, so a panorama's or a scroll's thumbnail stays small too.
+THUMBNAIL_LONG_SIDE: Final = 1600
+#: Plenty at that size; a thumbnail of a 50-megapixel painting is about a hundredth of its bytes.
+THUMBNAIL_QUALITY: Final = 85
+
+
+def thumbnail_size(size: tuple[int, int]) -> tuple[int, int]:
+    """The size of :func:`thumbnail_jpeg`'s copy of a picture of ``size`` (W, H): the shorter side
+    :data:`THUMBNAIL_SHORT_SIDE` (a square tile cut from its middle is still sharp), the longer at
+    most :data:`THUMBNAIL_LONG_SIDE`; never larger than the picture.
+
+    Example:
+        >>> thumbnail_size((8000, 6000)), thumbnail_size((819, 8192)), thumbnail_size((300, 200))
+        ((533, 400), (160, 1600), (300, 200))
+    """
+    width, height = size
+    scale = min(1.0, THUMBNAIL_SHORT_SIDE / min(width, height), THUMBNAIL_LONG_SIDE / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def thumbnail_jpeg(img: Image.Image) -> bytes:
+    """A small JPEG of the picture (:func:`thumbnail_size`), for lists of results.
+
+    Why it exists: a page listing a dozen 50-megapixel results would otherwise fetch and decode
+    each whole, hundreds of megabytes of pixels, which a phone's browser does not survive.
+
+    Example:
+        >>> Image.open(io.BytesIO(thumbnail_jpeg(Image.new("RGB", (4000, 3000))))).size
+        (533, 400)
+    """
+    size = thumbnail_size(img.size)
+    small = img if size == img.size else img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return encode_image(small, "jpeg", quality=THUMBNAIL_QUALITY)
+
+
 def encode_image(img: Image.Image, fmt: str = "jpeg", *, quality: int | None = None) -> bytes:
     """The picture as ``fmt`` bytes (``"jpeg"``, ``"png"`` or ``"webp"``), sRGB, no other metadata.
 

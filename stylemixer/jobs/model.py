@@ -113,6 +113,12 @@ def regions_key(job_id: str) -> str:
     return f"{RESULTS_PREFIX}{job_id}.regions.png"
 
 
+def thumbnail_key(job_id: str) -> str:
+    """The deterministic key of a painted picture's small copy, which lists of results show
+    instead of the full-size picture (see :func:`stylemixer.images.thumbnail_jpeg`)."""
+    return f"{RESULTS_PREFIX}{job_id}.thumb.jpg"
+
+
 def utcnow() -> datetime:
     """Now, timezone-aware, to the millisecond (what is stored)."""
     now = datetime.now(UTC)
@@ -209,6 +215,8 @@ class JobResult:
     height: int
     format: str
     regions_key: str | None = None
+    #: The picture's small copy (None for a clip, and for jobs painted before there were any).
+    thumbnail_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from stylemixer.jobs.model import CLIP_EXTENSION, regions_key, result_key, upload_key
+from stylemixer.jobs.model import CLIP_EXTENSION, regions_key, result_key, thumbnail_key, upload_key
 
 if TYPE_CHECKING:
     from stylemixer.jobs.model import Job, UploadPurpose
@@ -20,8 +20,8 @@ logger = logging.getLogger(__name__)
 
 
 def delete_results(store: BlobStore, job: Job, *, strict: bool = False) -> None:
-    """Remove the job's picture or painted clip and its region map; a failure is logged (raised with
-    ``strict``).
+    """Remove the job's picture and its small copy, or its painted clip, and its region map; a failure
+    is logged (raised with ``strict``).
 
     Example:
         >>> from stylemixer.aws.fakes import InMemoryBlobStore
@@ -37,6 +37,7 @@ def delete_results(store: BlobStore, job: Job, *, strict: bool = False) -> None:
     for key in (
         result_key(job.job_id, fmt.extension),
         regions_key(job.job_id),
+        thumbnail_key(job.job_id),
         result_key(job.job_id, CLIP_EXTENSION),
     ):
         try:

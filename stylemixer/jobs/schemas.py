@@ -297,6 +297,12 @@ class ResultOut(BaseModel):
     height: int
     format: str
     regions_url: str | None = None
+    thumbnail_url: str | None = Field(
+        None,
+        description="Presigned GET of a small JPEG of the picture (shorter side 400 pixels, longer at "
+        "most 1600, never larger than the picture), for lists of results; null for a clip and for a "
+        "job painted before thumbnails were made.",
+    )
     expires_at: str
 
 

@@ -340,6 +340,16 @@ def describe_job(
                 if result.regions_key
                 else None
             ),
+            thumbnail_url=(
+                store.presign_get(
+                    result.thumbnail_key,
+                    "image/jpeg",
+                    RESULT_URL_SECONDS,
+                    f"stylemixer-{job.job_id[:8]}-small.jpg",
+                )
+                if result.thumbnail_key
+                else None
+            ),
             expires_at=iso(now + timedelta(seconds=RESULT_URL_SECONDS)),
         )
     return out

@@ -34,6 +34,7 @@ from stylemixer.jobs.model import (
     UploadPurpose,
     regions_key,
     result_key,
+    thumbnail_key,
     upload_key,
     utcnow,
 )
@@ -316,7 +317,7 @@ def _run(
     progress_interval: float,
     check_deadline: Callable[[], None],
 ) -> Outcome:
-    from stylemixer.images import encode_image  # Pillow; the worker's cold import stays light
+    from stylemixer.images import encode_image, thumbnail_jpeg  # Pillow; the cold import stays light
 
     params = job.params
     progress = ProgressWriter(repo, job.job_id, interval=progress_interval)
@@ -352,6 +353,8 @@ def _run(
     fmt = options.format
     key = result_key(job.job_id, fmt.extension)
     store.write(key, encode_image(result.image, fmt), fmt.content_type)
+    small_key = thumbnail_key(job.job_id)
+    store.write(small_key, thumbnail_jpeg(result.image), "image/jpeg")
     map_key = None
     if result.regions is not None:
         map_key = regions_key(job.job_id)
@@ -362,7 +365,8 @@ def _run(
     width, height = result.image.size
     # The size painted and the photo's own, as read: replaces what its header said (or did not).
     painting = painted(photo.source_size, (width, height), params.reduced_from)
-    if not repo.succeed(job.job_id, JobResult(key, width, height, fmt.value, map_key), utcnow(), painting):
+    stored = JobResult(key, width, height, fmt.value, map_key, small_key)
+    if not repo.succeed(job.job_id, stored, utcnow(), painting):
         current = repo.get(job.job_id)
         status = current.status.value if current else "gone"
         if status != JobStatus.SUCCEEDED.value:

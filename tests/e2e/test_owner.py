@@ -56,8 +56,8 @@ def test_delete_on_the_result_removes_the_job_and_its_photo_and_leaves_nothing(
     answer = _owner_answer(page, stack, job_id)
     assert answer["owner"] is True
     photo = answer["request"]["content"]["upload"]
-    links = [answer["result"]["url"], answer["request"]["content"]["url"]]
-    assert len(_keys_of(stack, job_id, [photo])) == 2
+    links = [answer["result"]["url"], answer["result"]["thumbnail_url"], answer["request"]["content"]["url"]]
+    assert len(_keys_of(stack, job_id, [photo])) == 3  # the photo, the result and its small copy
     expect(page.get_by_test_id("delete")).to_be_visible()
 
     # When the person presses Delete and confirms

@@ -187,16 +187,17 @@ def test_delete_leaves_nothing_and_its_links_are_refused(aws: Stack, fake_engine
     job_id = accepted.body["job_id"]
     assert run_worker(aws.receive()) == {"batchItemFailures": []}
     seen = call("GET", f"/jobs/{job_id}", headers=as_owner(accepted)).body
-    links = [seen["result"]["url"], seen["result"]["regions_url"], seen["request"]["content"]["url"]]
-    links += [seen["request"]["styles"][1]["thumbnail_url"], seen["request"]["regions_map"]["url"]]
+    links = [seen["result"]["url"], seen["result"]["regions_url"], seen["result"]["thumbnail_url"]]
+    links += [seen["request"]["content"]["url"], seen["request"]["styles"][1]["thumbnail_url"]]
+    links += [seen["request"]["regions_map"]["url"]]
     assert all(requests.get(link, timeout=30).status_code == 200 for link in links)
-    # (the photo, the style picture, the map given, the result and its region map)
-    assert len(aws.keys()) == 5
+    # (the photo, the style picture, the map given, the result, its small copy and its region map)
+    assert len(aws.keys()) == 6
     # When someone without the token tries to delete it, nothing is deleted
     for headers in ({}, {"Authorization": "Bearer " + "A" * 43}):
         refused = call("DELETE", f"/jobs/{job_id}", headers=headers, source=BOB)
         assert (refused.status, refused.body["error"]["code"]) == (403, "NotOwner")
-    assert len(aws.keys()) == 5
+    assert len(aws.keys()) == 6
     assert aws.job_item(job_id) is not None
     # When its owner deletes it
     deleted = call("DELETE", f"/jobs/{job_id}", headers=as_owner(accepted))

@@ -87,7 +87,7 @@ def test_full_path_from_upload_to_result(aws: Stack, fake_engine: FakeEngine) ->
     assert (job["stage"], job["progress"]) == ("done", 100)
     assert job["result"]["format"] == "png"
     assert max(job["result"]["width"], job["result"]["height"]) == 256
-    assert aws.keys("results/") == [f"results/{job_id}.png"]
+    assert aws.keys("results/") == [f"results/{job_id}.png", f"results/{job_id}.thumb.jpg"]
     # And the presigned link serves the picture with the right type
     fetched = requests.get(job["result"]["url"], timeout=30)
     assert fetched.status_code == 200
@@ -95,6 +95,10 @@ def test_full_path_from_upload_to_result(aws: Stack, fake_engine: FakeEngine) ->
     picture = Image.open(io.BytesIO(fetched.content))
     assert picture.format == "PNG"
     assert picture.size == (job["result"]["width"], job["result"]["height"])
+    # And its small copy is served as a JPEG
+    small = requests.get(job["result"]["thumbnail_url"], timeout=30)
+    assert (small.status_code, small.headers["content-type"]) == (200, "image/jpeg")
+    assert Image.open(io.BytesIO(small.content)).format == "JPEG"
     assert fake_engine.calls == 1
 
 
@@ -266,7 +270,7 @@ def test_storage_failure_while_saving_is_retried_and_the_retry_succeeds(
     assert first == {"batchItemFailures": [{"itemIdentifier": messages[0]["MessageId"]}]}
     assert second == {"batchItemFailures": []}
     assert _job(job_id)["status"] == "succeeded"
-    assert aws.keys("results/") == [f"results/{job_id}.jpg"]
+    assert aws.keys("results/") == [f"results/{job_id}.jpg", f"results/{job_id}.thumb.jpg"]
 
 
 def test_batch_reports_only_the_message_worth_retrying(aws: Stack, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -114,9 +114,9 @@ def test_delete_leaves_nothing_in_the_embedded_storage(stack: ChildStack) -> Non
         ),
         "the job",
     )
-    links = [done["result"]["url"], done["request"]["content"]["url"]]
+    links = [done["result"]["url"], done["result"]["thumbnail_url"], done["request"]["content"]["url"]]
     ours = [k for k in bucket_keys(stack) if job_id in k or content in k]
-    assert len(ours) == 2
+    assert len(ours) == 3  # the photo, the result and its small copy
     # When someone without the token asks to delete it (with no token, or a made-up one)
     for headers in ({}, {"Authorization": "Bearer " + "x" * 43}):
         refused = stranger.delete(f"{api}/jobs/{job_id}", headers=headers, timeout=30)

@@ -142,6 +142,7 @@ def assert_settled(aws: Stack, job_ids: list[str]) -> dict[str, dict[str, Any]]:
             assert not [k for k in results if job_id in k], "a failed job left a result behind"
         else:
             assert f"results/{job_id}.jpg" in results
+            assert f"results/{job_id}.thumb.jpg" in results
             assert job["progress"] == 100
     assert _receive(aws, QUEUE_URL) == [], "a message was left in the jobs queue"
     assert _receive(aws, DLQ_URL) == [], "a message was left in the dead-letter queue"
@@ -343,8 +344,11 @@ def test_same_message_delivered_twice_at_once_gives_one_result(
     # Then the job succeeded once, and every copy written is the same picture the bucket now holds
     jobs = assert_settled(aws, [job_id])
     assert jobs[job_id]["status"] == "succeeded"
-    assert len(written) == 2, written
-    assert len({digest for _key, digest in written}) == 1, written
-    head = aws.s3.head_object(Bucket=resources.DATA_BUCKET, Key=f"results/{job_id}.jpg")
-    assert head["ETag"].strip('"') == written[0][1]
+    picture, small = f"results/{job_id}.jpg", f"results/{job_id}.thumb.jpg"
+    assert sorted(key for key, _digest in written) == [picture, picture, small, small], written
+    for key in (picture, small):
+        digests = {digest for written_key, digest in written if written_key == key}
+        assert len(digests) == 1, written
+        head = aws.s3.head_object(Bucket=resources.DATA_BUCKET, Key=key)
+        assert head["ETag"].strip('"') == digests.pop()
     assert aws.job_item(job_id)["attempts"]["N"] == "2"

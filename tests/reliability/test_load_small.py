@@ -39,5 +39,6 @@ def test_ten_jobs_from_three_clients_all_finish_once(weights_path: Path) -> None
     assert report["duplicated"] == 0, report["storage"]
     assert report["storage"]["jobs_in_table"] == 10
     assert report["storage"]["result_objects"] == 10
+    assert report["storage"]["thumbnails"] == 10
     assert report["latency"]["GET /jobs/{id} while busy"]["count"] >= 10
     assert "Traceback" not in log.read_text(encoding="utf-8")

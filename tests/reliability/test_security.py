@@ -131,6 +131,7 @@ def test_a_job_shows_its_own_pictures_and_nothing_of_another(aws: Stack, fake_en
         assert other_upload not in text
         assert other_job not in text
         assert urlparse(body["result"]["url"]).path.endswith(f"/results/{job_id}.png")
+        assert urlparse(body["result"]["thumbnail_url"]).path.endswith(f"/results/{job_id}.thumb.jpg")
         # And its photo's link (its owner's answer) is a GET of exactly that upload's key, for at
         # most 15 minutes
         photo = body["request"]["content"]
@@ -143,12 +144,14 @@ def test_a_job_shows_its_own_pictures_and_nothing_of_another(aws: Stack, fake_en
         # before any job names them, so the link serves the type they were stored with)
         assert requests.get(photo["url"], timeout=10).headers["Content-Type"] == "image/jpeg"
         links = [v for v in _strings(body) if v.startswith("http")]
-        assert len(links) == 2, links  # the photo and the result; a preset's thumbnail is the site's
+        # the photo, the result and its small copy; a preset's thumbnail is the site's
+        assert len(links) == 3, links
         # And anyone else holding the job's link gets the result only: no photo, no upload id
         shared = call_api("GET", f"/jobs/{job_id}").body
         assert shared["request"]["content"] is None
         assert upload_id not in json.dumps(shared)
-        assert [v for v in _strings(shared) if v.startswith("http")] == [shared["result"]["url"]]
+        shown = [shared["result"]["url"], shared["result"]["thumbnail_url"]]
+        assert [v for v in _strings(shared) if v.startswith("http")] == shown
 
 
 def _strings(value: Any) -> list[str]:

@@ -437,4 +437,5 @@ def assert_outcome(aws: Stack, response: ApiResponse, expected: str) -> None:
         assert aws.keys("results/") == []
     else:
         regions = [f"results/{job_id}.regions.png"] if job["result"].get("regions_url") else []
-        assert aws.keys("results/") == [f"results/{job_id}.jpg", *regions]
+        written = [f"results/{job_id}.jpg", *regions, f"results/{job_id}.thumb.jpg"]
+        assert sorted(aws.keys("results/")) == sorted(written)

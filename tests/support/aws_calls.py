@@ -65,9 +65,14 @@ PORT_NAMES = {
     "_quotas": "quotas",
 }
 #: Key helpers, and the prefix of the keys they make.
-KEY_HELPERS = {"upload_key": Target.UPLOADS, "result_key": Target.RESULTS, "regions_key": Target.RESULTS}
-#: Attributes that hold a result's keys (``JobResult.key``, ``JobResult.regions_key``).
-RESULT_KEY_ATTRIBUTES = {"key", "regions_key"}
+KEY_HELPERS = {
+    "upload_key": Target.UPLOADS,
+    "result_key": Target.RESULTS,
+    "regions_key": Target.RESULTS,
+    "thumbnail_key": Target.RESULTS,
+}
+#: Attributes that hold a result's keys (``JobResult.key``, ``regions_key``, ``thumbnail_key``).
+RESULT_KEY_ATTRIBUTES = {"key", "regions_key", "thumbnail_key"}
 
 
 class UnplacedCallError(AssertionError):

@@ -31,6 +31,7 @@ from stylemixer.images import (
     read_image,
     save_image,
     sniff_format,
+    thumbnail_jpeg,
     writing,
 )
 from stylemixer.limits import MAX_PIXELS, MAX_SIDE, MAX_UPLOAD_BYTES, MIN_SIDE
@@ -597,6 +598,37 @@ def test_fit_within_keeps_the_picture_not_just_the_size() -> None:
     assert small.size == (100, 50)
     assert_close(small.getpixel((10, 10)), (255, 0, 0), 2)
     assert_close(small.getpixel((90, 40)), (255, 255, 0), 2)
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [
+        ((8000, 6000), (533, 400)),  # a 48 MP photo: the shorter side 400
+        ((6000, 8000), (400, 533)),
+        ((819, 8192), (160, 1600)),  # a scroll: the longer side held at 1600
+        ((4000, 400), (1600, 160)),
+        ((400, 300), (400, 300)),  # never enlarged
+        ((64, 48), (64, 48)),
+    ],
+)
+def test_thumbnails_keep_the_shape_and_a_tile_s_worth_of_pixels(size, expected) -> None:
+    small = Image.open(io.BytesIO(thumbnail_jpeg(Image.new("RGB", size, (200, 30, 90)))))
+    assert (small.format, small.size) == ("JPEG", expected)
+
+
+def test_a_thumbnail_is_the_picture_small_and_bare() -> None:
+    # Given a picture carrying metadata of its own
+    picture = files.quadrants(1600, 1200)
+    picture.info["comment"] = b"not to be copied"
+    # When its thumbnail is made
+    small = Image.open(io.BytesIO(thumbnail_jpeg(picture)))
+    # Then it is the same picture at 533 x 400, sRGB-tagged, with nothing else carried over
+    assert small.size == (533, 400)
+    assert_close(small.getpixel((20, 20)), (255, 0, 0), 6)
+    assert_close(small.getpixel((510, 380)), picture.getpixel((1590, 1190)), 6)
+    assert "comment" not in small.info
+    profile = ImageCms.ImageCmsProfile(io.BytesIO(small.info["icc_profile"]))
+    assert ImageCms.getProfileDescription(profile).startswith("sRGB")
 
 
 # --- encoding and saving ---------------------------------------------------------------------

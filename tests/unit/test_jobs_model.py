@@ -22,6 +22,7 @@ from stylemixer.jobs.model import (
     new_id,
     regions_key,
     result_key,
+    thumbnail_key,
     upload_key,
 )
 from stylemixer.options import Mix, OutputFormat, Stroke, StylizeOptions
@@ -52,6 +53,7 @@ def test_keys_keep_purposes_apart_and_results_deterministic() -> None:
     assert upload_key("style", upload_id) != upload_key("content", upload_id)
     assert result_key(job_id, "png") == f"results/{job_id}.png"
     assert regions_key(job_id) == f"results/{job_id}.regions.png"
+    assert thumbnail_key(job_id) == f"results/{job_id}.thumb.jpg"
 
 
 def test_timestamps_are_utc_with_a_z() -> None:
@@ -121,7 +123,7 @@ def test_a_job_round_trips_through_a_dynamodb_item(status: JobStatus) -> None:
         progress=42,
         attempts=2,
         error=JobError("CorruptImage", "The picture is damaged.") if status is JobStatus.FAILED else None,
-        result=JobResult("results/x.png", 10, 20, "png", "results/x.regions.png")
+        result=JobResult("results/x.png", 10, 20, "png", "results/x.regions.png", "results/x.thumb.jpg")
         if status is JobStatus.SUCCEEDED
         else None,
     )

@@ -115,14 +115,31 @@ def test_a_succeeded_job_shows_fresh_short_lived_links(
         utcnow(),
     )
     repo.start(job.job_id, utcnow())
-    repo.succeed(job.job_id, JobResult(f"results/{job.job_id}.jpg", 8, 6, "jpeg", "r.png"), utcnow())
+    result = JobResult(f"results/{job.job_id}.jpg", 8, 6, "jpeg", "r.png", f"results/{job.job_id}.thumb.jpg")
+    repo.succeed(job.job_id, result, utcnow())
     out = service.describe_job(store, repo, job.job_id, utcnow())
     assert out.result is not None
     assert "type=image/jpeg" in out.result.url
     assert f"expires={service.RESULT_URL_SECONDS}" in out.result.url
     assert out.result.regions_url is not None
     assert "type=image/png" in out.result.regions_url
+    assert out.result.thumbnail_url is not None
+    assert f"{job.job_id}.thumb.jpg" in out.result.thumbnail_url
+    assert "type=image/jpeg" in out.result.thumbnail_url
+    assert f"expires={service.RESULT_URL_SECONDS}" in out.result.thumbnail_url
     assert service.RESULT_URL_SECONDS <= 3600
+
+
+def test_a_job_painted_before_thumbnails_answers_none_for_one(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository, queue: InMemoryJobQueue
+) -> None:
+    request = JobRequest(content=_content(store), styles=[PresetRef(preset="tapestry")])
+    job = service.submit_job(store, repo, queue, request, utcnow())
+    repo.start(job.job_id, utcnow())
+    repo.succeed(job.job_id, JobResult(f"results/{job.job_id}.jpg", 8, 6, "jpeg"), utcnow())
+    out = service.describe_job(store, repo, job.job_id, utcnow())
+    assert out.result is not None
+    assert out.result.thumbnail_url is None  # the page's strip then shows the picture itself
 
 
 def _style(store: InMemoryBlobStore) -> str:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image, ImageChops, ImageOps
 
 from stylemixer.aws.fakes import InMemoryBlobStore, InMemoryJobQueue, InMemoryJobRepository
 from stylemixer.errors import InvalidRequestError
+from stylemixer.images.writing import THUMBNAIL_SHORT_SIDE
 from stylemixer.jobs.model import Job, JobParams, JobStatus, Painting, StyleRef, new_id, upload_key, utcnow
 from stylemixer.jobs.ports import TransientError
 from stylemixer.jobs.schemas import JobRequest
@@ -141,6 +144,33 @@ def test_job_runs_to_success_with_its_result_written_first(
     assert store.objects[f"results/{job.job_id}.regions.png"][0][:4] == b"\x89PNG"
     assert stored.result.regions_key == f"results/{job.job_id}.regions.png"
     assert [type(s) for s in engine.calls[0][1]] == [PresetStyle, PresetStyle]
+
+
+def test_a_painted_picture_gets_a_small_copy_of_itself_for_lists(
+    store: InMemoryBlobStore, repo: InMemoryJobRepository
+) -> None:
+    # Given a job whose photo is larger than a thumbnail
+    job = _queued(store, repo, sample_jpeg("rocket", max_side=1200))
+    # When it is painted
+    assert _run(store, repo, job, Engine()).status == "succeeded"
+    # Then beside the result is a JPEG of it with a 400-pixel shorter side, in the job's record
+    stored = repo.get(job.job_id)
+    assert stored is not None
+    assert stored.result is not None
+    assert stored.result.thumbnail_key == f"results/{job.job_id}.thumb.jpg"
+    data, content_type = store.objects[stored.result.thumbnail_key]
+    assert content_type == "image/jpeg"
+    small = Image.open(io.BytesIO(data))
+    result = Image.open(io.BytesIO(store.objects[stored.result.key][0])).convert("RGB")
+    assert small.format == "JPEG"
+    assert min(small.size) == THUMBNAIL_SHORT_SIDE
+    assert abs(small.width / small.height - result.width / result.height) < 0.01
+    # of the painting (the engine here inverts the photo), not of the photo
+    shrunk = result.resize(small.size, Image.Resampling.LANCZOS)
+    photo = Image.open(io.BytesIO(store.objects[upload_key("content", job.params.content)][0]))
+    photo = photo.convert("RGB").resize(small.size, Image.Resampling.LANCZOS)
+    assert np.asarray(ImageChops.difference(small.convert("RGB"), shrunk)).mean() < 3
+    assert np.asarray(ImageChops.difference(small.convert("RGB"), photo)).mean() > 30
 
 
 def test_style_uploads_are_decoded_and_passed_as_pictures(
@@ -416,11 +446,11 @@ def test_the_same_message_twice_at_once_gives_one_result(
     job = _queued(store, repo, photo)
     barrier = threading.Barrier(2)
     outcomes: list[Any] = []
-    written: list[bytes] = []
+    written: dict[str, set[bytes]] = {}
     real_write = store.write
 
     def recording_write(key: str, data: bytes, content_type: str) -> None:
-        written.append(data)
+        written.setdefault(key, set()).add(data)
         real_write(key, data, content_type)
 
     store.write = recording_write  # type: ignore[method-assign]
@@ -437,9 +467,9 @@ def test_the_same_message_twice_at_once_gives_one_result(
         thread.join()
     # Then the job succeeded once; any second write was the very same bytes at the same key
     assert sorted(o.status for o in outcomes) == ["skipped", "succeeded"]
-    assert len(set(written)) == 1
-    results = [k for k in store.objects if k.startswith("results/")]
-    assert results == [f"results/{job.job_id}.jpg"]
+    assert [len(versions) for versions in written.values()] == [1, 1]
+    results = sorted(k for k in store.objects if k.startswith("results/"))
+    assert results == [f"results/{job.job_id}.jpg", f"results/{job.job_id}.thumb.jpg"]
     stored = repo.get(job.job_id)
     assert stored is not None
     assert stored.status is JobStatus.SUCCEEDED
