@@ -13,6 +13,7 @@ import {
   setUploadLabel,
   setUploadProgress,
   showJobProgress,
+  showPaintedPreview,
   showPanel,
   showRetry,
   showUploadBlock,
@@ -158,6 +159,7 @@ async function runJob(jobId, { originalUrl = null, fromForm = false } = {}) {
     throw new ApiError(message, { code: (job.error && job.error.code) || "JobFailed" });
   }
   await finishProgress(job);
+  showPaintedPreview(job.result && job.result.thumbnail_url);
   await showResult(job, { api, originalUrl, own });
   shownOriginal = originalUrl;
   hooks.shown(job);

@@ -1,7 +1,7 @@
 // The three panels (form, progress, result) and the two progress bars: the upload's, measured in
 // bytes sent, and the job's, as the worker reports it. Before the job reports any progress its bar
 // moves without a figure (not a stuck "0%"), and a job that ends between two polls is seen to reach
-// 100% before its picture replaces the panel.
+// 100% before its picture replaces the panel; meanwhile the picture's small copy shows under the bar.
 import { byId } from "./dom.js";
 import { describeStage } from "./job.js";
 import { announce } from "./messages.js";
@@ -20,6 +20,8 @@ const ui = {
   jobPercent: byId("job-percent"),
   jobProgress: byId("job-progress"),
   jobBar: byId("job-bar"),
+  paintedPreview: byId("painted-preview"),
+  cancel: byId("cancel"),
 };
 
 function setBar(progressEl, barEl, percentEl, percent, text) {
@@ -35,10 +37,34 @@ export function showPanel(panel) {
   ui.form.hidden = panel !== "form";
   ui.progressPanel.hidden = panel !== "progress";
   ui.resultPanel.hidden = panel !== "result";
+  if (panel !== "progress") hidePaintedPreview();
+}
+
+function hidePaintedPreview() {
+  ui.paintedPreview.hidden = true;
+  ui.paintedPreview.removeAttribute("src");
+  ui.cancel.hidden = false;
+}
+
+// A small copy that cannot be loaded leaves no broken picture: the full one follows regardless.
+ui.paintedPreview.addEventListener("error", hidePaintedPreview);
+
+/**
+ * A finished job's small copy (`url`, the API's `thumbnail_url`), shown in the progress panel while
+ * the full-size picture downloads: a 50-megapixel result can take seconds on a phone's connection,
+ * and a full bar with nothing under it looks stuck. Nothing is shown without one (a clip).
+ */
+export function showPaintedPreview(url) {
+  if (typeof url !== "string") return;
+  ui.paintedPreview.src = url;
+  ui.paintedPreview.hidden = false;
+  ui.cancel.hidden = true; // the job is done: nothing is left to cancel
+  ui.stage.textContent = "Done; loading the picture at full size…";
 }
 
 /** Empties both bars and shows the progress panel, its heading focused, before anything is sent. */
 export function startProgress() {
+  hidePaintedPreview();
   setUploadProgress(0);
   showJobProgress({ status: "queued", progress: 0 });
   ui.stage.textContent = "Waiting for the upload";

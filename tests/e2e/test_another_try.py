@@ -129,11 +129,16 @@ def test_the_strip_of_results_survives_a_reload(page: Any, stack: ServedStack) -
         "() => [...document.querySelectorAll('[data-testid=strip-item] img')].every(i => i.naturalWidth > 0)"
     )
     assert page.locator("[data-testid=strip-view][aria-current=true]").count() == 1
-    # each from its small copy (400 x 400 of the 512 x 512 picture), not the picture itself
-    tiles = page.locator("[data-testid=strip-item] img").evaluate_all(
-        "els => els.map(i => [new URL(i.src).pathname.split('/').pop(), i.naturalWidth, i.naturalHeight])"
+    # each from its small copy (400 x 400 of the 512 x 512 picture), not the picture itself (its
+    # size waited for: the strip draws its tiles again as answers come, each loading anew)
+    names = page.locator("[data-testid=strip-item] img").evaluate_all(
+        "els => els.map(i => new URL(i.src).pathname.split('/').pop())"
     )
-    assert tiles == [[f"{job}.thumb.jpg", 400, 400] for job in (second, first)], tiles
+    assert names == [f"{job}.thumb.jpg" for job in (second, first)], names
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=strip-item] img')]"
+        ".every(i => i.naturalWidth === 400 && i.naturalHeight === 400)"
+    )
 
     # When the older one is chosen
     page.get_by_test_id("strip-view").nth(1).click()

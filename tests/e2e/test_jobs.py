@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 from stylemixer.images import fit_within
+from stylemixer.images.writing import thumbnail_size
 from tests.support import imagefiles
 from tests.support.pageflow import (
     ARTIFACTS,
@@ -432,3 +433,45 @@ def test_an_expired_result_link_is_renewed_once(page: Any, stack: ServedStack) -
     assert len(refused) == 1
     assert "poll" in events[events.index("refused") :]
     assert_result_shown(page, photo)
+
+
+def test_a_picture_slow_to_download_shows_its_small_copy_meanwhile(page: Any, stack: ServedStack) -> None:
+    # Given a connection on which the finished picture itself is slow to come (held here until
+    # released), while its small copy comes at once
+    held: list[Any] = []
+    full_picture = re.compile(r"/results/[0-9a-f]{32}\.jpg")
+
+    def hold(route: Any) -> None:
+        held.append(route)
+
+    page.route(full_picture, hold)
+    open_site(page, stack)
+    choose_photo(page, testdata_path("photos", "cornell.jpg"))
+    pick_preset(page, "tapestry")
+    page.locator("#max-size").select_option("512")
+    # When the job is sent and painted
+    page.get_by_test_id("submit").click()
+    page.wait_for_function(
+        "() => { const i = document.getElementById('painted-preview'); return !i.hidden && i.naturalWidth; }",
+        timeout=JOB_TIMEOUT_MS,
+    )
+    # Then the progress panel shows the painting, small, and says the full one is on its way
+    assert page.get_by_test_id("result-image").is_hidden()
+    assert "full size" in page.locator("#stage").inner_text()
+    assert page.get_by_test_id("cancel").is_hidden()  # nothing is left to cancel
+    preview = page.get_by_test_id("painted-preview")
+    assert preview.get_attribute("src").split("?")[0].endswith(".thumb.jpg")
+    small = natural_size(page, "painted-preview")
+    assert held, "the full picture was asked for"
+    # When the picture arrives
+    for route in held:
+        route.continue_()
+    page.unroute(full_picture, hold)  # (unrouting lets any later request of it through too)
+    # Then it replaces the panel, at its full size, and the small copy is gone with the panel
+    assert wait_for_outcome(page, JOB_TIMEOUT_MS) == "result", error_text(page)
+    full = natural_size(page, "result-image")
+    assert max(full) == 512
+    assert small == thumbnail_size(full)
+    assert preview.is_hidden()
+    assert preview.get_attribute("src") is None
+    assert page.get_by_test_id("cancel").get_attribute("hidden") is None  # back for the next job
