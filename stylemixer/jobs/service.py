@@ -6,6 +6,7 @@ anything is signed, written or queued.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -186,15 +187,7 @@ def accept_job(
 
 def _painting_out(painting: Painting | None) -> PaintingOut | None:
     """A job's painting as the API answers it (POST /jobs, GET /jobs/{job_id})."""
-    if painting is None:
-        return None
-    return PaintingOut(
-        width=painting.width,
-        height=painting.height,
-        reduced=painting.reduced,
-        photo_width=painting.photo_width,
-        photo_height=painting.photo_height,
-    )
+    return None if painting is None else PaintingOut(**dataclasses.asdict(painting))
 
 
 def submit_job(
@@ -324,29 +317,20 @@ def describe_job(
     if job.status is JobStatus.SUCCEEDED and job.result is not None:
         result = job.result
         extension, content_type = result_media(result.format)
-        name = f"stylemixer-{job.job_id[:8]}.{extension}"
+        stem = f"stylemixer-{job.job_id[:8]}"  # the name each file is saved under
+        name = f"{stem}.{extension}"
         out.result = ResultOut(
             url=store.presign_get(result.key, content_type, RESULT_URL_SECONDS, name),
             width=result.width,
             height=result.height,
             format=result.format,
             regions_url=(
-                store.presign_get(
-                    result.regions_key,
-                    "image/png",
-                    RESULT_URL_SECONDS,
-                    f"stylemixer-{job.job_id[:8]}-regions.png",
-                )
+                store.presign_get(result.regions_key, "image/png", RESULT_URL_SECONDS, f"{stem}-regions.png")
                 if result.regions_key
                 else None
             ),
             thumbnail_url=(
-                store.presign_get(
-                    result.thumbnail_key,
-                    "image/jpeg",
-                    RESULT_URL_SECONDS,
-                    f"stylemixer-{job.job_id[:8]}-small.jpg",
-                )
+                store.presign_get(result.thumbnail_key, "image/jpeg", RESULT_URL_SECONDS, f"{stem}-small.jpg")
                 if result.thumbnail_key
                 else None
             ),

@@ -174,6 +174,11 @@ class PhaseConv2d(nn.Conv2d):
     #: Output rows rearranged at a time (even, so every block but the last has whole phases).
     BLOCK_ROWS = 128
 
+    @classmethod
+    def pays_for(cls, c_out: int, kernel: int, stride: int) -> bool:
+        """Whether a layer of this shape runs faster on phases (see :attr:`MAX_OUT_CHANNELS`)."""
+        return stride == 1 and kernel >= cls.MIN_KERNEL and c_out <= cls.MAX_OUT_CHANNELS
+
     def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1, *, bias: bool = True) -> None:
         if stride != 1 or kernel % 2 == 0:
             raise ValueError("PhaseConv2d takes stride-1 convolutions of an odd kernel")
@@ -312,8 +317,8 @@ class ConvLayer(nn.Module):
         self.stride = stride
         self.upsample = upsample
         self.relu = relu
-        phased = stride == 1 and kernel >= PhaseConv2d.MIN_KERNEL and c_out <= PhaseConv2d.MAX_OUT_CHANNELS
-        self.conv = (PhaseConv2d if phased else nn.Conv2d)(c_in, c_out, kernel, stride, bias=style is None)
+        conv = PhaseConv2d if PhaseConv2d.pays_for(c_out, kernel, stride) else nn.Conv2d
+        self.conv = conv(c_in, c_out, kernel, stride, bias=style is None)
         self.style = style(c_out) if style is not None else None
 
     @property
